@@ -1,0 +1,141 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+)
+
+// Stored type names. They are explicit strings, never derived from Go type
+// names, so renaming a Go type cannot rewrite history. A changed payload
+// shape gets a new name (e.g. "IncidentDetected.v2") and both stay decodable.
+var eventTypes = map[string]func() Event{
+	"LedgerInitialized":   func() Event { return &LedgerInitialized{} },
+	"RoleGranted":         func() Event { return &RoleGranted{} },
+	"RoleRevoked":         func() Event { return &RoleRevoked{} },
+	"SettingChanged":      func() Event { return &SettingChanged{} },
+	"IncidentDetected":    func() Event { return &IncidentDetected{} },
+	"IncidentAssessed":    func() Event { return &IncidentAssessed{} },
+	"StageChanged":        func() Event { return &StageChanged{} },
+	"IncidentClassified":  func() Event { return &IncidentClassified{} },
+	"ScopeRecorded":       func() Event { return &ScopeRecorded{} },
+	"RiskDetermined":      func() Event { return &RiskDetermined{} },
+	"CRSPIDeclared":       func() Event { return &CRSPIDeclared{} },
+	"ActionTaken":         func() Event { return &ActionTaken{} },
+	"EvidenceRecorded":    func() Event { return &EvidenceRecorded{} },
+	"RequestOpened":       func() Event { return &RequestOpened{} },
+	"RequestApproved":     func() Event { return &RequestApproved{} },
+	"RequestRejected":     func() Event { return &RequestRejected{} },
+	"NotificationSent":    func() Event { return &NotificationSent{} },
+	"PostmortemCompleted": func() Event { return &PostmortemCompleted{} },
+	"IncidentClosed":      func() Event { return &IncidentClosed{} },
+	"IncidentReopened":    func() Event { return &IncidentReopened{} },
+	"NoteAdded":           func() Event { return &NoteAdded{} },
+	"EventCorrected":      func() Event { return &EventCorrected{} },
+}
+
+var typeNames = func() map[reflect.Type]string {
+	m := make(map[reflect.Type]string, len(eventTypes))
+	for name, mk := range eventTypes {
+		m[reflect.TypeOf(mk()).Elem()] = name
+	}
+	return m
+}()
+
+// EventTypes returns every stored type name, sorted.
+func EventTypes() []string {
+	out := make([]string, 0, len(eventTypes))
+	for name := range eventTypes {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TypeOf returns the stored type name of e.
+func TypeOf(e Event) string {
+	t := reflect.TypeOf(e)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return typeNames[t]
+}
+
+// Encode returns the stored type name and JSON payload of e.
+func Encode(e Event) (typ string, payload []byte, err error) {
+	typ = TypeOf(e)
+	if typ == "" {
+		return "", nil, fmt.Errorf("encode %T: not an event type", e)
+	}
+	payload, err = json.Marshal(e)
+	if err != nil {
+		return "", nil, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	return typ, payload, nil
+}
+
+// Decode parses a stored payload of the named type. Unknown type names are
+// an error: a binary that does not know an event cannot fold it.
+func Decode(typ string, payload []byte) (Event, error) {
+	mk, ok := eventTypes[typ]
+	if !ok {
+		return nil, fmt.Errorf("decode event: unknown type %q", typ)
+	}
+	p := mk()
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	return reflect.ValueOf(p).Elem().Interface().(Event), nil
+}
+
+type eventCorrectedJSON struct {
+	Target      string          `json:"target"`
+	TargetType  string          `json:"target_type"`
+	At          json.RawMessage `json:"at"`
+	Replacement json.RawMessage `json:"replacement"`
+	Changed     []string        `json:"changed"`
+	Reason      string          `json:"reason"`
+}
+
+// MarshalJSON writes the replacement payload under "replacement".
+func (e EventCorrected) MarshalJSON() ([]byte, error) {
+	if e.Replacement == nil {
+		return nil, fmt.Errorf("encode EventCorrected: no replacement")
+	}
+	if got := TypeOf(e.Replacement); got != e.TargetType {
+		return nil, fmt.Errorf("encode EventCorrected: replacement is %s, target is %s", got, e.TargetType)
+	}
+	repl, err := json.Marshal(e.Replacement)
+	if err != nil {
+		return nil, err
+	}
+	at, err := json.Marshal(e.At)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(eventCorrectedJSON{Target: e.Target, TargetType: e.TargetType, At: at, Replacement: repl, Changed: e.Changed, Reason: e.Reason})
+}
+
+// UnmarshalJSON reads the replacement with the codec of TargetType.
+func (e *EventCorrected) UnmarshalJSON(b []byte) error {
+	var j eventCorrectedJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if j.TargetType == "EventCorrected" {
+		return fmt.Errorf("a correction cannot replace a correction")
+	}
+	repl, err := Decode(j.TargetType, j.Replacement)
+	if err != nil {
+		return err
+	}
+	*e = EventCorrected{Target: j.Target, TargetType: j.TargetType, Replacement: repl, Changed: j.Changed, Reason: j.Reason}
+	if len(j.At) > 0 && !bytes.Equal(j.At, []byte("null")) {
+		if err := json.Unmarshal(j.At, &e.At); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package domain
+
+import "time"
+
+// A Command asks for a fact to be recorded. Decide turns it into events or
+// refuses it. Every command carries By: who asks, and the business time of
+// the fact.
+type Command interface{ origin() By }
+
+// By is who issues a command and when the fact happened (business time).
+type By struct {
+	Actor string
+	At    time.Time
+}
+
+func (b By) origin() By { return b }
+
+// Ledger commands.
+
+// InitLedger starts a ledger; the actor becomes its first admin.
+type InitLedger struct {
+	By
+	Name string
+}
+
+// GrantRole gives Grantee a role (admin only).
+type GrantRole struct {
+	By
+	Grantee string
+	Role    Role
+	Reason  string
+}
+
+// RevokeRole takes a role from Grantee (admin only).
+type RevokeRole struct {
+	By
+	Grantee string
+	Role    Role
+	Reason  string
+}
+
+// ChangeSetting sets a ledger setting (admin only).
+type ChangeSetting struct {
+	By
+	Key, Value string
+}
+
+// Incident commands.
+
+// DetectIncident opens an incident. The caller chooses its ID.
+type DetectIncident struct {
+	By
+	Source    Source
+	Summary   string
+	AwareAt   time.Time // zero: aware when detected
+	Role      DataRole
+	Reference string
+}
+
+// AssessIncident records an assessment; Severity and Priority, when set,
+// override the derived values and need OverrideReason.
+type AssessIncident struct {
+	By
+	FunctionalImpact  FunctionalImpact
+	Recoverability    Recoverability
+	InformationImpact InformationImpact
+	Escalated         bool
+	Severity          Severity
+	Priority          Priority
+	OverrideReason    string
+	Notes             string
+}
+
+// MoveStage moves the incident to another stage.
+type MoveStage struct {
+	By
+	To     Stage
+	Reason string
+}
+
+// ClassifyIncident records a classification.
+type ClassifyIncident struct {
+	By
+	Classification Classification
+	RootCause      string
+	Reason         string
+}
+
+// RecordScope changes the scope: lists are added to and removed from; a
+// non-nil count replaces the recorded one.
+type RecordScope struct {
+	By
+	AddCustomers, RemoveCustomers                 []string
+	AddDataCategories, RemoveDataCategories       []string
+	AddSubjectCategories, RemoveSubjectCategories []string
+	AddJurisdictions, RemoveJurisdictions         []string
+	Subjects, Records                             *int64
+}
+
+// DetermineRisk records the GDPR risk determination.
+type DetermineRisk struct {
+	By
+	Level          RiskLevel
+	Reasoning      string
+	Art34Exception Art34Exception
+}
+
+// DeclareCRSPI declares a Customer Reportable Security/Privacy Incident.
+type DeclareCRSPI struct {
+	By
+	Basis     DeclarationBasis
+	Reasoning string
+}
+
+// TakeAction records a containment, mitigation or recovery action.
+type TakeAction struct {
+	By
+	Kind        ActionKind
+	Description string
+	Systems     []string
+}
+
+// RecordEvidence records evidence by its SHA-256.
+type RecordEvidence struct {
+	By
+	Description string
+	SHA256      string
+	Location    string
+	Size        int64
+}
+
+// OpenRequest asks for an approval.
+type OpenRequest struct {
+	By
+	Kind        RequestKind
+	DelayReason DelayReason
+	Until       time.Time
+	Customers   []string
+	Destination string
+	Details     string
+}
+
+// ApproveRequest approves a request. As may be empty when the actor holds
+// exactly one of the roles the request still needs.
+type ApproveRequest struct {
+	By
+	Request string
+	As      Role
+	Comment string
+}
+
+// RejectRequest rejects a request.
+type RejectRequest struct {
+	By
+	Request string
+	As      Role
+	Reason  string
+}
+
+// SendNotification records a notice that was sent.
+type SendNotification struct {
+	By
+	NotificationSent
+}
+
+// CompletePostmortem records the post-mortem.
+type CompletePostmortem struct {
+	By
+	Summary  string
+	Location string
+	SHA256   string
+}
+
+// CloseIncident closes the incident, moving it to Close and Post-mortem
+// first if it is not there yet.
+type CloseIncident struct {
+	By
+	Summary string
+}
+
+// ReopenIncident reopens an incident in Close at a stage.
+type ReopenIncident struct {
+	By
+	Reason string
+	Stage  Stage
+}
+
+// AddNote records a free-text note.
+type AddNote struct {
+	By
+	Text string
+}
+
+// FieldChange sets one field of a corrected event, named as in its JSON
+// payload, to a value written as on the command line.
+type FieldChange struct {
+	Field, Value string
+}
+
+// CorrectEvent corrects an earlier event of the incident.
+type CorrectEvent struct {
+	By
+	Target  string
+	NewAt   time.Time // zero: the business time is unchanged
+	Changes []FieldChange
+	Reason  string
+}
+
+// Origin returns who issued c and the business time of its fact.
+func Origin(c Command) By { return c.origin() }

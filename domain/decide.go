@@ -1,0 +1,685 @@
+package domain
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// State is what Decide needs to judge a command: the ledger (roles and
+// settings) and the incident the command is about (zero for ledger commands
+// and for DetectIncident).
+type State struct {
+	Ledger   Ledger
+	Incident Incident
+}
+
+// CommandRoles is the one table of which roles may issue which command.
+// Approvals and rejections need the roles RequiredApprovals names;
+// corrections need a role that may record the corrected event.
+var CommandRoles = []struct {
+	Command string
+	Roles   []Role
+}{
+	{"detect", writerRoles},
+	{"assess", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"stage", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"classify", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"scope", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+	{"risk", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+	{"declare", []Role{RoleSecurityIncidentManager}},
+	{"contain", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"evidence", writerRoles},
+	{"request", writerRoles},
+	{"notify", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+	{"postmortem", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"close", []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"reopen", []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
+	{"note", writerRoles},
+	{"grant", []Role{RoleAdmin}},
+	{"revoke", []Role{RoleAdmin}},
+	{"setting", []Role{RoleAdmin}},
+}
+
+func rolesFor(command string) []Role {
+	for _, cr := range CommandRoles {
+		if cr.Command == command {
+			return cr.Roles
+		}
+	}
+	return nil
+}
+
+// correctable maps each event type that may be corrected to the command
+// whose roles may correct it. Stage moves, requests and their decisions,
+// closures and ledger events are not corrected: record a new fact instead.
+var correctable = map[string]string{
+	"IncidentDetected":    "detect",
+	"IncidentAssessed":    "assess",
+	"IncidentClassified":  "classify",
+	"ScopeRecorded":       "scope",
+	"RiskDetermined":      "risk",
+	"CRSPIDeclared":       "declare",
+	"ActionTaken":         "contain",
+	"EvidenceRecorded":    "evidence",
+	"NotificationSent":    "notify",
+	"PostmortemCompleted": "postmortem",
+	"NoteAdded":           "note",
+}
+
+// MaxTextLength is the longest text any one field may hold (64 KiB).
+const MaxTextLength = 64 << 10
+
+// Decide returns the events that c produces against s at time now, or an
+// error saying why not: a *RuleError (ErrRefused), a *NotFoundError
+// (ErrNotFound) or a *ValidationError (ErrInvalid). It does not change s.
+func Decide(s State, c Command, now time.Time) ([]Event, error) {
+	by := c.origin()
+	var fs fields
+	fs.require("actor", by.Actor)
+	if by.At.IsZero() {
+		fs.add(&FieldError{Field: "at", Problem: "required"})
+	}
+	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	if by.At.After(now) {
+		return nil, futureTime("at", by.At, now)
+	}
+	if _, ok := c.(InitLedger); !ok && !s.Ledger.Initialized {
+		return nil, &NotFoundError{What: "ledger", ID: s.Ledger.Name, Hint: `initialise it with "breachledger init --name NAME"`}
+	}
+	events, err := decide(&s, c, by, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		e.validate(&fs)
+		checkText(&fs, reflect.ValueOf(e), "")
+	}
+	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
+	switch c := c.(type) {
+	case InitLedger:
+		if s.Ledger.Initialized {
+			return nil, refuse("already-initialised", "use the existing ledger, or initialise a new one at another path", "this ledger was already initialised as %q", s.Ledger.Name)
+		}
+		return one(LedgerInitialized{Name: c.Name, Admin: by.Actor})
+	case GrantRole:
+		if err := needRole(s, by, "grant"); err != nil {
+			return nil, err
+		}
+		if s.Ledger.Has(c.Grantee, c.Role) {
+			return nil, refuse("grant-unchanged", "nothing to do", "%s already holds %s", c.Grantee, c.Role)
+		}
+		return one(RoleGranted{Actor: c.Grantee, Role: c.Role, Reason: c.Reason})
+	case RevokeRole:
+		if err := needRole(s, by, "revoke"); err != nil {
+			return nil, err
+		}
+		if !s.Ledger.Has(c.Grantee, c.Role) {
+			return nil, refuse("revoke-unchanged", "nothing to do", "%s does not hold %s", c.Grantee, c.Role)
+		}
+		if c.Role == RoleAdmin && countHolders(s.Ledger, RoleAdmin) == 1 {
+			return nil, refuse("last-admin", "grant admin to someone else first", "%s is the last admin; a ledger without an admin cannot grant roles", c.Grantee)
+		}
+		return one(RoleRevoked{Actor: c.Grantee, Role: c.Role, Reason: c.Reason})
+	case ChangeSetting:
+		if err := needRole(s, by, "setting"); err != nil {
+			return nil, err
+		}
+		return one(SettingChanged{Key: c.Key, Value: c.Value})
+	case DetectIncident:
+		if s.Incident.Exists {
+			return nil, refuse("incident-exists", "record further facts with the other commands", "incident %s already exists", s.Incident.ID)
+		}
+		if err := needRole(s, by, "detect"); err != nil {
+			return nil, err
+		}
+		aware := c.AwareAt
+		if aware.IsZero() {
+			aware = by.At
+		}
+		if aware.After(now) {
+			return nil, futureTime("aware-at", aware, now)
+		}
+		return one(IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), Role: c.Role, Reference: c.Reference})
+	}
+	return decideIncident(s, c, by, now)
+}
+
+func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) {
+	inc := &s.Incident
+	if !inc.Exists {
+		return nil, &NotFoundError{What: "incident", ID: inc.ID, Hint: `list incidents with "breachledger list"`}
+	}
+	switch c.(type) {
+	case AddNote, CorrectEvent, ReopenIncident:
+	default:
+		if inc.Closed {
+			return nil, refuse("incident-closed", fmt.Sprintf(`reopen it first ("breachledger reopen %s --reason ...")`, inc.ID), "incident %s is closed", inc.ID)
+		}
+	}
+	if _, ok := c.(CorrectEvent); !ok && by.At.Before(inc.Detection.At) {
+		return nil, refuse("before-detection", "give an --at at or after the detection, or correct the detection time first",
+			"business time %s is before the incident was detected (%s)", stamp(by.At), stamp(inc.Detection.At))
+	}
+	switch c := c.(type) {
+	case AssessIncident:
+		if err := needRole(s, by, "assess"); err != nil {
+			return nil, err
+		}
+		sev, pri := DeriveSeverity(c.FunctionalImpact, c.Recoverability, c.InformationImpact)
+		e := IncidentAssessed{
+			FunctionalImpact: c.FunctionalImpact, Recoverability: c.Recoverability, InformationImpact: c.InformationImpact,
+			Escalated: c.Escalated, DerivedSeverity: sev, DerivedPriority: pri, Severity: sev, Priority: pri,
+			OverrideReason: c.OverrideReason, Notes: c.Notes,
+		}
+		if c.Severity != "" {
+			e.Severity = c.Severity
+		}
+		if c.Priority != "" {
+			e.Priority = c.Priority
+		}
+		if inc.Stage == StageDetect {
+			return []Event{StageChanged{From: StageDetect, To: StageAssess, Reason: "assessment started"}, e}, nil
+		}
+		return one(e)
+	case MoveStage:
+		if err := needRole(s, by, "stage"); err != nil {
+			return nil, err
+		}
+		if err := checkStageMove(inc, c.To); err != nil {
+			return nil, err
+		}
+		return one(StageChanged{From: inc.Stage, To: c.To, Reason: c.Reason})
+	case ClassifyIncident:
+		if err := needRole(s, by, "classify"); err != nil {
+			return nil, err
+		}
+		if inc.Stage == StageDetect {
+			return nil, refuse("classify-stage", fmt.Sprintf(`assess it first ("breachledger assess %s ...")`, inc.ID), "an incident is classified on evidence, after it has been assessed; it is still in Detect")
+		}
+		return one(IncidentClassified{Classification: c.Classification, RootCause: c.RootCause, Reason: c.Reason})
+	case RecordScope:
+		if err := needRole(s, by, "scope"); err != nil {
+			return nil, err
+		}
+		return decideScope(inc, c)
+	case DetermineRisk:
+		if err := needRole(s, by, "risk"); err != nil {
+			return nil, err
+		}
+		if !inc.PersonalData() {
+			return nil, refuse("risk-needs-personal-data", "classify it privacy-breach, or assess its information impact as privacy-breach, first",
+				"the GDPR risk determination is about a personal data breach, and no personal data is recorded as involved")
+		}
+		return one(RiskDetermined{Level: c.Level, Reasoning: c.Reasoning, Art34Exception: c.Art34Exception})
+	case DeclareCRSPI:
+		if err := needRole(s, by, "declare"); err != nil {
+			return nil, err
+		}
+		if inc.Declaration != nil {
+			return nil, refuse("already-declared", "record a correction if the declaration's details were wrong",
+				"incident %s was already declared a CRSPI at %s", inc.ID, stamp(inc.Declaration.At))
+		}
+		if inc.Classification == nil || inc.Classification.Classification.Dismissed() {
+			return nil, refuse("declare-classification", "classify it security-incident or privacy-breach first",
+				"a CRSPI is declared for a security incident or privacy breach; the incident is %s", classificationOf(inc))
+		}
+		return one(CRSPIDeclared{Basis: c.Basis, Reasoning: c.Reasoning})
+	case TakeAction:
+		if err := needRole(s, by, "contain"); err != nil {
+			return nil, err
+		}
+		allowed := []Stage{StageDiagnose, StageStabilize}
+		if c.Kind == ActionRecovery {
+			allowed = []Stage{StageStabilize}
+		}
+		if !slices.Contains(allowed, inc.Stage) {
+			return nil, refuse("action-stage", "move the incident to "+joinOr(names(allowed))+" first",
+				"%s actions are taken during %s; the incident is in %s", c.Kind, joinOr(names(allowed)), inc.Stage.Title())
+		}
+		return one(ActionTaken{Kind: c.Kind, Description: c.Description, Systems: c.Systems})
+	case RecordEvidence:
+		if err := needRole(s, by, "evidence"); err != nil {
+			return nil, err
+		}
+		return one(EvidenceRecorded{Description: c.Description, SHA256: strings.ToLower(c.SHA256), Location: c.Location, Size: c.Size})
+	case OpenRequest:
+		return decideRequest(s, c, by)
+	case ApproveRequest:
+		req, as, err := decideOnRequest(s, c.Request, c.As, by, "approve")
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(req.Approvals, func(a Approval) bool { return a.As == as }) {
+			return nil, refuse("approval-duplicate-role", "the other required role must approve",
+				"request %s already has an approval as %s", req.Request, as)
+		}
+		if slices.ContainsFunc(req.Approvals, func(a Approval) bool { return a.Actor == by.Actor }) {
+			return nil, refuse("approval-same-person", "the other approval must come from a different person",
+				"%s already approved request %s; a %s needs %s, two distinct people", by.Actor, req.Request, req.Kind, joinAnd(RequiredApprovals(req.Kind)))
+		}
+		return one(RequestApproved{Request: req.Request, As: as, Comment: c.Comment})
+	case RejectRequest:
+		req, as, err := decideOnRequest(s, c.Request, c.As, by, "reject")
+		if err != nil {
+			return nil, err
+		}
+		return one(RequestRejected{Request: req.Request, As: as, Reason: c.Reason})
+	case SendNotification:
+		if err := needRole(s, by, "notify"); err != nil {
+			return nil, err
+		}
+		return decideNotification(s, c, by)
+	case CompletePostmortem:
+		if err := needRole(s, by, "postmortem"); err != nil {
+			return nil, err
+		}
+		if inc.Stage != StageStabilize && inc.Stage != StageClose {
+			return nil, refuse("postmortem-stage", "move the incident to stabilize or close first",
+				"a post-mortem is written in Stabilize and Recover or Close and Post-mortem; the incident is in %s", inc.Stage.Title())
+		}
+		return one(PostmortemCompleted{Summary: c.Summary, Location: c.Location, SHA256: strings.ToLower(c.SHA256)})
+	case CloseIncident:
+		if err := needRole(s, by, "close"); err != nil {
+			return nil, err
+		}
+		if inc.Classification == nil {
+			return nil, refuse("close-unclassified", "classify it first", "incident %s has no classification", inc.ID)
+		}
+		if inc.NeedsPostmortem() && inc.Postmortem == nil {
+			return nil, refuse("close-needs-postmortem", fmt.Sprintf(`record the post-mortem first ("breachledger postmortem %s --summary ... --location ... --file DOC")`, inc.ID),
+				"a %s needs a post-mortem before it is closed", breachKind(inc))
+		}
+		closed := IncidentClosed{Summary: c.Summary}
+		if inc.Stage == StageClose {
+			return one(closed)
+		}
+		if err := checkStageMove(inc, StageClose); err != nil {
+			return nil, err
+		}
+		return []Event{StageChanged{From: inc.Stage, To: StageClose, Reason: "closing"}, closed}, nil
+	case ReopenIncident:
+		if err := needRole(s, by, "reopen"); err != nil {
+			return nil, err
+		}
+		if inc.Stage != StageClose {
+			return nil, refuse("reopen-not-closed", "nothing to do", "incident %s is not in Close and Post-mortem (it is in %s)", inc.ID, inc.Stage.Title())
+		}
+		stage := c.Stage
+		if stage == "" {
+			stage = StageDiagnose
+		}
+		return one(IncidentReopened{Reason: c.Reason, Stage: stage})
+	case AddNote:
+		if err := needRole(s, by, "note"); err != nil {
+			return nil, err
+		}
+		return one(NoteAdded{Text: c.Text})
+	case CorrectEvent:
+		return decideCorrection(s, c, by, now)
+	}
+	return nil, fmt.Errorf("decide %T: unknown command", c)
+}
+
+func decideScope(inc *Incident, c RecordScope) ([]Event, error) {
+	cur := inc.Scope.ScopeRecorded
+	next := ScopeRecorded{
+		Customers:         edit(cur.Customers, c.AddCustomers, c.RemoveCustomers),
+		DataCategories:    edit(cur.DataCategories, c.AddDataCategories, c.RemoveDataCategories),
+		SubjectCategories: edit(cur.SubjectCategories, c.AddSubjectCategories, c.RemoveSubjectCategories),
+		Jurisdictions:     edit(cur.Jurisdictions, upper(c.AddJurisdictions), upper(c.RemoveJurisdictions)),
+		Subjects:          cur.Subjects,
+		Records:           cur.Records,
+	}
+	if c.Subjects != nil {
+		next.Subjects = *c.Subjects
+	}
+	if c.Records != nil {
+		next.Records = *c.Records
+	}
+	var fs fields
+	for _, r := range [][2][]string{{c.RemoveCustomers, cur.Customers}, {c.RemoveDataCategories, cur.DataCategories}, {c.RemoveSubjectCategories, cur.SubjectCategories}, {upper(c.RemoveJurisdictions), cur.Jurisdictions}} {
+		for _, x := range r[0] {
+			if !slices.Contains(r[1], x) {
+				fs.problem("remove", x, "not in the recorded scope")
+			}
+		}
+	}
+	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	if reflect.DeepEqual(normalizeScope(next), normalizeScope(cur)) {
+		return nil, &ValidationError{Fields: []*FieldError{{Field: "scope", Problem: "nothing changes: give at least one --customer, --data-category, --subject-category, --jurisdiction, --subjects or --records"}}}
+	}
+	return one(next)
+}
+
+func normalizeScope(s ScopeRecorded) ScopeRecorded {
+	for _, p := range []*[]string{&s.Customers, &s.DataCategories, &s.SubjectCategories, &s.Jurisdictions} {
+		if len(*p) == 0 {
+			*p = nil
+		}
+	}
+	return s
+}
+
+// edit returns cur with add appended (once each, in order) and remove taken out.
+func edit(cur, add, remove []string) []string {
+	out := []string{}
+	for _, x := range cur {
+		if !slices.Contains(remove, x) {
+			out = append(out, x)
+		}
+	}
+	for _, x := range add {
+		x = strings.TrimSpace(x)
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func upper(xs []string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = strings.ToUpper(strings.TrimSpace(x))
+	}
+	return out
+}
+
+func decideRequest(s *State, c OpenRequest, by By) ([]Event, error) {
+	if err := needRole(s, by, "request"); err != nil {
+		return nil, err
+	}
+	inc := &s.Incident
+	e := RequestOpened{
+		Request: fmt.Sprintf("R%d", len(inc.Requests)+1), Kind: c.Kind, DelayReason: c.DelayReason,
+		Until: c.Until.UTC(), Customers: c.Customers, Destination: c.Destination, Details: c.Details,
+	}
+	if c.Until.IsZero() {
+		e.Until = time.Time{}
+	}
+	if c.Kind == RequestNotificationDelay {
+		if !c.Until.IsZero() && !c.Until.After(by.At) {
+			return nil, &ValidationError{Fields: []*FieldError{{Field: "until", Value: stamp(c.Until), Problem: "must be after the request's own time " + stamp(by.At)}}}
+		}
+		for _, cust := range c.Customers {
+			if !slices.Contains(inc.Scope.Customers, cust) {
+				return nil, refuse("request-customer-scope", fmt.Sprintf(`add the customer to the scope first ("breachledger scope %s --customer %s")`, inc.ID, cust),
+					"customer %q is not in the incident's scope", cust)
+			}
+		}
+	}
+	return one(e)
+}
+
+// decideOnRequest checks an approval or rejection: the request exists and
+// is pending, and the actor acts in a role the request needs.
+func decideOnRequest(s *State, id string, as Role, by By, verb string) (*RequestState, Role, error) {
+	inc := &s.Incident
+	req := inc.Request(id)
+	if req == nil {
+		var ids []string
+		for _, r := range inc.Requests {
+			ids = append(ids, r.Request)
+		}
+		hint := "the incident has no requests"
+		if len(ids) > 0 {
+			hint = "its requests are " + strings.Join(ids, ", ")
+		}
+		return nil, "", &NotFoundError{What: "request", ID: id, Hint: hint}
+	}
+	if req.Status != RequestStatusPending {
+		return nil, "", refuse("request-decided", "open a new request if circumstances changed", "request %s is already %s", req.Request, req.Status)
+	}
+	needed := RequiredApprovals(req.Kind)
+	if as == "" {
+		var open []Role
+		for _, r := range needed {
+			done := slices.ContainsFunc(req.Approvals, func(a Approval) bool { return a.As == r })
+			if s.Ledger.Has(by.Actor, r) && (!done || verb == "reject") {
+				open = append(open, r)
+			}
+		}
+		switch len(open) {
+		case 0:
+			return nil, "", refuse("approval-role", fmt.Sprintf("ask someone who holds %s", joinOr(names(needed))),
+				"to %s a %s request one must hold %s; %s holds %s", verb, req.Kind, joinOr(names(needed)), by.Actor, rolesOrNone(s.Ledger, by.Actor))
+		case 1:
+			as = open[0]
+		default:
+			return nil, "", &ValidationError{Fields: []*FieldError{{Field: "as", Problem: "required: " + by.Actor + " holds more than one role this request needs", Allowed: names(open)}}}
+		}
+	}
+	if !slices.Contains(needed, as) {
+		return nil, "", refuse("approval-role", fmt.Sprintf("%s as %s", verb, joinOr(names(needed))),
+			"a %s request is decided by %s, not by %s", req.Kind, joinAnd(needed), as)
+	}
+	if !s.Ledger.Has(by.Actor, as) {
+		return nil, "", refuse("approval-role", fmt.Sprintf("ask someone who holds %s", as),
+			"%s does not hold the %s role", by.Actor, as)
+	}
+	return req, as, nil
+}
+
+func decideNotification(s *State, c SendNotification, by By) ([]Event, error) {
+	inc := &s.Incident
+	n := c.NotificationSent
+	if n.RecipientKind.IsCustomer() {
+		if inc.Declaration == nil {
+			return nil, refuse("notify-before-declaration", fmt.Sprintf(`a security incident manager declares the CRSPI first ("breachledger declare %s --basis ... --reasoning ...")`, inc.ID),
+				"customer notices follow a CRSPI declaration, and incident %s has not been declared", inc.ID)
+		}
+		if !slices.Contains(inc.Scope.Customers, n.Customer) {
+			return nil, refuse("notify-customer-scope", fmt.Sprintf(`add the customer to the scope first ("breachledger scope %s --customer %s")`, inc.ID, n.Customer),
+				"customer %q is not in the incident's scope", n.Customer)
+		}
+		if n.RecipientKind == RecipientSubscriptionAdmins && !n.NoSecurityContact {
+			return nil, refuse("notify-admins-fallback", "notify the security contacts, or pass --no-security-contact to record that none is configured",
+				"subscription admins are notified only when the customer has no security contact configured")
+		}
+	}
+	if n.Phase != PhaseInitial {
+		earlier := slices.ContainsFunc(inc.Notifications, func(p NotificationEntry) bool {
+			return sameAudience(p.NotificationSent, n) && !p.At.After(by.At)
+		})
+		if !earlier {
+			return nil, refuse("notify-phase", "record the initial notice first (--phase initial)",
+				"a %s notice follows an initial notice to the same recipient, and there is none", n.Phase)
+		}
+	} else if n.DelayReason == "" {
+		obs := Obligations(inc, s.Ledger.Settings, by.At)
+		for _, o := range obs {
+			if o.Status.Open() && o.satisfies(NotificationEntry{NotificationSent: n}) && by.At.After(o.DueAt) {
+				hint := "give --delay-reason"
+				if o.Rule == "gdpr-art33" {
+					hint = "give --delay-reason: a notification after 72 hours shall be accompanied by reasons for the delay (GDPR Art. 33(1))"
+				}
+				return nil, refuse("late-needs-reason", hint, "this notice is late: %s was due %s (%s)", o.ID, stamp(o.DueAt), o.Citation)
+			}
+		}
+	}
+	return one(n)
+}
+
+func sameAudience(a, b NotificationSent) bool {
+	if a.RecipientKind.IsCustomer() && b.RecipientKind.IsCustomer() {
+		return a.Customer == b.Customer
+	}
+	return a.RecipientKind == b.RecipientKind && (a.RecipientKind == RecipientDataSubjects || a.Recipient == b.Recipient)
+}
+
+func decideCorrection(s *State, c CorrectEvent, by By, now time.Time) ([]Event, error) {
+	inc := &s.Incident
+	var fs fields
+	fs.require("event", c.Target)
+	fs.require("reason", c.Reason)
+	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	target, ok := inc.Fact(c.Target)
+	if !ok {
+		return nil, &NotFoundError{What: "event", ID: c.Target, Hint: fmt.Sprintf(`event IDs of this incident are listed by "breachledger timeline %s"`, inc.ID)}
+	}
+	command, ok := correctable[target.Type]
+	if !ok {
+		return nil, refuse("correct-kind", "record a new fact instead (a stage move, a new request, a reopen...)",
+			"%s events cannot be corrected", target.Type)
+	}
+	if err := needRole(s, by, command); err != nil {
+		return nil, err
+	}
+	repl, changed, err := applyChanges(target.Event, c.Changes)
+	if err != nil {
+		return nil, err
+	}
+	at := target.At
+	if !c.NewAt.IsZero() && !c.NewAt.Equal(target.At) {
+		if c.NewAt.After(now) {
+			return nil, futureTime("new at", c.NewAt, now)
+		}
+		at = c.NewAt.UTC()
+		changed = append(changed, "at")
+	}
+	if a, ok := repl.(IncidentAssessed); ok {
+		repl = rederive(a, target.Event.(IncidentAssessed))
+	}
+	if len(changed) == 0 {
+		return nil, &ValidationError{Fields: []*FieldError{{Field: "set", Problem: "nothing changes: give --set FIELD=VALUE or --new-at"}}}
+	}
+	if d, ok := repl.(IncidentDetected); ok {
+		old := target.Event.(IncidentDetected)
+		if d.AwareAt.After(old.AwareAt) {
+			return nil, refuse("awareness-later", "awareness may only be corrected earlier; if the facts show it later, record a note with the evidence",
+				"the correction moves awareness from %s to the later %s", stamp(old.AwareAt), stamp(d.AwareAt))
+		}
+		if d.AwareAt.After(now) {
+			return nil, futureTime("aware_at", d.AwareAt, now)
+		}
+	}
+	return one(EventCorrected{Target: target.ID, TargetType: target.Type, At: at, Replacement: repl, Changed: changed, Reason: c.Reason})
+}
+
+// rederive recomputes the derived severity and priority of a corrected
+// assessment; values that followed the derivation follow it again.
+func rederive(a, old IncidentAssessed) IncidentAssessed {
+	sev, pri := DeriveSeverity(a.FunctionalImpact, a.Recoverability, a.InformationImpact)
+	if a.Severity == old.DerivedSeverity {
+		a.Severity = sev
+	}
+	if a.Priority == old.DerivedPriority {
+		a.Priority = pri
+	}
+	a.DerivedSeverity, a.DerivedPriority = sev, pri
+	return a
+}
+
+func needRole(s *State, by By, command string) error {
+	roles := rolesFor(command)
+	if s.Ledger.HasAny(by.Actor, roles) {
+		return nil
+	}
+	return refuse(command+"-role", fmt.Sprintf(`ask someone who holds %s, or an admin to grant a role ("breachledger grant %s %s")`, joinOr(names(roles)), by.Actor, roles[0]),
+		"%s needs the %s role; %s holds %s", command, joinOr(names(roles)), by.Actor, rolesOrNone(s.Ledger, by.Actor))
+}
+
+func rolesOrNone(l Ledger, actor string) string {
+	rs := l.RolesOf(actor)
+	if len(rs) == 0 {
+		return "no role"
+	}
+	return roleList(rs)
+}
+
+func countHolders(l Ledger, r Role) int {
+	n := 0
+	for _, a := range l.Actors() {
+		if l.Has(a, r) {
+			n++
+		}
+	}
+	return n
+}
+
+func futureTime(field string, t, now time.Time) *RuleError {
+	return refuse("future-time", "give a time at or before now, or leave --at out for now",
+		"%s %s is in the future (now is %s); a fact is recorded after it happens", field, stamp(t), stamp(now))
+}
+
+func classificationOf(inc *Incident) string {
+	if inc.Classification == nil {
+		return "not classified yet"
+	}
+	return "classified " + string(inc.Classification.Classification)
+}
+
+func breachKind(inc *Incident) string {
+	if inc.Declaration != nil {
+		return "declared CRSPI"
+	}
+	return "privacy breach"
+}
+
+func joinAnd(rs []Role) string {
+	s := names(rs)
+	if len(s) == 2 {
+		return s[0] + " and " + s[1]
+	}
+	return strings.Join(s, ", ")
+}
+
+func one(e Event) ([]Event, error) { return []Event{e}, nil }
+
+// stamp formats a time for messages: UTC, RFC 3339.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// checkText walks the strings of an event: each must be valid UTF-8,
+// without NUL or other control characters (tab and newline allowed), and at
+// most MaxTextLength bytes.
+func checkText(fs *fields, v reflect.Value, name string) {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			checkText(fs, v.Elem(), name)
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			if t.Field(i).IsExported() {
+				field := strings.Split(t.Field(i).Tag.Get("json"), ",")[0]
+				if field == "" || field == "-" {
+					field = strings.ToLower(t.Field(i).Name)
+				}
+				checkText(fs, v.Field(i), field)
+			}
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.String {
+			for i := 0; i < v.Len(); i++ {
+				checkText(fs, v.Index(i), name)
+			}
+		}
+	case reflect.String:
+		s := v.String()
+		switch {
+		case len(s) > MaxTextLength:
+			fs.problem(name, "", "%d bytes is over the %d-byte limit for one field; keep long documents outside the ledger and record their SHA-256", len(s), MaxTextLength)
+		case !utf8.ValidString(s):
+			fs.problem(name, "", "not valid UTF-8")
+		case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' && r != '\n' && r != '\t' || r == 0x7f }):
+			fs.problem(name, "", "contains a NUL or another control character")
+		}
+	}
+}

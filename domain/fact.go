@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"sort"
+	"time"
+)
+
+// A Fact is an event as recorded in the ledger: the event and its envelope.
+type Fact struct {
+	ID         string    `json:"event_id"`
+	Sequence   uint64    `json:"seq"`
+	Stream     string    `json:"stream"`
+	Revision   uint64    `json:"revision"`
+	Type       string    `json:"type"`
+	At         time.Time `json:"at"` // business time: when the fact happened
+	Actor      string    `json:"actor"`
+	Signer     string    `json:"signer,omitempty"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Event      Event     `json:"-"`
+
+	// Set by Corrected when a later correction replaced what was recorded.
+	CorrectedBy string    `json:"corrected_by,omitempty"`
+	OriginalAt  time.Time `json:"original_at,omitzero"`
+	Original    Event     `json:"-"`
+}
+
+// Ref is the part of a fact that state entries keep: which event, when, by whom.
+type Ref struct {
+	EventID string    `json:"event_id"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+}
+
+func (f Fact) ref() Ref { return Ref{EventID: f.ID, At: f.At, Actor: f.Actor} }
+
+// Cut selects the part of a history a reader asks about (BRIEF: time is
+// bitemporal). A zero field does not cut.
+type Cut struct {
+	// AsOf keeps the facts whose business time is at or before it; clocks
+	// are evaluated at it.
+	AsOf time.Time
+	// KnownAt keeps the facts recorded at or before it: what the ledger knew then.
+	KnownAt time.Time
+}
+
+// Known reports whether f had been recorded by the cut's KnownAt.
+func (c Cut) Known(f Fact) bool { return c.KnownAt.IsZero() || !f.RecordedAt.After(c.KnownAt) }
+
+// Happened reports whether f's business time is at or before AsOf.
+func (c Cut) Happened(f Fact) bool { return c.AsOf.IsZero() || !f.At.After(c.AsOf) }
+
+// Corrected returns the facts of one stream as the cut sees them, in
+// sequence order: only facts known at KnownAt; every fact that a known
+// correction targets read as its latest correction (business time and
+// payload), with the original kept beside it; then only facts whose business
+// time is at or before AsOf. Corrections themselves are kept (at their own
+// business time), so a view can show what was corrected and why.
+func Corrected(facts []Fact, cut Cut) []Fact {
+	known := make([]Fact, 0, len(facts))
+	latest := map[string]Fact{} // target ID → latest correction fact
+	for _, f := range facts {
+		if !cut.Known(f) {
+			continue
+		}
+		known = append(known, f)
+		if c, ok := f.Event.(EventCorrected); ok {
+			if prev, seen := latest[c.Target]; !seen || f.Sequence > prev.Sequence {
+				latest[c.Target] = f
+			}
+		}
+	}
+	sort.SliceStable(known, func(i, j int) bool { return known[i].Sequence < known[j].Sequence })
+	out := known[:0]
+	for _, f := range known {
+		if cf, ok := latest[f.ID]; ok {
+			c := cf.Event.(EventCorrected)
+			if c.TargetType == f.Type && c.Replacement != nil {
+				f.OriginalAt, f.Original = f.At, f.Event
+				f.At, f.Event, f.CorrectedBy = c.At, c.Replacement, cf.ID
+			}
+		}
+		if cut.Happened(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Replay folds the facts of one incident stream, as the cut sees them, into
+// the incident's state.
+func Replay(facts []Fact, cut Cut) Incident {
+	var inc Incident
+	for _, f := range Corrected(facts, cut) {
+		inc.apply(f)
+	}
+	return inc
+}
+
+// ReplayLedger folds the facts of the ledger stream into the ledger's state.
+// Ledger facts are never corrected, so only the cut applies.
+func ReplayLedger(facts []Fact, cut Cut) Ledger {
+	l := NewLedger()
+	for _, f := range facts {
+		if cut.Known(f) && cut.Happened(f) {
+			l.apply(f)
+		}
+	}
+	return l
+}
+
+// Evolve returns the incident after f. It never fails: events are facts.
+// Evolve does not apply corrections to earlier facts; use Replay for that.
+func Evolve(inc Incident, f Fact) Incident {
+	inc.apply(f)
+	return inc
+}

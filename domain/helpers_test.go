@@ -1,0 +1,152 @@
+package domain_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+)
+
+// ts parses an RFC 3339 time or fails the test.
+func ts(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
+
+// history builds facts the way the write path records them: sequence
+// order, one ledger stream and one incident stream. Every fact is recorded
+// one minute after its business time unless recordedAt says otherwise.
+type history struct {
+	tb       testing.TB
+	ledger   []domain.Fact
+	incident []domain.Fact
+	seq      uint64
+}
+
+func newHistory(tb testing.TB) *history {
+	h := &history{tb: tb}
+	h.ledgerEvent("admin", "2025-01-01T00:00:00Z", domain.LedgerInitialized{Name: "test", Admin: "admin"})
+	for actor, roles := range map[string][]domain.Role{
+		"oscar": {domain.RoleResponder},
+		"sam":   {domain.RoleSecurityResponse},
+		"ivy":   {domain.RoleSecurityIncidentManager},
+		"ian":   {domain.RoleIncidentManager},
+		"lee":   {domain.RoleLegal},
+		"eve":   {domain.RoleExecutiveIM},
+		"bea":   {domain.RoleLegal, domain.RoleExecutiveIM},
+		"aud":   {domain.RoleAuditor},
+	} {
+		for _, r := range roles {
+			h.ledgerEvent("admin", "2025-01-01T00:01:00Z", domain.RoleGranted{Actor: actor, Role: r})
+		}
+	}
+	return h
+}
+
+func (h *history) ledgerEvent(actor, at string, e domain.Event) {
+	h.tb.Helper()
+	h.ledger = append(h.ledger, h.fact(domain.LedgerStream, uint64(len(h.ledger)), actor, ts(h.tb, at), e))
+}
+
+// add records an incident event and returns its event ID.
+func (h *history) add(actor, at string, e domain.Event) string {
+	h.tb.Helper()
+	f := h.fact(domain.IncidentStream("INC"), uint64(len(h.incident)), actor, ts(h.tb, at), e)
+	h.incident = append(h.incident, f)
+	return f.ID
+}
+
+// recordedAt changes the recorded time of the last incident fact.
+func (h *history) recordedAt(s string) {
+	h.incident[len(h.incident)-1].RecordedAt = ts(h.tb, s)
+}
+
+func (h *history) fact(stream string, rev uint64, actor string, at time.Time, e domain.Event) domain.Fact {
+	typ, payload, err := domain.Encode(e)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	// Round-trip through the codec, as the store would.
+	decoded, err := domain.Decode(typ, payload)
+	if err != nil {
+		h.tb.Fatal(err)
+	}
+	f := domain.Fact{ID: fmt.Sprintf("ev-%03d", h.seq), Sequence: h.seq, Stream: stream, Revision: rev, Type: typ, At: at, Actor: actor, RecordedAt: at.Add(time.Minute), Event: decoded}
+	h.seq++
+	return f
+}
+
+// apply records the events Decide returned for c, as the write path would.
+func (h *history) apply(c domain.Command, now time.Time) []domain.Event {
+	h.tb.Helper()
+	events, err := domain.Decide(h.state(), c, now)
+	if err != nil {
+		h.tb.Fatalf("Decide(%T) = %v", c, err)
+	}
+	by := domain.Origin(c)
+	for _, e := range events {
+		h.add(by.Actor, by.At.Format(time.RFC3339Nano), e)
+	}
+	return events
+}
+
+func (h *history) state() domain.State {
+	inc := domain.Replay(h.incident, domain.Cut{})
+	inc.ID = "INC"
+	return domain.State{Ledger: domain.ReplayLedger(h.ledger, domain.Cut{}), Incident: inc}
+}
+
+func (h *history) at(cut domain.Cut) domain.Incident {
+	inc := domain.Replay(h.incident, cut)
+	inc.ID = "INC"
+	return inc
+}
+
+func by(actor, at string) domain.By {
+	t, err := time.Parse(time.RFC3339, at)
+	if err != nil {
+		panic(err)
+	}
+	return domain.By{Actor: actor, At: t}
+}
+
+// breach builds the acceptance scenario up to the declaration: detected
+// 2025-03-07T21:40Z, aware 22:15, acting as both, assessed, diagnosing,
+// classified a privacy breach, two customers in scope, high risk, declared
+// 2025-03-09T10:00Z. It returns the detection's event ID.
+func (h *history) breach() string {
+	det := h.add("oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: ts(h.tb, "2025-03-07T22:15:00Z"), Role: domain.RoleBoth})
+	h.add("oscar", "2025-03-07T22:30:00Z", domain.StageChanged{From: domain.StageDetect, To: domain.StageAssess})
+	h.add("oscar", "2025-03-07T22:30:00Z", domain.IncidentAssessed{FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, DerivedSeverity: domain.SeverityHigh, DerivedPriority: domain.P1, Severity: domain.SeverityHigh, Priority: domain.P1})
+	h.add("sam", "2025-03-08T01:00:00Z", domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose})
+	h.add("sam", "2025-03-08T09:00:00Z", domain.IncidentClassified{Classification: domain.ClassPrivacyBreach})
+	h.add("sam", "2025-03-08T12:00:00Z", domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam"}, Subjects: 1200})
+	h.add("ivy", "2025-03-08T15:00:00Z", domain.RiskDetermined{Level: domain.RiskHigh, Reasoning: "contact data"})
+	h.add("ivy", "2025-03-09T10:00:00Z", domain.CRSPIDeclared{Basis: domain.BasisEvidence, Reasoning: "logs"})
+	return det
+}
+
+// obligation returns the obligation with the given ID, or fails.
+func obligation(tb testing.TB, obs []domain.Obligation, id string) domain.Obligation {
+	tb.Helper()
+	for _, o := range obs {
+		if o.ID == id {
+			return o
+		}
+	}
+	tb.Fatalf("no obligation %q in %v", id, ids(obs))
+	return domain.Obligation{}
+}
+
+func ids(obs []domain.Obligation) []string {
+	var out []string
+	for _, o := range obs {
+		out = append(out, o.ID)
+	}
+	return out
+}

@@ -1,0 +1,224 @@
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Ledger is the state of the ledger stream: who holds which role, and the
+// ledger's settings.
+type Ledger struct {
+	Initialized bool                     `json:"initialized"`
+	Name        string                   `json:"name"`
+	Roles       map[string]map[Role]bool `json:"-"`
+	Settings    Settings                 `json:"settings"`
+}
+
+// NewLedger returns the state of a ledger that was never initialised.
+func NewLedger() Ledger {
+	return Ledger{Roles: map[string]map[Role]bool{}, Settings: DefaultSettings}
+}
+
+// Has reports whether actor holds role.
+func (l Ledger) Has(actor string, role Role) bool { return l.Roles[actor][role] }
+
+// HasAny reports whether actor holds at least one of roles.
+func (l Ledger) HasAny(actor string, roles []Role) bool {
+	for _, r := range roles {
+		if l.Has(actor, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// RolesOf returns actor's roles in the order of Roles.
+func (l Ledger) RolesOf(actor string) []Role {
+	var out []Role
+	for _, r := range Roles {
+		if l.Has(actor, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Actors returns every actor that holds at least one role, sorted.
+func (l Ledger) Actors() []string {
+	var out []string
+	for a, rs := range l.Roles {
+		if len(rs) > 0 {
+			out = append(out, a)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (l *Ledger) apply(f Fact) {
+	if l.Roles == nil {
+		l.Roles = map[string]map[Role]bool{}
+	}
+	switch e := f.Event.(type) {
+	case LedgerInitialized:
+		l.Initialized, l.Name = true, e.Name
+		l.grant(e.Admin, RoleAdmin)
+	case RoleGranted:
+		l.grant(e.Actor, e.Role)
+	case RoleRevoked:
+		delete(l.Roles[e.Actor], e.Role)
+	case SettingChanged:
+		if set, err := parseSetting(e.Key, e.Value); err == nil {
+			set(&l.Settings)
+		}
+	}
+}
+
+func (l *Ledger) grant(actor string, r Role) {
+	if l.Roles[actor] == nil {
+		l.Roles[actor] = map[Role]bool{}
+	}
+	l.Roles[actor][r] = true
+}
+
+// Settings are the ledger's organisational choices, set by admin events.
+type Settings struct {
+	// CustomerNoticeWindow is the processor's commitment: customer notices
+	// are delivered no more than this long after the CRSPI declaration.
+	CustomerNoticeWindow time.Duration `json:"customer_notice_window"`
+	// Art34Target is the organisation's target for telling data subjects
+	// of a high-risk breach (GDPR Art. 34(1) says "without undue delay").
+	Art34Target time.Duration `json:"art34_target"`
+	// DueSoonWindow: an open obligation due within this window is "due-soon".
+	DueSoonWindow time.Duration `json:"due_soon_window"`
+}
+
+// DefaultSettings are a new ledger's settings.
+var DefaultSettings = Settings{
+	CustomerNoticeWindow: 72 * time.Hour,
+	Art34Target:          72 * time.Hour,
+	DueSoonWindow:        24 * time.Hour,
+}
+
+// SettingKeys lists the keys SettingChanged accepts, with what each means.
+var SettingKeys = []struct{ Key, Meaning string }{
+	{"customer-notice-window", "how long after a CRSPI declaration customer notices are due (default 72h)"},
+	{"art34-target", "target for telling data subjects of a high-risk breach, GDPR Art. 34(1) \"without undue delay\" (default 72h)"},
+	{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
+}
+
+func parseSetting(key, value string) (func(*Settings), error) {
+	d, err := ParseDuration(value)
+	if err != nil {
+		return nil, &FieldError{Field: "value", Value: value, Problem: err.Error()}
+	}
+	switch key {
+	case "customer-notice-window":
+		return func(s *Settings) { s.CustomerNoticeWindow = d }, nil
+	case "art34-target":
+		return func(s *Settings) { s.Art34Target = d }, nil
+	case "due-soon-window":
+		return func(s *Settings) { s.DueSoonWindow = d }, nil
+	}
+	keys := make([]string, len(SettingKeys))
+	for i, k := range SettingKeys {
+		keys[i] = k.Key
+	}
+	return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
+}
+
+var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)
+
+// ParseDuration parses a positive duration: Go's syntax ("72h", "90m",
+// "1h30m") plus whole days ("3d", "1d12h").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var d time.Duration
+	rest := s
+	if m := daysRE.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 36500 {
+			return 0, fmt.Errorf("days out of range in %q", s)
+		}
+		d, rest = time.Duration(n)*24*time.Hour, m[2]
+	}
+	if rest != "" {
+		r, err := time.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("not a duration (use e.g. 72h, 90m, 3d): %q", s)
+		}
+		d += r
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be a positive duration (e.g. 72h, 3d): %q", s)
+	}
+	return d, nil
+}
+
+// FormatDuration writes d the way ParseDuration reads it: in hours and
+// minutes below a week ("72h", "90m", "1h30m"), with whole days from a week
+// up ("7d", "30d12h").
+func FormatDuration(d time.Duration) string {
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	days := d / (24 * time.Hour)
+	if days < 7 {
+		days = 0
+	}
+	rest := d - days*24*time.Hour
+	var s string
+	switch {
+	case days > 0 && rest == 0:
+		s = fmt.Sprintf("%dd", days)
+	case days > 0:
+		s = fmt.Sprintf("%dd%s", days, trimZeroUnits(rest))
+	default:
+		s = trimZeroUnits(rest)
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}
+
+func trimZeroUnits(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// MarshalJSON writes durations as ParseDuration reads them.
+func (s Settings) MarshalJSON() ([]byte, error) {
+	keys := []string{"customer_notice_window", "art34_target", "due_soon_window"}
+	vals := []time.Duration{s.CustomerNoticeWindow, s.Art34Target, s.DueSoonWindow}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%q", k, FormatDuration(vals[i]))
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// writerRoles are the roles that may record facts on an incident; auditors
+// and admins (as such) read only.
+var writerRoles = []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal, RoleExecutiveIM}
+
+func roleList(rs []Role) string {
+	return strings.Join(names(slices.Clone(rs)), ", ")
+}
