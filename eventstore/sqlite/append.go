@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// Append adds recs to stream in one IMMEDIATE transaction, durably committed,
+// as eventstore.Store documents. Sequences are assigned as one more than the
+// largest stored; the recorded time is the store's clock in UTC, truncated to
+// microseconds, but never earlier than the previous event's, so it does not
+// decrease along the sequence even if the wall clock steps back.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if err := eventstore.ValidateAppend(stream, recs); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	}
+
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+	}
+	defer tx.Rollback()
+
+	stored, fresh, err := s.appendTx(ctx, tx, stream, expected, recs)
+	if err != nil {
+		var ce *eventstore.ConflictError
+		if errors.As(err, &ce) {
+			return nil, err // its message names the append already
+		}
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if !fresh {
+		return stored, nil // an idempotent retry, or nothing to append
+	}
+	if err := tx.Commit(); err != nil {
+		// The commit may or may not have landed (a cancelled context can
+		// interrupt it late); a retry with the same records and expectation
+		// is safe either way.
+		return nil, fmt.Errorf("append to %s: commit: %w", stream, dbError(ctx, err))
+	}
+	s.broadcast()
+	return stored, nil
+}
+
+// appendTx does the work of Append inside tx. It reports fresh when it
+// inserted rows that need committing.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.Expected, recs []eventstore.Record) (stored []eventstore.Record, fresh bool, err error) {
+	if len(recs) > 0 {
+		var (
+			firstStream string
+			firstRev    int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT stream, revision FROM events WHERE event_id = ?`, recs[0].ID[:]).
+			Scan(&firstStream, &firstRev)
+		switch {
+		case err == nil:
+			stored, err := s.retried(ctx, tx, stream, expected, recs, firstStream, uint64(firstRev))
+			return stored, false, err
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, false, dbError(ctx, err)
+		}
+	}
+
+	length, err := streamLength(ctx, tx, stream)
+	if err != nil {
+		return nil, false, err
+	}
+	if !expected.Matches(length) {
+		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
+	}
+	if len(recs) == 0 {
+		return nil, false, nil
+	}
+
+	var (
+		lastSeq      int64 = -1
+		lastRecorded int64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`).
+		Scan(&lastSeq, &lastRecorded)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, dbError(ctx, err)
+	}
+	recorded := s.now().UTC().Truncate(time.Microsecond)
+	if recorded.UnixNano() < lastRecorded {
+		recorded = time.Unix(0, lastRecorded).UTC()
+	}
+
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO events
+		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, false, dbError(ctx, err)
+	}
+	defer ins.Close()
+
+	stored = make([]eventstore.Record, len(recs))
+	for i, r := range recs {
+		r.Stream = stream
+		r.Revision = length + uint64(i)
+		r.Sequence = uint64(lastSeq+1) + uint64(i)
+		r.OccurredAt = time.Unix(0, r.OccurredAt.UnixNano()).UTC()
+		r.RecordedAt = recorded
+		if len(r.Signature) == 0 {
+			r.Signature = nil
+		}
+		if len(r.Payload) == 0 {
+			r.Payload = nil
+		}
+		payload := r.Payload
+		if payload == nil {
+			payload = []byte{} // NOT NULL: an empty payload is an empty blob
+		}
+		var signature any // NULL when unsigned
+		if r.Signature != nil {
+			signature = r.Signature
+		}
+		_, err := ins.ExecContext(ctx,
+			int64(r.Sequence), r.ID[:], stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(),
+			r.Actor, r.Signer, signature, payload, recorded.UnixNano())
+		if err != nil {
+			return nil, false, insertError(ctx, tx, r, expected, err)
+		}
+		stored[i] = r
+	}
+	return stored, true, nil
+}
+
+// retried checks an append whose first event ID is already stored: if it is
+// a retry of an append that landed, it returns the records as stored.
+func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.Expected, recs []eventstore.Record, firstStream string, firstRev uint64) ([]eventstore.Record, error) {
+	dup := fmt.Errorf("event %s: %w", recs[0].ID, eventstore.ErrDuplicateEvent)
+	if firstStream != stream || !(expected.IsAny() || expected.Matches(firstRev)) {
+		return nil, dup
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events
+		WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+		stream, int64(firstRev), len(recs))
+	if err != nil {
+		return nil, dbError(ctx, err)
+	}
+	stored, err := scanRecords(rows, make([]eventstore.Record, 0, len(recs)))
+	if err != nil {
+		return nil, dbError(ctx, err)
+	}
+	for i, r := range recs {
+		if i >= len(stored) || stored[i].ID != r.ID || stored[i].Type != r.Type {
+			return nil, dup
+		}
+	}
+	return stored, nil
+}
+
+// insertError explains why inserting r failed. A UNIQUE violation (or the
+// trigger that stands before it) is an event ID used before, or (a backstop
+// that the write lock should make unreachable) another writer taking the
+// revision.
+func insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, expected eventstore.Expected, err error) error {
+	var se *sqlite.Error
+	if ctx.Err() != nil || !errors.As(err, &se) {
+		return dbError(ctx, err)
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+		sqlite3.SQLITE_CONSTRAINT_TRIGGER: // events_no_replace
+	default:
+		return dbError(ctx, err)
+	}
+	var n int
+	if qerr := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE event_id = ?`, r.ID[:]).Scan(&n); qerr != nil {
+		return dbError(ctx, qerr)
+	}
+	if n > 0 {
+		return fmt.Errorf("event %s: %w", r.ID, eventstore.ErrDuplicateEvent)
+	}
+	length, qerr := streamLength(ctx, tx, r.Stream)
+	if qerr != nil {
+		return qerr
+	}
+	if length > r.Revision {
+		return &eventstore.ConflictError{Stream: r.Stream, Expected: expected, Length: length}
+	}
+	return dbError(ctx, err)
+}
+
+// streamLength returns how many events stream has.
+func streamLength(ctx context.Context, tx *sql.Tx, stream string) (uint64, error) {
+	var length int64
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`, stream).
+		Scan(&length)
+	if err != nil {
+		return 0, dbError(ctx, err)
+	}
+	return uint64(length), nil
+}

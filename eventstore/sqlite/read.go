@@ -1,0 +1,203 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"iter"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// columns are the columns scanRecords reads, in its order.
+const columns = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at`
+
+// pollInterval is how often Follow looks for events appended by other
+// processes once it has caught up. Appends by this Store wake it at once.
+const pollInterval = 25 * time.Millisecond
+
+// followPage is how many records Follow reads per query.
+const followPage = eventstore.DefaultPageSize
+
+// scanRecords appends the records in rows to out and closes rows.
+func scanRecords(rows *sql.Rows, out []eventstore.Record) ([]eventstore.Record, error) {
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			r                            eventstore.Record
+			seq, rev, occurred, recorded int64
+			id, signature, payload       []byte
+		)
+		err := rows.Scan(&seq, &id, &r.Stream, &rev, &r.Type, &occurred, &r.Actor, &r.Signer, &signature, &payload, &recorded)
+		if err != nil {
+			return nil, err
+		}
+		if r.ID, err = uuid.FromBytes(id); err != nil {
+			return nil, fmt.Errorf("event at sequence %d: %w", seq, err)
+		}
+		r.Sequence, r.Revision = uint64(seq), uint64(rev)
+		r.OccurredAt = time.Unix(0, occurred).UTC()
+		r.RecordedAt = time.Unix(0, recorded).UTC()
+		if len(signature) > 0 {
+			r.Signature = signature
+		}
+		if len(payload) > 0 {
+			r.Payload = payload
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, rows.Close()
+}
+
+// clamp converts a position to SQLite's int64, saturating.
+func clamp(n uint64) int64 {
+	if n > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(n)
+}
+
+// sqlLimit converts a limit to SQL, where -1 means none.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
+
+// ReadStream returns records of one stream, as eventstore.Store documents.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	if err := eventstore.ValidateStream(stream); err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	var (
+		query string
+		args  []any
+	)
+	switch {
+	case opts.Backwards:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
+		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
+	case opts.From == eventstore.End:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`
+		args = []any{stream}
+	default:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
+		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
+	}
+	// One snapshot for the read and the existence check, so that a stream
+	// created in between is not taken for an existing one read empty.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	recs, err := scanRecords(rows, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	if len(recs) > 0 {
+		return recs, nil
+	}
+	var exists bool
+	err = tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE stream = ?)`, stream).Scan(&exists)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	if !exists {
+		return nil, fmt.Errorf("read stream %s: %w", stream, eventstore.ErrNotFound)
+	}
+	return nil, nil
+}
+
+// ReadAll returns records of the whole ledger in sequence order, as
+// eventstore.Store documents. It holds no rows open when it returns.
+func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventstore.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger from %d: %w", from, err)
+	}
+	if from > math.MaxInt64 {
+		return nil, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+		int64(from), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))
+	}
+	recs, err := scanRecords(rows, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))
+	}
+	return recs, nil
+}
+
+// Head returns the number of records in the ledger.
+func (s *Store) Head(ctx context.Context) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("read head: %w", err)
+	}
+	var head int64
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq) + 1, 0) FROM events`).Scan(&head); err != nil {
+		return 0, fmt.Errorf("read head: %w", dbError(ctx, err))
+	}
+	return uint64(head), nil
+}
+
+// Follow yields the ledger from sequence from onwards, then waits for more,
+// as eventstore.Store documents. While waiting it holds no connection: it is
+// woken at once by appends through this Store and otherwise polls, so it
+// also sees appends by other processes within pollInterval.
+func (s *Store) Follow(ctx context.Context, from uint64) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		var ticker *time.Ticker
+		for {
+			wake := s.changed() // before reading, so no append is missed
+			page, err := s.ReadAll(ctx, from, followPage)
+			if err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					err = ctxErr
+				}
+				yield(eventstore.Record{}, err)
+				return
+			}
+			for _, r := range page {
+				if err := ctx.Err(); err != nil {
+					yield(eventstore.Record{}, err)
+					return
+				}
+				if !yield(r, nil) {
+					return
+				}
+				from = r.Sequence + 1
+			}
+			if len(page) == followPage {
+				continue
+			}
+			if ticker == nil {
+				ticker = time.NewTicker(pollInterval)
+				defer ticker.Stop()
+			}
+			select {
+			case <-ctx.Done():
+				yield(eventstore.Record{}, ctx.Err())
+				return
+			case <-wake:
+			case <-ticker.C:
+			}
+		}
+	}
+}

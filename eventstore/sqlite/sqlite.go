@@ -1,0 +1,353 @@
+// Package sqlite is the embedded eventstore.Store: one SQLite file, written
+// through the pure-Go driver modernc.org/sqlite, so the breachledger binary
+// stays static and cgo-free.
+//
+// Every event is one row of the table events. The row's seq is the ledger
+// sequence, assigned inside the append transaction as one more than the
+// largest so far, so sequences are 0-based and gap-free; UNIQUE (stream,
+// revision) backs the optimistic-concurrency check, and UNIQUE event_id makes
+// a reused event ID fail. Triggers refuse UPDATE, DELETE and INSERT OR
+// REPLACE on events, so even a stray SQL statement cannot rewrite history
+// without first dropping them (which the ledger's Merkle checkpoints then
+// expose).
+//
+// Connections use WAL with synchronous=FULL: an append that returned has been
+// fsynced. Writers take the write lock when their transaction begins
+// (BEGIN IMMEDIATE) and wait up to ten seconds for it, so several processes
+// can append to one file; within a process appends are queued without
+// busy-waiting on SQLite's lock.
+//
+// The schema is versioned with PRAGMA user_version and marked with PRAGMA
+// application_id; Open upgrades it inside a transaction.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Memory is the path of a private in-memory ledger, for tests. It lives as
+// long as the Store.
+const Memory = ":memory:"
+
+// applicationID marks a SQLite file as a breachledger ledger ("BLDG").
+const applicationID = 0x424c4447
+
+// migrations[i] takes the schema from user_version i to i+1. Append only:
+// never edit a migration that has shipped. Later tables (projections,
+// checkpoints) come as new migrations; none may touch events except by
+// INSERT.
+var migrations = []string{
+	`CREATE TABLE events (
+	seq         INTEGER PRIMARY KEY CHECK (seq >= 0),
+	event_id    BLOB    NOT NULL UNIQUE CHECK (length(event_id) = 16),
+	stream      TEXT    NOT NULL,
+	revision    INTEGER NOT NULL CHECK (revision >= 0),
+	type        TEXT    NOT NULL,
+	occurred_at INTEGER NOT NULL, -- unix nanoseconds
+	actor       TEXT    NOT NULL,
+	signer      TEXT    NOT NULL DEFAULT '',
+	signature   BLOB,
+	payload     BLOB    NOT NULL,
+	recorded_at INTEGER NOT NULL, -- unix nanoseconds, UTC, whole microseconds
+	UNIQUE (stream, revision)
+) STRICT;
+-- INSERT OR REPLACE deletes the conflicting row without firing DELETE
+-- triggers (unless recursive_triggers is on), so refuse the conflict first.
+CREATE TRIGGER events_no_replace BEFORE INSERT ON events
+WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq OR event_id = NEW.event_id
+	OR (stream = NEW.stream AND revision = NEW.revision))
+BEGIN
+	SELECT RAISE(ABORT, 'breachledger: events are append-only; INSERT over an existing event refused');
+END;
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN
+	SELECT RAISE(ABORT, 'breachledger: events are append-only; UPDATE refused');
+END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN
+	SELECT RAISE(ABORT, 'breachledger: events are append-only; DELETE refused');
+END;`,
+}
+
+// Options control Open.
+type Options struct {
+	// Create makes Open create and initialise the ledger file if it does
+	// not exist (with mode 0600). Without it, Open of a missing or
+	// uninitialised file returns an error wrapping eventstore.ErrNoLedger.
+	Create bool
+}
+
+// Store is a ledger kept in one SQLite file. It is safe for concurrent use,
+// also by several processes sharing the file.
+type Store struct {
+	db   *sql.DB
+	path string
+
+	// writer is a one-slot semaphore: appends of this process queue here,
+	// cancellably, instead of spinning in SQLite's busy handler.
+	writer chan struct{}
+
+	// now is the store's clock; only tests replace it (export_test.go).
+	now func() time.Time
+
+	mu       sync.Mutex
+	appended chan struct{} // closed and replaced after every append
+}
+
+// Open opens the ledger at path, or a private in-memory ledger for Memory.
+// It upgrades the schema if it is older than this package's.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	memory := path == Memory
+	if !memory {
+		if err := prepareFile(path, opts.Create); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	name, err := dsn(path, readWrite)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", name)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %v", path, err)
+	}
+	if memory {
+		db.SetMaxOpenConns(1) // each connection to ":memory:" is a database of its own
+	}
+	s := &Store{
+		db:       db,
+		path:     path,
+		writer:   make(chan struct{}, 1),
+		now:      time.Now,
+		appended: make(chan struct{}),
+	}
+	if err := s.migrate(ctx, opts.Create || memory); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// prepareFile checks that the ledger file exists, or creates it empty with
+// mode 0600 when create is set. SQLite would create a missing file itself,
+// with a mode from the umask; creating it first fixes the mode, and SQLite
+// gives its -wal and -shm files the same.
+func prepareFile(path string, create bool) error {
+	_, err := os.Stat(path)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	case !create:
+		return eventstore.ErrNoLedger
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // created by someone else meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	// Closing here is safe: SQLite holds no lock on the file yet. Never
+	// open and close a ledger file SQLite has open: closing any descriptor
+	// drops the process's POSIX locks on it.
+	return f.Close()
+}
+
+// access is how a DSN opens a ledger.
+type access int
+
+const (
+	readWrite access = iota
+	readOnly         // mode=ro: changes nothing in the file
+	immutable        // mode=ro&immutable=1: also takes no locks and creates no -wal or -shm
+)
+
+// dsn returns the driver's data source name for path: a file: URI with the
+// pragmas set explicitly (never relying on driver defaults).
+func dsn(path string, a access) (string, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	switch a {
+	case readWrite:
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Set("_txlock", "immediate")
+	case readOnly:
+		q.Set("mode", "ro")
+	case immutable:
+		q.Set("mode", "ro")
+		q.Set("immutable", "1")
+	}
+	if path == Memory {
+		return Memory + "?" + q.Encode(), nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
+// migrate brings the schema up to date. A file with no schema yet is
+// initialised only when create is set.
+func (s *Store) migrate(ctx context.Context, create bool) error {
+	version, err := s.schemaVersion(ctx, s.db)
+	if err != nil {
+		return err
+	}
+	if version == len(migrations) {
+		return nil
+	}
+	if version == 0 && !create {
+		return fmt.Errorf("ledger not initialised: %w", eventstore.ErrNoLedger)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
+	}
+	defer tx.Rollback()
+	// Again, under the write lock: another process may have migrated.
+	if version, err = s.schemaVersion(ctx, tx); err != nil {
+		return err
+	}
+	if version == 0 {
+		var tables int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema`).Scan(&tables); err != nil {
+			return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
+		}
+		if tables > 0 {
+			return errors.New("not a breachledger ledger: the database already has tables")
+		}
+	}
+	for v := version; v < len(migrations); v++ {
+		if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, dbError(ctx, err))
+		}
+	}
+	// PRAGMA takes no parameters; both values are integers of ours.
+	pragmas := fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", applicationID, len(migrations))
+	if _, err := tx.ExecContext(ctx, pragmas); err != nil {
+		return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
+	}
+	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// schemaVersion returns the schema version of the file, checking that it is
+// a breachledger ledger (or a blank database) this package can read.
+func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
+	var appID, version int
+	if err := q.QueryRowContext(ctx, `PRAGMA application_id`).Scan(&appID); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", dbError(ctx, err))
+	}
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", dbError(ctx, err))
+	}
+	switch {
+	case appID != 0 && appID != applicationID:
+		return 0, fmt.Errorf("not a breachledger ledger (application_id %#x)", appID)
+	case appID == 0 && version != 0:
+		return 0, fmt.Errorf("not a breachledger ledger (user_version %d without application_id)", version)
+	case version > len(migrations):
+		return 0, fmt.Errorf("ledger schema version %d is newer than this program's (%d)", version, len(migrations))
+	}
+	return version, nil
+}
+
+// Close closes the database. Follow iterators still running end with an
+// error.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", s.path, dbError(context.Background(), err))
+	}
+	return nil
+}
+
+// Pragmas reads back the journal mode ("wal" for a file ledger, "memory" for
+// Memory) and the synchronous level (2 is FULL) of a connection.
+func (s *Store) Pragmas(ctx context.Context) (journalMode string, synchronous int, err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("read pragmas: %w", dbError(ctx, err))
+	}
+	defer conn.Close()
+	if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&journalMode); err != nil {
+		return "", 0, fmt.Errorf("read pragmas: %w", dbError(ctx, err))
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&synchronous); err != nil {
+		return "", 0, fmt.Errorf("read pragmas: %w", dbError(ctx, err))
+	}
+	return journalMode, synchronous, nil
+}
+
+// changed returns a channel that is closed at the next append.
+func (s *Store) changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.appended
+}
+
+// broadcast wakes every Follow waiting on changed.
+func (s *Store) broadcast() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.appended)
+	s.appended = make(chan struct{})
+}
+
+// codeSuffix matches the result codes the driver appends to its messages.
+var codeSuffix = regexp.MustCompile(`(\s*\((\d+|SQLITE_[A-Z_]+)\))+$`)
+
+// dbError translates an error from database/sql or the driver at the
+// package boundary: ctx.Err() when ctx is done (the driver reports an
+// interrupted statement in its own way), and otherwise an error that keeps
+// the driver's message but neither its type nor its result codes.
+func dbError(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY:
+		return errors.New("ledger is locked by another connection (timed out waiting)")
+	case sqlite3.SQLITE_READONLY:
+		return errors.New("ledger is read-only")
+	case sqlite3.SQLITE_FULL:
+		return errors.New("disk or database full")
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return errors.New("ledger file is corrupt or not a SQLite database")
+	}
+	return errors.New("sqlite: " + codeSuffix.ReplaceAllString(se.Error(), ""))
+}
