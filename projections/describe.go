@@ -1,0 +1,190 @@
+package projections
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+)
+
+// Short names of event types, as the timeline shows them.
+var kindNames = map[string]string{
+	"LedgerInitialized":   "ledger initialised",
+	"RoleGranted":         "role granted",
+	"RoleRevoked":         "role revoked",
+	"SettingChanged":      "setting changed",
+	"IncidentDetected":    "detected",
+	"IncidentAssessed":    "assessed",
+	"StageChanged":        "stage",
+	"IncidentClassified":  "classified",
+	"ScopeRecorded":       "scope",
+	"RiskDetermined":      "risk",
+	"CRSPIDeclared":       "declared CRSPI",
+	"ActionTaken":         "action",
+	"EvidenceRecorded":    "evidence",
+	"RequestOpened":       "request",
+	"RequestApproved":     "approved",
+	"RequestRejected":     "rejected",
+	"NotificationSent":    "notified",
+	"PostmortemCompleted": "post-mortem",
+	"IncidentClosed":      "closed",
+	"IncidentReopened":    "reopened",
+	"NoteAdded":           "note",
+	"EventCorrected":      "correction",
+}
+
+// Kind returns the short name of a stored event type.
+func Kind(typ string) string {
+	if k, ok := kindNames[typ]; ok {
+		return k
+	}
+	return typ
+}
+
+// Describe returns a one-line, human account of an event.
+func Describe(e domain.Event) string {
+	switch e := e.(type) {
+	case domain.LedgerInitialized:
+		return fmt.Sprintf("ledger %q initialised; %s is admin", e.Name, e.Admin)
+	case domain.RoleGranted:
+		return withReason(fmt.Sprintf("%s granted %s", e.Actor, e.Role), e.Reason)
+	case domain.RoleRevoked:
+		return withReason(fmt.Sprintf("%s revoked %s", e.Actor, e.Role), e.Reason)
+	case domain.SettingChanged:
+		return fmt.Sprintf("%s = %s", e.Key, e.Value)
+	case domain.IncidentDetected:
+		s := fmt.Sprintf("%s via %s; aware %s; acting as %s", e.Summary, e.Source, stamp(e.AwareAt), e.Role)
+		if e.Reference != "" {
+			s += "; ref " + e.Reference
+		}
+		return s
+	case domain.IncidentAssessed:
+		s := fmt.Sprintf("functional %s, recoverability %s, information %s → %s/%s", e.FunctionalImpact, e.Recoverability, e.InformationImpact, e.Severity, e.Priority)
+		if e.Severity != e.DerivedSeverity || e.Priority != e.DerivedPriority {
+			s += fmt.Sprintf(" (derived %s/%s, overridden: %s)", e.DerivedSeverity, e.DerivedPriority, e.OverrideReason)
+		}
+		if e.Escalated {
+			s += "; escalated to security response"
+		}
+		return s
+	case domain.StageChanged:
+		return withReason(fmt.Sprintf("%s → %s", e.From.Title(), e.To.Title()), e.Reason)
+	case domain.IncidentClassified:
+		s := string(e.Classification)
+		if e.RootCause != "" {
+			s += "; root cause: " + e.RootCause
+		}
+		return withReason(s, e.Reason)
+	case domain.ScopeRecorded:
+		return describeScope(e)
+	case domain.RiskDetermined:
+		s := fmt.Sprintf("%s: %s", e.Level, e.Reasoning)
+		if e.Art34Exception != domain.Art34None {
+			s += fmt.Sprintf(" (%s exception)", e.Art34Exception.Citation())
+		}
+		return s
+	case domain.CRSPIDeclared:
+		return fmt.Sprintf("basis %s: %s", e.Basis, e.Reasoning)
+	case domain.ActionTaken:
+		s := fmt.Sprintf("%s: %s", e.Kind, e.Description)
+		if len(e.Systems) > 0 {
+			s += " (" + strings.Join(e.Systems, ", ") + ")"
+		}
+		return s
+	case domain.EvidenceRecorded:
+		s := fmt.Sprintf("%s sha256:%s", e.Description, e.SHA256)
+		if e.Location != "" {
+			s += " at " + e.Location
+		}
+		return s
+	case domain.RequestOpened:
+		switch e.Kind {
+		case domain.RequestNotificationDelay:
+			who := "every customer"
+			if len(e.Customers) > 0 {
+				who = strings.Join(e.Customers, ", ")
+			}
+			return fmt.Sprintf("%s %s (%s) for %s until %s: %s", e.Request, e.Kind, e.DelayReason, who, stamp(e.Until), e.Details)
+		default:
+			return fmt.Sprintf("%s %s to %s: %s", e.Request, e.Kind, e.Destination, e.Details)
+		}
+	case domain.RequestApproved:
+		return withReason(fmt.Sprintf("%s as %s", e.Request, e.As), e.Comment)
+	case domain.RequestRejected:
+		return withReason(fmt.Sprintf("%s as %s", e.Request, e.As), e.Reason)
+	case domain.NotificationSent:
+		return describeNotice(e)
+	case domain.PostmortemCompleted:
+		return fmt.Sprintf("%s (document at %s, sha256:%s)", e.Summary, e.Location, e.SHA256)
+	case domain.IncidentClosed:
+		return e.Summary
+	case domain.IncidentReopened:
+		return fmt.Sprintf("at %s: %s", e.Stage.Title(), e.Reason)
+	case domain.NoteAdded:
+		return e.Text
+	case domain.EventCorrected:
+		return fmt.Sprintf("corrects %s %s (%s): %s", Kind(e.TargetType), e.Target, strings.Join(e.Changed, ", "), e.Reason)
+	}
+	return fmt.Sprintf("%T", e)
+}
+
+func describeScope(e domain.ScopeRecorded) string {
+	var parts []string
+	add := func(label string, xs []string) {
+		if len(xs) > 0 {
+			parts = append(parts, label+" "+strings.Join(xs, ", "))
+		}
+	}
+	add("customers", e.Customers)
+	add("data", e.DataCategories)
+	add("subjects", e.SubjectCategories)
+	add("jurisdictions", e.Jurisdictions)
+	if e.Subjects > 0 {
+		parts = append(parts, fmt.Sprintf("~%d subjects", e.Subjects))
+	}
+	if e.Records > 0 {
+		parts = append(parts, fmt.Sprintf("~%d records", e.Records))
+	}
+	if len(parts) == 0 {
+		return "empty"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func describeNotice(e domain.NotificationSent) string {
+	to := string(e.RecipientKind)
+	if e.Customer != "" {
+		to += " of " + e.Customer
+	}
+	s := fmt.Sprintf("%s %s (%s) via %s", e.Phase, to, e.Recipient, e.Channel)
+	if e.NoSecurityContact {
+		s += "; no security contact configured"
+	}
+	if len(e.Art33Items) > 0 {
+		items := make([]string, len(e.Art33Items))
+		for i, it := range e.Art33Items {
+			items[i] = string(it)
+		}
+		s += "; Art. 33(3): " + strings.Join(items, ", ")
+	}
+	if e.DelayReason != "" {
+		s += "; delay reason: " + e.DelayReason
+	}
+	return s
+}
+
+func withReason(s, reason string) string {
+	if reason == "" {
+		return s
+	}
+	return s + " — " + reason
+}
+
+// stamp formats an instant as RFC 3339 in UTC, with fractions only when present.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,82 @@
+package projections
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// FactOf decodes a stored record into a domain fact.
+func FactOf(r eventstore.Record) (domain.Fact, error) {
+	e, err := domain.Decode(r.Type, r.Payload)
+	if err != nil {
+		return domain.Fact{}, fmt.Errorf("decode event %s (seq %d): %w", r.ID, r.Sequence, err)
+	}
+	return domain.Fact{
+		ID: r.ID.String(), Sequence: r.Sequence, Stream: r.Stream, Revision: r.Revision, Type: r.Type,
+		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Event: e,
+	}, nil
+}
+
+// FactsOf decodes records in order.
+func FactsOf(recs []eventstore.Record) ([]domain.Fact, error) {
+	out := make([]domain.Fact, 0, len(recs))
+	for _, r := range recs {
+		f, err := FactOf(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// History is a ledger's facts split by stream.
+type History struct {
+	Ledger    []domain.Fact
+	Incidents map[string][]domain.Fact // by incident ID
+	order     []string                 // incident IDs in the order they were first recorded
+}
+
+// NewHistory returns an empty history.
+func NewHistory() *History { return &History{Incidents: map[string][]domain.Fact{}} }
+
+// Add appends one fact (facts must come in sequence order).
+func (h *History) Add(f domain.Fact) {
+	if f.Stream == domain.LedgerStream {
+		h.Ledger = append(h.Ledger, f)
+		return
+	}
+	if id, ok := domain.IncidentID(f.Stream); ok {
+		if _, seen := h.Incidents[id]; !seen {
+			h.order = append(h.order, id)
+		}
+		h.Incidents[id] = append(h.Incidents[id], f)
+	}
+}
+
+// IncidentIDs returns the incident IDs in the order they were first
+// recorded (KSUIDs also sort by time).
+func (h *History) IncidentIDs() []string {
+	out := append([]string(nil), h.order...)
+	sort.SliceStable(out, func(i, j int) bool {
+		return h.Incidents[out[i]][0].Sequence < h.Incidents[out[j]][0].Sequence
+	})
+	return out
+}
+
+// LedgerAt returns the ledger state the cut sees.
+func (h *History) LedgerAt(cut domain.Cut) domain.Ledger { return domain.ReplayLedger(h.Ledger, cut) }
+
+// IncidentAt returns incident id as the cut sees it; Exists is false when
+// the cut sees none of it.
+func IncidentAt(id string, facts []domain.Fact, cut domain.Cut) domain.Incident {
+	inc := domain.Replay(facts, cut)
+	inc.ID = id
+	if inc.Stream == "" {
+		inc.Stream = domain.IncidentStream(id)
+	}
+	return inc
+}

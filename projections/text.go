@@ -1,0 +1,277 @@
+package projections
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+)
+
+// The text renderings below are for people; scripts read the JSON forms.
+// Like the views, they depend only on their arguments.
+
+// WriteIncident writes the state of one incident.
+func WriteIncident(w io.Writer, v IncidentView) error {
+	p := &printer{w: w}
+	p.f("Incident %s\n", v.ID)
+	p.f("  as of %s, known at %s (%d events)\n\n", stamp(v.AsOf), stamp(v.KnownAt), v.Events)
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	d := v.Detection
+	row("Summary:", "%s", d.Summary)
+	row("Detected:", "%s via %s%s by %s", stamp(d.At), d.Source, ref(d.Reference), d.Actor)
+	row("Aware:", "%s", stamp(d.AwareAt))
+	row("Acting as:", "%s", d.Role)
+	stage := v.Stage.Title()
+	if v.Closed {
+		stage += " (closed)"
+	}
+	row("Stage:", "%s", stage)
+	if c := v.Classification; c != nil {
+		row("Classification:", "%s (%s by %s)", Describe(c.IncidentClassified), stamp(c.At), c.Actor)
+	} else {
+		row("Classification:", "not classified")
+	}
+	if a := v.Assessment; a != nil {
+		row("Severity:", "%s, priority %s (%s by %s)", a.Severity, a.Priority, stamp(a.At), a.Actor)
+		row("Impact:", "functional %s, recoverability %s, information %s", a.FunctionalImpact, a.Recoverability, a.InformationImpact)
+	} else {
+		row("Severity:", "not assessed")
+	}
+	if r := v.Risk; r != nil {
+		row("GDPR risk:", "%s (%s by %s)", Describe(r.RiskDetermined), stamp(r.At), r.Actor)
+	}
+	if dc := v.Declaration; dc != nil {
+		row("CRSPI declared:", "%s by %s, %s", stamp(dc.At), dc.Actor, Describe(dc.CRSPIDeclared))
+	} else {
+		row("CRSPI declared:", "no")
+	}
+	if v.Scope.Updated != nil {
+		row("Scope:", "%s", describeScope(v.Scope.ScopeRecorded))
+	}
+	if pm := v.Postmortem; pm != nil {
+		row("Post-mortem:", "%s (%s by %s)", Describe(pm.PostmortemCompleted), stamp(pm.At), pm.Actor)
+	}
+	tw.Flush()
+	if len(v.Requests) > 0 {
+		p.f("\nRequests:\n")
+		for _, r := range v.Requests {
+			p.f("  [%s] %s\n", r.Status, Describe(r.RequestOpened))
+			for _, a := range r.Approvals {
+				p.f("      approved as %s by %s at %s\n", a.As, a.Actor, stamp(a.At))
+			}
+			if rj := r.Rejection; rj != nil {
+				p.f("      rejected as %s by %s at %s: %s\n", rj.As, rj.Actor, stamp(rj.At), rj.Reason)
+			}
+		}
+	}
+	list := func(title string, n int, item func(i int) string) {
+		if n == 0 {
+			return
+		}
+		p.f("\n%s:\n", title)
+		for i := 0; i < n; i++ {
+			p.f("  %s\n", item(i))
+		}
+	}
+	list("Actions", len(v.Actions), func(i int) string {
+		a := v.Actions[i]
+		return fmt.Sprintf("%s  %s", stamp(a.At), Describe(a.ActionTaken))
+	})
+	list("Evidence", len(v.Evidence), func(i int) string {
+		e := v.Evidence[i]
+		return fmt.Sprintf("%s  %s", stamp(e.At), Describe(e.EvidenceRecorded))
+	})
+	list("Notifications", len(v.Notifications), func(i int) string {
+		n := v.Notifications[i]
+		return fmt.Sprintf("%s  %s", stamp(n.At), Describe(n.NotificationSent))
+	})
+	list("Corrections", len(v.Corrections), func(i int) string {
+		c := v.Corrections[i]
+		return fmt.Sprintf("%s  %s corrected %s %s (%s): %s", stamp(c.At), c.Actor, Kind(c.TargetType), c.Target, strings.Join(c.Changed, ", "), c.Reason)
+	})
+	list("Notes", len(v.Notes), func(i int) string {
+		n := v.Notes[i]
+		return fmt.Sprintf("%s  %s: %s", stamp(n.At), n.Actor, n.Text)
+	})
+	p.f("\nDeadlines:\n")
+	if len(v.Obligations) == 0 {
+		p.f("  none running\n")
+	} else {
+		writeObligationsOf(p, nil, v.Obligations, v.AsOf)
+	}
+	return p.err
+}
+
+// WriteTimeline writes an incident's timeline.
+func WriteTimeline(w io.Writer, t Timeline) error {
+	p := &printer{w: w}
+	p.f("Timeline of incident %s (as of %s, known at %s)\n\n", t.Incident, stamp(t.AsOf), stamp(t.KnownAt))
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "SEQ\tWHEN (UTC)\tACTOR\tEVENT\tDETAILS\n")
+	for _, e := range t.Entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Sequence, stamp(e.At), e.Actor, e.Kind, e.Summary)
+		if e.CorrectedBy != "" {
+			fmt.Fprintf(tw, "\t\t\t\t(corrected by %s; first recorded at %s as: %s)\n", e.CorrectedBy, stamp(e.OriginalAt), e.Original)
+		}
+	}
+	tw.Flush()
+	return p.err
+}
+
+// WriteDeadlines writes the deadline view.
+func WriteDeadlines(w io.Writer, v DeadlineView) error {
+	p := &printer{w: w}
+	p.f("Deadlines as of %s (known at %s)", stamp(v.AsOf), stamp(v.KnownAt))
+	if v.DueWithin != "" {
+		p.f(", due within %s", v.DueWithin)
+	}
+	p.f("\n\n")
+	if len(v.Deadlines) == 0 {
+		p.f("none\n")
+		return p.err
+	}
+	obs := make([]domain.Obligation, len(v.Deadlines))
+	incs := make([]string, len(v.Deadlines))
+	for i, d := range v.Deadlines {
+		obs[i], incs[i] = d.Obligation, d.Incident
+	}
+	writeObligationsOf(p, incs, obs, v.AsOf)
+	return p.err
+}
+
+// WriteList writes the incident list.
+func WriteList(w io.Writer, l IncidentList) error {
+	p := &printer{w: w}
+	if len(l.Incidents) == 0 {
+		p.f("no incidents (as of %s, known at %s)\n", stamp(l.AsOf), stamp(l.KnownAt))
+		return p.err
+	}
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "INCIDENT\tDETECTED\tSTAGE\tCLASSIFICATION\tSEVERITY\tNEXT DEADLINE\tSUMMARY\n")
+	for _, e := range l.Incidents {
+		stage := string(e.Stage)
+		if e.Closed {
+			stage = "closed"
+		}
+		next := "-"
+		if n := e.NextDeadline; n != nil {
+			next = fmt.Sprintf("%s %s (%s)", n.ID, stamp(n.DueAt), n.Status)
+		}
+		sev := "-"
+		if e.Severity != "" {
+			sev = fmt.Sprintf("%s/%s", e.Severity, e.Priority)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, stamp(e.DetectedAt), stage, orDash(string(e.Classification)), sev, next, e.Summary)
+	}
+	tw.Flush()
+	return p.err
+}
+
+// NextDeadlineLine describes the obligation due first, for writers to print.
+func NextDeadlineLine(o *domain.Obligation, asOf time.Time) string {
+	if o == nil {
+		return "next deadline: none running"
+	}
+	return fmt.Sprintf("next deadline: %s (%s) due %s, %s — %s", o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status)
+}
+
+func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation, asOf time.Time) {
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	head := "  OBLIGATION\tCITATION\tDUE (UTC)\t\tSTATUS\tDETAIL\n"
+	if incidents != nil {
+		head = "INCIDENT\tOBLIGATION\tCITATION\tDUE (UTC)\t\tSTATUS\tDETAIL\n"
+	}
+	fmt.Fprint(tw, head)
+	for i, o := range obs {
+		lead := "  "
+		if incidents != nil {
+			lead = incidents[i] + "\t"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", lead, o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status, obligationDetail(o))
+	}
+	tw.Flush()
+}
+
+func obligationDetail(o domain.Obligation) string {
+	var parts []string
+	parts = append(parts, fmt.Sprintf("%s after %s", o.Window, o.Anchor))
+	if o.Target {
+		parts = append(parts, "organisational target")
+	}
+	switch o.Status {
+	case domain.StatusMet, domain.StatusMetLate:
+		parts = append(parts, fmt.Sprintf("sent %s", stamp(o.MetAt)))
+	case domain.StatusHeld:
+		parts = append(parts, fmt.Sprintf("held until %s", stamp(o.HeldUntil)))
+	}
+	if o.Reason != "" {
+		parts = append(parts, o.Reason)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Relative says how far t is from now: "in 2d4h", "3h20m ago", "now";
+// minutes are left out beyond two days.
+func Relative(t, now time.Time) string {
+	d := t.Sub(now)
+	neg := d < 0
+	if neg {
+		d = -d
+	}
+	if d >= 48*time.Hour {
+		d = d.Round(time.Hour)
+	} else {
+		d = d.Round(time.Minute)
+	}
+	var s string
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	switch {
+	case d == 0:
+		return "now"
+	case days > 0 && rest == 0:
+		s = fmt.Sprintf("%dd", days)
+	case days > 0:
+		s = fmt.Sprintf("%dd%s", days, domain.FormatDuration(rest))
+	default:
+		s = domain.FormatDuration(rest)
+	}
+	if neg {
+		return s + " ago"
+	}
+	return "in " + s
+}
+
+func ref(r string) string {
+	if r == "" {
+		return ""
+	}
+	return " (ref " + r + ")"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printer keeps the first write error so renderers can report it once.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) Write(b []byte) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	n, err := p.w.Write(b)
+	p.err = err
+	return n, err
+}
+
+func (p *printer) f(format string, args ...any) { fmt.Fprintf(p, format, args...) }

@@ -1,0 +1,233 @@
+package projections
+
+import (
+	"reflect"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+)
+
+// IncidentView is the state of one incident at a cut: what `show` prints.
+type IncidentView struct {
+	AsOf    time.Time `json:"as_of"`
+	KnownAt time.Time `json:"known_at"`
+	domain.Incident
+	Obligations  []domain.Obligation `json:"obligations"`
+	NextDeadline *domain.Obligation  `json:"next_deadline"`
+	Events       int                 `json:"events"` // facts the cut sees
+}
+
+// Show builds the view of incident id. ok is false when the cut sees none of it.
+func Show(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut) (IncidentView, bool) {
+	inc := IncidentAt(id, facts, cut)
+	if !inc.Exists {
+		return IncidentView{}, false
+	}
+	obs := domain.Obligations(&inc, ledger.Settings, cut.AsOf)
+	v := IncidentView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incident: inc, Obligations: obs, Events: len(inc.Facts)}
+	if next, ok := domain.Next(obs); ok {
+		v.NextDeadline = &next
+	}
+	emptySlices(&v)
+	return v, true
+}
+
+// TimelineEntry is one event of an incident's timeline.
+type TimelineEntry struct {
+	Sequence    uint64    `json:"seq"`
+	EventID     string    `json:"event_id"`
+	At          time.Time `json:"at"`
+	RecordedAt  time.Time `json:"recorded_at"`
+	Actor       string    `json:"actor"`
+	Signer      string    `json:"signer,omitempty"`
+	Type        string    `json:"type"`
+	Kind        string    `json:"kind"`
+	Summary     string    `json:"summary"`
+	CorrectedBy string    `json:"corrected_by,omitempty"`
+	Original    string    `json:"original,omitempty"` // what was first recorded, when corrected
+	OriginalAt  time.Time `json:"original_at,omitzero"`
+}
+
+// Timeline is an incident's events at a cut, in business-time order (ties
+// in sequence order).
+type Timeline struct {
+	Incident string          `json:"incident"`
+	AsOf     time.Time       `json:"as_of"`
+	KnownAt  time.Time       `json:"known_at"`
+	Entries  []TimelineEntry `json:"entries"`
+}
+
+// BuildTimeline builds the timeline of incident id.
+func BuildTimeline(id string, facts []domain.Fact, cut domain.Cut) Timeline {
+	t := Timeline{Incident: id, AsOf: cut.AsOf, KnownAt: cut.KnownAt, Entries: []TimelineEntry{}}
+	for _, f := range domain.Corrected(facts, cut) {
+		e := TimelineEntry{
+			Sequence: f.Sequence, EventID: f.ID, At: f.At, RecordedAt: f.RecordedAt, Actor: f.Actor, Signer: f.Signer,
+			Type: f.Type, Kind: Kind(f.Type), Summary: Describe(f.Event), CorrectedBy: f.CorrectedBy,
+		}
+		if f.CorrectedBy != "" {
+			e.Original, e.OriginalAt = Describe(f.Original), f.OriginalAt
+		}
+		t.Entries = append(t.Entries, e)
+	}
+	sortByTime(t.Entries)
+	return t
+}
+
+func sortByTime(es []TimelineEntry) {
+	// insertion sort keeps it stable and is fast on the nearly-sorted input
+	for i := 1; i < len(es); i++ {
+		for j := i; j > 0 && less(es[j], es[j-1]); j-- {
+			es[j], es[j-1] = es[j-1], es[j]
+		}
+	}
+}
+
+func less(a, b TimelineEntry) bool {
+	if !a.At.Equal(b.At) {
+		return a.At.Before(b.At)
+	}
+	return a.Sequence < b.Sequence
+}
+
+// DeadlineRow is one obligation of one incident.
+type DeadlineRow struct {
+	Incident string `json:"incident"`
+	Summary  string `json:"summary"`
+	domain.Obligation
+}
+
+// DeadlineView is the deadline view at a cut.
+type DeadlineView struct {
+	AsOf      time.Time     `json:"as_of"`
+	KnownAt   time.Time     `json:"known_at"`
+	DueWithin string        `json:"due_within,omitempty"`
+	Deadlines []DeadlineRow `json:"deadlines"`
+	// Alert is true when something is overdue, or (with DueWithin) open and
+	// due within the window: the CLI then exits 7.
+	Alert bool `json:"alert"`
+}
+
+// DeadlineFilter narrows the deadline view.
+type DeadlineFilter struct {
+	Incident  string        // only this incident
+	DueWithin time.Duration // only open obligations due within this of AsOf (overdue included)
+	Overdue   bool          // only overdue obligations
+	Open      bool          // only open obligations
+}
+
+// Deadlines builds the deadline view over every incident of h.
+func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
+	ledger := h.LedgerAt(cut)
+	v := DeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: []DeadlineRow{}}
+	if filter.DueWithin > 0 {
+		v.DueWithin = domain.FormatDuration(filter.DueWithin)
+	}
+	for _, id := range h.IncidentIDs() {
+		if filter.Incident != "" && id != filter.Incident {
+			continue
+		}
+		inc := IncidentAt(id, h.Incidents[id], cut)
+		if !inc.Exists {
+			continue
+		}
+		for _, o := range domain.Obligations(&inc, ledger.Settings, cut.AsOf) {
+			overdue := o.Status == domain.StatusOverdue
+			dueSoon := o.Status.Open() && o.Status != domain.StatusHeld && filter.DueWithin > 0 && !o.DueAt.After(cut.AsOf.Add(filter.DueWithin))
+			switch {
+			case filter.Overdue && !overdue:
+				continue
+			case filter.DueWithin > 0 && !overdue && !dueSoon:
+				continue
+			case filter.Open && !o.Status.Open():
+				continue
+			}
+			if overdue || dueSoon {
+				v.Alert = true
+			}
+			v.Deadlines = append(v.Deadlines, DeadlineRow{Incident: id, Summary: inc.Detection.Summary, Obligation: o})
+		}
+	}
+	emptySlices(&v)
+	return v
+}
+
+// ListEntry is one incident in the incident list.
+type ListEntry struct {
+	ID             string                `json:"id"`
+	Summary        string                `json:"summary"`
+	DetectedAt     time.Time             `json:"detected_at"`
+	AwareAt        time.Time             `json:"aware_at"`
+	Stage          domain.Stage          `json:"stage"`
+	Closed         bool                  `json:"closed"`
+	Classification domain.Classification `json:"classification,omitempty"`
+	Severity       domain.Severity       `json:"severity,omitempty"`
+	Priority       domain.Priority       `json:"priority,omitempty"`
+	Declared       bool                  `json:"declared"`
+	NextDeadline   *domain.Obligation    `json:"next_deadline"`
+}
+
+// IncidentList is the list of incidents at a cut.
+type IncidentList struct {
+	AsOf      time.Time   `json:"as_of"`
+	KnownAt   time.Time   `json:"known_at"`
+	Incidents []ListEntry `json:"incidents"`
+}
+
+// List builds the incident list; with open, closed incidents are left out.
+func List(h *History, cut domain.Cut, open bool) IncidentList {
+	ledger := h.LedgerAt(cut)
+	l := IncidentList{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incidents: []ListEntry{}}
+	for _, id := range h.IncidentIDs() {
+		inc := IncidentAt(id, h.Incidents[id], cut)
+		if !inc.Exists || (open && inc.Closed) {
+			continue
+		}
+		e := ListEntry{ID: id, Summary: inc.Detection.Summary, DetectedAt: inc.Detection.At, AwareAt: inc.Detection.AwareAt, Stage: inc.Stage, Closed: inc.Closed, Declared: inc.Declaration != nil}
+		if inc.Classification != nil {
+			e.Classification = inc.Classification.Classification
+		}
+		if inc.Assessment != nil {
+			e.Severity, e.Priority = inc.Assessment.Severity, inc.Assessment.Priority
+		}
+		if next, ok := domain.Next(domain.Obligations(&inc, ledger.Settings, cut.AsOf)); ok {
+			e.NextDeadline = &next
+		}
+		l.Incidents = append(l.Incidents, e)
+	}
+	emptySlices(&l)
+	return l
+}
+
+// emptySlices replaces nil slices and maps reachable from v with empty ones,
+// so JSON shows [] and {} rather than null: stable shapes for scripts.
+func emptySlices(v any) { fill(reflect.ValueOf(v)) }
+
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			fill(v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() && v.CanSet() {
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		}
+		for i := 0; i < v.Len(); i++ {
+			fill(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() && v.CanSet() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+	}
+}
