@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is the whole program: parse args, run the command, print any error,
+// return the exit code. Nothing below it writes to os.Stdout or exits.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	app := newApp(stdout, stderr, now)
+	err := app.RunContext(ctx, reorderArgs(app, args))
+	if err != nil {
+		report(stderr, err)
+	}
+	return exitCode(err)
+}
+
+// env is what every command needs from the app: the clock and the outputs.
+type env struct {
+	now            func() time.Time
+	stdout, stderr io.Writer
+}
+
+func newApp(stdout, stderr io.Writer, now func() time.Time) *cli.App {
+	e := &env{now: now, stdout: stdout, stderr: stderr}
+	app := &cli.App{
+		Name:    "breachledger",
+		Usage:   "a tamper-evident ledger of security incidents and personal-data breaches",
+		Version: version,
+		Description: `Every detection, assessment, classification, approval and notification is an
+immutable event. Responders append one fact per command; readers replay the
+events into the incident's state, its timeline and its notification deadlines,
+as of any business time (--as-of) and as known at any moment (--known-at).
+
+Exit codes: 0 ok; 1 internal or I/O error; 2 usage error; 3 not found;
+4 refused by a rule (nothing was appended); 5 conflict persisted after
+retries; 6 integrity failure; 7 a deadline is overdue or due within the
+asked window (deadlines).`,
+		Writer:         stdout,
+		ErrWriter:      stderr,
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		CommandNotFound: func(c *cli.Context, name string) {},
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`"},
+			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "who records the facts (default: the OS user)"},
+		},
+		Commands: []*cli.Command{},
+	}
+	app.Commands = append(app.Commands, ledgerCommands(e)...)
+	app.Commands = append(app.Commands, incidentCommands(e)...)
+	app.Commands = append(app.Commands, readerCommands(e)...)
+	for _, c := range app.Commands {
+		setUsageErrors(c)
+	}
+	app.Action = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usagef("unknown command %q (see \"breachledger help\")", c.Args().First())
+		}
+		return cli.ShowAppHelp(c)
+	}
+	return app
+}
+
+func setUsageErrors(c *cli.Command) {
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+	for _, sub := range c.Subcommands {
+		setUsageErrors(sub)
+	}
+}
+
+// actor returns who is acting: --actor, $BREACHLEDGER_ACTOR, or the OS user.
+func actor(c *cli.Context) (string, error) {
+	if a := strings.TrimSpace(c.String("actor")); a != "" {
+		return a, nil
+	}
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username, nil
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u, nil
+	}
+	return "", usagef("no actor: give --actor NAME or set BREACHLEDGER_ACTOR")
+}
+
+// reorderArgs moves a command's flags in front of its positional arguments,
+// so "breachledger show ID --json" means what it says. (urfave/cli v2 stops
+// parsing flags at the first positional argument and would silently take
+// "--json" as a second argument.) Unknown flags stay among the flags, so the
+// parser still reports them.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	out := []string{args[0]}
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		out = append(out, args[i])
+		if takesValue(app.Flags, args[i]) && i+1 < len(args) {
+			out = append(out, args[i+1])
+			i++
+		}
+		i++
+	}
+	if i >= len(args) {
+		return out
+	}
+	cmd := findCommand(app.Commands, args[i])
+	if cmd == nil {
+		return append(out, args[i:]...)
+	}
+	out = append(out, args[i])
+	return append(out, reorderCommandArgs(cmd, args[i+1:])...)
+}
+
+func reorderCommandArgs(cmd *cli.Command, args []string) []string {
+	if len(cmd.Subcommands) > 0 && len(args) > 0 {
+		if sub := findCommand(cmd.Subcommands, args[0]); sub != nil {
+			return append([]string{args[0]}, reorderCommandArgs(sub, args[1:])...)
+		}
+	}
+	var flags, positional []string
+	for j := 0; j < len(args); j++ {
+		a := args[j]
+		if a == "--" {
+			positional = append(positional, args[j+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if takesValue(cmd.Flags, a) && j+1 < len(args) {
+				flags = append(flags, args[j+1])
+				j++
+			}
+			continue
+		}
+		positional = append(positional, a)
+	}
+	out := flags
+	for _, p := range positional {
+		if strings.HasPrefix(p, "-") {
+			out = append(out, "--")
+			break
+		}
+	}
+	return append(out, positional...)
+}
+
+// takesValue reports whether arg names a flag of flags that takes a value
+// in the next argument (a non-boolean flag written without "=").
+func takesValue(flags []cli.Flag, arg string) bool {
+	name := strings.TrimLeft(arg, "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// withStore opens the ledger named by --ledger, runs fn, and closes it.
+func withStore(c *cli.Context, create bool, fn func(st eventstore.Store) error) error {
+	st, err := ledger.Open(c.Context, c.String("ledger"), create)
+	if err != nil {
+		return err
+	}
+	err = fn(st)
+	if cerr := st.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("close ledger: %w", cerr)
+	}
+	return err
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// ledgerCommands set the ledger up: initialise it, grant and revoke roles,
+// change settings, and list roles and settings.
+func ledgerCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		e.writer(writerSpec{
+			name: "init", usage: "create a ledger; you become its first admin",
+			example: `breachledger --ledger ./ir.db --actor alice init --name "Contoso IR"`,
+			create:  true,
+			flags:   []cli.Flag{str("name", "the ledger's name (default: the file's name)")},
+			build: func(in *inputs, by domain.By) domain.Command {
+				name := in.c.String("name")
+				if name == "" {
+					base := filepath.Base(in.c.String("ledger"))
+					name = strings.TrimSuffix(base, filepath.Ext(base))
+				}
+				return domain.InitLedger{By: by, Name: name}
+			},
+		}),
+		e.writer(writerSpec{
+			name: "grant", usage: "give an actor a role (admin): " + allowed(domain.Roles), argsUsage: "ACTOR ROLE",
+			example: `breachledger grant sam security-incident-manager --reason "on-call SIM rota 2025-Q1"`,
+			flags:   []cli.Flag{str("reason", "why")},
+			build: func(in *inputs, by domain.By) domain.Command {
+				return domain.GrantRole{By: by, Grantee: in.arg("ACTOR"), Role: enum(in, in.arg("ROLE"), true, "ROLE", domain.ParseRole), Reason: in.c.String("reason")}
+			},
+		}),
+		e.writer(writerSpec{
+			name: "revoke", usage: "take a role from an actor (admin)", argsUsage: "ACTOR ROLE",
+			example: `breachledger revoke sam security-incident-manager --reason "left the rota"`,
+			flags:   []cli.Flag{str("reason", "why")},
+			build: func(in *inputs, by domain.By) domain.Command {
+				return domain.RevokeRole{By: by, Grantee: in.arg("ACTOR"), Role: enum(in, in.arg("ROLE"), true, "ROLE", domain.ParseRole), Reason: in.c.String("reason")}
+			},
+		}),
+		e.writer(writerSpec{
+			name: "setting", usage: "change a ledger setting (admin); \"breachledger settings\" lists them", argsUsage: "KEY VALUE",
+			example: `breachledger setting art34-target 48h`,
+			build: func(in *inputs, by domain.By) domain.Command {
+				return domain.ChangeSetting{By: by, Key: in.arg("KEY"), Value: in.arg("VALUE")}
+			},
+		}),
+		{
+			Name: "roles", Usage: "list actors and their roles", Description: "Example:\n  breachledger roles --json",
+			Flags: []cli.Flag{boolean("json", "print JSON")},
+			Action: func(c *cli.Context) error {
+				return withStore(c, false, func(st eventstore.Store) error {
+					l, err := readLedger(c, st)
+					if err != nil {
+						return err
+					}
+					type actorRoles struct {
+						Actor string        `json:"actor"`
+						Roles []domain.Role `json:"roles"`
+					}
+					out := []actorRoles{}
+					for _, a := range l.Actors() {
+						out = append(out, actorRoles{Actor: a, Roles: l.RolesOf(a)})
+					}
+					if c.Bool("json") {
+						return writeJSON(e.stdout, out)
+					}
+					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "ACTOR\tROLES")
+					for _, ar := range out {
+						fmt.Fprintf(tw, "%s\t%s\n", ar.Actor, allowed(ar.Roles))
+					}
+					return tw.Flush()
+				})
+			},
+		},
+		{
+			Name: "settings", Usage: "list the ledger's settings", Description: "Example:\n  breachledger settings",
+			Flags: []cli.Flag{boolean("json", "print JSON")},
+			Action: func(c *cli.Context) error {
+				return withStore(c, false, func(st eventstore.Store) error {
+					l, err := readLedger(c, st)
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						return writeJSON(e.stdout, l.Settings)
+					}
+					vals := map[string]string{
+						"customer-notice-window": domain.FormatDuration(l.Settings.CustomerNoticeWindow),
+						"art34-target":           domain.FormatDuration(l.Settings.Art34Target),
+						"due-soon-window":        domain.FormatDuration(l.Settings.DueSoonWindow),
+					}
+					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+					fmt.Fprintln(tw, "KEY\tVALUE\tMEANING")
+					for _, k := range domain.SettingKeys {
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, vals[k.Key], k.Meaning)
+					}
+					return tw.Flush()
+				})
+			},
+		},
+	}
+}
+
+// readLedger returns the ledger state, or not-found if it was never initialised.
+func readLedger(c *cli.Context, st eventstore.Store) (domain.Ledger, error) {
+	facts, err := ledger.ReadStream(c.Context, st, domain.LedgerStream)
+	if err != nil {
+		return domain.Ledger{}, err
+	}
+	l := domain.ReplayLedger(facts, domain.Cut{})
+	if !l.Initialized {
+		return l, &domain.NotFoundError{What: "ledger", ID: c.String("ledger"), Hint: `initialise it with "breachledger init --name NAME"`}
+	}
+	return l, nil
+}

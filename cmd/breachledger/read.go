@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+var readerFlags = []cli.Flag{
+	&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+	&cli.StringFlag{Name: "as-of", Usage: "the incident as it stood at this business time (RFC 3339 or \"now\"; default now)"},
+	&cli.StringFlag{Name: "known-at", Usage: "only what had been recorded by this time (default now)"},
+}
+
+// readerSpec describes a reader of projections.
+type readerSpec struct {
+	name, usage, argsUsage, example string
+	flags                           []cli.Flag
+	run                             func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error
+}
+
+func (e *env) reader(s readerSpec) *cli.Command {
+	return &cli.Command{
+		Name: s.name, Usage: s.usage, ArgsUsage: s.argsUsage,
+		Description: "Example:\n  " + s.example,
+		Flags:       append(append([]cli.Flag{}, s.flags...), readerFlags...),
+		Action: func(c *cli.Context) error {
+			now := e.now().UTC()
+			in := newInputs(c, now)
+			cut := domain.Cut{AsOf: in.time("as-of"), KnownAt: in.time("known-at")}
+			if cut.AsOf.IsZero() {
+				cut.AsOf = now
+			}
+			if cut.KnownAt.IsZero() {
+				cut.KnownAt = now
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				if _, err := readLedger(c, st); err != nil {
+					return err
+				}
+				return s.run(c, in, st, cut)
+			})
+		},
+	}
+}
+
+func readerCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		e.reader(readerSpec{
+			name: "show", usage: "show an incident's state and its deadlines", argsUsage: "INCIDENT",
+			example: `breachledger show INCIDENT --as-of 2025-03-12T12:00:00Z --json`,
+			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+				id := in.incident()
+				if err := in.err(); err != nil {
+					return err
+				}
+				v, err := showIncident(c, st, id, cut)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return writeJSON(e.stdout, v)
+				}
+				return projections.WriteIncident(e.stdout, v)
+			},
+		}),
+		e.reader(readerSpec{
+			name: "timeline", usage: "list an incident's events in business-time order, corrections shown beside what they corrected", argsUsage: "INCIDENT",
+			example: `breachledger timeline INCIDENT --known-at 2025-03-10T00:00:00Z`,
+			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+				id := in.incident()
+				if err := in.err(); err != nil {
+					return err
+				}
+				facts, err := incidentFacts(c, st, id, cut)
+				if err != nil {
+					return err
+				}
+				t := projections.BuildTimeline(id, facts, cut)
+				if c.Bool("json") {
+					return writeJSON(e.stdout, t)
+				}
+				return projections.WriteTimeline(e.stdout, t)
+			},
+		}),
+		e.reader(readerSpec{
+			name: "list", usage: "list incidents", example: `breachledger list --open`,
+			flags: []cli.Flag{boolean("open", "only incidents not closed")},
+			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+				if err := in.err(); err != nil {
+					return err
+				}
+				h, err := ledger.ReadHistory(c.Context, st)
+				if err != nil {
+					return err
+				}
+				l := projections.List(h, cut, c.Bool("open"))
+				if c.Bool("json") {
+					return writeJSON(e.stdout, l)
+				}
+				return projections.WriteList(e.stdout, l)
+			},
+		}),
+		e.reader(readerSpec{
+			name: "deadlines", usage: "list notification deadlines with their status; exits 7 when one is overdue or due within --due-within", argsUsage: "[INCIDENT]",
+			example: `breachledger deadlines --due-within 24h --json   # for cron: exit 7 pages someone`,
+			flags: []cli.Flag{
+				str("due-within", "only open deadlines due within this window (e.g. 24h, 3d), overdue included"),
+				boolean("overdue", "only overdue deadlines"),
+				boolean("open", "only open deadlines (pending, due-soon, overdue, held)"),
+			},
+			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open")}
+				if c.NArg() > 0 {
+					filter.Incident = in.arg("INCIDENT")
+				}
+				if w := c.String("due-within"); w != "" {
+					d, err := parseDuration(w)
+					if err != nil {
+						in.failf("--due-within: %v", err)
+					}
+					filter.DueWithin = d
+				}
+				if err := in.err(); err != nil {
+					return err
+				}
+				h, err := ledger.ReadHistory(c.Context, st)
+				if err != nil {
+					return err
+				}
+				if filter.Incident != "" {
+					if err := visible(filter.Incident, h.Incidents[filter.Incident], cut); err != nil {
+						return err
+					}
+				}
+				v := projections.Deadlines(h, cut, filter)
+				var err2 error
+				if c.Bool("json") {
+					err2 = writeJSON(e.stdout, v)
+				} else {
+					err2 = projections.WriteDeadlines(e.stdout, v)
+				}
+				if err2 != nil {
+					return err2
+				}
+				if v.Alert {
+					return silentExit(exitDeadline)
+				}
+				return nil
+			},
+		}),
+		e.reader(readerSpec{
+			name: "log", usage: "print the raw ledger log in sequence order, with every envelope field", example: `breachledger log --from 0 --limit 50 --json`,
+			flags: []cli.Flag{
+				&cli.Uint64Flag{Name: "from", Usage: "first sequence number"},
+				&cli.IntFlag{Name: "limit", Usage: "at most this many events (0: all)"},
+				str("incident", "only this incident's events"),
+			},
+			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+				if err := in.err(); err != nil {
+					return err
+				}
+				return e.printLog(c, st, cut)
+			},
+		}),
+	}
+}
+
+func showIncident(c *cli.Context, st eventstore.Store, id string, cut domain.Cut) (projections.IncidentView, error) {
+	facts, err := incidentFacts(c, st, id, cut)
+	if err != nil {
+		return projections.IncidentView{}, err
+	}
+	ledgerFacts, err := ledger.ReadStream(c.Context, st, domain.LedgerStream)
+	if err != nil {
+		return projections.IncidentView{}, err
+	}
+	v, _ := projections.Show(domain.ReplayLedger(ledgerFacts, cut), id, facts, cut)
+	return v, nil
+}
+
+// incidentFacts reads an incident's facts, or says it does not exist at the cut.
+func incidentFacts(c *cli.Context, st eventstore.Store, id string, cut domain.Cut) ([]domain.Fact, error) {
+	facts, err := ledger.ReadStream(c.Context, st, domain.IncidentStream(id))
+	if err != nil {
+		return nil, err
+	}
+	return facts, visible(id, facts, cut)
+}
+
+// visible returns a not-found error when the cut sees no detection of the incident.
+func visible(id string, facts []domain.Fact, cut domain.Cut) error {
+	if len(facts) == 0 {
+		return &domain.NotFoundError{What: "incident", ID: id, Hint: `list incidents with "breachledger list"`}
+	}
+	if inc := domain.Replay(facts, cut); !inc.Exists {
+		return &domain.NotFoundError{What: "incident", ID: id, Hint: fmt.Sprintf("it was detected at %s and recorded at %s, after the asked --as-of %s / --known-at %s",
+			facts[0].At.Format(time.RFC3339), facts[0].RecordedAt.Format(time.RFC3339), cut.AsOf.Format(time.RFC3339), cut.KnownAt.Format(time.RFC3339))}
+	}
+	return nil
+}
+
+// logEntry is one line of "log --json": the envelope and the payload.
+type logEntry struct {
+	Seq        uint64          `json:"seq"`
+	EventID    string          `json:"event_id"`
+	Stream     string          `json:"stream"`
+	Revision   uint64          `json:"revision"`
+	Type       string          `json:"type"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Signer     string          `json:"signer,omitempty"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) error {
+	stream := ""
+	if id := c.String("incident"); id != "" {
+		stream = domain.IncidentStream(id)
+	}
+	limit := c.Int("limit")
+	var entries []logEntry
+	for r, err := range eventstore.All(c.Context, st, c.Uint64("from")) {
+		if err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		if r.RecordedAt.After(cut.KnownAt) {
+			break
+		}
+		if stream != "" && r.Stream != stream {
+			continue
+		}
+		payload := json.RawMessage(r.Payload)
+		if !json.Valid(payload) {
+			payload, _ = json.Marshal(fmt.Sprintf("%x", r.Payload))
+		}
+		entries = append(entries, logEntry{Seq: r.Sequence, EventID: r.ID.String(), Stream: r.Stream, Revision: r.Revision, Type: r.Type, At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt, Payload: payload})
+		if limit > 0 && len(entries) >= limit {
+			break
+		}
+	}
+	if c.Bool("json") {
+		if entries == nil {
+			entries = []logEntry{}
+		}
+		return writeJSON(e.stdout, entries)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SEQ\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tEVENT ID")
+	for _, le := range entries {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), le.Stream, le.Revision, le.Type, le.Actor, le.EventID)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// writerSpec describes one writer command: its help, its own flags, and how
+// its inputs become a domain command.
+type writerSpec struct {
+	name, usage, argsUsage, example string
+	aliases                         []string
+	flags                           []cli.Flag
+	// incident: the first argument is the incident (or $BREACHLEDGER_INCIDENT).
+	incident bool
+	// newIncident: the command opens a new incident with a fresh ID.
+	newIncident bool
+	// create: the command may create the ledger file (init).
+	create bool
+	build  func(in *inputs, by domain.By) domain.Command
+}
+
+var writerFlags = []cli.Flag{
+	&cli.StringFlag{Name: "at", Usage: "when the fact happened (RFC 3339 or \"now\"; default now; never in the future)"},
+	&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+	&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the new incident ID (detect) or the new event ID"},
+}
+
+func (e *env) writer(s writerSpec) *cli.Command {
+	return &cli.Command{
+		Name:        s.name,
+		Aliases:     s.aliases,
+		Usage:       s.usage,
+		ArgsUsage:   s.argsUsage,
+		Description: "Example:\n  " + s.example,
+		Flags:       append(append([]cli.Flag{}, s.flags...), writerFlags...),
+		Action: func(c *cli.Context) error {
+			now := e.now().UTC()
+			in := newInputs(c, now)
+			var incident string
+			if s.incident {
+				incident = in.incident()
+			}
+			who, err := actor(c)
+			if err != nil {
+				in.fail(err)
+			}
+			cmd := s.build(in, domain.By{Actor: who, At: in.at()})
+			if err := in.err(); err != nil {
+				return err
+			}
+			if s.newIncident {
+				incident = ledger.NewIncidentID()
+			}
+			return withStore(c, s.create, func(st eventstore.Store) error {
+				res, err := ledger.Writer{Store: st}.Execute(c.Context, incident, cmd, now)
+				if err != nil {
+					return err
+				}
+				return e.printWrite(c, st, res, now)
+			})
+		},
+	}
+}
+
+// writeResult is the JSON a writer prints.
+type writeResult struct {
+	Incident     string             `json:"incident,omitempty"`
+	Events       []writtenEvent     `json:"events"`
+	NextDeadline *domain.Obligation `json:"next_deadline,omitempty"`
+}
+
+type writtenEvent struct {
+	EventID    string    `json:"event_id"`
+	Seq        uint64    `json:"seq"`
+	Stream     string    `json:"stream"`
+	Revision   uint64    `json:"revision"`
+	Type       string    `json:"type"`
+	At         time.Time `json:"at"`
+	RecordedAt time.Time `json:"recorded_at"`
+	Actor      string    `json:"actor"`
+}
+
+// printWrite prints what a writer appended and, for incidents, the next
+// deadline as of now.
+func (e *env) printWrite(c *cli.Context, st eventstore.Store, res ledger.Result, now time.Time) error {
+	out := writeResult{Incident: res.Incident, Events: []writtenEvent{}}
+	for _, r := range res.Records {
+		out.Events = append(out.Events, writtenEvent{EventID: r.ID.String(), Seq: r.Sequence, Stream: r.Stream, Revision: r.Revision, Type: r.Type, At: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt, Actor: r.Actor})
+	}
+	if res.Incident != "" {
+		next, err := nextDeadline(c, st, res.Incident, now)
+		if err != nil {
+			return err
+		}
+		out.NextDeadline = next
+	}
+	switch {
+	case c.Bool("quiet"):
+		if len(res.Events) > 0 && res.Incident != "" {
+			if _, ok := res.Events[0].(domain.IncidentDetected); ok {
+				fmt.Fprintln(e.stdout, res.Incident)
+				return nil
+			}
+		}
+		fmt.Fprintln(e.stdout, out.Events[len(out.Events)-1].EventID)
+		return nil
+	case c.Bool("json"):
+		return writeJSON(e.stdout, out)
+	}
+	subject := "ledger"
+	if res.Incident != "" {
+		subject = "incident " + res.Incident
+	}
+	for i, ev := range res.Events {
+		r := res.Records[i]
+		fmt.Fprintf(e.stdout, "%s: %s — %s [seq %d, event %s]\n", subject, projections.Kind(r.Type), projections.Describe(ev), r.Sequence, r.ID)
+	}
+	if res.Incident != "" {
+		fmt.Fprintln(e.stdout, projections.NextDeadlineLine(out.NextDeadline, now))
+	}
+	return nil
+}
+
+func nextDeadline(c *cli.Context, st eventstore.Store, incident string, now time.Time) (*domain.Obligation, error) {
+	ledgerFacts, err := ledger.ReadStream(c.Context, st, domain.LedgerStream)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := ledger.ReadStream(c.Context, st, domain.IncidentStream(incident))
+	if err != nil {
+		return nil, err
+	}
+	cut := domain.Cut{AsOf: now} // everything recorded, including what was just appended
+	v, ok := projections.Show(domain.ReplayLedger(ledgerFacts, cut), incident, facts, cut)
+	if !ok {
+		return nil, nil
+	}
+	return v.NextDeadline, nil
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON: %w", err)
+	}
+	b = append(b, '\n')
+	_, err = w.Write(b)
+	return err
+}
+
+func lines(s ...string) string { return strings.Join(s, "\n  ") }
