@@ -62,11 +62,11 @@ func TestArt33StatusOverTime(t *testing.T) {
 		asOf string
 		want domain.Status
 	}{
-		{"2025-03-08T09:00:00Z", domain.StatusPending},  // 61h15m before due
-		{"2025-03-09T22:15:00Z", domain.StatusDueSoon},  // exactly 24h before due
-		{"2025-03-09T22:14:59Z", domain.StatusPending},  // one second more than 24h before
-		{"2025-03-10T20:00:00Z", domain.StatusMet},      // the notice is sent
-		{"2025-03-20T00:00:00Z", domain.StatusMet},      // and stays met
+		{"2025-03-08T09:00:00Z", domain.StatusPending}, // 61h15m before due
+		{"2025-03-09T22:15:00Z", domain.StatusDueSoon}, // exactly 24h before due
+		{"2025-03-09T22:14:59Z", domain.StatusPending}, // one second more than 24h before
+		{"2025-03-10T20:00:00Z", domain.StatusMet},     // the notice is sent
+		{"2025-03-20T00:00:00Z", domain.StatusMet},     // and stays met
 	}
 	for _, tt := range tests {
 		t.Run(tt.asOf, func(t *testing.T) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -147,9 +148,20 @@ func enum[T ~string](in *inputs, value string, required bool, flag string, parse
 	}
 	v, err := parse(value)
 	if err != nil {
-		in.failf("%s: %v", flag, err)
+		in.fail(asFlag(err, flag))
 	}
 	return v
+}
+
+// asFlag names a domain field error after the flag or argument it came from.
+func asFlag(err error, flag string) error {
+	var fe *domain.FieldError
+	if errors.As(err, &fe) {
+		named := *fe
+		named.Field = flag
+		return &named
+	}
+	return fmt.Errorf("%s: %w", flag, err)
 }
 
 // enums parses a list of values with a domain parser.
@@ -157,7 +169,7 @@ func enums[T ~string](in *inputs, values []string, flag string, parse func(strin
 	var out []T
 	for _, v := range values {
 		if x, err := parse(v); err != nil {
-			in.failf("%s: %v", flag, err)
+			in.fail(asFlag(err, flag))
 		} else {
 			out = append(out, x)
 		}

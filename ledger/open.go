@@ -1,0 +1,42 @@
+package ledger
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/segmentio/ksuid"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+)
+
+// DefaultLocation is where the ledger is when none is given.
+const DefaultLocation = "./breachledger.db"
+
+// Open opens the store at location: a file path (or file: URL) for the
+// embedded SQLite store. With create, a missing file is created; without,
+// a missing ledger is eventstore.ErrNoLedger.
+func Open(ctx context.Context, location string, create bool) (eventstore.Store, error) {
+	path := location
+	if scheme, rest, ok := strings.Cut(location, "://"); ok {
+		switch scheme {
+		case "file", "sqlite":
+			path = rest
+		default:
+			return nil, fmt.Errorf("open ledger %s: unknown store %q (use a file path for the embedded SQLite store)", location, scheme)
+		}
+	}
+	if path == "" {
+		return nil, fmt.Errorf("open ledger: empty path")
+	}
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: create})
+	if err != nil {
+		return nil, fmt.Errorf("open ledger %s: %w", location, err)
+	}
+	return st, nil
+}
+
+// NewIncidentID returns a new incident ID: a KSUID, time-sortable and easy
+// to copy and paste.
+func NewIncidentID() string { return ksuid.New().String() }

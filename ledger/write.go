@@ -1,0 +1,124 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// ErrConflictPersisted: other writers kept changing the stream and the
+// command still conflicted after every retry.
+var ErrConflictPersisted = errors.New("conflict persisted after retries")
+
+// Result is what a command appended.
+type Result struct {
+	Incident string              // the incident the command was about ("" for ledger commands)
+	Records  []eventstore.Record // as stored
+	Events   []domain.Event      // the events, in order
+	Attempts int                 // 1 unless conflicts were retried
+}
+
+// Writer runs commands against a store.
+type Writer struct {
+	Store eventstore.Store
+	// MaxAttempts bounds the retries on conflict (default 64).
+	MaxAttempts int
+}
+
+// Execute runs the write path for one command: load the ledger stream and
+// the incident's stream, let the domain decide at now, and append the
+// events only if neither writer nor stream changed in between. On a
+// conflict it reloads and decides again, so a command that is still valid
+// lands and one that no longer is gets its refusal. Event IDs are chosen
+// once, before the first attempt, so a retry after an unknown outcome is
+// idempotent.
+func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, now time.Time) (Result, error) {
+	attempts := w.MaxAttempts
+	if attempts <= 0 {
+		attempts = 64
+	}
+	stream := domain.LedgerStream
+	if incident != "" {
+		stream = domain.IncidentStream(incident)
+	}
+	var ids []uuid.UUID
+	var lastConflict error
+	for attempt := 1; attempt <= attempts; attempt++ {
+		state, length, err := w.load(ctx, incident)
+		if err != nil {
+			return Result{}, err
+		}
+		events, err := domain.Decide(state, c, now)
+		if err != nil {
+			return Result{}, err
+		}
+		recs := make([]eventstore.Record, len(events))
+		for i, e := range events {
+			for len(ids) <= i {
+				id, err := uuid.NewV7()
+				if err != nil {
+					return Result{}, fmt.Errorf("new event ID: %w", err)
+				}
+				ids = append(ids, id)
+			}
+			typ, payload, err := domain.Encode(e)
+			if err != nil {
+				return Result{}, err
+			}
+			by := domain.Origin(c)
+			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Payload: payload}
+		}
+		stored, err := w.Store.Append(ctx, stream, eventstore.After(length), recs)
+		if errors.Is(err, eventstore.ErrConflict) {
+			lastConflict = err
+			if err := backoff(ctx, attempt); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		return Result{Incident: incident, Records: stored, Events: events, Attempts: attempt}, nil
+	}
+	return Result{}, fmt.Errorf("%w (%d attempts): %w", ErrConflictPersisted, attempts, lastConflict)
+}
+
+// backoff sleeps a random, growing while before attempt+1.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Duration(min(1<<min(attempt, 8), 200)) * time.Millisecond
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (w Writer) load(ctx context.Context, incident string) (domain.State, uint64, error) {
+	ledgerFacts, err := ReadStream(ctx, w.Store, domain.LedgerStream)
+	if err != nil {
+		return domain.State{}, 0, err
+	}
+	state := domain.State{Ledger: domain.ReplayLedger(ledgerFacts, domain.Cut{})}
+	length := uint64(len(ledgerFacts))
+	if incident != "" {
+		facts, err := ReadStream(ctx, w.Store, domain.IncidentStream(incident))
+		if err != nil {
+			return domain.State{}, 0, err
+		}
+		state.Incident = projections.IncidentAt(incident, facts, domain.Cut{})
+		length = uint64(len(facts))
+	}
+	return state, length, nil
+}
