@@ -5,9 +5,9 @@
 // The package knows nothing of incidents. A Record carries the ledger
 // envelope of the shared contract (event ID, stream, type, business time,
 // actor, signer, payload) and the store adds what only it can know (revision,
-// sequence, recorded time). Implementations live in subpackages (sqlite, and
-// later esdb); the contract every implementation must meet is checked by
-// package storetest.
+// sequence, recorded time). Implementations live in subpackages (sqlite,
+// esdb); the contract every implementation must meet is checked by package
+// storetest.
 package eventstore
 
 import (

@@ -84,6 +84,7 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN
 	SELECT RAISE(ABORT, 'breachledger: events are append-only; DELETE refused');
 END;`,
+	checkpointsMigration, // version 2: signed checkpoints and their leaves (checkpoints.go)
 }
 
 // Options control Open.
