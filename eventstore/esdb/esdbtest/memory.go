@@ -1,0 +1,430 @@
+package esdbtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event is one event as the server stores it.
+type Event struct {
+	ID          uuid.UUID
+	Stream      string
+	Revision    uint64 // math.MaxInt64 for a tombstone ($streamDeleted)
+	Position    uint64 // commit and prepare position in $all: rising, with gaps, never 0
+	Type        string
+	ContentType string
+	Created     time.Time // the server's timestamp, in .NET ticks (100 ns) precision
+	Metadata    []byte    // custom (user) metadata
+	Data        []byte
+}
+
+// ticks returns Created as the decimal .NET ticks since the Unix epoch the
+// protocol's "created" metadata carries.
+func (e *Event) ticks() string { return fmt.Sprint(e.Created.UnixNano() / 100) }
+
+// Revisions and expectations, as on the wire.
+const (
+	tombstoneRevision = math.MaxInt64
+	deletedTB         = math.MaxInt64 // $tb of a soft-deleted stream
+)
+
+type expectation struct {
+	kind int // expectAny, expectNoStream, expectExists, expectRevision
+	rev  uint64
+}
+
+const (
+	expectAny = iota
+	expectNoStream
+	expectExists
+	expectRevision
+)
+
+// stream is one stream's events, in revision order. Scavenging removes
+// events from the front; revisions are never reused.
+type stream struct {
+	events     []*Event
+	last       int64 // revision of the last event written; -1 for none
+	tombstoned bool
+}
+
+// streamMeta is what the server honours of a stream's metadata (the latest
+// event of its metastream, "$$" + name).
+type streamMeta struct {
+	maxCount, maxAge, tb *int64
+}
+
+// Memory is the server's storage: $all (every event, in position order) and
+// the streams. Several servers may share one Memory (a cluster whose nodes
+// all see the same log). It is safe for concurrent use.
+type Memory struct {
+	mu      sync.RWMutex
+	all     []*Event
+	streams map[string]*stream
+	lastPos uint64
+	changed chan struct{} // closed and replaced on every write
+	now     func() time.Time
+}
+
+// NewMemory returns an empty store.
+func NewMemory() *Memory {
+	return &Memory{streams: map[string]*stream{}, changed: make(chan struct{}), now: time.Now}
+}
+
+// SetClock replaces the clock that stamps "created" and judges $maxAge.
+func (m *Memory) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
+}
+
+// Events returns a copy of $all: every event still physically stored, in
+// position order, including events hidden from stream reads (deleted,
+// truncated) until Scavenge removes them.
+func (m *Memory) Events() []Event {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]Event, len(m.all))
+	for i, e := range m.all {
+		out[i] = *e
+	}
+	return out
+}
+
+// wait returns a channel closed at the next write.
+func (m *Memory) wait() <-chan struct{} {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.changed
+}
+
+// broadcast wakes subscriptions; m.mu must be held for writing.
+func (m *Memory) broadcast() {
+	close(m.changed)
+	m.changed = make(chan struct{})
+}
+
+// write stores events in name as the next revisions; m.mu must be held.
+func (m *Memory) write(name string, evs []*Event) {
+	st := m.streams[name]
+	if st == nil {
+		st = &stream{last: -1}
+		m.streams[name] = st
+	}
+	now := m.now().UTC().Truncate(100 * time.Nanosecond)
+	for _, e := range evs {
+		e.Stream = name
+		if e.Type == "$streamDeleted" {
+			e.Revision = tombstoneRevision
+			st.tombstoned = true
+		} else {
+			st.last++
+			e.Revision = uint64(st.last)
+		}
+		m.lastPos += uint64(128 + len(e.Type) + len(e.Metadata) + len(e.Data))
+		e.Position = m.lastPos
+		e.Created = now
+		st.events = append(st.events, e)
+		m.all = append(m.all, e)
+	}
+}
+
+// appendResult is the outcome of an append that did not fail outright.
+type appendResult struct {
+	wrong    bool  // wrong expected version: nothing written
+	current  int64 // the stream's last revision after the append (-1: no stream)
+	position uint64
+	written  bool
+}
+
+// errStreamDeleted: the stream is tombstoned.
+var errStreamDeleted = errors.New("stream deleted")
+
+// errNoStream: a delete of a stream that does not exist.
+var errNoStream = errors.New("stream not found")
+
+// append checks exp against name and writes evs, with the server's
+// idempotency rule: a batch whose IDs already sit at the place the
+// expectation names (or, for any, anywhere in the stream) is not written
+// again and succeeds.
+func (m *Memory) append(name string, exp expectation, evs []*Event) (appendResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.streams[name]
+	if st != nil && st.tombstoned {
+		return appendResult{}, errStreamDeleted
+	}
+	cur := int64(-1)
+	if st != nil {
+		cur = st.last
+	}
+	deleted := st != nil && m.metaLocked(name).deleted()
+
+	if res, ok := m.idempotent(st, exp, evs); ok {
+		return res, nil
+	}
+	ok := false
+	switch exp.kind {
+	case expectAny:
+		ok = true
+	case expectNoStream:
+		ok = cur < 0 || deleted
+	case expectExists:
+		ok = cur >= 0 && !deleted
+	case expectRevision:
+		ok = cur == int64(exp.rev)
+	}
+	if !ok {
+		return appendResult{wrong: true, current: cur}, nil
+	}
+	if len(evs) == 0 {
+		return appendResult{current: cur}, nil
+	}
+	m.write(name, evs)
+	if deleted {
+		// Writing to a soft-deleted stream brings it back, from the first
+		// new event: the server rewrites $tb.
+		meta := m.rawMetaLocked(name)
+		meta["$tb"] = json.Number(fmt.Sprint(cur + 1))
+		m.writeMetaLocked(name, meta)
+	}
+	m.broadcast()
+	return appendResult{current: m.streams[name].last, position: evs[len(evs)-1].Position, written: true}, nil
+}
+
+// idempotent reports whether evs were already written where exp says.
+func (m *Memory) idempotent(st *stream, exp expectation, evs []*Event) (appendResult, bool) {
+	if st == nil || len(evs) == 0 {
+		return appendResult{}, false
+	}
+	first := -1
+	for i, e := range st.events {
+		if e.ID == evs[0].ID {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return appendResult{}, false
+	}
+	rev := st.events[first].Revision
+	switch exp.kind {
+	case expectNoStream:
+		if rev != 0 {
+			return appendResult{}, false
+		}
+	case expectRevision:
+		if rev != exp.rev+1 {
+			return appendResult{}, false
+		}
+	case expectExists:
+		if rev == 0 {
+			return appendResult{}, false
+		}
+	}
+	if first+len(evs) > len(st.events) {
+		return appendResult{}, false
+	}
+	for i, e := range evs {
+		if st.events[first+i].ID != e.ID {
+			return appendResult{}, false
+		}
+	}
+	last := st.events[first+len(evs)-1]
+	return appendResult{current: int64(last.Revision), position: last.Position}, true
+}
+
+// checkExpected checks exp against name for a delete or tombstone.
+func (m *Memory) checkExpected(name string, exp expectation) (int64, bool) {
+	st := m.streams[name]
+	cur := int64(-1)
+	if st != nil {
+		cur = st.last
+	}
+	switch exp.kind {
+	case expectNoStream:
+		return cur, cur < 0
+	case expectExists:
+		return cur, cur >= 0
+	case expectRevision:
+		return cur, cur == int64(exp.rev)
+	}
+	return cur, true
+}
+
+// softDelete hides every event of name from stream reads (metadata $tb at
+// its maximum), as the Delete call does. The events stay in $all until
+// Scavenge.
+func (m *Memory) softDelete(name string, exp expectation) (uint64, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.streams[name]
+	if st != nil && st.tombstoned {
+		return 0, 0, errStreamDeleted
+	}
+	if cur, ok := m.checkExpected(name, exp); !ok {
+		return 0, cur, errWrongExpected
+	}
+	if st == nil || st.last < 0 {
+		return 0, -1, errNoStream
+	}
+	meta := m.rawMetaLocked(name)
+	meta["$tb"] = json.Number(fmt.Sprint(int64(deletedTB)))
+	pos := m.writeMetaLocked(name, meta)
+	m.broadcast()
+	return pos, st.last, nil
+}
+
+var errWrongExpected = errors.New("wrong expected version")
+
+// tombstone deletes name for good: a $streamDeleted event is written to it,
+// and every read or append of it fails from then on.
+func (m *Memory) tombstone(name string, exp expectation) (uint64, int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.streams[name]
+	if st != nil && st.tombstoned {
+		return 0, 0, errStreamDeleted
+	}
+	if cur, ok := m.checkExpected(name, exp); !ok {
+		return 0, cur, errWrongExpected
+	}
+	e := &Event{ID: uuid.New(), Type: "$streamDeleted", ContentType: "application/octet-stream"}
+	m.write(name, []*Event{e})
+	m.broadcast()
+	return e.Position, 0, nil
+}
+
+// rawMetaLocked returns the latest metadata object of name (empty if none).
+func (m *Memory) rawMetaLocked(name string) map[string]any {
+	meta := map[string]any{}
+	ms := m.streams["$$"+name]
+	if ms == nil || len(ms.events) == 0 {
+		return meta
+	}
+	d := json.NewDecoder(bytes.NewReader(ms.events[len(ms.events)-1].Data))
+	d.UseNumber()
+	if err := d.Decode(&meta); err != nil {
+		return map[string]any{}
+	}
+	return meta
+}
+
+// writeMetaLocked writes meta as the new metadata of name.
+func (m *Memory) writeMetaLocked(name string, meta map[string]any) uint64 {
+	data, _ := json.Marshal(meta)
+	e := &Event{ID: uuid.New(), Type: "$metadata", ContentType: "application/json", Data: data}
+	m.write("$$"+name, []*Event{e})
+	return e.Position
+}
+
+// metaLocked returns what the server honours of name's metadata.
+func (m *Memory) metaLocked(name string) streamMeta {
+	if strings.HasPrefix(name, "$$") {
+		one := int64(1) // a metastream keeps only its latest event
+		return streamMeta{maxCount: &one}
+	}
+	raw := m.rawMetaLocked(name)
+	var sm streamMeta
+	for key, dst := range map[string]**int64{"$maxCount": &sm.maxCount, "$maxAge": &sm.maxAge, "$tb": &sm.tb} {
+		if n, ok := raw[key].(json.Number); ok {
+			if v, err := n.Int64(); err == nil {
+				*dst = &v
+			}
+		}
+	}
+	return sm
+}
+
+func (sm streamMeta) deleted() bool { return sm.tb != nil && *sm.tb == deletedTB }
+
+// visibleLocked returns the events of name a stream read shows: those not
+// truncated by $tb, $maxCount or $maxAge, and never a tombstone.
+func (m *Memory) visibleLocked(name string) []*Event {
+	st := m.streams[name]
+	if st == nil {
+		return nil
+	}
+	sm := m.metaLocked(name)
+	now := m.now()
+	var out []*Event
+	for _, e := range st.events {
+		if m.hiddenLocked(st, sm, e, now) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// hiddenLocked reports whether e of st is hidden from stream reads.
+func (m *Memory) hiddenLocked(st *stream, sm streamMeta, e *Event, now time.Time) bool {
+	switch {
+	case e.Revision == tombstoneRevision:
+		return true
+	case sm.tb != nil && int64(e.Revision) < *sm.tb:
+		return true
+	case sm.maxCount != nil && int64(e.Revision) <= st.last-*sm.maxCount:
+		return true
+	case sm.maxAge != nil && e.Created.Before(now.Add(-time.Duration(*sm.maxAge)*time.Second)):
+		return true
+	}
+	return false
+}
+
+// Scavenge physically removes from $all (and the streams) every event that
+// stream reads no longer show: truncated by $tb, $maxCount or $maxAge,
+// soft-deleted, old metadata, and the events of tombstoned streams (the
+// tombstone itself stays), as a server scavenge does. It returns how many
+// events it removed. Revisions are not reused afterwards.
+func (m *Memory) Scavenge() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	gone := map[*Event]bool{}
+	for name, st := range m.streams {
+		sm := m.metaLocked(name)
+		kept := st.events[:0:0]
+		for _, e := range st.events {
+			drop := e.Revision != tombstoneRevision && (st.tombstoned || m.hiddenLocked(st, sm, e, now))
+			if drop {
+				gone[e] = true
+				continue
+			}
+			kept = append(kept, e)
+		}
+		st.events = kept
+	}
+	if len(gone) == 0 {
+		return 0
+	}
+	kept := m.all[:0:0]
+	for _, e := range m.all {
+		if !gone[e] {
+			kept = append(kept, e)
+		}
+	}
+	m.all = kept
+	m.broadcast()
+	return len(gone)
+}
+
+// after returns the index in m.all of the first event with a position above
+// pos; m.mu must be held.
+func (m *Memory) afterLocked(pos uint64) int {
+	return sort.Search(len(m.all), func(i int) bool { return m.all[i].Position > pos })
+}
+
+// fromLocked returns the index of the first event at or above pos.
+func (m *Memory) fromLocked(pos uint64) int {
+	return sort.Search(len(m.all), func(i int) bool { return m.all[i].Position >= pos })
+}

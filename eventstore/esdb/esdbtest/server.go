@@ -1,0 +1,434 @@
+// Package esdbtest is an in-process server that speaks EventStoreDB's gRPC
+// protocol, backed by memory: test support for the esdb store and for any
+// package whose tests want to run against "EventStoreDB" on a machine that
+// cannot run the real one. It is not a product feature and not a database.
+//
+// It is built on the server interfaces generated in the client module
+// (protos/streams, protos/serverfeatures, protos/gossip, protos/shared) and
+// serves the real v4 client on 127.0.0.1 over plain gRPC or TLS. It does
+// what the client needs of a server (research/eventstore.md §3.3):
+//
+//   - every recorded event carries "type", "content-type" and "created"
+//     (decimal .NET ticks) in its metadata map; reads never send
+//     first/last stream positions; a subscription starts with a
+//     confirmation; a read of a missing stream sends stream_not_found and
+//     ends cleanly;
+//   - keepalive pings are allowed every 5 s, also without streams, so the
+//     client's 10 s pings do not get it disconnected;
+//   - messages up to 32 MiB are received, and an append whose events
+//     (data, custom metadata and type) exceed the append cap (1 MiB, as on
+//     a real server) is refused with InvalidArgument and the trailers
+//     exception=maximum-append-size-exceeded and maximum-append-size;
+//   - positions rise strictly, with gaps, and are never 0; commit equals
+//     prepare;
+//   - a metastream ("$$name") keeps only its latest event ($maxCount=1).
+//
+// It also behaves like a server whose users have the default ACLs, which
+// let anyone delete or truncate a stream: Delete (soft: the stream's events
+// disappear from stream reads, a later append continues its revisions),
+// Tombstone ($streamDeleted; the stream is gone for good), and stream
+// metadata $maxCount, $maxAge and $tb honoured on stream reads. Events so
+// hidden stay in $all until Memory.Scavenge removes them, as a scavenge
+// does. For connection tests it offers TLS with basic-auth users, a gossip
+// view for seed lists and esdb+discover://, Stop/Restart on the same
+// address, and DropConnections.
+//
+// Not implemented: BatchAppend, persistent subscriptions, projections,
+// link resolution, ACL checks and not-leader redirects.
+package esdbtest
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/gossip"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/serverfeatures"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+)
+
+// MaxAppendSize is the default append cap, as on a real server: the data,
+// custom metadata and type of all events of one append, in bytes.
+const MaxAppendSize = 1 << 20
+
+// Options configure a Server. The zero value is a plain single node on a
+// free port of 127.0.0.1 with a memory of its own.
+type Options struct {
+	// Addr is the address to listen on; default "127.0.0.1:0".
+	Addr string
+	// Memory is the storage; default a new one. Servers sharing a Memory
+	// are nodes of one cluster.
+	Memory *Memory
+	// Certificate, if set, makes the server speak TLS with it (see
+	// SelfSigned).
+	Certificate *tls.Certificate
+	// Users, if set, are the only credentials accepted: every Streams call
+	// needs basic auth with one of them (the client sends credentials only
+	// over TLS). Gossip and ServerFeatures stay open, as on a real server.
+	Users map[string]string
+	// MaxAppendSize overrides the append cap (default MaxAppendSize).
+	MaxAppendSize int
+	// Version is the server version reported by ServerFeatures (default
+	// "24.10.0").
+	Version string
+}
+
+// Server is a running test server.
+type Server struct {
+	mem           *Memory
+	opts          Options
+	maxAppendSize int
+	id            uuid.UUID
+
+	mu       sync.Mutex
+	addr     string
+	grpc     *grpc.Server
+	lis      *trackingListener
+	stopping chan struct{} // closed by Stop; subscriptions end
+	served   chan struct{} // closed when Serve returns
+	members  func() []*gossip.MemberInfo
+	calls    map[string]int
+}
+
+// Start starts a server and stops it when tb's test ends.
+func Start(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s, err := Listen(opts)
+	if err != nil {
+		tb.Fatalf("start EventStoreDB test server: %v", err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// Listen starts a server. Stop it with Stop.
+func Listen(opts Options) (*Server, error) {
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	if opts.Memory == nil {
+		opts.Memory = NewMemory()
+	}
+	if opts.MaxAppendSize <= 0 {
+		opts.MaxAppendSize = MaxAppendSize
+	}
+	if opts.Version == "" {
+		opts.Version = "24.10.0"
+	}
+	s := &Server{mem: opts.Memory, opts: opts, maxAppendSize: opts.MaxAppendSize, id: uuid.New(), calls: map[string]int{}}
+	if err := s.serve(opts.Addr); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) serve(addr string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	opts := []grpc.ServerOption{
+		// The client pings every 10 s, also with no call open; grpc-go's
+		// default policy would answer with GOAWAY "too_many_pings".
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
+		grpc.MaxRecvMsgSize(32 << 20),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+	}
+	if s.opts.Certificate != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{*s.opts.Certificate}})))
+	}
+	g := grpc.NewServer(opts...)
+	stopping := make(chan struct{})
+	api.RegisterStreamsServer(g, &streamsServer{srv: s, stopping: stopping})
+	serverfeatures.RegisterServerFeaturesServer(g, &featuresServer{srv: s})
+	gossip.RegisterGossipServer(g, &gossipServer{srv: s})
+	tl := &trackingListener{Listener: lis, conns: map[net.Conn]bool{}}
+	served := make(chan struct{})
+	s.mu.Lock()
+	s.addr = lis.Addr().String()
+	s.grpc = g
+	s.lis = tl
+	s.stopping = stopping
+	s.served = served
+	s.mu.Unlock()
+	go func() {
+		defer close(served)
+		_ = g.Serve(tl)
+	}()
+	return nil
+}
+
+// Addr returns the host:port the server listens on.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
+}
+
+// URL returns a connection string for the server: esdb://HOST:PORT with
+// tls=false for a plain server, and query added (e.g. "prefix=x/").
+func (s *Server) URL(query ...string) string {
+	q := query
+	if s.opts.Certificate == nil {
+		q = append([]string{"tls=false"}, q...)
+	}
+	u := "esdb://" + s.Addr()
+	if len(q) > 0 {
+		u += "?" + strings.Join(q, "&")
+	}
+	return u
+}
+
+// Memory returns the server's storage.
+func (s *Server) Memory() *Memory { return s.mem }
+
+// Stop stops the server: the listener and every connection are closed and
+// open calls end. The memory is kept; Restart serves it again. Stopping a
+// stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	g, stopping, served := s.grpc, s.stopping, s.served
+	s.grpc = nil
+	s.mu.Unlock()
+	if g == nil {
+		return
+	}
+	close(stopping)
+	g.Stop()
+	<-served
+}
+
+// Restart stops the server if it runs and serves again on the same address
+// with the same memory, like a node coming back after a restart.
+func (s *Server) Restart() error {
+	s.Stop()
+	addr := s.Addr()
+	var err error
+	// The port was just released; allow the kernel a moment if it objects.
+	for range 50 {
+		if err = s.serve(addr); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// DropConnections closes every client connection at the TCP level, as a
+// network failure would; the server keeps listening and clients reconnect.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	lis := s.lis
+	s.mu.Unlock()
+	if lis != nil {
+		lis.dropAll()
+	}
+}
+
+// Calls returns how many calls of a method the server has received, by
+// its short name: "Append", "Read", "Delete", "Tombstone", "Gossip.Read",
+// "GetSupportedMethods".
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// SetMembers replaces the cluster view that Gossip.Read reports (by
+// default this server alone, as a live leader).
+func (s *Server) SetMembers(members func() []*gossip.MemberInfo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members = members
+}
+
+// Member returns this server as a gossip member in state.
+func (s *Server) Member(state gossip.MemberInfo_VNodeState) *gossip.MemberInfo {
+	host, port, _ := net.SplitHostPort(s.Addr())
+	p, _ := strconv.Atoi(port)
+	return &gossip.MemberInfo{
+		InstanceId:   protoUUID(s.id, false),
+		TimeStamp:    time.Now().UnixNano() / 100,
+		State:        state,
+		IsAlive:      true,
+		HttpEndPoint: &gossip.EndPoint{Address: host, Port: uint32(p)},
+	}
+}
+
+// StartCluster starts n nodes sharing one memory; node 0 is the leader and
+// the others followers, and every node's gossip says so.
+func StartCluster(tb testing.TB, n int, opts Options) []*Server {
+	tb.Helper()
+	if opts.Memory == nil {
+		opts.Memory = NewMemory()
+	}
+	nodes := make([]*Server, n)
+	for i := range nodes {
+		nodes[i] = Start(tb, opts)
+	}
+	view := func() []*gossip.MemberInfo {
+		out := make([]*gossip.MemberInfo, n)
+		for i, node := range nodes {
+			state := gossip.MemberInfo_Follower
+			if i == 0 {
+				state = gossip.MemberInfo_Leader
+			}
+			out[i] = node.Member(state)
+		}
+		return out
+	}
+	for _, node := range nodes {
+		node.SetMembers(view)
+	}
+	return nodes
+}
+
+func (s *Server) count(fullMethod string) {
+	name := fullMethod[strings.LastIndex(fullMethod, "/")+1:]
+	if strings.Contains(fullMethod, "gossip.Gossip/") {
+		name = "Gossip." + name
+	}
+	s.mu.Lock()
+	s.calls[name]++
+	s.mu.Unlock()
+}
+
+// authorize checks basic-auth credentials on Streams calls when the server
+// has users.
+func (s *Server) authorize(ctx context.Context, fullMethod string) error {
+	if len(s.opts.Users) == 0 || !strings.Contains(fullMethod, "streams.Streams/") {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	auth := md.Get("authorization")
+	if len(auth) == 0 {
+		return status.Error(codes.PermissionDenied, "Access denied: no credentials")
+	}
+	raw, ok := strings.CutPrefix(auth[0], "Basic ")
+	if !ok {
+		return status.Error(codes.Unauthenticated, "bad authorization header")
+	}
+	dec, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return status.Error(codes.Unauthenticated, "bad authorization header")
+	}
+	user, pass, _ := strings.Cut(string(dec), ":")
+	if want, ok := s.opts.Users[user]; !ok || want != pass {
+		return status.Error(codes.Unauthenticated, "Bad username or password")
+	}
+	return nil
+}
+
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	s.count(info.FullMethod)
+	if err := s.authorize(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return handler(ctx, req)
+}
+
+func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	s.count(info.FullMethod)
+	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return handler(srv, ss)
+}
+
+type featuresServer struct {
+	serverfeatures.UnimplementedServerFeaturesServer
+	srv *Server
+}
+
+func (f *featuresServer) GetSupportedMethods(context.Context, *shared.Empty) (*serverfeatures.SupportedMethods, error) {
+	var methods []*serverfeatures.SupportedMethod
+	for _, m := range []string{"read", "append", "delete", "tombstone"} {
+		methods = append(methods, &serverfeatures.SupportedMethod{MethodName: m, ServiceName: "event_store.client.streams.streams"})
+	}
+	methods = append(methods, &serverfeatures.SupportedMethod{MethodName: "read", ServiceName: "event_store.client.gossip.gossip"})
+	return &serverfeatures.SupportedMethods{Methods: methods, EventStoreServerVersion: f.srv.opts.Version}, nil
+}
+
+type gossipServer struct {
+	gossip.UnimplementedGossipServer
+	srv *Server
+}
+
+func (g *gossipServer) Read(context.Context, *shared.Empty) (*gossip.ClusterInfo, error) {
+	g.srv.mu.Lock()
+	members := g.srv.members
+	g.srv.mu.Unlock()
+	if members == nil {
+		return &gossip.ClusterInfo{Members: []*gossip.MemberInfo{g.srv.Member(gossip.MemberInfo_Leader)}}, nil
+	}
+	return &gossip.ClusterInfo{Members: members()}, nil
+}
+
+// trackingListener remembers the connections it accepted, so that they can
+// be dropped.
+type trackingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+func (l *trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, l: l}
+	l.mu.Lock()
+	l.conns[tc] = true
+	l.mu.Unlock()
+	return tc, nil
+}
+
+func (l *trackingListener) dropAll() {
+	l.mu.Lock()
+	conns := make([]net.Conn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+}
+
+type trackedConn struct {
+	net.Conn
+	l    *trackingListener
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		delete(c.l.conns, c)
+		c.l.mu.Unlock()
+	})
+	err := c.Conn.Close()
+	if errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}

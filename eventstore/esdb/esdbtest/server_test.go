@@ -1,0 +1,437 @@
+package esdbtest_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+
+	"github.com/breachledger/breachledger/eventstore/esdb/esdbtest"
+)
+
+func client(tb testing.TB, srv *esdbtest.Server) *esclient.Client {
+	tb.Helper()
+	cfg, err := esclient.ParseConnectionString(srv.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Logger = esclient.NoopLogging()
+	c, err := esclient.NewClient(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+func ev(typ string) esclient.EventData {
+	return esclient.EventData{EventID: uuid.New(), EventType: typ, ContentType: esclient.ContentTypeJson, Data: []byte(`{"t":"` + typ + `"}`)}
+}
+
+func appendTo(tb testing.TB, c *esclient.Client, stream string, exp esclient.ExpectedRevision, evs ...esclient.EventData) *esclient.WriteResult {
+	tb.Helper()
+	wr, err := c.AppendToStream(context.Background(), stream, esclient.AppendToStreamOptions{ExpectedRevision: exp}, evs...)
+	if err != nil {
+		tb.Fatalf("AppendToStream(%s) error = %v", stream, err)
+	}
+	return wr
+}
+
+// read returns the types and revisions of a stream read, or its error.
+func read(c *esclient.Client, stream string, opts esclient.ReadStreamOptions, count uint64) ([]string, []uint64, error) {
+	rs, err := c.ReadStream(context.Background(), stream, opts, count)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rs.Close()
+	var types []string
+	var revs []uint64
+	for {
+		e, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return types, revs, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		types = append(types, e.OriginalEvent().EventType)
+		revs = append(revs, e.OriginalEvent().EventNumber)
+	}
+}
+
+func isCode(err error, code esclient.ErrorCode) bool {
+	var e *esclient.Error
+	return errors.As(err, &e) && e.IsErrorCode(code)
+}
+
+// TestClientRoundTrip drives the real client through what the store uses:
+// append with each expectation, the wrong-expected-version answer, an
+// idempotent retry, stream and $all reads both ways, a missing stream, and
+// the fields of a recorded event ("created" among them: without it the
+// client would kill the process).
+func TestClientRoundTrip(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+	before := time.Now()
+	first := []esclient.EventData{ev("A"), ev("B"), ev("C")}
+	wr := appendTo(t, c, "s-1", esclient.NoStream{}, first...)
+	if wr.NextExpectedVersion != 2 || wr.CommitPosition == 0 {
+		t.Errorf("WriteResult = %+v, want revision 2 and a position", wr)
+	}
+	_, err := c.AppendToStream(t.Context(), "s-1", esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(0)}, ev("X"))
+	if !isCode(err, esclient.ErrorCodeWrongExpectedVersion) || !strings.Contains(err.Error(), "expecting '0' but got '2'") {
+		t.Errorf("append at a wrong revision error = %v, want WrongExpectedVersion expecting 0, got 2", err)
+	}
+	_, err = c.AppendToStream(t.Context(), "s-2", esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(0)}, ev("X"))
+	if !isCode(err, esclient.ErrorCodeWrongExpectedVersion) || !strings.Contains(err.Error(), "got 'no_stream'") {
+		t.Errorf("append to a missing stream at revision 0 error = %v, want WrongExpectedVersion, got no_stream", err)
+	}
+	again := appendTo(t, c, "s-1", esclient.NoStream{}, first...)
+	if again.NextExpectedVersion != 2 {
+		t.Errorf("retried append = %+v, want revision 2", again)
+	}
+	appendTo(t, c, "s-2", esclient.Any{}, ev("D"))
+	appendTo(t, c, "s-1", esclient.Revision(2), ev("E"))
+
+	for _, tt := range []struct {
+		opts  esclient.ReadStreamOptions
+		count uint64
+		types []string
+	}{
+		{esclient.ReadStreamOptions{}, 10, []string{"A", "B", "C", "E"}},
+		{esclient.ReadStreamOptions{From: esclient.Revision(1)}, 2, []string{"B", "C"}},
+		{esclient.ReadStreamOptions{Direction: esclient.Backwards, From: esclient.End{}}, 10, []string{"E", "C", "B", "A"}},
+		{esclient.ReadStreamOptions{Direction: esclient.Backwards, From: esclient.Revision(99)}, 2, []string{"E", "C"}},
+		{esclient.ReadStreamOptions{From: esclient.End{}}, 10, nil},
+	} {
+		types, _, err := read(c, "s-1", tt.opts, tt.count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tt.types, types); diff != "" {
+			t.Errorf("ReadStream(%+v, %d) mismatch (-want +got):\n%s", tt.opts, tt.count, diff)
+		}
+	}
+	if _, _, err := read(c, "s-missing", esclient.ReadStreamOptions{}, 10); !isCode(err, esclient.ErrorCodeResourceNotFound) {
+		t.Errorf("ReadStream(missing) error = %v, want ResourceNotFound", err)
+	}
+
+	rs, err := c.ReadAll(t.Context(), esclient.ReadAllOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []*esclient.RecordedEvent
+	for {
+		e, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, e.OriginalEvent())
+	}
+	rs.Close()
+	if len(all) != 5 {
+		t.Fatalf("ReadAll() = %d events, want 5", len(all))
+	}
+	var last uint64
+	for i, e := range all {
+		if e.Position.Commit <= last || e.Position.Commit != e.Position.Prepare {
+			t.Errorf("event %d at position %+v, after %d: want rising, non-zero, commit = prepare", i, e.Position, last)
+		}
+		last = e.Position.Commit
+		if e.CreatedDate.Before(before.Add(-time.Second)) || e.CreatedDate.After(time.Now().Add(time.Second)) {
+			t.Errorf("event %d created %v, want about now", i, e.CreatedDate)
+		}
+		if e.ContentType != "application/json" || e.SystemMetadata["created"] == "" {
+			t.Errorf("event %d: content type %q, system metadata %v", i, e.ContentType, e.SystemMetadata)
+		}
+	}
+	if all[0].EventID != first[0].EventID || all[0].StreamID != "s-1" || string(all[0].Data) != `{"t":"A"}` {
+		t.Errorf("first event = %s %s %s, want %s s-1 {\"t\":\"A\"}", all[0].EventID, all[0].StreamID, all[0].Data, first[0].EventID)
+	}
+	// From a position (inclusive) and backwards from it (exclusive).
+	rs, err = c.ReadAll(t.Context(), esclient.ReadAllOptions{From: all[2].Position}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := rs.Recv()
+	rs.Close()
+	if err != nil || e.OriginalEvent().EventID != all[2].EventID {
+		t.Errorf("ReadAll(from %v) first = %v, %v, want %s", all[2].Position, e, err, all[2].EventID)
+	}
+}
+
+// TestSubscriptions: catch-up then live, for $all filtered on a stream
+// prefix (exclusive of the starting position) and for a stream.
+func TestSubscriptions(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+	appendTo(t, c, "keep-1", esclient.Any{}, ev("A"))
+	appendTo(t, c, "other-1", esclient.Any{}, ev("X"))
+	wr := appendTo(t, c, "keep-2", esclient.Any{}, ev("B"))
+	appendTo(t, c, "keep-1", esclient.Any{}, ev("C"))
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	sub, err := c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{
+		From:   esclient.Position{Commit: wr.CommitPosition, Prepare: wr.PreparePosition},
+		Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{"keep-"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	streamSub, err := c.SubscribeToStream(ctx, "keep-1", esclient.SubscribeToStreamOptions{From: esclient.Revision(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer streamSub.Close()
+
+	var got, gotStream []string
+	next := func(sub *esclient.Subscription, into *[]string) (caughtUp bool) {
+		for {
+			se := sub.Recv()
+			switch {
+			case se.EventAppeared != nil:
+				*into = append(*into, se.EventAppeared.OriginalEvent().EventType)
+				return false
+			case se.CaughtUp != nil:
+				return true
+			case se.SubscriptionDropped != nil:
+				t.Fatalf("subscription dropped: %v", se.SubscriptionDropped.Error)
+			}
+		}
+	}
+	if next(sub, &got) || !next(sub, &got) {
+		t.Fatalf("$all subscription: want one event then caught up, got %v", got)
+	}
+	if next(streamSub, &gotStream) || !next(streamSub, &gotStream) {
+		t.Fatalf("stream subscription: want one event then caught up, got %v", gotStream)
+	}
+	appendTo(t, c, "other-1", esclient.Any{}, ev("Y"))
+	appendTo(t, c, "keep-1", esclient.Any{}, ev("D"))
+	next(sub, &got)
+	next(streamSub, &gotStream)
+	if diff := cmp.Diff([]string{"C", "D"}, got); diff != "" {
+		t.Errorf("$all subscription from keep-2's position mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"C", "D"}, gotStream); diff != "" {
+		t.Errorf("stream subscription from revision 0 mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestWire checks at the gRPC level what the client hides: a subscription
+// starts with a confirmation, and an append over the cap is refused with
+// InvalidArgument and the server's trailers.
+func TestWire(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	conn, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	sc := api.NewStreamsClient(conn)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+
+	rc, err := sc.Read(ctx, &api.ReadReq{Options: &api.ReadReq_Options{
+		StreamOption: &api.ReadReq_Options_All{All: &api.ReadReq_Options_AllOptions{AllOption: &api.ReadReq_Options_AllOptions_Start{Start: &shared.Empty{}}}},
+		CountOption:  &api.ReadReq_Options_Subscription{Subscription: &api.ReadReq_Options_SubscriptionOptions{}},
+		FilterOption: &api.ReadReq_Options_NoFilter{NoFilter: &shared.Empty{}},
+		UuidOption:   &api.ReadReq_Options_UUIDOption{Content: &api.ReadReq_Options_UUIDOption_Structured{Structured: &shared.Empty{}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := rc.Recv()
+	if err != nil || msg.GetConfirmation() == nil {
+		t.Errorf("first subscription message = %v, %v, want a confirmation", msg, err)
+	}
+	msg, err = rc.Recv()
+	if err != nil || msg.GetCaughtUp() == nil {
+		t.Errorf("second message on an empty server = %v, %v, want caught_up", msg, err)
+	}
+
+	var trailer metadata.MD
+	ac, err := sc.Append(ctx, grpc.Trailer(&trailer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(m *api.AppendReq) {
+		if err := ac.Send(m); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	send(&api.AppendReq{Content: &api.AppendReq_Options_{Options: &api.AppendReq_Options{
+		StreamIdentifier:       &shared.StreamIdentifier{StreamName: []byte("big")},
+		ExpectedStreamRevision: &api.AppendReq_Options_Any{Any: &shared.Empty{}},
+	}}})
+	id := uuid.New()
+	send(&api.AppendReq{Content: &api.AppendReq_ProposedMessage_{ProposedMessage: &api.AppendReq_ProposedMessage{
+		Id:       &shared.UUID{Value: &shared.UUID_String_{String_: id.String()}},
+		Metadata: map[string]string{"type": "Big", "content-type": "application/octet-stream"},
+		Data:     make([]byte, esdbtest.MaxAppendSize),
+	}}})
+	_, err = ac.CloseAndRecv()
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "Maximum Append Size of 1048576 Exceeded") {
+		t.Errorf("append over the cap error = %v, want InvalidArgument, Maximum Append Size of 1048576 Exceeded", err)
+	}
+	want := metadata.Pairs("exception", "maximum-append-size-exceeded", "maximum-append-size", "1048576")
+	if diff := cmp.Diff(want.Get("exception"), trailer.Get("exception")); diff != "" {
+		t.Errorf("trailer exception mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want.Get("maximum-append-size"), trailer.Get("maximum-append-size")); diff != "" {
+		t.Errorf("trailer maximum-append-size mismatch (-want +got):\n%s", diff)
+	}
+	if n := len(srv.Memory().Events()); n != 0 {
+		t.Errorf("server holds %d events after a refused append, want none", n)
+	}
+}
+
+// TestStreamMetadata: a metastream keeps its latest event only, so the
+// client's GetStreamMetadata (which reads it forwards, count 1) sees the
+// newest metadata; $maxCount, $tb and $maxAge hide events from stream
+// reads, while $all keeps them until a scavenge.
+func TestStreamMetadata(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	clock := time.Now()
+	srv.Memory().SetClock(func() time.Time { return clock })
+	c := client(t, srv)
+	for range 5 {
+		appendTo(t, c, "s", esclient.Any{}, ev("E"))
+	}
+	for _, n := range []uint64{10, 3} {
+		var m esclient.StreamMetadata
+		m.SetMaxCount(n)
+		if _, err := c.SetStreamMetadata(t.Context(), "s", esclient.AppendToStreamOptions{}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := c.GetStreamMetadata(t.Context(), "s", esclient.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.MaxCount(); got == nil || *got != 3 {
+		t.Errorf("GetStreamMetadata() $maxCount = %v, want 3 (the newest)", got)
+	}
+	_, revs, err := read(c, "s", esclient.ReadStreamOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]uint64{2, 3, 4}, revs); diff != "" {
+		t.Errorf("ReadStream() under $maxCount 3 mismatch (-want +got):\n%s", diff)
+	}
+
+	var tb esclient.StreamMetadata
+	tb.SetTruncateBefore(4)
+	tb.SetMaxAge(time.Hour)
+	if _, err := c.SetStreamMetadata(t.Context(), "s", esclient.AppendToStreamOptions{}, tb); err != nil {
+		t.Fatal(err)
+	}
+	if _, revs, _ = read(c, "s", esclient.ReadStreamOptions{}, 100); !cmp.Equal([]uint64{4}, revs) {
+		t.Errorf("ReadStream() under $tb 4 = %v, want [4]", revs)
+	}
+	clock = clock.Add(2 * time.Hour)
+	if _, _, err := read(c, "s", esclient.ReadStreamOptions{}, 100); !isCode(err, esclient.ErrorCodeResourceNotFound) {
+		t.Errorf("ReadStream() with every event past $maxAge error = %v, want ResourceNotFound", err)
+	}
+	if n := countStream(srv, "s"); n != 5 {
+		t.Errorf("$all holds %d events of s before a scavenge, want 5", n)
+	}
+	srv.Memory().Scavenge()
+	if n := countStream(srv, "s"); n != 0 {
+		t.Errorf("$all holds %d events of s after a scavenge, want 0", n)
+	}
+	if n := countStream(srv, "$$s"); n != 1 {
+		t.Errorf("$all holds %d events of $$s after a scavenge, want 1 (the newest metadata)", n)
+	}
+}
+
+func countStream(srv *esdbtest.Server, stream string) int {
+	n := 0
+	for _, e := range srv.Memory().Events() {
+		if e.Stream == stream {
+			n++
+		}
+	}
+	return n
+}
+
+// TestDeleteAndTombstone: a soft delete hides a stream until it is written
+// again (its revisions go on); a tombstone ends it for good.
+func TestDeleteAndTombstone(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+	appendTo(t, c, "soft", esclient.Any{}, ev("A"), ev("B"))
+	if _, err := c.DeleteStream(t.Context(), "soft", esclient.DeleteStreamOptions{ExpectedRevision: esclient.Revision(0)}); err == nil {
+		t.Error("DeleteStream() at a wrong revision succeeded")
+	}
+	if _, err := c.DeleteStream(t.Context(), "soft", esclient.DeleteStreamOptions{ExpectedRevision: esclient.Revision(1)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := read(c, "soft", esclient.ReadStreamOptions{}, 10); !isCode(err, esclient.ErrorCodeResourceNotFound) {
+		t.Errorf("ReadStream(deleted) error = %v, want ResourceNotFound", err)
+	}
+	appendTo(t, c, "soft", esclient.NoStream{}, ev("C"))
+	types, revs, err := read(c, "soft", esclient.ReadStreamOptions{}, 10)
+	if err != nil || !cmp.Equal([]string{"C"}, types) || !cmp.Equal([]uint64{2}, revs) {
+		t.Errorf("ReadStream() after writing to a deleted stream = %v %v %v, want [C] [2]", types, revs, err)
+	}
+
+	appendTo(t, c, "hard", esclient.Any{}, ev("A"))
+	if _, err := c.TombstoneStream(t.Context(), "hard", esclient.TombstoneStreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := read(c, "hard", esclient.ReadStreamOptions{}, 10); !isCode(err, esclient.ErrorCodeStreamDeleted) {
+		t.Errorf("ReadStream(tombstoned) error = %v, want StreamDeleted", err)
+	}
+	if _, err := c.AppendToStream(t.Context(), "hard", esclient.AppendToStreamOptions{}, ev("B")); !isCode(err, esclient.ErrorCodeStreamDeleted) {
+		t.Errorf("AppendToStream(tombstoned) error = %v, want StreamDeleted", err)
+	}
+	srv.Memory().Scavenge()
+	var left []string
+	for _, e := range srv.Memory().Events() {
+		if e.Stream == "hard" || e.Stream == "soft" {
+			left = append(left, e.Stream+":"+e.Type)
+		}
+	}
+	if diff := cmp.Diff([]string{"soft:C", "hard:$streamDeleted"}, left); diff != "" {
+		t.Errorf("$all after a scavenge mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestRestartKeepsMemory: a stopped server refuses connections; restarted
+// on the same address it serves what it had.
+func TestRestartKeepsMemory(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+	appendTo(t, c, "s", esclient.Any{}, ev("A"))
+	addr := srv.Addr()
+	srv.Stop()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Addr() != addr {
+		t.Errorf("restarted on %s, want %s", srv.Addr(), addr)
+	}
+	types, _, err := read(client(t, srv), "s", esclient.ReadStreamOptions{}, 10)
+	if err != nil || !cmp.Equal([]string{"A"}, types) {
+		t.Errorf("ReadStream() after a restart = %v, %v, want [A]", types, err)
+	}
+}
