@@ -34,6 +34,19 @@ var eventTypes = map[string]func() Event{
 	"IncidentReopened":    func() Event { return &IncidentReopened{} },
 	"NoteAdded":           func() Event { return &NoteAdded{} },
 	"EventCorrected":      func() Event { return &EventCorrected{} },
+	// Signer registry and signature policy (signers.go).
+	"SignerRegistered":   func() Event { return &SignerRegistered{} },
+	"SignerRevoked":      func() Event { return &SignerRevoked{} },
+	"SignaturePolicySet": func() Event { return &SignaturePolicySet{} },
+	// Regulatory facts (facts_events.go).
+	"EntityProfiled":          func() Event { return &EntityProfiled{} },
+	"AffectedRecorded":        func() Event { return &AffectedRecorded{} },
+	"DeterminationMade":       func() Event { return &DeterminationMade{} },
+	"AcknowledgementReceived": func() Event { return &AcknowledgementReceived{} },
+	"HoldRecorded":            func() Event { return &HoldRecorded{} },
+	"HoldReleased":            func() Event { return &HoldReleased{} },
+	"RiskFactorsRecorded":     func() Event { return &RiskFactorsRecorded{} },
+	"PackPinned":              func() Event { return &PackPinned{} },
 }
 
 var typeNames = func() map[reflect.Type]string {

@@ -11,6 +11,10 @@ type Command interface{ origin() By }
 type By struct {
 	Actor string
 	At    time.Time
+	// Signer is the fingerprint of the SSH key the actor signs the events
+	// with; empty when unsigned. Decide checks it against the signer
+	// registry (signers.go); the write path makes the signatures.
+	Signer string
 }
 
 func (b By) origin() By { return b }
@@ -55,6 +59,7 @@ type DetectIncident struct {
 	AwareAt   time.Time // zero: aware when detected
 	Role      DataRole
 	Reference string
+	Pack      string // rule pack to evaluate it under; empty: the current pack
 }
 
 // AssessIncident records an assessment; Severity and Priority, when set,

@@ -42,6 +42,14 @@ var CommandRoles = []struct {
 	{"grant", []Role{RoleAdmin}},
 	{"revoke", []Role{RoleAdmin}},
 	{"setting", []Role{RoleAdmin}},
+	// Regulatory facts (facts_decide.go).
+	{"profile", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+	{"affected", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+	{"determine", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal, RoleExecutiveIM}},
+	{"ack", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+	{"hold", []Role{RoleLegal}},
+	{"factors", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+	{"pack", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
 }
 
 func rolesFor(command string) []Role {
@@ -68,6 +76,12 @@ var correctable = map[string]string{
 	"NotificationSent":    "notify",
 	"PostmortemCompleted": "postmortem",
 	"NoteAdded":           "note",
+	// Regulatory facts (facts_events.go).
+	"EntityProfiled":          "profile",
+	"AffectedRecorded":        "affected",
+	"DeterminationMade":       "determine",
+	"AcknowledgementReceived": "ack",
+	"RiskFactorsRecorded":     "factors",
 }
 
 // MaxTextLength is the longest text any one field may hold (64 KiB).
@@ -101,6 +115,9 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 		checkText(&fs, reflect.ValueOf(e), "")
 	}
 	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	if err := checkSignatures(s.Ledger, by, events); err != nil {
 		return nil, err
 	}
 	return events, nil
@@ -137,6 +154,8 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 			return nil, err
 		}
 		return one(SettingChanged{Key: c.Key, Value: c.Value})
+	case RegisterSigner, RevokeSigner, RotateSigner, SetSignaturePolicy:
+		return decideSigners(s, c, by)
 	case DetectIncident:
 		if s.Incident.Exists {
 			return nil, refuse("incident-exists", "record further facts with the other commands", "incident %s already exists", s.Incident.ID)
@@ -151,7 +170,11 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if aware.After(now) {
 			return nil, futureTime("aware-at", aware, now)
 		}
-		return one(IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), Role: c.Role, Reference: c.Reference})
+		pin := PackPinned{Version: CurrentPack().Version, Reason: "the rule pack in force when the incident was detected"}
+		if c.Pack != "" && c.Pack != pin.Version {
+			pin = PackPinned{Version: c.Pack, Reason: "pinned at detection (--pack)"}
+		}
+		return []Event{IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), Role: c.Role, Reference: c.Reference}, pin}, nil
 	}
 	return decideIncident(s, c, by, now)
 }
@@ -329,6 +352,9 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 	case CorrectEvent:
 		return decideCorrection(s, c, by, now)
 	}
+	if events, ok, err := decideRegulatory(s, c, by, now); ok {
+		return events, err
+	}
 	return nil, fmt.Errorf("decide %T: unknown command", c)
 }
 
@@ -491,25 +517,17 @@ func decideNotification(s *State, c SendNotification, by By) ([]Event, error) {
 				"subscription admins are notified only when the customer has no security contact configured")
 		}
 	}
-	if n.Phase != PhaseInitial {
+	if !n.Phase.Opens() {
 		earlier := slices.ContainsFunc(inc.Notifications, func(p NotificationEntry) bool {
 			return sameAudience(p.NotificationSent, n) && !p.At.After(by.At)
 		})
 		if !earlier {
-			return nil, refuse("notify-phase", "record the initial notice first (--phase initial)",
-				"a %s notice follows an initial notice to the same recipient, and there is none", n.Phase)
+			return nil, refuse("notify-phase", "record the first notice first (--phase initial, early-warning or notification)",
+				"a %s notice follows an earlier notice to the same recipient, and there is none", n.Phase)
 		}
-	} else if n.DelayReason == "" {
-		obs := Obligations(inc, s.Ledger.Settings, by.At)
-		for _, o := range obs {
-			if o.Status.Open() && o.satisfies(NotificationEntry{NotificationSent: n}) && by.At.After(o.DueAt) {
-				hint := "give --delay-reason"
-				if o.Rule == "gdpr-art33" {
-					hint = "give --delay-reason: a notification after 72 hours shall be accompanied by reasons for the delay (GDPR Art. 33(1))"
-				}
-				return nil, refuse("late-needs-reason", hint, "this notice is late: %s was due %s (%s)", o.ID, stamp(o.DueAt), o.Citation)
-			}
-		}
+	}
+	if err := checkNoticeObligations(s, n, by); err != nil {
+		return nil, err
 	}
 	return one(n)
 }
@@ -558,6 +576,9 @@ func decideCorrection(s *State, c CorrectEvent, by By, now time.Time) ([]Event, 
 	}
 	if len(changed) == 0 {
 		return nil, &ValidationError{Fields: []*FieldError{{Field: "set", Problem: "nothing changes: give --set FIELD=VALUE or --new-at"}}}
+	}
+	if err := checkRegulatoryCorrection(target, at); err != nil {
+		return nil, err
 	}
 	if d, ok := repl.(IncidentDetected); ok {
 		old := target.Event.(IncidentDetected)

@@ -241,7 +241,8 @@ const (
 )
 
 // RecipientKinds lists every recipient kind.
-var RecipientKinds = []RecipientKind{RecipientSecurityContacts, RecipientSubscriptionAdmins, RecipientAuthority, RecipientDataSubjects, RecipientController, RecipientAccountTeam}
+var RecipientKinds = []RecipientKind{RecipientSecurityContacts, RecipientSubscriptionAdmins, RecipientAuthority, RecipientDataSubjects, RecipientController, RecipientAccountTeam,
+	RecipientRegulator, RecipientPublicFiling, RecipientMedia, RecipientCoveredEntity}
 
 // IsCustomer reports whether the recipient is a customer's own contact.
 func (k RecipientKind) IsCustomer() bool {
@@ -276,7 +277,7 @@ const (
 )
 
 // Phases lists every phase.
-var Phases = []Phase{PhaseInitial, PhaseSupplementary, PhaseFinal}
+var Phases = []Phase{PhaseInitial, PhaseSupplementary, PhaseFinal, PhaseEarlyWarning, PhaseNotification, PhaseIntermediate, PhaseDelayNotice, PhaseWithdrawn}
 
 // Art33Item is one of the items GDPR Art. 33(3) requires in an authority notice.
 type Art33Item string

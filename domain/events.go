@@ -158,7 +158,9 @@ type NotificationSent struct {
 	NoSecurityContact bool          `json:"no_security_contact,omitempty"` // subscription admins: no security contact was configured
 	Channel           Channel       `json:"channel"`
 	Phase             Phase         `json:"phase"`
-	Art33Items        []Art33Item   `json:"art33_items,omitempty"` // supervisory authority: the Art. 33(3) items carried
+	Art33Items        []Art33Item   `json:"art33_items,omitempty"`  // supervisory authority: the Art. 33(3) items carried
+	Jurisdiction      string        `json:"jurisdiction,omitempty"` // the recipient authority's jurisdiction (DE, US-CA)
+	Obligations       []string      `json:"obligations,omitempty"`  // the obligations this notice answers (notify --for)
 	DelayReason       string        `json:"delay_reason,omitempty"`
 	Reference         string        `json:"reference,omitempty"`
 	Summary           string        `json:"summary,omitempty"`
@@ -393,6 +395,9 @@ func (e NotificationSent) validate(fs *fields) {
 	}
 	if len(e.Art33Items) > 0 && e.RecipientKind != RecipientAuthority {
 		fs.problem("art33", "", "Art. 33(3) items are only for notices to a supervisory authority")
+	}
+	if e.Jurisdiction != "" && !jurisdictionRE.MatchString(e.Jurisdiction) {
+		fs.problem("jurisdiction", e.Jurisdiction, "must be an ISO 3166-1 alpha-2 country code, optionally with a subdivision (DE, US-CA)")
 	}
 }
 

@@ -38,6 +38,10 @@ type Incident struct {
 	Notes         []NoteEntry         `json:"notes"`
 	Corrections   []CorrectionEntry   `json:"corrections"`
 
+	// Regulatory holds the facts that decide which regimes apply and when
+	// their clocks start (facts_events.go).
+	Regulatory Regulatory `json:"regulatory"`
+
 	// Facts are the facts folded, in sequence order, as corrected.
 	Facts []Fact `json:"-"`
 }
@@ -313,6 +317,8 @@ func (inc *Incident) apply(f Fact) {
 		inc.Notes = append(inc.Notes, NoteEntry{Ref: r, NoteAdded: e})
 	case EventCorrected:
 		inc.Corrections = append(inc.Corrections, CorrectionEntry{Ref: r, Target: e.Target, TargetType: e.TargetType, Changed: e.Changed, Reason: e.Reason})
+	default:
+		inc.Regulatory.apply(f, r)
 	}
 }
 

@@ -17,6 +17,7 @@ type Ledger struct {
 	Name        string                   `json:"name"`
 	Roles       map[string]map[Role]bool `json:"-"`
 	Settings    Settings                 `json:"settings"`
+	Signers     Signers                  `json:"-"` // keys actors sign with, and the signature policy (signers.go)
 }
 
 // NewLedger returns the state of a ledger that was never initialised.
@@ -76,6 +77,8 @@ func (l *Ledger) apply(f Fact) {
 		if set, err := parseSetting(e.Key, e.Value); err == nil {
 			set(&l.Settings)
 		}
+	case SignerRegistered, SignerRevoked, SignaturePolicySet:
+		l.Signers.apply(f)
 	}
 }
 

@@ -1,0 +1,159 @@
+package domain
+
+import (
+	"fmt"
+)
+
+// Outcome is what the risk advisor suggests doing about a personal data breach.
+type Outcome string
+
+// Outcomes, from least to most.
+const (
+	// OutcomeDocument: unlikely to result in a risk: record it (GDPR Art.
+	// 33(5)) and notify nobody.
+	OutcomeDocument Outcome = "document-only"
+	// OutcomeAuthority: a risk: notify the supervisory authority (Art. 33(1)).
+	OutcomeAuthority Outcome = "notify-authority"
+	// OutcomeSubjects: a high risk: also tell the data subjects (Art. 34(1)).
+	OutcomeSubjects Outcome = "notify-subjects"
+)
+
+// Level returns the GDPR risk level the outcome corresponds to.
+func (o Outcome) Level() RiskLevel {
+	switch o {
+	case OutcomeDocument:
+		return RiskUnlikely
+	case OutcomeAuthority:
+		return RiskRisk
+	}
+	return RiskHigh
+}
+
+// Advice is the risk advisor's suggestion with its reasons. It is advice:
+// the determination stays a human decision (RiskDetermined), and Differs
+// says where that decision departs from it.
+type Advice struct {
+	Outcome Outcome   `json:"outcome"`
+	Level   RiskLevel `json:"level"`
+	Reasons []string  `json:"reasons"`
+	// Differs is set when a risk determination was recorded and its outcome
+	// is not the suggested one.
+	Differs string `json:"differs,omitempty"`
+}
+
+// RestoreQuickly is how long an availability loss may last, with backups,
+// and still be unlikely to result in a risk (EDPB Guidelines 01/2021, Case
+// No. 01: restored "within a few hours"); a day is the advisor's reading.
+const RestoreQuickly = 24
+
+// Advise suggests an outcome from the structured risk factors, following
+// the reasoning of EDPB Guidelines 01/2021 on examples regarding personal
+// data breach notification (the case numbers below are that document's).
+// Confidentiality and availability are weighed separately and the graver
+// outcome wins.
+func Advise(f RiskFactorsRecorded) Advice {
+	out := OutcomeDocument
+	var reasons []string
+	raise := func(o Outcome, why string) {
+		reasons = append(reasons, why)
+		if rank(o) > rank(out) {
+			out = o
+		}
+	}
+	severe := f.SpecialCategories || f.VulnerableSubjects || f.FraudPotential
+
+	// Confidentiality.
+	switch {
+	case !f.Exfiltrated:
+		reasons = append(reasons, "no evidence that data left the controller's control: no confidentiality risk (EDPB 01/2021 Case No. 01)")
+	case f.Encrypted && !f.KeyCompromised:
+		reasons = append(reasons, "the data left control but is unintelligible: state-of-the-art encryption or hashing and the key is not compromised (EDPB 01/2021 Cases No. 06 and 11; GDPR Art. 34(3)(a))")
+	case f.RecipientTrusted && f.DeletionConfirmed:
+		reasons = append(reasons, "the data went to a trusted recipient who confirmed deleting it (EDPB 01/2021 Case No. 09)")
+	default:
+		why := "data left the controller's control in intelligible form"
+		if f.Encrypted && f.KeyCompromised {
+			why = "the data was encrypted but the key is compromised too, so it is intelligible (EDPB 01/2021 Case No. 11, reversed)"
+		}
+		if severe {
+			raise(OutcomeSubjects, why+", and "+severity(f)+": a high risk (EDPB 01/2021 Cases No. 07, 12, 14)")
+		} else {
+			raise(OutcomeAuthority, why+": a risk to the people affected (EDPB 01/2021 Case No. 16)")
+		}
+	}
+
+	// Availability.
+	switch {
+	case f.RestoreHours == 0:
+	case f.RestoreHours <= RestoreQuickly && !f.VulnerableSubjects:
+		reasons = append(reasons, fmt.Sprintf("availability restored within %dh from backups: no lasting effect on the people affected (EDPB 01/2021 Case No. 01)", f.RestoreHours))
+	case f.VulnerableSubjects || f.SpecialCategories:
+		o := OutcomeAuthority
+		if f.RestoreHours > RestoreQuickly {
+			o = OutcomeSubjects
+		}
+		raise(o, fmt.Sprintf("data of %s unavailable for %dh (EDPB 01/2021 Case No. 03: a hospital's patients)", who(f), f.RestoreHours))
+	default:
+		raise(OutcomeAuthority, fmt.Sprintf("data unavailable for %dh, longer than a quick restore from backup (EDPB 01/2021 Case No. 02)", f.RestoreHours))
+	}
+
+	if f.Subjects > 0 {
+		reasons = append(reasons, fmt.Sprintf("%d people affected: the more people, the graver the breach, though volume alone does not decide (EDPB 01/2021 para. 12)", f.Subjects))
+	}
+	return Advice{Outcome: out, Level: out.Level(), Reasons: reasons}
+}
+
+func rank(o Outcome) int {
+	switch o {
+	case OutcomeAuthority:
+		return 1
+	case OutcomeSubjects:
+		return 2
+	}
+	return 0
+}
+
+func severity(f RiskFactorsRecorded) string {
+	var parts []string
+	if f.SpecialCategories {
+		parts = append(parts, "special categories or highly personal data")
+	}
+	if f.VulnerableSubjects {
+		parts = append(parts, "vulnerable people (children, patients)")
+	}
+	if f.FraudPotential {
+		parts = append(parts, "identity theft or fraud is possible")
+	}
+	switch len(parts) {
+	case 1:
+		return parts[0]
+	case 2:
+		return parts[0] + " and " + parts[1]
+	}
+	return parts[0] + ", " + parts[1] + " and " + parts[2]
+}
+
+func who(f RiskFactorsRecorded) string {
+	if f.VulnerableSubjects {
+		return "vulnerable people"
+	}
+	return "special categories"
+}
+
+// AdviceFor returns the advice for an incident's recorded risk factors and
+// where the recorded risk determination differs from it; ok is false when
+// no factors are recorded.
+func AdviceFor(inc *Incident) (Advice, bool) {
+	g := &inc.Regulatory
+	if g.RiskFactors == nil {
+		return Advice{}, false
+	}
+	a := Advise(g.RiskFactors.RiskFactorsRecorded)
+	if inc.Risk != nil {
+		decided := inc.Risk.Level
+		if decided != a.Level {
+			a.Differs = fmt.Sprintf("the determination of %s by %s is %q; the advice is %q (%s): %s", stamp(inc.Risk.At), inc.Risk.Actor, decided, a.Level, a.Outcome, inc.Risk.Reasoning)
+		}
+	}
+	return a, true
+}

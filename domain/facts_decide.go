@@ -1,0 +1,369 @@
+package domain
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Commands that record regulatory facts.
+
+// RecordProfile changes the entity profile: lists are added to and removed from.
+type RecordProfile struct {
+	By
+	AddEstablishments, RemoveEstablishments []string
+	AddSectors, RemoveSectors               []string
+	AddEntityTypes, RemoveEntityTypes       []EntityType
+	AddControllers, RemoveControllers       []string
+}
+
+// RecordAffected sets the affected count of jurisdictions (a count of 0
+// keeps the jurisdiction with nobody affected) and removes others.
+type RecordAffected struct {
+	By
+	Set    []AffectedCount
+	Remove []string
+}
+
+// MakeDetermination records a determination.
+type MakeDetermination struct {
+	By
+	Kind      DeterminationKind
+	Positive  bool
+	Reasoning string
+}
+
+// RecordAcknowledgement records that a recipient acknowledged a notice.
+type RecordAcknowledgement struct {
+	By
+	Notice    string
+	From      string
+	Reference string
+}
+
+// RecordHold records a hold of notification on a legal basis.
+type RecordHold struct {
+	By
+	Kind        HoldKind
+	Obligations []string
+	Basis       string
+	Authority   string
+	Written     bool
+	Until       time.Time
+}
+
+// ReleaseHold ends a hold before its expiry.
+type ReleaseHold struct {
+	By
+	Hold   string
+	Reason string
+}
+
+// RecordRiskFactors records the structured risk factors (in full).
+type RecordRiskFactors struct {
+	By
+	RiskFactorsRecorded
+}
+
+// PinPack moves the incident to another rule pack.
+type PinPack struct {
+	By
+	Version string
+	Reason  string
+}
+
+// SECAttorneyGeneralDelays are the successive delays Form 8-K Item 1.05(c)
+// allows on the Attorney General's written notice: up to 30 days, then up
+// to 30 more, then up to 60 more in extraordinary circumstances; beyond
+// that only an SEC exemptive order.
+var SECAttorneyGeneralDelays = []time.Duration{30 * 24 * time.Hour, 30 * 24 * time.Hour, 60 * 24 * time.Hour}
+
+// decideRegulatory decides the regulatory commands; ok is false for any other.
+func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event, ok bool, err error) {
+	inc := &s.Incident
+	g := &inc.Regulatory
+	switch c := c.(type) {
+	case RecordProfile:
+		if err := needRole(s, by, "profile"); err != nil {
+			return nil, true, err
+		}
+		var cur EntityProfiled
+		if g.Profile != nil {
+			cur = g.Profile.EntityProfiled
+		}
+		next := EntityProfiled{
+			Establishments: edit(cur.Establishments, upper(c.AddEstablishments), upper(c.RemoveEstablishments)),
+			Sectors:        edit(cur.Sectors, c.AddSectors, c.RemoveSectors),
+			EntityTypes:    editEnum(cur.EntityTypes, c.AddEntityTypes, c.RemoveEntityTypes),
+			Controllers:    edit(cur.Controllers, c.AddControllers, c.RemoveControllers),
+		}
+		if g.Profile != nil && reflect.DeepEqual(next, cur) {
+			return nil, true, &ValidationError{Fields: []*FieldError{{Field: "profile", Problem: "nothing changes"}}}
+		}
+		return []Event{next}, true, nil
+	case RecordAffected:
+		if err := needRole(s, by, "affected"); err != nil {
+			return nil, true, err
+		}
+		var counts []AffectedCount
+		if g.Affected != nil {
+			counts = slices.Clone(g.Affected.Counts)
+		}
+		var fs fields
+		for _, j := range upper(c.Remove) {
+			i := slices.IndexFunc(counts, func(x AffectedCount) bool { return x.Jurisdiction == j })
+			if i < 0 {
+				fs.problem("remove", j, "no count recorded for it")
+				continue
+			}
+			counts = slices.Delete(counts, i, i+1)
+		}
+		for _, x := range c.Set {
+			x.Jurisdiction = normalizeJurisdiction(x.Jurisdiction)
+			if i := slices.IndexFunc(counts, func(y AffectedCount) bool { return y.Jurisdiction == x.Jurisdiction }); i >= 0 {
+				counts[i] = x
+			} else {
+				counts = append(counts, x)
+			}
+		}
+		if err := fs.err(); err != nil {
+			return nil, true, err
+		}
+		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Jurisdiction < counts[j].Jurisdiction })
+		if counts == nil {
+			counts = []AffectedCount{}
+		}
+		if g.Affected != nil && reflect.DeepEqual(counts, g.Affected.Counts) {
+			return nil, true, &ValidationError{Fields: []*FieldError{{Field: "count", Problem: "nothing changes"}}}
+		}
+		return []Event{AffectedRecorded{Counts: counts}}, true, nil
+	case MakeDetermination:
+		if err := needRole(s, by, "determine"); err != nil {
+			return nil, true, err
+		}
+		if c.Kind == DetSECInfoAvailable && !g.Positive(DetSECMaterial) {
+			return nil, true, refuse("determination-order", fmt.Sprintf(`determine materiality first ("breachledger determine %s sec-material ...")`, inc.ID),
+				"an 8-K/A (Item 1.05 Instruction 2) amends the Item 1.05 filing, and the incident was not determined material")
+		}
+		return []Event{DeterminationMade{Kind: c.Kind, Positive: c.Positive, Reasoning: c.Reasoning}}, true, nil
+	case RecordAcknowledgement:
+		if err := needRole(s, by, "ack"); err != nil {
+			return nil, true, err
+		}
+		f, found := inc.Fact(c.Notice)
+		if !found {
+			return nil, true, &NotFoundError{What: "notice", ID: c.Notice, Hint: fmt.Sprintf(`notice event IDs are listed by "breachledger timeline %s"`, inc.ID)}
+		}
+		if _, isNotice := f.Event.(NotificationSent); !isNotice {
+			return nil, true, refuse("ack-not-notice", "name the event ID of a notice (notify)", "event %s is a %s, not a notice", c.Notice, f.Type)
+		}
+		if by.At.Before(f.At) {
+			return nil, true, refuse("ack-before-notice", "give an --at at or after the notice", "the notice was sent at %s, after the acknowledgement's %s", stamp(f.At), stamp(by.At))
+		}
+		return []Event{AcknowledgementReceived{Notice: c.Notice, From: c.From, Reference: c.Reference}}, true, nil
+	case RecordHold:
+		if err := needRole(s, by, "hold"); err != nil {
+			return nil, true, err
+		}
+		e, err := decideHold(s, c, by)
+		if err != nil {
+			return nil, true, err
+		}
+		return []Event{e}, true, nil
+	case ReleaseHold:
+		if err := needRole(s, by, "hold"); err != nil {
+			return nil, true, err
+		}
+		h := g.Hold(strings.ToUpper(c.Hold))
+		if h == nil {
+			return nil, true, &NotFoundError{What: "hold", ID: c.Hold, Hint: "holds of this incident are listed by \"breachledger show\""}
+		}
+		if h.Released != nil || !h.end().After(by.At) {
+			return nil, true, refuse("hold-ended", "nothing to do", "hold %s already ended at %s", h.Hold, stamp(h.end()))
+		}
+		return []Event{HoldReleased{Hold: h.Hold, Reason: c.Reason}}, true, nil
+	case RecordRiskFactors:
+		if err := needRole(s, by, "factors"); err != nil {
+			return nil, true, err
+		}
+		if !inc.PersonalData() {
+			return nil, true, refuse("risk-needs-personal-data", "classify it privacy-breach, or assess its information impact as privacy-breach, first",
+				"the risk factors are those of a personal data breach, and no personal data is recorded as involved")
+		}
+		return []Event{c.RiskFactorsRecorded}, true, nil
+	case PinPack:
+		if err := needRole(s, by, "pack"); err != nil {
+			return nil, true, err
+		}
+		if c.Version == g.PackVersion() {
+			return nil, true, refuse("pack-unchanged", "nothing to do", "incident %s is already evaluated under pack %s", inc.ID, c.Version)
+		}
+		return []Event{PackPinned{Version: c.Version, Reason: c.Reason}}, true, nil
+	}
+	return nil, false, nil
+}
+
+func editEnum[T ~string](cur, add, remove []T) []T {
+	out := []T{}
+	for _, x := range cur {
+		if !slices.Contains(remove, x) {
+			out = append(out, x)
+		}
+	}
+	for _, x := range add {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// decideHold checks a hold against the law it relies on.
+func decideHold(s *State, c RecordHold, by By) (HoldRecorded, error) {
+	inc := &s.Incident
+	g := &inc.Regulatory
+	e := HoldRecorded{Hold: fmt.Sprintf("H%d", len(g.Holds)+1), Kind: c.Kind, Obligations: c.Obligations, Basis: c.Basis,
+		Authority: c.Authority, Written: c.Written, Until: c.Until.UTC()}
+	if c.Until.IsZero() {
+		e.Until = time.Time{}
+	}
+	if !e.Until.IsZero() && !e.Until.After(by.At) {
+		return e, &ValidationError{Fields: []*FieldError{{Field: "until", Value: stamp(e.Until), Problem: "must be after the hold's own time " + stamp(by.At)}}}
+	}
+	obs := Obligations(inc, s.Ledger.Settings, by.At)
+	var holdable []string
+	for _, o := range obs {
+		if slices.Contains(o.rule.Holds, c.Kind) && (len(c.Obligations) == 0 || slices.Contains(c.Obligations, o.ID) || slices.Contains(c.Obligations, o.Rule)) {
+			holdable = append(holdable, o.ID)
+		}
+	}
+	for _, id := range c.Obligations {
+		if !slices.ContainsFunc(obs, func(o Obligation) bool { return o.ID == id || o.Rule == id }) {
+			return e, &NotFoundError{What: "obligation", ID: id, Hint: "obligations of this incident: " + strings.Join(obligationIDs(obs), ", ")}
+		}
+	}
+	if len(holdable) == 0 {
+		return e, refuse("hold-kind", "check which obligations run (\"breachledger deadlines INCIDENT\") and the legal basis",
+			"no obligation of incident %s can be held by a %s hold", inc.ID, c.Kind)
+	}
+	switch c.Kind {
+	case HoldLawEnforcement:
+		if !c.Written && !e.Until.IsZero() && e.Until.Sub(by.At) > OralHoldLimit {
+			return e, refuse("oral-hold-limit", "record the official's written statement as a new hold (--written --until)",
+				"an oral law-enforcement statement holds a notice for at most 30 days from the statement (45 CFR 164.412(b)); %s is %s later",
+				stamp(e.Until), FormatDuration(e.Until.Sub(by.At)))
+		}
+	case HoldSECAttorneyGeneral:
+		var prev []*HoldState
+		for _, h := range g.Holds {
+			if h.Kind == HoldSECAttorneyGeneral {
+				prev = append(prev, h)
+			}
+		}
+		if len(prev) >= len(SECAttorneyGeneralDelays) {
+			return e, refuse("sec-ag-delay-limit", "beyond 120 days only an SEC exemptive order delays the filing; record it as a note and file",
+				"Form 8-K Item 1.05(c) allows three Attorney General delays (30, 30 and 60 days); %d are recorded", len(prev))
+		}
+		base := by.At
+		if len(prev) > 0 {
+			base = prev[len(prev)-1].end()
+		} else {
+			for _, o := range obs {
+				if o.Rule == "sec-8k-1.05" && o.DueAt.After(base) {
+					base = o.DueAt
+				}
+			}
+		}
+		if limit := SECAttorneyGeneralDelays[len(prev)]; e.Until.Sub(base) > limit {
+			return e, refuse("sec-ag-delay-limit", fmt.Sprintf("give an --until no later than %s", stamp(base.Add(limit))),
+				"delay %d of Form 8-K Item 1.05(c) is at most %s after %s", len(prev)+1, FormatDuration(limit), stamp(base))
+		}
+	}
+	return e, nil
+}
+
+func obligationIDs(obs []Obligation) []string {
+	out := make([]string, len(obs))
+	for i, o := range obs {
+		out[i] = o.ID
+	}
+	return out
+}
+
+// checkNoticeObligations checks a notice against the obligations it
+// answers: obligations named with --for exist and go to that kind of
+// recipient; a notice that names none answers one regime only (else it is
+// ambiguous); a late notice carries the reasons for the delay.
+func checkNoticeObligations(s *State, n NotificationSent, by By) error {
+	inc := &s.Incident
+	obs := Obligations(inc, s.Ledger.Settings, by.At)
+	entry := NotificationEntry{Ref: Ref{At: by.At, Actor: by.Actor}, NotificationSent: n}
+	for _, id := range n.Obligations {
+		i := slices.IndexFunc(obs, func(o Obligation) bool { return o.ID == id })
+		if i < 0 {
+			hint := "this incident has no obligations running"
+			if len(obs) > 0 {
+				hint = "obligations of this incident: " + strings.Join(obligationIDs(obs), ", ")
+			}
+			return &NotFoundError{What: "obligation", ID: id, Hint: hint}
+		}
+		o := obs[i]
+		if o.Recipient != n.RecipientKind && !(o.Recipient.IsCustomer() && n.RecipientKind.IsCustomer()) {
+			return refuse("notify-recipient", fmt.Sprintf("give --to %s", o.Recipient),
+				"%s is a notice to %s (%s), not to %s", o.ID, o.Recipient, o.Whom, n.RecipientKind)
+		}
+	}
+	var answers []Obligation
+	for _, o := range obs {
+		if o.satisfies(entry) {
+			answers = append(answers, o)
+		}
+	}
+	if len(n.Obligations) == 0 && n.Phase != PhaseDelayNotice && n.Phase != PhaseWithdrawn {
+		var open []Obligation
+		regimes := map[string]bool{}
+		rules := map[string]int{}
+		for _, o := range answers {
+			if o.Status.Open() {
+				open = append(open, o)
+				regimes[o.Regime] = true
+				rules[o.Rule]++
+			}
+		}
+		ambiguous := len(regimes) > 1
+		for _, n := range rules {
+			ambiguous = ambiguous || n > 1
+		}
+		if ambiguous {
+			return refuse("notify-ambiguous", "name the obligations this notice answers with --for (repeatable), or the authority's --jurisdiction",
+				"this notice would answer %s", strings.Join(obligationIDs(open), ", "))
+		}
+	}
+	if n.DelayReason != "" {
+		return nil
+	}
+	for _, o := range answers {
+		if o.Status.Open() && by.At.After(o.DueAt) {
+			hint := "give --delay-reason"
+			if o.Rule == "gdpr-art33" || o.Rule == "uk-gdpr-art33" {
+				hint = "give --delay-reason: a notification after 72 hours shall be accompanied by reasons for the delay (GDPR Art. 33(1))"
+			}
+			return refuse("late-needs-reason", hint, "this notice is late: %s was due %s (%s)", o.ID, stamp(o.DueAt), o.Citation)
+		}
+	}
+	return nil
+}
+
+// checkRegulatoryCorrection refuses a correction that moves a
+// determination later: like awareness, the anchor of a clock only moves
+// earlier, so a correction can never buy time.
+func checkRegulatoryCorrection(target Fact, at time.Time) error {
+	if d, ok := target.Event.(DeterminationMade); ok && at.After(target.At) {
+		return refuse("determination-later", "a determination's time may only be corrected earlier; if the facts show it later, record a note with the evidence",
+			"the correction moves the %s determination from %s to the later %s", d.Kind, stamp(target.At), stamp(at))
+	}
+	return nil
+}
