@@ -1,0 +1,244 @@
+package integrity
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"github.com/transparency-dev/formats/log"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// ErrIntegrity: something does not verify: a signature, a root, a proof, a
+// leaf. Every verification failure of this package matches it.
+var ErrIntegrity = errors.New("integrity check failed")
+
+// Origin returns the log origin of a ledger, which is also the name of its
+// key: "breachledger/" + the ledger's name, lower-cased with anything but
+// letters, digits, '.', '_' and '-' made '-', + "/" + the event ID of its
+// LedgerInitialized event. The event ID makes it unique; the name makes it
+// readable.
+func Origin(ledgerName string, initEvent uuid.UUID) string {
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(ledgerName) {
+		ok := c < unicode.MaxASCII && (unicode.IsLetter(c) || unicode.IsDigit(c) || c == '.' || c == '_' || c == '-')
+		switch {
+		case ok:
+			b.WriteRune(c)
+			dash = false
+		case !dash && b.Len() > 0:
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	slug := strings.Trim(b.String(), "-")
+	if slug == "" {
+		slug = "ledger"
+	}
+	return "breachledger/" + slug + "/" + initEvent.String()
+}
+
+// A Checkpoint is a verified, parsed C2SP tlog-checkpoint: the ledger's
+// first Size events have the Merkle root Root. Note is the signed note as
+// published, byte for byte.
+type Checkpoint struct {
+	Origin string
+	Size   uint64
+	Root   []byte
+	Note   []byte
+}
+
+// A LedgerKey is the ledger's private key: it signs checkpoints. Its name is
+// the ledger's origin.
+type LedgerKey struct {
+	signer note.Signer
+	public *PublicKey
+}
+
+// GenerateLedgerKey makes a new Ed25519 ledger key named origin and returns
+// it encoded as a note signer key ("PRIVATE+KEY+...") and verifier key.
+func GenerateLedgerKey(origin string) (skey, vkey string, err error) {
+	skey, vkey, err = note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		return "", "", fmt.Errorf("generate ledger key for %s: %w", origin, err)
+	}
+	return skey, vkey, nil
+}
+
+// ParseLedgerKey parses an encoded note signer key.
+func ParseLedgerKey(skey string) (*LedgerKey, error) {
+	skey = strings.TrimSpace(skey)
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		return nil, fmt.Errorf("parse ledger key: %v", err)
+	}
+	// The encoding is PRIVATE+KEY+name+hash+base64(0x01 ‖ seed).
+	// The base64 may hold '+' too: split off the first four fields only.
+	parts := strings.SplitN(skey, "+", 5)
+	raw, err := base64.StdEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil || len(raw) != 1+ed25519.SeedSize {
+		return nil, errors.New("parse ledger key: not an Ed25519 key")
+	}
+	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
+	vkey, err := note.NewEd25519VerifierKey(s.Name(), pub)
+	if err != nil {
+		return nil, fmt.Errorf("parse ledger key: %w", err)
+	}
+	pk, err := ParsePublicKey(vkey)
+	if err != nil {
+		return nil, err
+	}
+	return &LedgerKey{signer: s, public: pk}, nil
+}
+
+// Origin returns the origin the key signs for.
+func (k *LedgerKey) Origin() string { return k.signer.Name() }
+
+// Public returns the key's public half.
+func (k *LedgerKey) Public() *PublicKey { return k.public }
+
+// Sign returns a signed checkpoint of a tree of size leaves with root.
+func (k *LedgerKey) Sign(size uint64, root []byte) (Checkpoint, error) {
+	body := log.Checkpoint{Origin: k.Origin(), Size: size, Hash: root}.Marshal()
+	msg, err := note.Sign(&note.Note{Text: string(body)}, k.signer)
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("sign checkpoint of size %d: %w", size, err)
+	}
+	return Checkpoint{Origin: k.Origin(), Size: size, Root: bytes.Clone(root), Note: msg}, nil
+}
+
+// A PublicKey verifies checkpoints: a note verifier key
+// ("NAME+HASH+BASE64"), whose name is the ledger's origin.
+type PublicKey struct {
+	v    note.Verifier
+	vkey string
+}
+
+// ParsePublicKey parses an encoded note verifier key.
+func ParsePublicKey(vkey string) (*PublicKey, error) {
+	vkey = strings.TrimSpace(vkey)
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, fmt.Errorf("parse ledger public key %q: %v: %w", vkey, err, ErrMalformed)
+	}
+	return &PublicKey{v: v, vkey: vkey}, nil
+}
+
+// String returns the encoded key.
+func (p *PublicKey) String() string { return p.vkey }
+
+// Origin returns the origin of the ledger the key belongs to.
+func (p *PublicKey) Origin() string { return p.v.Name() }
+
+// Open verifies a signed checkpoint and parses it. It fails, matching
+// ErrIntegrity, unless the note carries a valid signature of this key and
+// its origin is the key's.
+func (p *PublicKey) Open(signed []byte) (Checkpoint, error) {
+	n, err := note.Open(signed, note.VerifierList(p.v))
+	if err != nil {
+		var unverified *note.UnverifiedNoteError
+		var invalid *note.InvalidSignatureError
+		switch {
+		case errors.As(err, &unverified):
+			names := make([]string, 0, len(unverified.Note.UnverifiedSigs))
+			for _, s := range unverified.Note.UnverifiedSigs {
+				names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
+			}
+			return Checkpoint{}, fmt.Errorf("checkpoint is not signed by the ledger key %s+%08x (signed by: %s): %w",
+				p.v.Name(), p.v.KeyHash(), strings.Join(names, ", "), ErrIntegrity)
+		case errors.As(err, &invalid):
+			return Checkpoint{}, fmt.Errorf("checkpoint signature by %s does not verify (the checkpoint was altered): %w", invalid.Name, ErrIntegrity)
+		}
+		return Checkpoint{}, fmt.Errorf("open checkpoint: %v: %w", err, ErrIntegrity)
+	}
+	var cp log.Checkpoint
+	rest, err := cp.Unmarshal([]byte(n.Text))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("parse checkpoint: %v: %w", err, ErrMalformed)
+	}
+	if len(rest) > 0 {
+		return Checkpoint{}, fmt.Errorf("parse checkpoint: unexpected extension lines: %w", ErrMalformed)
+	}
+	if cp.Origin != p.Origin() {
+		return Checkpoint{}, fmt.Errorf("checkpoint is for log %q, the key for %q: %w", cp.Origin, p.Origin(), ErrIntegrity)
+	}
+	if len(cp.Hash) != HashSize {
+		return Checkpoint{}, fmt.Errorf("parse checkpoint: root of %d bytes: %w", len(cp.Hash), ErrMalformed)
+	}
+	return Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Note: bytes.Clone(signed)}, nil
+}
+
+// Key files. The private key file holds the encoded signer key and nothing
+// else; the public key file (the same path + ".pub") the verifier key.
+
+// WriteKeyFiles writes a new ledger key to path (mode 0600, in a directory
+// created with mode 0700 if missing) and its public key to path+".pub"
+// (mode 0644). It never overwrites a key.
+func WriteKeyFiles(path, skey, vkey string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("write ledger key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write ledger key: %w", err)
+	}
+	if _, err := f.WriteString(skey + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write ledger key: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write ledger key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write ledger key: %w", err)
+	}
+	if err := os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write ledger public key: %w", err)
+	}
+	return nil
+}
+
+// ReadLedgerKey reads a private key file written by WriteKeyFiles. It
+// refuses a file that others than its owner may read.
+func ReadLedgerKey(path string) (*LedgerKey, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger key: %w", err)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("read ledger key %s: mode %04o lets others read it; make it 0600 (chmod 600 %s)", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger key: %w", err)
+	}
+	k, err := ParseLedgerKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("read ledger key %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// ReadPublicKey reads a public key: the contents of file arg, or arg itself
+// when it is not a file but an encoded key.
+func ReadPublicKey(arg string) (*PublicKey, error) {
+	b, err := os.ReadFile(arg)
+	switch {
+	case err == nil:
+		return ParsePublicKey(string(b))
+	case errors.Is(err, fs.ErrNotExist) && strings.Count(arg, "+") >= 2:
+		return ParsePublicKey(arg)
+	}
+	return nil, fmt.Errorf("read ledger public key: %w", err)
+}

@@ -1,0 +1,473 @@
+package integrity
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"iter"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// A SignaturePolicy judges actor signatures. Verify calls Judge once for
+// every record, in sequence order, so a policy can learn from the log as it
+// goes (the signer registry and the policy are ledger events). Judge
+// reports whether r carries a valid signature, and an error (matching
+// ErrIntegrity) when r's signature, or its absence, is not acceptable as of
+// r's place in the log.
+type SignaturePolicy interface {
+	Judge(r eventstore.Record) (signed bool, err error)
+}
+
+// Options are what Verify checks a log with.
+type Options struct {
+	// Key verifies the checkpoints. Required.
+	Key *PublicKey
+	// Policy judges actor signatures; nil judges none.
+	Policy SignaturePolicy
+	// Against are checkpoints kept elsewhere (already opened with Key):
+	// the log must be a consistent extension of each.
+	Against []Checkpoint
+}
+
+// A Problem is one thing that does not verify, at one place in the log.
+type Problem struct {
+	Seq     uint64 `json:"seq"`                // the event's sequence (for a checkpoint, the first it covers)
+	EventID string `json:"event_id,omitempty"` // the event concerned, when known
+	What    string `json:"what"`               // a short kind: "changed", "missing", "signature", "checkpoint", ...
+	Detail  string `json:"detail"`             // what differs, for a person
+}
+
+func (p Problem) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seq %d", p.Seq)
+	if p.EventID != "" {
+		fmt.Fprintf(&b, ", event %s", p.EventID)
+	}
+	fmt.Fprintf(&b, ": %s: %s", p.What, p.Detail)
+	return b.String()
+}
+
+// A Report is the outcome of Verify.
+type Report struct {
+	Origin      string    `json:"origin"`
+	Events      uint64    `json:"events"`      // records read
+	Checkpoints int       `json:"checkpoints"` // stored checkpoints checked
+	Covered     uint64    `json:"covered"`     // events covered by the newest valid checkpoint
+	Signed      int       `json:"signed"`      // events with a valid actor signature
+	Root        []byte    `json:"root"`        // the recomputed root of every event
+	Against     []uint64  `json:"against,omitempty"`
+	Problems    []Problem `json:"problems"`
+}
+
+// OK reports whether nothing failed.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// First returns the first problem in sequence order, or nil.
+func (r *Report) First() *Problem {
+	if len(r.Problems) == 0 {
+		return nil
+	}
+	return &r.Problems[0]
+}
+
+// Err returns nil for an intact log, and otherwise an error matching
+// ErrIntegrity that names the first problem.
+func (r *Report) Err() error {
+	if p := r.First(); p != nil {
+		return fmt.Errorf("%d problem(s), first: %s: %w", len(r.Problems), p, ErrIntegrity)
+	}
+	return nil
+}
+
+// Verify checks a log (records in sequence order, as eventstore.All yields
+// them) against its stored checkpoints (in order of size, as
+// eventstore.Checkpoints yields them), and against the kept checkpoints of
+// opts.Against. It recomputes every leaf and the whole tree from the raw
+// records, checks every checkpoint's signature and root, compares each
+// record with the leaf copy its checkpoint kept, judges actor signatures,
+// and reports every problem in sequence order. It returns an error only
+// when it cannot read; a tampered log gives a report with problems.
+//
+// Each checkpoint is also checked on its own: the tree of the previous
+// checkpoint (its stored compact range, once its root matches the signed
+// one) extended with this checkpoint's events must give the signed root.
+// That tells which checkpoint interval an altered event is in even when
+// later ones all fail, and whether the leaf copies of that interval can be
+// trusted to say which event and what changed.
+func Verify(ctx context.Context, records iter.Seq2[eventstore.Record, error], checkpoints iter.Seq2[eventstore.Checkpoint, error], opts Options) (*Report, error) {
+	if opts.Key == nil {
+		return nil, fmt.Errorf("verify: no ledger public key")
+	}
+	next, stop := iter.Pull2(checkpoints)
+	defer stop()
+	v := &verifier{
+		ctx: ctx, opts: opts, pull: next, raw: NewTree(),
+		rep:      &Report{Origin: opts.Key.Origin()},
+		problems: map[uint64]*Problem{},
+		base:     NewTree(), ivRaw: NewTree(), ivCopy: NewTree(), ivCopyComplete: true,
+	}
+	against := append([]Checkpoint(nil), opts.Against...)
+	sort.Slice(against, func(i, j int) bool { return against[i].Size < against[j].Size })
+	v.against = against
+	if err := v.load(); err != nil {
+		return nil, err
+	}
+	for r, err := range records {
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		if r.Sequence < v.pos {
+			v.add(r.Sequence, r.ID.String(), "order", fmt.Sprintf("sequence %d appears again, or out of order, after sequence %d", r.Sequence, v.pos-1))
+			continue
+		}
+		for v.pos < r.Sequence {
+			if err := v.position(nil); err != nil {
+				return nil, err
+			}
+		}
+		rr := r
+		if err := v.position(&rr); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.end(); err != nil {
+		return nil, err
+	}
+	return v.report(), nil
+}
+
+type verifier struct {
+	ctx     context.Context
+	opts    Options
+	pull    func() (eventstore.Checkpoint, error, bool)
+	rep     *Report
+	against []Checkpoint
+
+	raw          *Tree  // every position from scratch: the raw log
+	pos          uint64 // next sequence
+	lastRecorded time.Time
+	rawFailed    int // checkpoints the raw tree did not match
+
+	cp       *eventstore.Checkpoint // the stored checkpoint covering pos; nil past the newest
+	prevSize uint64                 // size of the last checkpoint finished
+
+	// The current interval: from the last authenticated checkpoint to cp.
+	base           *Tree // the authenticated tree the interval extends; nil: unknown
+	ivRaw, ivCopy  *Tree
+	ivCopyComplete bool
+	ivStart        uint64
+	ivEvents       []ivEvent
+
+	uncovered, uncoveredFrom uint64
+	uncoveredID              string
+	problems                 map[uint64]*Problem
+	extra                    []Problem // problems beyond one per sequence
+}
+
+type ivEvent struct {
+	seq   uint64
+	id    string
+	diffs []string
+}
+
+// load moves to the next stored checkpoint, checking that its leaf copies
+// start where the previous one ended.
+func (v *verifier) load() error {
+	cp, err, ok := v.pull()
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	if !ok {
+		v.cp = nil
+		return nil
+	}
+	v.cp = &cp
+	if cp.Size <= v.prevSize {
+		v.add(v.prevSize, "", "checkpoint", fmt.Sprintf("stored checkpoints are out of order: %d after %d", cp.Size, v.prevSize))
+	}
+	if cp.LeavesFrom != v.prevSize {
+		v.add(v.prevSize, "", "checkpoint", fmt.Sprintf("checkpoint %d keeps leaf copies from sequence %d, the previous checkpoint ended at %d (a checkpoint was removed or altered)", cp.Size, cp.LeavesFrom, v.prevSize))
+	}
+	return nil
+}
+
+// copyOf returns the leaf copy kept for seq, or nil.
+func (v *verifier) copyOf(seq uint64) []byte {
+	if v.cp == nil || seq < v.cp.LeavesFrom || seq >= v.cp.Size || seq-v.cp.LeavesFrom >= uint64(len(v.cp.Leaves)) {
+		return nil
+	}
+	return v.cp.Leaves[seq-v.cp.LeavesFrom]
+}
+
+// position handles sequence v.pos: r is its record, or nil when the log has
+// none there.
+func (v *verifier) position(r *eventstore.Record) error {
+	seq := v.pos
+	v.pos++
+	copyBytes := v.copyOf(seq)
+	var (
+		copyLeaf  Leaf
+		copyOK    bool
+		copyHash  []byte
+		rawHash   []byte
+		id        string
+		diffs     []string
+		covered   = v.cp != nil
+		copyError string
+	)
+	if copyBytes != nil {
+		copyHash = HashLeaf(copyBytes)
+		l, err := ParseLeaf(copyBytes)
+		if err != nil {
+			copyError = err.Error()
+		} else {
+			copyLeaf, copyOK = l, true
+		}
+	} else if covered {
+		v.ivCopyComplete = false
+	}
+	if r != nil {
+		id = r.ID.String()
+		leaf := LeafOf(*r)
+		rawHash = leaf.Hash()
+		if copyOK {
+			diffs = leaf.Diff(copyLeaf)
+		}
+		if !v.lastRecorded.IsZero() && r.RecordedAt.Before(v.lastRecorded) {
+			v.add(seq, id, "order", fmt.Sprintf("recorded time %s is before the previous event's %s", stamp(r.RecordedAt), stamp(v.lastRecorded)))
+		}
+		v.lastRecorded = r.RecordedAt
+		v.rep.Events++
+		if v.opts.Policy != nil {
+			signed, err := v.opts.Policy.Judge(*r)
+			if err != nil {
+				v.add(seq, id, "signature", err.Error())
+			} else if signed {
+				v.rep.Signed++
+			}
+		}
+	} else {
+		detail := "the log has no event at this sequence (removed)"
+		if copyOK {
+			id = copyLeaf.ID.String()
+			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", copyLeaf.ID, copyLeaf.Type, copyLeaf.Actor, stamp(copyLeaf.RecordedAt))
+		}
+		v.add(seq, id, "missing", detail)
+		rawHash = copyHash // keep the tree aligned; the gap is reported
+		if rawHash == nil {
+			rawHash = make([]byte, HashSize)
+		}
+	}
+	if copyError != "" {
+		v.add(seq, id, "leaf copy", "the leaf copy kept with checkpoint is malformed: "+copyError)
+	}
+	v.raw.Append(rawHash)
+	if !covered {
+		if v.uncovered == 0 {
+			v.uncoveredFrom, v.uncoveredID = seq, id
+		}
+		v.uncovered++
+	} else {
+		if v.ivRaw != nil {
+			v.ivRaw.Append(rawHash)
+		}
+		if v.ivCopy != nil && copyHash != nil {
+			v.ivCopy.Append(copyHash)
+		}
+		v.ivEvents = append(v.ivEvents, ivEvent{seq: seq, id: id, diffs: diffs})
+	}
+	for len(v.against) > 0 && v.against[0].Size == v.raw.Size() {
+		v.checkAgainst(v.against[0])
+		v.against = v.against[1:]
+	}
+	if covered && v.pos == v.cp.Size {
+		v.finish()
+		return v.load()
+	}
+	return nil
+}
+
+// finish checks the stored checkpoint v.cp once every position it covers
+// has been seen.
+func (v *verifier) finish() {
+	cp := *v.cp
+	v.rep.Checkpoints++
+	start := v.ivStart
+	at := func(what, format string, args ...any) {
+		v.extra = append(v.extra, Problem{Seq: cp.Size - 1, What: what, Detail: fmt.Sprintf("checkpoint %d: ", cp.Size) + fmt.Sprintf(format, args...)})
+	}
+	signed, err := v.opts.Key.Open(cp.Note)
+	if err != nil {
+		at("checkpoint", "%v", err)
+		v.prevSize = cp.Size
+		return // unauthenticated: its interval merges into the next
+	}
+	if signed.Size != cp.Size {
+		at("checkpoint", "the signed note is for %d events, the row says %d", signed.Size, cp.Size)
+	}
+	if !bytes.Equal(signed.Root, cp.Root) {
+		at("checkpoint", "the stored root differs from the signed one")
+	}
+	var rangeTree *Tree
+	if t, err := TreeFromRange(signed.Size, cp.Range); err != nil {
+		at("checkpoint", "the stored compact range is malformed: %v", err)
+	} else if !bytes.Equal(t.Root(), signed.Root) {
+		at("checkpoint", "the stored compact range (the state the next append extends) does not give the signed root: it was altered")
+	} else {
+		rangeTree = t
+	}
+	if signed.Size == v.raw.Size() {
+		if !bytes.Equal(v.raw.Root(), signed.Root) {
+			if v.rawFailed == 0 {
+				at("checkpoint", "the tree recomputed from the first %d events does not give the root this checkpoint signed", signed.Size)
+			}
+			v.rawFailed++
+		} else if signed.Size > v.rep.Covered {
+			v.rep.Covered = signed.Size
+		}
+	}
+
+	// The interval [start, cp.Size), checked from the last authenticated tree.
+	if v.ivRaw != nil {
+		rawOK := bytes.Equal(v.ivRaw.Root(), signed.Root)
+		copyOK := v.ivCopy != nil && v.ivCopyComplete && bytes.Equal(v.ivCopy.Root(), signed.Root)
+		found := false
+		for _, e := range v.ivEvents {
+			if len(e.diffs) == 0 {
+				continue
+			}
+			found = true
+			switch {
+			case rawOK:
+				v.add(e.seq, e.id, "leaf copy", "the event matches its checkpoint, but the leaf copy kept with it was altered: "+strings.Join(e.diffs, "; "))
+			case copyOK:
+				v.add(e.seq, e.id, "changed", strings.Join(e.diffs, "; ")+fmt.Sprintf(" (checkpoint %d signed the leaf)", cp.Size))
+			default:
+				v.add(e.seq, e.id, "changed", strings.Join(e.diffs, "; ")+fmt.Sprintf(" (checkpoint %d does not match the log, and the leaf copies of sequences %d to %d were altered too)", cp.Size, start, cp.Size-1))
+			}
+		}
+		if !rawOK && !found && len(v.ivEvents) > 0 {
+			first := v.ivEvents[0]
+			ids := make([]string, len(v.ivEvents))
+			for i, e := range v.ivEvents {
+				ids[i] = fmt.Sprintf("%d=%s", e.seq, e.id)
+			}
+			detail := fmt.Sprintf("the events at sequences %d to %d do not give the root checkpoint %d signed, and their leaf copies were altered to match them: one of them was changed (%s)",
+				start, cp.Size-1, cp.Size, strings.Join(ids, ", "))
+			if len(v.ivEvents) == 1 {
+				detail = fmt.Sprintf("this event does not give the root checkpoint %d signed, and its leaf copy was altered to match it: it was changed", cp.Size)
+			}
+			v.add(first.seq, first.id, "changed", detail)
+		}
+	} else {
+		for _, e := range v.ivEvents {
+			if len(e.diffs) > 0 {
+				v.add(e.seq, e.id, "changed", strings.Join(e.diffs, "; "))
+			}
+		}
+	}
+
+	// The next interval starts from this checkpoint's tree, if it can be
+	// trusted: the stored range, or else the raw tree when it matched.
+	switch {
+	case rangeTree != nil:
+		v.base = rangeTree
+	case signed.Size == v.raw.Size() && bytes.Equal(v.raw.Root(), signed.Root):
+		v.base = v.raw.Clone()
+	default:
+		v.base = nil
+	}
+	v.prevSize = cp.Size
+	v.ivStart = cp.Size
+	v.ivEvents = nil
+	v.ivCopyComplete = true
+	if v.base != nil {
+		v.ivRaw, v.ivCopy = v.base.Clone(), v.base.Clone()
+	} else {
+		v.ivRaw, v.ivCopy = nil, nil
+	}
+}
+
+func (v *verifier) checkAgainst(k Checkpoint) {
+	if !bytes.Equal(v.raw.Root(), k.Root) {
+		v.extra = append(v.extra, Problem{Seq: k.Size - 1, What: "against", Detail: fmt.Sprintf(
+			"the first %d events do not give the root of the kept checkpoint of %d events: history up to there was rewritten (and re-signed with the ledger key, if the ledger's own checkpoints agree with it)", k.Size, k.Size)})
+		return
+	}
+	v.rep.Against = append(v.rep.Against, k.Size)
+}
+
+// end reports what the log lacks: checkpoints beyond its end, kept
+// checkpoints beyond its end, and events no checkpoint covers.
+func (v *verifier) end() error {
+	n := v.pos
+	if v.cp != nil {
+		first := v.copyOf(n)
+		detail := fmt.Sprintf("the log ends at sequence %d, but checkpoint %d covers events up to sequence %d: the tail was removed (truncated)", int64(n)-1, v.cp.Size, v.cp.Size-1)
+		id := ""
+		if l, err := ParseLeaf(first); first != nil && err == nil {
+			id = l.ID.String()
+			detail += fmt.Sprintf("; the first missing event is %s (%s by %s)", l.ID, l.Type, l.Actor)
+		}
+		v.add(n, id, "missing", detail)
+		for v.cp != nil {
+			v.rep.Checkpoints++
+			if _, err := v.opts.Key.Open(v.cp.Note); err != nil {
+				v.extra = append(v.extra, Problem{Seq: v.cp.Size - 1, What: "checkpoint", Detail: fmt.Sprintf("checkpoint %d: %v", v.cp.Size, err)})
+			}
+			v.prevSize = v.cp.Size
+			if err := v.load(); err != nil {
+				return err
+			}
+		}
+	}
+	for _, k := range v.against {
+		v.extra = append(v.extra, Problem{Seq: n, What: "against", Detail: fmt.Sprintf(
+			"the log has %d events, but the kept checkpoint covers %d: events from sequence %d on were removed (truncated)", n, k.Size, n)})
+	}
+	if v.uncovered > 0 {
+		v.add(v.uncoveredFrom, v.uncoveredID, "uncovered", fmt.Sprintf(
+			"%d event(s) from sequence %d on are not covered by any signed checkpoint: written outside breachledger, or a writer stopped before checkpointing (if writers are running, verify again)",
+			v.uncovered, v.uncoveredFrom))
+	}
+	v.rep.Root = v.raw.Root()
+	return nil
+}
+
+// add records a problem at seq, merging with one already there.
+func (v *verifier) add(seq uint64, id, what, detail string) {
+	if p, ok := v.problems[seq]; ok {
+		if p.EventID == "" {
+			p.EventID = id
+		}
+		p.Detail += "; " + what + ": " + detail
+		return
+	}
+	v.problems[seq] = &Problem{Seq: seq, EventID: id, What: what, Detail: detail}
+}
+
+func (v *verifier) report() *Report {
+	out := make([]Problem, 0, len(v.problems)+len(v.extra))
+	for _, p := range v.problems {
+		out = append(out, *p)
+	}
+	out = append(out, v.extra...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Seq != out[j].Seq {
+			return out[i].Seq < out[j].Seq
+		}
+		return out[i].EventID != "" && out[j].EventID == "" // an event before a checkpoint at the same place
+	})
+	if v.rawFailed > 1 {
+		out = append(out, Problem{Seq: v.pos, What: "checkpoint", Detail: fmt.Sprintf("%d later checkpoints do not match the recomputed tree either (they cover the same changes)", v.rawFailed-1)})
+	}
+	v.rep.Problems = out
+	return v.rep
+}

@@ -1,0 +1,121 @@
+package integrity_test
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+)
+
+// memLog is a log of n records with a checkpoint after each size in cuts,
+// as a writer would have stored them.
+func memLog(tb testing.TB, k *integrity.LedgerKey, n int, cuts ...uint64) ([]eventstore.Record, []eventstore.Checkpoint) {
+	tb.Helper()
+	var recs []eventstore.Record
+	tree := integrity.NewTree()
+	var cps []eventstore.Checkpoint
+	var leaves [][]byte
+	from := uint64(0)
+	for i := 0; i < n; i++ {
+		r := record(tb, uint64(i))
+		recs = append(recs, r)
+		leaf := integrity.LeafOf(r).Marshal()
+		leaves = append(leaves, leaf)
+		tree.Append(integrity.HashLeaf(leaf))
+		if slices.Contains(cuts, tree.Size()) {
+			cp, err := k.Sign(tree.Size(), tree.Root())
+			if err != nil {
+				tb.Fatal(err)
+			}
+			cps = append(cps, eventstore.Checkpoint{Size: cp.Size, Root: cp.Root, Note: cp.Note, Range: tree.Range(), LeavesFrom: from, Leaves: leaves[from:]})
+			from = tree.Size()
+		}
+	}
+	return recs, cps
+}
+
+func seq2[T any](xs []T) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for _, x := range xs {
+			if !yield(x, nil) {
+				return
+			}
+		}
+	}
+}
+
+func TestVerifyEngine(t *testing.T) {
+	k := newKey(t, "breachledger/test/1")
+	other := newKey(t, "breachledger/test/1")
+	cuts := []uint64{3, 4, 8, 10}
+	tests := []struct {
+		name    string
+		change  func(recs []eventstore.Record, cps []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint)
+		against func(recs []eventstore.Record) []integrity.Checkpoint
+		first   string // start of the first problem; "" for intact
+	}{
+		{name: "intact", change: nil},
+		{name: "a payload", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			r[5].Payload = []byte(`{"text":"changed"}`)
+			return r, c
+		}, first: "seq 5, event " + record(t, 5).ID.String() + ": changed: payload changed"},
+		{name: "a stored compact range", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			c[1].Range[0] = make([]byte, 32)
+			return r, c
+		}, first: "seq 3: checkpoint: checkpoint 4: the stored compact range"},
+		{name: "a checkpoint signed with another key", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			cp, _ := other.Sign(c[2].Size, c[2].Root)
+			c[2].Note = cp.Note
+			return r, c
+		}, first: "seq 7: checkpoint: checkpoint 8: checkpoint is not signed by the ledger key"},
+		{name: "a removed checkpoint row", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			return r, append(c[:1:1], c[2:]...)
+		}, first: "seq 3: checkpoint: checkpoint 8 keeps leaf copies from sequence 4"},
+		{name: "events after the newest checkpoint", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			return append(r, record(t, 10), record(t, 11)), c
+		}, first: "seq 10, event " + record(t, 10).ID.String() + ": uncovered: 2 event(s)"},
+		{name: "against a kept checkpoint of another history", against: func(r []eventstore.Record) []integrity.Checkpoint {
+			l := &integrity.Leaves{}
+			for _, x := range r[:6] {
+				x.Actor = "mallory"
+				l.Append(integrity.LeafOf(x).Hash())
+			}
+			root, _ := l.Root(6)
+			cp, _ := k.Sign(6, root)
+			return []integrity.Checkpoint{cp}
+		}, first: "seq 5: against: the first 6 events do not give the root of the kept checkpoint"},
+		{name: "against a kept checkpoint beyond the end", against: func(r []eventstore.Record) []integrity.Checkpoint {
+			cp, _ := k.Sign(12, make([]byte, 32))
+			return []integrity.Checkpoint{cp}
+		}, first: "seq 10: against: the log has 10 events, but the kept checkpoint covers 12"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, cps := memLog(t, k, 10, cuts...)
+			if tt.change != nil {
+				recs, cps = tt.change(recs, cps)
+			}
+			var against []integrity.Checkpoint
+			if tt.against != nil {
+				against = tt.against(recs)
+			}
+			rep, err := integrity.Verify(context.Background(), seq2(recs), seq2(cps), integrity.Options{Key: k.Public(), Against: against})
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.first == "" && !rep.OK():
+				t.Errorf("problems in an intact log: %v", rep.Problems)
+			case tt.first != "" && (rep.OK() || !strings.HasPrefix(rep.First().String(), tt.first)):
+				t.Errorf("first problem = %v\nwant it to start %q\nall: %v", rep.First(), tt.first, rep.Problems)
+			}
+			if tt.first == "" && (rep.Events != 10 || rep.Checkpoints != 4 || rep.Covered != 10) {
+				t.Errorf("report = %+v", rep)
+			}
+		})
+	}
+}
