@@ -32,6 +32,19 @@ var kindNames = map[string]string{
 	"IncidentReopened":    "reopened",
 	"NoteAdded":           "note",
 	"EventCorrected":      "correction",
+	// Signer registry and signature policy.
+	"SignerRegistered":   "signer registered",
+	"SignerRevoked":      "signer revoked",
+	"SignaturePolicySet": "signature policy",
+	// Regulatory facts.
+	"EntityProfiled":          "profile",
+	"AffectedRecorded":        "affected",
+	"DeterminationMade":       "determination",
+	"AcknowledgementReceived": "acknowledged",
+	"HoldRecorded":            "hold",
+	"HoldReleased":            "hold released",
+	"RiskFactorsRecorded":     "risk factors",
+	"PackPinned":              "rule pack",
 }
 
 // Kind returns the short name of a stored event type.
@@ -125,6 +138,19 @@ func Describe(e domain.Event) string {
 		return e.Text
 	case domain.EventCorrected:
 		return fmt.Sprintf("corrects %s %s (%s): %s", Kind(e.TargetType), e.Target, strings.Join(e.Changed, ", "), e.Reason)
+	case domain.SignerRegistered:
+		return withReason(fmt.Sprintf("%s signs with %s", e.Actor, e.Fingerprint), e.Reason)
+	case domain.SignerRevoked:
+		return withReason(fmt.Sprintf("%s's key %s revoked", e.Actor, e.Fingerprint), e.Reason)
+	case domain.SignaturePolicySet:
+		req := "none"
+		if len(e.Required) > 0 {
+			req = strings.Join(e.Required, ", ")
+		}
+		return withReason("signatures required for: "+req, e.Reason)
+	}
+	if s, ok := describeRegulatory(e); ok {
+		return s
 	}
 	return fmt.Sprintf("%T", e)
 }

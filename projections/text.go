@@ -97,11 +97,12 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 		n := v.Notes[i]
 		return fmt.Sprintf("%s  %s: %s", stamp(n.At), n.Actor, n.Text)
 	})
+	writeRegulatory(p, v)
 	p.f("\nDeadlines:\n")
 	if len(v.Obligations) == 0 {
 		p.f("  none running\n")
 	} else {
-		writeObligationsOf(p, nil, v.Obligations, v.AsOf)
+		writeObligationsOf(p, nil, v.Obligations, v.AsOf, nil)
 	}
 	return p.err
 }
@@ -136,10 +137,11 @@ func WriteDeadlines(w io.Writer, v DeadlineView) error {
 	}
 	obs := make([]domain.Obligation, len(v.Deadlines))
 	incs := make([]string, len(v.Deadlines))
+	extra := make([]string, len(v.Deadlines))
 	for i, d := range v.Deadlines {
-		obs[i], incs[i] = d.Obligation, d.Incident
+		obs[i], incs[i], extra[i] = d.Obligation, d.Incident, rowExtra(d)
 	}
-	writeObligationsOf(p, incs, obs, v.AsOf)
+	writeObligationsOf(p, incs, obs, v.AsOf, extra)
 	return p.err
 }
 
@@ -179,11 +181,11 @@ func NextDeadlineLine(o *domain.Obligation, asOf time.Time) string {
 	return fmt.Sprintf("next deadline: %s (%s) due %s, %s — %s", o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status)
 }
 
-func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation, asOf time.Time) {
+func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation, asOf time.Time, extra []string) {
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
-	head := "  OBLIGATION\tCITATION\tDUE (UTC)\t\tSTATUS\tDETAIL\n"
+	head := "  OBLIGATION\tCITATION\tDUE (UTC)\t\tDUE (LOCAL)\tSTATUS\tDETAIL\n"
 	if incidents != nil {
-		head = "INCIDENT\tOBLIGATION\tCITATION\tDUE (UTC)\t\tSTATUS\tDETAIL\n"
+		head = "INCIDENT\tOBLIGATION\tCITATION\tDUE (UTC)\t\tDUE (LOCAL)\tSTATUS\tDETAIL\n"
 	}
 	fmt.Fprint(tw, head)
 	for i, o := range obs {
@@ -191,7 +193,11 @@ func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation,
 		if incidents != nil {
 			lead = incidents[i] + "\t"
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\n", lead, o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status, obligationDetail(o))
+		detail := obligationDetail(o)
+		if extra != nil && extra[i] != "" {
+			detail += "; " + extra[i]
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", lead, o.ID, citation(o), stamp(o.DueAt), Relative(o.DueAt, asOf), localStamp(o), o.Status, detail)
 	}
 	tw.Flush()
 }
@@ -202,14 +208,26 @@ func obligationDetail(o domain.Obligation) string {
 	if o.Target {
 		parts = append(parts, "organisational target")
 	}
+	if o.Limit != "" {
+		parts = append(parts, o.Limit)
+	}
+	if o.Rolled != "" {
+		parts = append(parts, o.Rolled)
+	}
 	switch o.Status {
 	case domain.StatusMet, domain.StatusMetLate:
 		parts = append(parts, fmt.Sprintf("sent %s", stamp(o.MetAt)))
+		if o.AckBy != "" {
+			parts = append(parts, fmt.Sprintf("acknowledged %s by %s%s", stamp(o.AckAt), o.AckBy, ref(o.AckReference)))
+		}
 	case domain.StatusHeld:
 		parts = append(parts, fmt.Sprintf("held until %s", stamp(o.HeldUntil)))
 	}
 	if o.Reason != "" {
 		parts = append(parts, o.Reason)
+	}
+	if o.Pack != "" {
+		parts = append(parts, "pack "+o.Pack)
 	}
 	return strings.Join(parts, "; ")
 }

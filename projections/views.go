@@ -14,7 +14,10 @@ type IncidentView struct {
 	domain.Incident
 	Obligations  []domain.Obligation `json:"obligations"`
 	NextDeadline *domain.Obligation  `json:"next_deadline"`
-	Events       int                 `json:"events"` // facts the cut sees
+	// RiskAdvice is the risk advisor's suggestion from the recorded risk
+	// factors, and where the recorded determination differs from it.
+	RiskAdvice *domain.Advice `json:"risk_advice,omitempty"`
+	Events     int            `json:"events"` // facts the cut sees
 }
 
 // Show builds the view of incident id. ok is false when the cut sees none of it.
@@ -27,6 +30,9 @@ func Show(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut) 
 	v := IncidentView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incident: inc, Obligations: obs, Events: len(inc.Facts)}
 	if next, ok := domain.Next(obs); ok {
 		v.NextDeadline = &next
+	}
+	if a, ok := domain.AdviceFor(&inc); ok {
+		v.RiskAdvice = &a
 	}
 	emptySlices(&v)
 	return v, true
@@ -95,6 +101,13 @@ type DeadlineRow struct {
 	Incident string `json:"incident"`
 	Summary  string `json:"summary"`
 	domain.Obligation
+	// NowKnown is the same deadline as known at the filter's NowKnownAt,
+	// when it differs from what the view's cut knew.
+	NowKnown *Belief `json:"now_known,omitempty"`
+	// UnderPack is the same obligation under the filter's ComparePack.
+	UnderPack *PackReading `json:"under_pack,omitempty"`
+	// OnlyUnder names the compared pack when only that pack has the obligation.
+	OnlyUnder string `json:"only_under,omitempty"`
 }
 
 // DeadlineView is the deadline view at a cut.
@@ -114,6 +127,13 @@ type DeadlineFilter struct {
 	DueWithin time.Duration // only open obligations due within this of AsOf (overdue included)
 	Overdue   bool          // only overdue obligations
 	Open      bool          // only open obligations
+	Regimes   []string      // only these regimes (GDPR, NIS2, DORA, SEC, HIPAA...) or rule IDs
+	// Pack evaluates every incident under this pack instead of the one it
+	// recorded; ComparePack shows that pack's reading beside the recorded one.
+	Pack, ComparePack string
+	// NowKnownAt, later than the cut's KnownAt, shows beside each deadline
+	// the same deadline as known then, when it differs.
+	NowKnownAt time.Time
 }
 
 // Deadlines builds the deadline view over every incident of h.
@@ -131,7 +151,11 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 		if !inc.Exists {
 			continue
 		}
-		for _, o := range domain.Obligations(&inc, ledger.Settings, cut.AsOf) {
+		var rows []DeadlineRow
+		for _, o := range filter.obligations(&inc, ledger.Settings, cut.AsOf) {
+			if !filter.keepRegime(o) {
+				continue
+			}
 			overdue := o.Status == domain.StatusOverdue
 			dueSoon := o.Status.Open() && o.Status != domain.StatusHeld && filter.DueWithin > 0 && !o.DueAt.After(cut.AsOf.Add(filter.DueWithin))
 			switch {
@@ -145,8 +169,11 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 			if overdue || dueSoon {
 				v.Alert = true
 			}
-			v.Deadlines = append(v.Deadlines, DeadlineRow{Incident: id, Summary: inc.Detection.Summary, Obligation: o})
+			rows = append(rows, DeadlineRow{Incident: id, Summary: inc.Detection.Summary, Obligation: o})
 		}
+		filter.beside(h, id, rows, cut)
+		v.Deadlines = append(v.Deadlines, rows...)
+		v.Deadlines = append(v.Deadlines, filter.onlyUnder(h, id, rows, cut)...)
 	}
 	emptySlices(&v)
 	return v
