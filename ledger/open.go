@@ -8,6 +8,7 @@ import (
 	"github.com/segmentio/ksuid"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 )
 
@@ -15,16 +16,25 @@ import (
 const DefaultLocation = "./breachledger.db"
 
 // Open opens the store at location: a file path (or file: URL) for the
-// embedded SQLite store. With create, a missing file is created; without,
-// a missing ledger is eventstore.ErrNoLedger.
+// embedded SQLite store, or an esdb:// or esdb+discover:// connection
+// string for EventStoreDB / KurrentDB (see package esdb). With create, a
+// missing file is created; without, a missing ledger is
+// eventstore.ErrNoLedger. An EventStoreDB ledger needs no creating.
 func Open(ctx context.Context, location string, create bool) (eventstore.Store, error) {
+	if esdb.IsLocation(location) {
+		st, err := esdb.Open(ctx, location, esdb.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("open ledger: %w", err) // names the location, without its password
+		}
+		return st, nil
+	}
 	path := location
 	if scheme, rest, ok := strings.Cut(location, "://"); ok {
 		switch scheme {
 		case "file", "sqlite":
 			path = rest
 		default:
-			return nil, fmt.Errorf("open ledger %s: unknown store %q (use a file path for the embedded SQLite store)", location, scheme)
+			return nil, fmt.Errorf("open ledger %s: unknown store %q (use a file path for the embedded SQLite store, or esdb:// for EventStoreDB)", location, scheme)
 		}
 	}
 	if path == "" {

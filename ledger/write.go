@@ -31,6 +31,11 @@ type Writer struct {
 	Store eventstore.Store
 	// MaxAttempts bounds the retries on conflict (default 64).
 	MaxAttempts int
+	// Sign, when set, signs the content envelope of every event of a
+	// command whose By.Signer names a key (the fingerprint of the key Sign
+	// signs with), before the first append attempt; a retry whose events
+	// are unchanged reuses the signatures (integrity.go).
+	Sign func(envelope []byte) ([]byte, error)
 }
 
 // Execute runs the write path for one command: load the ledger stream and
@@ -51,6 +56,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 	}
 	var ids []uuid.UUID
 	var lastConflict error
+	signatures := map[string][]byte{} // by content envelope, across attempts
 	for attempt := 1; attempt <= attempts; attempt++ {
 		state, length, err := w.load(ctx, incident)
 		if err != nil {
@@ -74,7 +80,10 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 				return Result{}, err
 			}
 			by := domain.Origin(c)
-			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Payload: payload}
+			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Signer: by.Signer, Payload: payload}
+			if err := w.sign(&recs[i], signatures); err != nil {
+				return Result{}, err
+			}
 		}
 		stored, err := w.Store.Append(ctx, stream, eventstore.After(length), recs)
 		if errors.Is(err, eventstore.ErrConflict) {

@@ -1,0 +1,495 @@
+package ledger
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// Integrity: the application side of package integrity. It signs
+// checkpoints after appends, judges actor signatures with the domain's
+// signer registry, and runs verification, proofs and bundles against a
+// store.
+
+// ErrUncoveredTail: the log has events that no checkpoint covers and that
+// this writer did not append, recorded too long ago to be another writer's
+// that is about to checkpoint them: written outside breachledger, or left
+// by a writer that stopped. They are not signed until someone looks.
+var ErrUncoveredTail = fmt.Errorf("events not covered by a checkpoint: %w", integrity.ErrIntegrity)
+
+// DefaultGrace is how recently a record appended by another writer must
+// have been recorded for a checkpoint to cover it without being asked to.
+const DefaultGrace = time.Minute
+
+// checkpointStore returns st's checkpoint store.
+func checkpointStore(st eventstore.Store) (eventstore.CheckpointStore, error) {
+	cs, ok := st.(eventstore.CheckpointStore)
+	if !ok {
+		return nil, fmt.Errorf("this store (%T) keeps no checkpoints", st)
+	}
+	return cs, nil
+}
+
+// Origin returns the log origin of the ledger in st, from its
+// LedgerInitialized event (integrity.Origin).
+func Origin(ctx context.Context, st eventstore.Store) (string, error) {
+	recs, err := st.ReadStream(ctx, domain.LedgerStream, eventstore.ReadOptions{Limit: 1})
+	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && len(recs) == 0) {
+		return "", fmt.Errorf("read ledger origin: the ledger was never initialised: %w", eventstore.ErrNoLedger)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read ledger origin: %w", err)
+	}
+	return originOf(recs[0])
+}
+
+func originOf(r eventstore.Record) (string, error) {
+	e, err := domain.Decode(r.Type, r.Payload)
+	if err != nil {
+		return "", fmt.Errorf("read ledger origin: %w", err)
+	}
+	init, ok := e.(domain.LedgerInitialized)
+	if !ok {
+		return "", fmt.Errorf("read ledger origin: the ledger stream starts with %s, not LedgerInitialized", r.Type)
+	}
+	return integrity.Origin(init.Name, r.ID), nil
+}
+
+// Checkpointer signs checkpoints of a store's log with the ledger key.
+type Checkpointer struct {
+	Store eventstore.Store
+	Key   *integrity.LedgerKey
+	// Now is the clock the tail guard compares recorded times with
+	// (default time.Now); Grace is how recent another writer's record must
+	// be (default DefaultGrace).
+	Now   func() time.Time
+	Grace time.Duration
+}
+
+// Checkpoint signs a checkpoint of the whole log as it reads it now and
+// stores it, extending the newest stored checkpoint's compact range with
+// the records after it: O(log n) plus the new records. It returns the
+// checkpoint that covers the log (another writer's when that one already
+// covered as much).
+//
+// own are records this writer just appended. Any other record it would
+// cover must have been recorded within Grace of Now, unless acceptTail:
+// otherwise it signs nothing and returns ErrUncoveredTail, because it
+// cannot tell a concurrent writer's record from one written around
+// breachledger.
+func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record, acceptTail bool) (eventstore.Checkpoint, error) {
+	cs, err := checkpointStore(c.Store)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	now, grace := time.Now, c.Grace
+	if c.Now != nil {
+		now = c.Now
+	}
+	if grace <= 0 {
+		grace = DefaultGrace
+	}
+	tree := integrity.NewTree()
+	latest, err := cs.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, eventstore.ErrNoCheckpoint):
+	case err != nil:
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+	default:
+		signed, err := c.Key.Public().Open(latest.Note)
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the newest stored checkpoint (%d events): %w", latest.Size, err)
+		}
+		if tree, err = integrity.TreeFromRange(latest.Size, latest.Range); err != nil || !bytes.Equal(tree.Root(), signed.Root) || signed.Size != latest.Size {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the stored state of checkpoint %d does not give the root it signed (it was altered; run \"breachledger verify\"): %w", latest.Size, integrity.ErrIntegrity)
+		}
+	}
+	mine := make(map[uuid.UUID]bool, len(own))
+	for _, r := range own {
+		mine[r.ID] = true
+	}
+	from := tree.Size()
+	var (
+		leaves [][]byte
+		stale  []eventstore.Record
+	)
+	t := now()
+	for r, err := range eventstore.All(ctx, c.Store, from) {
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+		}
+		if r.Sequence != tree.Size() {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, tree.Size(), integrity.ErrIntegrity)
+		}
+		if !acceptTail && !mine[r.ID] && (r.RecordedAt.Before(t.Add(-grace)) || r.RecordedAt.After(t.Add(grace))) {
+			stale = append(stale, r)
+		}
+		leaf := integrity.LeafOf(r).Marshal()
+		leaves = append(leaves, leaf)
+		tree.Append(integrity.HashLeaf(leaf))
+	}
+	if len(stale) > 0 {
+		r := stale[0]
+		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %s by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\", then sign them with \"breachledger checkpoint --accept-tail\" if they are genuine: %w",
+			len(stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), ErrUncoveredTail)
+	}
+	if tree.Size() == from {
+		if from == 0 {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the ledger is empty: %w", eventstore.ErrNoLedger)
+		}
+		return latest, nil
+	}
+	signed, err := c.Key.Sign(tree.Size(), tree.Root())
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	stored, err := cs.SaveCheckpoint(ctx, eventstore.Checkpoint{Size: signed.Size, Root: signed.Root, Note: signed.Note, Range: tree.Range(), Leaves: leaves})
+	if errors.Is(err, eventstore.ErrStaleCheckpoint) {
+		return cs.LatestCheckpoint(ctx) // another writer covered at least as much
+	}
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	return stored, nil
+}
+
+// sign fills in r's signature over its content envelope, reusing the
+// signature made for the same envelope on an earlier attempt.
+func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
+	if w.Sign == nil || r.Signer == "" {
+		return nil
+	}
+	env := integrity.EnvelopeOf(*r).Marshal()
+	if sig, ok := made[string(env)]; ok {
+		r.Signature = sig
+		return nil
+	}
+	sig, err := w.Sign(env)
+	if err != nil {
+		return fmt.Errorf("sign event %s: %w", r.ID, err)
+	}
+	made[string(env)] = sig
+	r.Signature = sig
+	return nil
+}
+
+// SignaturePolicy judges actor signatures as the domain's signer registry
+// and signature policy stood at each event's place in the log: a fold of
+// the ledger stream, one record at a time.
+type SignaturePolicy struct {
+	l domain.Ledger
+}
+
+// NewSignaturePolicy returns a policy for a log read from its start.
+func NewSignaturePolicy() *SignaturePolicy { return &SignaturePolicy{l: domain.NewLedger()} }
+
+var _ integrity.SignaturePolicy = (*SignaturePolicy)(nil)
+
+// Judge implements integrity.SignaturePolicy.
+func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
+	signed, err := p.judge(r)
+	if r.Stream == domain.LedgerStream {
+		if f, ferr := projections.FactOf(r); ferr == nil {
+			p.l = domain.EvolveLedger(p.l, f)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", err, integrity.ErrIntegrity)
+	}
+	return signed, nil
+}
+
+func (p *SignaturePolicy) judge(r eventstore.Record) (bool, error) {
+	if r.Type == "SignerRegistered" && r.Stream == domain.LedgerStream {
+		if e, err := domain.Decode(r.Type, r.Payload); err == nil {
+			reg := e.(domain.SignerRegistered)
+			if _, fp, err := integrity.ParseSignerKey(reg.Key); err != nil || fp != reg.Fingerprint {
+				return false, fmt.Errorf("the key this event registers does not have the fingerprint it states (%s)", reg.Fingerprint)
+			}
+		}
+	}
+	if err := domain.CheckSigner(p.l, r.Type, r.Actor, r.Signer); err != nil {
+		var re *domain.RuleError
+		if errors.As(err, &re) {
+			return false, fmt.Errorf("rule %s: %s", re.Rule, re.Reason)
+		}
+		return false, err
+	}
+	switch {
+	case r.Signer == "" && len(r.Signature) > 0:
+		return false, errors.New("the event carries a signature but names no signer key")
+	case r.Signer == "":
+		return false, nil
+	case len(r.Signature) == 0:
+		return false, fmt.Errorf("the event names signer key %s but carries no signature", r.Signer)
+	}
+	k, _ := p.l.Signers.Key(r.Signer)
+	pub, fp, err := integrity.ParseSignerKey(k.Key)
+	if err != nil || fp != r.Signer {
+		return false, fmt.Errorf("the registered key %s does not parse to that fingerprint", r.Signer)
+	}
+	if err := integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), r.Signature, pub); err != nil {
+		return false, fmt.Errorf("%s's signature: %w", r.Actor, err)
+	}
+	return true, nil
+}
+
+// Verify checks the whole ledger in st against its stored checkpoints and
+// the kept checkpoints against, with the ledger's public key
+// (integrity.Verify), judging actor signatures with the signer registry.
+func Verify(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, error) {
+	cs, err := checkpointStore(st)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := integrity.Verify(ctx, eventstore.All(ctx, st, 0), eventstore.Checkpoints(ctx, cs, 0),
+		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: against})
+	if err != nil {
+		return nil, err
+	}
+	origin, err := Origin(ctx, st)
+	switch {
+	case errors.Is(err, eventstore.ErrNoLedger):
+		// reported by the log itself (missing events)
+	case err != nil:
+		rep.Problems = append([]integrity.Problem{{Seq: 0, What: "origin", Detail: err.Error()}}, rep.Problems...)
+	case origin != key.Origin():
+		rep.Problems = append([]integrity.Problem{{Seq: 0, What: "origin", Detail: fmt.Sprintf("the key is for ledger %q, this ledger is %q (a wrong key, or a rewritten ledger stream)", key.Origin(), origin)}}, rep.Problems...)
+	}
+	return rep, nil
+}
+
+// anchored reads the stored checkpoint of size (the newest when 0),
+// checks its signature, and reads every leaf it covers, checking the log
+// still gives its root.
+func anchored(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, size uint64, visit func(eventstore.Record)) (integrity.Checkpoint, *integrity.Leaves, error) {
+	cs, err := checkpointStore(st)
+	if err != nil {
+		return integrity.Checkpoint{}, nil, err
+	}
+	var stored eventstore.Checkpoint
+	if size == 0 {
+		if stored, err = cs.LatestCheckpoint(ctx); err != nil {
+			return integrity.Checkpoint{}, nil, err
+		}
+	} else {
+		cps, err := cs.ReadCheckpoints(ctx, size-1, 1)
+		if err != nil {
+			return integrity.Checkpoint{}, nil, err
+		}
+		if len(cps) == 0 || cps[0].Size != size {
+			return integrity.Checkpoint{}, nil, fmt.Errorf("no stored checkpoint of %d events: %w", size, domain.ErrNotFound)
+		}
+		stored = cps[0]
+	}
+	cp, err := key.Open(stored.Note)
+	if err != nil {
+		return integrity.Checkpoint{}, nil, fmt.Errorf("stored checkpoint of %d events: %w", stored.Size, err)
+	}
+	leaves := &integrity.Leaves{}
+	for r, err := range eventstore.All(ctx, st, 0) {
+		if err != nil {
+			return integrity.Checkpoint{}, nil, err
+		}
+		if r.Sequence >= cp.Size {
+			break
+		}
+		if r.Sequence != leaves.Len() {
+			return integrity.Checkpoint{}, nil, fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, leaves.Len(), integrity.ErrIntegrity)
+		}
+		leaves.Append(integrity.LeafOf(r).Hash())
+		if visit != nil {
+			visit(r)
+		}
+	}
+	root, err := leaves.Root(cp.Size)
+	if err != nil || !bytes.Equal(root, cp.Root) {
+		return integrity.Checkpoint{}, nil, fmt.Errorf("the ledger does not give the root of its checkpoint of %d events (run \"breachledger verify\"): %w", cp.Size, integrity.ErrIntegrity)
+	}
+	return cp, leaves, nil
+}
+
+// ProveInclusion returns the inclusion proof of event id in the stored
+// checkpoint of size events (the newest when 0).
+func ProveInclusion(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, id uuid.UUID, size uint64) (integrity.InclusionProof, error) {
+	var target *eventstore.Record
+	cp, leaves, err := anchored(ctx, st, key, size, func(r eventstore.Record) {
+		if r.ID == id {
+			rr := r
+			target = &rr
+		}
+	})
+	if err != nil {
+		return integrity.InclusionProof{}, fmt.Errorf("prove inclusion of %s: %w", id, err)
+	}
+	if target == nil {
+		return integrity.InclusionProof{}, fmt.Errorf("prove inclusion: %w", &domain.NotFoundError{What: "event", ID: id.String(), Hint: fmt.Sprintf("no such event among the %d the checkpoint covers", cp.Size)})
+	}
+	hashes, err := leaves.Inclusion(target.Sequence, cp.Size)
+	if err != nil {
+		return integrity.InclusionProof{}, err
+	}
+	return integrity.InclusionProof{Leaf: integrity.LeafOf(*target), Hashes: hashes, Checkpoint: cp.Note}, nil
+}
+
+// ProveConsistency returns the consistency proof from old to cur, two
+// checkpoints signed by key (stored ones, or one kept elsewhere), after
+// checking that the ledger gives both roots.
+func ProveConsistency(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, old, cur integrity.Checkpoint) (integrity.ConsistencyProof, error) {
+	if old.Size > cur.Size {
+		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint (%d events) is larger than the new one (%d): %w", old.Size, cur.Size, domain.ErrInvalid)
+	}
+	_, leaves, err := anchored(ctx, st, key, cur.Size, nil)
+	if err != nil {
+		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: %w", err)
+	}
+	root, err := leaves.Root(old.Size)
+	if err != nil {
+		return integrity.ConsistencyProof{}, err
+	}
+	if !bytes.Equal(root, old.Root) {
+		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the ledger's first %d events do not give the old checkpoint's root: the ledger is not an extension of it: %w", old.Size, integrity.ErrIntegrity)
+	}
+	hashes, err := leaves.Consistency(old.Size, cur.Size)
+	if err != nil {
+		return integrity.ConsistencyProof{}, err
+	}
+	return integrity.ConsistencyProof{OldSize: old.Size, NewSize: cur.Size, Hashes: hashes, Old: old.Note, New: cur.Note}, nil
+}
+
+// StoredCheckpoint returns the stored checkpoint of size events (the newest
+// when 0), opened with key.
+func StoredCheckpoint(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, size uint64) (integrity.Checkpoint, error) {
+	cs, err := checkpointStore(st)
+	if err != nil {
+		return integrity.Checkpoint{}, err
+	}
+	var stored eventstore.Checkpoint
+	if size == 0 {
+		stored, err = cs.LatestCheckpoint(ctx)
+	} else {
+		var cps []eventstore.Checkpoint
+		cps, err = cs.ReadCheckpoints(ctx, size-1, 1)
+		if err == nil && (len(cps) == 0 || cps[0].Size != size) {
+			err = fmt.Errorf("no stored checkpoint of %d events: %w", size, domain.ErrNotFound)
+		}
+		if err == nil {
+			stored = cps[0]
+		}
+	}
+	if err != nil {
+		return integrity.Checkpoint{}, err
+	}
+	return key.Open(stored.Note)
+}
+
+// ExportBundle makes an auditor's bundle of the ledger as of its newest
+// checkpoint: every event when sel is empty, else the selected events and
+// the whole ledger stream. Each event gets its inclusion proof; the first
+// checkpoint that covered each selected event is included with its
+// consistency proof to the newest.
+func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, sel integrity.Selection) (*integrity.Bundle, error) {
+	stream := ""
+	if sel.Incident != "" {
+		stream = domain.IncidentStream(sel.Incident)
+	}
+	var recs []eventstore.Record
+	found := sel.Incident == ""
+	cp, leaves, err := anchored(ctx, st, key, 0, func(r eventstore.Record) {
+		if stream != "" && r.Stream == stream {
+			found = true
+		}
+		switch {
+		case r.Stream == domain.LedgerStream:
+		case stream != "" && r.Stream != stream:
+			return
+		case !sel.From.IsZero() && r.RecordedAt.Before(sel.From):
+			return
+		case !sel.To.IsZero() && r.RecordedAt.After(sel.To):
+			return
+		}
+		recs = append(recs, r)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export bundle: %w", err)
+	}
+	if !found {
+		return nil, &domain.NotFoundError{What: "incident", ID: sel.Incident, Hint: `list incidents with "breachledger list"`}
+	}
+	cs, _ := checkpointStore(st)
+	var earlier []integrity.Checkpoint
+	seqs := make([]uint64, 0, len(recs))
+	for _, r := range recs {
+		if r.Stream != domain.LedgerStream || sel.Empty() {
+			seqs = append(seqs, r.Sequence)
+		}
+	}
+	i := 0
+	for sc, err := range eventstore.Checkpoints(ctx, cs, 0) {
+		if err != nil {
+			return nil, fmt.Errorf("export bundle: %w", err)
+		}
+		if sc.Size >= cp.Size || i >= len(seqs) {
+			break
+		}
+		if seqs[i] >= sc.Size {
+			continue
+		}
+		c, err := key.Open(sc.Note)
+		if err != nil {
+			return nil, fmt.Errorf("export bundle: stored checkpoint of %d events: %w", sc.Size, err)
+		}
+		earlier = append(earlier, c)
+		for i < len(seqs) && seqs[i] < sc.Size {
+			i++
+		}
+	}
+	return integrity.BuildBundle(cp, key, leaves, recs, earlier, sel, sel.Empty())
+}
+
+// VerifyBundle checks a bundle with the ledger's public key alone
+// (integrity.VerifyBundle, judging actor signatures with the bundle's
+// ledger stream), and returns its events as a history to replay.
+func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey) (*integrity.Report, *projections.History, error) {
+	rep, recs, err := integrity.VerifyBundle(b, key, NewSignaturePolicy())
+	if err != nil {
+		return nil, nil, err
+	}
+	h := projections.NewHistory()
+	for _, r := range recs {
+		if r.Stream == domain.LedgerStream && r.Revision == 0 {
+			if origin, err := originOf(r); err == nil && origin != key.Origin() {
+				rep.Problems = append([]integrity.Problem{{Seq: r.Sequence, EventID: r.ID.String(), What: "origin", Detail: fmt.Sprintf("the key is for ledger %q, the bundle's ledger is %q", key.Origin(), origin)}}, rep.Problems...)
+			}
+		}
+		f, err := projections.FactOf(r)
+		if err != nil {
+			rep.Problems = append(rep.Problems, integrity.Problem{Seq: r.Sequence, EventID: r.ID.String(), What: "payload", Detail: err.Error()})
+			continue
+		}
+		h.Add(f)
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Seq < rep.Problems[j].Seq })
+	return rep, h, nil
+}
+
+// SignerKeys returns the registered keys as of now.
+func SignerKeys(ctx context.Context, st eventstore.Store) ([]domain.SignerKey, []string, error) {
+	facts, err := ReadStream(ctx, st, domain.LedgerStream)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := domain.ReplayLedger(facts, domain.Cut{})
+	return l.Signers.Keys(), slices.Clone(l.Signers.Required()), nil
+}
