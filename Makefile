@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 DEMO_DIR ?= demo
 SCENARIO := testdata/scenarios/privacy-breach/scenario.sh
 
-.PHONY: all build demo test vet fmt-check bench golden clean
+.PHONY: all build demo test test-esdb vet fmt-check bench golden clean
 
 all: build
 
@@ -16,6 +16,9 @@ build:
 
 # Records the scenario in testdata/ through the CLI into a fresh ledger, then
 # prints the incident's state, timeline and deadlines.
+# The demo's ledger key goes under $(DEMO_DIR)/config, not your own
+# ~/.config/breachledger/keys.
+demo: export XDG_CONFIG_HOME = $(abspath $(DEMO_DIR))/config
 demo: build
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	@echo "== recording $(SCENARIO) into $(DEMO_DIR)/ledger.db"
@@ -27,7 +30,8 @@ demo: build
 	echo && echo "== breachledger deadlines --as-of 2025-03-12T12:00:00Z   (exit 7: fabrikam's notice is overdue then)" && \
 	{ $$BL deadlines --as-of 2025-03-12T12:00:00Z || test $$? -eq 7; } && \
 	echo && echo "== breachledger deadlines   (now)" && $$BL deadlines && \
-	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db; try: $$BL log"
+	echo && echo "== breachledger verify" && $$BL verify && \
+	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db, its key under $(DEMO_DIR)/config; try: $$BL log, $$BL verify"
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -36,16 +40,30 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-# The whole suite under the race detector (SQLite-heavy tests stay small).
+# The whole suite under the race detector (SQLite-heavy tests stay small),
+# then the 10,000-event migrate round trip, which runs 2,000 under -race.
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run '^TestMigrateRoundTrip$$' ./cmd/breachledger
+
+# The contract suite and the CLI scenario against a real EventStoreDB /
+# KurrentDB server (README: Running on EventStoreDB/KurrentDB), e.g.
+#   make test-esdb BREACHLEDGER_ESDB_URL='esdb://localhost:2113?tls=false'
+# Each test works under a fresh stream prefix, so the database may hold
+# other data; the tests leave their events behind.
+test-esdb:
+	@test -n "$(BREACHLEDGER_ESDB_URL)" || { echo "set BREACHLEDGER_ESDB_URL, e.g. make test-esdb BREACHLEDGER_ESDB_URL='esdb://localhost:2113?tls=false'"; exit 2; }
+	BREACHLEDGER_ESDB_URL='$(BREACHLEDGER_ESDB_URL)' $(GO) test -count=1 -v -run 'RealServer|RealESDB' ./eventstore/esdb ./cmd/breachledger
 
 # Regenerates the golden files; review the diff before committing it.
 golden:
 	$(GO) test -count=1 ./cmd/breachledger -update
 
+# Includes BenchmarkVerify1M: it first builds a 1,000,000-event ledger with
+# batched appends (a minute or so; BENCH_VERIFY_EVENTS=N for a smaller one),
+# and BenchmarkAppendIntegrity: one append with and without its checkpoint.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./eventstore/sqlite ./ledger
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger
 
 clean:
 	rm -rf bin $(DEMO_DIR)

@@ -58,14 +58,20 @@ asked window (deadlines).`,
 		},
 		CommandNotFound: func(c *cli.Context, name string) {},
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`"},
+			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
 			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "who records the facts (default: the OS user)"},
+			&cli.StringFlag{Name: "calendar", EnvVars: []string{"BREACHLEDGER_CALENDAR"}, Usage: "a user calendar `FILE` of extra closing days (lines: JURISDICTION YYYY-MM-DD what)"},
 		},
+		Before:   func(c *cli.Context) error { return loadCalendar(c.String("calendar")) },
 		Commands: []*cli.Command{},
 	}
 	app.Commands = append(app.Commands, ledgerCommands(e)...)
 	app.Commands = append(app.Commands, incidentCommands(e)...)
 	app.Commands = append(app.Commands, readerCommands(e)...)
+	app.Commands = append(app.Commands, e.migrateCommand())      // migrate.go: copy a ledger between stores
+	app.Commands = append(app.Commands, integrityCommands(e)...) // keys.go: keys, signers, checkpoints, verify, prove, export
+	app.Flags = append(app.Flags, integrityFlags...)
+	app.Commands = append(app.Commands, regulatoryCommands(e)...)
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -59,6 +60,8 @@ func exitCode(err error) int {
 		return exitNotFound
 	case errors.Is(err, ledger.ErrConflictPersisted):
 		return exitConflict
+	case errors.Is(err, integrity.ErrIntegrity), errors.Is(err, integrity.ErrMalformed):
+		return exitIntegrity
 	case errors.As(err, &ec):
 		return ec.ExitCode()
 	}

@@ -39,9 +39,11 @@ func incidentCommands(e *env) []*cli.Command {
 				str("aware-at", "when the organisation became aware (GDPR Art. 33(1) clock; default: --at)"),
 				&cli.StringFlag{Name: "role", Value: string(domain.RoleBoth), Usage: "the organisation acts as: " + allowed(domain.DataRoles) + " (both runs every clock)"},
 				str("reference", "external alert or ticket ID"),
+				str("pack", "evaluate it under this rule pack (default: the current one; \"breachledger packs\" lists them)"),
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
 				return domain.DetectIncident{
+					Pack:    in.c.String("pack"),
 					By:      by,
 					Source:  enum(in, in.c.String("source"), true, "--source", domain.ParseSource),
 					Summary: in.required("summary"), AwareAt: in.time("aware-at"),
@@ -226,6 +228,8 @@ func incidentCommands(e *env) []*cli.Command {
 				str("delay-reason", "why the notice is late (required when it is)"),
 				str("reference", "the notice's own reference (case number, message ID)"),
 				str("summary", "what the notice said, in short"),
+				strs("for", "the obligation this notice answers, as \"deadlines\" names it (repeatable; needed when a notice could answer several regimes)"),
+				str("jurisdiction", "the recipient authority's jurisdiction (DE, US-CA): which of several authorities this notice went to"),
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
 				return domain.SendNotification{By: by, NotificationSent: domain.NotificationSent{
@@ -235,6 +239,7 @@ func incidentCommands(e *env) []*cli.Command {
 					Phase:       enum(in, in.c.String("phase"), true, "--phase", domain.ParsePhase),
 					Art33Items:  enums(in, in.list("art33"), "--art33", domain.ParseArt33Item),
 					DelayReason: in.c.String("delay-reason"), Reference: in.c.String("reference"), Summary: in.c.String("summary"),
+					Obligations: in.list("for"), Jurisdiction: strings.ToUpper(strings.TrimSpace(in.c.String("jurisdiction"))),
 				}}
 			},
 		}),

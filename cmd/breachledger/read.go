@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -116,9 +117,22 @@ func readerCommands(e *env) []*cli.Command {
 				str("due-within", "only open deadlines due within this window (e.g. 24h, 3d), overdue included"),
 				boolean("overdue", "only overdue deadlines"),
 				boolean("open", "only open deadlines (pending, due-soon, overdue, held)"),
+				strs("regime", "only this regime (GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA, \"processor commitment\") or rule ID; repeatable"),
+				str("pack", "evaluate under this rule pack instead of the one each incident recorded"),
+				str("compare-pack", "show this rule pack's reading beside the recorded one (e.g. the current pack beside an old history's)"),
 			},
 			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
-				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open")}
+				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open"), Regimes: in.list("regime"),
+					Pack: c.String("pack"), ComparePack: c.String("compare-pack")}
+				for _, v := range []string{filter.Pack, filter.ComparePack} {
+					if _, ok := domain.PackByVersion(v); v != "" && !ok {
+						in.failf("unknown rule pack %q (this binary ships %s)", v, strings.Join(domain.PackVersions(), ", "))
+					}
+				}
+				if c.IsSet("known-at") {
+					// Beside what was known then, show what is known now.
+					filter.NowKnownAt = e.now().UTC()
+				}
 				if c.NArg() > 0 {
 					filter.Incident = in.arg("INCIDENT")
 				}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 )
@@ -54,7 +56,15 @@ func (e *env) writer(s writerSpec) *cli.Command {
 			if err != nil {
 				in.fail(err)
 			}
-			cmd := s.build(in, domain.By{Actor: who, At: in.at()})
+			by := domain.By{Actor: who, At: in.at()}
+			sg, err := signerFrom(c) // the actor's SSH key, when signing (keys.go)
+			if err != nil {
+				in.fail(err)
+			} else if sg != nil {
+				defer sg.close()
+				by.Signer = sg.fp
+			}
+			cmd := s.build(in, by)
 			if err := in.err(); err != nil {
 				return err
 			}
@@ -62,11 +72,35 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				incident = ledger.NewIncidentID()
 			}
 			return withStore(c, s.create, func(st eventstore.Store) error {
-				res, err := ledger.Writer{Store: st}.Execute(c.Context, incident, cmd, now)
+				// Every append ends with a signed checkpoint: without the
+				// ledger key nothing is appended (init makes the key).
+				var key *integrity.LedgerKey
+				if s.create {
+					if p := c.String("ledger-key"); p != "" {
+						if _, err := os.Stat(p); err == nil {
+							return usagef("--ledger-key %s exists: init makes a new key and never overwrites one", p)
+						}
+					}
+				} else if key, err = loadLedgerKey(c, st); err != nil {
+					return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+				}
+				w := ledger.Writer{Store: st}
+				if sg != nil {
+					w.Sign = sg.sign
+				}
+				res, err := w.Execute(c.Context, incident, cmd, now)
 				if err != nil {
 					return err
 				}
-				return e.printWrite(c, st, res, now)
+				if s.create {
+					if key, err = e.createLedgerKey(c, st); err != nil {
+						return fmt.Errorf("the ledger was initialised, but its key was not made: %w", err)
+					}
+				}
+				if err := e.printWrite(c, st, res, now); err != nil {
+					return err
+				}
+				return e.checkpointAfter(c, st, key, res.Records)
 			})
 		},
 	}

@@ -1,0 +1,538 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// integrityFlags are the global flags of the ledger key and of actor
+// signatures.
+var integrityFlags = []cli.Flag{
+	&cli.StringFlag{Name: "ledger-key", EnvVars: []string{"BREACHLEDGER_LEDGER_KEY"}, Usage: "the ledger's private checkpoint key `FILE` (default: $XDG_CONFIG_HOME/breachledger/keys/NAME-ID.key, apart from the ledger)"},
+	&cli.StringFlag{Name: "sign-key", EnvVars: []string{"BREACHLEDGER_SIGN_KEY"}, Usage: "sign what you record with this SSH private key `FILE` (with --ssh-agent: the public key choosing the agent's key)"},
+	&cli.BoolFlag{Name: "ssh-agent", EnvVars: []string{"BREACHLEDGER_SSH_AGENT"}, Usage: "sign what you record with a key held by ssh-agent ($SSH_AUTH_SOCK)"},
+}
+
+// integrityCommands are the commands of issue 4: keys, signers, checkpoints,
+// verification, proofs and bundles.
+func integrityCommands(e *env) []*cli.Command {
+	return []*cli.Command{
+		e.keyCommand(),
+		e.signerCommand(),
+		e.signaturePolicyCommand(),
+		e.signatureCommand(),
+		e.checkpointCommand(),
+		e.verifyCommand(),
+		e.proveCommand(),
+		e.exportCommand(),
+	}
+}
+
+// Ledger key location.
+
+// defaultKeyDir is where ledger keys live unless --ledger-key says
+// otherwise: the user's configuration directory, never beside the ledger.
+func defaultKeyDir() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", usagef("no default place for the ledger key (%v): give --ledger-key FILE or set BREACHLEDGER_LEDGER_KEY", err)
+	}
+	return filepath.Join(dir, "breachledger", "keys"), nil
+}
+
+// keyFileName is the default file name of the key of origin
+// ("breachledger/NAME/ID" gives "NAME-ID.key").
+func keyFileName(origin string) string {
+	name := strings.TrimPrefix(origin, "breachledger/")
+	return strings.ReplaceAll(name, "/", "-") + ".key"
+}
+
+// ledgerKeyPath returns where the private key of the ledger in st is.
+func ledgerKeyPath(c *cli.Context, st eventstore.Store) (string, error) {
+	if p := c.String("ledger-key"); p != "" {
+		return p, nil
+	}
+	origin, err := ledger.Origin(c.Context, st)
+	if err != nil {
+		return "", err
+	}
+	dir, err := defaultKeyDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, keyFileName(origin)), nil
+}
+
+// loadLedgerKey reads the ledger's private key and checks it is this
+// ledger's.
+func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
+	path, err := ledgerKeyPath(c, st)
+	if err != nil {
+		return nil, err
+	}
+	k, err := integrity.ReadLedgerKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no ledger key at %s: give --ledger-key FILE (or BREACHLEDGER_LEDGER_KEY), or make a key for a ledger that has none with \"breachledger key create\"", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	origin, err := ledger.Origin(c.Context, st)
+	if err != nil {
+		return nil, err
+	}
+	if k.Origin() != origin {
+		return nil, fmt.Errorf("the ledger key %s is for %q, not this ledger (%q)", path, k.Origin(), origin)
+	}
+	return k, nil
+}
+
+// publicKey returns the key to verify with: --key when given, else the
+// public half of this ledger's private key (for the operator; an auditor
+// always passes the copy of the public key they were given).
+func publicKey(c *cli.Context, st eventstore.Store) (*integrity.PublicKey, error) {
+	if k := c.String("key"); k != "" {
+		return readPublicKey(k)
+	}
+	if st == nil {
+		return nil, usagef("--key PUB is required: the ledger's public key, as \"breachledger key public\" printed it")
+	}
+	lk, err := loadLedgerKey(c, st)
+	if err != nil {
+		return nil, fmt.Errorf("%w (or give the public key with --key)", err)
+	}
+	return lk.Public(), nil
+}
+
+func readPublicKey(arg string) (*integrity.PublicKey, error) {
+	k, err := integrity.ReadPublicKey(arg)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--key: %w", err)}
+	}
+	return k, nil
+}
+
+// createLedgerKey makes the key of a new ledger whose LedgerInitialized
+// record is init, writes it, and tells the user where.
+func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
+	origin, err := ledger.Origin(c.Context, st)
+	if err != nil {
+		return nil, err
+	}
+	path, err := ledgerKeyPath(c, st)
+	if err != nil {
+		return nil, err
+	}
+	skey, vkey, err := integrity.GenerateLedgerKey(origin)
+	if err != nil {
+		return nil, err
+	}
+	if err := integrity.WriteKeyFiles(path, skey, vkey); err != nil {
+		return nil, err
+	}
+	out := e.stdout
+	if c.Bool("json") || c.Bool("quiet") {
+		out = e.stderr
+	}
+	fmt.Fprintf(out, "ledger key: %s (private, mode 0600; keep it apart from the ledger and back it up)\n", path)
+	fmt.Fprintf(out, "public key: %s\n", vkey)
+	fmt.Fprintf(out, "(give auditors the public key, also in %s.pub and from \"breachledger key public\")\n", path)
+	return integrity.ParseLedgerKey(skey)
+}
+
+// checkpointAfter signs a checkpoint covering what a writer appended.
+func (e *env) checkpointAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, own []eventstore.Record) error {
+	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, own, false)
+	if err != nil {
+		return fmt.Errorf("recorded, but not checkpointed: %w", err)
+	}
+	return nil
+}
+
+func (e *env) keyCommand() *cli.Command {
+	return &cli.Command{
+		Name: "key", Usage: "the ledger's checkpoint key: print the public key, or make a key for a ledger that has none",
+		Subcommands: []*cli.Command{
+			{
+				Name: "public", Usage: "print the ledger's public key (give it to auditors)",
+				Description: "Example:\n  breachledger key public -o contoso.pub",
+				Flags:       []cli.Flag{str("output", "write it to this file", "o")},
+				Action: func(c *cli.Context) error {
+					if c.NArg() > 0 {
+						return usagef("unexpected argument %q", c.Args().First())
+					}
+					return withStore(c, false, func(st eventstore.Store) error {
+						k, err := loadLedgerKey(c, st)
+						if err != nil {
+							return err
+						}
+						return e.output(c, []byte(k.Public().String()+"\n"))
+					})
+				},
+			},
+			{
+				Name: "path", Usage: "print where the ledger's private key is looked for",
+				Action: func(c *cli.Context) error {
+					return withStore(c, false, func(st eventstore.Store) error {
+						p, err := ledgerKeyPath(c, st)
+						if err != nil {
+							return err
+						}
+						fmt.Fprintln(e.stdout, p)
+						return nil
+					})
+				},
+			},
+			{
+				Name: "create", Usage: "make the checkpoint key of a ledger that has none yet (made before checkpoints existed), and sign its first checkpoint",
+				Flags: []cli.Flag{boolean("accept-tail", "sign every event already in the ledger (they were recorded before the ledger had checkpoints)")},
+				Action: func(c *cli.Context) error {
+					return withStore(c, false, func(st eventstore.Store) error {
+						cs, ok := st.(eventstore.CheckpointStore)
+						if !ok {
+							return fmt.Errorf("this store keeps no checkpoints")
+						}
+						if _, err := cs.LatestCheckpoint(c.Context); err == nil {
+							return &domain.RuleError{Rule: "key-exists", Reason: "this ledger already has signed checkpoints, so it has a key", Hint: "use that key (--ledger-key FILE)"}
+						} else if !errors.Is(err, eventstore.ErrNoCheckpoint) {
+							return err
+						}
+						k, err := e.createLedgerKey(c, st)
+						if err != nil {
+							return err
+						}
+						cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil, c.Bool("accept-tail"))
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "checkpoint of %d events signed\n", cp.Size)
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+// output writes b to --output, or to stdout.
+func (e *env) output(c *cli.Context, b []byte) error {
+	if p := c.String("output"); p != "" && p != "-" {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", p, err)
+		}
+		return nil
+	}
+	_, err := e.stdout.Write(b)
+	return err
+}
+
+// Actor signatures.
+
+// actorSigner signs content envelopes with an actor's SSH key.
+type actorSigner struct {
+	s     ssh.Signer
+	fp    string
+	close func() error
+}
+
+func (a *actorSigner) sign(env []byte) ([]byte, error) { return integrity.SignEnvelope(env, a.s) }
+
+// signerFrom returns the actor's signer chosen by --sign-key and
+// --ssh-agent, or nil when the actor does not sign.
+func signerFrom(c *cli.Context) (*actorSigner, error) {
+	path, agentOn := c.String("sign-key"), c.Bool("ssh-agent")
+	if path == "" && !agentOn {
+		return nil, nil
+	}
+	if !agentOn {
+		var pass []byte
+		if p, ok := os.LookupEnv("BREACHLEDGER_SIGN_KEY_PASSPHRASE"); ok {
+			pass = []byte(p)
+		}
+		s, err := integrity.SignerFromFile(path, pass)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--sign-key: %w", err)}
+		}
+		return &actorSigner{s: s, fp: integrity.Fingerprint(s.PublicKey()), close: func() error { return nil }}, nil
+	}
+	signers, closeAgent, err := integrity.AgentSigners(os.Getenv("SSH_AUTH_SOCK"))
+	if err != nil {
+		return nil, err
+	}
+	want := ""
+	if path != "" {
+		if want, err = fingerprintOfFile(path); err != nil {
+			closeAgent()
+			return nil, usageError{fmt.Errorf("--sign-key: %w", err)}
+		}
+	}
+	var chosen []ssh.Signer
+	for _, s := range signers {
+		if want == "" || integrity.Fingerprint(s.PublicKey()) == want {
+			chosen = append(chosen, s)
+		}
+	}
+	switch {
+	case len(chosen) == 1:
+		return &actorSigner{s: chosen[0], fp: integrity.Fingerprint(chosen[0].PublicKey()), close: closeAgent}, nil
+	case len(chosen) == 0 && want != "":
+		closeAgent()
+		return nil, fmt.Errorf("ssh-agent holds no key %s", want)
+	case len(chosen) == 0:
+		closeAgent()
+		return nil, errors.New("ssh-agent holds no keys (ssh-add KEY)")
+	}
+	closeAgent()
+	return nil, usagef("ssh-agent holds %d keys: choose one with --sign-key KEY.pub", len(chosen))
+}
+
+// fingerprintOfFile reads a public key (authorized_keys form) or a private
+// key file and returns its fingerprint.
+func fingerprintOfFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if _, fp, err := integrity.ParseSignerKey(string(b)); err == nil {
+		return fp, nil
+	}
+	if b2, err := os.ReadFile(path + ".pub"); err == nil {
+		if _, fp, err := integrity.ParseSignerKey(string(b2)); err == nil {
+			return fp, nil
+		}
+	}
+	s, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		return "", fmt.Errorf("%s is neither an SSH public key nor an unencrypted private key", path)
+	}
+	return integrity.Fingerprint(s.PublicKey()), nil
+}
+
+// signerKeyArg reads an SSH public key given as a file or as the key
+// itself, and returns it in authorized_keys form with its fingerprint.
+func signerKeyArg(in *inputs, arg string) (key, fp string) {
+	if arg == "" {
+		return "", ""
+	}
+	text := arg
+	if b, err := os.ReadFile(arg); err == nil {
+		text = string(b)
+	} else if !strings.HasPrefix(arg, "ssh-") && !strings.HasPrefix(arg, "ecdsa-") && !strings.HasPrefix(arg, "sk-") {
+		in.failf("KEY: %v", err)
+		return "", ""
+	}
+	pub, fp, err := integrity.ParseSignerKey(text)
+	if err != nil {
+		in.failf("KEY: %v", err)
+		return "", ""
+	}
+	return integrity.AuthorizedKey(pub), fp
+}
+
+// policyKinds maps the kind names of signature-policy to event types.
+var policyKinds = map[string][]string{
+	"declaration":   {"CRSPIDeclared"},
+	"approvals":     {"RequestApproved", "RequestRejected"},
+	"notifications": {"NotificationSent"},
+	"ledger":        {"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet"},
+}
+
+func (e *env) signerCommand() *cli.Command {
+	return &cli.Command{
+		Name: "signer", Usage: "the SSH keys actors sign with: register, rotate, revoke, list",
+		Subcommands: []*cli.Command{
+			e.writer(writerSpec{
+				name: "register", usage: "register an SSH public key an actor signs with (admin)", argsUsage: "ACTOR KEY",
+				example: `breachledger signer register ivy ~/ivy_ed25519.pub --reason "SIM rota"`,
+				flags:   []cli.Flag{str("reason", "why")},
+				build: func(in *inputs, by domain.By) domain.Command {
+					who := in.arg("ACTOR")
+					key, fp := signerKeyArg(in, in.arg("KEY"))
+					return domain.RegisterSigner{By: by, Actor: who, Key: key, Fingerprint: fp, Reason: in.c.String("reason")}
+				},
+			}),
+			e.writer(writerSpec{
+				name: "revoke", usage: "revoke a key: its signatures on events recorded from now on are refused (admin, or the key's actor)", argsUsage: "ACTOR FINGERPRINT",
+				example: `breachledger signer revoke ivy SHA256:abc... --reason "laptop lost"`,
+				flags:   []cli.Flag{str("reason", "why (required)")},
+				build: func(in *inputs, by domain.By) domain.Command {
+					return domain.RevokeSigner{By: by, Actor: in.arg("ACTOR"), Fingerprint: in.arg("FINGERPRINT"), Reason: in.required("reason")}
+				},
+			}),
+			e.writer(writerSpec{
+				name: "rotate", usage: "register a new key and revoke the old one in one step (admin, or the key's actor)", argsUsage: "ACTOR OLD-FINGERPRINT NEW-KEY",
+				example: `breachledger signer rotate ivy SHA256:abc... ~/ivy_new.pub`,
+				flags:   []cli.Flag{str("reason", "why")},
+				build: func(in *inputs, by domain.By) domain.Command {
+					who, old := in.arg("ACTOR"), in.arg("OLD-FINGERPRINT")
+					key, fp := signerKeyArg(in, in.arg("NEW-KEY"))
+					return domain.RotateSigner{By: by, Actor: who, Old: old, Key: key, Fingerprint: fp, Reason: in.c.String("reason")}
+				},
+			}),
+			{
+				Name: "list", Usage: "list registered keys and the signature policy",
+				Flags: []cli.Flag{boolean("json", "print JSON")},
+				Action: func(c *cli.Context) error {
+					return withStore(c, false, func(st eventstore.Store) error {
+						keys, required, err := ledger.SignerKeys(c.Context, st)
+						if err != nil {
+							return err
+						}
+						if c.Bool("json") {
+							if keys == nil {
+								keys = []domain.SignerKey{}
+							}
+							return writeJSON(e.stdout, struct {
+								Keys     []domain.SignerKey `json:"keys"`
+								Required []string           `json:"required"`
+							}{keys, required})
+						}
+						tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+						fmt.Fprintln(tw, "ACTOR\tFINGERPRINT\tREGISTERED\tREVOKED")
+						for _, k := range keys {
+							rev := "-"
+							if k.Revoked != nil {
+								rev = k.Revoked.At.Format(time.RFC3339) + " " + k.RevokeReason
+							}
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Actor, k.Fingerprint, k.Registered.At.Format(time.RFC3339), rev)
+						}
+						if err := tw.Flush(); err != nil {
+							return err
+						}
+						fmt.Fprintf(e.stdout, "signatures required for: %s\n", orNone(required))
+						return nil
+					})
+				},
+			},
+		},
+	}
+}
+
+func orNone(xs []string) string {
+	if len(xs) == 0 {
+		return "(none)"
+	}
+	return strings.Join(xs, ", ")
+}
+
+func (e *env) signaturePolicyCommand() *cli.Command {
+	kinds := []string{"declaration", "approvals", "notifications", "ledger"}
+	return e.writer(writerSpec{
+		name: "signature-policy", usage: "set which event kinds must be signed (admin): " + strings.Join(kinds, ", ") + ", or event type names; --none for none",
+		argsUsage: "KIND...",
+		example:   `breachledger signature-policy declaration approvals notifications --reason "non-repudiation for regulator-facing facts"`,
+		flags:     []cli.Flag{boolean("none", "require no signatures"), str("reason", "why")},
+		build: func(in *inputs, by domain.By) domain.Command {
+			var req []string
+			for in.used < in.c.NArg() {
+				k := in.arg("KIND")
+				if types, ok := policyKinds[k]; ok {
+					req = append(req, types...)
+				} else {
+					req = append(req, k)
+				}
+			}
+			if len(req) == 0 && !in.c.Bool("none") {
+				in.failf("give the kinds to require (%s, or event types), or --none", strings.Join(kinds, ", "))
+			}
+			return domain.SetSignaturePolicy{By: by, Required: req, Reason: in.c.String("reason")}
+		},
+	})
+}
+
+// signatureCommand exports an event's content envelope and signature, so
+// that anyone can check it with OpenSSH's own tool.
+func (e *env) signatureCommand() *cli.Command {
+	return &cli.Command{
+		Name: "signature", Usage: "write an event's content envelope, its SSH signature and an allowed_signers line, for ssh-keygen -Y verify",
+		ArgsUsage: "EVENT-ID",
+		Description: "Example:\n  breachledger signature EVENT-ID --envelope ev.bin --signature ev.sig --allowed-signers allowed\n" +
+			"  ssh-keygen -Y verify -f allowed -I ACTOR -n " + integrity.Namespace + " -s ev.sig < ev.bin",
+		Flags: []cli.Flag{
+			str("envelope", "write the content envelope (the signed bytes) to this file"),
+			str("signature", "write the armored SSH signature to this file"),
+			str("allowed-signers", "write an allowed_signers line for the signer to this file"),
+		},
+		Action: func(c *cli.Context) error {
+			in := newInputs(c, e.now())
+			arg := in.arg("EVENT-ID")
+			envPath, sigPath := in.required("envelope"), in.required("signature")
+			if err := in.err(); err != nil {
+				return err
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				r, err := findEvent(c, st, arg)
+				if err != nil {
+					return err
+				}
+				if r.Signer == "" || len(r.Signature) == 0 {
+					return &domain.NotFoundError{What: "signature of event", ID: arg, Hint: "the event was not signed"}
+				}
+				armored, err := integrity.Armor(r.Signature)
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(envPath, integrity.EnvelopeOf(r).Marshal(), 0o644); err != nil {
+					return err
+				}
+				if err := os.WriteFile(sigPath, armored, 0o644); err != nil {
+					return err
+				}
+				if p := c.String("allowed-signers"); p != "" {
+					pub, err := integrity.SignatureKey(r.Signature)
+					if err != nil {
+						return err
+					}
+					line := fmt.Sprintf("%s namespaces=%q %s\n", principal(r.Actor), integrity.Namespace, integrity.AuthorizedKey(pub))
+					if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
+						return err
+					}
+				}
+				fmt.Fprintf(e.stdout, "event %s signed by %s with %s\ncheck: ssh-keygen -Y verify -f ALLOWED_SIGNERS -I %s -n %s -s %s < %s\n",
+					r.ID, r.Actor, r.Signer, principal(r.Actor), integrity.Namespace, sigPath, envPath)
+				return nil
+			})
+		},
+	}
+}
+
+// principal quotes an actor name for an allowed_signers file when needed.
+func principal(actor string) string {
+	if strings.ContainsAny(actor, " \t\",*?!") {
+		b, _ := json.Marshal(actor)
+		return string(b)
+	}
+	return actor
+}
+
+// findEvent returns the stored event with the given ID.
+func findEvent(c *cli.Context, st eventstore.Store, arg string) (eventstore.Record, error) {
+	id, err := parseEventID(arg)
+	if err != nil {
+		return eventstore.Record{}, err
+	}
+	for r, err := range eventstore.All(c.Context, st, 0) {
+		if err != nil {
+			return eventstore.Record{}, err
+		}
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return eventstore.Record{}, &domain.NotFoundError{What: "event", ID: arg, Hint: `list events with "breachledger log"`}
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+func parseEventID(arg string) (uuid.UUID, error) {
+	id, err := uuid.Parse(strings.TrimSpace(arg))
+	if err != nil {
+		return uuid.Nil, usagef("EVENT-ID %q is not an event ID (a UUID, as \"breachledger log\" prints it)", arg)
+	}
+	return id, nil
+}
+
+func (e *env) proveCommand() *cli.Command {
+	keyFlag := str("key", "the ledger's public key, to check the checkpoint with (default: from the ledger's private key)")
+	out := str("output", "write the proof to this file (default: stdout)", "o")
+	return &cli.Command{
+		Name: "prove", Usage: "write inclusion and consistency proofs an auditor verifies offline with \"breachledger verify --proof\"",
+		Subcommands: []*cli.Command{
+			{
+				Name: "inclusion", Usage: "prove an event is in the ledger, unchanged, at its place (a C2SP tlog-proof)", ArgsUsage: "EVENT-ID",
+				Description: "Example:\n  breachledger prove inclusion EVENT-ID -o event.tlog-proof\n" +
+					"  breachledger verify --proof event.tlog-proof --key ledger.pub --event EVENT-ID",
+				Flags: []cli.Flag{keyFlag, out, &cli.Uint64Flag{Name: "size", Usage: "against the stored checkpoint of this many events (default: the newest)"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return usagef("give one EVENT-ID")
+					}
+					id, err := parseEventID(c.Args().First())
+					if err != nil {
+						return err
+					}
+					return withStore(c, false, func(st eventstore.Store) error {
+						key, err := publicKey(c, st)
+						if err != nil {
+							return err
+						}
+						p, err := ledger.ProveInclusion(c.Context, st, key, id, c.Uint64("size"))
+						if err != nil {
+							return err
+						}
+						return e.output(c, p.Marshal())
+					})
+				},
+			},
+			{
+				Name: "consistency", Usage: "prove the ledger at NEW extends the ledger at OLD: each a checkpoint file, a stored checkpoint's size, or \"latest\"", ArgsUsage: "OLD NEW",
+				Description: "Example:\n  breachledger prove consistency kept.checkpoint latest -o since-kept.proof\n" +
+					"  breachledger verify --proof since-kept.proof --key ledger.pub --old kept.checkpoint",
+				Flags: []cli.Flag{keyFlag, out},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 2 {
+						return usagef("give OLD and NEW")
+					}
+					return withStore(c, false, func(st eventstore.Store) error {
+						key, err := publicKey(c, st)
+						if err != nil {
+							return err
+						}
+						old, err := checkpointArg(c, st, key, c.Args().Get(0))
+						if err != nil {
+							return err
+						}
+						cur, err := checkpointArg(c, st, key, c.Args().Get(1))
+						if err != nil {
+							return err
+						}
+						p, err := ledger.ProveConsistency(c.Context, st, key, old, cur)
+						if err != nil {
+							return err
+						}
+						return e.output(c, p.Marshal())
+					})
+				},
+			},
+		},
+	}
+}
+
+// checkpointArg reads OLD or NEW of "prove consistency": a file, a size, or
+// "latest".
+func checkpointArg(c *cli.Context, st eventstore.Store, key *integrity.PublicKey, arg string) (integrity.Checkpoint, error) {
+	if arg == "latest" || arg == "head" {
+		return ledger.StoredCheckpoint(c.Context, st, key, 0)
+	}
+	if _, err := os.Stat(arg); err == nil {
+		return readCheckpointFile(arg, key)
+	}
+	n, err := strconv.ParseUint(arg, 10, 64)
+	if err != nil || n == 0 {
+		return integrity.Checkpoint{}, usagef("%q is neither a checkpoint file, a checkpoint size nor \"latest\"", arg)
+	}
+	return ledger.StoredCheckpoint(c.Context, st, key, n)
+}
+
+func (e *env) exportCommand() *cli.Command {
+	return &cli.Command{
+		Name: "export", Usage: "write an auditor bundle: events, proofs, checkpoints and the signer registry in one file",
+		Description: `The bundle verifies on another machine with nothing but this binary and the
+ledger's public key ("breachledger verify --bundle FILE --key PUB").
+Without --incident, --from and --to it holds every event, so its verifier
+knows nothing was left out.
+
+Example:
+  breachledger export --bundle contoso-2025-03.bundle --incident INCIDENT`,
+		Flags: []cli.Flag{
+			str("bundle", "the bundle file to write (required)"),
+			str("incident", "only this incident's events (and the ledger stream)"),
+			str("from", "only events recorded at or after this time"),
+			str("to", "only events recorded at or before this time"),
+			str("key", "the ledger's public key, to check the checkpoint with (default: from the ledger's private key)"),
+		},
+		Action: func(c *cli.Context) error {
+			in := newInputs(c, e.now())
+			path := in.required("bundle")
+			sel := integrity.Selection{Incident: c.String("incident"), From: in.time("from"), To: in.time("to")}
+			if err := in.err(); err != nil {
+				return err
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				key, err := publicKey(c, st)
+				if err != nil {
+					return err
+				}
+				b, err := ledger.ExportBundle(c.Context, st, key, sel)
+				if err != nil {
+					return err
+				}
+				data, err := b.Marshal()
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					return fmt.Errorf("write bundle: %w", err)
+				}
+				fmt.Fprintf(e.stdout, "bundle of %d events (%d earlier checkpoints) against the checkpoint of %d events written to %s\n",
+					len(b.Events), len(b.Checkpoints), anchorSize(b), path)
+				return nil
+			})
+		},
+	}
+}
+
+func anchorSize(b *integrity.Bundle) uint64 {
+	lines := strings.SplitN(b.Checkpoint, "\n", 3)
+	if len(lines) < 2 {
+		return 0
+	}
+	n, _ := strconv.ParseUint(lines[1], 10, 64)
+	return n
+}

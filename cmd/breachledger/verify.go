@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+func (e *env) checkpointCommand() *cli.Command {
+	return &cli.Command{
+		Name: "checkpoint", Usage: "sign a checkpoint of the ledger's head now, and write it for an auditor to keep",
+		Description: "Every append already ends with one; this one is for keeping outside the ledger\n" +
+			"(\"breachledger verify --against FILE\" later checks the ledger still extends it).\n\n" +
+			"Example:\n  breachledger checkpoint -o kept-2025-03-12.checkpoint",
+		Flags: []cli.Flag{
+			str("output", "write the signed checkpoint to this file (default: stdout)", "o"),
+			boolean("accept-tail", "also sign events no checkpoint covers that another writer recorded long ago (check them with verify first)"),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				k, err := loadLedgerKey(c, st)
+				if err != nil {
+					return err
+				}
+				cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil, c.Bool("accept-tail"))
+				if err != nil {
+					return err
+				}
+				if err := e.output(c, cp.Note); err != nil {
+					return err
+				}
+				if p := c.String("output"); p != "" && p != "-" {
+					fmt.Fprintf(e.stdout, "checkpoint of %d events written to %s\n", cp.Size, p)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (e *env) verifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "check the ledger (or a bundle, or a proof) against its signed checkpoints; exit 0 intact, 6 tampered",
+		Description: `With no file: recompute every leaf and the Merkle tree from the raw log,
+check every stored checkpoint (signature and root) and actor signature, and
+name the first event that differs and how.
+
+  breachledger verify [--key PUB] [--against KEPT.checkpoint ...]
+  breachledger verify --bundle FILE --key PUB [--replay]       (no ledger needed)
+  breachledger verify --proof FILE --key PUB [--event ID] [--checkpoint CP] [--old CP]
+
+--against checks the ledger is a consistent extension of a checkpoint kept
+earlier: it catches a rewritten or truncated history even when whoever did
+it also re-signed the ledger's own checkpoints with a stolen key.`,
+		Flags: []cli.Flag{
+			str("key", "the ledger's public key: a file, or the key itself (default: from the ledger's private key)"),
+			strs("against", "a checkpoint (or proof) kept earlier that the ledger must extend; repeatable"),
+			str("bundle", "verify this auditor bundle instead of the ledger"),
+			boolean("replay", "with --bundle: replay the incidents' state and deadlines from the bundle"),
+			str("proof", "verify this inclusion or consistency proof instead of the ledger"),
+			str("event", "with --proof: the event ID the inclusion proof must be for"),
+			str("checkpoint", "with --proof: the checkpoint the proof must be against (the auditor's)"),
+			str("old", "with a consistency --proof: the old checkpoint the auditor kept"),
+			boolean("json", "print JSON"),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
+			switch {
+			case c.String("bundle") != "" && c.String("proof") != "":
+				return usagef("give --bundle or --proof, not both")
+			case c.String("bundle") != "":
+				return e.verifyBundle(c)
+			case c.String("proof") != "":
+				return e.verifyProof(c)
+			}
+			for _, f := range []string{"event", "checkpoint", "old"} {
+				if c.String(f) != "" {
+					return usagef("--%s goes with --proof", f)
+				}
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				key, err := publicKey(c, st)
+				if err != nil {
+					return err
+				}
+				var against []integrity.Checkpoint
+				for _, p := range c.StringSlice("against") {
+					cp, err := readCheckpointFile(p, key)
+					if err != nil {
+						return fmt.Errorf("--against %s: %w", p, err)
+					}
+					against = append(against, cp)
+				}
+				rep, err := ledger.Verify(c.Context, st, key, against)
+				if err != nil {
+					return err
+				}
+				return e.printReport(c, rep, "ledger")
+			})
+		},
+	}
+}
+
+// readCheckpointFile reads a signed checkpoint kept in a file (or the
+// checkpoint inside a tlog-proof) and opens it with key.
+func readCheckpointFile(path string, key *integrity.PublicKey) (integrity.Checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return integrity.Checkpoint{}, usageError{err}
+	}
+	if bytes.HasPrefix(b, []byte("c2sp.org/tlog-proof@")) {
+		p, err := integrity.ParseInclusionProof(b)
+		if err != nil {
+			return integrity.Checkpoint{}, err
+		}
+		b = p.Checkpoint
+	}
+	return key.Open(b)
+}
+
+// printReport prints a verification report and returns the exit: nil when
+// intact, exit 6 when not.
+func (e *env) printReport(c *cli.Context, rep *integrity.Report, what string) error {
+	if c.Bool("json") {
+		if err := writeJSON(e.stdout, struct {
+			OK bool `json:"ok"`
+			*integrity.Report
+		}{rep.OK(), rep}); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(e.stdout, "%s %s: %d events, %d checkpoints checked, %d signed events\n", what, rep.Origin, rep.Events, rep.Checkpoints, rep.Signed)
+		if rep.Covered > 0 {
+			fmt.Fprintf(e.stdout, "newest valid checkpoint covers %d events; root %s\n", rep.Covered, base64.StdEncoding.EncodeToString(rep.Root))
+		}
+		for _, n := range rep.Against {
+			fmt.Fprintf(e.stdout, "consistent with the kept checkpoint of %d events\n", n)
+		}
+		if rep.OK() {
+			fmt.Fprintln(e.stdout, "intact")
+		} else {
+			fmt.Fprintf(e.stdout, "TAMPERED: %d problem(s)\nfirst bad event: %s\n", len(rep.Problems), rep.First())
+			for i, p := range rep.Problems {
+				if i == 0 {
+					continue
+				}
+				if i == 50 {
+					fmt.Fprintf(e.stdout, "  ... and %d more\n", len(rep.Problems)-i)
+					break
+				}
+				fmt.Fprintf(e.stdout, "  - %s\n", p)
+			}
+		}
+	}
+	if !rep.OK() {
+		fmt.Fprintf(e.stderr, "breachledger: integrity failure: %s\n", rep.First())
+		return silentExit(exitIntegrity)
+	}
+	return nil
+}
+
+func (e *env) verifyBundle(c *cli.Context) error {
+	if c.String("key") == "" {
+		return usagef("--bundle needs --key PUB: the ledger's public key, from whoever you trust (not from the bundle)")
+	}
+	key, err := readPublicKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.String("bundle"))
+	if err != nil {
+		return usageError{err}
+	}
+	b, err := integrity.ParseBundle(data)
+	if err != nil {
+		return err
+	}
+	rep, h, err := ledger.VerifyBundle(b, key)
+	if err != nil {
+		return err
+	}
+	what := "bundle (complete)"
+	if !b.Complete {
+		what = fmt.Sprintf("bundle (a selection: %s; it proves each event is in the ledger unchanged, not that none was left out after the last)", describeSelection(b.Selection))
+	}
+	if err := e.printReport(c, rep, what); err != nil {
+		return err
+	}
+	if c.Bool("replay") && !c.Bool("json") {
+		return e.replay(h)
+	}
+	return nil
+}
+
+func describeSelection(s integrity.Selection) string {
+	var parts []string
+	if s.Incident != "" {
+		parts = append(parts, "incident "+s.Incident)
+	}
+	if !s.From.IsZero() {
+		parts = append(parts, "recorded from "+s.From.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	if !s.To.IsZero() {
+		parts = append(parts, "recorded to "+s.To.Format("2006-01-02T15:04:05Z07:00"))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// replay prints each incident of a verified bundle as of now, as "show"
+// would, and the deadlines.
+func (e *env) replay(h *projections.History) error {
+	now := e.now().UTC()
+	cut := domain.Cut{AsOf: now, KnownAt: now}
+	l := domain.ReplayLedger(h.Ledger, cut)
+	for _, id := range h.IncidentIDs() {
+		v, ok := projections.Show(l, id, h.Incidents[id], cut)
+		if !ok {
+			continue
+		}
+		fmt.Fprintln(e.stdout)
+		if err := projections.WriteIncident(e.stdout, v); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(e.stdout)
+	return projections.WriteDeadlines(e.stdout, projections.Deadlines(h, cut, projections.DeadlineFilter{}))
+}
+
+func (e *env) verifyProof(c *cli.Context) error {
+	if c.String("key") == "" {
+		return usagef("--proof needs --key PUB: the ledger's public key")
+	}
+	key, err := readPublicKey(c.String("key"))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(c.String("proof"))
+	if err != nil {
+		return usageError{err}
+	}
+	var given, old *integrity.Checkpoint
+	for _, f := range []struct {
+		flag string
+		dst  **integrity.Checkpoint
+	}{{"checkpoint", &given}, {"old", &old}} {
+		if p := c.String(f.flag); p != "" {
+			cp, err := readCheckpointFile(p, key)
+			if err != nil {
+				return fmt.Errorf("--%s %s: %w", f.flag, p, err)
+			}
+			*f.dst = &cp
+		}
+	}
+	if bytes.HasPrefix(data, []byte("c2sp.org/tlog-proof@")) {
+		if old != nil {
+			return usagef("--old goes with a consistency proof")
+		}
+		p, err := integrity.ParseInclusionProof(data)
+		if err != nil {
+			return err
+		}
+		cp, err := p.Verify(key)
+		if err != nil {
+			return err
+		}
+		if given != nil {
+			if err := integrity.SameCheckpoint("the proof", cp, *given); err != nil {
+				return err
+			}
+		}
+		if want := c.String("event"); want != "" && !strings.EqualFold(want, p.Leaf.ID.String()) {
+			return fmt.Errorf("the proof is for event %s (sequence %d), not %s: %w", p.Leaf.ID, p.Leaf.Sequence, want, integrity.ErrIntegrity)
+		}
+		if c.Bool("json") {
+			return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "inclusion", "checkpoint_size": cp.Size, "event_id": p.Leaf.ID,
+				"seq": p.Leaf.Sequence, "stream": p.Leaf.Stream, "revision": p.Leaf.Revision, "type": p.Leaf.Type, "actor": p.Leaf.Actor,
+				"signer": p.Leaf.Signer, "at": p.Leaf.OccurredAt, "recorded_at": p.Leaf.RecordedAt, "payload_sha256": fmt.Sprintf("%x", p.Leaf.PayloadSHA256)})
+		}
+		l := p.Leaf
+		fmt.Fprintf(e.stdout, "inclusion proof OK: event %s is sequence %d of the %d events of %s\n", l.ID, l.Sequence, cp.Size, cp.Origin)
+		fmt.Fprintf(e.stdout, "  %s, revision %d of %s, by %s", l.Type, l.Revision, l.Stream, l.Actor)
+		if l.Signer != "" {
+			fmt.Fprintf(e.stdout, " (signed with %s)", l.Signer)
+		}
+		fmt.Fprintf(e.stdout, "\n  at %s, recorded %s, payload SHA-256 %x\n", l.OccurredAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.RecordedAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.PayloadSHA256)
+		return nil
+	}
+	if c.String("event") != "" {
+		return usagef("--event goes with an inclusion proof")
+	}
+	p, err := integrity.ParseConsistencyProof(data)
+	if err != nil {
+		return err
+	}
+	o, n, err := p.Verify(key)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		if err := integrity.SameCheckpoint("the proof's old checkpoint", o, *old); err != nil {
+			return err
+		}
+	}
+	if given != nil {
+		if err := integrity.SameCheckpoint("the proof's new checkpoint", n, *given); err != nil {
+			return err
+		}
+	}
+	if c.Bool("json") {
+		return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "consistency", "old_size": o.Size, "new_size": n.Size, "origin": n.Origin})
+	}
+	fmt.Fprintf(e.stdout, "consistency proof OK: the %d events of the old checkpoint are the first %d of the new one's %d (%s)\n", o.Size, o.Size, n.Size, n.Origin)
+	return nil
+}
