@@ -59,6 +59,10 @@
 //
 // The ledger's signed checkpoints (eventstore.CheckpointStore) live in the
 // stream CheckpointStreamPrefix + prefix, outside the ledger's prefix.
+// Store.Audit (eventstore.Auditor) tells verification what only the
+// server knows: events hidden from stream reads but still in $all (a
+// stream deleted or truncated), revisions a scavenge removed, and recorded
+// times far from the server's "created".
 //
 // # What EventStoreDB does not give
 //

@@ -75,7 +75,7 @@ func (x *index) lookup(id uuid.UUID) (uint64, entry, bool) {
 
 // errChanged: the ledger's events in $all are not those this Store has
 // seen at the same sequences: history was removed or rewritten.
-var errChanged = errors.New("the ledger's history in $all changed under this reader")
+var errChanged = eventstore.ErrHistoryChanged
 
 // observe records that the ledger event ev has sequence seq.
 func (x *index) observe(seq uint64, ev *esclient.RecordedEvent, stream string, recorded time.Time) error {

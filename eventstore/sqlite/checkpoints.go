@@ -91,38 +91,48 @@ func (s *Store) SaveCheckpoint(ctx context.Context, cp eventstore.Checkpoint) (e
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(size), 0) FROM checkpoints`).Scan(&newest); err != nil {
 		return fail(dbError(ctx, err))
 	}
-	if uint64(newest) >= cp.Size {
-		return fail(fmt.Errorf("a checkpoint of size %d is stored: %w", newest, eventstore.ErrStaleCheckpoint))
-	}
-	from := cp.Size - uint64(len(cp.Leaves))
-	if from > uint64(newest) {
-		return fail(fmt.Errorf("leaves start at sequence %d, the newest checkpoint ends at %d: %w", from, newest, eventstore.ErrInvalid))
-	}
-	leaves := cp.Leaves[uint64(newest)-from:]
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO checkpoint_leaves (seq, leaf) VALUES (?, ?)`)
+	out, err := s.saveCheckpointTx(ctx, tx, cp, uint64(newest))
 	if err != nil {
-		return fail(dbError(ctx, err))
-	}
-	defer ins.Close()
-	for i, leaf := range leaves {
-		if len(leaf) == 0 {
-			return fail(fmt.Errorf("empty leaf at sequence %d: %w", newest+int64(i), eventstore.ErrInvalid))
-		}
-		if _, err := ins.ExecContext(ctx, newest+int64(i), leaf); err != nil {
-			return fail(dbError(ctx, err))
-		}
-	}
-	saved := s.now().UTC()
-	_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (size, root, note, range_hashes, leaves_from, saved_at) VALUES (?, ?, ?, ?, ?, ?)`,
-		int64(cp.Size), cp.Root, cp.Note, encodeList(cp.Range), newest, saved.UnixNano())
-	if err != nil {
-		return fail(dbError(ctx, err))
+		return fail(err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail(dbError(ctx, err))
 	}
+	return out, nil
+}
+
+// saveCheckpointTx stores cp inside tx, newest being the size of the
+// newest stored checkpoint (0 if none), and returns it as stored.
+func (s *Store) saveCheckpointTx(ctx context.Context, tx *sql.Tx, cp eventstore.Checkpoint, newest uint64) (eventstore.Checkpoint, error) {
+	if newest >= cp.Size {
+		return eventstore.Checkpoint{}, fmt.Errorf("a checkpoint of size %d is stored: %w", newest, eventstore.ErrStaleCheckpoint)
+	}
+	from := cp.Size - uint64(len(cp.Leaves))
+	if from > newest {
+		return eventstore.Checkpoint{}, fmt.Errorf("leaves start at sequence %d, the newest checkpoint ends at %d: %w", from, newest, eventstore.ErrInvalid)
+	}
+	leaves := cp.Leaves[newest-from:]
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO checkpoint_leaves (seq, leaf) VALUES (?, ?)`)
+	if err != nil {
+		return eventstore.Checkpoint{}, dbError(ctx, err)
+	}
+	defer ins.Close()
+	for i, leaf := range leaves {
+		if len(leaf) == 0 {
+			return eventstore.Checkpoint{}, fmt.Errorf("empty leaf at sequence %d: %w", newest+uint64(i), eventstore.ErrInvalid)
+		}
+		if _, err := ins.ExecContext(ctx, int64(newest)+int64(i), leaf); err != nil {
+			return eventstore.Checkpoint{}, dbError(ctx, err)
+		}
+	}
+	saved := s.now().UTC()
+	_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (size, root, note, range_hashes, leaves_from, saved_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		int64(cp.Size), cp.Root, cp.Note, encodeList(cp.Range), int64(newest), saved.UnixNano())
+	if err != nil {
+		return eventstore.Checkpoint{}, dbError(ctx, err)
+	}
 	out := cp
-	out.LeavesFrom, out.Leaves, out.SavedAt = uint64(newest), leaves, time.Unix(0, saved.UnixNano()).UTC()
+	out.LeavesFrom, out.Leaves, out.SavedAt = newest, leaves, time.Unix(0, saved.UnixNano()).UTC()
 	return out, nil
 }
 

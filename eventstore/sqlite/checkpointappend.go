@@ -1,0 +1,113 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+var _ eventstore.CheckpointAppender = (*Store)(nil)
+
+// AppendCheckpointed appends recs and saves the checkpoint sign makes over
+// them in one IMMEDIATE transaction, durably committed (one fsync for
+// both), as eventstore.CheckpointAppender documents. sign runs inside the
+// transaction, holding the write lock: keep it quick (one signature).
+func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	none := eventstore.Checkpoint{}
+	if err := ctx.Err(); err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if err := eventstore.ValidateAppend(stream, recs); err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	}
+
+	select {
+	case s.writer <- struct{}{}:
+		defer func() { <-s.writer }()
+	case <-ctx.Done():
+		return nil, none, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+	}
+	defer tx.Rollback()
+
+	stored, fresh, err := s.appendTx(ctx, tx, stream, expected, recs)
+	if err != nil {
+		var ce *eventstore.ConflictError
+		if errors.As(err, &ce) {
+			return nil, none, err // its message names the append already
+		}
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if !fresh {
+		return stored, none, nil // an idempotent retry, or nothing to append
+	}
+
+	latest, tail, err := s.checkpointTail(ctx, tx)
+	if err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	from := uint64(0)
+	if latest != nil {
+		from = latest.Size
+	}
+	notCheckpointed := func(err error) ([]eventstore.Record, eventstore.Checkpoint, error) {
+		return nil, none, fmt.Errorf("append to %s: %w: %w", stream, eventstore.ErrNotCheckpointed, err)
+	}
+	cp, err := sign(latest, tail)
+	if err != nil {
+		return notCheckpointed(err)
+	}
+	switch want := from + uint64(len(tail)); {
+	case len(tail) == 0:
+		return notCheckpointed(fmt.Errorf("the newest checkpoint (%d events) already covers the head: %w", from, eventstore.ErrInvalid))
+	case cp.Size != want || uint64(len(cp.Leaves)) != uint64(len(tail)):
+		return notCheckpointed(fmt.Errorf("signed a checkpoint of %d events with %d leaves; the log read has %d events, %d after the newest checkpoint: %w",
+			cp.Size, len(cp.Leaves), want, len(tail), eventstore.ErrInvalid))
+	case len(cp.Root) == 0 || len(cp.Note) == 0:
+		return notCheckpointed(fmt.Errorf("no root or no signed note: %w", eventstore.ErrInvalid))
+	}
+	saved, err := s.saveCheckpointTx(ctx, tx, cp, from)
+	if err != nil {
+		return notCheckpointed(fmt.Errorf("save checkpoint of size %d: %w", cp.Size, err))
+	}
+	if err := tx.Commit(); err != nil {
+		// As for Append: the commit may or may not have landed; a retry
+		// with the same records and expectation is safe either way.
+		return nil, none, fmt.Errorf("append to %s: commit: %w", stream, dbError(ctx, err))
+	}
+	s.broadcast()
+	return stored, saved, nil
+}
+
+// checkpointTail reads, inside tx, the newest stored checkpoint (nil when
+// none; without its leaves) and every record after it.
+func (s *Store) checkpointTail(ctx context.Context, tx *sql.Tx) (*eventstore.Checkpoint, []eventstore.Record, error) {
+	var latest *eventstore.Checkpoint
+	cp, err := scanCheckpoint(tx.QueryRowContext(ctx, `SELECT `+checkpointColumns+` FROM checkpoints ORDER BY size DESC LIMIT 1`))
+	switch {
+	case err == nil:
+		latest = &cp
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, nil, fmt.Errorf("read latest checkpoint: %w", dbError(ctx, err))
+	}
+	from := int64(0)
+	if latest != nil {
+		from = clamp(latest.Size)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE seq >= ? ORDER BY seq`, from)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the records after the newest checkpoint: %w", dbError(ctx, err))
+	}
+	tail, err := scanRecords(rows, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the records after the newest checkpoint: %w", dbError(ctx, err))
+	}
+	return latest, tail, nil
+}
