@@ -47,6 +47,9 @@ var eventTypes = map[string]func() Event{
 	"HoldReleased":            func() Event { return &HoldReleased{} },
 	"RiskFactorsRecorded":     func() Event { return &RiskFactorsRecorded{} },
 	"PackPinned":              func() Event { return &PackPinned{} },
+	// API tokens (tokens.go).
+	"APITokenIssued":  func() Event { return &APITokenIssued{} },
+	"APITokenRevoked": func() Event { return &APITokenRevoked{} },
 }
 
 var typeNames = func() map[reflect.Type]string {

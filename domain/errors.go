@@ -48,7 +48,11 @@ type NotFoundError struct {
 }
 
 func (e *NotFoundError) Error() string {
-	msg := fmt.Sprintf("%s %q not found", e.What, e.ID)
+	id := e.ID
+	if len(id) > 80 { // an ID that long is bad input: do not echo it whole
+		id = fmt.Sprintf("%.60s… (%d bytes)", id, len(id))
+	}
+	msg := fmt.Sprintf("%s %q not found", e.What, id)
 	if e.Hint != "" {
 		msg += "; " + e.Hint
 	}

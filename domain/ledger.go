@@ -18,6 +18,7 @@ type Ledger struct {
 	Roles       map[string]map[Role]bool `json:"-"`
 	Settings    Settings                 `json:"settings"`
 	Signers     Signers                  `json:"-"` // keys actors sign with, and the signature policy (signers.go)
+	Tokens      Tokens                   `json:"-"` // API tokens for read-only HTTP, by hash (tokens.go)
 }
 
 // NewLedger returns the state of a ledger that was never initialised.
@@ -79,6 +80,8 @@ func (l *Ledger) apply(f Fact) {
 		}
 	case SignerRegistered, SignerRevoked, SignaturePolicySet:
 		l.Signers.apply(f)
+	case APITokenIssued, APITokenRevoked:
+		l.Tokens.apply(f)
 	}
 }
 
@@ -159,6 +162,12 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("must be a positive duration (e.g. 72h, 3d): %q", s)
+	}
+	if d < time.Second { // FormatDuration writes whole seconds: "1ms" would come back as "0s"
+		return 0, fmt.Errorf("must be at least one second: %q", s)
+	}
+	if d > 36500*24*time.Hour { // as for days: however written (FormatDuration writes days)
+		return 0, fmt.Errorf("over 100 years in %q", s)
 	}
 	return d, nil
 }
