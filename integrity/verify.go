@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/breachledger/breachledger/eventstore"
 )
 
@@ -108,7 +110,8 @@ func Verify(ctx context.Context, records iter.Seq2[eventstore.Record, error], ch
 		ctx: ctx, opts: opts, pull: next, raw: NewTree(),
 		rep:      &Report{Origin: opts.Key.Origin()},
 		problems: map[uint64]*Problem{},
-		base:     NewTree(), ivRaw: NewTree(), ivCopy: NewTree(), ivCopyComplete: true,
+		logAt:    map[uuid.UUID]uint64{}, copyAt: map[uuid.UUID]uint64{}, signedAt: map[uuid.UUID]uint64{},
+		base: NewTree(), ivRaw: NewTree(), ivCopy: NewTree(), ivCopyComplete: true,
 	}
 	against := append([]Checkpoint(nil), opts.Against...)
 	sort.Slice(against, func(i, j int) bool { return against[i].Size < against[j].Size })
@@ -169,6 +172,25 @@ type verifier struct {
 	uncoveredID              string
 	problems                 map[uint64]*Problem
 	extra                    []Problem // problems beyond one per sequence
+
+	// Where the log has another event than the leaf copy signed at the
+	// same sequence (the first maxMismatches of them): which event each
+	// side has, so the report can say which were removed and how far the
+	// others moved.
+	mismatches       []mismatch
+	mismatchesCapped bool                 // there were more than maxMismatches
+	logAt            map[uuid.UUID]uint64 // the log's event at a mismatch → its sequence
+	copyAt           map[uuid.UUID]uint64 // the copy's event at a mismatch → its sequence
+	signedAt         map[uuid.UUID]uint64 // a log event of logAt → where a leaf copy has it
+}
+
+// maxMismatches bounds how many mismatches the verifier explains.
+const maxMismatches = 64
+
+type mismatch struct {
+	seq    uint64
+	logID  uuid.UUID
+	signed Leaf // the leaf copy at seq
 }
 
 type ivEvent struct {
@@ -239,6 +261,14 @@ func (v *verifier) position(r *eventstore.Record) error {
 		rawHash = leaf.Hash()
 		if copyOK {
 			diffs = leaf.Diff(copyLeaf)
+			if r.ID != copyLeaf.ID {
+				if len(v.mismatches) < maxMismatches {
+					v.mismatches = append(v.mismatches, mismatch{seq: seq, logID: r.ID, signed: copyLeaf})
+					v.logAt[r.ID], v.copyAt[copyLeaf.ID] = seq, seq
+				} else {
+					v.mismatchesCapped = true
+				}
+			}
 		}
 		if !v.lastRecorded.IsZero() && r.RecordedAt.Before(v.lastRecorded) {
 			v.add(seq, id, "order", fmt.Sprintf("recorded time %s is before the previous event's %s", stamp(r.RecordedAt), stamp(v.lastRecorded)))
@@ -264,6 +294,9 @@ func (v *verifier) position(r *eventstore.Record) error {
 		if rawHash == nil {
 			rawHash = make([]byte, HashSize)
 		}
+	}
+	if copyOK {
+		v.sawCopy(seq, copyLeaf.ID)
 	}
 	if copyError != "" {
 		v.add(seq, id, "leaf copy", "the leaf copy kept with checkpoint is malformed: "+copyError)
@@ -409,6 +442,14 @@ func (v *verifier) checkAgainst(k Checkpoint) {
 func (v *verifier) end() error {
 	n := v.pos
 	if v.cp != nil {
+		// The log ends inside this checkpoint's interval, which cannot be
+		// checked against its root: its events are compared with their
+		// leaf copies alone.
+		for _, e := range v.ivEvents {
+			if len(e.diffs) > 0 {
+				v.add(e.seq, e.id, "changed", strings.Join(e.diffs, "; ")+fmt.Sprintf(" (the log ends before checkpoint %d is complete; compared with its leaf copy)", v.cp.Size))
+			}
+		}
 		first := v.copyOf(n)
 		detail := fmt.Sprintf("the log ends at sequence %d, but checkpoint %d covers events up to sequence %d: the tail was removed (truncated)", int64(n)-1, v.cp.Size, v.cp.Size-1)
 		id := ""
@@ -418,6 +459,11 @@ func (v *verifier) end() error {
 		}
 		v.add(n, id, "missing", detail)
 		for v.cp != nil {
+			for seq := max(n, v.cp.LeavesFrom); seq < v.cp.Size && len(v.logAt) > 0; seq++ {
+				if l, err := ParseLeaf(v.copyOf(seq)); err == nil {
+					v.sawCopy(seq, l.ID)
+				}
+			}
 			v.rep.Checkpoints++
 			if _, err := v.opts.Key.Open(v.cp.Note); err != nil {
 				v.extra = append(v.extra, Problem{Seq: v.cp.Size - 1, What: "checkpoint", Detail: fmt.Sprintf("checkpoint %d: %v", v.cp.Size, err)})
@@ -453,7 +499,55 @@ func (v *verifier) add(seq uint64, id, what, detail string) {
 	v.problems[seq] = &Problem{Seq: seq, EventID: id, What: what, Detail: detail}
 }
 
+// sawCopy notes that the leaf copy at seq is of event id: where an event
+// the log has at another sequence was signed.
+func (v *verifier) sawCopy(seq uint64, id uuid.UUID) {
+	if s, ok := v.logAt[id]; ok && s != seq {
+		v.signedAt[id] = seq
+	}
+}
+
+// explain says, at each sequence where the log has another event than the
+// one signed there, what became of the signed one (removed, or moved) and
+// where the one there now was signed; a signed event that is not in the
+// log at all makes the problem "missing".
+func (v *verifier) explain() {
+	for _, m := range v.mismatches {
+		p, ok := v.problems[m.seq]
+		if !ok {
+			continue
+		}
+		var notes []string
+		removed := false
+		signed := fmt.Sprintf("event %s (%s by %s, revision %d of %s), signed at this sequence,", m.signed.ID, m.signed.Type, m.signed.Actor, m.signed.Revision, m.signed.Stream)
+		switch at, ok := v.logAt[m.signed.ID]; {
+		case ok:
+			notes = append(notes, fmt.Sprintf("event %s, signed at this sequence, is at sequence %d in the log", m.signed.ID, at))
+		case v.mismatchesCapped:
+			notes = append(notes, fmt.Sprintf("%s is at none of the first %d sequences that differ (removed, or moved further)", signed, maxMismatches))
+		default:
+			removed = true
+			notes = append(notes, signed+" is gone from the log (removed)")
+		}
+		switch t, ok := v.signedAt[m.logID]; {
+		case ok && t > m.seq:
+			notes = append(notes, fmt.Sprintf("the event here, %s, was signed at sequence %d: it moved down %d place(s)", m.logID, t, t-m.seq))
+		case ok:
+			notes = append(notes, fmt.Sprintf("the event here, %s, was signed at sequence %d: it moved up %d place(s)", m.logID, t, m.seq-t))
+		default:
+			if at, ok := v.copyAt[m.logID]; ok {
+				notes = append(notes, fmt.Sprintf("the event here, %s, was signed at sequence %d", m.logID, at))
+			}
+		}
+		if removed {
+			p.What = "missing"
+		}
+		p.Detail = strings.Join(notes, "; ") + "; " + p.Detail
+	}
+}
+
 func (v *verifier) report() *Report {
+	v.explain()
 	out := make([]Problem, 0, len(v.problems)+len(v.extra))
 	for _, p := range v.problems {
 		out = append(out, *p)

@@ -63,6 +63,18 @@ func TestVerifyEngine(t *testing.T) {
 			r[5].Payload = []byte(`{"text":"changed"}`)
 			return r, c
 		}, first: "seq 5, event " + record(t, 5).ID.String() + ": changed: payload changed"},
+		{name: "a removed event, the later ones moved down", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			r = append(r[:5:5], r[6:]...)
+			for i := 5; i < len(r); i++ {
+				r[i].Sequence--
+			}
+			return r, c
+		}, first: "seq 5, event " + record(t, 6).ID.String() + ": missing: event " + record(t, 5).ID.String() + " (NoteAdded by oscar, revision 5 of incident-X), signed at this sequence, is gone from the log (removed); the event here, " + record(t, 6).ID.String() + ", was signed at sequence 6: it moved down 1 place(s); event ID is"},
+		{name: "two events swapped", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			r[5], r[6] = r[6], r[5]
+			r[5].Sequence, r[6].Sequence = 5, 6
+			return r, c
+		}, first: "seq 5, event " + record(t, 6).ID.String() + ": changed: event " + record(t, 5).ID.String() + ", signed at this sequence, is at sequence 6 in the log; the event here, " + record(t, 6).ID.String() + ", was signed at sequence 6: it moved down 1 place(s)"},
 		{name: "a stored compact range", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
 			c[1].Range[0] = make([]byte, 32)
 			return r, c
