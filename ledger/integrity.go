@@ -87,81 +87,234 @@ type Checkpointer struct {
 // cover must have been recorded within Grace of Now, unless acceptTail:
 // otherwise it signs nothing and returns ErrUncoveredTail, because it
 // cannot tell a concurrent writer's record from one written around
-// breachledger.
+// breachledger. An own record that a stored checkpoint already covers must
+// be the one that checkpoint signed at its sequence: otherwise the log
+// changed under this writer (history removed, and later sequences moved
+// down) and it signs nothing.
 func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record, acceptTail bool) (eventstore.Checkpoint, error) {
 	cs, err := checkpointStore(c.Store)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
-	now, grace := time.Now, c.Grace
-	if c.Now != nil {
-		now = c.Now
-	}
-	if grace <= 0 {
-		grace = DefaultGrace
-	}
-	tree := integrity.NewTree()
-	latest, err := cs.LatestCheckpoint(ctx)
+	var latest *eventstore.Checkpoint
+	stored, err := cs.LatestCheckpoint(ctx)
 	switch {
 	case errors.Is(err, eventstore.ErrNoCheckpoint):
 	case err != nil:
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
 	default:
-		signed, err := c.Key.Public().Open(latest.Note)
-		if err != nil {
-			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the newest stored checkpoint (%d events): %w", latest.Size, err)
-		}
-		if tree, err = integrity.TreeFromRange(latest.Size, latest.Range); err != nil || !bytes.Equal(tree.Root(), signed.Root) || signed.Size != latest.Size {
-			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the stored state of checkpoint %d does not give the root it signed (it was altered; run \"breachledger verify\"): %w", latest.Size, integrity.ErrIntegrity)
-		}
+		latest = &stored
 	}
-	mine := make(map[uuid.UUID]bool, len(own))
-	for _, r := range own {
-		mine[r.ID] = true
-	}
-	from := tree.Size()
-	var (
-		leaves [][]byte
-		stale  []eventstore.Record
-	)
-	t := now()
-	for r, err := range eventstore.All(ctx, c.Store, from) {
-		if err != nil {
-			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
-		}
-		if r.Sequence != tree.Size() {
-			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, tree.Size(), integrity.ErrIntegrity)
-		}
-		if !acceptTail && !mine[r.ID] && (r.RecordedAt.Before(t.Add(-grace)) || r.RecordedAt.After(t.Add(grace))) {
-			stale = append(stale, r)
-		}
-		leaf := integrity.LeafOf(r).Marshal()
-		leaves = append(leaves, leaf)
-		tree.Append(integrity.HashLeaf(leaf))
-	}
-	if len(stale) > 0 {
-		r := stale[0]
-		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %s by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\", then sign them with \"breachledger checkpoint --accept-tail\" if they are genuine: %w",
-			len(stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), ErrUncoveredTail)
-	}
-	if tree.Size() == from {
-		if from == 0 {
-			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the ledger is empty: %w", eventstore.ErrNoLedger)
-		}
-		return latest, nil
-	}
-	signed, err := c.Key.Sign(tree.Size(), tree.Root())
+	x, err := c.extend(latest, own, acceptTail)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
-	stored, err := cs.SaveCheckpoint(ctx, eventstore.Checkpoint{Size: signed.Size, Root: signed.Root, Note: signed.Note, Range: tree.Range(), Leaves: leaves})
+	for r, err := range eventstore.All(ctx, c.Store, x.from) {
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+		}
+		if err := x.add(r); err != nil {
+			return eventstore.Checkpoint{}, err
+		}
+	}
+	if err := c.checkCovered(ctx, cs, own, x.from); err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	for _, r := range own {
+		if r.Sequence >= x.tree.Size() {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: event %s was appended at sequence %d, but the log now ends at %d: the log changed under this writer (history was removed?); nothing was signed (run \"breachledger verify\"): %w",
+				r.ID, r.Sequence, int64(x.tree.Size())-1, integrity.ErrIntegrity)
+		}
+	}
+	if x.tree.Size() == x.from {
+		if x.from == 0 {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the ledger is empty: %w", eventstore.ErrNoLedger)
+		}
+		return *latest, nil
+	}
+	cp, err := x.sign()
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	saved, err := cs.SaveCheckpoint(ctx, cp)
 	if errors.Is(err, eventstore.ErrStaleCheckpoint) {
 		return cs.LatestCheckpoint(ctx) // another writer covered at least as much
 	}
 	if err != nil {
 		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
 	}
-	return stored, nil
+	return saved, nil
+}
+
+// Append appends recs to stream in c.Store and covers them with a signed
+// checkpoint in the same atomic step, on a store that can
+// (eventstore.CheckpointAppender: SQLite, one transaction and one fsync
+// for both). It returns the records as stored and the checkpoint. On a
+// store that cannot (EventStoreDB), when the checkpoint cannot be signed
+// inside the append (a tail nobody checkpointed, an altered checkpoint),
+// or when nothing new was appended (a retry), it appends alone and
+// returns a nil checkpoint: the caller then calls Checkpoint, which covers
+// the records or says why it cannot.
+func (c Checkpointer) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, *eventstore.Checkpoint, error) {
+	ca, ok := c.Store.(eventstore.CheckpointAppender)
+	if !ok {
+		stored, err := c.Store.Append(ctx, stream, expected, recs)
+		return stored, nil, err
+	}
+	stored, cp, err := ca.AppendCheckpointed(ctx, stream, expected, recs, c.signFunc(recs))
+	switch {
+	case errors.Is(err, eventstore.ErrNotCheckpointed):
+		// Nothing was appended: append alone, and let Checkpoint say
+		// why it cannot sign.
+		stored, err := c.Store.Append(ctx, stream, expected, recs)
+		return stored, nil, err
+	case err != nil:
+		return nil, nil, err
+	case cp.Size == 0:
+		return stored, nil, nil // nothing new appended
+	}
+	return stored, &cp, nil
+}
+
+// signFunc returns the eventstore.SignFunc that signs, inside an atomic
+// append of own (eventstore.CheckpointAppender), the checkpoint over the
+// records after the newest stored one: the same checks as Checkpoint, and
+// every record of own must be among them (so the checkpoint covers what
+// this writer appended).
+func (c Checkpointer) signFunc(own []eventstore.Record) eventstore.SignFunc {
+	return func(latest *eventstore.Checkpoint, tail []eventstore.Record) (eventstore.Checkpoint, error) {
+		x, err := c.extend(latest, own, false)
+		if err != nil {
+			return eventstore.Checkpoint{}, err
+		}
+		x.anySeq = true // own are the records as sent: the store sets their sequences
+		for _, r := range tail {
+			if err := x.add(r); err != nil {
+				return eventstore.Checkpoint{}, err
+			}
+		}
+		if x.seen != len(own) {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %d of the %d appended events are at sequences the newest checkpoint (%d events) already covers (run \"breachledger verify\"): %w",
+				len(own)-x.seen, len(own), x.from, integrity.ErrIntegrity)
+		}
+		return x.sign()
+	}
+}
+
+// extension extends a stored checkpoint over the records after it.
+type extension struct {
+	c          Checkpointer
+	tree       *integrity.Tree
+	from       uint64               // the size of the checkpoint extended
+	mine       map[uuid.UUID]uint64 // this writer's records, by ID: their sequences
+	anySeq     bool                 // the sequences of mine are not known yet
+	seen       int                  // records of mine added
+	acceptTail bool
+	now        time.Time
+	grace      time.Duration
+	leaves     [][]byte
+	stale      []eventstore.Record
+}
+
+// extend starts extending latest (nil: none), after checking that it is
+// signed with the ledger key and that its stored compact range gives the
+// root it signed.
+func (c Checkpointer) extend(latest *eventstore.Checkpoint, own []eventstore.Record, acceptTail bool) (*extension, error) {
+	x := &extension{c: c, tree: integrity.NewTree(), mine: make(map[uuid.UUID]uint64, len(own)), acceptTail: acceptTail, now: time.Now(), grace: c.Grace}
+	if c.Now != nil {
+		x.now = c.Now()
+	}
+	if x.grace <= 0 {
+		x.grace = DefaultGrace
+	}
+	for _, r := range own {
+		x.mine[r.ID] = r.Sequence
+	}
+	if latest != nil {
+		// A checkpoint this key signed over the state stored with it is
+		// recognised by signing that state again (Ed25519 signatures are
+		// deterministic), at a third of the cost of verifying it.
+		if tree, err := integrity.TreeFromRange(latest.Size, latest.Range); err == nil {
+			if again, err := c.Key.Sign(latest.Size, tree.Root()); err == nil && bytes.Equal(again.Note, latest.Note) {
+				x.tree, x.from = tree, tree.Size()
+				return x, nil
+			}
+		}
+		signed, err := c.Key.Public().Open(latest.Note)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: the newest stored checkpoint (%d events): %w", latest.Size, err)
+		}
+		tree, err := integrity.TreeFromRange(latest.Size, latest.Range)
+		if err != nil || !bytes.Equal(tree.Root(), signed.Root) || signed.Size != latest.Size {
+			return nil, fmt.Errorf("checkpoint: the stored state of checkpoint %d does not give the root it signed (it was altered; run \"breachledger verify\"): %w", latest.Size, integrity.ErrIntegrity)
+		}
+		x.tree = tree
+	}
+	x.from = x.tree.Size()
+	return x, nil
+}
+
+// add extends the tree with r, the record at the next sequence.
+func (x *extension) add(r eventstore.Record) error {
+	if r.Sequence != x.tree.Size() {
+		return fmt.Errorf("checkpoint: the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, x.tree.Size(), integrity.ErrIntegrity)
+	}
+	seq, mine := x.mine[r.ID]
+	switch {
+	case mine && !x.anySeq && seq != r.Sequence:
+		return fmt.Errorf("checkpoint: event %s was appended at sequence %d, but the log now has it at %d: the log changed under this writer (run \"breachledger verify\"): %w", r.ID, seq, r.Sequence, integrity.ErrIntegrity)
+	case mine:
+		x.seen++
+	case !x.acceptTail && (r.RecordedAt.Before(x.now.Add(-x.grace)) || r.RecordedAt.After(x.now.Add(x.grace))):
+		x.stale = append(x.stale, r)
+	}
+	leaf := integrity.LeafOf(r).Marshal()
+	x.leaves = append(x.leaves, leaf)
+	x.tree.Append(integrity.HashLeaf(leaf))
+	return nil
+}
+
+// sign signs the extended tree, unless it holds records nobody should
+// sign unasked (ErrUncoveredTail).
+func (x *extension) sign() (eventstore.Checkpoint, error) {
+	if len(x.stale) > 0 {
+		r := x.stale[0]
+		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %s by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\", then sign them with \"breachledger checkpoint --accept-tail\" if they are genuine: %w",
+			len(x.stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), ErrUncoveredTail)
+	}
+	signed, err := x.c.Key.Sign(x.tree.Size(), x.tree.Root())
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	return eventstore.Checkpoint{Size: signed.Size, Root: signed.Root, Note: signed.Note, Range: x.tree.Range(), Leaves: x.leaves}, nil
+}
+
+// checkCovered checks that each record of own below from (covered by a
+// stored checkpoint, another writer's) is the record that checkpoint
+// signed at its sequence.
+func (c Checkpointer) checkCovered(ctx context.Context, cs eventstore.CheckpointStore, own []eventstore.Record, from uint64) error {
+	for _, r := range own {
+		if r.Sequence >= from {
+			continue
+		}
+		cps, err := cs.ReadCheckpoints(ctx, r.Sequence, 1)
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		var copyLeaf []byte
+		if len(cps) == 1 && r.Sequence >= cps[0].LeavesFrom && r.Sequence-cps[0].LeavesFrom < uint64(len(cps[0].Leaves)) {
+			copyLeaf = cps[0].Leaves[r.Sequence-cps[0].LeavesFrom]
+		}
+		if !bytes.Equal(copyLeaf, integrity.LeafOf(r).Marshal()) {
+			detail := "no leaf copy"
+			if l, err := integrity.ParseLeaf(copyLeaf); err == nil {
+				detail = fmt.Sprintf("event %s (%s by %s)", l.ID, l.Type, l.Actor)
+			}
+			return fmt.Errorf("checkpoint: event %s was appended at sequence %d, which the newest checkpoint (%d events) already covers with %s: the log has fewer events than its checkpoints (history was removed?); nothing was signed (run \"breachledger verify\"): %w",
+				r.ID, r.Sequence, from, detail, integrity.ErrIntegrity)
+		}
+	}
+	return nil
 }
 
 // sign fills in r's signature over its content envelope, reusing the
@@ -247,16 +400,45 @@ func (p *SignaturePolicy) judge(r eventstore.Record) (bool, error) {
 
 // Verify checks the whole ledger in st against its stored checkpoints and
 // the kept checkpoints against, with the ledger's public key
-// (integrity.Verify), judging actor signatures with the signer registry.
+// (integrity.Verify), judging actor signatures with the signer registry:
+// VerifyWith with default options.
 func Verify(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, error) {
+	return VerifyWith(ctx, st, key, VerifyOptions{Against: against})
+}
+
+// VerifyOptions are what VerifyWith checks a ledger with beside its key.
+type VerifyOptions struct {
+	// Against are checkpoints kept elsewhere: the ledger must extend each.
+	Against []integrity.Checkpoint
+	// ClockTolerance is how far a recorded time may be from the store's
+	// own time of arrival, on stores that know it (EventStoreDB's
+	// "created"); 0 for the store's default.
+	ClockTolerance time.Duration
+}
+
+// VerifyWith checks the whole ledger in st against its stored checkpoints
+// and opts.Against, with the ledger's public key (integrity.Verify),
+// judging actor signatures with the signer registry. On a store that knows
+// more about its records than they show (eventstore.Auditor: EventStoreDB,
+// whose users may hide events from stream reads, whose scavenges remove
+// them, and whose server time bounds the writers' stamps), what it finds
+// is reported too.
+func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, opts VerifyOptions) (*integrity.Report, error) {
 	cs, err := checkpointStore(st)
 	if err != nil {
 		return nil, err
 	}
 	rep, err := integrity.Verify(ctx, eventstore.All(ctx, st, 0), eventstore.Checkpoints(ctx, cs, 0),
-		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: against})
+		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: opts.Against})
 	if err != nil {
 		return nil, err
+	}
+	if a, ok := st.(eventstore.Auditor); ok {
+		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		addFindings(rep, findings)
 	}
 	origin, err := Origin(ctx, st)
 	switch {
@@ -268,6 +450,38 @@ func Verify(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, 
 		rep.Problems = append([]integrity.Problem{{Seq: 0, What: "origin", Detail: fmt.Sprintf("the key is for ledger %q, this ledger is %q (a wrong key, or a rewritten ledger stream)", key.Origin(), origin)}}, rep.Problems...)
 	}
 	return rep, nil
+}
+
+// addFindings adds a store's findings to rep as problems: each merged
+// into the problem already reported for its event, or added in sequence
+// order (after the problems of events at the same sequence).
+func addFindings(rep *integrity.Report, findings []eventstore.Finding) {
+	if len(findings) == 0 {
+		return
+	}
+	for _, f := range findings {
+		id := ""
+		if f.EventID != uuid.Nil {
+			id = f.EventID.String()
+		}
+		merged := false
+		for i := range rep.Problems {
+			if p := &rep.Problems[i]; p.Seq == f.Seq && p.EventID != "" && p.EventID == id {
+				p.Detail += "; " + f.What + ": " + f.Detail
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			rep.Problems = append(rep.Problems, integrity.Problem{Seq: f.Seq, EventID: id, What: f.What, Detail: f.Detail})
+		}
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool {
+		if rep.Problems[i].Seq != rep.Problems[j].Seq {
+			return rep.Problems[i].Seq < rep.Problems[j].Seq
+		}
+		return rep.Problems[i].EventID != "" && rep.Problems[j].EventID == ""
+	})
 }
 
 // anchored reads the stored checkpoint of size (the newest when 0),

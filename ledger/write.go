@@ -24,6 +24,11 @@ type Result struct {
 	Records  []eventstore.Record // as stored
 	Events   []domain.Event      // the events, in order
 	Attempts int                 // 1 unless conflicts were retried
+	// Checkpoint is the signed checkpoint stored with Records in the
+	// append's own atomic step (Writer.Checkpointer set, on a store that
+	// is an eventstore.CheckpointAppender); nil when the caller still has
+	// to checkpoint them (Checkpointer.Checkpoint).
+	Checkpoint *eventstore.Checkpoint
 }
 
 // Writer runs commands against a store.
@@ -36,6 +41,15 @@ type Writer struct {
 	// signs with), before the first append attempt; a retry whose events
 	// are unchanged reuses the signatures (integrity.go).
 	Sign func(envelope []byte) ([]byte, error)
+	// Checkpointer, when set, signs the checkpoint covering each append
+	// in the append's own transaction on a store that can
+	// (eventstore.CheckpointAppender: one commit, one fsync), and leaves
+	// it to the caller on a store that cannot (Result.Checkpoint is then
+	// nil). If it refuses to sign inside the transaction (the tail guard,
+	// an altered checkpoint), the records are appended without it, and the
+	// caller's Checkpointer.Checkpoint reports why. Its Store is ignored:
+	// the writer's is used.
+	Checkpointer *Checkpointer
 }
 
 // Execute runs the write path for one command: load the ledger stream and
@@ -85,7 +99,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 				return Result{}, err
 			}
 		}
-		stored, err := w.Store.Append(ctx, stream, eventstore.After(length), recs)
+		stored, cp, err := w.append(ctx, stream, eventstore.After(length), recs)
 		if errors.Is(err, eventstore.ErrConflict) {
 			lastConflict = err
 			if err := backoff(ctx, attempt); err != nil {
@@ -96,9 +110,21 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		if err != nil {
 			return Result{}, fmt.Errorf("append to %s: %w", stream, err)
 		}
-		return Result{Incident: incident, Records: stored, Events: events, Attempts: attempt}, nil
+		return Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp}, nil
 	}
 	return Result{}, fmt.Errorf("%w (%d attempts): %w", ErrConflictPersisted, attempts, lastConflict)
+}
+
+// append appends recs to stream and, when w.Checkpointer is set and the
+// store can, stores their signed checkpoint in the same atomic step.
+func (w Writer) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, *eventstore.Checkpoint, error) {
+	if w.Checkpointer == nil {
+		stored, err := w.Store.Append(ctx, stream, expected, recs)
+		return stored, nil, err
+	}
+	c := *w.Checkpointer
+	c.Store = w.Store
+	return c.Append(ctx, stream, expected, recs)
 }
 
 // backoff sleeps a random, growing while before attempt+1.
