@@ -45,6 +45,9 @@ var kindNames = map[string]string{
 	"HoldReleased":            "hold released",
 	"RiskFactorsRecorded":     "risk factors",
 	"PackPinned":              "rule pack",
+	// API tokens.
+	"APITokenIssued":  "API token issued",
+	"APITokenRevoked": "API token revoked",
 }
 
 // Kind returns the short name of a stored event type.
@@ -148,6 +151,14 @@ func Describe(e domain.Event) string {
 			req = strings.Join(e.Required, ", ")
 		}
 		return withReason("signatures required for: "+req, e.Reason)
+	case domain.APITokenIssued:
+		s := fmt.Sprintf("%s %q (sha256:%s…)", e.Token, e.Name, e.SHA256[:min(12, len(e.SHA256))])
+		if !e.ExpiresAt.IsZero() {
+			s += " until " + stamp(e.ExpiresAt)
+		}
+		return withReason(s, e.Reason)
+	case domain.APITokenRevoked:
+		return withReason(e.Token+" revoked", e.Reason)
 	}
 	if s, ok := describeRegulatory(e); ok {
 		return s

@@ -152,24 +152,13 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 			continue
 		}
 		var rows []DeadlineRow
-		for _, o := range filter.obligations(&inc, ledger.Settings, cut.AsOf) {
-			if !filter.keepRegime(o) {
+		for _, row := range DeadlineRowsOf(&inc, filter.obligations(&inc, ledger.Settings, cut.AsOf)) {
+			keep, alert := filter.Admit(row.Obligation, cut.AsOf)
+			if !keep {
 				continue
 			}
-			overdue := o.Status == domain.StatusOverdue
-			dueSoon := o.Status.Open() && o.Status != domain.StatusHeld && filter.DueWithin > 0 && !o.DueAt.After(cut.AsOf.Add(filter.DueWithin))
-			switch {
-			case filter.Overdue && !overdue:
-				continue
-			case filter.DueWithin > 0 && !overdue && !dueSoon:
-				continue
-			case filter.Open && !o.Status.Open():
-				continue
-			}
-			if overdue || dueSoon {
-				v.Alert = true
-			}
-			rows = append(rows, DeadlineRow{Incident: id, Summary: inc.Detection.Summary, Obligation: o})
+			v.Alert = v.Alert || alert
+			rows = append(rows, row)
 		}
 		filter.beside(h, id, rows, cut)
 		v.Deadlines = append(v.Deadlines, rows...)
@@ -210,17 +199,7 @@ func List(h *History, cut domain.Cut, open bool) IncidentList {
 		if !inc.Exists || (open && inc.Closed) {
 			continue
 		}
-		e := ListEntry{ID: id, Summary: inc.Detection.Summary, DetectedAt: inc.Detection.At, AwareAt: inc.Detection.AwareAt, Stage: inc.Stage, Closed: inc.Closed, Declared: inc.Declaration != nil}
-		if inc.Classification != nil {
-			e.Classification = inc.Classification.Classification
-		}
-		if inc.Assessment != nil {
-			e.Severity, e.Priority = inc.Assessment.Severity, inc.Assessment.Priority
-		}
-		if next, ok := domain.Next(domain.Obligations(&inc, ledger.Settings, cut.AsOf)); ok {
-			e.NextDeadline = &next
-		}
-		l.Incidents = append(l.Incidents, e)
+		l.Incidents = append(l.Incidents, ListEntryOf(&inc, domain.Obligations(&inc, ledger.Settings, cut.AsOf)))
 	}
 	emptySlices(&l)
 	return l

@@ -1,0 +1,467 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/projections/readmodel"
+)
+
+// Page sizes: a list returns DefaultLimit rows unless ?limit= asks for
+// another number, at most MaxLimit.
+const (
+	DefaultLimit = 1000
+	MaxLimit     = 10000
+)
+
+// query reads and checks a request's parameters, gathering every problem.
+type query struct {
+	v    url.Values
+	now  time.Time
+	errs []string
+}
+
+func newQuery(r *http.Request, now time.Time) *query { return &query{v: r.URL.Query(), now: now} }
+
+func (q *query) failf(format string, args ...any) {
+	q.errs = append(q.errs, fmt.Sprintf(format, args...))
+}
+
+func (q *query) err() error {
+	if len(q.errs) == 0 {
+		return nil
+	}
+	return badRequest("%s", strings.Join(q.errs, "; "))
+}
+
+func (q *query) str(name string) string { return strings.TrimSpace(q.v.Get(name)) }
+
+func (q *query) time(name string) time.Time {
+	s := q.str(name)
+	if s == "" {
+		return time.Time{}
+	}
+	if s == "now" {
+		return q.now
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		q.failf("%s: %q is not an RFC 3339 time with a zone (e.g. 2025-03-07T22:15:00Z)", name, s)
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func (q *query) bool(name string) bool {
+	s := q.str(name)
+	if s == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		q.failf("%s: %q is not true or false", name, s)
+	}
+	return b
+}
+
+func (q *query) uint(name string, def uint64) uint64 {
+	s := q.str(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		q.failf("%s: %q is not a whole number", name, s)
+	}
+	return n
+}
+
+func (q *query) limit() int {
+	n := q.uint("limit", DefaultLimit)
+	if n == 0 || n > MaxLimit {
+		q.failf("limit: must be 1 to %d", MaxLimit)
+		return DefaultLimit
+	}
+	return int(n)
+}
+
+func (q *query) format(def string, allowed []string) string {
+	f := q.str("format")
+	if f == "" {
+		return def
+	}
+	if !slices.Contains(allowed, f) {
+		q.failf("format: %q is not one of %s", f, strings.Join(allowed, ", "))
+	}
+	return f
+}
+
+// cut reads as_of and known_at (both default now); explicit is true when
+// either was given, so the view is rebuilt from the log.
+func (q *query) cut() (cut domain.Cut, explicit bool) {
+	cut = domain.Cut{AsOf: q.time("as_of"), KnownAt: q.time("known_at")}
+	explicit = !cut.AsOf.IsZero() || !cut.KnownAt.IsZero()
+	if cut.AsOf.IsZero() {
+		cut.AsOf = q.now
+	}
+	if cut.KnownAt.IsZero() {
+		cut.KnownAt = q.now
+	}
+	return cut, explicit
+}
+
+// offset pages a view rebuilt from the log: the cursor is "@N", the number
+// of rows already returned.
+func offsetPage[T any](rows []T, cursor string, limit int) ([]T, string, error) {
+	start := 0
+	if cursor != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "@"))
+		if !strings.HasPrefix(cursor, "@") || err != nil || n < 0 || n > len(rows) {
+			return nil, "", readmodel.ErrBadCursor
+		}
+		start = n
+	}
+	end := min(start+limit, len(rows))
+	next := ""
+	if end < len(rows) {
+		next = "@" + strconv.Itoa(end)
+	}
+	return rows[start:end], next, nil
+}
+
+// history reads the whole ledger.
+func (s *Server) history(ctx context.Context) (*projections.History, error) {
+	return ledger.ReadHistory(ctx, s.Store)
+}
+
+// visible returns not-found when the cut sees no detection of incident id.
+func visible(id string, facts []domain.Fact, cut domain.Cut) error {
+	if len(facts) == 0 || !domain.Replay(facts, cut).Exists {
+		return &domain.NotFoundError{What: "incident", ID: id}
+	}
+	return nil
+}
+
+func (s *Server) position(w http.ResponseWriter, r *http.Request) error {
+	head, err := s.Store.Head(r.Context())
+	if err != nil {
+		return err
+	}
+	origin, err := ledger.Origin(r.Context(), s.Store)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, map[string]any{"origin": origin, "ledger": s.Kept.Ledger().Name, "head": head, "kept": s.Kept.Position(), "now": s.now()})
+}
+
+func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	open, limit, cursor := q.bool("open"), q.limit(), q.str("cursor")
+	cut, explicit := q.cut()
+	if err := q.err(); err != nil {
+		return err
+	}
+	out := struct {
+		AsOf      time.Time `json:"as_of"`
+		KnownAt   time.Time `json:"known_at"`
+		Position  uint64    `json:"position"`
+		Incidents any       `json:"incidents"`
+		Next      string    `json:"next_cursor"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+	if explicit {
+		h, err := s.history(r.Context())
+		if err != nil {
+			return err
+		}
+		rows, next, err := offsetPage(projections.List(h, cut, open).Incidents, cursor, limit)
+		if err != nil {
+			return err
+		}
+		out.Incidents, out.Next = rows, next
+		return writeJSON(w, out)
+	}
+	p, err := s.Kept.List(r.Context(), cut.AsOf, open, readmodel.Page{After: cursor, Limit: limit}, true)
+	if err != nil {
+		return err
+	}
+	out.Incidents, out.Next = p.Incidents, p.Next
+	return writeJSON(w, out)
+}
+
+// incidentFacts reads one incident's stream and the ledger's state at the cut.
+func (s *Server) incidentFacts(ctx context.Context, id string, cut domain.Cut) ([]domain.Fact, domain.Ledger, error) {
+	facts, err := ledger.ReadStream(ctx, s.Store, domain.IncidentStream(id))
+	if err != nil {
+		return nil, domain.Ledger{}, err
+	}
+	if err := visible(id, facts, cut); err != nil {
+		return nil, domain.Ledger{}, err
+	}
+	lf, err := ledger.ReadStream(ctx, s.Store, domain.LedgerStream)
+	if err != nil {
+		return nil, domain.Ledger{}, err
+	}
+	return facts, domain.ReplayLedger(lf, cut), nil
+}
+
+func (s *Server) incident(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, _ := q.cut()
+	if err := q.err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	facts, l, err := s.incidentFacts(r.Context(), id, cut)
+	if err != nil {
+		return err
+	}
+	v, _ := projections.Show(l, id, facts, cut)
+	return writeJSON(w, v)
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, _ := q.cut()
+	if err := q.err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	facts, _, err := s.incidentFacts(r.Context(), id, cut)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, projections.BuildTimeline(id, facts, cut))
+}
+
+// contentTypes are the media types of the report formats.
+var contentTypes = map[string]string{
+	projections.FormatJSON:     "application/json",
+	projections.FormatMarkdown: "text/markdown; charset=utf-8",
+	projections.FormatHTML:     "text/html; charset=utf-8",
+	projections.FormatCSV:      "text/csv; charset=utf-8",
+}
+
+// written writes a rendered document with its format's media type.
+func written(w http.ResponseWriter, format string, render func(*bytes.Buffer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentTypes[format])
+	if format == projections.FormatHTML {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, _ := q.cut()
+	format := q.format(projections.FormatJSON, projections.ReportFormats)
+	size := q.uint("checkpoint", 0)
+	if err := q.err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	stream := domain.IncidentStream(id)
+	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, size, s.Key, func(rec eventstore.Record) bool {
+		return rec.Stream == stream || rec.Stream == domain.LedgerStream
+	})
+	if err != nil {
+		return err
+	}
+	if err := visible(id, h.Incidents[id], cut); err != nil {
+		return err
+	}
+	rep, _ := projections.BuildReport(h.LedgerAt(cut), id, h.Incidents[id], cut, p, format)
+	return written(w, format, func(b *bytes.Buffer) error { return projections.WriteReport(b, rep, format) })
+}
+
+func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, explicit := q.cut()
+	f := projections.DeadlineFilter{Incident: q.str("incident"), Overdue: q.bool("overdue"), Open: q.bool("open"), Regimes: q.v["regime"],
+		Pack: q.str("pack"), ComparePack: q.str("compare_pack")}
+	for _, v := range []string{f.Pack, f.ComparePack} {
+		if _, ok := domain.PackByVersion(v); v != "" && !ok {
+			q.failf("unknown rule pack %q (this server ships %s)", v, strings.Join(domain.PackVersions(), ", "))
+		}
+	}
+	if d := q.str("due_within"); d != "" {
+		dw, err := domain.ParseDuration(d)
+		if err != nil {
+			q.failf("due_within: %v", err)
+		}
+		f.DueWithin = dw
+	}
+	if !q.time("known_at").IsZero() {
+		f.NowKnownAt = q.now // beside what was known then, what is known now, as the CLI does
+	}
+	limit, cursor := q.limit(), q.str("cursor")
+	if err := q.err(); err != nil {
+		return err
+	}
+	out := struct {
+		AsOf      time.Time `json:"as_of"`
+		KnownAt   time.Time `json:"known_at"`
+		DueWithin string    `json:"due_within,omitempty"`
+		Position  uint64    `json:"position"`
+		Deadlines any       `json:"deadlines"`
+		Alert     bool      `json:"alert"`
+		Next      string    `json:"next_cursor"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+	if f.DueWithin > 0 {
+		out.DueWithin = domain.FormatDuration(f.DueWithin)
+	}
+	if f.Incident != "" {
+		facts, err := ledger.ReadStream(r.Context(), s.Store, domain.IncidentStream(f.Incident))
+		if err != nil {
+			return err
+		}
+		if err := visible(f.Incident, facts, cut); err != nil {
+			return err
+		}
+	}
+	if !explicit && f.Pack == "" && f.ComparePack == "" {
+		p, err := s.Kept.Deadlines(r.Context(), cut.AsOf, f, readmodel.Page{After: cursor, Limit: limit}, true)
+		if err != nil {
+			return err
+		}
+		out.Deadlines, out.Alert, out.Next = p.Deadlines, p.Alert, p.Next
+		return writeJSON(w, out)
+	}
+	h, err := s.history(r.Context())
+	if err != nil {
+		return err
+	}
+	v := projections.Deadlines(h, cut, f)
+	rows, next, err := offsetPage(v.Deadlines, cursor, limit)
+	if err != nil {
+		return err
+	}
+	out.Deadlines, out.Alert, out.Next = rows, v.Alert, next
+	return writeJSON(w, out)
+}
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, explicit := q.cut()
+	format := q.format(projections.FormatJSON, projections.RegisterFormats)
+	limit, cursor := q.limit(), q.str("cursor")
+	if err := q.err(); err != nil {
+		return err
+	}
+	// JSON pages through the entries; the other formats are the whole
+	// register as "breachledger register" writes it, integrity footer and all.
+	out := struct {
+		AsOf     time.Time `json:"as_of"`
+		KnownAt  time.Time `json:"known_at"`
+		Position uint64    `json:"position"`
+		Entries  any       `json:"entries"`
+		Next     string    `json:"next_cursor"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+	if format == projections.FormatJSON && !explicit {
+		p, err := s.Kept.Register(r.Context(), cut.AsOf, readmodel.Page{After: cursor, Limit: limit}, true)
+		if err != nil {
+			return err
+		}
+		out.Entries, out.Next = p.Entries, p.Next
+		return writeJSON(w, out)
+	}
+	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, 0, s.Key, nil)
+	if err != nil {
+		return err
+	}
+	reg := projections.BuildRegister(h, cut, p, format)
+	if format == projections.FormatJSON {
+		rows, next, err := offsetPage(reg.Entries, cursor, limit)
+		if err != nil {
+			return err
+		}
+		out.Entries, out.Next = rows, next
+		return writeJSON(w, out)
+	}
+	return written(w, format, func(b *bytes.Buffer) error { return projections.WriteRegister(b, reg, format) })
+}
+
+func (s *Server) period(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	cut, _ := q.cut()
+	from, to := q.time("from"), q.time("to")
+	format := q.format(projections.FormatJSON, projections.ReportFormats)
+	switch {
+	case from.IsZero() || to.IsZero():
+		q.failf("from and to are required (RFC 3339)")
+	case !from.Before(to):
+		q.failf("from is not before to")
+	}
+	if err := q.err(); err != nil {
+		return err
+	}
+	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, 0, s.Key, nil)
+	if err != nil {
+		return err
+	}
+	rep := projections.BuildPeriodReport(h, from, to, cut, p, format)
+	return written(w, format, func(b *bytes.Buffer) error { return projections.WritePeriodReport(b, rep, format) })
+}
+
+// event is one event of /v1/events: the envelope and the payload, as
+// "breachledger log --json" prints them.
+type event struct {
+	Seq        uint64          `json:"seq"`
+	EventID    string          `json:"event_id"`
+	Stream     string          `json:"stream"`
+	Revision   uint64          `json:"revision"`
+	Type       string          `json:"type"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Signer     string          `json:"signer,omitempty"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
+	q := newQuery(r, s.now())
+	from, limit := q.uint("from", 0), q.limit()
+	if err := q.err(); err != nil {
+		return err
+	}
+	recs, err := s.Store.ReadAll(r.Context(), from, limit)
+	if err != nil {
+		return err
+	}
+	head, err := s.Store.Head(r.Context())
+	if err != nil {
+		return err
+	}
+	out := struct {
+		From   uint64  `json:"from"`
+		Next   uint64  `json:"next"` // pass as from for the next page
+		Head   uint64  `json:"head"` // events in the ledger
+		Events []event `json:"events"`
+	}{From: from, Next: from, Head: head, Events: []event{}}
+	for _, rec := range recs {
+		payload := json.RawMessage(rec.Payload)
+		if !json.Valid(payload) {
+			payload, _ = json.Marshal(fmt.Sprintf("%x", rec.Payload))
+		}
+		out.Events = append(out.Events, event{Seq: rec.Sequence, EventID: rec.ID.String(), Stream: rec.Stream, Revision: rec.Revision, Type: rec.Type,
+			At: rec.OccurredAt.UTC(), Actor: rec.Actor, Signer: rec.Signer, RecordedAt: rec.RecordedAt.UTC(), Payload: payload})
+		out.Next = rec.Sequence + 1
+	}
+	return writeJSON(w, out)
+}

@@ -1,0 +1,262 @@
+// Package httpapi is the read-only HTTP API that reporting jobs read the
+// ledger with: JSON for the incident list, one incident, the deadline view
+// (with the CLI's filters), the breach register, reports, and the raw events
+// after a position for incremental jobs; an OpenAPI document; and a
+// deadline board page that refreshes itself.
+//
+// Every data endpoint needs a bearer token issued by an admin
+// ("breachledger token issue"); the ledger keeps only the tokens' SHA-256.
+// There is no write endpoint: anything but GET and HEAD is 405. Errors are
+// JSON with a code and a message; an internal error's detail goes to the
+// server's log, never to the client.
+//
+// Views at the current time come from the read models kept with their
+// position (package readmodel), caught up before each request; a view at
+// another time (as_of, known_at) is rebuilt from the log.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/projections/readmodel"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+//go:embed board.html
+var boardHTML []byte
+
+// Server serves the API over a store and its kept read models.
+type Server struct {
+	Store eventstore.Store
+	Kept  *readmodel.Kept
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Log receives one line per request and the detail of internal errors
+	// (default: discarded).
+	Log *slog.Logger
+	// Key, when set, checks the signature of the checkpoints reports are
+	// built from.
+	Key *integrity.PublicKey
+
+	requests atomic.Uint64
+}
+
+// Handler returns the API's handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/board", http.StatusFound) })
+	mux.HandleFunc("GET /board", s.board)
+	mux.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	for _, rt := range s.routes() {
+		mux.Handle("GET "+rt.pattern, s.authenticated(rt.handle))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &apiError{status: http.StatusNotFound, code: "not_found", msg: "no such endpoint: see /v1/openapi.json"})
+	})
+	return s.guard(mux)
+}
+
+// route is one authenticated endpoint.
+type route struct {
+	pattern string
+	handle  func(w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists the authenticated endpoints' patterns, for the OpenAPI
+// document's test.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, rt := range s.routes() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"/v1/position", s.position},
+		{"/v1/incidents", s.incidents},
+		{"/v1/incidents/{id}", s.incident},
+		{"/v1/incidents/{id}/timeline", s.timeline},
+		{"/v1/incidents/{id}/report", s.report},
+		{"/v1/deadlines", s.deadlines},
+		{"/v1/register", s.register},
+		{"/v1/reports/period", s.period},
+		{"/v1/events", s.events},
+	}
+}
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// guard refuses every method but GET and HEAD, recovers from panics
+// without showing them, and logs each request.
+func (s *Server) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := s.requests.Add(1)
+		r = r.WithContext(context.WithValue(context.WithValue(r.Context(), requestKey{}, id), tokenKey{}, new(string)))
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				s.log().Error("panic", "request", id, "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+				s.fail(rec, r, fmt.Errorf("panic: %v", p))
+			}
+			s.log().Info("request", "request", id, "method", r.Method, "path", r.URL.Path, "status", rec.status, "token", tokenOf(r.Context()), "ms", time.Since(start).Milliseconds())
+		}()
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-store")
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			rec.Header().Set("Allow", "GET, HEAD")
+			s.fail(rec, r, &apiError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", msg: "this API is read-only: only GET and HEAD are allowed"})
+			return
+		}
+		next.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+type requestKey struct{}
+type tokenKey struct{}
+
+func requestID(ctx context.Context) uint64 {
+	id, _ := ctx.Value(requestKey{}).(uint64)
+	return id
+}
+
+func tokenOf(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(*string)
+	if t == nil {
+		return ""
+	}
+	return *t
+}
+
+// authenticated checks the bearer token against the ledger's API tokens
+// (after catching the read models up, so a revocation counts at once),
+// then runs h.
+func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := s.now()
+		if _, err := s.Kept.CatchUp(r.Context(), now); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		scheme, secret, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breachledger"`)
+			s.fail(w, r, &apiError{status: http.StatusUnauthorized, code: "unauthorized", msg: "a bearer token is required: Authorization: Bearer TOKEN (an admin issues one with \"breachledger token issue\")"})
+			return
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
+		tok, ok := s.Kept.Ledger().Tokens.Authenticate(hex.EncodeToString(sum[:]), now)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="breachledger", error="invalid_token"`)
+			s.fail(w, r, &apiError{status: http.StatusUnauthorized, code: "unauthorized", msg: "the token is unknown, revoked or expired"})
+			return
+		}
+		if slot, _ := r.Context().Value(tokenKey{}).(*string); slot != nil {
+			*slot = tok.Token + " " + tok.Name // for the request log: who read what
+		}
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// apiError is an error meant for the client.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &apiError{status: http.StatusBadRequest, code: "bad_request", msg: fmt.Sprintf(format, args...)}
+}
+
+// fail writes err as a JSON error. Errors meant for the client (bad
+// requests, not found) say what is wrong; anything else is an internal
+// error whose detail goes to the log only.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	var nf *domain.NotFoundError
+	switch {
+	case errors.As(err, &ae):
+	case errors.As(err, &nf):
+		ae = &apiError{status: http.StatusNotFound, code: "not_found", msg: fmt.Sprintf("%s %q not found", nf.What, nf.ID)}
+	case errors.Is(err, readmodel.ErrBadCursor):
+		ae = &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "bad cursor: pass the next_cursor a previous page returned"}
+	case errors.Is(err, context.Canceled):
+		ae = &apiError{status: 499, code: "canceled", msg: "the request was canceled"}
+	case errors.Is(err, integrity.ErrIntegrity):
+		s.log().Error("integrity", "request", requestID(r.Context()), "error", err.Error())
+		ae = &apiError{status: http.StatusInternalServerError, code: "integrity", msg: fmt.Sprintf("the ledger does not verify against its checkpoint; run \"breachledger verify\" (request %d)", requestID(r.Context()))}
+	default:
+		s.log().Error("internal error", "request", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		ae = &apiError{status: http.StatusInternalServerError, code: "internal", msg: fmt.Sprintf("internal error; the server's log has the details (request %d)", requestID(r.Context()))}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(ae.status)
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": ae.code, "message": ae.msg, "status": ae.status}})
+	w.Write(append(b, '\n'))
+}
+
+// writeJSON writes v as JSON.
+func writeJSON(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func (s *Server) board(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:")
+	w.Write(boardHTML)
+}

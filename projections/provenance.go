@@ -1,0 +1,62 @@
+package projections
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Provenance names the part of the ledger a report was built from: a
+// checkpoint of the log (its tree size and Merkle root), so that anyone with
+// a copy of the ledger can rebuild the report from the same events, check
+// them against the root ("breachledger verify"), and get the same bytes.
+// The caller reads it from the store; a report only prints it.
+type Provenance struct {
+	Origin   string `json:"origin"`    // the ledger's log origin, which names its checkpoint key
+	TreeSize uint64 `json:"tree_size"` // the events covered: sequences 0 to TreeSize-1
+	Root     string `json:"root"`      // their Merkle root (RFC 6962), base64 as in the checkpoint
+	RootHex  string `json:"root_hex"`
+	// Signed: a signed checkpoint stored in the ledger commits to exactly
+	// these events; Note is it, verbatim (a C2SP signed note).
+	Signed bool   `json:"signed"`
+	Note   string `json:"checkpoint,omitempty"`
+	// Recomputed: the root was recomputed from the events read and matched
+	// the checkpoint's.
+	Recomputed bool `json:"recomputed"`
+	// Signature says whether the checkpoint's signature was checked, and
+	// with which key.
+	Signature string `json:"signature"`
+}
+
+// footer returns the integrity footer lines of a report.
+func (p Provenance) footer() []string {
+	var out []string
+	switch {
+	case p.TreeSize == 0:
+		return []string{"built from an empty ledger"}
+	case p.Signed:
+		out = append(out, fmt.Sprintf("Built from the ledger's signed checkpoint of %d events (sequences 0–%d) of %s.", p.TreeSize, p.TreeSize-1, p.Origin))
+	default:
+		out = append(out, fmt.Sprintf("Built from the first %d events of %s; no signed checkpoint covers exactly these events.", p.TreeSize, p.Origin))
+	}
+	out = append(out, "Merkle root (RFC 6962, base64): "+p.Root, "Merkle root (hex): "+p.RootHex)
+	if p.Recomputed {
+		out = append(out, "The root was recomputed from the events this report was built from and matches the checkpoint.")
+	}
+	if p.Signature != "" {
+		out = append(out, "Signature: "+p.Signature+".")
+	}
+	return out
+}
+
+// reproduce returns the command that rebuilds a report byte for byte.
+func reproduce(args string, p Provenance, asOf, knownAt time.Time) string {
+	var b strings.Builder
+	b.WriteString("breachledger report ")
+	b.WriteString(args)
+	fmt.Fprintf(&b, " --as-of %s --known-at %s", stamp(asOf), stamp(knownAt))
+	if p.TreeSize > 0 {
+		fmt.Fprintf(&b, " --checkpoint %d", p.TreeSize)
+	}
+	return b.String()
+}

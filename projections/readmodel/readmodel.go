@@ -1,0 +1,619 @@
+// Package readmodel keeps the projections that reporting jobs read (the
+// incident list, the deadline view and the breach register) persisted with
+// their position in the ledger (the number of events folded into them), and
+// catches them up incrementally: only the incidents that new events touch
+// are folded again.
+//
+// With the embedded store the read models live in the ledger's own SQLite
+// file, in tables of their own (rm_*) that this package creates through its
+// own connection; it never reads or writes the events table (it reads the
+// log through eventstore.Store like any reader). With EventStoreDB they live
+// in a local SQLite cache file. Either way they can always be rebuilt from
+// the log, and a rebuild gives the same views.
+//
+// A kept incident is its state with every event up to the position folded
+// in (no cut), its obligations evaluated at one instant, and the interval of
+// instants in which those evaluations hold (domain.StatusWindow): a read at
+// an instant inside it uses the kept rows; a read outside it, or before the
+// incident's latest business time, folds the incident again from its stream.
+// So the views read here are those the pure projections give for the same
+// history and as-of time, whenever they were kept.
+package readmodel
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// schemaVersion is the version of the rm_* tables; a file with another
+// version is rebuilt from the log.
+const schemaVersion = "2"
+
+// schema creates the read-model tables. Times are unix nanoseconds.
+const schema = `
+CREATE TABLE IF NOT EXISTS rm_meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS rm_incidents (
+	incident    TEXT PRIMARY KEY,
+	first_seq   INTEGER NOT NULL UNIQUE, -- the view's order: the incident's first event
+	latest_at   INTEGER NOT NULL,        -- the latest business time among its facts, as corrected
+	eval_at     INTEGER NOT NULL,        -- the instant its rows were evaluated at
+	valid_from  INTEGER NOT NULL,        -- the rows hold for instants in [valid_from, valid_until)
+	valid_until INTEGER NOT NULL,
+	closed      INTEGER NOT NULL,
+	list        BLOB    NOT NULL,        -- projections.ListEntry, JSON
+	register    BLOB                     -- projections.RegisterEntry, JSON; NULL when not a breach
+) STRICT;
+CREATE TABLE IF NOT EXISTS rm_deadlines (
+	incident   TEXT    NOT NULL,
+	ord        INTEGER NOT NULL,         -- the obligation's place in the incident's view
+	first_seq  INTEGER NOT NULL,
+	obligation TEXT    NOT NULL,
+	rule       TEXT    NOT NULL,
+	regime     TEXT    NOT NULL,
+	due_at     INTEGER NOT NULL,
+	open       INTEGER NOT NULL,         -- pending, due-soon, overdue or held: the same at every instant
+	status     TEXT    NOT NULL,         -- as evaluated at eval_at
+	latest_at   INTEGER NOT NULL,        -- the incident's, as in rm_incidents, so a read needs no join
+	valid_from  INTEGER NOT NULL,
+	valid_until INTEGER NOT NULL,
+	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
+	PRIMARY KEY (incident, ord)
+) STRICT;
+CREATE INDEX IF NOT EXISTS rm_deadlines_open_due ON rm_deadlines (open, due_at);
+CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
+CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
+`
+
+// Tables are the tables this package keeps, for tests and for removal.
+var Tables = []string{"rm_meta", "rm_incidents", "rm_deadlines"}
+
+const (
+	minInstant = math.MinInt64
+	maxInstant = math.MaxInt64
+)
+
+// pageSize is how many events a catch-up folds per transaction.
+const pageSize = 1000
+
+// Kept is the read models of one ledger, kept in a SQLite file.
+type Kept struct {
+	db   *sql.DB
+	src  eventstore.Store
+	path string
+
+	mu         sync.Mutex    // one writer (catch-up, refresh) at a time
+	pos        uint64        // events folded
+	lastID     string        // event ID at pos-1, to notice a log that changed under the kept models
+	ledger     []domain.Fact // the ledger stream's facts folded so far
+	settingsAt time.Time     // the latest business time of a settings change
+}
+
+// Open opens (creating them when missing) the read models of the ledger in
+// src, kept in the SQLite file at path: the ledger file itself for the
+// embedded store, a cache file for EventStoreDB. Models kept for another
+// ledger, or by another schema version, are dropped and rebuilt by the next
+// catch-up.
+func Open(ctx context.Context, src eventstore.Store, path string) (*Kept, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open read models %s: %w", path, err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)") // kept models are rebuilt from the log after a crash at worst
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return nil, fmt.Errorf("open read models %s: %w", path, err)
+	}
+	k := &Kept{db: db, src: src, path: path}
+	if err := k.init(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open read models %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// Close closes the read models' connection (not the store).
+func (k *Kept) Close() error { return k.db.Close() }
+
+// init creates the tables, checks they are this ledger's and this
+// version's, and loads the position and the ledger stream.
+func (k *Kept) init(ctx context.Context) error {
+	origin, err := ledgerOrigin(ctx, k.src)
+	if err != nil {
+		return err
+	}
+	tx, err := k.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	meta, err := readMeta(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if meta["version"] != schemaVersion || meta["origin"] != origin {
+		if err := reset(ctx, tx); err != nil {
+			return err
+		}
+		meta = map[string]string{"version": schemaVersion, "origin": origin, "position": "0"}
+		if err := writeMeta(ctx, tx, meta); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	k.pos, _ = strconv.ParseUint(meta["position"], 10, 64)
+	k.lastID = meta["last_event"]
+	return k.loadLedger(ctx)
+}
+
+// ledgerOrigin identifies the ledger by its first ledger event: a kept
+// model of another ledger is never reused.
+func ledgerOrigin(ctx context.Context, st eventstore.Store) (string, error) {
+	recs, err := st.ReadStream(ctx, domain.LedgerStream, eventstore.ReadOptions{Limit: 1})
+	if errors.Is(err, eventstore.ErrNotFound) || (err == nil && len(recs) == 0) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read ledger origin: %w", err)
+	}
+	return recs[0].ID.String(), nil
+}
+
+// loadLedger reads the ledger stream's facts up to the position.
+func (k *Kept) loadLedger(ctx context.Context) error {
+	facts, err := k.streamFacts(ctx, domain.LedgerStream)
+	if err != nil {
+		return err
+	}
+	k.ledger, k.settingsAt = nil, time.Time{}
+	for _, f := range facts {
+		k.addLedger(f)
+	}
+	return nil
+}
+
+func (k *Kept) addLedger(f domain.Fact) {
+	k.ledger = append(k.ledger, f)
+	if _, ok := f.Event.(domain.SettingChanged); ok && f.At.After(k.settingsAt) {
+		k.settingsAt = f.At
+	}
+}
+
+// streamFacts reads a stream's facts below the position.
+func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, error) {
+	recs, err := k.src.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	out := make([]domain.Fact, 0, len(recs))
+	for _, r := range recs {
+		if r.Sequence >= k.pos {
+			continue
+		}
+		f, err := projections.FactOf(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func reset(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range Tables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func readMeta(ctx context.Context, q execer) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT key, value FROM rm_meta`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		m[k] = v
+	}
+	return m, rows.Err()
+}
+
+func writeMeta(ctx context.Context, q execer, m map[string]string) error {
+	for k, v := range m {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Position returns the number of events folded into the kept models.
+func (k *Kept) Position() uint64 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.pos
+}
+
+// Ledger returns the ledger's state (roles, settings, signers, API tokens)
+// as of the kept position.
+func (k *Kept) Ledger() domain.Ledger {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return domain.ReplayLedger(k.ledger, domain.Cut{})
+}
+
+// Progress says what a catch-up did.
+type Progress struct {
+	From, To  uint64 // positions before and after
+	Incidents int    // incidents folded again
+	Rebuilt   bool   // the kept models were dropped and rebuilt from the log
+}
+
+// CatchUp folds the events appended since the kept position, evaluating
+// the incidents they touch at now. When the log no longer holds the event
+// last folded at its place (it was replaced or rewritten), it drops the
+// kept models and rebuilds them from the log.
+func (k *Kept) CatchUp(ctx context.Context, now time.Time) (Progress, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	p := Progress{From: k.pos}
+	if k.pos > 0 {
+		last, err := k.src.ReadAll(ctx, k.pos-1, 1)
+		if err != nil {
+			return p, fmt.Errorf("catch up read models: %w", err)
+		}
+		if len(last) == 0 || last[0].ID.String() != k.lastID {
+			if err := k.rebuild(ctx); err != nil {
+				return p, err
+			}
+			p.Rebuilt, p.From = true, 0
+		}
+	}
+	for {
+		page, err := k.src.ReadAll(ctx, k.pos, pageSize)
+		if err != nil {
+			return p, fmt.Errorf("catch up read models: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		n, err := k.fold(ctx, page, now)
+		if err != nil {
+			return p, fmt.Errorf("catch up read models: %w", err)
+		}
+		p.Incidents += n
+		if len(page) < pageSize {
+			break
+		}
+	}
+	p.To = k.pos
+	return p, nil
+}
+
+// Rebuild drops the kept models and folds the whole log again, evaluating
+// every incident at now.
+func (k *Kept) Rebuild(ctx context.Context, now time.Time) (Progress, error) {
+	k.mu.Lock()
+	if err := k.rebuild(ctx); err != nil {
+		k.mu.Unlock()
+		return Progress{}, err
+	}
+	k.mu.Unlock()
+	p, err := k.CatchUp(ctx, now)
+	p.From, p.Rebuilt = 0, true
+	return p, err
+}
+
+func (k *Kept) rebuild(ctx context.Context) error {
+	tx, err := k.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild read models: %w", err)
+	}
+	defer tx.Rollback()
+	meta, err := readMeta(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := reset(ctx, tx); err != nil {
+		return fmt.Errorf("rebuild read models: %w", err)
+	}
+	if err := writeMeta(ctx, tx, map[string]string{"version": schemaVersion, "origin": meta["origin"], "position": "0", "last_event": ""}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("rebuild read models: %w", err)
+	}
+	k.pos, k.lastID, k.ledger, k.settingsAt = 0, "", nil, time.Time{}
+	return nil
+}
+
+// fold folds one page of records, in one transaction, and returns how many
+// incidents it evaluated again.
+func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time) (int, error) {
+	start := k.pos
+	type touched struct {
+		facts []domain.Fact // this page's facts of the incident
+		first uint64
+	}
+	byID := map[string]*touched{}
+	var order []string
+	var ledgerFacts []domain.Fact
+	settings := false
+	for i, r := range page {
+		if r.Sequence != start+uint64(i) {
+			return 0, fmt.Errorf("the log has sequence %d where %d should be", r.Sequence, start+uint64(i))
+		}
+		f, err := projections.FactOf(r)
+		if err != nil {
+			return 0, err
+		}
+		if f.Stream == domain.LedgerStream {
+			ledgerFacts = append(ledgerFacts, f)
+			_, isSetting := f.Event.(domain.SettingChanged)
+			settings = settings || isSetting
+			continue
+		}
+		id, ok := domain.IncidentID(f.Stream)
+		if !ok {
+			continue
+		}
+		t := byID[id]
+		if t == nil {
+			t = &touched{first: f.Sequence}
+			byID[id] = t
+			order = append(order, id)
+		}
+		t.facts = append(t.facts, f)
+	}
+	end := start + uint64(len(page))
+	tx, err := k.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	// The new position applies to what is read from here on.
+	prevPos, prevLedger, prevSettings := k.pos, k.ledger, k.settingsAt
+	k.pos = end
+	for _, f := range ledgerFacts {
+		k.addLedger(f)
+	}
+	restore := func() { k.pos, k.ledger, k.settingsAt = prevPos, prevLedger, prevSettings }
+	l := domain.ReplayLedger(k.ledger, domain.Cut{})
+	if settings {
+		// A settings change moves every clock: evaluate every incident.
+		ids, err := keptIncidents(ctx, tx)
+		if err != nil {
+			restore()
+			return 0, err
+		}
+		for _, id := range ids {
+			if _, ok := byID[id]; !ok {
+				byID[id] = &touched{}
+				order = append(order, id)
+			}
+		}
+	}
+	n := 0
+	for _, id := range order {
+		t := byID[id]
+		var facts []domain.Fact
+		firstSeq, known, err := keptFirstSeq(ctx, tx, id)
+		if err != nil {
+			restore()
+			return 0, err
+		}
+		if !known && len(t.facts) > 0 && t.facts[0].Revision == 0 {
+			facts = t.facts // the incident starts in this page: every fact of it is here
+			firstSeq = t.first
+		} else if facts, err = k.streamFacts(ctx, domain.IncidentStream(id)); err != nil {
+			restore()
+			return 0, err
+		} else if len(facts) > 0 {
+			firstSeq = facts[0].Sequence
+		}
+		ev, ok := evaluate(id, facts, l, domain.Cut{AsOf: now}, now, k.settingsAt)
+		if !ok {
+			// The cut sees no detection: keep nothing of it yet, unless its
+			// facts are all in (an incident detected in the future of now).
+			ev, ok = evaluate(id, facts, l, domain.Cut{}, now, k.settingsAt)
+		}
+		if !ok {
+			continue
+		}
+		ev.firstSeq = firstSeq
+		if err := store(ctx, tx, ev); err != nil {
+			restore()
+			return 0, err
+		}
+		n++
+	}
+	lastID := page[len(page)-1].ID.String()
+	if err := writeMeta(ctx, tx, map[string]string{"position": strconv.FormatUint(end, 10), "last_event": lastID}); err != nil {
+		restore()
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		restore()
+		return 0, err
+	}
+	k.lastID = lastID
+	return n, nil
+}
+
+func keptIncidents(ctx context.Context, q execer) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT incident FROM rm_incidents ORDER BY first_seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+func keptFirstSeq(ctx context.Context, q execer, id string) (uint64, bool, error) {
+	var seq int64
+	err := q.QueryRowContext(ctx, `SELECT first_seq FROM rm_incidents WHERE incident = ?`, id).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return uint64(seq), err == nil, err
+}
+
+// evaluation is one incident's kept rows.
+type evaluation struct {
+	id                string
+	firstSeq          uint64
+	latestAt, evalAt  time.Time
+	from, until       int64
+	closed            bool
+	list              projections.ListEntry
+	deadlines         []projections.DeadlineRow
+	register          *projections.RegisterEntry
+	listJSON, regJSON []byte
+	rowJSON           [][]byte
+}
+
+// evaluate folds an incident's facts at the cut and evaluates its rows at
+// the cut's as-of time (at when the cut has none), with the window in
+// which they hold. ok is false when the cut sees no detection.
+func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, at time.Time, settingsAt time.Time) (evaluation, bool) {
+	inc := projections.IncidentAt(id, facts, cut)
+	if !inc.Exists {
+		return evaluation{}, false
+	}
+	asOf := cut.AsOf
+	if asOf.IsZero() {
+		asOf = at
+	}
+	obs := domain.Obligations(&inc, l.Settings, asOf)
+	ev := evaluation{id: id, evalAt: asOf, closed: inc.Closed, list: projections.ListEntryOf(&inc, obs), deadlines: projections.DeadlineRowsOf(&inc, obs)}
+	if len(facts) > 0 {
+		ev.firstSeq = facts[0].Sequence
+	}
+	for _, f := range domain.Corrected(facts, domain.Cut{KnownAt: cut.KnownAt}) {
+		if f.At.After(ev.latestAt) {
+			ev.latestAt = f.At
+		}
+	}
+	if e, ok := projections.RegisterEntryOf(&inc, obs); ok {
+		ev.register = &e
+	}
+	from, until := domain.StatusWindow(&inc, obs, l.Settings, asOf)
+	ev.from, ev.until = minInstant, maxInstant
+	if !from.IsZero() {
+		ev.from = from.UnixNano()
+	}
+	if !until.IsZero() {
+		ev.until = until.UnixNano()
+	}
+	// Kept rows hold only where the whole history is seen: at or after the
+	// latest business time of the incident and of the ledger's settings.
+	for _, t := range []time.Time{ev.latestAt, settingsAt} {
+		if !t.IsZero() && t.UnixNano() > ev.from {
+			ev.from = t.UnixNano()
+		}
+	}
+	if cut.AsOf.IsZero() || asOf.UnixNano() < ev.from || asOf.UnixNano() >= ev.until {
+		ev.from, ev.until = maxInstant, maxInstant // evaluated outside its window: valid nowhere
+	}
+	return ev, true
+}
+
+func (ev *evaluation) encode() error {
+	var err error
+	if ev.listJSON, err = json.Marshal(ev.list); err != nil {
+		return err
+	}
+	ev.regJSON = nil
+	if ev.register != nil {
+		if ev.regJSON, err = json.Marshal(ev.register); err != nil {
+			return err
+		}
+	}
+	ev.rowJSON = make([][]byte, len(ev.deadlines))
+	for i, d := range ev.deadlines {
+		if ev.rowJSON[i], err = json.Marshal(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// store replaces an incident's kept rows.
+func store(ctx context.Context, q execer, ev evaluation) error {
+	if err := ev.encode(); err != nil {
+		return err
+	}
+	var reg any
+	if ev.regJSON != nil {
+		reg = ev.regJSON
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (incident) DO UPDATE SET first_seq = excluded.first_seq, latest_at = excluded.latest_at, eval_at = excluded.eval_at,
+	valid_from = excluded.valid_from, valid_until = excluded.valid_until, closed = excluded.closed, list = excluded.list, register = excluded.register`,
+		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg); err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM rm_deadlines WHERE incident = ?`, ev.id); err != nil {
+		return err
+	}
+	for i, d := range ev.deadlines {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), d.Status.Open(), string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
