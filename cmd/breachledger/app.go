@@ -72,6 +72,7 @@ asked window (deadlines).`,
 	app.Commands = append(app.Commands, integrityCommands(e)...) // keys.go: keys, signers, checkpoints, verify, prove, export
 	app.Flags = append(app.Flags, integrityFlags...)
 	app.Commands = append(app.Commands, regulatoryCommands(e)...)
+	app.Commands = append(app.Commands, reportingCommands(e)...) // report.go: reports, register, replay, tokens, serve
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}
@@ -94,7 +95,7 @@ func setUsageErrors(c *cli.Command) {
 // actor returns who is acting: --actor, $BREACHLEDGER_ACTOR, or the OS user.
 func actor(c *cli.Context) (string, error) {
 	if a := strings.TrimSpace(c.String("actor")); a != "" {
-		return a, nil
+		return a, checkActor(a) // actor_check.go
 	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username, nil

@@ -60,7 +60,7 @@ func exitCode(err error) int {
 		return exitNotFound
 	case errors.Is(err, ledger.ErrConflictPersisted):
 		return exitConflict
-	case errors.Is(err, integrity.ErrIntegrity), errors.Is(err, integrity.ErrMalformed):
+	case errors.Is(err, integrity.ErrIntegrity), errors.Is(err, integrity.ErrMalformed), errors.Is(err, eventstore.ErrHistoryChanged):
 		return exitIntegrity
 	case errors.As(err, &ec):
 		return ec.ExitCode()

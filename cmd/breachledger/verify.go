@@ -65,7 +65,12 @@ name the first event that differs and how.
 
 --against checks the ledger is a consistent extension of a checkpoint kept
 earlier: it catches a rewritten or truncated history even when whoever did
-it also re-signed the ledger's own checkpoints with a stolen key.`,
+it also re-signed the ledger's own checkpoints with a stolen key.
+
+On EventStoreDB it also reports events that stream reads no longer return
+(a stream deleted or truncated), stream revisions gone from $all (a
+scavenge), and recorded times further than --clock-tolerance (default 5m)
+from the server's own time of arrival.`,
 		Flags: []cli.Flag{
 			str("key", "the ledger's public key: a file, or the key itself (default: from the ledger's private key)"),
 			strs("against", "a checkpoint (or proof) kept earlier that the ledger must extend; repeatable"),
@@ -76,10 +81,14 @@ it also re-signed the ledger's own checkpoints with a stolen key.`,
 			str("checkpoint", "with --proof: the checkpoint the proof must be against (the auditor's)"),
 			str("old", "with a consistency --proof: the old checkpoint the auditor kept"),
 			boolean("json", "print JSON"),
+			&cli.DurationFlag{Name: "clock-tolerance", Usage: "EventStoreDB: how far a recorded time may be from the server's time of arrival (default 5m)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unexpected argument %q", c.Args().First())
+			}
+			if c.Duration("clock-tolerance") < 0 {
+				return usagef("--clock-tolerance %s: want a positive duration", c.Duration("clock-tolerance"))
 			}
 			switch {
 			case c.String("bundle") != "" && c.String("proof") != "":
@@ -107,7 +116,7 @@ it also re-signed the ledger's own checkpoints with a stolen key.`,
 					}
 					against = append(against, cp)
 				}
-				rep, err := ledger.Verify(c.Context, st, key, against)
+				rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, ClockTolerance: c.Duration("clock-tolerance")})
 				if err != nil {
 					return err
 				}

@@ -88,6 +88,11 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				if sg != nil {
 					w.Sign = sg.sign
 				}
+				if key != nil {
+					// On SQLite the checkpoint is signed and stored in
+					// the append's own transaction.
+					w.Checkpointer = &ledger.Checkpointer{Store: st, Key: key, Now: e.now}
+				}
 				res, err := w.Execute(c.Context, incident, cmd, now)
 				if err != nil {
 					return err
@@ -99,6 +104,9 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				}
 				if err := e.printWrite(c, st, res, now); err != nil {
 					return err
+				}
+				if res.Checkpoint != nil {
+					return nil
 				}
 				return e.checkpointAfter(c, st, key, res.Records)
 			})

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/projections/httpapi"
+)
+
+func (e *env) serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve",
+		Usage: "serve the read-only HTTP API for reporting jobs, and the deadline board",
+		Description: `JSON for incidents, one incident, deadlines (the CLI's filters), the breach
+register, reports and the raw events after a position; the OpenAPI document
+at /v1/openapi.json; the deadline board at /board. Every data endpoint needs a
+bearer token ("breachledger token issue NAME"); nothing can be written.
+
+The views come from read models kept with their position, in the ledger's
+own file (SQLite) or in a cache file (EventStoreDB), caught up before every
+request. It prints the address it listens on, then one log line per request
+on stderr.
+
+Examples:
+  breachledger serve --listen 127.0.0.1:8080
+  curl -H "Authorization: Bearer $TOKEN" 'http://127.0.0.1:8080/v1/deadlines?due_within=24h'
+  open http://127.0.0.1:8080/board#token=$TOKEN`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8080", Usage: "the `ADDRESS` to listen on (port 0: any free port)"},
+			str("key", "check the signature of the checkpoints reports are built from with the ledger's public key"),
+			cacheFlag,
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
+			var key *integrity.PublicKey
+			if k := c.String("key"); k != "" {
+				var err error
+				if key, err = readPublicKey(k); err != nil {
+					return err
+				}
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				if _, err := readLedger(c, st); err != nil {
+					return err
+				}
+				kept, err := openKept(c, st)
+				if err != nil {
+					return err
+				}
+				defer kept.Close()
+				p, err := kept.CatchUp(c.Context, e.now())
+				if err != nil {
+					return err
+				}
+				ln, err := net.Listen("tcp", c.String("listen"))
+				if err != nil {
+					return usageError{fmt.Errorf("--listen: %w", err)}
+				}
+				log := slog.New(slog.NewTextHandler(e.stderr, nil))
+				srv := &http.Server{
+					Handler:           (&httpapi.Server{Store: st, Kept: kept, Now: e.now, Log: log, Key: key}).Handler(),
+					ReadHeaderTimeout: 10 * time.Second,
+					ReadTimeout:       30 * time.Second,
+					WriteTimeout:      5 * time.Minute,
+					IdleTimeout:       2 * time.Minute,
+					BaseContext:       func(net.Listener) context.Context { return c.Context },
+				}
+				fmt.Fprintf(e.stdout, "listening on http://%s (read models at position %d; board at http://%s/board)\n", ln.Addr(), p.To, ln.Addr())
+				done := make(chan error, 1)
+				go func() { done <- srv.Serve(ln) }()
+				select {
+				case err := <-done:
+					return err
+				case <-c.Context.Done():
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					if err := srv.Shutdown(ctx); err != nil {
+						return err
+					}
+					if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+						return err
+					}
+					return nil
+				}
+			})
+		},
+	}
+}
