@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 DEMO_DIR ?= demo
 SCENARIO := testdata/scenarios/privacy-breach/scenario.sh
 
-.PHONY: all build demo test test-esdb vet fmt-check bench golden clean
+.PHONY: all build demo test test-esdb vet fmt-check bench bench-short soak fuzz golden clean
 
 all: build
 
@@ -61,9 +61,41 @@ golden:
 
 # Includes BenchmarkVerify1M: it first builds a 1,000,000-event ledger with
 # batched appends (a minute or so; BENCH_VERIFY_EVENTS=N for a smaller one),
-# and BenchmarkAppendIntegrity: one append with and without its checkpoint.
+# and BenchmarkAppendIntegrity: one append with and without its checkpoint;
+# and BenchmarkRead100k: the deadline view and HTTP reads at 100,000
+# incidents from the kept read models, as p50/p99 (it first builds the
+# ledger with batched imports; BENCH_INCIDENTS=N for another size).
+# Then the side-by-side run of issue 7 (bench/, a module of its own so the
+# product's go.mod does not depend on the peer): every row of the table in
+# BENCHMARKS.md beside its baseline, with the ratio and whether the goal is
+# met. bench-short is a quick look at the same rows (not figures to record).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger ./projections/httpapi
+	cd bench && $(GO) run ./sidebyside
+
+bench-short:
+	cd bench && $(GO) run ./sidebyside -short
+
+# The crash harness for minutes (crashtest/): CLI and library writers killed
+# with SIGKILL at random and restarted, then every acknowledged append, no
+# partial append, gap-free sequences, verify and projection digests checked.
+# make test runs its short form.
+SOAK_TIME  ?= 3m
+SOAK_KILLS ?= 200
+soak:
+	BREACHLEDGER_SOAK=$(SOAK_TIME) BREACHLEDGER_SOAK_KILLS=$(SOAK_KILLS) $(GO) test -count=1 -v -timeout 60m -run '^TestCrashRecovery$$' ./crashtest
+
+# Every fuzz target for FUZZTIME each (their seed corpora, in testdata/fuzz,
+# run in make test like any test). A new failing input lands in the
+# package's testdata/fuzz: fix the bug and keep the input as a seed.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./domain:FuzzDecode ./domain:FuzzParseDuration ./cmd/breachledger:FuzzParseTime \
+	./integrity:FuzzParseBundle ./integrity:FuzzOpenCheckpoint ./integrity:FuzzParseProof ./ledger:FuzzMigrate
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg; \
+	done
 
 clean:
 	rm -rf bin $(DEMO_DIR)

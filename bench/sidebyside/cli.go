@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// dsn is the data source name the embedded store opens a ledger file with
+// (eventstore/sqlite: WAL, synchronous=FULL, busy_timeout, BEGIN
+// IMMEDIATE); baselines use it so that both sides run with the same
+// settings.
+func dsn(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Set("_txlock", "immediate")
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String()
+}
+
+// checkPragmas reads back journal_mode and synchronous through db, so a
+// baseline provably runs with the store's settings.
+func checkPragmas(db *sql.DB) error {
+	var mode string
+	var sync int
+	if err := db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		return err
+	}
+	if err := db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		return err
+	}
+	if mode != "wal" || sync != 2 {
+		return fmt.Errorf("baseline connection has journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
+	}
+	return nil
+}
+
+// goBuild builds a package of module dir into out.
+func goBuild(dir, pkg, out string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// timeExec runs a command and returns how long it took from start to exit.
+func timeExec(name string, args ...string) (time.Duration, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = io.Discard
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	var stderr limitedBuffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v\n%s", filepath.Base(name), err, stderr.b)
+	}
+	return d, nil
+}
+
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if len(l.b) < 4096 {
+		l.b = append(l.b, p[:min(len(p), 4096-len(l.b))]...)
+	}
+	return len(p), nil
+}
+
+// cliAppend: one "breachledger note" process (rules, append, signed
+// checkpoint, next deadline printed) on a ledger of 20,000 events, start
+// to exit, against appendone (one row inserted into a copy of the same
+// file by a minimal Go program with the same DSN), interleaved run by run.
+func cliAppend(cfg config) ([]row, error) {
+	ctx := context.Background()
+	prefill, runs, warmup := 20_000, 200, 10
+	if cfg.short {
+		prefill, runs, warmup = 2_000, 20, 2
+	}
+	dir := filepath.Join(cfg.dir, "cli")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	bin, base := filepath.Join(dir, "breachledger"), filepath.Join(dir, "appendone")
+	if err := goBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
+		return nil, err
+	}
+	if err := goBuild(filepath.Join(cfg.root, "bench"), "./appendone", base); err != nil {
+		return nil, err
+	}
+
+	st, bl, err := newLedger(ctx, filepath.Join(dir, "cli.db"))
+	if err != nil {
+		return nil, err
+	}
+	if err := fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil); err != nil {
+		st.Close()
+		return nil, err
+	}
+	inc := "BENCHCLI"
+	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+	res, err := ledger.Writer{Store: st}.Execute(ctx, inc, domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "side-by-side CLI append", Role: domain.RoleBoth}, at)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records, false); err != nil {
+		st.Close()
+		return nil, err
+	}
+	head, _ := st.Head(ctx)
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	basePath := filepath.Join(dir, "base.db")
+	b, err := os.ReadFile(bl.path)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(basePath, b, 0o600); err != nil {
+		return nil, err
+	}
+
+	cliArgs := []string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar",
+		"note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z"}
+	baseArgs := []string{"-db", basePath, "-stream", domain.IncidentStream(inc)}
+	var cli, raw []time.Duration
+	for i := range warmup + runs {
+		first, second := func() error {
+			d, err := timeExec(bin, cliArgs...)
+			if i >= warmup {
+				cli = append(cli, d)
+			}
+			return err
+		}, func() error {
+			d, err := timeExec(base, baseArgs...)
+			if i >= warmup {
+				raw = append(raw, d)
+			}
+			return err
+		}
+		if i%2 == 1 {
+			first, second = second, first
+		}
+		if err := first(); err != nil {
+			return nil, err
+		}
+		if err := second(); err != nil {
+			return nil, err
+		}
+	}
+	// What the product's time is made of, for the notes: the binary's own
+	// start-up (--version: no ledger opened) and a read of the same ledger
+	// (show: open, read the ledger and incident streams, fold, print).
+	var startup, show []time.Duration
+	for i := range runs / 2 {
+		d, err := timeExec(bin, "--version")
+		if err != nil {
+			return nil, err
+		}
+		if i >= warmup/2 {
+			startup = append(startup, d)
+		}
+		d, err = timeExec(bin, "--ledger", bl.path, "--ledger-key", bl.keyPath, "show", inc)
+		if err != nil {
+			return nil, err
+		}
+		if i >= warmup/2 {
+			show = append(show, d)
+		}
+	}
+	ratio := float64(median(cli)) / float64(median(raw))
+	return []row{{
+		notes:     []string{fmt.Sprintf("the same binary's start-up alone (--version): median %s; a read of the same incident (show): median %s", ms(median(startup)), ms(median(show)))},
+		name:      "one CLI append (note), durable, integrity on, process start to exit",
+		product:   fmt.Sprintf("median %s, p90 %s (%d runs, ledger of %d events)", ms(median(cli)), ms(quantile(cli, 0.9)), len(cli), head),
+		baseline:  fmt.Sprintf("median %s, p90 %s (minimal Go program, same file and DSN, inserts one row)", ms(median(raw)), ms(quantile(raw, 0.9))),
+		ratio:     ratio,
+		ratioText: "time ÷ baseline time",
+		goal:      "≤ 1.5×",
+		met:       ratio <= 1.5,
+	}}, nil
+}

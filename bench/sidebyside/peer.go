@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hallgren/eventsourcing"
+	"github.com/hallgren/eventsourcing/aggregate"
+	hsql "github.com/hallgren/eventsourcing/eventstore/sql"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// perSave is how many events each save appends: an incident's opening
+// (detection, rule pack, assessment stage, assessment, classification).
+const perSave = 5
+
+// saveEvents are the five events of one save, the same Go values on both
+// sides (the peer serialises them with its default JSON encoder, as our
+// codec does).
+func saveEvents(i int) []domain.Event {
+	return incidentEvents(i)[:perSave]
+}
+
+// Incident is the peer's aggregate: the same incident state our fold
+// builds, evolved by the same domain.Evolve.
+type Incident struct {
+	aggregate.Root
+	state domain.Incident
+	n     uint64
+}
+
+// Transition folds one event into the state, as our replay does.
+func (a *Incident) Transition(e eventsourcing.Event) {
+	ev := reflect.ValueOf(e.Data()).Elem().Interface().(domain.Event)
+	a.state = domain.Evolve(a.state, domain.Fact{ID: a.ID(), Revision: a.n, Type: domain.TypeOf(ev), At: e.Timestamp(), Actor: "oscar", Event: ev})
+	a.n++
+}
+
+// Register registers the event types the aggregate records.
+func (a *Incident) Register(r aggregate.RegisterFunc) {
+	r(&domain.IncidentDetected{}, &domain.PackPinned{}, &domain.StageChanged{}, &domain.IncidentAssessed{}, &domain.IncidentClassified{})
+}
+
+// peer: one writer saving aggregates of 5 events each, then loading every
+// aggregate, on breachledger's embedded store and on
+// hallgren/eventsourcing v0.9.1 with eventstore/sql v0.7.0 (its SQLite
+// store), both on modernc.org/sqlite with WAL, synchronous=FULL,
+// busy_timeout and BEGIN IMMEDIATE (read back on both), the peer's
+// single-writer mode, fresh files.
+func peer(cfg config) ([]row, error) {
+	ctx := context.Background()
+	aggs, rounds := 2000, 7
+	if cfg.short {
+		aggs, rounds = 300, 1
+	}
+	dir := filepath.Join(cfg.dir, "peer")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	aggregate.Register(&Incident{})
+	at := time.Date(2025, 3, 7, 21, 40, 0, 0, time.UTC)
+
+	type result struct{ save, load time.Duration }
+	ours := func(path string) (result, error) {
+		if err := freshSchema(ctx, path); err != nil {
+			return result{}, err
+		}
+		st, err := sqlite.Open(ctx, path, sqlite.Options{})
+		if err != nil {
+			return result{}, err
+		}
+		defer st.Close()
+		if mode, sync, err := st.Pragmas(ctx); err != nil || mode != "wal" || sync != 2 {
+			return result{}, fmt.Errorf("store pragmas: %s %d %v", mode, sync, err)
+		}
+		ids := make([]string, aggs)
+		start := time.Now()
+		for i := range aggs {
+			ids[i] = ledger.NewIncidentID()
+			recs := make([]eventstore.Record, perSave)
+			for j, e := range saveEvents(i) {
+				typ, payload, err := domain.Encode(e)
+				if err != nil {
+					return result{}, err
+				}
+				recs[j] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at, Actor: "oscar", Payload: payload}
+			}
+			if _, err := st.Append(ctx, domain.IncidentStream(ids[i]), eventstore.NoStream, recs); err != nil {
+				return result{}, err
+			}
+		}
+		save := time.Since(start)
+		start = time.Now()
+		for _, id := range ids {
+			recs, err := st.ReadStream(ctx, domain.IncidentStream(id), eventstore.ReadOptions{})
+			if err != nil {
+				return result{}, err
+			}
+			facts, err := projections.FactsOf(recs)
+			if err != nil {
+				return result{}, err
+			}
+			if inc := projections.IncidentAt(id, facts, domain.Cut{}); inc.Stage != domain.StageDiagnose {
+				return result{}, fmt.Errorf("incident %s loaded in stage %s, want diagnose", id, inc.Stage)
+			}
+		}
+		return result{save, time.Since(start)}, nil
+	}
+	theirs := func(path string) (result, error) {
+		for _, p := range []string{path, path + "-wal", path + "-shm"} {
+			os.Remove(p)
+		}
+		db, err := sql.Open("sqlite", dsn(path))
+		if err != nil {
+			return result{}, err
+		}
+		defer db.Close()
+		if err := checkPragmas(db); err != nil {
+			return result{}, err
+		}
+		es, err := hsql.NewSQLiteSingelWriter(db)
+		if err != nil {
+			return result{}, err
+		}
+		ids := make([]string, aggs)
+		start := time.Now()
+		for i := range aggs {
+			a := &Incident{}
+			for _, e := range saveEvents(i) {
+				v := reflect.New(reflect.TypeOf(e))
+				v.Elem().Set(reflect.ValueOf(e))
+				aggregate.TrackChange(a, v.Interface())
+			}
+			if err := aggregate.Save(es, a); err != nil {
+				return result{}, err
+			}
+			ids[i] = a.ID()
+		}
+		save := time.Since(start)
+		start = time.Now()
+		for _, id := range ids {
+			a := &Incident{}
+			if err := aggregate.Load(ctx, es, id, a); err != nil {
+				return result{}, err
+			}
+			if a.n != perSave || a.state.Stage != domain.StageDiagnose {
+				return result{}, fmt.Errorf("aggregate %s loaded %d events", id, a.n)
+			}
+		}
+		return result{save, time.Since(start)}, nil
+	}
+
+	var ourSave, theirSave, ourLoad, theirLoad []float64
+	for r := range rounds {
+		fs := []func() error{
+			func() error {
+				res, err := ours(filepath.Join(dir, "ours.db"))
+				ourSave = append(ourSave, float64(aggs*perSave)/res.save.Seconds())
+				ourLoad = append(ourLoad, float64(aggs)/res.load.Seconds())
+				return err
+			},
+			func() error {
+				res, err := theirs(filepath.Join(dir, "theirs.db"))
+				theirSave = append(theirSave, float64(aggs*perSave)/res.save.Seconds())
+				theirLoad = append(theirLoad, float64(aggs)/res.load.Seconds())
+				return err
+			},
+		}
+		if r%2 == 1 {
+			fs[0], fs[1] = fs[1], fs[0]
+		}
+		for _, f := range fs {
+			if err := f(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	saveRatio := medianF(ourSave) / medianF(theirSave)
+	loadRatio := medianF(ourLoad) / medianF(theirLoad)
+	return []row{
+		{
+			name:      fmt.Sprintf("append, 5 events per save, one writer, synchronous=FULL (%s saves)", fmtInt(aggs)),
+			product:   "Store.Append: " + rates(ourSave, "events/s"),
+			baseline:  "hallgren/eventsourcing v0.9.1 + eventstore/sql v0.7.0, aggregate.Save: " + rates(theirSave, "events/s"),
+			ratio:     saveRatio,
+			ratioText: "throughput ÷ peer throughput",
+			goal:      "≥ 1.5×",
+			met:       saveRatio >= 1.5,
+		},
+		{
+			name:      fmt.Sprintf("aggregate load, 5-event incidents (%s loads)", fmtInt(aggs)),
+			product:   "ReadStream + decode + fold: " + rates(ourLoad, "loads/s"),
+			baseline:  "hallgren aggregate.Load (same fold in Transition): " + rates(theirLoad, "loads/s"),
+			ratio:     loadRatio,
+			ratioText: "throughput ÷ peer throughput",
+			goal:      "≥ 1.5×",
+			met:       loadRatio >= 1.5,
+		},
+	}, nil
+}
