@@ -46,3 +46,14 @@ type Auditor interface {
 	// cannot read.
 	Audit(ctx context.Context, opts AuditOptions) ([]Finding, error)
 }
+
+// StampSlacker is implemented by stores whose writers stamp recorded times
+// before their append takes its place in the log's total order
+// (EventStoreDB): writers racing on different streams may then land a
+// little out of the order of their stamps. StampSlack bounds how far a
+// recorded time may fall behind an earlier one in the sequence; a store
+// that stamps under the append's own lock (SQLite) never decreases and
+// does not implement it.
+type StampSlacker interface {
+	StampSlack() time.Duration
+}

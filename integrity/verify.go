@@ -33,6 +33,12 @@ type Options struct {
 	// Against are checkpoints kept elsewhere (already opened with Key):
 	// the log must be a consistent extension of each.
 	Against []Checkpoint
+	// StampSlack is how far a recorded time may fall behind the latest
+	// one before it in the sequence. 0 for stores that stamp under the
+	// append's own lock, whose recorded times never decrease (SQLite);
+	// stores whose writers stamp before the append takes its place in the
+	// total order (EventStoreDB) declare theirs (eventstore.StampSlacker).
+	StampSlack time.Duration
 }
 
 // A Problem is one thing that does not verify, at one place in the log.
@@ -270,10 +276,16 @@ func (v *verifier) position(r *eventstore.Record) error {
 				}
 			}
 		}
-		if !v.lastRecorded.IsZero() && r.RecordedAt.Before(v.lastRecorded) {
-			v.add(seq, id, "order", fmt.Sprintf("recorded time %s is before the previous event's %s", stamp(r.RecordedAt), stamp(v.lastRecorded)))
+		if !v.lastRecorded.IsZero() && r.RecordedAt.Before(v.lastRecorded.Add(-v.opts.StampSlack)) {
+			detail := fmt.Sprintf("recorded time %s is before an earlier event's %s", stamp(r.RecordedAt), stamp(v.lastRecorded))
+			if v.opts.StampSlack > 0 {
+				detail += fmt.Sprintf(", by more than this store's %s of slack", v.opts.StampSlack)
+			}
+			v.add(seq, id, "order", detail)
 		}
-		v.lastRecorded = r.RecordedAt
+		if r.RecordedAt.After(v.lastRecorded) {
+			v.lastRecorded = r.RecordedAt
+		}
 		v.rep.Events++
 		if v.opts.Policy != nil {
 			signed, err := v.opts.Policy.Judge(*r)

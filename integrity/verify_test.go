@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
@@ -16,13 +17,20 @@ import (
 func memLog(tb testing.TB, k *integrity.LedgerKey, n int, cuts ...uint64) ([]eventstore.Record, []eventstore.Checkpoint) {
 	tb.Helper()
 	var recs []eventstore.Record
+	for i := 0; i < n; i++ {
+		recs = append(recs, record(tb, uint64(i)))
+	}
+	return memLogOf(tb, k, recs, cuts...)
+}
+
+// memLogOf signs checkpoints over the given records after each size in cuts.
+func memLogOf(tb testing.TB, k *integrity.LedgerKey, recs []eventstore.Record, cuts ...uint64) ([]eventstore.Record, []eventstore.Checkpoint) {
+	tb.Helper()
 	tree := integrity.NewTree()
 	var cps []eventstore.Checkpoint
 	var leaves [][]byte
 	from := uint64(0)
-	for i := 0; i < n; i++ {
-		r := record(tb, uint64(i))
-		recs = append(recs, r)
+	for _, r := range recs {
 		leaf := integrity.LeafOf(r).Marshal()
 		leaves = append(leaves, leaf)
 		tree.Append(integrity.HashLeaf(leaf))
@@ -127,6 +135,47 @@ func TestVerifyEngine(t *testing.T) {
 			}
 			if tt.first == "" && (rep.Events != 10 || rep.Checkpoints != 4 || rep.Covered != 10) {
 				t.Errorf("report = %+v", rep)
+			}
+		})
+	}
+}
+
+// Recorded times never decrease on a store that stamps under the append's
+// lock; on one whose writers stamp before the append (EventStoreDB) they
+// may fall behind by at most the store's slack.
+func TestVerifyStampSlack(t *testing.T) {
+	k := newKey(t, "breachledger/test/1")
+	tests := []struct {
+		name  string
+		back  time.Duration // how far record 6 is stamped before record 5
+		slack time.Duration
+		want  string // start of the first problem; "" for intact
+	}{
+		{name: "in order", back: 0, slack: 0},
+		{name: "a step back without slack", back: 2 * time.Second, slack: 0, want: "seq 6, event " + record(t, 6).ID.String() + ": order: recorded time"},
+		{name: "a step back within the slack", back: 2 * time.Second, slack: 5 * time.Minute},
+		{name: "a step back beyond the slack", back: 10 * time.Minute, slack: 5 * time.Minute, want: "seq 6, event " + record(t, 6).ID.String() + ": order: recorded time"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var recs []eventstore.Record
+			for i := 0; i < 10; i++ {
+				recs = append(recs, record(t, uint64(i)))
+			}
+			if tt.back > 0 {
+				recs[6].RecordedAt = recs[5].RecordedAt.Add(-tt.back)
+			}
+			recs, cps := memLogOf(t, k, recs, 10)
+			rep, err := integrity.Verify(context.Background(), seq2(recs), seq2(cps), integrity.Options{Key: k.Public(), StampSlack: tt.slack})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if p := rep.First(); p != nil {
+				got = p.String()
+			}
+			if !strings.HasPrefix(got, tt.want) || (tt.want == "") != (got == "") {
+				t.Errorf("first problem = %q, want it to start with %q", got, tt.want)
 			}
 		})
 	}

@@ -428,8 +428,15 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 	if err != nil {
 		return nil, err
 	}
+	var slack time.Duration
+	if s, ok := st.(eventstore.StampSlacker); ok {
+		slack = s.StampSlack()
+		if opts.ClockTolerance > 0 {
+			slack = opts.ClockTolerance
+		}
+	}
 	rep, err := integrity.Verify(ctx, eventstore.All(ctx, st, 0), eventstore.Checkpoints(ctx, cs, 0),
-		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: opts.Against})
+		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: opts.Against, StampSlack: slack})
 	if err != nil {
 		return nil, err
 	}

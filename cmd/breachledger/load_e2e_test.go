@@ -174,37 +174,6 @@ func testConcurrentLoad(t *testing.T, c *cli) {
 		t.Errorf("the shared incident has %d events, want %d (detection, pack, %d acknowledged notes)", got, want, sharedNotes)
 	}
 	if r := c.run("auditor", "verify", "--json"); r.code != 0 {
-		if onlyOrderProblems(r.stdout) && strings.HasPrefix(c.ledger, "esdb://") {
-			// KNOWN DEFECT (reported with issue 7, for the EventStoreDB
-			// adapter's owner): the adapter stamps the recorded time in
-			// each writer process before the append, so writers racing on
-			// different streams can land in $all out of their stamps'
-			// order, and verify's "recorded time never decreases" check
-			// calls it tampering. Nothing was lost or duplicated (checked
-			// above); only that check fails.
-			t.Logf("KNOWN DEFECT: verify reports recorded times out of sequence order after concurrent EventStoreDB writers:\n%s", r.stdout)
-			return
-		}
 		t.Errorf("verify after the load: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-}
-
-// onlyOrderProblems reports whether a verify --json report fails only
-// because recorded times decrease along the sequence.
-func onlyOrderProblems(report string) bool {
-	var rep struct {
-		Problems []struct {
-			What   string `json:"what"`
-			Detail string `json:"detail"`
-		} `json:"problems"`
-	}
-	if json.Unmarshal([]byte(report), &rep) != nil || len(rep.Problems) == 0 {
-		return false
-	}
-	for _, p := range rep.Problems {
-		if p.What != "order" || !strings.Contains(p.Detail, "recorded time") {
-			return false
-		}
-	}
-	return true
 }

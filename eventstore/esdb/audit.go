@@ -21,6 +21,14 @@ import (
 
 var _ eventstore.Auditor = (*Store)(nil)
 
+var _ eventstore.StampSlacker = (*Store)(nil)
+
+// StampSlack is DefaultClockTolerance: each writer stamps its events before
+// the append reaches $all, so writers racing on different streams may land
+// out of their stamps' order, by about an append's latency. Audit holds
+// every stamp to within the same tolerance of the server's own time.
+func (s *Store) StampSlack() time.Duration { return DefaultClockTolerance }
+
 // Audit checks what only the server knows about the ledger, as
 // eventstore.Auditor documents. It reads the ledger's events in $all once
 // more (after whatever verification read them) and each of its streams'
