@@ -119,23 +119,26 @@ var SettingKeys = []struct{ Key, Meaning string }{
 }
 
 func parseSetting(key, value string) (func(*Settings), error) {
+	var field func(*Settings) *time.Duration
+	switch key {
+	case "customer-notice-window":
+		field = func(s *Settings) *time.Duration { return &s.CustomerNoticeWindow }
+	case "art34-target":
+		field = func(s *Settings) *time.Duration { return &s.Art34Target }
+	case "due-soon-window":
+		field = func(s *Settings) *time.Duration { return &s.DueSoonWindow }
+	default:
+		keys := make([]string, len(SettingKeys))
+		for i, k := range SettingKeys {
+			keys[i] = k.Key
+		}
+		return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
+	}
 	d, err := ParseDuration(value)
 	if err != nil {
 		return nil, &FieldError{Field: "value", Value: value, Problem: err.Error()}
 	}
-	switch key {
-	case "customer-notice-window":
-		return func(s *Settings) { s.CustomerNoticeWindow = d }, nil
-	case "art34-target":
-		return func(s *Settings) { s.Art34Target = d }, nil
-	case "due-soon-window":
-		return func(s *Settings) { s.DueSoonWindow = d }, nil
-	}
-	keys := make([]string, len(SettingKeys))
-	for i, k := range SettingKeys {
-		keys[i] = k.Key
-	}
-	return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
+	return func(s *Settings) { *field(s) = d }, nil
 }
 
 var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)

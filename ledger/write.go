@@ -108,7 +108,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 			continue
 		}
 		if err != nil {
-			return Result{}, fmt.Errorf("append to %s: %w", stream, err)
+			return Result{}, err // the store names the stream
 		}
 		return Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp}, nil
 	}
