@@ -12,6 +12,7 @@ package calendars
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"sort"
@@ -201,6 +202,31 @@ type Source struct {
 
 // New returns the calendars, with extra closing days.
 func New(c Closures) *Source { return &Source{closures: c} }
+
+// Fingerprint identifies these calendars (domain.CalendarFingerprint): the
+// holiday source and every user closure, in order.
+func (s *Source) Fingerprint() string {
+	h := sha256.New()
+	var js []string
+	for j := range s.closures {
+		js = append(js, j)
+	}
+	sort.Strings(js)
+	for _, j := range js {
+		var days []civilDate
+		for d := range s.closures[j] {
+			days = append(days, d)
+		}
+		sort.Slice(days, func(a, b int) bool {
+			x, y := days[a], days[b]
+			return x.y < y.y || x.y == y.y && (x.m < y.m || x.m == y.m && x.d < y.d)
+		})
+		for _, d := range days {
+			fmt.Fprintf(h, "%s %04d-%02d-%02d\n", j, d.y, d.m, d.d)
+		}
+	}
+	return fmt.Sprintf("rickar/cal v2; closures sha256:%x", h.Sum(nil))
+}
 
 // Calendar implements domain.CalendarSource.
 func (s *Source) Calendar(jurisdiction string) domain.Calendar {

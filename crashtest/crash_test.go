@@ -37,7 +37,8 @@ func TestMain(m *testing.M) {
 	}
 	binary, writerBin = filepath.Join(dir, "breachledger"), filepath.Join(dir, "writer")
 	for pkg, out := range map[string]string{"../cmd/breachledger": binary, "./writer": writerBin} {
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", out, pkg) // as make build
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
 			os.Exit(1)

@@ -48,6 +48,19 @@ func UseCalendars(src CalendarSource) {
 	calSource = src
 }
 
+// CalendarFingerprint identifies the installed calendars, so that results
+// kept from an evaluation (read models) are not reused on other calendars
+// (another user calendar file). A source may say what it is by a
+// Fingerprint() string method; otherwise its type names it.
+func CalendarFingerprint() string {
+	calMu.RLock()
+	defer calMu.RUnlock()
+	if f, ok := calSource.(interface{ Fingerprint() string }); ok {
+		return f.Fingerprint()
+	}
+	return fmt.Sprintf("%T", calSource)
+}
+
 // CalendarFor returns the installed calendar of a jurisdiction.
 func CalendarFor(jurisdiction string) Calendar {
 	calMu.RLock()

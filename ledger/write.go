@@ -29,6 +29,12 @@ type Result struct {
 	// is an eventstore.CheckpointAppender); nil when the caller still has
 	// to checkpoint them (Checkpointer.Checkpoint).
 	Checkpoint *eventstore.Checkpoint
+	// Ledger is the ledger state the command was decided on, and
+	// Facts the incident's facts through this append (nil for ledger
+	// commands): what the writer knew when it wrote, for printing the
+	// next deadline without reading the streams again.
+	Ledger domain.Ledger
+	Facts  []domain.Fact
 }
 
 // Writer runs commands against a store.
@@ -72,7 +78,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 	var lastConflict error
 	signatures := map[string][]byte{} // by content envelope, across attempts
 	for attempt := 1; attempt <= attempts; attempt++ {
-		state, length, err := w.load(ctx, incident)
+		state, facts, length, err := w.load(ctx, incident)
 		if err != nil {
 			return Result{}, err
 		}
@@ -110,7 +116,15 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		if err != nil {
 			return Result{}, err // the store names the stream
 		}
-		return Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp}, nil
+		res := Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp, Ledger: state.Ledger}
+		if incident != "" {
+			written, err := projections.FactsOf(stored)
+			if err != nil {
+				return Result{}, err
+			}
+			res.Facts = append(facts, written...)
+		}
+		return res, nil
 	}
 	return Result{}, fmt.Errorf("%w (%d attempts): %w", ErrConflictPersisted, attempts, lastConflict)
 }
@@ -140,20 +154,20 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func (w Writer) load(ctx context.Context, incident string) (domain.State, uint64, error) {
+func (w Writer) load(ctx context.Context, incident string) (state domain.State, facts []domain.Fact, length uint64, err error) {
 	ledgerFacts, err := ReadStream(ctx, w.Store, domain.LedgerStream)
 	if err != nil {
-		return domain.State{}, 0, err
+		return domain.State{}, nil, 0, err
 	}
-	state := domain.State{Ledger: domain.ReplayLedger(ledgerFacts, domain.Cut{})}
-	length := uint64(len(ledgerFacts))
+	state.Ledger = domain.ReplayLedger(ledgerFacts, domain.Cut{})
+	length = uint64(len(ledgerFacts))
 	if incident != "" {
-		facts, err := ReadStream(ctx, w.Store, domain.IncidentStream(incident))
+		facts, err = ReadStream(ctx, w.Store, domain.IncidentStream(incident))
 		if err != nil {
-			return domain.State{}, 0, err
+			return domain.State{}, nil, 0, err
 		}
 		state.Incident = projections.IncidentAt(incident, facts, domain.Cut{})
 		length = uint64(len(facts))
 	}
-	return state, length, nil
+	return state, facts, length, nil
 }

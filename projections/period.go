@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
@@ -248,7 +249,7 @@ func WritePeriodReport(w io.Writer, r PeriodReport, format string) error {
 	case FormatMarkdown:
 		return writePeriodMarkdown(w, r)
 	case FormatHTML:
-		return periodHTML.Execute(w, r)
+		return periodHTML().Execute(w, r)
 	case FormatJSON:
 		return WriteJSON(w, r)
 	case FormatCSV:
@@ -356,7 +357,8 @@ func writePeriodCSV(w io.Writer, r PeriodReport) error {
 	return c.flush()
 }
 
-var periodHTML = template.Must(template.New("period").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
+var periodHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("period").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -416,3 +418,4 @@ var periodHTML = template.Must(template.New("period").Funcs(htmlFuncs).Parse(`<!
 </body>
 </html>
 `))
+})

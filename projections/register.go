@@ -313,7 +313,7 @@ func WriteRegister(w io.Writer, r Register, format string) error {
 	case FormatJSON:
 		return WriteJSON(w, r)
 	case FormatHTML:
-		return registerHTML.Execute(w, r)
+		return registerHTML().Execute(w, r)
 	case FormatMarkdown:
 		return writeRegisterMarkdown(w, r)
 	}

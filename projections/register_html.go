@@ -4,20 +4,22 @@ import (
 	"encoding/csv"
 	"html/template"
 	"io"
+	"sync"
 )
 
 func newCSV(w io.Writer) *csv.Writer { return csv.NewWriter(w) }
 
-var registerHTML = template.Must(template.New("register").Funcs(htmlFuncs).Funcs(template.FuncMap{
-	"notified": func(es []RegisterEntry) (n int) {
-		for _, e := range es {
-			if e.Notified != "not notified" {
-				n++
+var registerHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("register").Funcs(htmlFuncs).Funcs(template.FuncMap{
+		"notified": func(es []RegisterEntry) (n int) {
+			for _, e := range es {
+				if e.Notified != "not notified" {
+					n++
+				}
 			}
-		}
-		return n
-	},
-}).Parse(`<!DOCTYPE html>
+			return n
+		},
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -67,3 +69,4 @@ var registerHTML = template.Must(template.New("register").Funcs(htmlFuncs).Funcs
 </body>
 </html>
 `))
+})

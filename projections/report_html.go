@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
@@ -55,7 +56,8 @@ var htmlFuncs = template.FuncMap{
 	},
 }
 
-var reportHTML = template.Must(template.New("report").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
+var reportHTML = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -199,6 +201,7 @@ var reportHTML = template.Must(template.New("report").Funcs(htmlFuncs).Parse(`<!
 {{range .Items}}<tr{{if .Correction}} class="corrected"{{end}}><td class="num">{{.Seq}}</td><td>{{stamp .At}}</td><td>{{stamp .RecordedAt}}</td><td>{{.Actor}}</td><td><strong>{{.Value}}</strong></td><td>{{cell .Detail}}</td><td>{{with .Correction}}<div class="was">{{correction .}}</div>{{else}}–{{end}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>None recorded.</p>{{end}}{{end}}
 `))
+})
 
 func dict(kv ...any) map[string]any {
 	m := map[string]any{}
@@ -209,7 +212,7 @@ func dict(kv ...any) map[string]any {
 }
 
 func writeReportHTML(w io.Writer, r IncidentReport) error {
-	return reportHTML.Execute(w, struct {
+	return reportHTML().Execute(w, struct {
 		R   IncidentReport
 		SVG template.HTML
 	}{r, template.HTML(timelineSVG(r))})

@@ -52,7 +52,7 @@ func checkPragmas(db *sql.DB) error {
 
 // goBuild builds a package of module dir into out.
 func goBuild(dir, pkg, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", out, pkg) // as make build
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

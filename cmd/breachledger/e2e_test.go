@@ -37,7 +37,9 @@ func TestMain(m *testing.M) {
 	// Ledger keys go to the default place, under $XDG_CONFIG_HOME: a
 	// temporary one, not the user's.
 	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", binary, ".") // as make build
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build breachledger: %v\n%s", err, out)
 		os.Exit(1)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -13,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/projections/readmodel"
 )
 
 var readerFlags = []cli.Flag{
@@ -120,6 +122,7 @@ func readerCommands(e *env) []*cli.Command {
 				strs("regime", "only this regime (GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA, \"processor commitment\") or rule ID; repeatable"),
 				str("pack", "evaluate under this rule pack instead of the one each incident recorded"),
 				str("compare-pack", "show this rule pack's reading beside the recorded one (e.g. the current pack beside an old history's)"),
+				cacheFlag,
 			},
 			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
 				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open"), Regimes: in.list("regime"),
@@ -146,16 +149,22 @@ func readerCommands(e *env) []*cli.Command {
 				if err := in.err(); err != nil {
 					return err
 				}
-				h, err := ledger.ReadHistory(c.Context, st)
+				v, ok, err := keptDeadlines(c, st, cut, filter)
 				if err != nil {
 					return err
 				}
-				if filter.Incident != "" {
-					if err := visible(filter.Incident, h.Incidents[filter.Incident], cut); err != nil {
+				if !ok {
+					h, err := deadlineHistory(c, st, filter.Incident)
+					if err != nil {
 						return err
 					}
+					if filter.Incident != "" {
+						if err := visible(filter.Incident, h.Incidents[filter.Incident], cut); err != nil {
+							return err
+						}
+					}
+					v = projections.Deadlines(h, cut, filter)
 				}
-				v := projections.Deadlines(h, cut, filter)
 				var err2 error
 				if c.Bool("json") {
 					err2 = writeJSON(e.stdout, v)
@@ -274,4 +283,61 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), le.Stream, le.Revision, le.Type, le.Actor, le.EventID)
 	}
 	return tw.Flush()
+}
+
+// keptDeadlines answers the deadline view from the kept read models (the
+// same rows the history gives, README: "Reports..."), caught up first, so
+// a cron job reading a large ledger folds only what is new. ok is false
+// when they cannot answer: a --known-at cut or another rule pack, or models
+// that cannot be kept here (a read-only ledger file, no cache directory);
+// the caller then folds the history. A ledger whose history changed under
+// the models is an error (run verify).
+func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (projections.DeadlineView, bool, error) {
+	if c.IsSet("known-at") || filter.Pack != "" || filter.ComparePack != "" || filter.Incident != "" {
+		return projections.DeadlineView{}, false, nil // one incident: its stream is read instead
+	}
+	kept, err := openKept(c, st)
+	if err != nil {
+		return projections.DeadlineView{}, false, nil
+	}
+	defer kept.Close()
+	if _, err := kept.CatchUp(c.Context, cut.AsOf); err != nil {
+		if errors.Is(err, eventstore.ErrHistoryChanged) {
+			return projections.DeadlineView{}, false, err
+		}
+		return projections.DeadlineView{}, false, nil
+	}
+	page, err := kept.Deadlines(c.Context, cut.AsOf, filter, readmodel.Page{}, true)
+	if err != nil {
+		return projections.DeadlineView{}, false, nil
+	}
+	v := projections.DeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: make([]projections.DeadlineRow, len(page.Deadlines)), Alert: page.Alert}
+	if filter.DueWithin > 0 {
+		v.DueWithin = domain.FormatDuration(filter.DueWithin)
+	}
+	for i, raw := range page.Deadlines {
+		if err := json.Unmarshal(raw, &v.Deadlines[i]); err != nil {
+			return projections.DeadlineView{}, false, fmt.Errorf("read kept deadline: %w", err)
+		}
+	}
+	return v, true, nil
+}
+
+// deadlineHistory reads what the deadline view needs: the whole ledger, or
+// for one incident only the ledger stream and that incident's stream.
+func deadlineHistory(c *cli.Context, st eventstore.Store, incident string) (*projections.History, error) {
+	if incident == "" {
+		return ledger.ReadHistory(c.Context, st)
+	}
+	h := projections.NewHistory()
+	for _, stream := range []string{domain.LedgerStream, domain.IncidentStream(incident)} {
+		facts, err := ledger.ReadStream(c.Context, st, stream)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range facts {
+			h.Add(f)
+		}
+	}
+	return h, nil
 }

@@ -157,7 +157,7 @@ server refuses it from its next request.`,
 }
 
 // recordLedgerFact runs the write path for a ledger command, as every
-// writer does (the ledger key signs a checkpoint after the append; an
+// writer does (the ledger key signs the append's checkpoint; an
 // actor's SSH key signs the event when asked), then prints with show.
 func (e *env) recordLedgerFact(c *cli.Context, cmd domain.Command, now time.Time, show func(eventstore.Store, ledger.Result) error) error {
 	sg, err := signerFrom(c)
@@ -180,7 +180,7 @@ func (e *env) recordLedgerFact(c *cli.Context, cmd domain.Command, now time.Time
 		if err != nil {
 			return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
 		}
-		w := ledger.Writer{Store: st}
+		w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: key, Now: e.now}}
 		if sg != nil {
 			w.Sign = sg.sign
 		}
@@ -190,6 +190,9 @@ func (e *env) recordLedgerFact(c *cli.Context, cmd domain.Command, now time.Time
 		}
 		if err := show(st, res); err != nil {
 			return err
+		}
+		if res.Checkpoint != nil {
+			return nil // signed and stored in the append's own transaction
 		}
 		return e.checkpointAfter(c, st, key, res.Records)
 	})

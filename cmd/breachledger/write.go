@@ -102,7 +102,7 @@ func (e *env) writer(s writerSpec) *cli.Command {
 						return fmt.Errorf("the ledger was initialised, but its key was not made: %w", err)
 					}
 				}
-				if err := e.printWrite(c, st, res, now); err != nil {
+				if err := e.printWrite(c, res, now); err != nil {
 					return err
 				}
 				if res.Checkpoint != nil {
@@ -134,17 +134,13 @@ type writtenEvent struct {
 
 // printWrite prints what a writer appended and, for incidents, the next
 // deadline as of now.
-func (e *env) printWrite(c *cli.Context, st eventstore.Store, res ledger.Result, now time.Time) error {
+func (e *env) printWrite(c *cli.Context, res ledger.Result, now time.Time) error {
 	out := writeResult{Incident: res.Incident, Events: []writtenEvent{}}
 	for _, r := range res.Records {
 		out.Events = append(out.Events, writtenEvent{EventID: r.ID.String(), Seq: r.Sequence, Stream: r.Stream, Revision: r.Revision, Type: r.Type, At: r.OccurredAt.UTC(), RecordedAt: r.RecordedAt, Actor: r.Actor})
 	}
 	if res.Incident != "" {
-		next, err := nextDeadline(c, st, res.Incident, now)
-		if err != nil {
-			return err
-		}
-		out.NextDeadline = next
+		out.NextDeadline = nextDeadline(res, now)
 	}
 	switch {
 	case c.Bool("quiet"):
@@ -173,21 +169,15 @@ func (e *env) printWrite(c *cli.Context, st eventstore.Store, res ledger.Result,
 	return nil
 }
 
-func nextDeadline(c *cli.Context, st eventstore.Store, incident string, now time.Time) (*domain.Obligation, error) {
-	ledgerFacts, err := ledger.ReadStream(c.Context, st, domain.LedgerStream)
-	if err != nil {
-		return nil, err
-	}
-	facts, err := ledger.ReadStream(c.Context, st, domain.IncidentStream(incident))
-	if err != nil {
-		return nil, err
-	}
-	cut := domain.Cut{AsOf: now} // everything recorded, including what was just appended
-	v, ok := projections.Show(domain.ReplayLedger(ledgerFacts, cut), incident, facts, cut)
+// nextDeadline is the open obligation due first as of now, judged on what
+// the writer knew when it appended (the streams it read, and its own events).
+func nextDeadline(res ledger.Result, now time.Time) *domain.Obligation {
+	cut := domain.Cut{AsOf: now}
+	v, ok := projections.Show(res.Ledger, res.Incident, res.Facts, cut)
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	return v.NextDeadline, nil
+	return v.NextDeadline
 }
 
 func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {

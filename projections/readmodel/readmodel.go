@@ -156,11 +156,14 @@ func (k *Kept) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if meta["version"] != schemaVersion || meta["origin"] != origin {
+	calendars := domain.CalendarFingerprint()
+	if meta["version"] != schemaVersion || meta["origin"] != origin || meta["calendars"] != calendars {
+		// Another ledger, another schema, or rows evaluated on other
+		// calendars (a user calendar file): fold everything again.
 		if err := reset(ctx, tx); err != nil {
 			return err
 		}
-		meta = map[string]string{"version": schemaVersion, "origin": origin, "position": "0"}
+		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "position": "0"}
 		if err := writeMeta(ctx, tx, meta); err != nil {
 			return err
 		}
@@ -360,7 +363,7 @@ func (k *Kept) rebuild(ctx context.Context) error {
 	if err := reset(ctx, tx); err != nil {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
-	if err := writeMeta(ctx, tx, map[string]string{"version": schemaVersion, "origin": meta["origin"], "position": "0", "last_event": ""}); err != nil {
+	if err := writeMeta(ctx, tx, map[string]string{"version": schemaVersion, "origin": meta["origin"], "calendars": meta["calendars"], "position": "0", "last_event": ""}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
