@@ -1,6 +1,8 @@
 package projections
 
 import (
+	"encoding/json"
+	"fmt"
 	"reflect"
 	"time"
 
@@ -119,6 +121,29 @@ type DeadlineView struct {
 	// Alert is true when something is overdue, or (with DueWithin) open and
 	// due within the window: the CLI then exits 7.
 	Alert bool `json:"alert"`
+}
+
+// KeptDeadlineView is the deadline view with its rows still in the JSON
+// the kept read models hold them in (projections/readmodel): it encodes to
+// the same JSON as the DeadlineView it decodes to, so a reader that prints
+// JSON need not decode every row.
+type KeptDeadlineView struct {
+	AsOf      time.Time         `json:"as_of"`
+	KnownAt   time.Time         `json:"known_at"`
+	DueWithin string            `json:"due_within,omitempty"`
+	Deadlines []json.RawMessage `json:"deadlines"`
+	Alert     bool              `json:"alert"`
+}
+
+// Decode returns the view with its rows decoded.
+func (v KeptDeadlineView) Decode() (DeadlineView, error) {
+	out := DeadlineView{AsOf: v.AsOf, KnownAt: v.KnownAt, DueWithin: v.DueWithin, Deadlines: make([]DeadlineRow, len(v.Deadlines)), Alert: v.Alert}
+	for i, raw := range v.Deadlines {
+		if err := json.Unmarshal(raw, &out.Deadlines[i]); err != nil {
+			return DeadlineView{}, fmt.Errorf("decode kept deadline %d: %w", i, err)
+		}
+	}
+	return out, nil
 }
 
 // DeadlineFilter narrows the deadline view.

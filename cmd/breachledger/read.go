@@ -149,32 +149,11 @@ func readerCommands(e *env) []*cli.Command {
 				if err := in.err(); err != nil {
 					return err
 				}
-				v, ok, err := keptDeadlines(c, st, cut, filter)
+				alert, err := e.writeDeadlines(c, st, cut, filter)
 				if err != nil {
 					return err
 				}
-				if !ok {
-					h, err := deadlineHistory(c, st, filter.Incident)
-					if err != nil {
-						return err
-					}
-					if filter.Incident != "" {
-						if err := visible(filter.Incident, h.Incidents[filter.Incident], cut); err != nil {
-							return err
-						}
-					}
-					v = projections.Deadlines(h, cut, filter)
-				}
-				var err2 error
-				if c.Bool("json") {
-					err2 = writeJSON(e.stdout, v)
-				} else {
-					err2 = projections.WriteDeadlines(e.stdout, v)
-				}
-				if err2 != nil {
-					return err2
-				}
-				if v.Alert {
+				if alert {
 					return silentExit(exitDeadline)
 				}
 				return nil
@@ -285,6 +264,46 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 	return tw.Flush()
 }
 
+// writeDeadlines prints the deadline view, from the kept read models when
+// they can answer (keptDeadlines), else folded from the history, and says
+// whether it raises the alert (exit 7).
+func (e *env) writeDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (alert bool, err error) {
+	kv, ok, err := keptDeadlines(c, st, cut, filter)
+	if err != nil {
+		return false, err
+	}
+	if ok && c.Bool("json") {
+		return kv.Alert, writeJSON(e.stdout, kv) // the kept rows print as they are kept
+	}
+	var v projections.DeadlineView
+	if ok {
+		v, err = kv.Decode()
+	} else {
+		v, err = historyDeadlines(c, st, cut, filter)
+	}
+	if err != nil {
+		return false, err
+	}
+	if c.Bool("json") {
+		return v.Alert, writeJSON(e.stdout, v)
+	}
+	return v.Alert, projections.WriteDeadlines(e.stdout, v)
+}
+
+// historyDeadlines folds the deadline view from the history.
+func historyDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (projections.DeadlineView, error) {
+	h, err := deadlineHistory(c, st, filter.Incident)
+	if err != nil {
+		return projections.DeadlineView{}, err
+	}
+	if filter.Incident != "" {
+		if err := visible(filter.Incident, h.Incidents[filter.Incident], cut); err != nil {
+			return projections.DeadlineView{}, err
+		}
+	}
+	return projections.Deadlines(h, cut, filter), nil
+}
+
 // keptDeadlines answers the deadline view from the kept read models (the
 // same rows the history gives, README: "Reports..."), caught up first, so
 // a cron job reading a large ledger folds only what is new. ok is false
@@ -292,33 +311,29 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 // that cannot be kept here (a read-only ledger file, no cache directory);
 // the caller then folds the history. A ledger whose history changed under
 // the models is an error (run verify).
-func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (projections.DeadlineView, bool, error) {
+func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (projections.KeptDeadlineView, bool, error) {
+	var none projections.KeptDeadlineView
 	if c.IsSet("known-at") || filter.Pack != "" || filter.ComparePack != "" || filter.Incident != "" {
-		return projections.DeadlineView{}, false, nil // one incident: its stream is read instead
+		return none, false, nil // one incident: its stream is read instead
 	}
 	kept, err := openKept(c, st)
 	if err != nil {
-		return projections.DeadlineView{}, false, nil
+		return none, false, nil
 	}
 	defer kept.Close()
 	if _, err := kept.CatchUp(c.Context, cut.AsOf); err != nil {
 		if errors.Is(err, eventstore.ErrHistoryChanged) {
-			return projections.DeadlineView{}, false, err
+			return none, false, err
 		}
-		return projections.DeadlineView{}, false, nil
+		return none, false, nil
 	}
 	page, err := kept.Deadlines(c.Context, cut.AsOf, filter, readmodel.Page{}, true)
 	if err != nil {
-		return projections.DeadlineView{}, false, nil
+		return none, false, nil
 	}
-	v := projections.DeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: make([]projections.DeadlineRow, len(page.Deadlines)), Alert: page.Alert}
+	v := projections.KeptDeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: page.Deadlines, Alert: page.Alert}
 	if filter.DueWithin > 0 {
 		v.DueWithin = domain.FormatDuration(filter.DueWithin)
-	}
-	for i, raw := range page.Deadlines {
-		if err := json.Unmarshal(raw, &v.Deadlines[i]); err != nil {
-			return projections.DeadlineView{}, false, fmt.Errorf("read kept deadline: %w", err)
-		}
 	}
 	return v, true, nil
 }

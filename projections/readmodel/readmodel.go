@@ -120,6 +120,7 @@ func Open(ctx context.Context, src eventstore.Store, path string) (*Kept, error)
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)") // kept models are rebuilt from the log after a crash at worst
+	q.Add("_pragma", "cache_size(-32768)")  // 32 MiB: a deadline read touches rows all over rm_deadlines
 	q.Set("_txlock", "immediate")
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
 	db, err := sql.Open("sqlite", u.String())

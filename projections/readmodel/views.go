@@ -288,18 +288,13 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 	sort.SliceStable(futureRows, func(i, j int) bool { return futureRows[i].firstSeq < futureRows[j].firstSeq })
 
 	p := DeadlinePage{Deadlines: []json.RawMessage{}}
-	var kept []int     // indexes into p.Deadlines whose row is still to be read
-	var rowids []int64 // their rows
-	emit := func(d deadlineRow, rowid int64) bool {
+	emit := func(d deadlineRow) bool {
 		keep, alert := f.Admit(d.o, asOf)
 		if !keep {
 			return true
 		}
 		if page.Limit > 0 && len(p.Deadlines) == page.Limit {
 			return false
-		}
-		if d.row == nil {
-			kept, rowids = append(kept, len(p.Deadlines)), append(rowids, rowid)
 		}
 		p.Deadlines = append(p.Deadlines, d.row)
 		p.Alert = p.Alert || alert
@@ -314,13 +309,13 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 	full := false
 	visit := func(d keptDeadline) (bool, error) {
 		for fi < len(futureRows) && futureRows[fi].firstSeq < d.firstSeq {
-			if after(futureRows[fi]) && !emit(futureRows[fi], 0) {
+			if after(futureRows[fi]) && !emit(futureRows[fi]) {
 				return false, nil
 			}
 			fi++
 		}
 		if d.valid {
-			return emit(d.deadlineRow, d.rowid), nil
+			return emit(d.deadlineRow), nil
 		}
 		// The kept rows do not hold at asOf: fold the incident again.
 		if done[d.incident] {
@@ -332,7 +327,7 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 			return true, err
 		}
 		for _, r := range rowsOf(ev) {
-			if pre(r.o) && after(r) && !emit(r, 0) {
+			if pre(r.o) && after(r) && !emit(r) {
 				return false, nil
 			}
 		}
@@ -347,35 +342,34 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		return DeadlinePage{}, err
 	}
 	if full {
-		return p, k.readRows(ctx, p.Deadlines, kept, rowids)
+		return p, nil
 	}
 	for ; fi < len(futureRows); fi++ {
-		if after(futureRows[fi]) && !emit(futureRows[fi], 0) {
-			return p, k.readRows(ctx, p.Deadlines, kept, rowids)
+		if after(futureRows[fi]) && !emit(futureRows[fi]) {
+			return p, nil
 		}
 	}
 	p.Next = ""
-	return p, k.readRows(ctx, p.Deadlines, kept, rowids)
+	return p, nil
 }
 
 // deadlineBatch is how many kept deadline rows an ordered read takes at a time.
 const deadlineBatch = 2000
 
-// keptDeadline is a kept deadline row's key and whether it holds at the instant.
+// keptDeadline is a kept deadline row and whether it holds at the instant.
 type keptDeadline struct {
 	deadlineRow
-	rowid int64
 	valid bool
 }
 
 // keptDeadlines calls visit with the kept deadline rows that meet the
 // prefilter where (its first two arguments are the cursor's first_seq and
-// ord), in the view's order, without their JSON (readRows reads it for the
-// rows a page keeps), until visit returns false. A selective prefilter
-// (open rows only) is read through the (open, due_at) index and sorted
-// here; otherwise the rows are read in order, a batch at a time.
+// ord), in the view's order, with their JSON, until visit returns false.
+// A selective prefilter (open rows only) is read through the (open,
+// due_at) index and sorted here; otherwise the rows are read in order, a
+// batch at a time.
 func (k *Kept) keptDeadlines(ctx context.Context, where string, args []any, asOf time.Time, selective bool, visit func(keptDeadline) (bool, error)) error {
-	const cols = `SELECT d.rowid, d.first_seq, d.ord, d.incident, d.obligation, d.rule, d.regime, d.due_at, d.open, d.status, d.latest_at, d.valid_from, d.valid_until
+	const cols = `SELECT d.first_seq, d.ord, d.incident, d.obligation, d.rule, d.regime, d.due_at, d.open, d.status, d.latest_at, d.valid_from, d.valid_until, d.row
 FROM rm_deadlines d WHERE `
 	n := asOf.UnixNano()
 	if selective {
@@ -426,53 +420,17 @@ func (k *Kept) scanDeadlines(ctx context.Context, q string, args []any, asOf int
 		var d keptDeadline
 		var seq, ord, due, latest, from, until int64
 		var status string
-		if err := rows.Scan(&d.rowid, &seq, &ord, &d.incident, &d.o.ID, &d.o.Rule, &d.o.Regime, &due, &d.open, &status, &latest, &from, &until); err != nil {
+		var row []byte
+		if err := rows.Scan(&seq, &ord, &d.incident, &d.o.ID, &d.o.Rule, &d.o.Regime, &due, &d.open, &status, &latest, &from, &until, &row); err != nil {
 			return nil, err
 		}
+		d.row = row
 		d.firstSeq, d.ord = uint64(seq), uint64(ord)
 		d.o.DueAt, d.o.Status = time.Unix(0, due).UTC(), domain.Status(status)
 		d.valid = latest <= asOf && from <= asOf && asOf < until
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// readRows reads the JSON of the kept rows a page keeps into place.
-func (k *Kept) readRows(ctx context.Context, dst []json.RawMessage, at []int, rowids []int64) error {
-	for len(rowids) > 0 {
-		n := min(len(rowids), 500)
-		args := make([]any, n)
-		for i, id := range rowids[:n] {
-			args[i] = id
-		}
-		rows, err := k.db.QueryContext(ctx, `SELECT rowid, row FROM rm_deadlines WHERE rowid IN (`+strings.TrimSuffix(strings.Repeat("?,", n), ",")+`)`, args...)
-		if err != nil {
-			return err
-		}
-		got := map[int64][]byte{}
-		for rows.Next() {
-			var id int64
-			var row []byte
-			if err := rows.Scan(&id, &row); err != nil {
-				rows.Close()
-				return err
-			}
-			got[id] = row
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for i, id := range rowids[:n] {
-			row, ok := got[id]
-			if !ok {
-				return fmt.Errorf("kept deadline row %d vanished during the read", id)
-			}
-			dst[at[i]] = row
-		}
-		rowids, at = rowids[n:], at[n:]
-	}
-	return nil
 }
 
 // rowsOf returns an evaluation's deadline rows.
