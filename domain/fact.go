@@ -1,7 +1,8 @@
 package domain
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 )
 
@@ -56,6 +57,9 @@ func (c Cut) Happened(f Fact) bool { return c.AsOf.IsZero() || !f.At.After(c.AsO
 // time is at or before AsOf. Corrections themselves are kept (at their own
 // business time), so a view can show what was corrected and why.
 func Corrected(facts []Fact, cut Cut) []Fact {
+	if untouched(facts, cut) {
+		return slices.Clip(facts) // nothing to cut or correct: no copy
+	}
 	known := make([]Fact, 0, len(facts))
 	latest := map[string]Fact{} // target ID → latest correction fact
 	for _, f := range facts {
@@ -69,7 +73,9 @@ func Corrected(facts []Fact, cut Cut) []Fact {
 			}
 		}
 	}
-	sort.SliceStable(known, func(i, j int) bool { return known[i].Sequence < known[j].Sequence })
+	if !slices.IsSortedFunc(known, bySequence) {
+		slices.SortStableFunc(known, bySequence)
+	}
 	out := known[:0]
 	for _, f := range known {
 		if cf, ok := latest[f.ID]; ok {
@@ -86,13 +92,35 @@ func Corrected(facts []Fact, cut Cut) []Fact {
 	return out
 }
 
+// untouched reports whether Corrected would return facts as they are: in
+// sequence order, every one known and happened at the cut, none a
+// correction.
+func untouched(facts []Fact, cut Cut) bool {
+	for i, f := range facts {
+		if i > 0 && f.Sequence < facts[i-1].Sequence {
+			return false
+		}
+		if !cut.Known(f) || !cut.Happened(f) {
+			return false
+		}
+		if _, ok := f.Event.(EventCorrected); ok {
+			return false
+		}
+	}
+	return true
+}
+
+func bySequence(a, b Fact) int { return cmp.Compare(a.Sequence, b.Sequence) }
+
 // Replay folds the facts of one incident stream, as the cut sees them, into
 // the incident's state.
 func Replay(facts []Fact, cut Cut) Incident {
 	var inc Incident
-	for _, f := range Corrected(facts, cut) {
+	folded := Corrected(facts, cut)
+	for _, f := range folded {
 		inc.apply(f)
 	}
+	inc.Facts = folded
 	return inc
 }
 
@@ -112,5 +140,6 @@ func ReplayLedger(facts []Fact, cut Cut) Ledger {
 // Evolve does not apply corrections to earlier facts; use Replay for that.
 func Evolve(inc Incident, f Fact) Incident {
 	inc.apply(f)
+	inc.Facts = append(slices.Clip(inc.Facts), f)
 	return inc
 }

@@ -241,7 +241,6 @@ func (inc *Incident) NeedsPostmortem() bool {
 
 func (inc *Incident) apply(f Fact) {
 	r := f.ref()
-	inc.Facts = append(inc.Facts, f)
 	switch e := f.Event.(type) {
 	case IncidentDetected:
 		inc.Exists = true

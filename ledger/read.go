@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -22,18 +23,77 @@ func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domai
 	return projections.FactsOf(recs)
 }
 
-// ReadHistory reads the whole ledger into a History.
+// ReadHistory reads the whole ledger into a History. Reading and decoding
+// overlap: one goroutine reads pages of records from the store while others
+// decode the pages already read (as many at once as there are CPUs), and
+// the facts are added in sequence order, as a plain loop would add them.
 func ReadHistory(ctx context.Context, s eventstore.Store) (*projections.History, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan chan decodedPage, runtime.GOMAXPROCS(0)+1) // in sequence order
+	go readPages(ctx, s, pages)
 	h := projections.NewHistory()
-	for r, err := range eventstore.All(ctx, s, 0) {
-		if err != nil {
-			return nil, fmt.Errorf("read ledger: %w", err)
+	for next := range pages {
+		p := <-next
+		if p.err != nil {
+			return nil, p.err
 		}
-		f, err := projections.FactOf(r)
-		if err != nil {
-			return nil, err
+		for _, f := range p.facts {
+			h.Add(f)
 		}
-		h.Add(f)
 	}
 	return h, nil
+}
+
+// decodedPage is one page of the log, decoded, or the error that ended the read.
+type decodedPage struct {
+	facts []domain.Fact
+	err   error
+}
+
+// readPages reads the log a page at a time and, for each page in order,
+// sends a channel on which the page's decoded facts arrive (decoded in a
+// goroutine of its own, at most GOMAXPROCS at once). It closes pages at
+// the end of the log, after the first error, or when ctx is done.
+func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decodedPage) {
+	defer close(pages)
+	workers := make(chan struct{}, runtime.GOMAXPROCS(0))
+	send := func(ch chan decodedPage) bool {
+		select {
+		case pages <- ch:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	for from := uint64(0); ; {
+		recs, err := s.ReadAll(ctx, from, eventstore.DefaultPageSize)
+		if err != nil {
+			ch := make(chan decodedPage, 1)
+			ch <- decodedPage{err: fmt.Errorf("read ledger: %w", err)}
+			send(ch)
+			return
+		}
+		if len(recs) == 0 {
+			return
+		}
+		ch := make(chan decodedPage, 1)
+		if !send(ch) {
+			return
+		}
+		select {
+		case workers <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		go func() {
+			defer func() { <-workers }()
+			facts, err := projections.FactsOf(recs)
+			ch <- decodedPage{facts: facts, err: err}
+		}()
+		if len(recs) < eventstore.DefaultPageSize {
+			return
+		}
+		from = recs[len(recs)-1].Sequence + 1
+	}
 }

@@ -50,10 +50,12 @@ func (h *History) Add(f domain.Fact) {
 		return
 	}
 	if id, ok := domain.IncidentID(f.Stream); ok {
-		if _, seen := h.Incidents[id]; !seen {
+		facts, seen := h.Incidents[id]
+		if !seen {
 			h.order = append(h.order, id)
+			facts = make([]domain.Fact, 0, 16) // most incidents have tens of facts: skip the small growth steps
 		}
-		h.Incidents[id] = append(h.Incidents[id], f)
+		h.Incidents[id] = append(facts, f)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
@@ -168,26 +169,35 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 	if filter.DueWithin > 0 {
 		v.DueWithin = domain.FormatDuration(filter.DueWithin)
 	}
-	for _, id := range h.IncidentIDs() {
-		if filter.Incident != "" && id != filter.Incident {
-			continue
-		}
+	ids := h.IncidentIDs()
+	if filter.Incident != "" {
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id != filter.Incident })
+	}
+	type incidentRows struct {
+		rows  []DeadlineRow
+		alert bool
+	}
+	for _, ir := range eachIndex(len(ids), func(i int) incidentRows {
+		id := ids[i]
 		inc := IncidentAt(id, h.Incidents[id], cut)
 		if !inc.Exists {
-			continue
+			return incidentRows{}
 		}
-		var rows []DeadlineRow
+		var out incidentRows
 		for _, row := range DeadlineRowsOf(&inc, filter.obligations(&inc, ledger.Settings, cut.AsOf)) {
 			keep, alert := filter.Admit(row.Obligation, cut.AsOf)
 			if !keep {
 				continue
 			}
-			v.Alert = v.Alert || alert
-			rows = append(rows, row)
+			out.alert = out.alert || alert
+			out.rows = append(out.rows, row)
 		}
-		filter.beside(h, id, rows, cut)
-		v.Deadlines = append(v.Deadlines, rows...)
-		v.Deadlines = append(v.Deadlines, filter.onlyUnder(h, id, rows, cut)...)
+		filter.beside(h, id, out.rows, cut)
+		out.rows = append(out.rows, filter.onlyUnder(h, id, out.rows, cut)...)
+		return out
+	}) {
+		v.Alert = v.Alert || ir.alert
+		v.Deadlines = append(v.Deadlines, ir.rows...)
 	}
 	emptySlices(&v)
 	return v
@@ -219,12 +229,18 @@ type IncidentList struct {
 func List(h *History, cut domain.Cut, open bool) IncidentList {
 	ledger := h.LedgerAt(cut)
 	l := IncidentList{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incidents: []ListEntry{}}
-	for _, id := range h.IncidentIDs() {
-		inc := IncidentAt(id, h.Incidents[id], cut)
+	ids := h.IncidentIDs()
+	for _, e := range eachIndex(len(ids), func(i int) *ListEntry {
+		inc := IncidentAt(ids[i], h.Incidents[ids[i]], cut)
 		if !inc.Exists || (open && inc.Closed) {
-			continue
+			return nil
 		}
-		l.Incidents = append(l.Incidents, ListEntryOf(&inc, domain.Obligations(&inc, ledger.Settings, cut.AsOf)))
+		e := ListEntryOf(&inc, domain.Obligations(&inc, ledger.Settings, cut.AsOf))
+		return &e
+	}) {
+		if e != nil {
+			l.Incidents = append(l.Incidents, *e)
+		}
 	}
 	emptySlices(&l)
 	return l

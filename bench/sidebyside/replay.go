@@ -105,9 +105,11 @@ func rawRows(ctx context.Context, path string, fn func(r *eventstore.Record, id 
 	return n, rows.Err()
 }
 
-// replay: the whole ledger read into a History and every incident folded
-// into its state (what every reader of the CLI starts from), against a raw
-// loop that reads the same rows and decodes each payload.
+// replay: the whole ledger read into a History (ledger.ReadHistory: pages
+// read while others are decoded) and every incident folded into its state
+// (projections.States, on every CPU: what every reader of the CLI starts
+// from), against a raw loop that reads the same rows and decodes each
+// payload.
 func replay(cfg config) ([]row, error) {
 	ctx := context.Background()
 	bl, n, err := bigLedger(cfg)
@@ -130,8 +132,7 @@ func replay(cfg config) ([]row, error) {
 			return 0, err
 		}
 		open := 0
-		for _, id := range h.IncidentIDs() {
-			inc := projections.IncidentAt(id, h.Incidents[id], domain.Cut{})
+		for _, inc := range projections.States(h, domain.Cut{}) {
 			if !inc.Closed {
 				open++
 			}
