@@ -250,7 +250,19 @@ func (v *verifier) position(r *eventstore.Record) error {
 		covered   = v.cp != nil
 		copyError string
 	)
-	if copyBytes != nil {
+	var leaf Leaf
+	var leafBytes []byte
+	if r != nil {
+		leaf = LeafOf(*r)
+		leafBytes = leaf.Marshal()
+		rawHash = HashLeaf(leafBytes)
+	}
+	switch {
+	case copyBytes != nil && r != nil && bytes.Equal(leafBytes, copyBytes):
+		// The usual case: the event is the one signed here. No need to
+		// parse the copy or hash it again.
+		copyHash, copyLeaf, copyOK = rawHash, leaf, true
+	case copyBytes != nil:
 		copyHash = HashLeaf(copyBytes)
 		l, err := ParseLeaf(copyBytes)
 		if err != nil {
@@ -258,14 +270,12 @@ func (v *verifier) position(r *eventstore.Record) error {
 		} else {
 			copyLeaf, copyOK = l, true
 		}
-	} else if covered {
+	case covered:
 		v.ivCopyComplete = false
 	}
 	if r != nil {
 		id = r.ID.String()
-		leaf := LeafOf(*r)
-		rawHash = leaf.Hash()
-		if copyOK {
+		if copyOK && !bytes.Equal(leafBytes, copyBytes) {
 			diffs = leaf.Diff(copyLeaf)
 			if r.ID != copyLeaf.ID {
 				if len(v.mismatches) < maxMismatches {
