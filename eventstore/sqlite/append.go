@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -33,13 +34,17 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return nil, fmt.Errorf("append to %s: %w", stream, ctx.Err())
 	}
 
+	st, err := s.stmts.get(ctx, s.db) // before the transaction takes the connection
+	if err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
 	}
 	defer tx.Rollback()
 
-	stored, fresh, err := s.appendTx(ctx, tx, stream, expected, recs)
+	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs)
 	if err != nil {
 		var ce *eventstore.ConflictError
 		if errors.As(err, &ce) {
@@ -62,14 +67,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 
 // appendTx does the work of Append inside tx. It reports fresh when it
 // inserted rows that need committing.
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.Expected, recs []eventstore.Record) (stored []eventstore.Record, fresh bool, err error) {
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stream string, expected eventstore.Expected, recs []eventstore.Record) (stored []eventstore.Record, fresh bool, err error) {
 	if len(recs) > 0 {
 		var (
 			firstStream string
 			firstRev    int64
 		)
-		err := tx.QueryRowContext(ctx, `SELECT stream, revision FROM events WHERE event_id = ?`, recs[0].ID[:]).
-			Scan(&firstStream, &firstRev)
+		err := tx.StmtContext(ctx, st.byID).QueryRowContext(ctx, recs[0].ID[:]).Scan(&firstStream, &firstRev)
 		switch {
 		case err == nil:
 			stored, err := s.retried(ctx, tx, stream, expected, recs, firstStream, uint64(firstRev))
@@ -79,10 +83,11 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 		}
 	}
 
-	length, err := streamLength(ctx, tx, stream)
-	if err != nil {
-		return nil, false, err
+	var n int64
+	if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, stream).Scan(&n); err != nil {
+		return nil, false, dbError(ctx, err)
 	}
+	length := uint64(n)
 	if !expected.Matches(length) {
 		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
 	}
@@ -94,8 +99,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 		lastSeq      int64 = -1
 		lastRecorded int64
 	)
-	err = tx.QueryRowContext(ctx, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`).
-		Scan(&lastSeq, &lastRecorded)
+	err = tx.StmtContext(ctx, st.last).QueryRowContext(ctx).Scan(&lastSeq, &lastRecorded)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, dbError(ctx, err)
 	}
@@ -104,13 +108,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expecte
 		recorded = time.Unix(0, lastRecorded).UTC()
 	}
 
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO events
-		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return nil, false, dbError(ctx, err)
-	}
-	defer ins.Close()
+	ins := tx.StmtContext(ctx, st.insert)
 
 	stored = make([]eventstore.Record, len(recs))
 	for i, r := range recs {
@@ -210,4 +208,60 @@ func streamLength(ctx context.Context, tx *sql.Tx, stream string) (uint64, error
 		return 0, dbError(ctx, err)
 	}
 	return uint64(length), nil
+}
+
+// appendStmts are the statements every append runs, prepared on first use
+// and reused (database/sql prepares them again on another connection when
+// it has to): parsing SQL costs as much as an fsync on a small append.
+type appendStmts struct {
+	mu    sync.Mutex
+	ready bool
+	preparedStmts
+}
+
+// preparedStmts are the statements, once prepared.
+type preparedStmts struct {
+	byID, length, last, insert *sql.Stmt
+}
+
+// get prepares the statements the first time (again after a failure).
+func (a *appendStmts) get(ctx context.Context, db *sql.DB) (preparedStmts, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ready {
+		return a.preparedStmts, nil
+	}
+	queries := []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&a.byID, `SELECT stream, revision FROM events WHERE event_id = ?`},
+		{&a.length, `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`},
+		{&a.last, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`},
+		{&a.insert, `INSERT INTO events
+			(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	}
+	for _, q := range queries {
+		if *q.dst != nil {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, q.sql)
+		if err != nil {
+			return preparedStmts{}, err // the ones prepared are kept for the next try
+		}
+		*q.dst = st
+	}
+	a.ready = true
+	return a.preparedStmts, nil
+}
+
+func (a *appendStmts) close() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, st := range []*sql.Stmt{a.byID, a.length, a.last, a.insert} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }

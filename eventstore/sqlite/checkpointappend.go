@@ -31,13 +31,17 @@ func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected 
 		return nil, none, fmt.Errorf("append to %s: %w", stream, ctx.Err())
 	}
 
+	st, err := s.stmts.get(ctx, s.db) // before the transaction takes the connection
+	if err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
 	}
 	defer tx.Rollback()
 
-	stored, fresh, err := s.appendTx(ctx, tx, stream, expected, recs)
+	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs)
 	if err != nil {
 		var ce *eventstore.ConflictError
 		if errors.As(err, &ce) {

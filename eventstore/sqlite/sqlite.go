@@ -110,6 +110,8 @@ type Store struct {
 
 	mu       sync.Mutex
 	appended chan struct{} // closed and replaced after every append
+
+	stmts appendStmts // the append path's statements, prepared once
 }
 
 // Open opens the ledger at path, or a private in-memory ledger for Memory.
@@ -287,6 +289,7 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 // Close closes the database. Follow iterators still running end with an
 // error.
 func (s *Store) Close() error {
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.path, dbError(context.Background(), err))
 	}
