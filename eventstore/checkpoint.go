@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -34,6 +35,21 @@ type Checkpoint struct {
 	Leaves     [][]byte
 
 	SavedAt time.Time // set by the store when it saved the checkpoint
+}
+
+// Validate checks what every store requires of a checkpoint before saving
+// it: it covers at least one record, has a root and a signed note, and
+// keeps no more leaves than records.
+func (cp Checkpoint) Validate() error {
+	switch {
+	case cp.Size == 0:
+		return fmt.Errorf("a checkpoint covers at least one record: %w", ErrInvalid)
+	case len(cp.Root) == 0 || len(cp.Note) == 0:
+		return fmt.Errorf("no root or no signed note: %w", ErrInvalid)
+	case uint64(len(cp.Leaves)) > cp.Size:
+		return fmt.Errorf("%d leaves for %d records: %w", len(cp.Leaves), cp.Size, ErrInvalid)
+	}
+	return nil
 }
 
 // CheckpointStore is implemented by stores that keep the ledger's

@@ -66,13 +66,8 @@ func (s *Store) SaveCheckpoint(ctx context.Context, cp eventstore.Checkpoint) (e
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	switch {
-	case cp.Size == 0:
-		return fail(fmt.Errorf("a checkpoint covers at least one record: %w", eventstore.ErrInvalid))
-	case len(cp.Root) == 0 || len(cp.Note) == 0:
-		return fail(fmt.Errorf("no root or no signed note: %w", eventstore.ErrInvalid))
-	case uint64(len(cp.Leaves)) > cp.Size:
-		return fail(fmt.Errorf("%d leaves for %d records: %w", len(cp.Leaves), cp.Size, eventstore.ErrInvalid))
+	if err := cp.Validate(); err != nil {
+		return fail(err)
 	}
 
 	select {
