@@ -90,6 +90,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		if errors.As(err, &ce) {
 			return nil, err // its message names the append already
 		}
+		if n == attempts && transient(err) {
+			return nil, fmt.Errorf("append to %s: the server did not answer after %d attempts with the same event IDs, so the append may or may not have landed (look for it with \"breachledger log\" before recording the fact again): %w", stream, attempts, err)
+		}
 		if n == attempts || !transient(err) || ctx.Err() != nil {
 			return nil, fmt.Errorf("append to %s: %w", stream, err)
 		}
