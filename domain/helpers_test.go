@@ -20,7 +20,7 @@ func ts(tb testing.TB, s string) time.Time {
 
 // history builds facts the way the write path records them: sequence
 // order, one ledger stream and one incident stream. Every fact is recorded
-// one minute after its business time unless recordedAt says otherwise.
+// one minute after its business time.
 type history struct {
 	tb       testing.TB
 	ledger   []domain.Fact
@@ -59,11 +59,6 @@ func (h *history) add(actor, at string, e domain.Event) string {
 	f := h.fact(domain.IncidentStream("INC"), uint64(len(h.incident)), actor, ts(h.tb, at), e)
 	h.incident = append(h.incident, f)
 	return f.ID
-}
-
-// recordedAt changes the recorded time of the last incident fact.
-func (h *history) recordedAt(s string) {
-	h.incident[len(h.incident)-1].RecordedAt = ts(h.tb, s)
 }
 
 func (h *history) fact(stream string, rev uint64, actor string, at time.Time, e domain.Event) domain.Fact {

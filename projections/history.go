@@ -1,8 +1,10 @@
 package projections
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -81,4 +83,31 @@ func IncidentAt(id string, facts []domain.Fact, cut domain.Cut) domain.Incident 
 		inc.Stream = domain.IncidentStream(id)
 	}
 	return inc
+}
+
+// LogEntry is one record of the raw ledger log as readers print it
+// ("breachledger log --json", the HTTP API's /v1/events): every envelope
+// field and the payload, which is shown as JSON when it is JSON and as a
+// hex string otherwise.
+type LogEntry struct {
+	Seq        uint64          `json:"seq"`
+	EventID    string          `json:"event_id"`
+	Stream     string          `json:"stream"`
+	Revision   uint64          `json:"revision"`
+	Type       string          `json:"type"`
+	At         time.Time       `json:"at"`
+	Actor      string          `json:"actor"`
+	Signer     string          `json:"signer,omitempty"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	Payload    json.RawMessage `json:"payload"`
+}
+
+// LogEntryOf returns the log entry of a stored record.
+func LogEntryOf(r eventstore.Record) LogEntry {
+	payload := json.RawMessage(r.Payload)
+	if !json.Valid(payload) {
+		payload, _ = json.Marshal(fmt.Sprintf("%x", r.Payload))
+	}
+	return LogEntry{Seq: r.Sequence, EventID: r.ID.String(), Stream: r.Stream, Revision: r.Revision, Type: r.Type,
+		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Payload: payload}
 }

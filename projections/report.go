@@ -361,22 +361,26 @@ func span(d time.Duration) string {
 		d = -d
 	}
 	d = d.Round(time.Second)
-	days, rest := d/(24*time.Hour), d%(24*time.Hour)
-	var s string
-	switch {
-	case d == 0:
+	if d == 0 {
 		return "0s"
-	case days > 0 && rest == 0:
-		s = fmt.Sprintf("%dd", days)
-	case days > 0:
-		s = fmt.Sprintf("%dd%s", days, domain.FormatDuration(rest))
-	default:
-		s = domain.FormatDuration(rest)
 	}
 	if neg {
-		return "-" + s
+		return "-" + dayClock(d)
 	}
-	return s
+	return dayClock(d)
+}
+
+// dayClock writes a positive duration in whole days and what is left:
+// "3d", "2d13h45m", "45m".
+func dayClock(d time.Duration) string {
+	days, rest := d/(24*time.Hour), d%(24*time.Hour)
+	switch {
+	case days > 0 && rest == 0:
+		return fmt.Sprintf("%dd", days)
+	case days > 0:
+		return fmt.Sprintf("%dd%s", days, domain.FormatDuration(rest))
+	}
+	return domain.FormatDuration(rest)
 }
 
 func milestone(name string, from, to time.Time) Milestone {

@@ -245,22 +245,13 @@ func Relative(t, now time.Time) string {
 	} else {
 		d = d.Round(time.Minute)
 	}
-	var s string
-	days, rest := d/(24*time.Hour), d%(24*time.Hour)
 	switch {
 	case d == 0:
 		return "now"
-	case days > 0 && rest == 0:
-		s = fmt.Sprintf("%dd", days)
-	case days > 0:
-		s = fmt.Sprintf("%dd%s", days, domain.FormatDuration(rest))
-	default:
-		s = domain.FormatDuration(rest)
+	case neg:
+		return dayClock(d) + " ago"
 	}
-	if neg {
-		return s + " ago"
-	}
-	return "in " + s
+	return "in " + dayClock(d)
 }
 
 func ref(r string) string {

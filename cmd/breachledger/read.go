@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -210,27 +209,13 @@ func visible(id string, facts []domain.Fact, cut domain.Cut) error {
 	return nil
 }
 
-// logEntry is one line of "log --json": the envelope and the payload.
-type logEntry struct {
-	Seq        uint64          `json:"seq"`
-	EventID    string          `json:"event_id"`
-	Stream     string          `json:"stream"`
-	Revision   uint64          `json:"revision"`
-	Type       string          `json:"type"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
-	Signer     string          `json:"signer,omitempty"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Payload    json.RawMessage `json:"payload"`
-}
-
 func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) error {
 	stream := ""
 	if id := c.String("incident"); id != "" {
 		stream = domain.IncidentStream(id)
 	}
 	limit := c.Int("limit")
-	var entries []logEntry
+	var entries []projections.LogEntry
 	for r, err := range eventstore.All(c.Context, st, c.Uint64("from")) {
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
@@ -241,18 +226,14 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 		if stream != "" && r.Stream != stream {
 			continue
 		}
-		payload := json.RawMessage(r.Payload)
-		if !json.Valid(payload) {
-			payload, _ = json.Marshal(fmt.Sprintf("%x", r.Payload))
-		}
-		entries = append(entries, logEntry{Seq: r.Sequence, EventID: r.ID.String(), Stream: r.Stream, Revision: r.Revision, Type: r.Type, At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt, Payload: payload})
+		entries = append(entries, projections.LogEntryOf(r))
 		if limit > 0 && len(entries) >= limit {
 			break
 		}
 	}
 	if c.Bool("json") {
 		if entries == nil {
-			entries = []logEntry{}
+			entries = []projections.LogEntry{}
 		}
 		return writeJSON(e.stdout, entries)
 	}

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -419,21 +418,6 @@ func (s *Server) period(w http.ResponseWriter, r *http.Request) error {
 	return written(w, format, func(b *bytes.Buffer) error { return projections.WritePeriodReport(b, rep, format) })
 }
 
-// event is one event of /v1/events: the envelope and the payload, as
-// "breachledger log --json" prints them.
-type event struct {
-	Seq        uint64          `json:"seq"`
-	EventID    string          `json:"event_id"`
-	Stream     string          `json:"stream"`
-	Revision   uint64          `json:"revision"`
-	Type       string          `json:"type"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
-	Signer     string          `json:"signer,omitempty"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Payload    json.RawMessage `json:"payload"`
-}
-
 func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r, s.now())
 	from, limit := q.uint("from", 0), q.limit()
@@ -449,18 +433,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := struct {
-		From   uint64  `json:"from"`
-		Next   uint64  `json:"next"` // pass as from for the next page
-		Head   uint64  `json:"head"` // events in the ledger
-		Events []event `json:"events"`
-	}{From: from, Next: from, Head: head, Events: []event{}}
+		From   uint64                 `json:"from"`
+		Next   uint64                 `json:"next"`   // pass as from for the next page
+		Head   uint64                 `json:"head"`   // events in the ledger
+		Events []projections.LogEntry `json:"events"` // as "breachledger log --json" prints them
+	}{From: from, Next: from, Head: head, Events: []projections.LogEntry{}}
 	for _, rec := range recs {
-		payload := json.RawMessage(rec.Payload)
-		if !json.Valid(payload) {
-			payload, _ = json.Marshal(fmt.Sprintf("%x", rec.Payload))
-		}
-		out.Events = append(out.Events, event{Seq: rec.Sequence, EventID: rec.ID.String(), Stream: rec.Stream, Revision: rec.Revision, Type: rec.Type,
-			At: rec.OccurredAt.UTC(), Actor: rec.Actor, Signer: rec.Signer, RecordedAt: rec.RecordedAt.UTC(), Payload: payload})
+		out.Events = append(out.Events, projections.LogEntryOf(rec))
 		out.Next = rec.Sequence + 1
 	}
 	return writeJSON(w, out)
