@@ -129,9 +129,15 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if s.Ledger.Initialized {
 			return nil, refuse("already-initialised", "use the existing ledger, or initialise a new one at another path", "this ledger was already initialised as %q", s.Ledger.Name)
 		}
+		if err := checkNewActorName("admin", by.Actor); err != nil {
+			return nil, err
+		}
 		return one(LedgerInitialized{Name: c.Name, Admin: by.Actor})
 	case GrantRole:
 		if err := needRole(s, by, "grant"); err != nil {
+			return nil, err
+		}
+		if err := checkNewActorName("grantee", c.Grantee); err != nil {
 			return nil, err
 		}
 		if s.Ledger.Has(c.Grantee, c.Role) {

@@ -307,6 +307,9 @@ func decideSigners(s *State, c Command, by By) ([]Event, error) {
 		if err := admin("signer-register-role"); err != nil {
 			return nil, err
 		}
+		if err := checkNewActorName("signer", c.Actor); err != nil {
+			return nil, err
+		}
 		e, err := register(c.Actor, c.Key, c.Fingerprint, c.Reason)
 		if err != nil {
 			return nil, err
