@@ -10,6 +10,7 @@ import (
 
 	_ "github.com/breachledger/breachledger/calendars" // installs the holiday calendars the clocks count on
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // Belief is a deadline as known at another moment: the deadline view known
@@ -115,7 +116,9 @@ func (f DeadlineFilter) onlyUnder(h *History, id string, rows []DeadlineRow, cut
 func writeRegulatory(p *printer, v IncidentView) {
 	g := v.Regulatory
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(tw, "  %s\t%s\n", k, safetext.Line(fmt.Sprintf(format, args...)))
+	}
 	p.f("\nRegulatory:\n")
 	pinned := "not pinned (recorded before packs were versioned)"
 	if g.Pack != nil {
@@ -148,12 +151,12 @@ func writeRegulatory(p *printer, v IncidentView) {
 	if v.RiskAdvice != nil {
 		a := v.RiskAdvice
 		p.f("\nRisk advice: %s (GDPR risk %s) — advice only; the determination is a person's\n", a.Outcome, a.Level)
-		p.f("  factors: %s\n", Describe(g.RiskFactors.RiskFactorsRecorded))
+		p.f("  factors: %s\n", safetext.Line(Describe(g.RiskFactors.RiskFactorsRecorded)))
 		for _, r := range a.Reasons {
-			p.f("  - %s\n", r)
+			p.f("  - %s\n", safetext.Line(r))
 		}
 		if a.Differs != "" {
-			p.f("  DIFFERS: %s\n", a.Differs)
+			p.f("  DIFFERS: %s\n", safetext.Line(a.Differs))
 		} else if v.Risk != nil {
 			p.f("  the recorded determination (%s) follows the advice\n", v.Risk.Level)
 		}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // Report formats.
@@ -28,7 +30,7 @@ func WriteJSON(w io.Writer, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode JSON: %w", err)
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err = w.Write(append(safetext.JSON(b), '\n'))
 	return err
 }
 
@@ -68,6 +70,8 @@ func (t table) md(p *printer) {
 	p.f("\n")
 }
 
+// mdEscaper escapes Markdown syntax in text that safetext.Line has made
+// one line with no control, bidi or zero-width character left raw.
 var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "`", "\\`")
 
 func mdCells(cs []string) []string {
@@ -76,12 +80,12 @@ func mdCells(cs []string) []string {
 		if c == "" {
 			c = "–"
 		}
-		out[i] = mdEscaper.Replace(c)
+		out[i] = md(c)
 	}
 	return out
 }
 
-func md(s string) string { return mdEscaper.Replace(s) }
+func md(s string) string { return mdEscaper.Replace(safetext.Line(s)) }
 
 // ts formats an instant for a table cell.
 func ts(t time.Time) string {

@@ -8,18 +8,24 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // The text renderings below are for people; scripts read the JSON forms.
-// Like the views, they depend only on their arguments.
+// Like the views, they depend only on their arguments. Every piece of
+// stored text goes through safetext.Line before it is printed: a newline
+// inside a cell prints as ⏎, and no control, bidi or zero-width character
+// reaches the terminal raw.
 
 // WriteIncident writes the state of one incident.
 func WriteIncident(w io.Writer, v IncidentView) error {
 	p := &printer{w: w}
-	p.f("Incident %s\n", v.ID)
+	p.f("Incident %s\n", safetext.Line(v.ID))
 	p.f("  as of %s, known at %s (%d events)\n\n", stamp(v.AsOf), stamp(v.KnownAt), v.Events)
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(tw, "  %s\t%s\n", k, safetext.Line(fmt.Sprintf(format, args...)))
+	}
 	d := v.Detection
 	row("Summary:", "%s", d.Summary)
 	row("Detected:", "%s via %s%s by %s", stamp(d.At), d.Source, ref(d.Reference), d.Actor)
@@ -59,12 +65,12 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	if len(v.Requests) > 0 {
 		p.f("\nRequests:\n")
 		for _, r := range v.Requests {
-			p.f("  [%s] %s\n", r.Status, Describe(r.RequestOpened))
+			p.f("  [%s] %s\n", r.Status, safetext.Line(Describe(r.RequestOpened)))
 			for _, a := range r.Approvals {
-				p.f("      approved as %s by %s at %s\n", a.As, a.Actor, stamp(a.At))
+				p.f("      approved as %s by %s at %s\n", a.As, safetext.Line(a.Actor), stamp(a.At))
 			}
 			if rj := r.Rejection; rj != nil {
-				p.f("      rejected as %s by %s at %s: %s\n", rj.As, rj.Actor, stamp(rj.At), rj.Reason)
+				p.f("      rejected as %s by %s at %s: %s\n", rj.As, safetext.Line(rj.Actor), stamp(rj.At), safetext.Line(rj.Reason))
 			}
 		}
 	}
@@ -74,7 +80,7 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 		}
 		p.f("\n%s:\n", title)
 		for i := 0; i < n; i++ {
-			p.f("  %s\n", item(i))
+			p.f("  %s\n", safetext.Line(item(i)))
 		}
 	}
 	list("Actions", len(v.Actions), func(i int) string {
@@ -110,13 +116,13 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 // WriteTimeline writes an incident's timeline.
 func WriteTimeline(w io.Writer, t Timeline) error {
 	p := &printer{w: w}
-	p.f("Timeline of incident %s (as of %s, known at %s)\n\n", t.Incident, stamp(t.AsOf), stamp(t.KnownAt))
+	p.f("Timeline of incident %s (as of %s, known at %s)\n\n", safetext.Line(t.Incident), stamp(t.AsOf), stamp(t.KnownAt))
 	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "SEQ\tWHEN (UTC)\tACTOR\tEVENT\tDETAILS\n")
 	for _, e := range t.Entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Sequence, stamp(e.At), e.Actor, e.Kind, e.Summary)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Sequence, stamp(e.At), safetext.Line(e.Actor), safetext.Line(e.Kind), safetext.Line(e.Summary))
 		if e.CorrectedBy != "" {
-			fmt.Fprintf(tw, "\t\t\t\t(corrected by %s; first recorded at %s as: %s)\n", e.CorrectedBy, stamp(e.OriginalAt), e.Original)
+			fmt.Fprintf(tw, "\t\t\t\t(corrected by %s; first recorded at %s as: %s)\n", safetext.Line(e.CorrectedBy), stamp(e.OriginalAt), safetext.Line(e.Original))
 		}
 	}
 	tw.Flush()
@@ -128,7 +134,7 @@ func WriteDeadlines(w io.Writer, v DeadlineView) error {
 	p := &printer{w: w}
 	p.f("Deadlines as of %s (known at %s)", stamp(v.AsOf), stamp(v.KnownAt))
 	if v.DueWithin != "" {
-		p.f(", due within %s", v.DueWithin)
+		p.f(", due within %s", safetext.Line(v.DueWithin))
 	}
 	p.f("\n\n")
 	if len(v.Deadlines) == 0 {
@@ -167,7 +173,8 @@ func WriteList(w io.Writer, l IncidentList) error {
 		if e.Severity != "" {
 			sev = fmt.Sprintf("%s/%s", e.Severity, e.Priority)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, stamp(e.DetectedAt), stage, orDash(string(e.Classification)), sev, next, e.Summary)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safetext.Line(e.ID), stamp(e.DetectedAt), safetext.Line(stage), safetext.Line(orDash(string(e.Classification))),
+			safetext.Line(sev), safetext.Line(next), safetext.Line(e.Summary))
 	}
 	tw.Flush()
 	return p.err
@@ -178,7 +185,7 @@ func NextDeadlineLine(o *domain.Obligation, asOf time.Time) string {
 	if o == nil {
 		return "next deadline: none running"
 	}
-	return fmt.Sprintf("next deadline: %s (%s) due %s, %s — %s", o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status)
+	return safetext.Line(fmt.Sprintf("next deadline: %s (%s) due %s, %s — %s", o.ID, o.Citation, stamp(o.DueAt), Relative(o.DueAt, asOf), o.Status))
 }
 
 func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation, asOf time.Time, extra []string) {
@@ -191,13 +198,13 @@ func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation,
 	for i, o := range obs {
 		lead := "  "
 		if incidents != nil {
-			lead = incidents[i] + "\t"
+			lead = safetext.Line(incidents[i]) + "\t"
 		}
 		detail := obligationDetail(o)
 		if extra != nil && extra[i] != "" {
 			detail += "; " + extra[i]
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", lead, o.ID, citation(o), stamp(o.DueAt), Relative(o.DueAt, asOf), localStamp(o), o.Status, detail)
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\t%s\t%s\n", lead, safetext.Line(o.ID), safetext.Line(citation(o)), stamp(o.DueAt), Relative(o.DueAt, asOf), localStamp(o), o.Status, safetext.Line(detail))
 	}
 	tw.Flush()
 }

@@ -27,6 +27,7 @@ package safetext
 import (
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -182,4 +183,51 @@ func writeByteEscape(b *strings.Builder, c byte) {
 	b.WriteString(`\x`)
 	b.WriteByte(hexDigits[c>>4])
 	b.WriteByte(hexDigits[c&0xf])
+}
+
+// JSON returns b, the output of encoding/json, with every forbidden rune
+// that encoding/json leaves raw (the C1 controls, the bidi, zero-width and
+// other invisible format characters) written as a \uXXXX escape instead
+// (a surrogate pair beyond U+FFFF), so JSON printed to a terminal cannot
+// act on it. The result decodes to the same value: encoding/json already
+// escapes the C0 controls and invalid UTF-8, and forbidden runes can only
+// occur inside strings. Clean input is returned as is.
+func JSON(b []byte) []byte {
+	i := 0
+	for i < len(b) {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if Forbidden(r) {
+			break
+		}
+		i += n
+	}
+	if i == len(b) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		switch {
+		case r < utf8.RuneSelf || !Forbidden(r):
+			out = append(out, b[i:i+n]...)
+		case r == utf8.RuneError && n == 1:
+			out = append(out, `\ufffd`...) // not from encoding/json, but never raw
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			out = appendU(appendU(out, r1), r2)
+		default:
+			out = appendU(out, r)
+		}
+		i += n
+	}
+	return out
+}
+
+func appendU(out []byte, r rune) []byte {
+	return append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }

@@ -1,6 +1,7 @@
 package safetext
 
 import (
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,5 +165,35 @@ func BenchmarkLineClean(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = Line(s)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	v := map[string]string{"s": "ok \x1b[2J \u0085 \u202e \u200b \ufeff \U000e0041 Zoë \xff"}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := JSON(b)
+	for _, r := range string(got) {
+		if Forbidden(r) {
+			t.Errorf("JSON(%s) lets %U through raw", b, r)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil {
+		t.Fatalf("JSON output does not decode: %v\n%s", err, got)
+	}
+	var want map[string]string
+	json.Unmarshal(b, &want)
+	if back["s"] != want["s"] {
+		t.Errorf("JSON changed the value: got %q, want %q", back["s"], want["s"])
+	}
+	if !strings.Contains(string(got), "Zoë") || !strings.Contains(string(got), `\u202e`) {
+		t.Errorf("JSON = %s, want letters kept and \\u202e escaped", got)
+	}
+	clean := []byte(`{"s":"Zoë"}`)
+	if got := JSON(clean); &got[0] != &clean[0] {
+		t.Errorf("JSON copied clean input")
 	}
 }
