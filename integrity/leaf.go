@@ -13,6 +13,7 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // Encoding versions. A change to either encoding gets a new version byte;
@@ -155,22 +156,22 @@ func (l Leaf) Diff(want Leaf) []string {
 		out = append(out, fmt.Sprintf("event ID is %s, the checkpointed leaf has %s (the event was replaced, moved or removed)", l.ID, want.ID))
 	}
 	if l.Stream != want.Stream {
-		add("stream", fmt.Sprintf("%q", l.Stream), fmt.Sprintf("%q", want.Stream))
+		add("stream", safetext.Quote(l.Stream), safetext.Quote(want.Stream))
 	}
 	if l.Revision != want.Revision {
 		add("revision", l.Revision, want.Revision)
 	}
 	if l.Type != want.Type {
-		add("type", l.Type, want.Type)
+		add("type", safetext.Quote(l.Type), safetext.Quote(want.Type))
 	}
 	if !l.OccurredAt.Equal(want.OccurredAt) {
 		add("business time", stamp(l.OccurredAt), stamp(want.OccurredAt))
 	}
 	if l.Actor != want.Actor {
-		add("actor", fmt.Sprintf("%q", l.Actor), fmt.Sprintf("%q", want.Actor))
+		add("actor", safetext.Quote(l.Actor), safetext.Quote(want.Actor))
 	}
 	if l.Signer != want.Signer {
-		add("signer", fmt.Sprintf("%q", l.Signer), fmt.Sprintf("%q", want.Signer))
+		add("signer", safetext.Quote(l.Signer), safetext.Quote(want.Signer))
 	}
 	if l.PayloadSHA256 != want.PayloadSHA256 {
 		out = append(out, fmt.Sprintf("payload changed: its SHA-256 is %s, the checkpointed leaf has %s",

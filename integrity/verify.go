@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // A SignaturePolicy judges actor signatures. Verify calls Judge once for
@@ -49,6 +50,9 @@ type Problem struct {
 	Detail  string `json:"detail"`             // what differs, for a person
 }
 
+// String describes p on one line for a person. Detail may quote what the
+// file holds (a type, an actor, a stream from a row or a leaf copy): it is
+// printed through safetext.Line, so nothing in it acts on a terminal.
 func (p Problem) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "seq %d", p.Seq)
@@ -56,7 +60,7 @@ func (p Problem) String() string {
 		fmt.Fprintf(&b, ", event %s", p.EventID)
 	}
 	fmt.Fprintf(&b, ": %s: %s", p.What, p.Detail)
-	return b.String()
+	return safetext.Line(b.String())
 }
 
 // A Report is the outcome of Verify.
@@ -309,7 +313,7 @@ func (v *verifier) position(r *eventstore.Record) error {
 		detail := "the log has no event at this sequence (removed)"
 		if copyOK {
 			id = copyLeaf.ID.String()
-			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", copyLeaf.ID, copyLeaf.Type, copyLeaf.Actor, stamp(copyLeaf.RecordedAt))
+			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", copyLeaf.ID, safetext.Line(copyLeaf.Type), safetext.Line(copyLeaf.Actor), stamp(copyLeaf.RecordedAt))
 		}
 		v.add(seq, id, "missing", detail)
 		rawHash = copyHash // keep the tree aligned; the gap is reported
@@ -477,7 +481,7 @@ func (v *verifier) end() error {
 		id := ""
 		if l, err := ParseLeaf(first); first != nil && err == nil {
 			id = l.ID.String()
-			detail += fmt.Sprintf("; the first missing event is %s (%s by %s)", l.ID, l.Type, l.Actor)
+			detail += fmt.Sprintf("; the first missing event is %s (%s by %s)", l.ID, safetext.Line(l.Type), safetext.Line(l.Actor))
 		}
 		v.add(n, id, "missing", detail)
 		for v.cp != nil {
@@ -541,7 +545,7 @@ func (v *verifier) explain() {
 		}
 		var notes []string
 		removed := false
-		signed := fmt.Sprintf("event %s (%s by %s, revision %d of %s), signed at this sequence,", m.signed.ID, m.signed.Type, m.signed.Actor, m.signed.Revision, m.signed.Stream)
+		signed := fmt.Sprintf("event %s (%s by %s, revision %d of %s), signed at this sequence,", m.signed.ID, safetext.Line(m.signed.Type), safetext.Line(m.signed.Actor), m.signed.Revision, safetext.Line(m.signed.Stream))
 		switch at, ok := v.logAt[m.signed.ID]; {
 		case ok:
 			notes = append(notes, fmt.Sprintf("event %s, signed at this sequence, is at sequence %d in the log", m.signed.ID, at))

@@ -186,8 +186,8 @@ func writeByteEscape(b *strings.Builder, c byte) {
 }
 
 // JSON returns b, the output of encoding/json, with every forbidden rune
-// that encoding/json leaves raw (the C1 controls, the bidi, zero-width and
-// other invisible format characters) written as a \uXXXX escape instead
+// that encoding/json leaves raw (DEL, the C1 controls, the bidi, zero-width
+// and other invisible format characters) written as a \uXXXX escape instead
 // (a surrogate pair beyond U+FFFF), so JSON printed to a terminal cannot
 // act on it. The result decodes to the same value: encoding/json already
 // escapes the C0 controls and invalid UTF-8, and forbidden runes can only
@@ -195,7 +195,7 @@ func writeByteEscape(b *strings.Builder, c byte) {
 func JSON(b []byte) []byte {
 	i := 0
 	for i < len(b) {
-		if b[i] < utf8.RuneSelf {
+		if b[i] < utf8.RuneSelf && b[i] != 0x7f {
 			i++
 			continue
 		}
@@ -213,7 +213,7 @@ func JSON(b []byte) []byte {
 	for i < len(b) {
 		r, n := utf8.DecodeRune(b[i:])
 		switch {
-		case r < utf8.RuneSelf || !Forbidden(r):
+		case r < utf8.RuneSelf && r != 0x7f, !Forbidden(r):
 			out = append(out, b[i:i+n]...)
 		case r == utf8.RuneError && n == 1:
 			out = append(out, `\ufffd`...) // not from encoding/json, but never raw

@@ -169,7 +169,7 @@ func BenchmarkLineClean(b *testing.B) {
 }
 
 func TestJSON(t *testing.T) {
-	v := map[string]string{"s": "ok \x1b[2J \u0085 \u202e \u200b \ufeff \U000e0041 Zoë \xff"}
+	v := map[string]string{"s": "ok \x1b[2J \x7f \u0085 \u202e \u200b \ufeff \U000e0041 Zoë \xff"}
 	b, err := json.Marshal(v)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // Exit codes, one table for the whole CLI (README: Exit codes).
@@ -81,15 +82,17 @@ func report(w io.Writer, err error) {
 	case errors.As(err, &merr) && len(merr.Errors) > 1:
 		fmt.Fprintf(w, "breachledger: %d problems:\n", len(merr.Errors))
 		for _, e := range merr.Errors {
-			fmt.Fprintf(w, "  - %s\n", e)
+			fmt.Fprintf(w, "  - %s\n", safetext.Line(e.Error()))
 		}
 	case errors.As(err, &verr) && len(verr.Fields) > 1:
 		fmt.Fprintf(w, "breachledger: %d invalid fields:\n", len(verr.Fields))
 		for _, f := range verr.Fields {
-			fmt.Fprintf(w, "  - %s\n", f)
+			fmt.Fprintf(w, "  - %s\n", safetext.Line(f.Error()))
 		}
 	default:
-		fmt.Fprintf(w, "breachledger: %s\n", strings.TrimSpace(err.Error()))
+		// Error messages may quote stored values (an actor, a type, a
+		// summary): none reaches the terminal raw.
+		fmt.Fprintf(w, "breachledger: %s\n", safetext.Text(strings.TrimSpace(err.Error())))
 	}
 	switch code := exitCode(err); {
 	case code == exitUsage:

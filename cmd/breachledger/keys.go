@@ -18,6 +18,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // integrityFlags are the global flags of the ledger key and of actor
@@ -237,8 +238,19 @@ func (e *env) output(c *cli.Context, b []byte) error {
 		}
 		return nil
 	}
-	_, err := e.stdout.Write(b)
+	_, err := e.stdout.Write(printable(c, b))
 	return err
+}
+
+// printable returns a document (a report, a register, a proof) for a
+// terminal: JSON through safetext.JSON, anything else through safetext.Text,
+// so no stored text acts on the terminal. Clean documents are unchanged;
+// files written with --output keep their bytes.
+func printable(c *cli.Context, b []byte) []byte {
+	if c.String("format") == "json" {
+		return safetext.JSON(b)
+	}
+	return []byte(safetext.Text(string(b)))
 }
 
 // Actor signatures.
@@ -409,7 +421,7 @@ func (e *env) signerCommand() *cli.Command {
 							if k.Revoked != nil {
 								rev = k.Revoked.At.Format(time.RFC3339) + " " + k.RevokeReason
 							}
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Actor, k.Fingerprint, k.Registered.At.Format(time.RFC3339), rev)
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Line(k.Actor), safetext.Line(k.Fingerprint), k.Registered.At.Format(time.RFC3339), safetext.Line(rev))
 						}
 						if err := tw.Flush(); err != nil {
 							return err
@@ -504,7 +516,7 @@ func (e *env) signatureCommand() *cli.Command {
 					}
 				}
 				fmt.Fprintf(e.stdout, "event %s signed by %s with %s\ncheck: ssh-keygen -Y verify -f ALLOWED_SIGNERS -I %s -n %s -s %s < %s\n",
-					r.ID, r.Actor, r.Signer, principal(r.Actor), integrity.Namespace, sigPath, envPath)
+					r.ID, safetext.Line(r.Actor), safetext.Line(r.Signer), safetext.Line(principal(r.Actor)), integrity.Namespace, sigPath, envPath)
 				return nil
 			})
 		},

@@ -11,6 +11,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // ledgerCommands set the ledger up: initialise it, grant and revoke roles,
@@ -77,7 +78,7 @@ func ledgerCommands(e *env) []*cli.Command {
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "ACTOR\tROLES")
 					for _, ar := range out {
-						fmt.Fprintf(tw, "%s\t%s\n", ar.Actor, allowed(ar.Roles))
+						fmt.Fprintf(tw, "%s\t%s\n", safetext.Line(ar.Actor), allowed(ar.Roles))
 					}
 					return tw.Flush()
 				})
@@ -103,7 +104,7 @@ func ledgerCommands(e *env) []*cli.Command {
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "KEY\tVALUE\tMEANING")
 					for _, k := range domain.SettingKeys {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, vals[k.Key], k.Meaning)
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, safetext.Line(vals[k.Key]), k.Meaning)
 					}
 					return tw.Flush()
 				})

@@ -14,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 var readerFlags = []cli.Flag{
@@ -240,7 +241,7 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tEVENT ID")
 	for _, le := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), le.Stream, le.Revision, le.Type, le.Actor, le.EventID)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision, safetext.Line(le.Type), safetext.Line(le.Actor), le.EventID)
 	}
 	return tw.Flush()
 }

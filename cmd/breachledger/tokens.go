@@ -14,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // newAPIToken returns a new API token secret and the hex SHA-256 that the
@@ -79,7 +80,7 @@ server refuses it from its next request.`,
 							return writeJSON(e.stdout, map[string]any{"token": issued.Token, "name": issued.Name, "secret": secret, "sha256": issued.SHA256,
 								"expires_at": issued.ExpiresAt, "event_id": res.Records[0].ID.String(), "seq": res.Records[0].Sequence})
 						}
-						fmt.Fprintf(e.stdout, "token %s (%s) issued [seq %d, event %s]\n", issued.Token, issued.Name, res.Records[0].Sequence, res.Records[0].ID)
+						fmt.Fprintf(e.stdout, "token %s (%s) issued [seq %d, event %s]\n", issued.Token, safetext.Line(issued.Name), res.Records[0].Sequence, res.Records[0].ID)
 						if !issued.ExpiresAt.IsZero() {
 							fmt.Fprintf(e.stdout, "expires %s\n", issued.ExpiresAt.Format(time.RFC3339))
 						}
@@ -146,7 +147,7 @@ server refuses it from its next request.`,
 							if !t.ExpiresAt.IsZero() {
 								exp = t.ExpiresAt.Format(time.RFC3339)
 							}
-							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Token, t.Name, t.Issued.At.Format(time.RFC3339), t.Issued.Actor, exp, state, t.SHA256)
+							fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.Token, safetext.Line(t.Name), t.Issued.At.Format(time.RFC3339), safetext.Line(t.Issued.Actor), safetext.Line(exp), safetext.Line(state), t.SHA256)
 						}
 						return tw.Flush()
 					})

@@ -14,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 func (e *env) checkpointCommand() *cli.Command {
@@ -154,7 +155,7 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, what string) er
 			return err
 		}
 	} else {
-		fmt.Fprintf(e.stdout, "%s %s: %d events, %d checkpoints checked, %d signed events\n", what, rep.Origin, rep.Events, rep.Checkpoints, rep.Signed)
+		fmt.Fprintf(e.stdout, "%s %s: %d events, %d checkpoints checked, %d signed events\n", what, safetext.Line(rep.Origin), rep.Events, rep.Checkpoints, rep.Signed)
 		if rep.Covered > 0 {
 			fmt.Fprintf(e.stdout, "newest valid checkpoint covers %d events; root %s\n", rep.Covered, base64.StdEncoding.EncodeToString(rep.Root))
 		}
@@ -302,10 +303,10 @@ func (e *env) verifyProof(c *cli.Context) error {
 				"signer": p.Leaf.Signer, "at": p.Leaf.OccurredAt, "recorded_at": p.Leaf.RecordedAt, "payload_sha256": fmt.Sprintf("%x", p.Leaf.PayloadSHA256)})
 		}
 		l := p.Leaf
-		fmt.Fprintf(e.stdout, "inclusion proof OK: event %s is sequence %d of the %d events of %s\n", l.ID, l.Sequence, cp.Size, cp.Origin)
-		fmt.Fprintf(e.stdout, "  %s, revision %d of %s, by %s", l.Type, l.Revision, l.Stream, l.Actor)
+		fmt.Fprintf(e.stdout, "inclusion proof OK: event %s is sequence %d of the %d events of %s\n", l.ID, l.Sequence, cp.Size, safetext.Line(cp.Origin))
+		fmt.Fprintf(e.stdout, "  %s, revision %d of %s, by %s", safetext.Line(l.Type), l.Revision, safetext.Line(l.Stream), safetext.Line(l.Actor))
 		if l.Signer != "" {
-			fmt.Fprintf(e.stdout, " (signed with %s)", l.Signer)
+			fmt.Fprintf(e.stdout, " (signed with %s)", safetext.Line(l.Signer))
 		}
 		fmt.Fprintf(e.stdout, "\n  at %s, recorded %s, payload SHA-256 %x\n", l.OccurredAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.RecordedAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.PayloadSHA256)
 		return nil
@@ -334,6 +335,6 @@ func (e *env) verifyProof(c *cli.Context) error {
 	if c.Bool("json") {
 		return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "consistency", "old_size": o.Size, "new_size": n.Size, "origin": n.Origin})
 	}
-	fmt.Fprintf(e.stdout, "consistency proof OK: the %d events of the old checkpoint are the first %d of the new one's %d (%s)\n", o.Size, o.Size, n.Size, n.Origin)
+	fmt.Fprintf(e.stdout, "consistency proof OK: the %d events of the old checkpoint are the first %d of the new one's %d (%s)\n", o.Size, o.Size, n.Size, safetext.Line(n.Origin))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // writerSpec describes one writer command: its help, its own flags, and how
@@ -161,7 +162,7 @@ func (e *env) printWrite(c *cli.Context, res ledger.Result, now time.Time) error
 	}
 	for i, ev := range res.Events {
 		r := res.Records[i]
-		fmt.Fprintf(e.stdout, "%s: %s — %s [seq %d, event %s]\n", subject, projections.Kind(r.Type), projections.Describe(ev), r.Sequence, r.ID)
+		fmt.Fprintf(e.stdout, "%s: %s — %s [seq %d, event %s]\n", safetext.Line(subject), safetext.Line(projections.Kind(r.Type)), safetext.Line(projections.Describe(ev)), r.Sequence, r.ID)
 	}
 	if res.Incident != "" {
 		fmt.Fprintln(e.stdout, projections.NextDeadlineLine(out.NextDeadline, now))
@@ -185,7 +186,7 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode JSON: %w", err)
 	}
-	b = append(b, '\n')
+	b = append(safetext.JSON(b), '\n') // JSON printed to a terminal: no bidi or C1 control raw
 	_, err = w.Write(b)
 	return err
 }
