@@ -50,6 +50,9 @@ var eventTypes = map[string]func() Event{
 	// API tokens (tokens.go).
 	"APITokenIssued":  func() Event { return &APITokenIssued{} },
 	"APITokenRevoked": func() Event { return &APITokenRevoked{} },
+	// Custody of the log (custody.go).
+	"ForeignEventRejected": func() Event { return &ForeignEventRejected{} },
+	"LegacyTailAccepted":   func() Event { return &LegacyTailAccepted{} },
 }
 
 var typeNames = func() map[reflect.Type]string {

@@ -19,6 +19,7 @@ type Ledger struct {
 	Settings    Settings                 `json:"settings"`
 	Signers     Signers                  `json:"-"` // keys actors sign with, and the signature policy (signers.go)
 	Tokens      Tokens                   `json:"-"` // API tokens for read-only HTTP, by hash (tokens.go)
+	Custody     Custody                  `json:"-"` // records written around breachledger, rejected or accepted (custody.go)
 }
 
 // NewLedger returns the state of a ledger that was never initialised.
@@ -82,6 +83,8 @@ func (l *Ledger) apply(f Fact) {
 		l.Signers.apply(f)
 	case APITokenIssued, APITokenRevoked:
 		l.Tokens.apply(f)
+	case ForeignEventRejected, LegacyTailAccepted:
+		l.Custody.apply(f)
 	}
 }
 

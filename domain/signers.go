@@ -207,7 +207,7 @@ func EvolveLedger(l Ledger, f Fact) Ledger {
 
 // ledgerEventTypes are the ledger-stream events that must be signed once an
 // admin holds a registered key.
-var ledgerEventTypes = []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked"}
+var ledgerEventTypes = []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "ForeignEventRejected", "LegacyTailAccepted"}
 
 // adminKeyed reports whether an actor who holds admin has an active key.
 func (l Ledger) adminKeyed() bool {

@@ -48,6 +48,9 @@ var kindNames = map[string]string{
 	// API tokens.
 	"APITokenIssued":  "API token issued",
 	"APITokenRevoked": "API token revoked",
+	// Custody of the log.
+	"ForeignEventRejected": "foreign record rejected",
+	"LegacyTailAccepted":   "legacy tail accepted",
 }
 
 // Kind returns the short name of a stored event type.
@@ -159,6 +162,10 @@ func Describe(e domain.Event) string {
 		return withReason(s, e.Reason)
 	case domain.APITokenRevoked:
 		return withReason(e.Token+" revoked", e.Reason)
+	case domain.ForeignEventRejected:
+		return withReason(fmt.Sprintf("the record at sequence %d (event %s, claiming %q in %q) never counts: it was written around breachledger", e.Seq, e.EventID, e.Type, e.Stream), e.Reason)
+	case domain.LegacyTailAccepted:
+		return withReason(fmt.Sprintf("the records at sequences %d to %d, left without a checkpoint by an older breachledger, were accepted as genuine", e.From, e.To), e.Reason)
 	}
 	if s, ok := describeRegulatory(e); ok {
 		return s
