@@ -21,6 +21,9 @@ type Finding struct {
 	EventID uuid.UUID // its event ID; uuid.Nil when no record is known
 	What    string    // a short kind: "hidden", "removed", "recorded time", ...
 	Detail  string    // what is wrong, for a person
+	// Leaf is a leaf copy the finding is about (an orphaned one), for
+	// the verifier to name its event; nil when none.
+	Leaf []byte
 }
 
 // AuditOptions tune an Audit.
@@ -38,8 +41,9 @@ type AuditOptions struct {
 // keeps its events in $all until a scavenge removes them), which
 // revisions of a stream $all no longer has, and when its server received
 // each event (which a writer's recorded time must be close to). The
-// embedded SQLite store, which sets recorded times itself and whose
-// stream reads are reads of the one log, has nothing to add.
+// embedded SQLite store knows whether its append-only triggers are still
+// the ones its schema made, and whether it keeps leaf copies of events
+// its log no longer has.
 type Auditor interface {
 	// Audit reads the whole ledger and returns its findings in sequence
 	// order: none for an intact ledger. It returns an error only when it

@@ -51,7 +51,7 @@ func fuzzBundle(tb testing.TB, k *integrity.LedgerKey, n int) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b, err := integrity.BuildBundle(cp, k.Public(), leaves, rs, nil, integrity.Selection{}, true)
+	b, err := integrity.BuildBundle(cp, k.Public(), leaves, rs, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -70,8 +70,8 @@ func FuzzParseBundle(f *testing.F) {
 	k := fuzzKey(f)
 	f.Add(fuzzBundle(f, k, 3))
 	f.Add(fuzzBundle(f, k, 1))
-	f.Add([]byte(`{"format":"breachledger-bundle/v1","events":[{"seq":18446744073709551615}],"checkpoints":[{"note":"x"}]}`))
-	f.Add([]byte(`{"format":"breachledger-bundle/v1","complete":true,"events":[{"seq":0},{"seq":0}]}`))
+	f.Add([]byte(`{"format":"breachledger-bundle/v2","range":{"first":3,"last":1},"events":[{"seq":18446744073709551615}],"checkpoints":[{"note":"x"}]}`))
+	f.Add([]byte(`{"format":"breachledger-bundle/v2","complete":true,"events":[{"seq":0},{"seq":0}],"context":[{"seq":0,"stream":"x"}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := integrity.ParseBundle(data)
@@ -94,11 +94,11 @@ func FuzzParseBundle(f *testing.F) {
 		if err != nil {
 			key = k.Public()
 		}
-		rep, _, err := integrity.VerifyBundle(b, key, nil)
+		rep, _, err := integrity.VerifyBundle(b, key, nil, nil)
 		if err != nil {
 			return
 		}
-		rep2, _, err := integrity.VerifyBundle(b2, key, nil)
+		rep2, _, err := integrity.VerifyBundle(b2, key, nil, nil)
 		if err != nil || rep.OK() != rep2.OK() {
 			t.Fatalf("verify before and after a round trip: %v / %v (%v)", rep.Problems, rep2, err)
 		}

@@ -66,12 +66,13 @@ func (p Problem) String() string {
 // A Report is the outcome of Verify.
 type Report struct {
 	Origin      string    `json:"origin"`
-	Events      uint64    `json:"events"`      // records read
-	Checkpoints int       `json:"checkpoints"` // stored checkpoints checked
-	Covered     uint64    `json:"covered"`     // events covered by the newest valid checkpoint
-	Signed      int       `json:"signed"`      // events with a valid actor signature
-	Root        []byte    `json:"root"`        // the recomputed root of every event
-	Against     []uint64  `json:"against,omitempty"`
+	Events      uint64    `json:"events"`            // records read
+	Checkpoints int       `json:"checkpoints"`       // stored checkpoints checked
+	Covered     uint64    `json:"covered"`           // events covered by the newest valid checkpoint
+	Signed      int       `json:"signed"`            // events with a valid actor signature
+	Root        []byte    `json:"root"`              // the recomputed root of every event
+	Against     []uint64  `json:"against,omitempty"` // kept checkpoints the log (or bundle) is shown to extend
+	Range       *Range    `json:"range,omitempty"`   // a bundle's range of sequences
 	Problems    []Problem `json:"problems"`
 }
 
@@ -180,6 +181,7 @@ type verifier struct {
 
 	uncovered, uncoveredFrom uint64
 	uncoveredID              string
+	gaps, firstGap           uint64 // sequences the log has no event at, and the first
 	problems                 map[uint64]*Problem
 	extra                    []Problem // problems beyond one per sequence
 
@@ -316,6 +318,10 @@ func (v *verifier) position(r *eventstore.Record) error {
 			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", copyLeaf.ID, safetext.Line(copyLeaf.Type), safetext.Line(copyLeaf.Actor), stamp(copyLeaf.RecordedAt))
 		}
 		v.add(seq, id, "missing", detail)
+		if v.gaps == 0 {
+			v.firstGap = seq
+		}
+		v.gaps++
 		rawHash = copyHash // keep the tree aligned; the gap is reported
 		if rawHash == nil {
 			rawHash = make([]byte, HashSize)
@@ -455,6 +461,13 @@ func (v *verifier) finish() {
 }
 
 func (v *verifier) checkAgainst(k Checkpoint) {
+	if v.gaps > 0 {
+		// The raw tree stood in the leaf copies for the missing events:
+		// its root says nothing of the log.
+		v.extra = append(v.extra, Problem{Seq: v.firstGap, What: "against", Detail: fmt.Sprintf(
+			"the log lacks %d of the first %d events the kept checkpoint covers (from sequence %d on): it is not the history that checkpoint signed", v.gaps, k.Size, v.firstGap)})
+		return
+	}
 	if !bytes.Equal(v.raw.Root(), k.Root) {
 		v.extra = append(v.extra, Problem{Seq: k.Size - 1, What: "against", Detail: fmt.Sprintf(
 			"the first %d events do not give the root of the kept checkpoint of %d events: history up to there was rewritten (and re-signed with the ledger key, if the ledger's own checkpoints agree with it)", k.Size, k.Size)})

@@ -471,7 +471,16 @@ func addFindings(rep *integrity.Report, findings []eventstore.Finding) {
 		if f.EventID != uuid.Nil {
 			id = f.EventID.String()
 		}
+		if f.Leaf != nil {
+			if l, err := integrity.ParseLeaf(f.Leaf); err == nil {
+				if id == "" {
+					id = l.ID.String()
+				}
+				f.Detail += fmt.Sprintf("; the first is of event %s (%s by %s, recorded %s)", l.ID, l.Type, l.Actor, l.RecordedAt.UTC().Format(time.RFC3339Nano))
+			}
+		}
 		merged := false
+
 		for i := range rep.Problems {
 			if p := &rep.Problems[i]; p.Seq == f.Seq && p.EventID != "" && p.EventID == id {
 				p.Detail += "; " + f.What + ": " + f.Detail
@@ -569,6 +578,12 @@ func ProveInclusion(ctx context.Context, st eventstore.Store, key *integrity.Pub
 // checking that the ledger gives both roots.
 func ProveConsistency(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, old, cur integrity.Checkpoint) (integrity.ConsistencyProof, error) {
 	if old.Size > cur.Size {
+		// A checkpoint never shrinks: a newest one smaller than the old
+		// is a ledger truncated or rolled back; otherwise the arguments
+		// were given the wrong way round.
+		if latest, err := StoredCheckpoint(ctx, st, key, 0); err != nil || latest.Size < old.Size {
+			return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint covers %d events, but the ledger's newest checkpoint only %d: the ledger was truncated or rolled back (run \"breachledger verify --against\"): %w", old.Size, cur.Size, integrity.ErrIntegrity)
+		}
 		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint (%d events) is larger than the new one (%d): %w", old.Size, cur.Size, domain.ErrInvalid)
 	}
 	_, leaves, err := anchored(ctx, st, key, cur.Size, nil)
@@ -615,56 +630,89 @@ func StoredCheckpoint(ctx context.Context, st eventstore.Store, key *integrity.P
 	return key.Open(stored.Note)
 }
 
-// ExportBundle makes an auditor's bundle of the ledger as of its newest
-// checkpoint: every event when sel is empty, else the selected events and
-// the whole ledger stream. Each event gets its inclusion proof; the first
-// checkpoint that covered each selected event is included with its
-// consistency proof to the newest.
-func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, sel integrity.Selection) (*integrity.Bundle, error) {
-	stream := ""
-	if sel.Incident != "" {
-		stream = domain.IncidentStream(sel.Incident)
+// BundleSelection says which events an auditor's bundle holds. A bundle
+// holds one contiguous range of sequences (integrity.Bundle), so a
+// selection is turned into the smallest range that contains every event
+// it selects: from the incident's first event to its last, from the first
+// event recorded at or after From to the last recorded at or before To.
+// The range may then hold other incidents' events too; the verifier checks
+// the range, not how it was chosen. The zero selection is every event.
+type BundleSelection struct {
+	Incident string    // the incident's first to last event
+	From, To time.Time // events recorded at or after From, at or before To
+}
+
+// Empty reports whether s selects every event.
+func (s BundleSelection) Empty() bool { return s.Incident == "" && s.From.IsZero() && s.To.IsZero() }
+
+func (s BundleSelection) matches(r eventstore.Record) bool {
+	switch {
+	case s.Incident != "" && r.Stream != domain.IncidentStream(s.Incident):
+		return false
+	case !s.From.IsZero() && r.RecordedAt.Before(s.From):
+		return false
+	case !s.To.IsZero() && r.RecordedAt.After(s.To):
+		return false
 	}
-	var recs []eventstore.Record
-	found := sel.Incident == ""
+	return true
+}
+
+// ExportBundle makes an auditor's bundle of the ledger as of its newest
+// checkpoint: the range of sequences sel selects (every event when it is
+// empty), each event with its inclusion proof, and the ledger stream's
+// events before the range as context. The first checkpoint that covered
+// each event of the range is included with its consistency proof to the
+// newest, and so is each checkpoint of against (kept by an auditor, after
+// checking the ledger gives its root), so that the bundle verifies against
+// it offline.
+func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, sel BundleSelection, against []integrity.Checkpoint) (*integrity.Bundle, error) {
+	var all []eventstore.Record
+	first, last, found := uint64(0), uint64(0), false
 	cp, leaves, err := anchored(ctx, st, key, 0, func(r eventstore.Record) {
-		if stream != "" && r.Stream == stream {
-			found = true
+		all = append(all, r)
+		if sel.Empty() || sel.matches(r) {
+			if !found {
+				first = r.Sequence
+			}
+			last, found = r.Sequence, true
 		}
-		switch {
-		case r.Stream == domain.LedgerStream:
-		case stream != "" && r.Stream != stream:
-			return
-		case !sel.From.IsZero() && r.RecordedAt.Before(sel.From):
-			return
-		case !sel.To.IsZero() && r.RecordedAt.After(sel.To):
-			return
-		}
-		recs = append(recs, r)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("export bundle: %w", err)
 	}
 	if !found {
-		return nil, &domain.NotFoundError{What: "incident", ID: sel.Incident, Hint: `list incidents with "breachledger list"`}
+		if sel.Incident != "" {
+			return nil, &domain.NotFoundError{What: "incident", ID: sel.Incident, Hint: `list incidents with "breachledger list" (only events covered by the newest checkpoint are exported)`}
+		}
+		return nil, fmt.Errorf("export bundle: no event among the %d the newest checkpoint covers was recorded in the window asked for: %w", cp.Size, domain.ErrNotFound)
 	}
-	cs, _ := checkpointStore(st)
-	var earlier []integrity.Checkpoint
-	seqs := make([]uint64, 0, len(recs))
-	for _, r := range recs {
-		if r.Stream != domain.LedgerStream || sel.Empty() {
-			seqs = append(seqs, r.Sequence)
+	recs := all[first : last+1]
+	var context []eventstore.Record
+	for _, r := range all[:first] {
+		if r.Stream == domain.LedgerStream {
+			context = append(context, r)
 		}
 	}
+	var earlier []integrity.Checkpoint
+	for _, k := range against {
+		if k.Size > cp.Size {
+			return nil, fmt.Errorf("export bundle: the kept checkpoint covers %d events, the ledger's newest checkpoint only %d: the ledger was truncated or rolled back (run \"breachledger verify --against\"): %w", k.Size, cp.Size, integrity.ErrIntegrity)
+		}
+		if root, err := leaves.Root(k.Size); err != nil || !bytes.Equal(root, k.Root) {
+			return nil, fmt.Errorf("export bundle: the ledger's first %d events do not give the kept checkpoint's root: the ledger is not an extension of it (run \"breachledger verify --against\"): %w", k.Size, integrity.ErrIntegrity)
+		}
+		earlier = append(earlier, k)
+	}
+	cs, _ := checkpointStore(st)
 	i := 0
 	for sc, err := range eventstore.Checkpoints(ctx, cs, 0) {
 		if err != nil {
 			return nil, fmt.Errorf("export bundle: %w", err)
 		}
-		if sc.Size >= cp.Size || i >= len(seqs) {
+		if sc.Size >= cp.Size || i >= len(recs) {
 			break
 		}
-		if seqs[i] >= sc.Size {
+		if recs[i].Sequence >= sc.Size {
 			continue
 		}
 		c, err := key.Open(sc.Note)
@@ -672,18 +720,19 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 			return nil, fmt.Errorf("export bundle: stored checkpoint of %d events: %w", sc.Size, err)
 		}
 		earlier = append(earlier, c)
-		for i < len(seqs) && seqs[i] < sc.Size {
+		for i < len(recs) && recs[i].Sequence < sc.Size {
 			i++
 		}
 	}
-	return integrity.BuildBundle(cp, key, leaves, recs, earlier, sel, sel.Empty())
+	return integrity.BuildBundle(cp, key, leaves, recs, context, earlier)
 }
 
 // VerifyBundle checks a bundle with the ledger's public key alone
 // (integrity.VerifyBundle, judging actor signatures with the bundle's
-// ledger stream), and returns its events as a history to replay.
-func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey) (*integrity.Report, *projections.History, error) {
-	rep, recs, err := integrity.VerifyBundle(b, key, NewSignaturePolicy())
+// ledger stream) and against the checkpoints an auditor kept, and returns
+// its events as a history to replay.
+func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, *projections.History, error) {
+	rep, recs, err := integrity.VerifyBundle(b, key, NewSignaturePolicy(), against)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -713,4 +762,27 @@ func SignerKeys(ctx context.Context, st eventstore.Store) ([]domain.SignerKey, [
 	}
 	l := domain.ReplayLedger(facts, domain.Cut{})
 	return l.Signers.Keys(), slices.Clone(l.Signers.Required()), nil
+}
+
+// SignerKeysAt returns the keys registered, and not revoked, before the
+// event at sequence seq: the signer registry its signature is judged with.
+func SignerKeysAt(ctx context.Context, st eventstore.Store, seq uint64) ([]domain.SignerKey, error) {
+	facts, err := ReadStream(ctx, st, domain.LedgerStream)
+	if err != nil {
+		return nil, err
+	}
+	before := facts[:0:0]
+	for _, f := range facts {
+		if f.Sequence < seq {
+			before = append(before, f)
+		}
+	}
+	l := domain.ReplayLedger(before, domain.Cut{})
+	var out []domain.SignerKey
+	for _, k := range l.Signers.Keys() {
+		if k.Revoked == nil {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

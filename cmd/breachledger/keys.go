@@ -478,7 +478,7 @@ func (e *env) signatureCommand() *cli.Command {
 		Flags: []cli.Flag{
 			str("envelope", "write the content envelope (the signed bytes) to this file"),
 			str("signature", "write the armored SSH signature to this file"),
-			str("allowed-signers", "write an allowed_signers line for the signer to this file"),
+			str("allowed-signers", "write the actor's registered keys (as the signer registry stood before the event) to this allowed_signers file"),
 		},
 		Action: func(c *cli.Context) error {
 			in := newInputs(c, e.now())
@@ -505,19 +505,44 @@ func (e *env) signatureCommand() *cli.Command {
 				if err := os.WriteFile(sigPath, armored, 0o644); err != nil {
 					return err
 				}
+				// The allowed signers are the keys the signer registry held
+				// for the actor before this event, never the key found
+				// inside the signature (that would vouch for any key).
+				var mismatch error
 				if p := c.String("allowed-signers"); p != "" {
-					pub, err := integrity.SignatureKey(r.Signature)
+					keys, err := ledger.SignerKeysAt(c.Context, st, r.Sequence)
 					if err != nil {
 						return err
 					}
-					line := fmt.Sprintf("%s namespaces=%q %s\n", principal(r.Actor), integrity.Namespace, integrity.AuthorizedKey(pub))
-					if err := os.WriteFile(p, []byte(line), 0o644); err != nil {
+					var lines strings.Builder
+					registered := false
+					for _, k := range keys {
+						if k.Actor != r.Actor {
+							continue
+						}
+						pub, _, err := integrity.ParseSignerKey(k.Key)
+						if err != nil {
+							return fmt.Errorf("the registered key %s of %s: %w", k.Fingerprint, r.Actor, err)
+						}
+						fmt.Fprintf(&lines, "%s namespaces=%q %s\n", principal(r.Actor), integrity.Namespace, integrity.AuthorizedKey(pub))
+						registered = registered || k.Fingerprint == r.Signer
+					}
+					if err := os.WriteFile(p, []byte(lines.String()), 0o644); err != nil {
 						return err
+					}
+					inside, err := integrity.SignatureKey(r.Signature)
+					switch {
+					case lines.Len() == 0:
+						mismatch = fmt.Errorf("%s had no registered key before event %s (sequence %d): %s lists none, and nothing vouches for its signature: %w", r.Actor, r.ID, r.Sequence, p, integrity.ErrIntegrity)
+					case !registered:
+						mismatch = fmt.Errorf("event %s (sequence %d) names signer key %s, which was not registered to %s before it: %w", r.ID, r.Sequence, r.Signer, r.Actor, integrity.ErrIntegrity)
+					case err != nil || integrity.Fingerprint(inside) != r.Signer:
+						mismatch = fmt.Errorf("the signature of event %s (sequence %d) was made with another key than %s's registered %s: %w", r.ID, r.Sequence, r.Actor, r.Signer, integrity.ErrIntegrity)
 					}
 				}
 				fmt.Fprintf(e.stdout, "event %s signed by %s with %s\ncheck: ssh-keygen -Y verify -f ALLOWED_SIGNERS -I %s -n %s -s %s < %s\n",
 					r.ID, safetext.Line(r.Actor), safetext.Line(r.Signer), safetext.Line(principal(r.Actor)), integrity.Namespace, sigPath, envPath)
-				return nil
+				return mismatch
 			})
 		},
 	}

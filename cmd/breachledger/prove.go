@@ -106,25 +106,42 @@ func checkpointArg(c *cli.Context, st eventstore.Store, key *integrity.PublicKey
 
 func (e *env) exportCommand() *cli.Command {
 	return &cli.Command{
-		Name: "export", Usage: "write an auditor bundle: events, proofs, checkpoints and the signer registry in one file",
+		Name: "export", Usage: "write an auditor bundle: a range of events, proofs, checkpoints and the signer registry in one file",
 		Description: `The bundle verifies on another machine with nothing but this binary and the
 ledger's public key ("breachledger verify --bundle FILE --key PUB").
-Without --incident, --from and --to it holds every event, so its verifier
-knows nothing was left out.
+
+A bundle holds one contiguous range of sequences, every event in it with its
+inclusion proof, and the ledger stream's events before it (the roles and the
+signer registry its signatures are judged with). Without --incident, --from
+and --to the range is every event, so its verifier knows nothing was left
+out. --incident takes the range from the incident's first event to its last
+(other incidents' events in between come with it); --from and --to, from the
+first event recorded at or after --from to the last recorded at or before
+--to. The verifier checks that no event of the range is missing; it cannot
+know of events outside it: whoever reads a range bundle of an incident
+should compare its last event with what they expect.
+
+--against KEPT adds the consistency proof from a checkpoint the auditor kept,
+so that "verify --bundle --against KEPT" can check, offline, that the bundle
+extends it.
 
 Example:
-  breachledger export --bundle contoso-2025-03.bundle --incident INCIDENT`,
+  breachledger export --bundle contoso-2025-03.bundle --incident INCIDENT --against kept.checkpoint`,
 		Flags: []cli.Flag{
 			str("bundle", "the bundle file to write (required)"),
-			str("incident", "only this incident's events (and the ledger stream)"),
-			str("from", "only events recorded at or after this time"),
-			str("to", "only events recorded at or before this time"),
+			str("incident", "the range from this incident's first event to its last"),
+			str("from", "the range from the first event recorded at or after this time"),
+			str("to", "the range up to the last event recorded at or before this time"),
+			strs("against", "a checkpoint the auditor kept: include the consistency proof from it; repeatable"),
 			str("key", "the ledger's public key, to check the checkpoint with (default: from the ledger's private key)"),
 		},
 		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
 			in := newInputs(c, e.now())
 			path := in.required("bundle")
-			sel := integrity.Selection{Incident: c.String("incident"), From: in.time("from"), To: in.time("to")}
+			sel := ledger.BundleSelection{Incident: c.String("incident"), From: in.time("from"), To: in.time("to")}
 			if err := in.err(); err != nil {
 				return err
 			}
@@ -133,7 +150,15 @@ Example:
 				if err != nil {
 					return err
 				}
-				b, err := ledger.ExportBundle(c.Context, st, key, sel)
+				var against []integrity.Checkpoint
+				for _, p := range c.StringSlice("against") {
+					cp, err := readCheckpointFile(p, key)
+					if err != nil {
+						return fmt.Errorf("--against %s: %w", p, err)
+					}
+					against = append(against, cp)
+				}
+				b, err := ledger.ExportBundle(c.Context, st, key, sel, against)
 				if err != nil {
 					return err
 				}
@@ -144,8 +169,12 @@ Example:
 				if err := os.WriteFile(path, data, 0o644); err != nil {
 					return fmt.Errorf("write bundle: %w", err)
 				}
-				fmt.Fprintf(e.stdout, "bundle of %d events (%d earlier checkpoints) against the checkpoint of %d events written to %s\n",
-					len(b.Events), len(b.Checkpoints), anchorSize(b), path)
+				what := "every event"
+				if !b.Complete {
+					what = fmt.Sprintf("a range, %s, with %d ledger-stream events before it", b.Range, len(b.Context))
+				}
+				fmt.Fprintf(e.stdout, "bundle of %d events (%s; %d earlier checkpoints) against the checkpoint of %d events written to %s\n",
+					len(b.Events), what, len(b.Checkpoints), anchorSize(b), path)
 				return nil
 			})
 		},

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -61,12 +62,18 @@ check every stored checkpoint (signature and root) and actor signature, and
 name the first event that differs and how.
 
   breachledger verify [--key PUB] [--against KEPT.checkpoint ...]
-  breachledger verify --bundle FILE --key PUB [--replay]       (no ledger needed)
+  breachledger verify --bundle FILE --key PUB [--against KEPT.checkpoint ...] [--replay]   (no ledger needed)
   breachledger verify --proof FILE --key PUB [--event ID] [--checkpoint CP] [--old CP]
 
 --against checks the ledger is a consistent extension of a checkpoint kept
 earlier: it catches a rewritten or truncated history even when whoever did
-it also re-signed the ledger's own checkpoints with a stolen key.
+it also re-signed the ledger's own checkpoints with a stolen key. With
+--bundle it checks the bundle's checkpoint extends the kept one: from the
+bundle's events when they start at sequence 0, else with the consistency
+proof "breachledger export --against KEPT" put in the bundle.
+
+Each flag goes with its mode: a flag of another mode is a usage error.
+
 
 On EventStoreDB it also reports events that stream reads no longer return
 (a stream deleted or truncated), stream revisions gone from $all (a
@@ -74,7 +81,7 @@ scavenge), and recorded times further than --clock-tolerance (default 5m)
 from the server's own time of arrival.`,
 		Flags: []cli.Flag{
 			str("key", "the ledger's public key: a file, or the key itself (default: from the ledger's private key)"),
-			strs("against", "a checkpoint (or proof) kept earlier that the ledger must extend; repeatable"),
+			strs("against", "a checkpoint (or proof) kept earlier that the ledger (or the bundle) must extend; repeatable"),
 			str("bundle", "verify this auditor bundle instead of the ledger"),
 			boolean("replay", "with --bundle: replay the incidents' state and deadlines from the bundle"),
 			str("proof", "verify this inclusion or consistency proof instead of the ledger"),
@@ -91,18 +98,23 @@ from the server's own time of arrival.`,
 			if c.Duration("clock-tolerance") < 0 {
 				return usagef("--clock-tolerance %s: want a positive duration", c.Duration("clock-tolerance"))
 			}
+			mode := "ledger"
 			switch {
 			case c.String("bundle") != "" && c.String("proof") != "":
 				return usagef("give --bundle or --proof, not both")
 			case c.String("bundle") != "":
-				return e.verifyBundle(c)
+				mode = "--bundle"
 			case c.String("proof") != "":
-				return e.verifyProof(c)
+				mode = "--proof"
 			}
-			for _, f := range []string{"event", "checkpoint", "old"} {
-				if c.String(f) != "" {
-					return usagef("--%s goes with --proof", f)
-				}
+			if err := refuseFlags(c, mode, verifyFlagModes); err != nil {
+				return err
+			}
+			switch mode {
+			case "--bundle":
+				return e.verifyBundle(c)
+			case "--proof":
+				return e.verifyProof(c)
 			}
 			return withStore(c, false, func(st eventstore.Store) error {
 				key, err := publicKey(c, st)
@@ -125,6 +137,46 @@ from the server's own time of arrival.`,
 			})
 		},
 	}
+}
+
+// verifyFlagModes says which modes of verify each of its flags goes with
+// ("ledger": no --bundle or --proof); a flag not listed goes with all.
+var verifyFlagModes = map[string][]string{
+	"against":         {"ledger", "--bundle"},
+	"clock-tolerance": {"ledger"},
+	"bundle":          {"--bundle"},
+	"replay":          {"--bundle"},
+	"proof":           {"--proof"},
+	"event":           {"--proof"},
+	"checkpoint":      {"--proof"},
+	"old":             {"--proof"},
+}
+
+// refuseFlags returns a usage error naming the first flag given on c's
+// command line that does not go with mode (modes: flag → the modes it goes
+// with; a flag not listed goes with every mode), and nil when there is
+// none.
+func refuseFlags(c *cli.Context, mode string, modes map[string][]string) error {
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		goes, listed := modes[name]
+		if !listed || slices.Contains(goes, mode) || !c.IsSet(name) {
+			continue
+		}
+		what := mode
+		if mode == "ledger" {
+			what = "a ledger (no --bundle or --proof)"
+		}
+		with := make([]string, len(goes))
+		for i, m := range goes {
+			with[i] = m
+			if m == "ledger" {
+				with[i] = "a ledger"
+			}
+		}
+		return usagef("--%s does not go with %s: it goes with %s", name, what, strings.Join(with, " or "))
+	}
+	return nil
 }
 
 // readCheckpointFile reads a signed checkpoint kept in a file (or the
@@ -201,13 +253,21 @@ func (e *env) verifyBundle(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, h, err := ledger.VerifyBundle(b, key)
+	var against []integrity.Checkpoint
+	for _, p := range c.StringSlice("against") {
+		cp, err := readCheckpointFile(p, key)
+		if err != nil {
+			return fmt.Errorf("--against %s: %w", p, err)
+		}
+		against = append(against, cp)
+	}
+	rep, h, err := ledger.VerifyBundle(b, key, against)
 	if err != nil {
 		return err
 	}
-	what := "bundle (complete)"
+	what := fmt.Sprintf("bundle (complete: %s)", b.Range)
 	if !b.Complete {
-		what = fmt.Sprintf("bundle (a selection: %s; it proves each event is in the ledger unchanged, not that none was left out after the last)", describeSelection(b.Selection))
+		what = fmt.Sprintf("bundle (a range: %s, with the ledger stream's %d events before it; no event in the range was left out, events outside it are not in the bundle)", b.Range, len(b.Context))
 	}
 	if err := e.printReport(c, rep, what); err != nil {
 		return err
@@ -216,20 +276,6 @@ func (e *env) verifyBundle(c *cli.Context) error {
 		return e.replay(h)
 	}
 	return nil
-}
-
-func describeSelection(s integrity.Selection) string {
-	var parts []string
-	if s.Incident != "" {
-		parts = append(parts, "incident "+s.Incident)
-	}
-	if !s.From.IsZero() {
-		parts = append(parts, "recorded from "+s.From.Format("2006-01-02T15:04:05Z07:00"))
-	}
-	if !s.To.IsZero() {
-		parts = append(parts, "recorded to "+s.To.Format("2006-01-02T15:04:05Z07:00"))
-	}
-	return strings.Join(parts, ", ")
 }
 
 // replay prints each incident of a verified bundle as of now, as "show"
