@@ -41,6 +41,7 @@ func integrityCommands(e *env) []*cli.Command {
 		e.verifyCommand(),
 		e.proveCommand(),
 		e.exportCommand(),
+		e.pinCommand(),
 	}
 }
 
@@ -103,9 +104,11 @@ func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, e
 	return k, nil
 }
 
-// publicKey returns the key to verify with: --key when given, else the
-// public half of this ledger's private key (for the operator; an auditor
-// always passes the copy of the public key they were given).
+// publicKey returns the key that commands producing proofs and bundles
+// (prove, export) check the ledger's own checkpoints with: --key when
+// given, else the public half of this ledger's private key. verify never
+// uses it: it trusts only --key or a pinned key (ledgerTrust, fileKey in
+// pin.go).
 func publicKey(c *cli.Context, st eventstore.Store) (*integrity.PublicKey, error) {
 	if k := c.String("key"); k != "" {
 		return readPublicKey(k)
@@ -199,6 +202,7 @@ func (e *env) keyCommand() *cli.Command {
 					})
 				},
 			},
+			e.keyHandoverCommand(),
 			{
 				Name: "create", Usage: "make the checkpoint key of a ledger that has none yet (made before checkpoints existed), and sign its first checkpoint",
 				Flags: []cli.Flag{boolean("accept-tail", "sign every event already in the ledger (they were recorded before the ledger had checkpoints)")},

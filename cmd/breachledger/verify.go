@@ -80,7 +80,7 @@ On EventStoreDB it also reports events that stream reads no longer return
 scavenge), and recorded times further than --clock-tolerance (default 5m)
 from the server's own time of arrival.`,
 		Flags: []cli.Flag{
-			str("key", "the ledger's public key: a file, or the key itself (default: from the ledger's private key)"),
+			str("key", "the ledger's public key: a file, or the key itself (default: the key pinned for the ledger's origin; a live ledger's first verify pins the key it finds)"),
 			strs("against", "a checkpoint (or proof) kept earlier that the ledger (or the bundle) must extend; repeatable"),
 			str("bundle", "verify this auditor bundle instead of the ledger"),
 			boolean("replay", "with --bundle: replay the incidents' state and deadlines from the bundle"),
@@ -117,7 +117,7 @@ from the server's own time of arrival.`,
 				return e.verifyProof(c)
 			}
 			return withStore(c, false, func(st eventstore.Store) error {
-				key, err := publicKey(c, st)
+				key, pending, err := e.ledgerTrust(c, st)
 				if err != nil {
 					return err
 				}
@@ -133,7 +133,10 @@ from the server's own time of arrival.`,
 				if err != nil {
 					return err
 				}
-				return e.printReport(c, rep, "ledger")
+				if err := e.printReport(c, rep, "ledger"); err != nil {
+					return err
+				}
+				return e.commitPin(c, pending)
 			})
 		},
 	}
@@ -238,18 +241,15 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, what string) er
 }
 
 func (e *env) verifyBundle(c *cli.Context) error {
-	if c.String("key") == "" {
-		return usagef("--bundle needs --key PUB: the ledger's public key, from whoever you trust (not from the bundle)")
-	}
-	key, err := readPublicKey(c.String("key"))
-	if err != nil {
-		return err
-	}
 	data, err := os.ReadFile(c.String("bundle"))
 	if err != nil {
 		return usageError{err}
 	}
 	b, err := integrity.ParseBundle(data)
+	if err != nil {
+		return err
+	}
+	key, err := fileKey(c, "--bundle", b.Origin, b.PublicKey)
 	if err != nil {
 		return err
 	}
@@ -299,16 +299,13 @@ func (e *env) replay(h *projections.History) error {
 }
 
 func (e *env) verifyProof(c *cli.Context) error {
-	if c.String("key") == "" {
-		return usagef("--proof needs --key PUB: the ledger's public key")
-	}
-	key, err := readPublicKey(c.String("key"))
-	if err != nil {
-		return err
-	}
 	data, err := os.ReadFile(c.String("proof"))
 	if err != nil {
 		return usageError{err}
+	}
+	key, err := fileKey(c, "--proof", proofOrigin(data), "")
+	if err != nil {
+		return err
 	}
 	var given, old *integrity.Checkpoint
 	for _, f := range []struct {
