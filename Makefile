@@ -18,8 +18,9 @@ build:
 
 # Records the scenario in testdata/ through the CLI into a fresh ledger, then
 # prints the incident's state, timeline and deadlines.
-# The demo's ledger key goes under $(DEMO_DIR)/config, not your own
-# ~/.config/breachledger/keys.
+# The demo's ledger key and pins go under $(DEMO_DIR)/config, not your own
+# ~/.config/breachledger (keys/, pinned). It ends with the pinned flow: the
+# first verify pins the key, then what an auditor keeps (README).
 demo: export XDG_CONFIG_HOME = $(abspath $(DEMO_DIR))/config
 demo: build
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
@@ -32,8 +33,17 @@ demo: build
 	echo && echo "== breachledger deadlines --as-of 2025-03-12T12:00:00Z   (exit 7: fabrikam's notice is overdue then)" && \
 	{ $$BL deadlines --as-of 2025-03-12T12:00:00Z || test $$? -eq 7; } && \
 	echo && echo "== breachledger deadlines   (now)" && $$BL deadlines && \
-	echo && echo "== breachledger verify" && $$BL verify && \
-	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db, its key under $(DEMO_DIR)/config; try: $$BL log, $$BL verify"
+	echo && echo "== breachledger verify   (the first verify pins the ledger key: compare its fingerprint out of band)" && $$BL verify && \
+	echo && echo "== breachledger pin list" && $$BL pin list && \
+	echo && echo "== what an auditor keeps: the pinned key and a checkpoint" && \
+	echo "$$ breachledger key public -o $(DEMO_DIR)/ledger.pub" && $$BL key public -o $(DEMO_DIR)/ledger.pub && \
+	echo "$$ breachledger checkpoint -o $(DEMO_DIR)/kept.checkpoint" && $$BL checkpoint -o $(DEMO_DIR)/kept.checkpoint && \
+	echo "$$ breachledger verify --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint" && \
+	$$BL verify --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint && \
+	$$BL export --bundle $(DEMO_DIR)/ledger.bundle >/dev/null && \
+	echo "$$ breachledger verify --bundle $(DEMO_DIR)/ledger.bundle --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint" && \
+	$$BL verify --bundle $(DEMO_DIR)/ledger.bundle --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint && \
+	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db, its key under $(DEMO_DIR)/config, the pins in $(DEMO_DIR)/config/breachledger/pinned; try: $$BL log, $$BL verify"
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
