@@ -87,9 +87,8 @@ func stolenLedgerKey(tb testing.TB, origin string) *integrity.LedgerKey {
 // would: history is the ledger's whole log (from a complete bundle),
 // forged by mutate; the forged log is signed afresh, and every event the
 // bundle holds is replaced by the forged event at its sequence with a
-// proof in the new tree (events beyond the forged log are dropped), every
-// earlier checkpoint it carries gets a consistency proof computed in the
-// forged tree.
+// proof in the new tree (events beyond the forged log are dropped), and
+// the earlier checkpoints it carries are removed.
 func forgeBundle(tb testing.TB, src string, history []eventstore.Record, mutate func([]eventstore.Record) []eventstore.Record) string {
 	tb.Helper()
 	b := readBundleJSON(tb, src)
@@ -128,28 +127,21 @@ func forgeBundle(tb testing.TB, src string, history []eventstore.Record, mutate 
 		}
 		b.set(tb, field, out)
 	}
-	var cps []integrity.BundleCheckpoint
-	json.Unmarshal(b["checkpoints"], &cps)
-	out := []integrity.BundleCheckpoint{}
-	for _, c := range cps {
-		n, _ := checkpointSize(c.Note)
-		if n > size {
-			continue
-		}
-		p, err := leaves.Consistency(n, size)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, integrity.BundleCheckpoint{Note: c.Note, Proof: p})
-	}
-	b.set(tb, "checkpoints", out)
+	// The genuine earlier checkpoints would betray the forgery: they go.
+	b.set(tb, "checkpoints", []integrity.BundleCheckpoint{})
 	if raw, ok := b["range"]; ok {
-		var rng integrity.Range
+		var rng seqRange
 		json.Unmarshal(raw, &rng)
 		rng.Last = min(rng.Last, size-1)
 		b.set(tb, "range", rng)
 	}
 	return b.write(tb)
+}
+
+// seqRange is a bundle's "range" as the file has it.
+type seqRange struct {
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
 }
 
 func checkpointSize(note string) (uint64, error) {
@@ -333,7 +325,7 @@ func TestBundleRangeAttacks(t *testing.T) {
 	}
 	offline := &cli{tb: t, ledger: filepath.Join(dir, "no", "such.db")}
 	if r := offline.run("auditor", "verify", "--bundle", one, "--key", pub); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("sequences %d to %d", first, last)) {
-		t.Fatalf("the honest incident bundle: exit %d, want 0 naming its range\n%s%s", r.code, r.stdout, r.stderr)
+		t.Errorf("the honest incident bundle: exit %d, want 0 naming its range\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	drop := func(src string, seq int) func(t *testing.T) string {
 		return func(t *testing.T) string {
@@ -375,7 +367,7 @@ func TestBundleRangeAttacks(t *testing.T) {
 			if _, ok := b["selection"]; ok { // the format before ranges
 				b.set(t, "selection", map[string]any{"incident": inc, "to": log[last-1].RecordedAt})
 			} else {
-				b.set(t, "range", integrity.Range{First: uint64(first), Last: uint64(last)})
+				b.set(t, "range", seqRange{First: uint64(first), Last: uint64(last)})
 			}
 			return b.write(t)
 		}, fmt.Sprintf("seq %d", last)},
