@@ -169,6 +169,21 @@ func TestPinnedTrustKeyAndFile(t *testing.T) {
 	p.want(6, []string{"pin mismatch for " + key.Origin(), otherKey.Public().Fingerprint(), key.Fingerprint(), "pin accept-handover", "pin remove " + key.Origin()},
 		"verify", "--key", otherKey.Public().String())
 
+	// The ledger re-keyed under the same origin (an insider swaps the key
+	// file for a new key of their own): the kept key is not the pinned one.
+	keyPath := strings.TrimSpace(p.ok("key", "path"))
+	orig, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyPath, []byte(other+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.want(6, []string{"pin mismatch at", "re-keyed", key.Fingerprint(), otherKey.Public().Fingerprint() + " in " + keyPath}, "verify")
+	if err := os.WriteFile(keyPath, orig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// A corrupt pin file is an error, never "no pin".
 	b, _ := os.ReadFile(p.pinFile())
 	for _, bad := range []string{"garbage\n", strings.Replace(string(b), key.Fingerprint(), otherKey.Public().Fingerprint(), 1)} {
