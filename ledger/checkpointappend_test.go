@@ -91,44 +91,179 @@ func TestWriterLeavesCheckpointToStoresThatCannot(t *testing.T) {
 	if res.Checkpoint != nil {
 		t.Fatalf("a checkpoint of %d from a store that cannot append atomically", res.Checkpoint.Size)
 	}
-	cp, err := cpr.Checkpoint(ctx, res.Records, false)
+	cp, err := cpr.Checkpoint(ctx, res.Records)
 	if head, _ := st.Head(ctx); err != nil || cp.Size != head {
 		t.Errorf("Checkpoint after the append = %d, %v; want %d", cp.Size, err, head)
 	}
 }
 
-// TestWriterDoesNotSignAStaleTail: inside the append as after it, a
-// writer does not sign records someone else appended long ago without a
-// checkpoint. The append then lands on its own (as with two steps) and the
-// caller's checkpoint says why nothing was signed.
-func TestWriterDoesNotSignAStaleTail(t *testing.T) {
+// appendAround appends a note to stream as someone with write access to
+// the store would, around breachledger: no checkpoint covers it.
+func appendAround(tb testing.TB, st eventstore.Store, stream string) eventstore.Record {
+	tb.Helper()
+	typ, payload, _ := domain.Encode(domain.NoteAdded{Text: "written around breachledger"})
+	stray := eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC), Actor: "mallory", Payload: payload}
+	stored, err := st.Append(context.Background(), stream, eventstore.Any, []eventstore.Record{stray})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return stored[0]
+}
+
+// TestWriterRefusesAForeignRecord: on a store that checkpoints inside the
+// append, a record no checkpoint covers is foreign however recently it
+// claims to have been recorded: the next append refuses (ErrForeign,
+// naming it) and appends nothing, instead of covering it with its
+// checkpoint. Readers stop at it too. Before the ledger key's holder
+// rejected it, the record was a working fact; after, it never counts,
+// appends resume, and verify names it.
+func TestWriterRefusesAForeignRecord(t *testing.T) {
 	st := openLedger(t)
 	k := initLedger(t, st)
 	ctx := context.Background()
 	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
-	// Appended around breachledger, with no checkpoint.
-	typ, payload, _ := domain.Encode(domain.NoteAdded{Text: "written around breachledger"})
-	stray := eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at, Actor: "mallory", Payload: payload}
-	if _, err := st.Append(ctx, domain.IncidentStream("STRAY"), eventstore.NoStream, []eventstore.Record{stray}); err != nil {
+	w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: k}}
+	if _, err := w.Execute(ctx, "INC1", domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "s", Role: domain.RoleBoth}, at); err != nil {
 		t.Fatal(err)
 	}
-	later := func() time.Time { return time.Now().Add(time.Hour) } // the stray record is an hour old by then
-	cpr := &ledger.Checkpointer{Store: st, Key: k, Now: later}
-	before, _ := st.LatestCheckpoint(ctx)
-	res, err := ledger.Writer{Store: st, Checkpointer: cpr}.Execute(ctx, "INC1", domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "s", Role: domain.RoleBoth}, at)
+	stray := appendAround(t, st, domain.IncidentStream("INC1")) // recorded this very moment
+	before, _ := st.Head(ctx)
+
+	_, err := w.Execute(ctx, "INC1", domain.AddNote{By: domain.By{Actor: "oscar", At: at}, Text: "honest"}, at)
+	var fe *ledger.ForeignError
+	if !errors.As(err, &fe) || !errors.Is(err, integrity.ErrIntegrity) || fe.From != stray.Sequence || !strings.Contains(err.Error(), stray.ID.String()) {
+		t.Fatalf("append after a foreign record = %v, want a ForeignError (ErrIntegrity) naming %s at %d", err, stray.ID, stray.Sequence)
+	}
+	if head, _ := st.Head(ctx); head != before {
+		t.Errorf("head %d after the refused append, want %d: nothing may be appended", head, before)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: k}).Checkpoint(ctx, nil); !errors.As(err, &fe) {
+		t.Errorf("a checkpoint of the head = %v, want a ForeignError", err)
+	}
+	if _, err := ledger.NewView(ctx, st, k.Public()); !errors.As(err, &fe) {
+		t.Errorf("a reader's view = %v, want a ForeignError", err)
+	}
+
+	// The key holder rejects it, naming it by sequence and leaf hash.
+	rejs, err := ledger.Rejections(ctx, st, []uint64{stray.Sequence})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Checkpoint != nil {
-		t.Errorf("signed a checkpoint of %d over a stale tail", res.Checkpoint.Size)
+	res, err := w.Execute(ctx, "", domain.RejectForeign{By: domain.By{Actor: "alice", At: at}, Records: rejs, Reason: "not ours"}, at)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if after, _ := st.LatestCheckpoint(ctx); after.Size != before.Size {
-		t.Errorf("newest checkpoint %d, want still %d", after.Size, before.Size)
+	if head, _ := st.Head(ctx); res.Checkpoint == nil || res.Checkpoint.Size != head {
+		t.Fatalf("rejection's checkpoint %v, want one covering the head %d", res.Checkpoint, head)
 	}
-	_, err = cpr.Checkpoint(ctx, res.Records, false)
-	if !errors.Is(err, ledger.ErrUncoveredTail) || !strings.Contains(err.Error(), stray.ID.String()) {
-		t.Errorf("Checkpoint after the append = %v, want ErrUncoveredTail naming %s", err, stray.ID)
+	if _, err := w.Execute(ctx, "INC1", domain.AddNote{By: domain.By{Actor: "oscar", At: at}, Text: "honest"}, at); err != nil {
+		t.Fatalf("append after the rejection: %v", err)
 	}
+	v, err := ledger.NewView(ctx, st, k.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ledger.ReadHistory(ctx, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range h.Incidents["INC1"] {
+		if f.ID == stray.ID.String() {
+			t.Errorf("the rejected record counts in the history")
+		}
+	}
+	if got, want := len(h.Incidents["INC1"]), 3; got != want { // detected, pack pinned, the honest note
+		t.Errorf("incident has %d facts, want %d", got, want)
+	}
+	rep, err := ledger.Verify(ctx, st, k.Public(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK() || !strings.Contains(rep.First().String(), stray.ID.String()) {
+		t.Errorf("verify after the rejection: OK=%v first %v, want the rejected record named", rep.OK(), rep.First())
+	}
+}
+
+// TestRejectionIsBoundToItsRecord: a rejection names the record by its
+// leaf hash: it does not cover another record at that sequence, nor a
+// sequence a checkpoint already covers.
+func TestRejectionIsBoundToItsRecord(t *testing.T) {
+	st := openLedger(t)
+	k := initLedger(t, st)
+	ctx := context.Background()
+	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+	w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: k}}
+	stray := appendAround(t, st, domain.IncidentStream("STRAY"))
+	rejs, err := ledger.Rejections(ctx, st, []uint64{stray.Sequence})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := rejs[0]
+	forged.LeafSHA256 = strings.Repeat("0", 64)
+	if _, err := w.Execute(ctx, "", domain.RejectForeign{By: domain.By{Actor: "alice", At: at}, Records: []domain.ForeignEventRejected{forged}, Reason: "r"}, at); !errors.Is(err, integrity.ErrIntegrity) {
+		t.Errorf("a rejection with another leaf hash = %v, want ErrIntegrity", err)
+	}
+	if _, err := ledger.Rejections(ctx, st, []uint64{0}); !errors.Is(err, domain.ErrRefused) {
+		t.Errorf("rejecting a covered record = %v, want refused", err)
+	}
+	if _, err := w.Execute(ctx, "", domain.RejectForeign{By: domain.By{Actor: "oscar", At: at}, Records: rejs, Reason: "r"}, at); !errors.Is(err, domain.ErrRefused) {
+		t.Errorf("a rejection by a non-admin = %v, want refused", err)
+	}
+}
+
+// TestLegacyTailAcceptedOnce: a tail an older breachledger left uncovered
+// is accepted once, bound to exactly those records.
+func TestLegacyTailAcceptedOnce(t *testing.T) {
+	st := openLedger(t)
+	k := initLedger(t, st)
+	ctx := context.Background()
+	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+	w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: k}}
+	first := appendAround(t, st, domain.IncidentStream("OLD"))
+	appendAround(t, st, domain.IncidentStream("OLD"))
+	tail, err := ledger.LegacyTail(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tail.From != first.Sequence || tail.To != first.Sequence+1 {
+		t.Errorf("legacy tail %d..%d, want %d..%d", tail.From, tail.To, first.Sequence, first.Sequence+1)
+	}
+	if _, err := w.Execute(ctx, "", domain.AcceptLegacyTail{By: domain.By{Actor: "alice", At: at}, Tail: tail, Reason: "recorded by v0.9"}, at); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ledger.Verify(ctx, st, k.Public(), nil)
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify after accepting the legacy tail: %v %v", err, rep.Problems)
+	}
+	appendAround(t, st, domain.IncidentStream("OLD"))
+	again, err := ledger.LegacyTail(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Execute(ctx, "", domain.AcceptLegacyTail{By: domain.By{Actor: "alice", At: at}, Tail: again, Reason: "again"}, at); !errors.Is(err, domain.ErrRefused) {
+		t.Errorf("a second legacy tail = %v, want refused (once per ledger)", err)
+	}
+}
+
+// TestTwoStepStoreKeepsTheGrace: on a store that checkpoints after the
+// append (EventStoreDB), another writer's record recorded long ago is not
+// signed unasked (ErrUncoveredTail), while a recent one may be.
+func TestTwoStepStoreKeepsTheGrace(t *testing.T) {
+	st := openLedger(t)
+	k := initLedger(t, st)
+	ctx := context.Background()
+	plain := twoStep{Store: st, CheckpointStore: st}
+	stray := appendAround(t, plain, domain.IncidentStream("STRAY"))
+	if _, err := (ledger.Checkpointer{Store: plain, Key: k}).Checkpoint(ctx, nil); err != nil {
+		t.Errorf("a recent record of another writer: %v", err)
+	}
+	stale := appendAround(t, plain, domain.IncidentStream("STRAY"))
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	_, err := ledger.Checkpointer{Store: plain, Key: k, Now: later}.Checkpoint(ctx, nil)
+	if !errors.Is(err, ledger.ErrUncoveredTail) || !strings.Contains(err.Error(), stale.ID.String()) {
+		t.Errorf("Checkpoint over a stale record = %v, want ErrUncoveredTail naming %s", err, stale.ID)
+	}
+	_ = stray
 }
 
 // TestCheckpointRefusesMovedRecords: a writer whose appended event sits
@@ -146,13 +281,13 @@ func TestCheckpointRefusesMovedRecords(t *testing.T) {
 	// What the writer believes it appended at sequence 1: another event.
 	own := recs[1]
 	own.ID = uuid.Must(uuid.NewV7())
-	_, err = ledger.Checkpointer{Store: st, Key: k}.Checkpoint(ctx, []eventstore.Record{own}, false)
+	_, err = ledger.Checkpointer{Store: st, Key: k}.Checkpoint(ctx, []eventstore.Record{own})
 	if !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), recs[1].ID.String()) {
 		t.Errorf("Checkpoint of an event the checkpoints signed otherwise = %v, want ErrIntegrity naming %s", err, recs[1].ID)
 	}
 	// And one the log does not have at all.
 	own.Sequence = uint64(len(recs))
-	_, err = ledger.Checkpointer{Store: st, Key: k}.Checkpoint(ctx, []eventstore.Record{own}, false)
+	_, err = ledger.Checkpointer{Store: st, Key: k}.Checkpoint(ctx, []eventstore.Record{own})
 	if !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), "the log now ends") {
 		t.Errorf("Checkpoint of an event past the log's end = %v, want ErrIntegrity", err)
 	}
@@ -197,14 +332,15 @@ func TestCheckpointRefusesAlteredRange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res, err := (ledger.Writer{Store: st, Checkpointer: cpr}).Execute(ctx, "INC1", domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "s", Role: domain.RoleBoth}, at)
-	if err != nil {
-		t.Fatal(err)
+	before, _ := st.Head(ctx)
+	_, err = (ledger.Writer{Store: st, Checkpointer: cpr}).Execute(ctx, "INC1", domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "s", Role: domain.RoleBoth}, at)
+	if !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), "does not give the root it signed") {
+		t.Errorf("an append over an altered compact range = %v, want ErrIntegrity", err)
 	}
-	if res.Checkpoint != nil {
-		t.Errorf("signed a checkpoint of %d over an altered compact range", res.Checkpoint.Size)
+	if head, _ := st.Head(ctx); head != before {
+		t.Errorf("head %d after the refused append, want %d", head, before)
 	}
-	if _, err := cpr.Checkpoint(ctx, res.Records, false); !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), "does not give the root it signed") {
+	if _, err := cpr.Checkpoint(ctx, nil); !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(err.Error(), "does not give the root it signed") {
 		t.Errorf("Checkpoint over an altered compact range = %v, want ErrIntegrity", err)
 	}
 }

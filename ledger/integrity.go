@@ -22,14 +22,19 @@ import (
 // signer registry, and runs verification, proofs and bundles against a
 // store.
 
-// ErrUncoveredTail: the log has events that no checkpoint covers and that
+// ErrUncoveredTail: on a store that checkpoints after the append
+// (EventStoreDB), the log has events that no checkpoint covers and that
 // this writer did not append, recorded too long ago to be another writer's
 // that is about to checkpoint them: written outside breachledger, or left
-// by a writer that stopped. They are not signed until someone looks.
+// by a writer that stopped. They are not signed until the ledger-key
+// holder rejects them (or accepts a legacy tail, once).
 var ErrUncoveredTail = fmt.Errorf("events not covered by a checkpoint: %w", integrity.ErrIntegrity)
 
 // DefaultGrace is how recently a record appended by another writer must
-// have been recorded for a checkpoint to cover it without being asked to.
+// have been recorded for a checkpoint to cover it without being asked to,
+// on a store that checkpoints after the append (EventStoreDB). On a store
+// that checkpoints inside the append (Inline) there is no grace: a record
+// nobody covered is foreign, whenever it claims to have been recorded.
 const DefaultGrace = time.Minute
 
 // checkpointStore returns st's checkpoint store.
@@ -67,12 +72,20 @@ func originOf(r eventstore.Record) (string, error) {
 }
 
 // Checkpointer signs checkpoints of a store's log with the ledger key.
+//
+// Nothing is covered because of when it was recorded. A checkpoint covers
+// the records this writer appended (own), records the ledger stream's
+// custody events among own name (a rejected foreign record, bound by its
+// leaf hash; a legacy tail accepted once, bound by the hash of its
+// leaves), and, only on a store that checkpoints after the append
+// (EventStoreDB), other writers' records recorded within Grace of Now.
 type Checkpointer struct {
 	Store eventstore.Store
 	Key   *integrity.LedgerKey
 	// Now is the clock the tail guard compares recorded times with
 	// (default time.Now); Grace is how recent another writer's record must
-	// be (default DefaultGrace).
+	// be (default DefaultGrace). Both matter only on a store that is not
+	// Inline.
 	Now   func() time.Time
 	Grace time.Duration
 }
@@ -84,14 +97,16 @@ type Checkpointer struct {
 // covered as much).
 //
 // own are records this writer just appended. Any other record it would
-// cover must have been recorded within Grace of Now, unless acceptTail:
-// otherwise it signs nothing and returns ErrUncoveredTail, because it
-// cannot tell a concurrent writer's record from one written around
-// breachledger. An own record that a stored checkpoint already covers must
+// cover must be named by a custody event among own; else, on an Inline
+// store, it is foreign (a *ForeignError, ErrForeign) and nothing is
+// signed; on another store it must have been recorded within Grace of Now,
+// or nothing is signed and the error is ErrUncoveredTail, because it cannot
+// tell a concurrent writer's record from one written around breachledger.
+// An own record that a stored checkpoint already covers must
 // be the one that checkpoint signed at its sequence: otherwise the log
 // changed under this writer (history removed, and later sequences moved
 // down) and it signs nothing.
-func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record, acceptTail bool) (eventstore.Checkpoint, error) {
+func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (eventstore.Checkpoint, error) {
 	cs, err := checkpointStore(c.Store)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
@@ -105,7 +120,7 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record, a
 	default:
 		latest = &stored
 	}
-	x, err := c.extend(latest, own, acceptTail)
+	x, err := c.extend(latest, own)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
@@ -154,7 +169,10 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record, a
 // inside the append (a tail nobody checkpointed, an altered checkpoint),
 // or when nothing new was appended (a retry), it appends alone and
 // returns a nil checkpoint: the caller then calls Checkpoint, which covers
-// the records or says why it cannot.
+// the records or says why it cannot. On a store that can, a checkpoint
+// refused (a foreign record in the tail, an altered checkpoint) means
+// nothing is appended: the error wraps eventstore.ErrNotCheckpointed and
+// the reason (ErrForeign, integrity.ErrIntegrity).
 func (c Checkpointer) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, *eventstore.Checkpoint, error) {
 	ca, ok := c.Store.(eventstore.CheckpointAppender)
 	if !ok {
@@ -164,10 +182,10 @@ func (c Checkpointer) Append(ctx context.Context, stream string, expected events
 	stored, cp, err := ca.AppendCheckpointed(ctx, stream, expected, recs, c.signFunc(recs))
 	switch {
 	case errors.Is(err, eventstore.ErrNotCheckpointed):
-		// Nothing was appended: append alone, and let Checkpoint say
-		// why it cannot sign.
-		stored, err := c.Store.Append(ctx, stream, expected, recs)
-		return stored, nil, err
+		// Nothing was appended, and nothing will be without a
+		// checkpoint: appending alone would leave a record that
+		// readers must treat as foreign.
+		return nil, nil, fmt.Errorf("nothing was recorded, because the log cannot be checkpointed: %w", err)
 	case err != nil:
 		return nil, nil, err
 	case cp.Size == 0:
@@ -183,7 +201,7 @@ func (c Checkpointer) Append(ctx context.Context, stream string, expected events
 // this writer appended).
 func (c Checkpointer) signFunc(own []eventstore.Record) eventstore.SignFunc {
 	return func(latest *eventstore.Checkpoint, tail []eventstore.Record) (eventstore.Checkpoint, error) {
-		x, err := c.extend(latest, own, false)
+		x, err := c.extend(latest, own)
 		if err != nil {
 			return eventstore.Checkpoint{}, err
 		}
@@ -203,24 +221,30 @@ func (c Checkpointer) signFunc(own []eventstore.Record) eventstore.SignFunc {
 
 // extension extends a stored checkpoint over the records after it.
 type extension struct {
-	c          Checkpointer
-	tree       *integrity.Tree
-	from       uint64               // the size of the checkpoint extended
-	mine       map[uuid.UUID]uint64 // this writer's records, by ID: their sequences
-	anySeq     bool                 // the sequences of mine are not known yet
-	seen       int                  // records of mine added
-	acceptTail bool
-	now        time.Time
-	grace      time.Duration
-	leaves     [][]byte
-	stale      []eventstore.Record
+	c       Checkpointer
+	tree    *integrity.Tree
+	from    uint64               // the size of the checkpoint extended
+	mine    map[uuid.UUID]uint64 // this writer's records, by ID: their sequences
+	anySeq  bool                 // the sequences of mine are not known yet
+	seen    int                  // records of mine added
+	inline  bool                 // the store checkpoints inside the append: no grace
+	custody custodyClaims        // records own's custody events name
+	now     time.Time
+	grace   time.Duration
+	leaves  [][]byte
+	stale   []eventstore.Record // another writer's, recorded outside the grace
+	foreign []eventstore.Record // named by nobody, on an inline store
 }
 
 // extend starts extending latest (nil: none), after checking that it is
 // signed with the ledger key and that its stored compact range gives the
 // root it signed.
-func (c Checkpointer) extend(latest *eventstore.Checkpoint, own []eventstore.Record, acceptTail bool) (*extension, error) {
-	x := &extension{c: c, tree: integrity.NewTree(), mine: make(map[uuid.UUID]uint64, len(own)), acceptTail: acceptTail, now: time.Now(), grace: c.Grace}
+func (c Checkpointer) extend(latest *eventstore.Checkpoint, own []eventstore.Record) (*extension, error) {
+	claims, err := custodyOf(own)
+	if err != nil {
+		return nil, err
+	}
+	x := &extension{c: c, tree: integrity.NewTree(), mine: make(map[uuid.UUID]uint64, len(own)), inline: Inline(c.Store), custody: claims, now: time.Now(), grace: c.Grace}
 	if c.Now != nil {
 		x.now = c.Now()
 	}
@@ -260,15 +284,21 @@ func (x *extension) add(r eventstore.Record) error {
 		return fmt.Errorf("checkpoint: the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, x.tree.Size(), integrity.ErrIntegrity)
 	}
 	seq, mine := x.mine[r.ID]
+	leaf := integrity.LeafOf(r).Marshal()
+	claimed, err := x.custody.claim(r, leaf)
 	switch {
+	case err != nil:
+		return err
 	case mine && !x.anySeq && seq != r.Sequence:
 		return fmt.Errorf("checkpoint: event %s was appended at sequence %d, but the log now has it at %d: the log changed under this writer (run \"breachledger verify\"): %w", r.ID, seq, r.Sequence, integrity.ErrIntegrity)
 	case mine:
 		x.seen++
-	case !x.acceptTail && (r.RecordedAt.Before(x.now.Add(-x.grace)) || r.RecordedAt.After(x.now.Add(x.grace))):
+	case claimed:
+	case x.inline:
+		x.foreign = append(x.foreign, r)
+	case r.RecordedAt.Before(x.now.Add(-x.grace)) || r.RecordedAt.After(x.now.Add(x.grace)):
 		x.stale = append(x.stale, r)
 	}
-	leaf := integrity.LeafOf(r).Marshal()
 	x.leaves = append(x.leaves, leaf)
 	x.tree.Append(integrity.HashLeaf(leaf))
 	return nil
@@ -277,10 +307,16 @@ func (x *extension) add(r eventstore.Record) error {
 // sign signs the extended tree, unless it holds records nobody should
 // sign unasked (ErrUncoveredTail).
 func (x *extension) sign() (eventstore.Checkpoint, error) {
+	if len(x.foreign) > 0 {
+		return eventstore.Checkpoint{}, &ForeignError{From: x.foreign[0].Sequence, Count: uint64(len(x.foreign)), First: x.foreign[:min(3, len(x.foreign))]}
+	}
 	if len(x.stale) > 0 {
 		r := x.stale[0]
-		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %s by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\", then sign them with \"breachledger checkpoint --accept-tail\" if they are genuine: %w",
-			len(x.stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), ErrUncoveredTail)
+		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %q by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\"; the ledger-key holder rejects them with \"breachledger checkpoint --reject %d --reason ...\": %w",
+			len(x.stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), r.Sequence, ErrUncoveredTail)
+	}
+	if err := x.custody.complete(); err != nil {
+		return eventstore.Checkpoint{}, err
 	}
 	signed, err := x.c.Key.Sign(x.tree.Size(), x.tree.Root())
 	if err != nil {
@@ -447,6 +483,12 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		}
 		addFindings(rep, findings)
 	}
+	custody, err := custodyProblems(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	rep.Problems = append(rep.Problems, custody...)
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Seq < rep.Problems[j].Seq })
 	origin, err := Origin(ctx, st)
 	switch {
 	case errors.Is(err, eventstore.ErrNoLedger):
@@ -480,7 +522,6 @@ func addFindings(rep *integrity.Report, findings []eventstore.Finding) {
 			}
 		}
 		merged := false
-
 		for i := range rep.Problems {
 			if p := &rep.Problems[i]; p.Seq == f.Seq && p.EventID != "" && p.EventID == id {
 				p.Detail += "; " + f.What + ": " + f.Detail

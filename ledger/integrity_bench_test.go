@@ -62,7 +62,7 @@ func BenchmarkAppendIntegrity(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := cp.Checkpoint(ctx, stored, false); err != nil {
+					if _, err := cp.Checkpoint(ctx, stored); err != nil {
 						b.Fatal(err)
 					}
 				default:
@@ -140,7 +140,7 @@ func bigLedger(b *testing.B, n int) (string, *integrity.LedgerKey) {
 				bigError = err
 				return
 			}
-			if _, err := cp.Checkpoint(ctx, stored, false); err != nil {
+			if _, err := cp.Checkpoint(ctx, stored); err != nil {
 				bigError = err
 				return
 			}

@@ -13,6 +13,15 @@ import (
 
 // ReadStream returns the facts of one stream; a missing stream has none.
 func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domain.Fact, error) {
+	recs, err := readRecords(ctx, s, stream)
+	if err != nil {
+		return nil, err
+	}
+	return projections.FactsOf(recs)
+}
+
+// readRecords returns the records of one stream; a missing stream has none.
+func readRecords(ctx context.Context, s eventstore.Store, stream string) ([]eventstore.Record, error) {
 	recs, err := s.ReadStream(ctx, stream, eventstore.ReadOptions{})
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return nil, nil
@@ -20,7 +29,7 @@ func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domai
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	return projections.FactsOf(recs)
+	return recs, nil
 }
 
 // ReadHistory reads the whole ledger into a History. Reading and decoding

@@ -154,20 +154,53 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// load reads the state a command is decided on: the ledger stream and
+// the incident's stream, without the records that do not count (rejected
+// ones, and on an Inline store those no checkpoint covers: they are
+// foreign, and the append's checkpoint will refuse them). length is the
+// stream's stored length, every record included, for the append's
+// expected revision.
 func (w Writer) load(ctx context.Context, incident string) (state domain.State, facts []domain.Fact, length uint64, err error) {
-	ledgerFacts, err := ReadStream(ctx, w.Store, domain.LedgerStream)
+	ledgerRecs, err := readRecords(ctx, w.Store, domain.LedgerStream)
+	if err != nil {
+		return domain.State{}, nil, 0, err
+	}
+	length = uint64(len(ledgerRecs))
+	var incidentRecs []eventstore.Record
+	if incident != "" {
+		if incidentRecs, err = readRecords(ctx, w.Store, domain.IncidentStream(incident)); err != nil {
+			return domain.State{}, nil, 0, err
+		}
+		length = uint64(len(incidentRecs))
+	}
+	// Read after the streams: checkpoints only grow, so every record
+	// another writer appended before the streams were read is covered.
+	// A ledger with no checkpoint yet (one being initialised, or made
+	// before checkpoints existed) has nothing covered: all of it counts
+	// here, and its first checkpoint decides.
+	cov := Coverage{Size: ^uint64(0)}
+	if Inline(w.Store) {
+		size, err := newestSize(ctx, w.Store)
+		if err != nil {
+			return domain.State{}, nil, 0, err
+		}
+		if size > 0 {
+			cov.Size = size
+		}
+	}
+	if cov.Rejected, err = rejectedIn(ledgerRecs, cov.Size); err != nil {
+		return domain.State{}, nil, 0, err
+	}
+	ledgerFacts, err := projections.FactsOf(counting(ledgerRecs, cov))
 	if err != nil {
 		return domain.State{}, nil, 0, err
 	}
 	state.Ledger = domain.ReplayLedger(ledgerFacts, domain.Cut{})
-	length = uint64(len(ledgerFacts))
 	if incident != "" {
-		facts, err = ReadStream(ctx, w.Store, domain.IncidentStream(incident))
-		if err != nil {
+		if facts, err = projections.FactsOf(counting(incidentRecs, cov)); err != nil {
 			return domain.State{}, nil, 0, err
 		}
 		state.Incident = projections.IncidentAt(incident, facts, domain.Cut{})
-		length = uint64(len(facts))
 	}
 	return state, facts, length, nil
 }

@@ -158,6 +158,7 @@ func addNotes(tb testing.TB, path, incident string, total uint64) uint64 {
 	}
 	length := last[0].Revision + 1
 	at := time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)
+	cpr := ledger.Checkpointer{Store: s, Key: testLedgerKey(tb, s)} // every append on SQLite carries its checkpoint
 	for head < total {
 		batch := make([]eventstore.Record, min(500, total-head))
 		for i := range batch {
@@ -167,7 +168,7 @@ func addNotes(tb testing.TB, path, incident string, total uint64) uint64 {
 			}
 			batch[i] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at.Add(time.Duration(head+uint64(i)) * time.Second), Actor: "ned", Payload: payload}
 		}
-		got, err := s.Append(ctx, stream, eventstore.After(length), batch)
+		got, _, err := cpr.Append(ctx, stream, eventstore.After(length), batch)
 		if err != nil {
 			tb.Fatal(err)
 		}

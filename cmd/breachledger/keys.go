@@ -161,7 +161,7 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 
 // checkpointAfter signs a checkpoint covering what a writer appended.
 func (e *env) checkpointAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, own []eventstore.Record) error {
-	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, own, false)
+	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, own)
 	if err != nil {
 		return fmt.Errorf("recorded, but not checkpointed: %w", err)
 	}
@@ -204,8 +204,10 @@ func (e *env) keyCommand() *cli.Command {
 			},
 			e.keyHandoverCommand(),
 			{
-				Name: "create", Usage: "make the checkpoint key of a ledger that has none yet (made before checkpoints existed), and sign its first checkpoint",
-				Flags: []cli.Flag{boolean("accept-tail", "sign every event already in the ledger (they were recorded before the ledger had checkpoints)")},
+				Name: "create", Usage: "make the checkpoint key of a ledger that has none yet (made before checkpoints existed)",
+				Description: "The events already in the ledger are then covered by no checkpoint: nothing signs them\n" +
+					"unasked. Check them (\"breachledger log\"), then accept them, once, with\n" +
+					"  breachledger checkpoint --accept-legacy-tail --reason \"recorded before the ledger had checkpoints\"",
 				Action: func(c *cli.Context) error {
 					return withStore(c, false, func(st eventstore.Store) error {
 						cs, ok := st.(eventstore.CheckpointStore)
@@ -217,15 +219,14 @@ func (e *env) keyCommand() *cli.Command {
 						} else if !errors.Is(err, eventstore.ErrNoCheckpoint) {
 							return err
 						}
-						k, err := e.createLedgerKey(c, st)
+						if _, err := e.createLedgerKey(c, st); err != nil {
+							return err
+						}
+						head, err := st.Head(c.Context)
 						if err != nil {
 							return err
 						}
-						cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil, c.Bool("accept-tail"))
-						if err != nil {
-							return err
-						}
-						fmt.Fprintf(e.stdout, "checkpoint of %d events signed\n", cp.Size)
+						fmt.Fprintf(e.stdout, "the %d events already in the ledger are covered by no checkpoint: check them, then accept them once with\n  breachledger checkpoint --accept-legacy-tail --reason \"recorded before the ledger had checkpoints\"\n", head)
 						return nil
 					})
 				},

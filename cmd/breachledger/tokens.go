@@ -161,25 +161,41 @@ server refuses it from its next request.`,
 // writer does (the ledger key signs the append's checkpoint; an
 // actor's SSH key signs the event when asked), then prints with show.
 func (e *env) recordLedgerFact(c *cli.Context, cmd domain.Command, now time.Time, show func(eventstore.Store, ledger.Result) error) error {
+	build := func(_ eventstore.Store, signer string) (domain.Command, error) {
+		switch x := cmd.(type) {
+		case domain.IssueToken:
+			x.Signer = signer
+			return x, nil
+		case domain.RevokeToken:
+			x.Signer = signer
+			return x, nil
+		}
+		return cmd, nil
+	}
+	return e.recordLedgerFactFrom(c, build, now, show)
+}
+
+// recordLedgerFactFrom is recordLedgerFact for a command built from what
+// the ledger holds: build gets the open store and the fingerprint of the
+// actor's signing key ("" when unsigned).
+func (e *env) recordLedgerFactFrom(c *cli.Context, build func(st eventstore.Store, signer string) (domain.Command, error), now time.Time, show func(eventstore.Store, ledger.Result) error) error {
 	sg, err := signerFrom(c)
 	if err != nil {
 		return usageError{err}
 	}
+	signer := ""
 	if sg != nil {
 		defer sg.close()
-		switch x := cmd.(type) {
-		case domain.IssueToken:
-			x.Signer = sg.fp
-			cmd = x
-		case domain.RevokeToken:
-			x.Signer = sg.fp
-			cmd = x
-		}
+		signer = sg.fp
 	}
 	return withStore(c, false, func(st eventstore.Store) error {
 		key, err := loadLedgerKey(c, st)
 		if err != nil {
 			return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+		}
+		cmd, err := build(st, signer)
+		if err != nil {
+			return err
 		}
 		w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: key, Now: e.now}}
 		if sg != nil {

@@ -21,23 +21,47 @@ import (
 func (e *env) checkpointCommand() *cli.Command {
 	return &cli.Command{
 		Name: "checkpoint", Usage: "sign a checkpoint of the ledger's head now, and write it for an auditor to keep",
-		Description: "Every append already ends with one; this one is for keeping outside the ledger\n" +
-			"(\"breachledger verify --against FILE\" later checks the ledger still extends it).\n\n" +
-			"Example:\n  breachledger checkpoint -o kept-2025-03-12.checkpoint",
+		Description: `Every append already ends with one; this one is for keeping outside the ledger
+("breachledger verify --against FILE" later checks the ledger still extends it).
+
+Nothing is signed because of when it was recorded. A record that no
+checkpoint covers on a SQLite ledger was written around breachledger (every
+append there is checkpointed in its own transaction): readers and writers
+stop at it (exit 6) until the holder of the ledger key decides:
+
+  --reject SEQ --reason R   the record never counts anywhere; verify names it
+                            for good (exit 6). Recorded as a signed event.
+  --accept-legacy-tail --reason R
+                            the uncovered records are a tail an older
+                            breachledger left without its checkpoint: accept
+                            them as genuine, once per ledger. Recorded as an
+                            event and shown in reports.
+
+Examples:
+  breachledger checkpoint -o kept-2025-03-12.checkpoint
+  breachledger checkpoint --reject 36 --reason "row inserted into the file by hand; not ours"`,
 		Flags: []cli.Flag{
 			str("output", "write the signed checkpoint to this file (default: stdout)", "o"),
-			boolean("accept-tail", "also sign events no checkpoint covers that another writer recorded long ago (check them with verify first)"),
+			strs("reject", "reject the uncovered record at this sequence: it never counts (repeatable; needs --reason)"),
+			boolean("accept-legacy-tail", "accept every uncovered record as a tail an older breachledger left unsigned (once per ledger; needs --reason)"),
+			str("reason", "why the records are rejected or accepted"),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unexpected argument %q", c.Args().First())
+			}
+			if len(c.StringSlice("reject")) > 0 || c.Bool("accept-legacy-tail") {
+				return e.decideCustody(c)
+			}
+			if c.IsSet("reason") {
+				return usagef("--reason goes with --reject or --accept-legacy-tail")
 			}
 			return withStore(c, false, func(st eventstore.Store) error {
 				k, err := loadLedgerKey(c, st)
 				if err != nil {
 					return err
 				}
-				cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil, c.Bool("accept-tail"))
+				cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil)
 				if err != nil {
 					return err
 				}
@@ -73,7 +97,6 @@ bundle's events when they start at sequence 0, else with the consistency
 proof "breachledger export --against KEPT" put in the bundle.
 
 Each flag goes with its mode: a flag of another mode is a usage error.
-
 
 On EventStoreDB it also reports events that stream reads no longer return
 (a stream deleted or truncated), stream revisions gone from $all (a

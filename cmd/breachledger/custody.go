@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// decideCustody records the ledger-key holder's decision on records no
+// checkpoint covers ("checkpoint --reject" and "--accept-legacy-tail"):
+// one event in the ledger stream, covered with them by the checkpoint the
+// append signs (domain.RejectForeign, domain.AcceptLegacyTail).
+func (e *env) decideCustody(c *cli.Context) error {
+	rejects := c.StringSlice("reject")
+	switch {
+	case len(rejects) > 0 && c.Bool("accept-legacy-tail"):
+		return usagef("give --reject or --accept-legacy-tail, not both")
+	case c.String("output") != "":
+		return usagef("--output goes with a plain checkpoint, not with --reject or --accept-legacy-tail")
+	case c.String("reason") == "":
+		return usagef("--reason is required: say why the records are rejected or accepted")
+	}
+	seqs := make([]uint64, len(rejects))
+	for i, s := range rejects {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return usagef("--reject %q: want a sequence number (\"breachledger verify\" names the uncovered ones)", s)
+		}
+		seqs[i] = n
+	}
+	who, err := actor(c)
+	if err != nil {
+		return err
+	}
+	now := e.now().UTC()
+	by := domain.By{Actor: who, At: now}
+	build := func(st eventstore.Store, signer string) (domain.Command, error) {
+		by.Signer = signer
+		if len(seqs) == 0 {
+			tail, err := ledger.LegacyTail(c.Context, st)
+			if err != nil {
+				return nil, err
+			}
+			return domain.AcceptLegacyTail{By: by, Tail: tail, Reason: c.String("reason")}, nil
+		}
+		recs, err := ledger.Rejections(c.Context, st, seqs)
+		if err != nil {
+			return nil, err
+		}
+		return domain.RejectForeign{By: by, Records: recs, Reason: c.String("reason")}, nil
+	}
+	return e.recordLedgerFactFrom(c, build, now, func(_ eventstore.Store, res ledger.Result) error {
+		for i, ev := range res.Events {
+			r := res.Records[i]
+			fmt.Fprintf(e.stdout, "ledger: %s — %s [seq %d, event %s]\n", projections.Kind(r.Type), projections.Describe(ev), r.Sequence, r.ID)
+		}
+		return nil
+	})
+}
+
+// withReader opens the ledger for a reader: fn gets the part of it that
+// counts (ledger.View): records covered by a checkpoint signed with the
+// ledger's key, never a rejected one. A record written around breachledger
+// stops every reader (exit 6, naming it), so that a forged row can neither
+// add a fact nor silence an alarm.
+func withReader(c *cli.Context, fn func(st eventstore.Store) error) error {
+	return withStore(c, false, func(st eventstore.Store) error {
+		key, err := readerKey(c, st)
+		if err != nil {
+			return err
+		}
+		v, err := ledger.NewView(c.Context, st, key)
+		if err != nil {
+			return err
+		}
+		return fn(v)
+	})
+}
+
+// readerKey returns the key a reader checks checkpoints with: --key when
+// the command has it, else the public half of the ledger's key.
+func readerKey(c *cli.Context, st eventstore.Store) (*integrity.PublicKey, error) {
+	if k := c.String("key"); k != "" {
+		return readPublicKey(k)
+	}
+	lk, err := loadLedgerKey(c, st)
+	if err != nil {
+		return nil, fmt.Errorf("readers count only events covered by a checkpoint signed with the ledger's key: %w (or give the public key with --key where the command has it)", err)
+	}
+	return lk.Public(), nil
+}
