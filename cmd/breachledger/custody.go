@@ -8,7 +8,6 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 )
@@ -69,12 +68,14 @@ func (e *env) decideCustody(c *cli.Context) error {
 // counts (ledger.View): records covered by a checkpoint signed with the
 // ledger's key, never a rejected one. A record written around breachledger
 // stops every reader (exit 6, naming it), so that a forged row can neither
-// add a fact nor silence an alarm.
-func withReader(c *cli.Context, fn func(st eventstore.Store) error) error {
+// add a fact nor silence an alarm. The key is the one verify trusts
+// (ledgerTrust: --key, the pinned key, or on first use the ledger's own);
+// a reader never pins.
+func (e *env) withReader(c *cli.Context, fn func(st eventstore.Store) error) error {
 	return withStore(c, false, func(st eventstore.Store) error {
-		key, err := readerKey(c, st)
+		key, _, err := e.ledgerTrust(c, st)
 		if err != nil {
-			return err
+			return fmt.Errorf("readers count only events covered by a checkpoint signed with the ledger's key: %w", err)
 		}
 		v, err := ledger.NewView(c.Context, st, key)
 		if err != nil {
@@ -82,17 +83,4 @@ func withReader(c *cli.Context, fn func(st eventstore.Store) error) error {
 		}
 		return fn(v)
 	})
-}
-
-// readerKey returns the key a reader checks checkpoints with: --key when
-// the command has it, else the public half of the ledger's key.
-func readerKey(c *cli.Context, st eventstore.Store) (*integrity.PublicKey, error) {
-	if k := c.String("key"); k != "" {
-		return readPublicKey(k)
-	}
-	lk, err := loadLedgerKey(c, st)
-	if err != nil {
-		return nil, fmt.Errorf("readers count only events covered by a checkpoint signed with the ledger's key: %w (or give the public key with --key where the command has it)", err)
-	}
-	return lk.Public(), nil
 }

@@ -405,7 +405,7 @@ func (e *env) signerCommand() *cli.Command {
 				Name: "list", Usage: "list registered keys and the signature policy",
 				Flags: []cli.Flag{boolean("json", "print JSON")},
 				Action: func(c *cli.Context) error {
-					return withStore(c, false, func(st eventstore.Store) error {
+					return e.withReader(c, func(st eventstore.Store) error {
 						keys, required, err := ledger.SignerKeys(c.Context, st)
 						if err != nil {
 							return err

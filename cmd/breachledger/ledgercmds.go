@@ -59,7 +59,7 @@ func ledgerCommands(e *env) []*cli.Command {
 			Name: "roles", Usage: "list actors and their roles", Description: "Example:\n  breachledger roles --json",
 			Flags: []cli.Flag{boolean("json", "print JSON")},
 			Action: func(c *cli.Context) error {
-				return withStore(c, false, func(st eventstore.Store) error {
+				return e.withReader(c, func(st eventstore.Store) error {
 					l, err := readLedger(c, st)
 					if err != nil {
 						return err
@@ -88,7 +88,7 @@ func ledgerCommands(e *env) []*cli.Command {
 			Name: "settings", Usage: "list the ledger's settings", Description: "Example:\n  breachledger settings",
 			Flags: []cli.Flag{boolean("json", "print JSON")},
 			Action: func(c *cli.Context) error {
-				return withStore(c, false, func(st eventstore.Store) error {
+				return e.withReader(c, func(st eventstore.Store) error {
 					l, err := readLedger(c, st)
 					if err != nil {
 						return err

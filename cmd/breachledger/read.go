@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -45,7 +46,7 @@ func (e *env) reader(s readerSpec) *cli.Command {
 			if cut.KnownAt.IsZero() {
 				cut.KnownAt = now
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return e.withReader(c, func(st eventstore.Store) error {
 				if _, err := readLedger(c, st); err != nil {
 					return err
 				}
@@ -304,7 +305,7 @@ func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter p
 	}
 	defer kept.Close()
 	if _, err := kept.CatchUp(c.Context, cut.AsOf); err != nil {
-		if errors.Is(err, eventstore.ErrHistoryChanged) {
+		if errors.Is(err, eventstore.ErrHistoryChanged) || errors.Is(err, integrity.ErrIntegrity) {
 			return none, false, err
 		}
 		return none, false, nil

@@ -122,7 +122,7 @@ Examples:
 			if cut.KnownAt.IsZero() {
 				cut.KnownAt = now
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return e.withReader(c, func(st eventstore.Store) error {
 				res, err := e.replayAll(c.Context, c, st, cut, now)
 				if err != nil {
 					return err

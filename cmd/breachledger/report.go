@@ -101,7 +101,7 @@ Examples:
 			if err := in.err(); err != nil {
 				return err
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return e.withReader(c, func(st eventstore.Store) error {
 				if id != "" {
 					return e.incidentReport(c, st, id, ri)
 				}
@@ -158,7 +158,7 @@ Examples:
 			if err := in.err(); err != nil {
 				return err
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return e.withReader(c, func(st eventstore.Store) error {
 				h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)
 				if err != nil {
 					return err

@@ -50,7 +50,7 @@ Examples:
 					return err
 				}
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return e.withReader(c, func(st eventstore.Store) error {
 				if _, err := readLedger(c, st); err != nil {
 					return err
 				}

@@ -123,7 +123,7 @@ server refuses it from its next request.`,
 					if c.NArg() > 0 {
 						return usagef("unexpected argument %q", c.Args().First())
 					}
-					return withStore(c, false, func(st eventstore.Store) error {
+					return e.withReader(c, func(st eventstore.Store) error {
 						l, err := readLedger(c, st)
 						if err != nil {
 							return err

@@ -1,0 +1,212 @@
+package main_test
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// The insider's forged row (issue 10, item 1). Someone with write access
+// to a personal ledger's file inserts a row at the tail of events: no
+// trigger refuses an INSERT of a new sequence. Before, a row recorded
+// within a minute of the next honest append was covered by that append's
+// checkpoint and verified intact ever after; a stale one made every append
+// advise "checkpoint --accept-tail", which signed it. Now nothing is
+// covered because of when it was recorded: readers and writers stop at it
+// (exit 6, naming it) until the ledger key's holder rejects it, and a
+// rejected row never counts.
+
+// forgeTail inserts a copy of the record at seq as a new event at the
+// tail, in the same stream, with a type (when not empty), payload and
+// business time of its own, recorded now (within any grace window of the
+// next append).
+func forgeTail(tb testing.TB, path string, seq uint64, typ, payload string, at time.Time) eventstore.Record {
+	tb.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var head, rev int64
+	row := readRecord(tb, path, seq)
+	if err := db.QueryRow(`SELECT count(*) FROM events`).Scan(&head); err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT max(revision) FROM events WHERE stream = ?`, row.Stream).Scan(&rev); err != nil {
+		tb.Fatal(err)
+	}
+	db.Close()
+	row.ID, row.Sequence, row.Revision = uuid.Must(uuid.NewV7()), uint64(head), uint64(rev+1)
+	row.Payload, row.OccurredAt, row.RecordedAt = []byte(payload), at, time.Now().UTC()
+	row.Signer, row.Signature = "", nil
+	if typ != "" {
+		row.Type = typ
+	}
+	insertRecord(tb, path, row)
+	return row
+}
+
+func countEvents(tb testing.TB, path string) int {
+	tb.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// TestForgedTailRow: a forged note at the tail of a personal ledger.
+func TestForgedTailRow(t *testing.T) {
+	c, inc, log := smallLedger(t)
+	forged := forgeTail(t, c.ledger, uint64(len(log)-1), "", `{"text":"forged: the attacker was never here"}`, mustTime(t, "2025-03-07T15:00:00Z"))
+	id := forged.ID.String()
+
+	t.Run("readers stop at it, naming it", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"show", inc}, {"timeline", inc}, {"list"}, {"deadlines"}, {"log"}, {"roles"},
+			{"report", "--incident", inc, "--format", "md"}, {"register"}, {"replay"},
+		} {
+			r := c.run("auditor", args...)
+			if r.code != 6 || !strings.Contains(r.stderr, id) || strings.Contains(r.stdout, "the attacker was never here") {
+				t.Errorf("%s: exit %d, want 6 naming %s and printing nothing of it\n%s%s", strings.Join(args, " "), r.code, id, r.stdout, r.stderr)
+			}
+		}
+	})
+
+	t.Run("the next append refuses and appends nothing", func(t *testing.T) {
+		before := countEvents(t, c.ledger)
+		r := c.run("oscar", "note", inc, "honest note")
+		if r.code != 6 || !strings.Contains(r.stderr, id) || !strings.Contains(r.stderr, "nothing was recorded") || !strings.Contains(r.stderr, fmt.Sprintf("--reject %d", forged.Sequence)) {
+			t.Errorf("append after a forged row: exit %d, want 6 naming it and the way out\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if got := countEvents(t, c.ledger); got != before {
+			t.Errorf("%d events after the refused append, want %d", got, before)
+		}
+		if r := c.run("alice", "checkpoint"); r.code != 6 || !strings.Contains(r.stderr, id) {
+			t.Errorf("checkpoint over a forged row: exit %d, want 6 naming it\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("refreshing its recorded time changes nothing", func(t *testing.T) {
+		tamper(t, c.ledger, fmt.Sprintf(`UPDATE events SET recorded_at = %d WHERE seq = %d`, time.Now().UnixNano(), forged.Sequence))
+		if r := c.run("oscar", "note", inc, "honest note"); r.code != 6 || !strings.Contains(r.stderr, id) {
+			t.Errorf("append after a freshly stamped forged row: exit %d, want 6\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("only the key holder resolves it, once", func(t *testing.T) {
+		if r := c.run("alice", "checkpoint", "--reject", fmt.Sprint(forged.Sequence)); r.code != 2 || !strings.Contains(r.stderr, "--reason") {
+			t.Errorf("--reject without --reason: exit %d, want 2 naming --reason\n%s", r.code, r.stderr)
+		}
+		if r := c.run("oscar", "checkpoint", "--reject", fmt.Sprint(forged.Sequence), "--reason", "r"); r.code != 4 {
+			t.Errorf("--reject by a responder: exit %d, want 4\n%s", r.code, r.stderr)
+		}
+		if r := c.run("alice", "checkpoint", "--reject", "2", "--reason", "r"); r.code != 4 || !strings.Contains(r.stderr, "covered") {
+			t.Errorf("--reject of a covered event: exit %d, want 4\n%s", r.code, r.stderr)
+		}
+		r := c.run("alice", "checkpoint", "--reject", fmt.Sprint(forged.Sequence), "--reason", "inserted into the file by hand")
+		if r.code != 0 || !strings.Contains(r.stdout, "never counts") {
+			t.Fatalf("--reject: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if r := c.run("alice", "checkpoint", "--reject", fmt.Sprint(forged.Sequence), "--reason", "again"); r.code != 4 {
+			t.Errorf("a second --reject of the same row: exit %d, want 4\n%s", r.code, r.stderr)
+		}
+	})
+
+	t.Run("appends resume and the row never counts", func(t *testing.T) {
+		c.ok("oscar", "note", inc, "honest note")
+		tl := c.ok("auditor", "timeline", inc)
+		if strings.Contains(tl, "attacker") || !strings.Contains(tl, "honest note") {
+			t.Errorf("timeline after the rejection:\n%s", tl)
+		}
+		var entries []logEntry
+		c.json(&entries, "log")
+		for _, e := range entries {
+			if e.EventID == id {
+				t.Errorf("log lists the rejected row")
+			}
+		}
+		if got, want := len(entries), len(log)+2; got != want { // + the rejection, + the honest note
+			t.Errorf("log has %d events, want %d", got, want)
+		}
+		verifyFails(t, c, forged.Sequence, id, "rejected", "inserted into the file by hand")
+	})
+}
+
+// TestForgedTokenRow: a forged APITokenIssued at the tail plants a working
+// read token; the running API server must not honour it.
+func TestForgedTokenRow(t *testing.T) {
+	c, _, log := smallLedger(t)
+	srv := startServe(t, c)
+	_, secret := issueToken(t, c, "grc-export")
+	if code, _ := srv.get(t, "GET", "/v1/incidents", secret); code != 200 {
+		t.Fatalf("honest token: %d", code)
+	}
+	var ledgerSeq uint64
+	for _, e := range log {
+		if e.Stream == "ledger" {
+			ledgerSeq = e.Seq
+		}
+	}
+	backdoor := "blt_backdoor"
+	sum := sha256.Sum256([]byte(backdoor))
+	payload, _ := json.Marshal(map[string]string{"token": "T9", "name": "backdoor", "sha256": hex.EncodeToString(sum[:])})
+	forged := forgeTail(t, c.ledger, ledgerSeq, "APITokenIssued", string(payload), time.Now().UTC())
+	code, body := srv.get(t, "GET", "/v1/incidents", backdoor)
+	if code == http.StatusOK {
+		t.Errorf("the forged token reads the API:\n%s", body)
+	}
+	if code, body := srv.get(t, "GET", "/v1/incidents", secret); code == http.StatusOK || !strings.Contains(string(body), `"integrity"`) {
+		t.Errorf("an honest read over a forged row: %d %s, want an integrity error", code, body)
+	}
+	if r := c.run("auditor", "token", "list"); r.code != 6 || !strings.Contains(r.stderr, forged.ID.String()) {
+		t.Errorf("token list over a forged row: exit %d, want 6 naming it\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestForgedNoticeCannotSilenceTheAlarm: a forged customer notice dated
+// before the due time would turn an overdue deadline "met" and make
+// "deadlines" exit 0; the reader exits 6 instead.
+func TestForgedNoticeCannotSilenceTheAlarm(t *testing.T) {
+	c := newLedger(t)
+	inc := runScenario(t, c)
+	asOf := "2025-03-12T12:00:00Z" // fabrikam's notice is overdue then (make demo)
+	if r := c.run("auditor", "deadlines", "--as-of", asOf, "--overdue"); r.code != 7 {
+		t.Fatalf("deadlines --overdue before the forgery: exit %d, want 7\n%s", r.code, r.stdout)
+	}
+	var entries []logEntry
+	c.json(&entries, "log", "--incident", inc)
+	var notice uint64
+	for _, e := range entries {
+		var n struct{ Customer string }
+		if e.Type == "NotificationSent" && json.Unmarshal(e.Payload, &n) == nil && n.Customer == "fabrikam" {
+			notice = e.Seq
+		}
+	}
+	r := readRecord(t, c.ledger, notice)
+	var p map[string]any
+	if err := json.Unmarshal(r.Payload, &p); err != nil || p["customer"] != "fabrikam" {
+		t.Fatalf("notice %d is not fabrikam's: %s", notice, r.Payload)
+	}
+	p["delay_reason"] = ""
+	payload, _ := json.Marshal(p)
+	forged := forgeTail(t, c.ledger, notice, "", string(payload), mustTime(t, "2025-03-12T10:00:00Z"))
+	rr := c.run("auditor", "deadlines", "--as-of", asOf, "--overdue")
+	if rr.code != 6 || !strings.Contains(rr.stderr, forged.ID.String()) {
+		t.Errorf("deadlines --overdue over a forged notice: exit %d, want 6 naming it\n%s%s", rr.code, rr.stdout, rr.stderr)
+	}
+}
