@@ -31,6 +31,12 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 		return nil, projections.Provenance{}, err
 	}
 	p := projections.Provenance{Origin: origin}
+	// Through a View, the tree needs every record, rejected ones
+	// included; the history leaves those out.
+	var rejected map[uint64]string
+	if v, ok := st.(*View); ok {
+		rejected, st = v.Coverage().Rejected, v.st
+	}
 	var stored *eventstore.Checkpoint
 	if cs, ok := st.(eventstore.CheckpointStore); ok {
 		cp, err := checkpointOfSize(ctx, cs, size)
@@ -61,7 +67,7 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 			return nil, p, fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, tree.Size(), integrity.ErrIntegrity)
 		}
 		tree.Append(integrity.LeafOf(r).Hash())
-		if keep != nil && !keep(r) {
+		if _, no := rejected[r.Sequence]; no || (keep != nil && !keep(r)) {
 			continue
 		}
 		f, err := projections.FactOf(r)
@@ -70,6 +76,7 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 		}
 		h.Add(f)
 	}
+	p.Custody = projections.CustodyNotes(h.Ledger)
 	root := tree.Root()
 	p.TreeSize, p.Root, p.RootHex, p.Recomputed = tree.Size(), base64.StdEncoding.EncodeToString(root), hex.EncodeToString(root), stored != nil
 	if stored == nil {

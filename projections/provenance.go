@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/breachledger/breachledger/domain"
 )
 
 // Provenance names the part of the ledger a report was built from: a
@@ -26,6 +28,27 @@ type Provenance struct {
 	// Signature says whether the checkpoint's signature was checked, and
 	// with which key.
 	Signature string `json:"signature"`
+	// Custody: what the ledger-key holder decided about records written
+	// around breachledger among these events (rejected ones are left out
+	// of the report; an accepted legacy tail is in it), one line each.
+	Custody []string `json:"custody,omitempty"`
+}
+
+// CustodyNotes returns the footer lines of the custody decisions among
+// ledger facts (domain.ForeignEventRejected, domain.LegacyTailAccepted).
+func CustodyNotes(ledgerFacts []domain.Fact) []string {
+	var out []string
+	for _, f := range ledgerFacts {
+		switch e := f.Event.(type) {
+		case domain.ForeignEventRejected:
+			out = append(out, fmt.Sprintf("Sequence %d (event %s, claiming %q in %q) was written around breachledger, not by it, and was rejected by %q at %s (event %s): %q. It is left out of this report.",
+				e.Seq, e.EventID, e.Type, e.Stream, f.Actor, stamp(f.At), f.ID, e.Reason))
+		case domain.LegacyTailAccepted:
+			out = append(out, fmt.Sprintf("Sequences %d–%d were left without a checkpoint by an older breachledger and were accepted as genuine by %q at %s (event %s): %q.",
+				e.From, e.To, f.Actor, stamp(f.At), f.ID, e.Reason))
+		}
+	}
+	return out
 }
 
 // footer returns the integrity footer lines of a report.
@@ -46,7 +69,7 @@ func (p Provenance) footer() []string {
 	if p.Signature != "" {
 		out = append(out, "Signature: "+p.Signature+".")
 	}
-	return out
+	return append(out, p.Custody...)
 }
 
 // reproduce returns the command that rebuilds a report byte for byte.

@@ -386,10 +386,12 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	var order []string
 	var ledgerFacts []domain.Fact
 	settings := false
-	for i, r := range page {
-		if r.Sequence != start+uint64(i) {
-			return 0, fmt.Errorf("the log has sequence %d where %d should be", r.Sequence, start+uint64(i))
+	next := start // sequences only grow; a source may leave records out (ledger.View: rejected ones)
+	for _, r := range page {
+		if r.Sequence < next {
+			return 0, fmt.Errorf("the log has sequence %d where %d or later should be", r.Sequence, next)
 		}
+		next = r.Sequence + 1
 		f, err := projections.FactOf(r)
 		if err != nil {
 			return 0, err
@@ -412,7 +414,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 		}
 		t.facts = append(t.facts, f)
 	}
-	end := start + uint64(len(page))
+	end := next
 	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err
