@@ -12,6 +12,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // LeafHash returns the hex Merkle leaf hash of r, by which a custody event
@@ -148,7 +149,7 @@ func Rejections(ctx context.Context, st eventstore.Store, seqs []uint64) ([]doma
 			return nil, &domain.NotFoundError{What: "record at sequence", ID: fmt.Sprint(seq), Hint: "list the uncovered records with \"breachledger verify\""}
 		}
 		r := recs[0]
-		out = append(out, domain.ForeignEventRejected{Seq: seq, EventID: r.ID.String(), LeafSHA256: LeafHash(r), Type: r.Type, Stream: r.Stream})
+		out = append(out, domain.ForeignEventRejected{Seq: seq, EventID: r.ID.String(), LeafSHA256: LeafHash(r), Type: claimed(r.Type), Stream: claimed(r.Stream)})
 	}
 	return out, nil
 }
@@ -231,4 +232,16 @@ func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Prob
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// claimed returns what a foreign record claims (its type, its stream) as
+// text a ledger event may hold: forbidden runes escaped visibly, at most
+// 200 runes. The rejection binds the record by its leaf hash; this is
+// only for reading.
+func claimed(s string) string {
+	s = safetext.Line(s)
+	if r := []rune(s); len(r) > 200 {
+		s = string(r[:200]) + "…"
+	}
+	return s
 }

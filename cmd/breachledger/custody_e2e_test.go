@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
 )
 
 // The insider's forged row (issue 10, item 1). Someone with write access
@@ -144,7 +147,81 @@ func TestForgedTailRow(t *testing.T) {
 			t.Errorf("log has %d events, want %d", got, want)
 		}
 		verifyFails(t, c, forged.Sequence, id, "rejected", "inserted into the file by hand")
+		rep := c.ok("auditor", "report", "--incident", inc, "--format", "md")
+		if strings.Contains(rep, "attacker") || !strings.Contains(rep, "rejected by") || !strings.Contains(rep, id) {
+			t.Errorf("the report does not leave the rejected row out while saying so:\n%s", rep)
+		}
+		for _, args := range [][]string{{"replay"}, {"deadlines"}, {"list"}, {"register"}} {
+			c.ok("auditor", args...)
+		}
 	})
+}
+
+// TestRejectAHostileRow: a forged row whose type and stream carry escape
+// sequences and bidi overrides can still be rejected, and nothing of it
+// reaches the terminal raw.
+func TestRejectAHostileRow(t *testing.T) {
+	c, inc, log := smallLedger(t)
+	row := readRecord(t, c.ledger, uint64(len(log)-1))
+	row.ID, row.Sequence, row.Revision = uuid.Must(uuid.NewV7()), uint64(len(log)), 0
+	row.Type, row.Stream = "Note\x1b[2J\u202eAdded", "incident-\x1b]0;owned\x07"+strings.Repeat("x", 300)
+	row.RecordedAt = time.Now().UTC()
+	insertRecord(t, c.ledger, row)
+	for _, r := range []result{c.run("auditor", "show", inc), c.run("oscar", "note", inc, "n")} {
+		if r.code != 6 || strings.ContainsAny(r.stdout+r.stderr, "\x1b\u202e\x07") {
+			t.Errorf("exit %d, want 6 with nothing raw:\n%q", r.code, r.stderr)
+		}
+	}
+	r := c.run("alice", "checkpoint", "--reject", fmt.Sprint(row.Sequence), "--reason", "hostile row")
+	if r.code != 0 || strings.ContainsAny(r.stdout+r.stderr, "\x1b\u202e\x07") {
+		t.Fatalf("--reject of a hostile row: exit %d\n%q%q", r.code, r.stdout, r.stderr)
+	}
+	c.ok("oscar", "note", inc, "after the rejection")
+	if r := c.run("auditor", "verify"); r.code != 6 || strings.ContainsAny(r.stdout+r.stderr, "\x1b\u202e\x07") || !strings.Contains(r.stdout, row.ID.String()) {
+		t.Errorf("verify: exit %d, want 6 naming the row with nothing raw\n%q", r.code, r.stdout)
+	}
+}
+
+// TestLegacyTailAccepted: a tail an older breachledger left without its
+// checkpoint (it appended, then stopped before checkpointing) stops
+// readers until the key holder accepts it, once; reports say so.
+func TestLegacyTailAccepted(t *testing.T) {
+	c, inc, _ := smallLedger(t)
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, c.ledger, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, payload, _ := domain.Encode(domain.NoteAdded{Text: "appended by v0.9, which stopped before its checkpoint"})
+	at := mustTime(t, "2025-03-07T16:00:00Z")
+	if _, err := st.Append(ctx, domain.IncidentStream(inc), eventstore.Any, []eventstore.Record{{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at, Actor: "oscar", Payload: payload}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if r := c.run("auditor", "timeline", inc); r.code != 6 {
+		t.Errorf("timeline over an uncovered tail: exit %d, want 6\n%s", r.code, r.stderr)
+	}
+	if r := c.run("alice", "checkpoint", "--accept-legacy-tail"); r.code != 2 {
+		t.Errorf("--accept-legacy-tail without --reason: exit %d, want 2", r.code)
+	}
+	out := c.ok("alice", "checkpoint", "--accept-legacy-tail", "--reason", "v0.9 stopped between append and checkpoint")
+	if !strings.Contains(out, "accepted as genuine") {
+		t.Errorf("--accept-legacy-tail printed:\n%s", out)
+	}
+	if tl := c.ok("auditor", "timeline", inc); !strings.Contains(tl, "appended by v0.9") {
+		t.Errorf("the accepted tail is not in the timeline:\n%s", tl)
+	}
+	if rep := c.ok("auditor", "report", "--incident", inc, "--format", "md"); !strings.Contains(rep, "accepted as genuine by") {
+		t.Errorf("the report does not show the accepted tail:\n%s", rep)
+	}
+	if r := c.run("auditor", "verify"); r.code != 0 {
+		t.Errorf("verify after accepting the legacy tail: exit %d\n%s", r.code, r.stdout)
+	}
+	// Once per ledger: a second uncovered tail is not accepted.
+	forgeTail(t, c.ledger, 3, "", `{"text":"a second tail"}`, at)
+	if r := c.run("alice", "checkpoint", "--accept-legacy-tail", "--reason", "again"); r.code != 4 || !strings.Contains(r.stderr, "legacy-tail-once") {
+		t.Errorf("a second --accept-legacy-tail: exit %d, want 4 (legacy-tail-once)\n%s", r.code, r.stderr)
+	}
 }
 
 // TestForgedTokenRow: a forged APITokenIssued at the tail plants a working
