@@ -228,6 +228,11 @@ func TestLegacyTailAcceptedOnce(t *testing.T) {
 	if tail.From != first.Sequence || tail.To != first.Sequence+1 {
 		t.Errorf("legacy tail %d..%d, want %d..%d", tail.From, tail.To, first.Sequence, first.Sequence+1)
 	}
+	other := tail
+	other.RootSHA256 = strings.Repeat("0", 64) // other records than those in the log
+	if _, err := w.Execute(ctx, "", domain.AcceptLegacyTail{By: domain.By{Actor: "alice", At: at}, Tail: other, Reason: "r"}, at); !errors.Is(err, integrity.ErrIntegrity) {
+		t.Errorf("accepting a tail of other records = %v, want ErrIntegrity", err)
+	}
 	if _, err := w.Execute(ctx, "", domain.AcceptLegacyTail{By: domain.By{Actor: "alice", At: at}, Tail: tail, Reason: "recorded by v0.9"}, at); err != nil {
 		t.Fatal(err)
 	}

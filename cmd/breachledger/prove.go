@@ -150,13 +150,9 @@ Example:
 				if err != nil {
 					return err
 				}
-				var against []integrity.Checkpoint
-				for _, p := range c.StringSlice("against") {
-					cp, err := readCheckpointFile(p, key)
-					if err != nil {
-						return fmt.Errorf("--against %s: %w", p, err)
-					}
-					against = append(against, cp)
+				against, err := readAgainst(c, key)
+				if err != nil {
+					return err
 				}
 				b, err := ledger.ExportBundle(c.Context, st, key, sel, against)
 				if err != nil {

@@ -144,13 +144,9 @@ from the server's own time of arrival.`,
 				if err != nil {
 					return err
 				}
-				var against []integrity.Checkpoint
-				for _, p := range c.StringSlice("against") {
-					cp, err := readCheckpointFile(p, key)
-					if err != nil {
-						return fmt.Errorf("--against %s: %w", p, err)
-					}
-					against = append(against, cp)
+				against, err := readAgainst(c, key)
+				if err != nil {
+					return err
 				}
 				rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, ClockTolerance: c.Duration("clock-tolerance")})
 				if err != nil {
@@ -203,6 +199,19 @@ func refuseFlags(c *cli.Context, mode string, modes map[string][]string) error {
 		return usagef("--%s does not go with %s: it goes with %s", name, what, strings.Join(with, " or "))
 	}
 	return nil
+}
+
+// readAgainst reads the checkpoints --against names, opened with key.
+func readAgainst(c *cli.Context, key *integrity.PublicKey) ([]integrity.Checkpoint, error) {
+	var against []integrity.Checkpoint
+	for _, p := range c.StringSlice("against") {
+		cp, err := readCheckpointFile(p, key)
+		if err != nil {
+			return nil, fmt.Errorf("--against %s: %w", p, err)
+		}
+		against = append(against, cp)
+	}
+	return against, nil
 }
 
 // readCheckpointFile reads a signed checkpoint kept in a file (or the
@@ -276,13 +285,9 @@ func (e *env) verifyBundle(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var against []integrity.Checkpoint
-	for _, p := range c.StringSlice("against") {
-		cp, err := readCheckpointFile(p, key)
-		if err != nil {
-			return fmt.Errorf("--against %s: %w", p, err)
-		}
-		against = append(against, cp)
+	against, err := readAgainst(c, key)
+	if err != nil {
+		return err
 	}
 	rep, h, err := ledger.VerifyBundle(b, key, against)
 	if err != nil {
