@@ -288,3 +288,44 @@ func testLedgerKey(tb testing.TB, st eventstore.Store) *integrity.LedgerKey {
 	}
 	return key
 }
+
+// TestForeignEventESDB: on EventStoreDB, where an append and its
+// checkpoint are two calls, an event written with the plain client and
+// stamped long ago is not signed by the next append (exit 6), readers
+// leave it out, and the ledger-key holder's "checkpoint --reject" covers
+// it as a record that never counts; verify names it for good.
+func TestForeignEventESDB(t *testing.T) {
+	c, srv := newESDBLedger(t)
+	c.ok("alice", "init", "--name", "Foreign Test", "--at", "2025-03-01T00:00:00Z")
+	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
+	var log []logEntry
+	c.json(&log, "log")
+	last := log[len(log)-1]
+	forged := uuid.Must(uuid.NewV7())
+	meta, _ := json.Marshal(map[string]any{
+		"breachledger": 1,
+		"occurred_at":  "2025-03-07T10:30:00Z",
+		"recorded_at":  time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano),
+		"actor":        "oscar",
+	})
+	if _, err := esdbRaw(t, srv).AppendToStream(context.Background(), "breachledger/"+last.Stream, esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(last.Revision)},
+		esclient.EventData{EventID: forged, EventType: "NoteAdded", ContentType: esclient.ContentTypeJson, Data: []byte(`{"text":"forged on the server"}`), Metadata: meta}); err != nil {
+		t.Fatal(err)
+	}
+	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "forged on the server") {
+		t.Errorf("a reader applies an event no checkpoint covers:\n%s", tl)
+	}
+	if r := c.run("alice", "checkpoint"); r.code != 6 || !strings.Contains(r.stderr, forged.String()) {
+		t.Errorf("checkpoint over a stale foreign event: exit %d, want 6 naming it\n%s", r.code, r.stderr)
+	}
+	c.ok("alice", "checkpoint", "--reject", fmt.Sprint(len(log)), "--reason", "written with the plain client")
+	c.ok("oscar", "note", inc, "honest note")
+	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "forged on the server") || !strings.Contains(tl, "honest note") {
+		t.Errorf("timeline after the rejection:\n%s", tl)
+	}
+	r := c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, "rejected") || !strings.Contains(r.stdout, forged.String()) {
+		t.Errorf("verify after the rejection: exit %d, want 6 naming the rejected event\n%s", r.code, r.stdout)
+	}
+}
