@@ -123,7 +123,7 @@ func cliAppend(cfg config) ([]row, error) {
 		st.Close()
 		return nil, err
 	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records, false); err != nil {
+	if _, err := (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records); err != nil {
 		st.Close()
 		return nil, err
 	}
