@@ -21,11 +21,12 @@ var _ eventstore.Auditor = (*Store)(nil)
 //     unaltered, and no other trigger may sit on those tables. A dropped
 //     trigger is how history gets rewritten with plain SQL; an added one
 //     can rewrite what later appends insert.
-//   - orphaned leaf copies: rows of checkpoint_leaves at sequences the log
-//     has no event at, the copies of events removed from the log (a
-//     truncated tail whose checkpoints were removed too), one finding per
-//     run of sequences, carrying the first copy so the verifier can name
-//     its event.
+//   - orphaned leaf copies: rows of checkpoint_leaves past the log's last
+//     event, the copies of events removed from the log (a truncated tail
+//     whose checkpoints were removed too), one finding per run of
+//     sequences, carrying the first copy so the verifier can name its
+//     event. (An event missing inside the log is the log's own finding:
+//     its sequences have a gap.)
 //
 // It reads one snapshot. opts are not used: SQLite sets recorded times
 // itself, under the append's lock.
@@ -152,11 +153,11 @@ func sortedKeys(m map[string]trigger) []string {
 }
 
 // orphanedLeaves returns one finding for each run of consecutive
-// sequences at which checkpoint_leaves keeps a leaf copy and events has no
-// row.
+// sequences past the log's last event at which checkpoint_leaves keeps a
+// leaf copy: a range scan of the primary key, not a probe per leaf.
 func orphanedLeaves(ctx context.Context, tx *sql.Tx) ([]eventstore.Finding, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT l.seq, l.leaf FROM checkpoint_leaves AS l
-		WHERE NOT EXISTS (SELECT 1 FROM events AS e WHERE e.seq = l.seq) ORDER BY l.seq`)
+	rows, err := tx.QueryContext(ctx, `SELECT seq, leaf FROM checkpoint_leaves
+		WHERE seq > coalesce((SELECT max(seq) FROM events), -1) ORDER BY seq`)
 	if err != nil {
 		return nil, err
 	}
