@@ -101,48 +101,61 @@ func (c Coverage) Counts(seq uint64) bool {
 // after the newest checkpoint is ErrForeign; on any store a log shorter
 // than its checkpoint is an integrity failure.
 func CoverageOf(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (Coverage, error) {
-	var cov Coverage
-	size, err := coveredSize(ctx, st, key)
+	return coverageAfter(ctx, st, key, nil)
+}
+
+// coverageAfter is CoverageOf for a reader that read prev before (nil:
+// none): while the newest checkpoint is the same size, its signature and
+// the rejections below it are prev's, and only the head is read again.
+func coverageAfter(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, prev *Coverage) (Coverage, error) {
+	size, err := newestSize(ctx, st)
 	if err != nil {
-		return cov, err
+		return Coverage{}, err
 	}
-	cov.Size = size
+	cov := Coverage{Size: size}
+	if prev != nil && prev.Size == size {
+		cov.Rejected = prev.Rejected
+	} else if size > 0 {
+		cp, err := StoredCheckpoint(ctx, st, key, 0)
+		if err != nil {
+			return Coverage{}, fmt.Errorf("the newest stored checkpoint (%d events) does not open with the ledger's key (run \"breachledger verify\"): %w", size, err)
+		}
+		if cov.Size = cp.Size; cov.Size != size {
+			return Coverage{}, fmt.Errorf("the newest stored checkpoint is filed as %d events but signs %d (run \"breachledger verify\"): %w", size, cp.Size, integrity.ErrIntegrity)
+		}
+		if cov.Rejected, err = rejections(ctx, st, size); err != nil {
+			return Coverage{}, err
+		}
+	}
 	head, err := st.Head(ctx)
 	if err != nil {
-		return cov, fmt.Errorf("read the log's head: %w", err)
+		return Coverage{}, fmt.Errorf("read the log's head: %w", err)
 	}
 	switch {
 	case head < size:
-		return cov, fmt.Errorf("the log has %d records, fewer than the %d its newest checkpoint covers: history was removed (run \"breachledger verify\"): %w", head, size, integrity.ErrIntegrity)
+		return Coverage{}, fmt.Errorf("the log has %d records, fewer than the %d its newest checkpoint covers: history was removed (run \"breachledger verify\"): %w", head, size, integrity.ErrIntegrity)
 	case head > size && Inline(st):
-		return cov, foreignError(ctx, st, size, head)
+		return Coverage{}, foreignError(ctx, st, size, head)
 	}
-	cov.Rejected, err = rejections(ctx, st, size)
-	return cov, err
+	return cov, nil
 }
 
-// coveredSize returns the size of the newest stored checkpoint, after
-// checking its signature with key (0 when there is none).
-func coveredSize(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (uint64, error) {
+// newestSize returns the size of the newest stored checkpoint (0 when
+// none), unchecked: writers check it when they extend it, readers with
+// StoredCheckpoint.
+func newestSize(ctx context.Context, st eventstore.Store) (uint64, error) {
 	cs, err := checkpointStore(st)
 	if err != nil {
 		return 0, err
 	}
 	latest, err := cs.LatestCheckpoint(ctx)
-	if errors.Is(err, eventstore.ErrNoCheckpoint) {
+	switch {
+	case errors.Is(err, eventstore.ErrNoCheckpoint):
 		return 0, nil
-	}
-	if err != nil {
+	case err != nil:
 		return 0, fmt.Errorf("read the newest checkpoint: %w", err)
 	}
-	signed, err := key.Open(latest.Note)
-	if err != nil {
-		return 0, fmt.Errorf("the newest stored checkpoint (%d events) does not open with the ledger's key (run \"breachledger verify\"): %w", latest.Size, err)
-	}
-	if signed.Size != latest.Size {
-		return 0, fmt.Errorf("the newest stored checkpoint is filed as %d events but signs %d (run \"breachledger verify\"): %w", latest.Size, signed.Size, integrity.ErrIntegrity)
-	}
-	return signed.Size, nil
+	return latest.Size, nil
 }
 
 // rejections returns the sequences rejected by ledger-stream events below
@@ -194,15 +207,17 @@ func counting(recs []eventstore.Record, cov Coverage) []eventstore.Record {
 
 // View is a read-only eventstore.Store over the part of a log that counts
 // (Coverage): records past the newest checkpoint and rejected records are
-// not there. Every read that reaches the end of what it knows reads the
-// coverage again, so a long-running reader sees new checkpoints, and
-// meets ErrForeign as soon as a foreign record appears.
+// not there. A read of the log that reaches the end of what the view knows
+// (ReadAll, Head, Follow) reads the coverage again, so a long-running
+// reader sees new checkpoints and meets ErrForeign as soon as a foreign
+// record appears; a stream read answers from the coverage as last read
+// (never more than it covers).
 type View struct {
 	st  eventstore.Store
 	key *integrity.PublicKey
 
 	mu  sync.Mutex
-	cov Coverage
+	cov *Coverage // as last read; nil before the first read
 }
 
 // ErrReadOnlyView: a View was asked to append.
@@ -227,16 +242,22 @@ var (
 func (v *View) Coverage() Coverage {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.cov
+	if v.cov == nil {
+		return Coverage{}
+	}
+	return *v.cov
 }
 
 func (v *View) refresh(ctx context.Context) (Coverage, error) {
-	cov, err := CoverageOf(ctx, v.st, v.key)
+	v.mu.Lock()
+	prev := v.cov
+	v.mu.Unlock()
+	cov, err := coverageAfter(ctx, v.st, v.key, prev)
 	if err != nil {
 		return Coverage{}, err
 	}
 	v.mu.Lock()
-	v.cov = cov
+	v.cov = &cov
 	v.mu.Unlock()
 	return cov, nil
 }
@@ -248,10 +269,7 @@ func (v *View) Append(context.Context, string, eventstore.Expected, []eventstore
 
 // ReadStream returns the records of stream that count.
 func (v *View) ReadStream(ctx context.Context, stream string, opts eventstore.ReadOptions) ([]eventstore.Record, error) {
-	cov, err := v.refresh(ctx)
-	if err != nil {
-		return nil, err
-	}
+	cov := v.Coverage()
 	limit := opts.Limit
 	opts.Limit = 0
 	recs, err := v.st.ReadStream(ctx, stream, opts)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"hash"
 	"time"
@@ -112,22 +111,6 @@ func (c *custodyClaims) complete() error {
 	return nil
 }
 
-// newestSize returns the size of the newest stored checkpoint (0 when none).
-func newestSize(ctx context.Context, st eventstore.Store) (uint64, error) {
-	cs, err := checkpointStore(st)
-	if err != nil {
-		return 0, err
-	}
-	latest, err := cs.LatestCheckpoint(ctx)
-	switch {
-	case errors.Is(err, eventstore.ErrNoCheckpoint):
-		return 0, nil
-	case err != nil:
-		return 0, fmt.Errorf("read the newest checkpoint: %w", err)
-	}
-	return latest.Size, nil
-}
-
 // Rejections returns the rejections of the records at seqs, each of which
 // no checkpoint covers, for domain.RejectForeign.
 func Rejections(ctx context.Context, st eventstore.Store, seqs []uint64) ([]domain.ForeignEventRejected, error) {
@@ -187,8 +170,11 @@ func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Prob
 	if err != nil {
 		return nil, err
 	}
+	cs, err := checkpointStore(st)
+	if err != nil {
+		return nil, err
+	}
 	var out []integrity.Problem
-	var sizes []uint64 // stored checkpoint sizes, read once when needed
 	for _, r := range recs {
 		if r.Type != "ForeignEventRejected" {
 			continue
@@ -198,31 +184,23 @@ func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Prob
 			continue // reported as a payload problem by the log's own checks
 		}
 		rej := e.(domain.ForeignEventRejected)
-		if sizes == nil {
-			cs, err := checkpointStore(st)
-			if err != nil {
-				return nil, err
-			}
-			sizes = []uint64{0}
-			for cp, err := range eventstore.Checkpoints(ctx, cs, 0) {
-				if err != nil {
-					return nil, fmt.Errorf("read checkpoints: %w", err)
-				}
-				sizes = append(sizes, cp.Size)
-			}
+		// The first checkpoint that covered the rejected record must be
+		// the one that covered the rejection too (or a later one): one
+		// stored before the rejection means the record was covered.
+		first, err := cs.ReadCheckpoints(ctx, rej.Seq, 1)
+		if err != nil {
+			return nil, fmt.Errorf("read checkpoints: %w", err)
 		}
-		before := uint64(0) // the newest checkpoint stored before the rejection
-		for _, s := range sizes {
-			if s <= r.Sequence {
-				before = s
-			}
+		before := uint64(0)
+		if len(first) == 1 && first[0].Size <= r.Sequence {
+			before = first[0].Size
 		}
 		p := integrity.Problem{Seq: rej.Seq, EventID: rej.EventID, What: "rejected"}
 		got, err := st.ReadAll(ctx, rej.Seq, 1)
 		switch {
 		case err != nil:
 			return nil, fmt.Errorf("read sequence %d: %w", rej.Seq, err)
-		case rej.Seq < before:
+		case before > 0:
 			p.Detail = fmt.Sprintf("rejection %s names a record the checkpoint of %d events had already covered before it: a covered record cannot be rejected", r.ID, before)
 		case len(got) == 0 || got[0].Sequence != rej.Seq || got[0].ID.String() != rej.EventID || LeafHash(got[0]) != rej.LeafSHA256:
 			p.Detail = fmt.Sprintf("rejection %s names event %s (leaf %s), which is not the record the log has at that sequence", r.ID, rej.EventID, rej.LeafSHA256)
