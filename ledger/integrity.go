@@ -622,8 +622,12 @@ func ProveConsistency(ctx context.Context, st eventstore.Store, key *integrity.P
 		// A checkpoint never shrinks: a newest one smaller than the old
 		// is a ledger truncated or rolled back; otherwise the arguments
 		// were given the wrong way round.
-		if latest, err := StoredCheckpoint(ctx, st, key, 0); err != nil || latest.Size < old.Size {
-			return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint covers %d events, but the ledger's newest checkpoint only %d: the ledger was truncated or rolled back (run \"breachledger verify --against\"): %w", old.Size, cur.Size, integrity.ErrIntegrity)
+		latest, err := StoredCheckpoint(ctx, st, key, 0)
+		if err != nil {
+			return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the newest stored checkpoint: %w", err)
+		}
+		if latest.Size < old.Size {
+			return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint covers %d events, but the ledger's newest checkpoint only %d: the ledger was truncated or rolled back (run \"breachledger verify --against\"): %w", old.Size, latest.Size, integrity.ErrIntegrity)
 		}
 		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: the old checkpoint (%d events) is larger than the new one (%d): %w", old.Size, cur.Size, domain.ErrInvalid)
 	}
@@ -707,15 +711,19 @@ func (s BundleSelection) matches(r eventstore.Record) bool {
 // checking the ledger gives its root), so that the bundle verifies against
 // it offline.
 func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, sel BundleSelection, against []integrity.Checkpoint) (*integrity.Bundle, error) {
-	var all []eventstore.Record
-	first, last, found := uint64(0), uint64(0), false
+	// Kept in memory: the ledger stream before the range (its context),
+	// and the log from the range's first event on, cut at its last.
+	var context, recs []eventstore.Record
+	last, found := uint64(0), false
 	cp, leaves, err := anchored(ctx, st, key, 0, func(r eventstore.Record) {
-		all = append(all, r)
 		if sel.Empty() || sel.matches(r) {
-			if !found {
-				first = r.Sequence
-			}
 			last, found = r.Sequence, true
+		}
+		switch {
+		case found:
+			recs = append(recs, r)
+		case r.Stream == domain.LedgerStream:
+			context = append(context, r)
 		}
 	})
 	if err != nil {
@@ -727,13 +735,7 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 		}
 		return nil, fmt.Errorf("export bundle: no event among the %d the newest checkpoint covers was recorded in the window asked for: %w", cp.Size, domain.ErrNotFound)
 	}
-	recs := all[first : last+1]
-	var context []eventstore.Record
-	for _, r := range all[:first] {
-		if r.Stream == domain.LedgerStream {
-			context = append(context, r)
-		}
-	}
+	recs = recs[:last-recs[0].Sequence+1]
 	var earlier []integrity.Checkpoint
 	for _, k := range against {
 		if k.Size > cp.Size {
