@@ -9,7 +9,6 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/ledger"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // decideCustody records the ledger-key holder's decision on records no
@@ -56,11 +55,7 @@ func (e *env) decideCustody(c *cli.Context) error {
 		return domain.RejectForeign{By: by, Records: recs, Reason: c.String("reason")}, nil
 	}
 	return e.recordLedgerFactFrom(c, build, now, func(_ eventstore.Store, res ledger.Result) error {
-		for i, ev := range res.Events {
-			r := res.Records[i]
-			fmt.Fprintf(e.stdout, "ledger: %s — %s [seq %d, event %s]\n", projections.Kind(r.Type), projections.Describe(ev), r.Sequence, r.ID)
-		}
-		return nil
+		return e.printWrite(c, res, now)
 	})
 }
 
