@@ -58,6 +58,7 @@ type result struct {
 type cli struct {
 	tb     testing.TB
 	ledger string
+	env    []string // added to the environment of every run (e.g. XDG_CONFIG_HOME=...)
 }
 
 func newLedger(tb testing.TB) *cli {
@@ -65,12 +66,12 @@ func newLedger(tb testing.TB) *cli {
 }
 
 // with returns the same ledger reported to tb (for subtests).
-func (c *cli) with(tb testing.TB) *cli { return &cli{tb: tb, ledger: c.ledger} }
+func (c *cli) with(tb testing.TB) *cli { return &cli{tb: tb, ledger: c.ledger, env: c.env} }
 
 func (c *cli) run(actor string, args ...string) result {
 	c.tb.Helper()
 	cmd := exec.Command(binary, append([]string{"--ledger", c.ledger, "--actor", actor}, args...)...)
-	cmd.Env = append(os.Environ(), "BREACHLEDGER_INCIDENT=")
+	cmd.Env = append(append(os.Environ(), "BREACHLEDGER_INCIDENT="), c.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

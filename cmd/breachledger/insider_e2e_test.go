@@ -159,20 +159,15 @@ func checkpointSize(note string) (uint64, error) {
 // rollback all fail offline, naming what is inconsistent.
 func TestBundleAgainstKept(t *testing.T) {
 	c, inc, log := smallLedger(t)
-	dir := t.TempDir()
-	pub := filepath.Join(dir, "ledger.pub")
-	c.ok("alice", "key", "public", "-o", pub)
-	old := filepath.Join(dir, "old.bundle")
-	c.ok("auditor", "export", "--bundle", old)
+	dir, pub := publicKeyIn(t, c)
+	old := exportBundle(c, dir, "old.bundle")
 	kept := filepath.Join(dir, "kept.checkpoint")
 	c.ok("oscar", "note", inc, "after the first export", "--at", "2025-03-07T20:00:00Z")
 	c.ok("auditor", "checkpoint", "-o", kept)
 	n := len(log) + 1
 	c.ok("oscar", "note", inc, "after the kept checkpoint", "--at", "2025-03-07T21:00:00Z")
-	full := filepath.Join(dir, "full.bundle")
-	c.ok("auditor", "export", "--bundle", full)
-	one := filepath.Join(dir, "incident.bundle")
-	c.ok("auditor", "export", "--bundle", one, "--incident", inc)
+	full := exportBundle(c, dir, "full.bundle")
+	one := exportBundle(c, dir, "incident.bundle", "--incident", inc)
 
 	var history []eventstore.Record
 	for _, e := range readBundleJSON(t, full).events(t, "events") {
@@ -270,11 +265,8 @@ func TestBundleAgainstKept(t *testing.T) {
 // error naming it and the mode it goes with.
 func TestVerbsRefuseUnusedFlags(t *testing.T) {
 	c, _, log := smallLedger(t)
-	dir := t.TempDir()
-	pub := filepath.Join(dir, "ledger.pub")
-	c.ok("alice", "key", "public", "-o", pub)
-	b := filepath.Join(dir, "full.bundle")
-	c.ok("auditor", "export", "--bundle", b)
+	dir, pub := publicKeyIn(t, c)
+	b := exportBundle(c, dir, "full.bundle")
 	proof := filepath.Join(dir, "event.tlog-proof")
 	c.ok("auditor", "prove", "inclusion", log[2].EventID, "-o", proof)
 	kept := filepath.Join(dir, "kept.checkpoint")
@@ -307,13 +299,9 @@ func TestVerbsRefuseUnusedFlags(t *testing.T) {
 // "complete", context left out, an old format all fail.
 func TestBundleRangeAttacks(t *testing.T) {
 	c, inc, log := smallLedger(t)
-	dir := t.TempDir()
-	pub := filepath.Join(dir, "ledger.pub")
-	c.ok("alice", "key", "public", "-o", pub)
-	full := filepath.Join(dir, "full.bundle")
-	c.ok("auditor", "export", "--bundle", full)
-	one := filepath.Join(dir, "incident.bundle")
-	c.ok("auditor", "export", "--bundle", one, "--incident", inc)
+	dir, pub := publicKeyIn(t, c)
+	full := exportBundle(c, dir, "full.bundle")
+	one := exportBundle(c, dir, "incident.bundle", "--incident", inc)
 	first, last := -1, -1 // the incident's first and last events
 	for i, e := range log {
 		if strings.HasSuffix(e.Stream, inc) {

@@ -531,14 +531,31 @@ func signWithStolenKey(tb testing.TB, path string) {
 	}
 }
 
+// publicKeyIn writes the ledger's public key into a new directory, as its
+// holder gives it to an auditor, and returns both.
+func publicKeyIn(t testing.TB, c *cli) (dir, pub string) {
+	t.Helper()
+	dir = t.TempDir()
+	pub = filepath.Join(dir, "ledger.pub")
+	c.ok("alice", "key", "public", "-o", pub)
+	return dir, pub
+}
+
+// exportBundle exports a bundle (export flags in args) to dir/name and
+// returns its path.
+func exportBundle(c *cli, dir, name string, args ...string) string {
+	c.tb.Helper()
+	path := filepath.Join(dir, name)
+	c.ok("auditor", append([]string{"export", "--bundle", path}, args...)...)
+	return path
+}
+
 // TestProofs: inclusion and consistency proofs verify offline with only
 // the proof, a checkpoint and the public key; a proof for a different
 // event, against an old checkpoint, or under a wrong key is refused.
 func TestProofs(t *testing.T) {
 	c, inc, log := smallLedger(t)
-	dir := t.TempDir()
-	pub := filepath.Join(dir, "ledger.pub")
-	c.ok("alice", "key", "public", "-o", pub)
+	dir, pub := publicKeyIn(t, c)
 	old := filepath.Join(dir, "old.checkpoint")
 	c.ok("auditor", "checkpoint", "-o", old)
 	c.ok("oscar", "note", inc, "after the old checkpoint", "--at", "2025-03-07T20:00:00Z")
@@ -608,13 +625,9 @@ func TestProofs(t *testing.T) {
 // a modified bundle is refused, naming what changed.
 func TestBundle(t *testing.T) {
 	c, inc, log := smallLedger(t)
-	dir := t.TempDir()
-	pub := filepath.Join(dir, "ledger.pub")
-	c.ok("alice", "key", "public", "-o", pub)
-	full := filepath.Join(dir, "full.bundle")
-	c.ok("auditor", "export", "--bundle", full)
-	one := filepath.Join(dir, "incident.bundle")
-	c.ok("auditor", "export", "--bundle", one, "--incident", inc)
+	dir, pub := publicKeyIn(t, c)
+	full := exportBundle(c, dir, "full.bundle")
+	one := exportBundle(c, dir, "incident.bundle", "--incident", inc)
 
 	// "Another machine": a directory with the bundle and the public key, and
 	// no ledger.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,22 +27,12 @@ func newPinLedger(t *testing.T) *pinLedger {
 	return &pinLedger{t: t, cfg: filepath.Join(dir, "config"), ledger: filepath.Join(dir, "ledger.db")}
 }
 
-// run runs the binary on the ledger, with the ledger's configuration
-// directory as $XDG_CONFIG_HOME.
+// run runs the binary on the ledger as alice, with the ledger's
+// configuration directory as $XDG_CONFIG_HOME.
 func (p *pinLedger) run(args ...string) result {
 	p.t.Helper()
-	cmd := exec.Command(binary, append([]string{"--ledger", p.ledger, "--actor", "alice"}, args...)...)
-	cmd.Env = append(os.Environ(), "BREACHLEDGER_INCIDENT=", "XDG_CONFIG_HOME="+p.cfg)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		p.t.Fatalf("run %v: %v", args, err)
-	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	c := &cli{tb: p.t, ledger: p.ledger, env: []string{"XDG_CONFIG_HOME=" + p.cfg}}
+	return c.run("alice", args...)
 }
 
 func (p *pinLedger) ok(args ...string) string {
