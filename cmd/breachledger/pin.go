@@ -18,6 +18,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // Pinned trust. verify trusts a ledger key only when the user gave it
@@ -209,6 +210,15 @@ func keyChangeHint(origin string) string {
 	return fmt.Sprintf("a ledger key changes only by a hand-over that the pinned key signed (\"breachledger pin accept-handover FILE\");\n  if you are sure the pin itself is wrong: \"breachledger pin remove %s\", then pin again and compare the fingerprint out of band", origin)
 }
 
+// givenKeyAgrees fails loudly (exit 6) when a key given with --key is not
+// the one pinned for its origin; a key whose origin has no pin agrees.
+func givenKeyAgrees(pins integrity.Pins, key *integrity.PublicKey) error {
+	if p := pins.ForOrigin(key.Origin()); p != nil && p.Key != key.String() {
+		return mismatch(fmt.Sprintf("for %s: --key is not the pinned key", p.Origin), p, "key "+key.Fingerprint()+" (--key)", keyChangeHint(p.Origin))
+	}
+	return nil
+}
+
 // pendingPin is a pin to record once a verification came out intact.
 type pendingPin struct {
 	path  string
@@ -263,8 +273,8 @@ func (e *env) ledgerTrust(c *cli.Context, st eventstore.Store) (*integrity.Publi
 	pin := pins.ForOrigin(origin)
 	switch {
 	case key != nil:
-		if p := pins.ForOrigin(key.Origin()); p != nil && p.Key != key.String() {
-			return nil, nil, mismatch(fmt.Sprintf("for %s: --key is not the pinned key", p.Origin), p, "key "+key.Fingerprint()+" (--key)", keyChangeHint(p.Origin))
+		if err := givenKeyAgrees(pins, key); err != nil {
+			return nil, nil, err
 		}
 	case pin != nil:
 		if key, err = pin.PublicKey(); err != nil {
@@ -337,8 +347,8 @@ func fileKey(c *cli.Context, what, origin, claimed string) (*integrity.PublicKey
 		if err != nil {
 			return nil, err
 		}
-		if p := pins.ForOrigin(key.Origin()); p != nil && p.Key != key.String() {
-			return nil, mismatch(fmt.Sprintf("for %s: --key is not the pinned key", p.Origin), p, "key "+key.Fingerprint()+" (--key)", keyChangeHint(p.Origin))
+		if err := givenKeyAgrees(pins, key); err != nil {
+			return nil, err
 		}
 		return key, nil
 	}
@@ -424,7 +434,7 @@ ORIGIN KEY FINGERPRINT PINNED-AT LOCATION.`,
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "ORIGIN\tFINGERPRINT\tPINNED\tLOCATION")
 					for _, p := range ps {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%q\n", p.Origin, p.Fingerprint, p.PinnedAt.Format(time.RFC3339), p.Location)
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safetext.Line(p.Origin), p.Fingerprint, p.PinnedAt.Format(time.RFC3339), safetext.Quote(p.Location))
 					}
 					return tw.Flush()
 				},
@@ -449,8 +459,8 @@ ORIGIN KEY FINGERPRINT PINNED-AT LOCATION.`,
 						return err
 					}
 					if err := updatePins(path, func(ps integrity.Pins) (integrity.Pins, error) {
-						if p := ps.ForOrigin(key.Origin()); p != nil && p.Key != key.String() {
-							return nil, mismatch(fmt.Sprintf("for %s: --key is not the pinned key", p.Origin), p, "key "+key.Fingerprint()+" (--key)", keyChangeHint(p.Origin))
+						if err := givenKeyAgrees(ps, key); err != nil {
+							return nil, err
 						}
 						if ps.ForOrigin(key.Origin()) != nil {
 							return ps, nil // pinned already, at a location or without
