@@ -69,21 +69,30 @@ func ledgerKeyPath(c *cli.Context, st eventstore.Store) (string, error) {
 	if p := c.String("ledger-key"); p != "" {
 		return p, nil
 	}
-	origin, err := ledger.Origin(c.Context, st)
-	if err != nil {
-		return "", err
+	path, _, err := ledgerKeyLocation(c, st)
+	return path, err
+}
+
+// ledgerKeyLocation returns where the private key of the ledger in st is,
+// and the ledger's origin (read once).
+func ledgerKeyLocation(c *cli.Context, st eventstore.Store) (path, origin string, err error) {
+	if origin, err = ledger.Origin(c.Context, st); err != nil {
+		return "", "", err
+	}
+	if p := c.String("ledger-key"); p != "" {
+		return p, origin, nil
 	}
 	dir, err := defaultKeyDir()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return filepath.Join(dir, keyFileName(origin)), nil
+	return filepath.Join(dir, keyFileName(origin)), origin, nil
 }
 
 // loadLedgerKey reads the ledger's private key and checks it is this
 // ledger's.
 func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
-	path, err := ledgerKeyPath(c, st)
+	path, origin, err := ledgerKeyLocation(c, st)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +100,6 @@ func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, e
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no ledger key at %s: give --ledger-key FILE (or BREACHLEDGER_LEDGER_KEY), or make a key for a ledger that has none with \"breachledger key create\"", path)
 	}
-	if err != nil {
-		return nil, err
-	}
-	origin, err := ledger.Origin(c.Context, st)
 	if err != nil {
 		return nil, err
 	}
