@@ -36,6 +36,10 @@ func readRecords(ctx context.Context, s eventstore.Store, stream string) ([]even
 // overlap: one goroutine reads pages of records from the store while others
 // decode the pages already read (as many at once as there are CPUs), and
 // the facts are added in sequence order, as a plain loop would add them.
+//
+// A read is whole or an error: once ctx is done, ReadHistory returns its
+// error (errors.Is(err, context.Canceled) after a cancel), never the part
+// read so far, and its goroutines end.
 func ReadHistory(ctx context.Context, s eventstore.Store) (*projections.History, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -51,6 +55,11 @@ func ReadHistory(ctx context.Context, s eventstore.Store) (*projections.History,
 			h.Add(f)
 		}
 	}
+	// readPages stops early, without an error page, when ctx is done; the
+	// pages so far are then not the ledger.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
 	return h, nil
 }
 
@@ -62,8 +71,9 @@ type decodedPage struct {
 
 // readPages reads the log a page at a time and, for each page in order,
 // sends a channel on which the page's decoded facts arrive (decoded in a
-// goroutine of its own, at most GOMAXPROCS at once). It closes pages at
-// the end of the log, after the first error, or when ctx is done.
+// goroutine of its own, at most GOMAXPROCS at once). Every channel it sends
+// receives its page. It closes pages at the end of the log, after the first
+// error, or when ctx is done.
 func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decodedPage) {
 	defer close(pages)
 	workers := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -86,20 +96,20 @@ func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decode
 		if len(recs) == 0 {
 			return
 		}
-		ch := make(chan decodedPage, 1)
-		if !send(ch) {
-			return
-		}
 		select {
 		case workers <- struct{}{}:
 		case <-ctx.Done():
 			return
 		}
+		ch := make(chan decodedPage, 1) // buffered: the decoder never waits for a reader that left
 		go func() {
 			defer func() { <-workers }()
 			facts, err := projections.FactsOf(recs)
 			ch <- decodedPage{facts: facts, err: err}
 		}()
+		if !send(ch) {
+			return
+		}
 		if len(recs) < eventstore.DefaultPageSize {
 			return
 		}
