@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,12 +32,15 @@ var (
 	benchError error
 )
 
+// TestMain removes the benchmarks' ledger after the run, and fails the run
+// if any test leaves a goroutine behind (ReadHistory starts some).
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchDir != "" {
-		os.RemoveAll(benchDir)
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if benchDir != "" {
+			os.RemoveAll(benchDir)
+		}
+		os.Exit(code)
+	}))
 }
 
 // benchLedger builds, once per run, a ledger file of benchIncidents
