@@ -144,16 +144,6 @@ type seqRange struct {
 	Last  uint64 `json:"last"`
 }
 
-func checkpointSize(note string) (uint64, error) {
-	lines := strings.SplitN(note, "\n", 3)
-	if len(lines) < 2 {
-		return 0, fmt.Errorf("not a checkpoint")
-	}
-	var n uint64
-	_, err := fmt.Sscan(lines[1], &n)
-	return n, err
-}
-
 // TestBundleAgainstKept (item 2): "verify --bundle --against KEPT" checks
 // the bundle extends the kept checkpoint; truncation, rewrite and
 // rollback all fail offline, naming what is inconsistent.

@@ -168,16 +168,20 @@ func chromiumPath(t *testing.T) string {
 }
 
 // screenshotDir is where the browser test saves what it saw:
-// $BREACHLEDGER_SCREENSHOTS, or breachledger-screenshots in the temporary
-// directory.
+// $BREACHLEDGER_SCREENSHOTS, or a directory of this run's own in the
+// temporary directory, kept after the run for a person to look at (the
+// test logs its path), so parallel runs never overwrite each other.
 func screenshotDir(t *testing.T) string {
 	dir := os.Getenv("BREACHLEDGER_SCREENSHOTS")
 	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "breachledger-screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+		var err error
+		if dir, err = os.MkdirTemp("", "breachledger-screenshots-"); err != nil {
+			t.Fatal(err)
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("screenshots in %s", dir)
 	return dir
 }
 
