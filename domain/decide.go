@@ -101,7 +101,7 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 		return nil, err
 	}
 	if by.At.After(now) {
-		return nil, futureTime("at", by.At, now)
+		return nil, futureTime("at", by.At, now, "give an --at at or before now, or leave --at out for now")
 	}
 	if _, ok := c.(InitLedger); !ok && !s.Ledger.Initialized {
 		return nil, &NotFoundError{What: "ledger", ID: s.Ledger.Name, Hint: `initialise it with "breachledger init --name NAME"`}
@@ -178,7 +178,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 			aware = by.At
 		}
 		if aware.After(now) {
-			return nil, futureTime("aware-at", aware, now)
+			return nil, futureTime("aware-at", aware, now, "give an --aware-at at or before now (when the organisation became aware), or leave --aware-at out to take --at")
 		}
 		pin := PackPinned{Version: CurrentPack().Version, Reason: "the rule pack in force when the incident was detected"}
 		if c.Pack != "" && c.Pack != pin.Version {
@@ -198,7 +198,7 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 	case AddNote, CorrectEvent, ReopenIncident:
 	default:
 		if inc.Closed {
-			return nil, refuse("incident-closed", fmt.Sprintf(`reopen it first ("breachledger reopen %s --reason ...")`, inc.ID), "incident %s is closed", inc.ID)
+			return nil, closedRefusal(inc, c)
 		}
 	}
 	if _, ok := c.(CorrectEvent); !ok && by.At.Before(inc.Detection.At) {
@@ -265,7 +265,7 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 				"incident %s was already declared a CRSPI at %s", inc.ID, stamp(inc.Declaration.At))
 		}
 		if inc.Classification == nil || inc.Classification.Classification.Dismissed() {
-			return nil, refuse("declare-classification", "classify it security-incident or privacy-breach first",
+			return nil, refuse("declare-classification", classifyAdvice(inc, "security-incident or privacy-breach"),
 				"a CRSPI is declared for a security incident or privacy breach; the incident is %s", classificationOf(inc))
 		}
 		return one(CRSPIDeclared{Basis: c.Basis, Reasoning: c.Reasoning})
@@ -278,7 +278,7 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 			allowed = []Stage{StageStabilize}
 		}
 		if !slices.Contains(allowed, inc.Stage) {
-			return nil, refuse("action-stage", "move the incident to "+joinOr(names(allowed))+" first",
+			return nil, refuse("action-stage", stageAdvice(inc, allowed),
 				"%s actions are taken during %s; the incident is in %s", c.Kind, joinOr(names(allowed)), inc.Stage.Title())
 		}
 		return one(ActionTaken{Kind: c.Kind, Description: c.Description, Systems: c.Systems})
@@ -319,7 +319,7 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 			return nil, err
 		}
 		if inc.Stage != StageStabilize && inc.Stage != StageClose {
-			return nil, refuse("postmortem-stage", "move the incident to stabilize or close first",
+			return nil, refuse("postmortem-stage", stageAdvice(inc, []Stage{StageStabilize, StageClose}),
 				"a post-mortem is written in Stabilize and Recover or Close and Post-mortem; the incident is in %s", inc.Stage.Title())
 		}
 		return one(PostmortemCompleted{Summary: c.Summary, Location: c.Location, SHA256: strings.ToLower(c.SHA256)})
@@ -328,11 +328,15 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 			return nil, err
 		}
 		if inc.Classification == nil {
-			return nil, refuse("close-unclassified", "classify it first", "incident %s has no classification", inc.ID)
+			return nil, refuse("close-unclassified", classifyAdvice(inc, ""), "incident %s has no classification", inc.ID)
 		}
 		if inc.NeedsPostmortem() && inc.Postmortem == nil {
-			return nil, refuse("close-needs-postmortem", fmt.Sprintf(`record the post-mortem first ("breachledger postmortem %s --summary ... --location ... --file DOC")`, inc.ID),
-				"a %s needs a post-mortem before it is closed", breachKind(inc))
+			hint := fmt.Sprintf(`record the post-mortem first ("breachledger postmortem %s --summary ... --location ... --file DOC")`, inc.ID)
+			if inc.Stage != StageStabilize && inc.Stage != StageClose {
+				// A post-mortem is written in Stabilize or Close.
+				hint = stageAdvice(inc, []Stage{StageStabilize}) + ", then record the post-mortem there"
+			}
+			return nil, refuse("close-needs-postmortem", hint, "a %s needs a post-mortem before it is closed", breachKind(inc))
 		}
 		closed := IncidentClosed{Summary: c.Summary}
 		if inc.Stage == StageClose {
@@ -576,7 +580,7 @@ func decideCorrection(s *State, c CorrectEvent, by By, now time.Time) ([]Event, 
 	at := target.At
 	if !c.NewAt.IsZero() && !c.NewAt.Equal(target.At) {
 		if c.NewAt.After(now) {
-			return nil, futureTime("new at", c.NewAt, now)
+			return nil, futureTime("new at", c.NewAt, now, "give a --new-at at or before now")
 		}
 		at = c.NewAt.UTC()
 		changed = append(changed, "at")
@@ -597,7 +601,7 @@ func decideCorrection(s *State, c CorrectEvent, by By, now time.Time) ([]Event, 
 				"the correction moves awareness from %s to the later %s", stamp(old.AwareAt), stamp(d.AwareAt))
 		}
 		if d.AwareAt.After(now) {
-			return nil, futureTime("aware_at", d.AwareAt, now)
+			return nil, futureTime("aware_at", d.AwareAt, now, "give an awareness time (--aware-at, or --set aware_at=T) at or before now")
 		}
 	}
 	return one(EventCorrected{Target: target.ID, TargetType: target.Type, At: at, Replacement: repl, Changed: changed, Reason: c.Reason})
@@ -644,9 +648,39 @@ func countHolders(l Ledger, r Role) int {
 	return n
 }
 
-func futureTime(field string, t, now time.Time) *RuleError {
-	return refuse("future-time", "give a time at or before now, or leave --at out for now",
+// futureTime refuses a time later than now; hint names the input that
+// gave it (--at, --aware-at, a correction's time) and what to give instead.
+func futureTime(field string, t, now time.Time, hint string) *RuleError {
+	return refuse("future-time", hint,
 		"%s %s is in the future (now is %s); a fact is recorded after it happens", field, stamp(t), stamp(now))
+}
+
+// closedRefusal refuses a command on a closed incident: a second close is
+// nothing to do; anything else waits for a reopen.
+func closedRefusal(inc *Incident, c Command) *RuleError {
+	reopen := fmt.Sprintf(`"breachledger reopen %s --reason ..."`, inc.ID)
+	if _, ok := c.(CloseIncident); ok {
+		when := ""
+		if n := len(inc.Closures); n > 0 {
+			last := inc.Closures[n-1]
+			when = fmt.Sprintf(" (closed %s by %s)", stamp(last.At), last.Actor)
+		}
+		return refuse("already-closed", "nothing to do; if it was closed by mistake or must be worked on again, reopen it ("+reopen+")",
+			"incident %s is already closed%s", inc.ID, when)
+	}
+	return refuse("incident-closed", "reopen it first ("+reopen+")", "incident %s is closed", inc.ID)
+}
+
+// classifyAdvice says how to classify inc (as kinds, when given): in
+// Detect it is assessed first (classify-stage).
+func classifyAdvice(inc *Incident, kinds string) string {
+	if kinds != "" {
+		kinds = " " + kinds
+	}
+	if inc.Stage == StageDetect {
+		return fmt.Sprintf(`assess it first ("breachledger assess %s ..."), then classify it%s`, inc.ID, kinds)
+	}
+	return fmt.Sprintf(`classify it%s first ("breachledger classify %s CLASSIFICATION")`, kinds, inc.ID)
 }
 
 func classificationOf(inc *Incident) string {
