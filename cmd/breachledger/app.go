@@ -198,6 +198,9 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 
 // withStore opens the ledger named by --ledger, runs fn, and closes it.
 func withStore(c *cli.Context, create bool, fn func(st eventstore.Store) error) error {
+	if strings.TrimSpace(c.String("ledger")) == "" {
+		return usagef("--ledger is empty: give the ledger's file PATH or its esdb:// location, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", ledger.DefaultLocation)
+	}
 	st, err := ledger.Open(c.Context, c.String("ledger"), create)
 	if err != nil {
 		return err

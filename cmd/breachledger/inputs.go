@@ -20,10 +20,11 @@ import (
 // inputs reads a command's flags and arguments and gathers every problem,
 // so a responder sees all of them at once (go-multierror).
 type inputs struct {
-	c    *cli.Context
-	now  time.Time
-	errs *multierror.Error
-	used int // positional arguments consumed
+	c       *cli.Context
+	now     time.Time
+	errs    *multierror.Error
+	used    int             // positional arguments consumed
+	missing map[string]bool // positional arguments reported missing, by name
 }
 
 func newInputs(c *cli.Context, now time.Time) *inputs { return &inputs{c: c, now: now} }
@@ -50,10 +51,23 @@ func (in *inputs) err() error {
 	return usageError{in.errs}
 }
 
+// noArgs refuses arguments to a command that takes none, before it opens
+// the ledger.
+func noArgs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usagef("unexpected argument %q: this command takes no arguments", c.Args().First())
+	}
+	return nil
+}
+
 // arg returns the next positional argument, or records that it is missing.
 func (in *inputs) arg(name string) string {
 	if in.used >= in.c.NArg() {
 		in.failf("missing argument %s", name)
+		if in.missing == nil {
+			in.missing = map[string]bool{}
+		}
+		in.missing[name] = true
 		in.used++
 		return ""
 	}
@@ -141,7 +155,7 @@ func (in *inputs) count(flag string) *int64 {
 // are left zero unless required.
 func enum[T ~string](in *inputs, value string, required bool, flag string, parse func(string) (T, error)) T {
 	if value == "" {
-		if required {
+		if required && !in.missing[flag] { // a missing argument is reported once
 			in.failf("%s is required", flag)
 		}
 		return ""

@@ -197,6 +197,9 @@ func (e *env) keyCommand() *cli.Command {
 			{
 				Name: "path", Usage: "print where the ledger's private key is looked for",
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c); err != nil {
+						return err
+					}
 					return withStore(c, false, func(st eventstore.Store) error {
 						p, err := ledgerKeyPath(c, st)
 						if err != nil {
@@ -214,6 +217,9 @@ func (e *env) keyCommand() *cli.Command {
 					"unasked. Check them (\"breachledger log\"), then accept them, once, with\n" +
 					"  breachledger checkpoint --accept-legacy-tail --reason \"recorded before the ledger had checkpoints\"",
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c); err != nil {
+						return err
+					}
 					return withStore(c, false, func(st eventstore.Store) error {
 						cs, ok := st.(eventstore.CheckpointStore)
 						if !ok {
@@ -410,6 +416,9 @@ func (e *env) signerCommand() *cli.Command {
 				Name: "list", Usage: "list registered keys and the signature policy",
 				Flags: []cli.Flag{boolean("json", "print JSON")},
 				Action: func(c *cli.Context) error {
+					if err := noArgs(c); err != nil {
+						return err
+					}
 					return e.withReader(c, func(st eventstore.Store) error {
 						keys, required, err := ledger.SignerKeys(c.Context, st)
 						if err != nil {

@@ -59,6 +59,9 @@ func ledgerCommands(e *env) []*cli.Command {
 			Name: "roles", Usage: "list actors and their roles", Description: "Example:\n  breachledger roles --json",
 			Flags: []cli.Flag{boolean("json", "print JSON")},
 			Action: func(c *cli.Context) error {
+				if err := noArgs(c); err != nil {
+					return err
+				}
 				return e.withReader(c, func(st eventstore.Store) error {
 					l, err := readLedger(c, st)
 					if err != nil {
@@ -88,6 +91,9 @@ func ledgerCommands(e *env) []*cli.Command {
 			Name: "settings", Usage: "list the ledger's settings", Description: "Example:\n  breachledger settings",
 			Flags: []cli.Flag{boolean("json", "print JSON")},
 			Action: func(c *cli.Context) error {
+				if err := noArgs(c); err != nil {
+					return err
+				}
 				return e.withReader(c, func(st eventstore.Store) error {
 					l, err := readLedger(c, st)
 					if err != nil {

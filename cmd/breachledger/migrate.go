@@ -48,6 +48,8 @@ Example:
 		Action: func(c *cli.Context) error {
 			from, to := c.String("from"), c.String("to")
 			switch {
+			case c.NArg() > 0:
+				return noArgs(c)
 			case from == "" || to == "":
 				return usagef("migrate needs --from LEDGER and --to LEDGER")
 			case from == to:

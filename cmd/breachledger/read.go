@@ -28,8 +28,14 @@ var readerFlags = []cli.Flag{
 type readerSpec struct {
 	name, usage, argsUsage, example string
 	flags                           []cli.Flag
-	run                             func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error
+	// args reads the command's arguments and flags, gathering problems in
+	// in, and returns the read to run on the ledger: the ledger is opened
+	// only once every argument is good.
+	args func(c *cli.Context, in *inputs) read
 }
+
+// read is what a reader does with the opened ledger at the asked cut.
+type read func(st eventstore.Store, cut domain.Cut) error
 
 func (e *env) reader(s readerSpec) *cli.Command {
 	return &cli.Command{
@@ -46,11 +52,15 @@ func (e *env) reader(s readerSpec) *cli.Command {
 			if cut.KnownAt.IsZero() {
 				cut.KnownAt = now
 			}
+			run := s.args(c, in)
+			if err := in.err(); err != nil {
+				return err // before the ledger is opened
+			}
 			return e.withReader(c, func(st eventstore.Store) error {
 				if _, err := readLedger(c, st); err != nil {
 					return err
 				}
-				return s.run(c, in, st, cut)
+				return run(st, cut)
 			})
 		},
 	}
@@ -61,56 +71,53 @@ func readerCommands(e *env) []*cli.Command {
 		e.reader(readerSpec{
 			name: "show", usage: "show an incident's state and its deadlines", argsUsage: "INCIDENT",
 			example: `breachledger show INCIDENT --as-of 2025-03-12T12:00:00Z --json`,
-			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+			args: func(c *cli.Context, in *inputs) read {
 				id := in.incident()
-				if err := in.err(); err != nil {
-					return err
+				return func(st eventstore.Store, cut domain.Cut) error {
+					v, err := showIncident(c, st, id, cut)
+					if err != nil {
+						return err
+					}
+					if c.Bool("json") {
+						return writeJSON(e.stdout, v)
+					}
+					return projections.WriteIncident(e.stdout, v)
 				}
-				v, err := showIncident(c, st, id, cut)
-				if err != nil {
-					return err
-				}
-				if c.Bool("json") {
-					return writeJSON(e.stdout, v)
-				}
-				return projections.WriteIncident(e.stdout, v)
 			},
 		}),
 		e.reader(readerSpec{
 			name: "timeline", usage: "list an incident's events in business-time order, corrections shown beside what they corrected", argsUsage: "INCIDENT",
 			example: `breachledger timeline INCIDENT --known-at 2025-03-10T00:00:00Z`,
-			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+			args: func(c *cli.Context, in *inputs) read {
 				id := in.incident()
-				if err := in.err(); err != nil {
-					return err
+				return func(st eventstore.Store, cut domain.Cut) error {
+					facts, err := incidentFacts(c, st, id, cut)
+					if err != nil {
+						return err
+					}
+					t := projections.BuildTimeline(id, facts, cut)
+					if c.Bool("json") {
+						return writeJSON(e.stdout, t)
+					}
+					return projections.WriteTimeline(e.stdout, t)
 				}
-				facts, err := incidentFacts(c, st, id, cut)
-				if err != nil {
-					return err
-				}
-				t := projections.BuildTimeline(id, facts, cut)
-				if c.Bool("json") {
-					return writeJSON(e.stdout, t)
-				}
-				return projections.WriteTimeline(e.stdout, t)
 			},
 		}),
 		e.reader(readerSpec{
 			name: "list", usage: "list incidents", example: `breachledger list --open`,
 			flags: []cli.Flag{boolean("open", "only incidents not closed")},
-			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
-				if err := in.err(); err != nil {
-					return err
+			args: func(c *cli.Context, in *inputs) read {
+				return func(st eventstore.Store, cut domain.Cut) error {
+					h, err := ledger.ReadHistory(c.Context, st)
+					if err != nil {
+						return err
+					}
+					l := projections.List(h, cut, c.Bool("open"))
+					if c.Bool("json") {
+						return writeJSON(e.stdout, l)
+					}
+					return projections.WriteList(e.stdout, l)
 				}
-				h, err := ledger.ReadHistory(c.Context, st)
-				if err != nil {
-					return err
-				}
-				l := projections.List(h, cut, c.Bool("open"))
-				if c.Bool("json") {
-					return writeJSON(e.stdout, l)
-				}
-				return projections.WriteList(e.stdout, l)
 			},
 		}),
 		e.reader(readerSpec{
@@ -125,7 +132,7 @@ func readerCommands(e *env) []*cli.Command {
 				str("compare-pack", "show this rule pack's reading beside the recorded one (e.g. the current pack beside an old history's)"),
 				cacheFlag,
 			},
-			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
+			args: func(c *cli.Context, in *inputs) read {
 				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open"), Regimes: in.list("regime"),
 					Pack: c.String("pack"), ComparePack: c.String("compare-pack")}
 				for _, v := range []string{filter.Pack, filter.ComparePack} {
@@ -147,17 +154,16 @@ func readerCommands(e *env) []*cli.Command {
 					}
 					filter.DueWithin = d
 				}
-				if err := in.err(); err != nil {
-					return err
+				return func(st eventstore.Store, cut domain.Cut) error {
+					alert, err := e.writeDeadlines(c, st, cut, filter)
+					if err != nil {
+						return err
+					}
+					if alert {
+						return silentExit(exitDeadline)
+					}
+					return nil
 				}
-				alert, err := e.writeDeadlines(c, st, cut, filter)
-				if err != nil {
-					return err
-				}
-				if alert {
-					return silentExit(exitDeadline)
-				}
-				return nil
 			},
 		}),
 		e.reader(readerSpec{
@@ -167,11 +173,8 @@ func readerCommands(e *env) []*cli.Command {
 				&cli.IntFlag{Name: "limit", Usage: "at most this many events (0: all)"},
 				str("incident", "only this incident's events"),
 			},
-			run: func(c *cli.Context, in *inputs, st eventstore.Store, cut domain.Cut) error {
-				if err := in.err(); err != nil {
-					return err
-				}
-				return e.printLog(c, st, cut)
+			args: func(c *cli.Context, in *inputs) read {
+				return func(st eventstore.Store, cut domain.Cut) error { return e.printLog(c, st, cut) }
 			},
 		}),
 	}

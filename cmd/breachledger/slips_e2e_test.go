@@ -4,6 +4,10 @@ package main_test
 // binary, with the message's key words and the exact exit code.
 
 import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -99,4 +103,204 @@ func TestSlipAdviceAfterStageClose(t *testing.T) {
 		r := c.run("ian", args...)
 		expect(t, r, 4, []string{"incident-closed", "reopen it first", "breachledger reopen " + inc}, nil)
 	}
+}
+
+// TestSlipEmptyLedger: --ledger "" (or an empty BREACHLEDGER_LEDGER) is a
+// usage error that says what to give, not an I/O error (exit 1).
+func TestSlipEmptyLedger(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"--ledger", "", "list"}, {"--ledger", " ", "init"}, {"--ledger=", "show", "X"}} {
+		r := bin(t, dir, nil, args...)
+		expect(t, r, 2, []string{"--ledger is empty", "give the ledger's file PATH or its esdb:// location", "usage error"}, []string{"empty path"})
+	}
+	r := bin(t, dir, []string{"BREACHLEDGER_LEDGER="}, "list")
+	expect(t, r, 2, []string{"--ledger is empty", "BREACHLEDGER_LEDGER"}, nil)
+	nothingIn(t, dir)
+}
+
+// bin runs the binary in dir with exactly args (no --ledger, no --actor),
+// env added to the environment.
+func bin(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "BREACHLEDGER_INCIDENT=", "BREACHLEDGER_ACTOR=alice"), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// nothingIn fails unless dir is empty: a refused command created nothing.
+func nothingIn(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s was created", filepath.Join(dir, e.Name()))
+	}
+}
+
+// TestSlipMissingStageOnce: "stage INCIDENT" with no stage reports the
+// missing argument once, not twice ("missing argument STAGE" and "STAGE is
+// required").
+func TestSlipMissingStageOnce(t *testing.T) {
+	c, inc := slipsLedger(t)
+	r := c.run("sam", "stage", inc)
+	expect(t, r, 2, []string{"missing argument STAGE", "usage error"}, []string{"STAGE is required", "problems"})
+	if n := strings.Count(r.stderr, "STAGE"); n != 1 {
+		t.Errorf("STAGE named %d times, want once:\n%s", n, r.stderr)
+	}
+	// The same for every writer whose enumerated argument is missing.
+	for _, tt := range []struct {
+		arg  string
+		args []string
+	}{
+		{"CLASSIFICATION", []string{"classify", inc}},
+		{"LEVEL", []string{"risk", inc, "--reasoning", "r"}},
+		{"KIND", []string{"request", inc, "--details", "d"}},
+		{"ROLE", []string{"grant", "bob"}},
+	} {
+		r := c.run("alice", tt.args...)
+		expect(t, r, 2, []string{"missing argument " + tt.arg}, []string{tt.arg + " is required"})
+	}
+}
+
+// command is a leaf command as the binary's help shows it.
+type command struct {
+	path     []string // e.g. ["key", "public"]
+	required []string // positional arguments it needs
+	optional []string // [ARG]
+	variadic bool     // ARG...
+	flags    map[string]bool
+}
+
+// leafCommands reads every leaf command from the binary's own help, so
+// that a command added later is checked too.
+func leafCommands(t *testing.T, dir string, parent ...string) []command {
+	t.Helper()
+	r := bin(t, dir, nil, append(append([]string{}, parent...), "--help")...)
+	if r.code != 0 {
+		t.Fatalf("%v --help: exit %d\n%s", parent, r.code, r.stderr)
+	}
+	sections := helpSections(r.stdout)
+	if cmds, ok := sections["COMMANDS"]; ok {
+		var out []command
+		for _, line := range cmds {
+			name := strings.TrimSuffix(strings.Fields(line)[0], ",")
+			if name == "help" || name == "h" {
+				continue
+			}
+			out = append(out, leafCommands(t, dir, append(append([]string{}, parent...), name)...)...)
+		}
+		return out
+	}
+	c := command{path: parent, flags: map[string]bool{}}
+	usage := strings.Join(sections["USAGE"], " ")
+	_, args, _ := strings.Cut(usage, "[command options]")
+	for _, a := range strings.Fields(args) {
+		switch {
+		case strings.HasPrefix(a, "["):
+			c.optional = append(c.optional, strings.Trim(a, "[]"))
+		case strings.HasSuffix(a, "..."):
+			c.variadic = true
+			c.required = append(c.required, strings.TrimSuffix(a, "..."))
+		default:
+			c.required = append(c.required, a)
+		}
+	}
+	for _, line := range sections["OPTIONS"] {
+		for _, f := range strings.Fields(line) {
+			if strings.HasPrefix(f, "--") {
+				c.flags[strings.TrimSuffix(f, ",")] = true
+			}
+		}
+	}
+	return []command{c}
+}
+
+// helpSections splits help output into its sections ("USAGE:", ...).
+func helpSections(out string) map[string][]string {
+	s := map[string][]string{}
+	section := ""
+	for _, line := range strings.Split(out, "\n") {
+		if line != "" && !strings.HasPrefix(line, " ") && strings.HasSuffix(line, ":") {
+			section = strings.TrimSuffix(line, ":")
+			continue
+		}
+		if strings.TrimSpace(line) != "" && section != "" {
+			s[section] = append(s[section], strings.TrimSpace(line))
+		}
+	}
+	return s
+}
+
+// TestSlipArgsBeforeLedger: every command checks its arguments and flag
+// values before it opens the ledger. Against a ledger that does not
+// exist, a missing or an extra argument, or a malformed time, is a usage
+// error (exit 2) with the usage message, not "no ledger" (exit 3); and
+// nothing is created, neither the ledger nor a key.
+func TestSlipArgsBeforeLedger(t *testing.T) {
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"XDG_CONFIG_HOME=" + filepath.Join(work, "config")}
+	cmds := leafCommands(t, dir)
+	if len(cmds) < 50 {
+		t.Fatalf("%d commands read from the help, want them all (50 or more)", len(cmds))
+	}
+	checked := map[string]int{}
+	for _, cmd := range cmds {
+		name := strings.Join(cmd.path, " ")
+		t.Run(name, func(t *testing.T) {
+			runIt := func(args ...string) result {
+				return bin(t, work, env, append(append([]string{"--ledger", filepath.Join(work, "none.db"), "--actor", "alice"}, cmd.path...), args...)...)
+			}
+			fill := func(names []string) []string {
+				out := make([]string, len(names))
+				for i := range names {
+					out[i] = "X"
+				}
+				return out
+			}
+			usage := func(what string, r result, words ...string) {
+				t.Helper()
+				checked[what]++
+				if r.code != 2 || !strings.Contains(r.stderr, `(usage error: see "breachledger help COMMAND")`) {
+					t.Errorf("%s: exit %d, want 2 with the usage message\nstderr: %s", what, r.code, r.stderr)
+					return
+				}
+				for _, w := range words {
+					if strings.Contains(r.stderr, w) {
+						return
+					}
+				}
+				t.Errorf("%s: stderr says none of %q:\n%s", what, words, r.stderr)
+			}
+			if !cmd.variadic {
+				args := append(fill(cmd.required), fill(cmd.optional)...)
+				usage("an extra argument", runIt(append(args, "EXTRA")...), `unexpected argument "EXTRA"`, "give ")
+			}
+			if len(cmd.required) > 0 {
+				usage("a missing argument", runIt(), "missing argument", "give ")
+			}
+			for _, flag := range []string{"--at", "--as-of", "--known-at"} {
+				if cmd.flags[flag] {
+					usage("a malformed "+flag, runIt(append([]string{flag, "yesterday"}, fill(cmd.required)...)...), `"yesterday" is not a time`)
+				}
+			}
+		})
+	}
+	nothingIn(t, work)
+	t.Logf("%d commands; checked %v", len(cmds), checked)
 }
