@@ -65,7 +65,7 @@ func Kind(typ string) string {
 func Describe(e domain.Event) string {
 	switch e := e.(type) {
 	case domain.LedgerInitialized:
-		return fmt.Sprintf("ledger %q initialised; %s is admin", e.Name, e.Admin)
+		return fmt.Sprintf("named %q; %s is its first admin", e.Name, e.Admin)
 	case domain.RoleGranted:
 		return withReason(fmt.Sprintf("%s granted %s", e.Actor, e.Role), e.Reason)
 	case domain.RoleRevoked:

@@ -35,7 +35,17 @@ type writerSpec struct {
 var writerFlags = []cli.Flag{
 	&cli.StringFlag{Name: "at", Usage: "when the fact happened (RFC 3339 or \"now\"; default now; never in the future)"},
 	&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
-	&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the new incident ID (detect) or the new event ID"},
+}
+
+// quietFlag is a writer's --quiet, whose help says what that writer prints
+// (printWrite): the new incident's ID for a writer that opens one, else
+// the ID of the event it records (the last, when it records several).
+func quietFlag(s writerSpec) cli.Flag {
+	usage := fmt.Sprintf("print only the ID of the event %q records", s.name)
+	if s.newIncident {
+		usage = "print only the new incident's ID"
+	}
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: usage}
 }
 
 func (e *env) writer(s writerSpec) *cli.Command {
@@ -45,7 +55,7 @@ func (e *env) writer(s writerSpec) *cli.Command {
 		Usage:       s.usage,
 		ArgsUsage:   s.argsUsage,
 		Description: "Example:\n  " + s.example,
-		Flags:       append(append([]cli.Flag{}, s.flags...), writerFlags...),
+		Flags:       append(append(append([]cli.Flag{}, s.flags...), writerFlags...), quietFlag(s)),
 		Action: func(c *cli.Context) error {
 			now := e.now().UTC()
 			in := newInputs(c, now)
@@ -162,7 +172,13 @@ func (e *env) printWrite(c *cli.Context, res ledger.Result, now time.Time) error
 	}
 	for i, ev := range res.Events {
 		r := res.Records[i]
-		fmt.Fprintf(e.stdout, "%s: %s — %s [seq %d, event %s]\n", safetext.Line(subject), safetext.Line(projections.Kind(r.Type)), safetext.Line(projections.Describe(ev)), r.Sequence, r.ID)
+		// "ledger: initialised", not "ledger: ledger initialised".
+		kind := strings.TrimPrefix(projections.Kind(r.Type), subject+" ")
+		what := kind
+		if d := projections.Describe(ev); d != "" {
+			what += " — " + d // a close without --summary has nothing to add
+		}
+		fmt.Fprintf(e.stdout, "%s: %s [seq %d, event %s]\n", safetext.Line(subject), safetext.Line(what), r.Sequence, r.ID)
 	}
 	if res.Incident != "" {
 		fmt.Fprintln(e.stdout, projections.NextDeadlineLine(out.NextDeadline, now))
