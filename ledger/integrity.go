@@ -151,6 +151,12 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
+	// Saving is the point of no return, as an append is (Writer.Execute):
+	// cancelled before it, nothing is saved; once begun, it is finished.
+	if err := ctx.Err(); err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	ctx = context.WithoutCancel(ctx)
 	saved, err := cs.SaveCheckpoint(ctx, cp)
 	if errors.Is(err, eventstore.ErrStaleCheckpoint) {
 		return cs.LatestCheckpoint(ctx) // another writer covered at least as much

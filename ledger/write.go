@@ -65,6 +65,13 @@ type Writer struct {
 // lands and one that no longer is gets its refusal. Event IDs are chosen
 // once, before the first attempt, so a retry after an unknown outcome is
 // idempotent.
+//
+// ctx stops the loading, deciding and waiting between attempts: cancelled
+// there, Execute returns ctx's error and nothing was appended. It does not
+// stop an append attempt once begun: that attempt (with its checkpoint, on
+// a store that stores both at once) runs to its end, so a cancellation
+// never leaves an append half done or its outcome unknown. A cancelled ctx
+// with a nil error therefore means the append landed.
 func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, now time.Time) (Result, error) {
 	attempts := w.MaxAttempts
 	if attempts <= 0 {
@@ -105,7 +112,15 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 				return Result{}, err
 			}
 		}
-		stored, cp, err := w.append(ctx, stream, eventstore.After(length), recs)
+		// The append is the point of no return: a cancellation before it
+		// stops the command with nothing appended; once it has begun it is
+		// never cut short (a cancelled context could interrupt the commit
+		// and leave its outcome unknown), so it is finished, checkpoint
+		// included, and the caller learns what was recorded.
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		stored, cp, err := w.append(context.WithoutCancel(ctx), stream, eventstore.After(length), recs)
 		if errors.Is(err, eventstore.ErrConflict) {
 			lastConflict = err
 			if err := backoff(ctx, attempt); err != nil {
