@@ -23,6 +23,8 @@ var version = "dev"
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	app := newApp(stdout, stderr, now)
 	err := app.RunContext(ctx, reorderArgs(app, args))
+	// "help UNKNOWN" reaches here without an error (suggest.go).
+	err = unknownTopic(app, err)
 	if err != nil {
 		report(stderr, err)
 	}
@@ -56,7 +58,7 @@ asked window (deadlines).`,
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError{err}
 		},
-		CommandNotFound: func(c *cli.Context, name string) {},
+		CommandNotFound: notFound, // suggest.go
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
 			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "who records the facts (default: the OS user)"},
@@ -78,7 +80,7 @@ asked window (deadlines).`,
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {
-			return usagef("unknown command %q (see \"breachledger help\")", c.Args().First())
+			return unknownCommand(c, c.Args().First())
 		}
 		return cli.ShowAppHelp(c)
 	}

@@ -376,3 +376,43 @@ func TestSlipQuietHelp(t *testing.T) {
 		t.Errorf("note -q printed %q, want one event ID", out)
 	}
 }
+
+// TestSlipHelpUnknown: "help detec" printed nothing and exited 0. An
+// unknown command, in every form, is a usage error (exit 2) with "did you
+// mean" suggestions; help for a real command still works (exit 0).
+func TestSlipHelpUnknown(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"help", "detec"}, []string{`unknown command "detec"`, `did you mean "detect"?`}},
+		{[]string{"h", "detec"}, []string{`unknown command "detec"`, `did you mean "detect"?`}},
+		{[]string{"detec", "--help"}, []string{`unknown command "detec"`, `did you mean "detect"?`}},
+		{[]string{"--help", "detec"}, []string{`unknown command "detec"`, `did you mean "detect"?`}},
+		{[]string{"detec"}, []string{`unknown command "detec"`, `did you mean "detect"?`}},
+		{[]string{"verfy"}, []string{`did you mean "verify"?`}},
+		{[]string{"help", "dead"}, []string{`did you mean "deadlines"?`}},
+		{[]string{"key", "pubic"}, []string{`unknown command "key pubic"`, `did you mean "key public"?`, `"breachledger key --help" lists the commands`}},
+		{[]string{"key", "help", "pubic"}, []string{`unknown command "key pubic"`, `did you mean "key public"?`}},
+		{[]string{"signer", "lst"}, []string{`did you mean "signer list"?`}},
+		{[]string{"help", "zzzzqq"}, []string{`unknown command "zzzzqq"`, `"breachledger help" lists the commands`}},
+	}
+	for _, tt := range tests {
+		r := bin(t, dir, nil, tt.args...)
+		expect(t, r, 2, append(tt.want, `(usage error: see "breachledger help COMMAND")`), nil)
+		if r.stdout != "" {
+			t.Errorf("%v printed %q to stdout", tt.args, r.stdout)
+		}
+	}
+	if r := bin(t, dir, nil, "help", "zzzzqq"); strings.Contains(r.stderr, "did you mean") {
+		t.Errorf("a word like no command gets a suggestion: %s", r.stderr)
+	}
+	for _, args := range [][]string{{"help", "detect"}, {"detect", "--help"}, {"help"}, {"key", "--help"}, {"help", "key"}, {"key", "public", "--help"}} {
+		r := bin(t, dir, nil, args...)
+		if r.code != 0 || !strings.Contains(r.stdout, "USAGE:") || r.stderr != "" {
+			t.Errorf("%v: exit %d, want 0 and the help\nstdout: %.200s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	nothingIn(t, dir)
+}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// An unknown command, in any form ("breachledger detec", "help detec",
+// "--help detec", "key nope"), is a usage error (exit 2) that suggests
+// the commands it may have meant. urfave/cli's own suggestion (App.Suggest,
+// cli.SuggestCommand) always names the one nearest command by Jaro-Winkler
+// similarity, even for a word like nothing the CLI has, and its "help
+// UNKNOWN" prints nothing and exits 0 once CommandNotFound is set; so the
+// CLI finds the names itself (suggestCommands) and records the miss where
+// run picks it up (unknownTopic).
+
+// unknownTopicKey is where CommandNotFound leaves the error for run, in the
+// app's Metadata: urfave/cli calls it for "help UNKNOWN" and "UNKNOWN
+// --help" and then returns no error of its own.
+const unknownTopicKey = "breachledger.unknown-topic"
+
+// notFound is the app's CommandNotFound: it records the usage error.
+func notFound(c *cli.Context, name string) {
+	if c.App.Metadata == nil {
+		c.App.Metadata = map[string]any{}
+	}
+	c.App.Metadata[unknownTopicKey] = unknownCommand(c, name)
+}
+
+// unknownTopic returns err, or the unknown command CommandNotFound recorded
+// when the run itself returned no error.
+func unknownTopic(app *cli.App, err error) error {
+	if err != nil {
+		return err
+	}
+	if u, ok := app.Metadata[unknownTopicKey].(error); ok {
+		return u
+	}
+	return nil
+}
+
+// unknownCommand is the usage error for a command name that c does not
+// have, with the commands it may have meant.
+func unknownCommand(c *cli.Context, name string) error {
+	cmds, parent := c.App.Commands, ""
+	if c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name && len(c.Command.Subcommands) > 0 {
+		cmds, parent = c.Command.Subcommands, c.Command.Name+" "
+	}
+	var names []string
+	for _, cmd := range cmds {
+		if cmd.Hidden {
+			continue
+		}
+		for _, n := range cmd.Names() {
+			if len(n) > 1 { // not "h": a one-letter alias is no suggestion
+				names = append(names, n)
+			}
+		}
+	}
+	list := fmt.Sprintf(`"breachledger %s--help" lists the commands`, parent)
+	if parent == "" {
+		list = `"breachledger help" lists the commands`
+	}
+	if s := suggestCommands(name, names); len(s) > 0 {
+		return usagef("unknown command %q: did you mean %s? (%s)", parent+name, quoteOr(parent, s), list)
+	}
+	return usagef("unknown command %q (%s)", parent+name, list)
+}
+
+// quoteOr writes "a", "b" or "c", each name after prefix.
+func quoteOr(prefix string, names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", prefix+n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// suggestCommands returns the names a mistyped name may have meant, best
+// first (at most four): those within a small edit distance of it
+// (Levenshtein: a third of its length, at least 1), and those it begins
+// (at least two letters: "dead" for deadlines). A name like nothing here
+// gets no suggestion.
+func suggestCommands(name string, names []string) []string {
+	name = strings.ToLower(strings.TrimSpace(name))
+	if name == "" {
+		return nil
+	}
+	limit := max(1, len([]rune(name))/3)
+	type scored struct {
+		name string
+		d    int
+	}
+	var found []scored
+	for _, n := range names {
+		d := levenshtein(name, n)
+		switch {
+		case d <= limit:
+		case len(name) >= 2 && strings.HasPrefix(n, name):
+			d = limit + 1 // after the near misses
+		default:
+			continue
+		}
+		found = append(found, scored{n, d})
+	}
+	sort.SliceStable(found, func(i, j int) bool {
+		if found[i].d != found[j].d {
+			return found[i].d < found[j].d
+		}
+		return found[i].name < found[j].name
+	})
+	var out []string
+	for _, f := range found {
+		if len(out) == 4 {
+			break
+		}
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// levenshtein is the edit distance between a and b, by runes.
+func levenshtein(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
