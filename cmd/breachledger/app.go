@@ -21,10 +21,12 @@ var version = "dev"
 // run is the whole program: parse args, run the command, print any error,
 // return the exit code. Nothing below it writes to os.Stdout or exits.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
+	ctx, o := withOutcome(ctx)
 	app := newApp(stdout, stderr, now)
 	err := app.RunContext(ctx, reorderArgs(app, args))
 	// "help UNKNOWN" reaches here without an error (suggest.go).
 	err = unknownTopic(app, err)
+	err = settle(ctx, o, err, stderr) // what a signal did to it (signals.go)
 	if err != nil {
 		report(stderr, err)
 	}
@@ -51,7 +53,8 @@ as of any business time (--as-of) and as known at any moment (--known-at).
 Exit codes: 0 ok; 1 internal or I/O error; 2 usage error; 3 not found;
 4 refused by a rule (nothing was appended); 5 conflict persisted after
 retries; 6 integrity failure; 7 a deadline is overdue or due within the
-asked window (deadlines).`,
+asked window (deadlines); 130/143 interrupted by SIGINT/SIGTERM before it
+finished (nothing was appended; an append already begun is finished).`,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {},

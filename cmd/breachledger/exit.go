@@ -18,14 +18,16 @@ import (
 
 // Exit codes, one table for the whole CLI (README: Exit codes).
 const (
-	exitOK        = 0 // success
-	exitInternal  = 1 // internal or I/O error
-	exitUsage     = 2 // usage error: unknown flag, bad value
-	exitNotFound  = 3 // not found: incident, event, request, ledger
-	exitRefused   = 4 // refused by a rule; nothing was appended
-	exitConflict  = 5 // conflict persisted after retries
-	exitIntegrity = 6 // integrity failure (verify)
-	exitDeadline  = 7 // a deadline is overdue or due within the asked window
+	exitOK        = 0   // success
+	exitInternal  = 1   // internal or I/O error
+	exitUsage     = 2   // usage error: unknown flag, bad value
+	exitNotFound  = 3   // not found: incident, event, request, ledger
+	exitRefused   = 4   // refused by a rule; nothing was appended
+	exitConflict  = 5   // conflict persisted after retries
+	exitIntegrity = 6   // integrity failure (verify)
+	exitDeadline  = 7   // a deadline is overdue or due within the asked window
+	exitSIGINT    = 130 // interrupted by SIGINT before it finished; nothing was appended (signals.go)
+	exitSIGTERM   = 143 // interrupted by SIGTERM before it finished; nothing was appended
 )
 
 // usageError is a bad command line: an unknown flag, a malformed value, a
@@ -48,11 +50,14 @@ func exitCode(err error) int {
 	var silent silentExit
 	var usage usageError
 	var ec cli.ExitCoder
+	var stopped interruptedExit
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &silent):
 		return int(silent)
+	case errors.As(err, &stopped):
+		return stopped.code()
 	case errors.As(err, &usage), errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrTooLarge):
 		return exitUsage
 	case errors.Is(err, domain.ErrRefused):

@@ -151,6 +151,7 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 	if err != nil {
 		return nil, err
 	}
+	commit(c, "while the ledger key was being made: it was finished, as printed above") // signals.go
 	if err := integrity.WriteKeyFiles(path, skey, vkey); err != nil {
 		return nil, err
 	}

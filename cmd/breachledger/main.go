@@ -6,13 +6,10 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"time"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args, os.Stdout, os.Stderr, time.Now)
-	stop()
-	os.Exit(code)
+	// SIGINT and SIGTERM cancel the command's context (signals.go).
+	os.Exit(run(notifySignals(context.Background()), os.Args, os.Stdout, os.Stderr, time.Now))
 }

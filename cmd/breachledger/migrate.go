@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -75,6 +76,16 @@ Example:
 			})
 			if errors.Is(err, ledger.ErrMigrateMismatch) {
 				return migrateFailure{err}
+			}
+			if errors.Is(err, context.Canceled) {
+				// A signal (signals.go): each batch is imported whole or
+				// not at all; say how far the copy got, as the target
+				// holds it now.
+				n, herr := dst.Head(context.WithoutCancel(c.Context))
+				if herr != nil {
+					return &stoppedPart{done: fmt.Sprintf("nothing was appended to %s; how much of it the target %s holds is unknown (%v): run the same migrate again to check and go on", esdb.Redact(from), esdb.Redact(to), herr), err: err}
+				}
+				return &stoppedPart{done: fmt.Sprintf("the target %s holds the first %d events of %s (run the same migrate again to check them and go on)", esdb.Redact(to), n, esdb.Redact(from)), err: err}
 			}
 			if err != nil {
 				return err

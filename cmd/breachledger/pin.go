@@ -585,6 +585,7 @@ Example:
 				if err != nil {
 					return fmt.Errorf("hand-over: the newest stored checkpoint is not the current key's (verify the ledger first): %w", err)
 				}
+				commit(c, "while the hand-over was being written: it was finished, as printed above") // signals.go
 				var to *integrity.PublicKey
 				if p := c.String("generate"); p != "" {
 					skey, vkey, err := integrity.GenerateLedgerKey(old.Origin())

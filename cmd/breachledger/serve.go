@@ -68,13 +68,18 @@ Examples:
 					return usageError{fmt.Errorf("--listen: %w", err)}
 				}
 				log := slog.New(slog.NewTextHandler(e.stderr, nil))
+				// Requests run on a context of their own, not the
+				// command's: a signal stops the server taking new
+				// requests, and lets those in flight finish.
+				base, cancelRequests := context.WithCancel(context.WithoutCancel(c.Context))
+				defer cancelRequests()
 				srv := &http.Server{
 					Handler:           (&httpapi.Server{Store: st, Kept: kept, Now: e.now, Log: log, Key: key}).Handler(),
 					ReadHeaderTimeout: 10 * time.Second,
 					ReadTimeout:       30 * time.Second,
 					WriteTimeout:      5 * time.Minute,
 					IdleTimeout:       2 * time.Minute,
-					BaseContext:       func(net.Listener) context.Context { return c.Context },
+					BaseContext:       func(net.Listener) context.Context { return base },
 				}
 				fmt.Fprintf(e.stdout, "listening on http://%s (read models at position %d; board at http://%s/board)\n", ln.Addr(), p.To, ln.Addr())
 				done := make(chan error, 1)
@@ -83,17 +88,45 @@ Examples:
 				case err := <-done:
 					return err
 				case <-c.Context.Done():
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					if err := srv.Shutdown(ctx); err != nil {
-						return err
-					}
-					if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-						return err
-					}
-					return nil
 				}
+				// A signal is how serve ends: close the listener, let the
+				// requests in flight finish, and exit 0 (signals.go).
+				sig := signalOf(c.Context)
+				commit(c, "")
+				log.Info("shutting down", "signal", signalName(sig), "grace", shutdownGrace.String())
+				err = shutdown(srv, cancelRequests)
+				if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+					err = serr
+				}
+				if err != nil {
+					return err
+				}
+				log.Info("stopped")
+				return nil
 			})
 		},
 	}
+}
+
+// shutdownGrace is how long serve waits, after a signal, for the requests
+// in flight to finish.
+const shutdownGrace = 10 * time.Second
+
+// shutdown stops srv taking requests and waits up to shutdownGrace for
+// those in flight. Past it, it cancels them (cancelRequests), waits up to
+// 2 s more for them to return (one still running then may find the store
+// closed under it), closes their connections and reports it: exit 1.
+func shutdown(srv *http.Server, cancelRequests context.CancelFunc) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err == nil {
+		return nil
+	}
+	cancelRequests()
+	ctx, cancel2 := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel2()
+	_ = srv.Shutdown(ctx) // waits for them to see it (its error: the listener, closed already)
+	srv.Close()
+	return fmt.Errorf("serve: requests still running %s after the signal were cancelled: %w", shutdownGrace, err)
 }

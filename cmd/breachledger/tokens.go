@@ -205,6 +205,7 @@ func (e *env) recordLedgerFactFrom(c *cli.Context, build func(st eventstore.Stor
 		if err != nil {
 			return err
 		}
+		commit(c, committedAppend) // appended: the answer and checkpoint follow (signals.go)
 		if err := show(st, res); err != nil {
 			return err
 		}

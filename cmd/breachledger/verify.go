@@ -65,6 +65,7 @@ Examples:
 				if err != nil {
 					return err
 				}
+				commit(c, "after the checkpoint was signed and saved: it is printed or written as asked") // signals.go
 				if err := e.output(c, cp.Note); err != nil {
 					return err
 				}
@@ -152,6 +153,7 @@ from the server's own time of arrival.`,
 				if err != nil {
 					return err
 				}
+				commit(c, "after the verification had finished: its report above is whole") // signals.go
 				if err := e.printReport(c, rep, "ledger"); err != nil {
 					return err
 				}

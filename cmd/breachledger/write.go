@@ -108,6 +108,9 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				if err != nil {
 					return err
 				}
+				// Appended: the ledger's key (init), the answer and the
+				// checkpoint follow whatever signal comes (signals.go).
+				commit(c, committedAppend)
 				if s.create {
 					if key, err = e.createLedgerKey(c, st); err != nil {
 						return fmt.Errorf("the ledger was initialised, but its key was not made: %w", err)
