@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	if code == 0 {
-		if err := checkLeaks(); err != nil { // signals_e2e_test.go
+		if err := checkLeaks(); err != nil { // leak_test.go
 			fmt.Fprintf(os.Stderr, "goleak: goroutines left after the tests: %v\n", err)
 			code = 1
 		}
