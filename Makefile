@@ -43,7 +43,9 @@ demo: build
 	$$BL export --bundle $(DEMO_DIR)/ledger.bundle >/dev/null && \
 	echo "$$ breachledger verify --bundle $(DEMO_DIR)/ledger.bundle --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint" && \
 	$$BL verify --bundle $(DEMO_DIR)/ledger.bundle --key $(DEMO_DIR)/ledger.pub --against $(DEMO_DIR)/kept.checkpoint && \
-	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db, its key under $(DEMO_DIR)/config, the pins in $(DEMO_DIR)/config/breachledger/pinned; try: $$BL log, $$BL verify"
+	echo && echo "ledger kept in $(DEMO_DIR)/ledger.db, its key and pins under $(DEMO_DIR)/config (XDG_CONFIG_HOME); try:" && \
+	echo "  XDG_CONFIG_HOME=$(abspath $(DEMO_DIR))/config $$BL log" && \
+	echo "  XDG_CONFIG_HOME=$(abspath $(DEMO_DIR))/config $$BL verify"
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
