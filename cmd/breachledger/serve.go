@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -93,7 +94,12 @@ Examples:
 				// requests in flight finish, and exit 0 (signals.go).
 				sig := signalOf(c.Context)
 				commit(c, "")
-				log.Info("shutting down", "signal", signalName(sig), "grace", shutdownGrace.String())
+				var once sync.Once // Shutdown runs this once the listener is closed (twice past the grace)
+				srv.RegisterOnShutdown(func() {
+					once.Do(func() {
+						log.Info("shutting down: no new requests; waiting for those in flight", "signal", signalName(sig), "grace", shutdownGrace.String())
+					})
+				})
 				err = shutdown(srv, cancelRequests)
 				if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
 					err = serr

@@ -522,7 +522,7 @@ func TestSignalServe(t *testing.T) {
 			if err := s.cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
 			}
-			if l := s.next(t); !strings.Contains(l, `msg="shutting down"`) || !strings.Contains(l, "signal="+sigName(sig)) {
+			if l := s.next(t); !strings.Contains(l, `msg="shutting down: no new requests`) || !strings.Contains(l, "signal="+sigName(sig)) {
 				t.Fatalf("after the signal, serve logged %s", l)
 			}
 			// Shutting down, with the request in flight: a new connection
@@ -606,32 +606,38 @@ func TestSignalMigrate(t *testing.T) {
 	src := newLedger(t)
 	inc := signalLedger(t, src)
 	total := addNotes(t, src.ledger, inc, 2000)
-	to := filepath.Join(t.TempDir(), "copy.db")
 
-	cmd := exec.Command(binary, "migrate", "--from", src.ledger, "--to", to, "--batch", "100")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
+	var to string
 	var lines []string
-	signalled := false
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if m := progressRE.FindStringSubmatch(sc.Text()); m != nil && !signalled && m[1] != "0" {
-			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			signalled = true
+	for attempt := 1; ; attempt++ {
+		to = filepath.Join(t.TempDir(), "copy.db")
+		cmd := exec.Command(binary, "migrate", "--from", src.ledger, "--to", to, "--batch", "100")
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !signalled || !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("migrate: %v (signalled: %v), want exit 130\n%s", err, signalled, strings.Join(lines, "\n"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(stderr)
+		lines = nil
+		signalled := false
+		for sc.Scan() {
+			lines = append(lines, sc.Text())
+			if m := progressRE.FindStringSubmatch(sc.Text()); m != nil && !signalled && m[1] != "0" {
+				signalled = cmd.Process.Signal(syscall.SIGINT) == nil
+			}
+		}
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 130 {
+			break
+		}
+		if err != nil || attempt == 5 {
+			t.Fatalf("migrate: %v (signalled: %v), want exit 130\n%s", err, signalled, strings.Join(lines, "\n"))
+		}
+		// This test read the progress too late: the copy was done.
+		t.Logf("migrate finished before the signal reached it; again")
 	}
 	m := migrateStoppedRE.FindStringSubmatch(lines[len(lines)-1])
 	if m == nil || m[1] != to || m[3] != src.ledger {
