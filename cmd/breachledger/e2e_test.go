@@ -76,8 +76,17 @@ func (c *cli) with(tb testing.TB) *cli { return &cli{tb: tb, ledger: c.ledger, e
 
 func (c *cli) run(actor string, args ...string) result {
 	c.tb.Helper()
-	cmd := exec.Command(binary, append([]string{"--ledger", c.ledger, "--actor", actor}, args...)...)
-	cmd.Env = append(append(os.Environ(), "BREACHLEDGER_INCIDENT="), c.env...)
+	return runBinary(c.tb, "", append([]string{"BREACHLEDGER_INCIDENT="}, c.env...), append([]string{"--ledger", c.ledger, "--actor", actor}, args...)...)
+}
+
+// runBinary runs the built binary with args in dir ("" for the test's
+// own), with env added to the test's environment, and returns what it
+// printed and its exit code.
+func runBinary(tb testing.TB, dir string, env []string, args ...string) result {
+	tb.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -85,7 +94,7 @@ func (c *cli) run(actor string, args ...string) result {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		c.tb.Fatalf("run %v: %v", args, err)
+		tb.Fatalf("run %v: %v", args, err)
 	}
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }

@@ -4,10 +4,8 @@ package main_test
 // binary, with the message's key words and the exact exit code.
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -124,19 +122,7 @@ func TestSlipEmptyLedger(t *testing.T) {
 // env added to the environment.
 func bin(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "BREACHLEDGER_INCIDENT=", "BREACHLEDGER_ACTOR=alice"), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+	return runBinary(t, dir, append([]string{"BREACHLEDGER_INCIDENT=", "BREACHLEDGER_ACTOR=alice"}, env...), args...)
 }
 
 // nothingIn fails unless dir is empty: a refused command created nothing.
