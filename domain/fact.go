@@ -17,7 +17,10 @@ type Fact struct {
 	Actor      string    `json:"actor"`
 	Signer     string    `json:"signer,omitempty"`
 	RecordedAt time.Time `json:"recorded_at"`
-	Event      Event     `json:"-"`
+	// Basis is how many ledger-stream events the writer decided on (the
+	// ledger revision plus one); 0 when not recorded.
+	Basis uint64 `json:"basis,omitempty"`
+	Event Event  `json:"-"`
 
 	// Set by Corrected when a later correction replaced what was recorded.
 	CorrectedBy string    `json:"corrected_by,omitempty"`

@@ -49,3 +49,29 @@ type CheckpointAppender interface {
 	// covered is for the caller to find out, as after Append.
 	AppendCheckpointed(ctx context.Context, stream string, expected Expected, recs []Record, sign SignFunc) ([]Record, Checkpoint, error)
 }
+
+// A Condition is a further requirement of an append: another stream (the
+// ledger stream, for a write decided on its roles and signers) must still
+// be as the writer read it.
+type Condition struct {
+	Stream   string
+	Expected Expected
+}
+
+// ConditionalAppender is implemented by stores that can check a Condition
+// in the same atomic step as an append (SQLite: in its transaction, under
+// its write lock). EventStoreDB cannot (one append names one stream) and
+// does not implement it; writers record the ledger revision they decided
+// on (Record.Basis) instead, and readers judge by it.
+type ConditionalAppender interface {
+	CheckpointAppender
+
+	// AppendIf is Append, appending nothing unless cond holds when the
+	// records are appended: otherwise it returns a *ConflictError for
+	// cond.Stream (wrapping ErrConflict). An idempotent retry of an append
+	// that already landed returns the stored records whatever cond says
+	// now: it held when they landed.
+	AppendIf(ctx context.Context, stream string, expected Expected, recs []Record, cond Condition) ([]Record, error)
+	// AppendCheckpointedIf is AppendCheckpointed under the same condition.
+	AppendCheckpointedIf(ctx context.Context, stream string, expected Expected, recs []Record, cond Condition, sign SignFunc) ([]Record, Checkpoint, error)
+}

@@ -121,6 +121,13 @@ type Record struct {
 	Signer     string // signer key fingerprint; empty when unsigned
 	Signature  []byte // signature over the content envelope; empty when unsigned
 	Payload    []byte
+	// Basis is how many events the ledger stream (roles, signers,
+	// settings) held when the writer decided this append: the ledger
+	// revision it was decided on, plus one. 0 when not recorded (records
+	// written before it was, and a ledger's first event). It is part of
+	// the content envelope, so the author's signature and the checkpoint
+	// leaf cover it.
+	Basis uint64
 
 	Revision   uint64    // 0-based position in Stream
 	Sequence   uint64    // 0-based, gap-free position in the whole ledger

@@ -18,7 +18,7 @@ func FactOf(r eventstore.Record) (domain.Fact, error) {
 	}
 	return domain.Fact{
 		ID: r.ID.String(), Sequence: r.Sequence, Stream: r.Stream, Revision: r.Revision, Type: r.Type,
-		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Event: e,
+		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Basis: r.Basis, Event: e,
 	}, nil
 }
 
