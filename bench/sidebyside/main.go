@@ -57,6 +57,8 @@ var runners = []runner{
 	{"verify", "verify of 1,000,000 events, vs reading rows, hashing leaves, folding compact ranges", verify},
 	{"deadlines", "deadlines --due-within 24h at 100,000 incidents, p99, vs a SELECT from the persisted projection", deadlines},
 	{"peer", "append (5 events per save) and aggregate load vs hallgren/eventsourcing on SQLite", peer},
+	{"signed-cli", "one CLI append signed with the actor's SSH key file, vs the same append unsigned", signedCLIAppend},
+	{"signed-verify", "verify of 1,000,000 events signed by their authors, vs read + hash + the same signature checks", signedVerify},
 }
 
 func main() {

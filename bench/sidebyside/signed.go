@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// actorKey is a responder's own SSH key (Ed25519), in memory and as an
+// OpenSSH private key file for the CLI's --sign-key.
+type actorKey struct {
+	signer ssh.Signer
+	fp     string
+	path   string
+}
+
+// newActorKey makes an Ed25519 SSH key and writes it to dir/name.
+func newActorKey(dir, name string) (actorKey, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return actorKey{}, err
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return actorKey{}, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, name+"@bench")
+	if err != nil {
+		return actorKey{}, err
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
+		return actorKey{}, err
+	}
+	return actorKey{signer: signer, fp: integrity.Fingerprint(signer.PublicKey()), path: path}, nil
+}
+
+// registerKey records k as oscar's signer key, checkpointed in its append
+// (alice, the admin, has no key of her own in these ledgers, so the
+// registration needs no signature).
+func registerKey(ctx context.Context, st eventstore.Store, ledgerKey *integrity.LedgerKey, k actorKey) error {
+	at := time.Date(2025, 3, 1, 0, 5, 0, 0, time.UTC)
+	w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: ledgerKey}}
+	_, err := w.Execute(ctx, "", domain.RegisterSigner{By: domain.By{Actor: "alice", At: at},
+		Actor: "oscar", Key: integrity.AuthorizedKey(k.signer.PublicKey()), Fingerprint: k.fp}, at)
+	return err
+}
+
+// signRecords signs each record's content envelope with k, as the CLI
+// signs what oscar records.
+func signRecords(recs []eventstore.Record, k actorKey) error {
+	for i := range recs {
+		recs[i].Signer = k.fp
+		sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(recs[i]).Marshal(), k.signer)
+		if err != nil {
+			return err
+		}
+		recs[i].Signature = sig
+	}
+	return nil
+}
+
+// signedCLIAppend: one "breachledger note" signed with the actor's SSH key
+// file (--sign-key) beside the same note unsigned, the same binary on the
+// same ledger of 20,000 events, interleaved run by run: what signing every
+// event costs a responder.
+func signedCLIAppend(cfg config) ([]row, error) {
+	ctx := context.Background()
+	prefill, runs, warmup := 20_000, 200, 10
+	if cfg.short {
+		prefill, runs, warmup = 2_000, 20, 2
+	}
+	dir := filepath.Join(cfg.dir, "signed-cli")
+	home := filepath.Join(dir, "home") // no keys, no agent: unsigned means unsigned
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(dir, "breachledger")
+	if err := goBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
+		return nil, err
+	}
+	st, bl, err := newLedger(ctx, filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		return nil, err
+	}
+	key, err := newActorKey(dir, "oscar")
+	if err == nil {
+		err = registerKey(ctx, st, bl.key, key)
+	}
+	if err == nil {
+		err = fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil)
+	}
+	inc := "BENCHSIGNED"
+	if err == nil {
+		at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+		var res ledger.Result
+		res, err = ledger.Writer{Store: st}.Execute(ctx, inc, domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "side-by-side signed append", Role: domain.RoleBoth}, at)
+		if err == nil {
+			_, err = (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records)
+		}
+	}
+	head, _ := st.Head(ctx)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]string{"HOME": home, "XDG_CONFIG_HOME": home, "SSH_AUTH_SOCK": ""} {
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		defer func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		}()
+	}
+	args := func(extra ...string) []string {
+		a := append([]string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar"}, extra...)
+		return append(a, "note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z")
+	}
+	signedArgs, unsignedArgs := args("--sign-key", key.path), args()
+	var signed, unsigned []time.Duration
+	for i := range warmup + runs {
+		first, second := func() error {
+			d, err := timeExec(bin, signedArgs...)
+			if i >= warmup {
+				signed = append(signed, d)
+			}
+			return err
+		}, func() error {
+			d, err := timeExec(bin, unsignedArgs...)
+			if i >= warmup {
+				unsigned = append(unsigned, d)
+			}
+			return err
+		}
+		if i%2 == 1 {
+			first, second = second, first
+		}
+		if err := first(); err != nil {
+			return nil, err
+		}
+		if err := second(); err != nil {
+			return nil, err
+		}
+	}
+	ratio := float64(median(signed)) / float64(median(unsigned))
+	return []row{{
+		name:      "one CLI append (note) signed with the actor's SSH key file, process start to exit",
+		product:   fmt.Sprintf("median %s, p90 %s (%d runs, ledger of %d events, --sign-key Ed25519 file)", ms(median(signed)), ms(quantile(signed, 0.9)), len(signed), head),
+		baseline:  fmt.Sprintf("the same note unsigned, same binary and ledger: median %s, p90 %s", ms(median(unsigned)), ms(quantile(unsigned, 0.9))),
+		ratio:     ratio,
+		ratioText: "time ÷ baseline time",
+		goal:      "≤ 1.1×",
+		met:       ratio <= 1.1,
+	}}, nil
+}
+
+// signedVerify: ledger.Verify of a ledger whose every incident event is
+// signed with its author's SSH key, against a baseline redefined to do the
+// same cryptography: read the rows, hash the leaves, fold the compact
+// range, and verify every event's SSH signature with its registered key.
+func signedVerify(cfg config) ([]row, error) {
+	ctx := context.Background()
+	n := bigSize(cfg)
+	rounds := 3
+	if cfg.short {
+		rounds = 1
+	}
+	dir := filepath.Join(cfg.dir, "signed-verify")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	st, bl, err := newLedger(ctx, filepath.Join(dir, "signed.db"))
+	if err != nil {
+		return nil, err
+	}
+	key, err := newActorKey(dir, "oscar")
+	if err == nil {
+		err = registerKey(ctx, st, bl.key, key)
+	}
+	start := time.Now()
+	if err == nil {
+		err = fillSigned(ctx, st, bl.key, (n-3)/perIncident, key)
+	}
+	head, _ := st.Head(ctx)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("   built a ledger of %d events, every incident event signed, in %s\n", head, time.Since(start).Round(time.Second))
+
+	var root []byte
+	var signedEvents int
+	product := func() (time.Duration, error) {
+		st, err := sqlite.Open(ctx, bl.path, sqlite.Options{})
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		start := time.Now()
+		rep, err := ledger.Verify(ctx, st, bl.key.Public(), nil)
+		if err != nil {
+			return 0, err
+		}
+		d := time.Since(start)
+		if !rep.OK() || rep.Events != head {
+			return 0, fmt.Errorf("verify: %d events, problems %v", rep.Events, rep.Problems)
+		}
+		root, signedEvents = rep.Root, rep.Signed
+		return d, nil
+	}
+	var rawRoot []byte
+	var rawSigned int
+	baseline := func() (time.Duration, error) {
+		start := time.Now()
+		tree := integrity.NewTree()
+		pub := key.signer.PublicKey()
+		rawSigned = 0
+		_, err := rawRows(ctx, bl.path, func(r *eventstore.Record, id []byte) error {
+			var err error
+			if r.ID, err = uuid.FromBytes(id); err != nil {
+				return err
+			}
+			tree.Append(integrity.LeafOf(*r).Hash())
+			if r.Signer == "" {
+				return nil
+			}
+			rawSigned++
+			return integrity.VerifyEnvelope(integrity.EnvelopeOf(*r).Marshal(), r.Signature, pub)
+		})
+		rawRoot = tree.Root()
+		return time.Since(start), err
+	}
+	prod, base, err := interleave(rounds, product, baseline)
+	if err != nil {
+		return nil, err
+	}
+	if string(root) != string(rawRoot) || signedEvents != rawSigned {
+		return nil, fmt.Errorf("verify's root %x and %d signatures differ from the baseline's %x and %d", root, signedEvents, rawRoot, rawSigned)
+	}
+	ratio := medianF(prod) / medianF(base)
+	return []row{{
+		name:      fmt.Sprintf("verify of %s events, %s of them signed by their author's SSH key", fmtInt(int(head)), fmtInt(signedEvents)),
+		product:   fmt.Sprintf("%s (%s)", secs(prod), rates(ratesOf(head, prod), "events/s")),
+		baseline:  fmt.Sprintf("read the same rows, hash the leaves, fold the compact range, verify the same %s SSH signatures: %s", fmtInt(rawSigned), secs(base)),
+		ratio:     ratio,
+		ratioText: "time ÷ baseline time",
+		goal:      "≤ 1.3×",
+		met:       ratio <= 1.3,
+	}}, nil
+}
+
+// fillSigned is fillIncidents with every incident event signed by k.
+func fillSigned(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, incidents int, k actorKey) error {
+	head, err := st.Head(ctx)
+	if err != nil {
+		return err
+	}
+	cp := ledger.Checkpointer{Store: st, Key: key}
+	var pending []eventstore.Record
+	flush := func() error {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		for i := range pending {
+			pending[i].Sequence = head + uint64(i)
+			pending[i].RecordedAt = now
+		}
+		if err := st.Import(ctx, pending); err != nil {
+			return err
+		}
+		if _, err := cp.Checkpoint(ctx, pending); err != nil {
+			return err
+		}
+		head += uint64(len(pending))
+		pending = pending[:0]
+		return nil
+	}
+	for i := range incidents {
+		recs, err := incidentRecords(i)
+		if err != nil {
+			return err
+		}
+		if err := signRecords(recs, k); err != nil {
+			return err
+		}
+		pending = append(pending, recs...)
+		if len(pending) >= 1000 || i == incidents-1 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
