@@ -72,6 +72,7 @@ type BundleEvent struct {
 	Actor      string    `json:"actor"`
 	Signer     string    `json:"signer,omitempty"`
 	Signature  []byte    `json:"signature,omitempty"`
+	Basis      uint64    `json:"basis,omitempty"` // the ledger revision decided on, plus one; 0 (left out) when not recorded
 	RecordedAt time.Time `json:"recorded_at"`
 	Payload    []byte    `json:"payload"`
 	Proof      [][]byte  `json:"proof"`
@@ -80,7 +81,7 @@ type BundleEvent struct {
 // Record returns the event as a store returns it.
 func (e BundleEvent) Record() eventstore.Record {
 	return eventstore.Record{ID: e.EventID, Stream: e.Stream, Type: e.Type, OccurredAt: e.At.UTC(), Actor: e.Actor,
-		Signer: e.Signer, Signature: e.Signature, Payload: e.Payload, Revision: e.Revision, Sequence: e.Seq, RecordedAt: e.RecordedAt.UTC()}
+		Signer: e.Signer, Signature: e.Signature, Payload: e.Payload, Basis: e.Basis, Revision: e.Revision, Sequence: e.Seq, RecordedAt: e.RecordedAt.UTC()}
 }
 
 // BundleCheckpoint is an earlier signed checkpoint and the consistency
@@ -147,7 +148,7 @@ func bundleEvent(anchor Checkpoint, leaves *Leaves, r eventstore.Record) (Bundle
 		return BundleEvent{}, fmt.Errorf("build bundle: event %s: %w", r.ID, err)
 	}
 	return BundleEvent{Seq: r.Sequence, EventID: r.ID, Stream: r.Stream, Revision: r.Revision, Type: r.Type,
-		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, Signature: r.Signature, RecordedAt: r.RecordedAt.UTC(), Payload: r.Payload, Proof: p}, nil
+		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, Signature: r.Signature, Basis: r.Basis, RecordedAt: r.RecordedAt.UTC(), Payload: r.Payload, Proof: p}, nil
 }
 
 // Marshal writes the bundle as indented JSON.

@@ -36,12 +36,25 @@ func fuzzRecords(tb testing.TB, n int) []eventstore.Record {
 	return out
 }
 
+// withBases gives every record but the first a basis (content envelope
+// version 2), as a ledger's records have once writers record one.
+func withBases(rs []eventstore.Record) []eventstore.Record {
+	for i := range rs {
+		rs[i].Basis = uint64(i)
+	}
+	return rs
+}
+
 // fuzzBundle returns a complete bundle of n records signed by k.
 func fuzzBundle(tb testing.TB, k *integrity.LedgerKey, n int) []byte {
+	return fuzzBundleOf(tb, k, fuzzRecords(tb, n))
+}
+
+// fuzzBundleOf returns a complete bundle of rs signed by k.
+func fuzzBundleOf(tb testing.TB, k *integrity.LedgerKey, rs []eventstore.Record) []byte {
 	tb.Helper()
 	leaves := &integrity.Leaves{}
 	tree := integrity.NewTree()
-	rs := fuzzRecords(tb, n)
 	for _, r := range rs {
 		h := integrity.LeafOf(r).Hash()
 		leaves.Append(h)
@@ -70,6 +83,7 @@ func FuzzParseBundle(f *testing.F) {
 	k := fuzzKey(f)
 	f.Add(fuzzBundle(f, k, 3))
 	f.Add(fuzzBundle(f, k, 1))
+	f.Add(fuzzBundleOf(f, k, withBases(fuzzRecords(f, 3))))
 	f.Add([]byte(`{"format":"breachledger-bundle/v2","range":{"first":3,"last":1},"events":[{"seq":18446744073709551615}],"checkpoints":[{"note":"x"}]}`))
 	f.Add([]byte(`{"format":"breachledger-bundle/v2","complete":true,"events":[{"seq":0},{"seq":0}],"context":[{"seq":0,"stream":"x"}]}`))
 	f.Add([]byte(`{}`))
@@ -171,6 +185,11 @@ func FuzzParseProof(f *testing.F) {
 	f.Add(integrity.ConsistencyProof{OldSize: 2, NewSize: 4, Hashes: cons, Old: old.Note, New: cp.Note}.Marshal())
 	f.Add(integrity.LeafOf(rs[0]).Marshal())
 	f.Add([]byte("BLLF\x01"))
+	based := withBases(fuzzRecords(f, 3))[2]
+	f.Add(integrity.LeafOf(based).Marshal())     // a leaf with a version-2 envelope
+	f.Add(integrity.EnvelopeOf(based).Marshal()) // version 2
+	f.Add(integrity.EnvelopeOf(rs[1]).Marshal()) // version 1
+	f.Add([]byte("BLCE\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if p, err := integrity.ParseInclusionProof(data); err == nil {
 			p.Verify(k.Public())

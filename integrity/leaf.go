@@ -22,6 +22,7 @@ const (
 	envelopeMagic = "BLCE" // breachledger content envelope
 	leafMagic     = "BLLF" // breachledger leaf
 	version1      = 1
+	version2      = 2 // content envelope only: version 1 and the basis
 )
 
 // ErrMalformed: bytes that should hold an envelope, a leaf, a proof, a
@@ -39,6 +40,9 @@ type Envelope struct {
 	Actor         string
 	Signer        string   // signer key fingerprint ("SHA256:..."); empty when unsigned
 	PayloadSHA256 [32]byte // SHA-256 of the payload bytes as stored
+	// Basis is the ledger revision the writer decided on, plus one
+	// (eventstore.Record.Basis); 0 when not recorded.
+	Basis uint64
 }
 
 // EnvelopeOf returns the content envelope of r. Stream must be set (as it
@@ -47,11 +51,14 @@ type Envelope struct {
 func EnvelopeOf(r eventstore.Record) Envelope {
 	return Envelope{
 		ID: r.ID, Stream: r.Stream, Type: r.Type, OccurredAt: time.Unix(0, r.OccurredAt.UnixNano()).UTC(),
-		Actor: r.Actor, Signer: r.Signer, PayloadSHA256: sha256.Sum256(r.Payload),
+		Actor: r.Actor, Signer: r.Signer, PayloadSHA256: sha256.Sum256(r.Payload), Basis: r.Basis,
 	}
 }
 
-// Marshal returns the canonical encoding of e, version 1:
+// Marshal returns the canonical encoding of e. An envelope without a
+// basis (Basis 0: every event recorded before bases were, and a ledger's
+// first) is version 1, exactly as it always was, so the signatures and
+// leaf hashes made over it still verify:
 //
 //	"BLCE" 0x01
 //	event ID          16 bytes
@@ -62,19 +69,41 @@ func EnvelopeOf(r eventstore.Record) Envelope {
 //	signer            uint32 length, bytes
 //	payload SHA-256   32 bytes
 //
-// Integers are big-endian. Every field has one encoding, so equal envelopes
-// have equal bytes.
+// An envelope with a basis (Basis > 0) is version 2: version 1's fields,
+// then the basis.
+//
+//	"BLCE" 0x02
+//	event ID          16 bytes
+//	stream            uint32 length, bytes
+//	type              uint32 length, bytes
+//	business time     int64 Unix nanoseconds
+//	actor             uint32 length, bytes
+//	signer            uint32 length, bytes
+//	payload SHA-256   32 bytes
+//	basis             uint64, greater than 0
+//
+// Integers are big-endian. Every field has one encoding, and every
+// envelope one version (a version 2 encoding with basis 0 does not
+// parse), so equal envelopes have equal bytes.
 func (e Envelope) Marshal() []byte {
-	b := make([]byte, 0, 5+16+4*4+len(e.Stream)+len(e.Type)+len(e.Actor)+len(e.Signer)+8+32)
+	b := make([]byte, 0, 5+16+4*4+len(e.Stream)+len(e.Type)+len(e.Actor)+len(e.Signer)+8+32+8)
 	b = append(b, envelopeMagic...)
-	b = append(b, version1)
+	if e.Basis > 0 {
+		b = append(b, version2)
+	} else {
+		b = append(b, version1)
+	}
 	b = append(b, e.ID[:]...)
 	b = appendString(b, e.Stream)
 	b = appendString(b, e.Type)
 	b = binary.BigEndian.AppendUint64(b, uint64(e.OccurredAt.UnixNano()))
 	b = appendString(b, e.Actor)
 	b = appendString(b, e.Signer)
-	return append(b, e.PayloadSHA256[:]...)
+	b = append(b, e.PayloadSHA256[:]...)
+	if e.Basis > 0 {
+		b = binary.BigEndian.AppendUint64(b, e.Basis)
+	}
+	return b
 }
 
 // ParseEnvelope decodes what Marshal wrote. Trailing bytes are an error.
@@ -111,6 +140,9 @@ func LeafOf(r eventstore.Record) Leaf {
 //	revision          uint64
 //	recorded time     int64 Unix nanoseconds
 //	content envelope  uint32 length, Envelope.Marshal
+//
+// The content envelope carries its own version (1, or 2 with a basis), so
+// the leaf's stays 1.
 func (l Leaf) Marshal() []byte {
 	env := l.Envelope.Marshal()
 	b := make([]byte, 0, 5+24+4+len(env))
@@ -177,6 +209,9 @@ func (l Leaf) Diff(want Leaf) []string {
 		out = append(out, fmt.Sprintf("payload changed: its SHA-256 is %s, the checkpointed leaf has %s",
 			hex.EncodeToString(l.PayloadSHA256[:]), hex.EncodeToString(want.PayloadSHA256[:])))
 	}
+	if l.Basis != want.Basis {
+		add("ledger revision decided on (basis)", basisText(l.Basis), basisText(want.Basis))
+	}
 	if !l.RecordedAt.Equal(want.RecordedAt) {
 		add("recorded time", stamp(l.RecordedAt), stamp(want.RecordedAt))
 	}
@@ -187,6 +222,14 @@ func (l Leaf) Diff(want Leaf) []string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// basisText says what a basis means: the ledger revision decided on.
+func basisText(basis uint64) string {
+	if basis == 0 {
+		return "none recorded"
+	}
+	return fmt.Sprintf("%d (ledger revision %d)", basis, basis-1)
+}
 
 func appendString(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
@@ -218,14 +261,27 @@ func (d *decoder) take(n int, what string) []byte {
 	return v
 }
 
-func (d *decoder) header(magic, what string) {
-	if h := d.take(len(magic)+1, what+" header"); h != nil {
-		if string(h[:len(magic)]) != magic {
-			d.fail("not a %s (header %q)", what, h[:len(magic)])
-		} else if h[len(magic)] != version1 {
-			d.fail("%s version %d is not supported (this program reads version %d)", what, h[len(magic)], version1)
-		}
+// header reads magic and a version byte from 1 to newest, and returns the
+// version (0 after a failure).
+func (d *decoder) header(magic, what string, newest byte) byte {
+	h := d.take(len(magic)+1, what+" header")
+	if h == nil {
+		return 0
 	}
+	v := h[len(magic)]
+	switch {
+	case string(h[:len(magic)]) != magic:
+		d.fail("not a %s (header %q)", what, h[:len(magic)])
+	case v < version1 || v > newest:
+		if newest == version1 {
+			d.fail("%s version %d is not supported (this program reads version %d)", what, v, version1)
+		} else {
+			d.fail("%s version %d is not supported (this program reads versions %d to %d)", what, v, version1, newest)
+		}
+	default:
+		return v
+	}
+	return 0
 }
 
 func (d *decoder) u64(what string) uint64 {
@@ -249,7 +305,7 @@ func (d *decoder) str(what string) string {
 
 func (d *decoder) envelope() Envelope {
 	var e Envelope
-	d.header(envelopeMagic, "content envelope")
+	v := d.header(envelopeMagic, "content envelope", version2)
 	copy(e.ID[:], d.take(16, "event ID"))
 	e.Stream = d.str("stream")
 	e.Type = d.str("type")
@@ -257,12 +313,17 @@ func (d *decoder) envelope() Envelope {
 	e.Actor = d.str("actor")
 	e.Signer = d.str("signer")
 	copy(e.PayloadSHA256[:], d.take(32, "payload SHA-256"))
+	if v == version2 {
+		if e.Basis = d.u64("basis"); d.err == nil && e.Basis == 0 {
+			d.fail("content envelope version 2 with basis 0 (an envelope without a basis is version 1)")
+		}
+	}
 	return e
 }
 
 func (d *decoder) leaf() Leaf {
 	var l Leaf
-	d.header(leafMagic, "leaf")
+	d.header(leafMagic, "leaf", version1)
 	l.Sequence = d.u64("sequence")
 	l.Revision = d.u64("revision")
 	l.RecordedAt = time.Unix(0, int64(d.u64("recorded time"))).UTC()

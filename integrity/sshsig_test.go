@@ -131,3 +131,28 @@ func TestVerifyEnvelopeRefuses(t *testing.T) {
 		t.Errorf("verify of junk = %v", err)
 	}
 }
+
+// TestSignatureBindsBasis: a signature over an envelope with a basis (the
+// ledger revision its writer decided on) does not verify for the same
+// event with another basis, or with none: the basis cannot be moved
+// after signing, nor dropped to pass the event off as decided on nothing.
+func TestSignatureBindsBasis(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	s, _ := ssh.NewSignerFromKey(priv)
+	r := record(t, 1)
+	r.Basis = 3
+	sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(r).Marshal(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), sig, s.PublicKey()); err != nil {
+		t.Fatalf("verify as signed: %v", err)
+	}
+	for _, basis := range []uint64{0, 2, 4} {
+		moved := r
+		moved.Basis = basis
+		if err := integrity.VerifyEnvelope(integrity.EnvelopeOf(moved).Marshal(), sig, s.PublicKey()); !errors.Is(err, integrity.ErrIntegrity) {
+			t.Errorf("verify with basis %d (signed with 3) = %v, want ErrIntegrity", basis, err)
+		}
+	}
+}
