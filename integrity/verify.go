@@ -74,6 +74,11 @@ type Report struct {
 	Against     []uint64  `json:"against,omitempty"` // kept checkpoints the log (or bundle) is shown to extend
 	Range       *Range    `json:"range,omitempty"`   // a bundle's range of sequences
 	Problems    []Problem `json:"problems"`
+	// Raced are events that lost a revocation race (a key or role revoked
+	// after the ledger revision they were decided on, before their place
+	// in the log), as the Policy reported them: no reader counts them,
+	// and they are not problems (OK ignores them).
+	Raced []Problem `json:"raced,omitempty"`
 }
 
 // OK reports whether nothing failed.

@@ -180,12 +180,27 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 // nothing is appended: the error wraps eventstore.ErrNotCheckpointed and
 // the reason (ErrForeign, integrity.ErrIntegrity).
 func (c Checkpointer) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, *eventstore.Checkpoint, error) {
+	return c.appendIf(ctx, stream, expected, recs, nil)
+}
+
+// appendIf is Append and, with cond, on a store that can check it in the
+// same atomic step (eventstore.ConditionalAppender), appends nothing
+// unless cond holds (a *eventstore.ConflictError for cond.Stream). A store
+// that cannot appends without it.
+func (c Checkpointer) appendIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) ([]eventstore.Record, *eventstore.Checkpoint, error) {
 	ca, ok := c.Store.(eventstore.CheckpointAppender)
 	if !ok {
 		stored, err := c.Store.Append(ctx, stream, expected, recs)
 		return stored, nil, err
 	}
-	stored, cp, err := ca.AppendCheckpointed(ctx, stream, expected, recs, c.signFunc(recs))
+	var stored []eventstore.Record
+	var cp eventstore.Checkpoint
+	var err error
+	if cca, ok := ca.(eventstore.ConditionalAppender); ok && cond != nil {
+		stored, cp, err = cca.AppendCheckpointedIf(ctx, stream, expected, recs, *cond, c.signFunc(recs))
+	} else {
+		stored, cp, err = ca.AppendCheckpointed(ctx, stream, expected, recs, c.signFunc(recs))
+	}
 	switch {
 	case errors.Is(err, eventstore.ErrNotCheckpointed):
 		// Nothing was appended, and nothing will be without a
@@ -381,9 +396,15 @@ func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
 
 // SignaturePolicy judges actor signatures as the domain's signer registry
 // and signature policy stood at each event's place in the log: a fold of
-// the ledger stream, one record at a time.
+// the ledger stream, one record at a time. An event that lost a revocation
+// race (projections.Races) is judged as its writer decided it: a key
+// revoked at or after the ledger revision it was decided on still signs
+// it, if the signature verifies; it is reported in Raced, not as a
+// problem, and does not change the ledger state.
 type SignaturePolicy struct {
-	l domain.Ledger
+	l     domain.Ledger
+	races projections.Races
+	raced []integrity.Problem
 }
 
 // NewSignaturePolicy returns a policy for a log read from its start.
@@ -391,12 +412,26 @@ func NewSignaturePolicy() *SignaturePolicy { return &SignaturePolicy{l: domain.N
 
 var _ integrity.SignaturePolicy = (*SignaturePolicy)(nil)
 
+// Raced returns the events judged so far that lost a revocation race, as
+// problems of the kind "raced" (for integrity.Report.Raced: they never
+// count, and are not tampering).
+func (p *SignaturePolicy) Raced() []integrity.Problem { return p.raced }
+
 // Judge implements integrity.SignaturePolicy.
 func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
-	signed, err := p.judge(r)
-	if r.Stream == domain.LedgerStream {
+	race, raced := p.races.Check(r.Actor, r.Signer, r.Basis, r.Sequence)
+	keyRaced := false
+	if raced && r.Signer != "" {
+		_, keyRaced = p.races.Check("", r.Signer, r.Basis, r.Sequence)
+	}
+	signed, err := p.judge(r, keyRaced)
+	if raced && err == nil {
+		p.raced = append(p.raced, integrity.Problem{Seq: r.Sequence, EventID: r.ID.String(), What: "raced", Detail: race.String()})
+	}
+	if r.Stream == domain.LedgerStream && !raced {
 		if f, ferr := projections.FactOf(r); ferr == nil {
 			p.l = domain.EvolveLedger(p.l, f)
+			p.races.Learn(f)
 		}
 	}
 	if err != nil {
@@ -405,7 +440,10 @@ func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
 	return signed, nil
 }
 
-func (p *SignaturePolicy) judge(r eventstore.Record) (bool, error) {
+// judge judges r's signature as of p's ledger; with revokedSince, a key
+// revoked since the ledger revision r was decided on (a race) still
+// signs it.
+func (p *SignaturePolicy) judge(r eventstore.Record, revokedSince bool) (bool, error) {
 	if r.Type == "SignerRegistered" && r.Stream == domain.LedgerStream {
 		if e, err := domain.Decode(r.Type, r.Payload); err == nil {
 			reg := e.(domain.SignerRegistered)
@@ -416,10 +454,14 @@ func (p *SignaturePolicy) judge(r eventstore.Record) (bool, error) {
 	}
 	if err := domain.CheckSigner(p.l, r.Type, r.Actor, r.Signer); err != nil {
 		var re *domain.RuleError
-		if errors.As(err, &re) {
+		switch {
+		case errors.As(err, &re) && re.Rule == "signer-revoked" && revokedSince:
+			// revoked after the write was decided: a race (Judge)
+		case errors.As(err, &re):
 			return false, fmt.Errorf("rule %s: %s", re.Rule, re.Reason)
+		default:
+			return false, err
 		}
-		return false, err
 	}
 	switch {
 	case r.Signer == "" && len(r.Signature) > 0:
@@ -477,11 +519,13 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 			slack = opts.ClockTolerance
 		}
 	}
+	policy := NewSignaturePolicy()
 	rep, err := integrity.Verify(ctx, eventstore.All(ctx, st, 0), eventstore.Checkpoints(ctx, cs, 0),
-		integrity.Options{Key: key, Policy: NewSignaturePolicy(), Against: opts.Against, StampSlack: slack})
+		integrity.Options{Key: key, Policy: policy, Against: opts.Against, StampSlack: slack})
 	if err != nil {
 		return nil, err
 	}
+	rep.Raced = policy.Raced()
 	if a, ok := st.(eventstore.Auditor); ok {
 		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
 		if err != nil {
@@ -781,10 +825,12 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 // ledger stream) and against the checkpoints an auditor kept, and returns
 // its events as a history to replay.
 func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, *projections.History, error) {
-	rep, recs, err := integrity.VerifyBundle(b, key, NewSignaturePolicy(), against)
+	policy := NewSignaturePolicy()
+	rep, recs, err := integrity.VerifyBundle(b, key, policy, against)
 	if err != nil {
 		return nil, nil, err
 	}
+	rep.Raced = policy.Raced()
 	h := projections.NewHistory()
 	for _, r := range recs {
 		if r.Stream == domain.LedgerStream && r.Revision == 0 {

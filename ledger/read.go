@@ -11,13 +11,48 @@ import (
 	"github.com/breachledger/breachledger/projections"
 )
 
-// ReadStream returns the facts of one stream; a missing stream has none.
+// ReadStream returns the facts of one stream that count; a missing stream
+// has none. Of a stream other than the ledger stream, it leaves out the
+// facts that lost a revocation race (projections.Races), judged with the
+// ledger stream, which it reads after the stream: a revocation that
+// precedes one of the stream's facts is then read too.
 func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domain.Fact, error) {
 	recs, err := readRecords(ctx, s, stream)
 	if err != nil {
 		return nil, err
 	}
-	return projections.FactsOf(recs)
+	facts, err := projections.FactsOf(recs)
+	if err != nil || stream == domain.LedgerStream || !anyBasis(recs) {
+		return facts, err
+	}
+	ledgerFacts, err := ReadStream(ctx, s, domain.LedgerStream)
+	if err != nil {
+		return nil, err
+	}
+	facts, _ = projections.RacesOf(ledgerFacts).Counting(facts)
+	return facts, nil
+}
+
+// ReadRaces reads the ledger stream's revocations, to judge with them which
+// events lost a revocation race (projections.Races): those of the log
+// before the read.
+func ReadRaces(ctx context.Context, s eventstore.Store) (*projections.Races, error) {
+	facts, err := ReadStream(ctx, s, domain.LedgerStream)
+	if err != nil {
+		return nil, err
+	}
+	return projections.RacesOf(facts), nil
+}
+
+// anyBasis reports whether any of recs records the ledger revision it was
+// decided on: only those can have lost a revocation race.
+func anyBasis(recs []eventstore.Record) bool {
+	for _, r := range recs {
+		if r.Basis > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readRecords returns the records of one stream; a missing stream has none.

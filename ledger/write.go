@@ -85,7 +85,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 	var lastConflict error
 	signatures := map[string][]byte{} // by content envelope, across attempts
 	for attempt := 1; attempt <= attempts; attempt++ {
-		state, facts, length, err := w.load(ctx, incident)
+		state, facts, basis, length, err := w.load(ctx, incident)
 		if err != nil {
 			return Result{}, err
 		}
@@ -120,7 +120,14 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		stored, cp, err := w.append(context.WithoutCancel(ctx), stream, eventstore.After(length), recs)
+		// A write to another stream than the ledger's is decided on the
+		// ledger stream too (roles, signers): it lands only if that is
+		// still as read, on a store that can check both at once.
+		var cond *eventstore.Condition
+		if stream != domain.LedgerStream {
+			cond = &eventstore.Condition{Stream: domain.LedgerStream, Expected: eventstore.After(basis)}
+		}
+		stored, cp, err := w.append(context.WithoutCancel(ctx), stream, eventstore.After(length), recs, cond)
 		if errors.Is(err, eventstore.ErrConflict) {
 			lastConflict = err
 			if err := backoff(ctx, attempt); err != nil {
@@ -145,15 +152,23 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 }
 
 // append appends recs to stream and, when w.Checkpointer is set and the
-// store can, stores their signed checkpoint in the same atomic step.
-func (w Writer) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, *eventstore.Checkpoint, error) {
+// store can, stores their signed checkpoint in the same atomic step. With
+// cond, on a store that can check it in the same step
+// (eventstore.ConditionalAppender), nothing is appended unless it holds
+// (a *eventstore.ConflictError for cond.Stream); a store that cannot
+// appends without it, and readers judge the records by their Basis.
+func (w Writer) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) ([]eventstore.Record, *eventstore.Checkpoint, error) {
 	if w.Checkpointer == nil {
+		if ca, ok := w.Store.(eventstore.ConditionalAppender); ok && cond != nil {
+			stored, err := ca.AppendIf(ctx, stream, expected, recs, *cond)
+			return stored, nil, err
+		}
 		stored, err := w.Store.Append(ctx, stream, expected, recs)
 		return stored, nil, err
 	}
 	c := *w.Checkpointer
 	c.Store = w.Store
-	return c.Append(ctx, stream, expected, recs)
+	return c.appendIf(ctx, stream, expected, recs, cond)
 }
 
 // backoff sleeps a random, growing while before attempt+1.
@@ -171,21 +186,26 @@ func backoff(ctx context.Context, attempt int) error {
 
 // load reads the state a command is decided on: the ledger stream and
 // the incident's stream, without the records that do not count (rejected
-// ones, and on an Inline store those no checkpoint covers: they are
-// foreign, and the append's checkpoint will refuse them). length is the
-// stream's stored length, every record included, for the append's
-// expected revision.
-func (w Writer) load(ctx context.Context, incident string) (state domain.State, facts []domain.Fact, length uint64, err error) {
-	ledgerRecs, err := readRecords(ctx, w.Store, domain.LedgerStream)
-	if err != nil {
-		return domain.State{}, nil, 0, err
-	}
-	length = uint64(len(ledgerRecs))
+// ones, on an Inline store those no checkpoint covers: they are foreign,
+// and the append's checkpoint will refuse them, and those that lost a
+// revocation race). basis is the ledger stream's stored length and length
+// the written stream's, every record included: the append's Basis and
+// expected revisions.
+func (w Writer) load(ctx context.Context, incident string) (state domain.State, facts []domain.Fact, basis, length uint64, err error) {
 	var incidentRecs []eventstore.Record
 	if incident != "" {
+		// The incident's stream first: a revocation that precedes any of
+		// its records is then in the ledger stream read after it.
 		if incidentRecs, err = readRecords(ctx, w.Store, domain.IncidentStream(incident)); err != nil {
-			return domain.State{}, nil, 0, err
+			return domain.State{}, nil, 0, 0, err
 		}
+	}
+	ledgerRecs, err := readRecords(ctx, w.Store, domain.LedgerStream)
+	if err != nil {
+		return domain.State{}, nil, 0, 0, err
+	}
+	basis, length = uint64(len(ledgerRecs)), uint64(len(ledgerRecs))
+	if incident != "" {
 		length = uint64(len(incidentRecs))
 	}
 	// Read after the streams: checkpoints only grow, so every record
@@ -197,25 +217,26 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 	if Inline(w.Store) {
 		size, err := newestSize(ctx, w.Store)
 		if err != nil {
-			return domain.State{}, nil, 0, err
+			return domain.State{}, nil, 0, 0, err
 		}
 		if size > 0 {
 			cov.Size = size
 		}
 	}
 	if cov.Rejected, err = rejectedIn(ledgerRecs, cov.Size); err != nil {
-		return domain.State{}, nil, 0, err
+		return domain.State{}, nil, 0, 0, err
 	}
 	ledgerFacts, err := projections.FactsOf(counting(ledgerRecs, cov))
 	if err != nil {
-		return domain.State{}, nil, 0, err
+		return domain.State{}, nil, 0, 0, err
 	}
 	state.Ledger = domain.ReplayLedger(ledgerFacts, domain.Cut{})
 	if incident != "" {
 		if facts, err = projections.FactsOf(counting(incidentRecs, cov)); err != nil {
-			return domain.State{}, nil, 0, err
+			return domain.State{}, nil, 0, 0, err
 		}
+		facts, _ = projections.RacesOf(ledgerFacts).Counting(facts)
 		state.Incident = projections.IncidentAt(incident, facts, domain.Cut{})
 	}
-	return state, facts, length, nil
+	return state, facts, basis, length, nil
 }

@@ -35,19 +35,30 @@ func FactsOf(recs []eventstore.Record) ([]domain.Fact, error) {
 	return out, nil
 }
 
-// History is a ledger's facts split by stream.
+// History is a ledger's facts split by stream: those that count. A fact
+// that lost a revocation race (race.go) is kept apart, in Raced, and no
+// view folds it.
 type History struct {
 	Ledger    []domain.Fact
 	Incidents map[string][]domain.Fact // by incident ID
+	Raced     []RacedFact              // in the order they were added
+	races     Races                    // the ledger's revocations so far
 	order     []string                 // incident IDs in the order they were first recorded
 }
 
 // NewHistory returns an empty history.
 func NewHistory() *History { return &History{Incidents: map[string][]domain.Fact{}} }
 
-// Add appends one fact (facts must come in sequence order).
+// Add appends one fact (facts must come in sequence order; or a stream
+// at a time, the ledger stream first), or sets it apart in Raced when it
+// lost a revocation race to a ledger fact added before it.
 func (h *History) Add(f domain.Fact) {
+	if r, raced := h.races.Judge(f); raced {
+		h.Raced = append(h.Raced, RacedFact{Fact: f, Race: r})
+		return
+	}
 	if f.Stream == domain.LedgerStream {
+		h.races.Learn(f)
 		h.Ledger = append(h.Ledger, f)
 		return
 	}
@@ -60,6 +71,10 @@ func (h *History) Add(f domain.Fact) {
 		h.Incidents[id] = append(facts, f)
 	}
 }
+
+// Races returns the revocations of the ledger facts added so far, to
+// judge other facts with.
+func (h *History) Races() *Races { return &h.races }
 
 // IncidentIDs returns the incident IDs in the order they were first
 // recorded (KSUIDs also sort by time).
@@ -90,16 +105,21 @@ func IncidentAt(id string, facts []domain.Fact, cut domain.Cut) domain.Incident 
 // field and the payload, which is shown as JSON when it is JSON and as a
 // hex string otherwise.
 type LogEntry struct {
-	Seq        uint64          `json:"seq"`
-	EventID    string          `json:"event_id"`
-	Stream     string          `json:"stream"`
-	Revision   uint64          `json:"revision"`
-	Type       string          `json:"type"`
-	At         time.Time       `json:"at"`
-	Actor      string          `json:"actor"`
-	Signer     string          `json:"signer,omitempty"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	Payload    json.RawMessage `json:"payload"`
+	Seq        uint64    `json:"seq"`
+	EventID    string    `json:"event_id"`
+	Stream     string    `json:"stream"`
+	Revision   uint64    `json:"revision"`
+	Type       string    `json:"type"`
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Signer     string    `json:"signer,omitempty"`
+	RecordedAt time.Time `json:"recorded_at"`
+	// Basis is the ledger stream's length the write was decided on (0:
+	// not recorded); Raced, set by a reader that judged it (Races), says
+	// why the event lost a revocation race and never counts.
+	Basis   uint64          `json:"basis,omitempty"`
+	Raced   *Race           `json:"raced,omitempty"`
+	Payload json.RawMessage `json:"payload"`
 }
 
 // LogEntryOf returns the log entry of a stored record.
@@ -109,5 +129,5 @@ func LogEntryOf(r eventstore.Record) LogEntry {
 		payload, _ = json.Marshal(fmt.Sprintf("%x", r.Payload))
 	}
 	return LogEntry{Seq: r.Sequence, EventID: r.ID.String(), Stream: r.Stream, Revision: r.Revision, Type: r.Type,
-		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Payload: payload}
+		At: r.OccurredAt.UTC(), Actor: r.Actor, Signer: r.Signer, RecordedAt: r.RecordedAt.UTC(), Basis: r.Basis, Payload: payload}
 }

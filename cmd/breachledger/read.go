@@ -236,6 +236,13 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 			break
 		}
 	}
+	races, err := ledger.ReadRaces(c.Context, st) // after the entries: the revocations they lost to are read
+	if err != nil {
+		return err
+	}
+	for i := range entries {
+		races.Mark(&entries[i])
+	}
 	if c.Bool("json") {
 		if entries == nil {
 			entries = []projections.LogEntry{}
@@ -245,7 +252,11 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tEVENT ID")
 	for _, le := range entries {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision, safetext.Line(le.Type), safetext.Line(le.Actor), le.EventID)
+		raced := ""
+		if le.Raced != nil { // an extra cell of its own: the columns stay aligned
+			raced = "\tRACED, never counts: " + safetext.Line(le.Raced.String())
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision, safetext.Line(le.Type), safetext.Line(le.Actor), le.EventID, raced)
 	}
 	return tw.Flush()
 }

@@ -251,6 +251,12 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, what string) er
 		for _, n := range rep.Against {
 			fmt.Fprintf(e.stdout, "consistent with the kept checkpoint of %d events\n", n)
 		}
+		if len(rep.Raced) > 0 {
+			fmt.Fprintf(e.stdout, "%d event(s) lost a revocation race: decided before a revocation of their key or role, recorded after it; they never count (a race, not tampering):\n", len(rep.Raced))
+			for _, p := range rep.Raced {
+				fmt.Fprintf(e.stdout, "  - %s\n", p)
+			}
+		}
 		if rep.OK() {
 			fmt.Fprintln(e.stdout, "intact")
 		} else {

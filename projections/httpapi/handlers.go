@@ -428,6 +428,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	races, err := ledger.ReadRaces(r.Context(), s.Store) // after the page: every revocation a record of it lost to is read
+	if err != nil {
+		return err
+	}
 	head, err := s.Store.Head(r.Context())
 	if err != nil {
 		return err
@@ -439,7 +443,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		Events []projections.LogEntry `json:"events"` // as "breachledger log --json" prints them
 	}{From: from, Next: from, Head: head, Events: []projections.LogEntry{}}
 	for _, rec := range recs {
-		out.Events = append(out.Events, projections.LogEntryOf(rec))
+		e := projections.LogEntryOf(rec)
+		races.Mark(&e)
+		out.Events = append(out.Events, e)
 		out.Next = rec.Sequence + 1
 	}
 	return writeJSON(w, out)

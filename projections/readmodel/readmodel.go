@@ -210,7 +210,10 @@ func (k *Kept) addLedger(f domain.Fact) {
 	}
 }
 
-// streamFacts reads a stream's facts below the position.
+// streamFacts reads a stream's facts below the position, without those
+// that lost a revocation race to the ledger facts folded so far
+// (projections.Races: a revocation precedes the event it wins over, so
+// it is folded before it).
 func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, error) {
 	recs, err := k.src.ReadStream(ctx, stream, eventstore.ReadOptions{})
 	if errors.Is(err, eventstore.ErrNotFound) {
@@ -229,6 +232,9 @@ func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, e
 			return nil, err
 		}
 		out = append(out, f)
+	}
+	if stream != domain.LedgerStream {
+		out, _ = projections.RacesOf(k.ledger).Counting(out)
 	}
 	return out, nil
 }
@@ -428,6 +434,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	}
 	restore := func() { k.pos, k.ledger, k.settingsAt = prevPos, prevLedger, prevSettings }
 	l := domain.ReplayLedger(k.ledger, domain.Cut{})
+	races := projections.RacesOf(k.ledger)
 	if settings {
 		// A settings change moves every clock: evaluate every incident.
 		ids, err := keptIncidents(ctx, tx)
@@ -452,7 +459,8 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 			return 0, err
 		}
 		if !known && len(t.facts) > 0 && t.facts[0].Revision == 0 {
-			facts = t.facts // the incident starts in this page: every fact of it is here
+			// The incident starts in this page: every fact of it is here.
+			facts, _ = races.Counting(t.facts)
 			firstSeq = t.first
 		} else if facts, err = k.streamFacts(ctx, domain.IncidentStream(id)); err != nil {
 			restore()
