@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"time"
 	"unicode/utf8"
 
@@ -107,8 +108,8 @@ func (e Expected) String() string {
 
 // A Record is one stored event. The store treats Payload as opaque bytes.
 //
-// The writer sets ID, Stream, Type, OccurredAt, Actor, Signer, Signature and
-// Payload. The store sets Revision, Sequence and RecordedAt on append and
+// The writer sets ID, Stream, Type, OccurredAt, Actor, Signer, Signature,
+// Payload and Basis. The store sets Revision, Sequence and RecordedAt on append and
 // returns them; whatever the writer put there is ignored. Stream may be left
 // empty: Append fills it in. A nil and an empty Payload (or Signature) are
 // the same; stores return either.
@@ -147,6 +148,8 @@ func (r Record) Validate() error {
 		return fmt.Errorf("event %s: business time %s is outside the years 1678 to 2262: %w", r.ID, r.OccurredAt, ErrInvalid)
 	case len(r.Payload) > MaxPayloadSize:
 		return &TooLargeError{ID: r.ID, Size: len(r.Payload)}
+	case r.Basis > math.MaxInt64:
+		return fmt.Errorf("event %s: basis %d is beyond any ledger (over 2^63-1): %w", r.ID, r.Basis, ErrInvalid)
 	}
 	return nil
 }

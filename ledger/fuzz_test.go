@@ -25,6 +25,7 @@ type sourceRecord struct {
 	Signer    string `json:"signer,omitempty"`
 	Signature []byte `json:"sig,omitempty"`
 	Payload   []byte `json:"payload"`
+	Basis     uint64 `json:"basis,omitempty"`
 	Revision  uint64 `json:"rev"`
 	Sequence  uint64 `json:"seq"`
 	At        int64  `json:"at"`  // Unix nanoseconds
@@ -82,7 +83,7 @@ func FuzzMigrate(f *testing.F) {
 	ok := []sourceRecord{
 		{ID: "01a22000-0000-7000-8000-000000000001", Stream: "ledger", Type: "LedgerInitialized", Actor: "alice", Payload: []byte(`{"name":"x"}`), At: at, Rec: rec},
 		{ID: "01a22000-0000-7000-8000-000000000002", Stream: "incident-A", Type: "IncidentDetected", Actor: "oscar", Payload: []byte(`{"source":"customer-report","summary":"s"}`), Sequence: 1, At: at, Rec: rec},
-		{ID: "01a22000-0000-7000-8000-000000000003", Stream: "incident-A", Type: "NoteAdded", Actor: "oscar", Signer: "SHA256:x", Signature: []byte{1, 2}, Payload: []byte(`{"text":"t"}`), Revision: 1, Sequence: 2, At: at, Rec: rec},
+		{ID: "01a22000-0000-7000-8000-000000000003", Stream: "incident-A", Type: "NoteAdded", Actor: "oscar", Signer: "SHA256:x", Signature: []byte{1, 2}, Payload: []byte(`{"text":"t"}`), Basis: 1, Revision: 1, Sequence: 2, At: at, Rec: rec},
 	}
 	seed := func(recs []sourceRecord) {
 		b, err := json.Marshal(recs)
@@ -119,7 +120,7 @@ func FuzzMigrate(f *testing.F) {
 				return
 			}
 			src.recs = append(src.recs, eventstore.Record{ID: id, Stream: r.Stream, Type: r.Type, Actor: r.Actor,
-				Signer: r.Signer, Signature: r.Signature, Payload: r.Payload, Revision: r.Revision, Sequence: r.Sequence,
+				Signer: r.Signer, Signature: r.Signature, Payload: r.Payload, Basis: r.Basis, Revision: r.Revision, Sequence: r.Sequence,
 				OccurredAt: time.Unix(0, r.At).UTC(), RecordedAt: time.Unix(0, r.Rec).UTC()})
 		}
 		ctx := context.Background()
@@ -150,6 +151,6 @@ func FuzzMigrate(f *testing.F) {
 func sameRecord(a, b eventstore.Record) bool {
 	return a.ID == b.ID && a.Stream == b.Stream && a.Type == b.Type && a.OccurredAt.Equal(b.OccurredAt) &&
 		a.Actor == b.Actor && a.Signer == b.Signer && bytes.Equal(a.Signature, b.Signature) &&
-		bytes.Equal(a.Payload, b.Payload) && a.Revision == b.Revision && a.Sequence == b.Sequence &&
+		bytes.Equal(a.Payload, b.Payload) && a.Basis == b.Basis && a.Revision == b.Revision && a.Sequence == b.Sequence &&
 		a.RecordedAt.Equal(b.RecordedAt)
 }

@@ -179,19 +179,19 @@ func samePrefix(ctx context.Context, a, b eventstore.Store, n uint64, batch int)
 func sameRecord(a, b eventstore.Record) bool {
 	return a.ID == b.ID && a.Stream == b.Stream && a.Type == b.Type && a.OccurredAt.Equal(b.OccurredAt) &&
 		a.Actor == b.Actor && a.Signer == b.Signer && bytes.Equal(a.Signature, b.Signature) &&
-		bytes.Equal(a.Payload, b.Payload) && a.Revision == b.Revision && a.Sequence == b.Sequence &&
+		bytes.Equal(a.Payload, b.Payload) && a.Basis == b.Basis && a.Revision == b.Revision && a.Sequence == b.Sequence &&
 		a.RecordedAt.Equal(b.RecordedAt)
 }
 
 // HistoryDigest returns the SHA-256 of the first n records of s, in
 // sequence order, each encoded with every field: sequence, revision, event
-// ID, stream, type, business time, recorded time, actor, signer, signature
-// and payload. Two ledgers have the same digest exactly when they hold the
+// ID, stream, type, business time, recorded time, basis, actor, signer,
+// signature and payload. Two ledgers have the same digest exactly when they hold the
 // same history. It fails if s has fewer than n records or its sequences
 // are not 0, 1, 2...
 func HistoryDigest(ctx context.Context, s eventstore.Store, n uint64) ([32]byte, error) {
 	h := sha256.New()
-	h.Write([]byte("breachledger history digest v1\n"))
+	h.Write([]byte("breachledger history digest v2\n")) // v2: with the basis
 	seq := uint64(0)
 	for r, err := range eventstore.All(ctx, s, 0) {
 		if err != nil {
@@ -227,6 +227,7 @@ func writeRecord(h hash.Hash, r eventstore.Record) {
 	field([]byte(r.Type))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.OccurredAt.UnixNano()))
 	b = binary.BigEndian.AppendUint64(b, uint64(r.RecordedAt.UnixNano()))
+	b = binary.BigEndian.AppendUint64(b, r.Basis)
 	field([]byte(r.Actor))
 	field([]byte(r.Signer))
 	field(r.Signature)

@@ -19,7 +19,8 @@ const envelopeVersion = 1
 // ledger envelope that are neither the event's type, ID, stream and
 // revision, which EventStoreDB keeps itself, nor its payload, which is the
 // event's data. Times are RFC 3339 in UTC with nanoseconds, readable in the
-// server's UI.
+// server's UI. A field added later is left out when empty, so the metadata
+// of an event without it is written as before (the basis came so).
 type envelope struct {
 	V          int    `json:"breachledger"`
 	OccurredAt string `json:"occurred_at"`
@@ -27,6 +28,10 @@ type envelope struct {
 	Actor      string `json:"actor,omitempty"`
 	Signer     string `json:"signer,omitempty"`
 	Signature  []byte `json:"signature,omitempty"`
+	// Basis is Record.Basis: the ledger revision the writer decided on,
+	// plus one. A writer cannot check it in its append (one append names
+	// one stream), so readers judge the event by it.
+	Basis uint64 `json:"basis,omitempty"`
 	// Migrated marks an event copied from another ledger by Import: its
 	// recorded time is the source's and may be far from "created".
 	Migrated bool `json:"migrated,omitempty"`
@@ -41,6 +46,7 @@ func eventData(r eventstore.Record, recorded time.Time, migrated bool) (esclient
 		Actor:      r.Actor,
 		Signer:     r.Signer,
 		Signature:  r.Signature,
+		Basis:      r.Basis,
 		Migrated:   migrated,
 	})
 	if err != nil {
@@ -112,6 +118,7 @@ func (s *Store) decode(seq uint64, ev *esclient.RecordedEvent) (Event, error) {
 		OccurredAt: occurred.UTC(),
 		Actor:      env.Actor,
 		Signer:     env.Signer,
+		Basis:      env.Basis,
 		Revision:   ev.EventNumber,
 		Sequence:   seq,
 		RecordedAt: recorded.UTC(),

@@ -110,6 +110,23 @@ func TestEnvelope(t *testing.T) {
 	if !evs[0].Suspect(esdb.DefaultClockTolerance) || evs[0].Skew() > -time.Hour {
 		t.Errorf("Skew() = %v, Suspect() = false, want a large negative skew reported", evs[0].Skew())
 	}
+
+	// The basis, when there is one (above there was none, and the
+	// metadata has no such key), is kept in the metadata too.
+	based := record(t, "NoteAdded")
+	based.Basis = 12
+	got, err = s.Append(t.Context(), "incident-1", eventstore.Exact(0), []eventstore.Record{based})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw = srv.Memory().Events()
+	meta = nil
+	if err := json.Unmarshal(raw[len(raw)-1].Metadata, &meta); err != nil || meta["basis"] != 12.0 {
+		t.Errorf("metadata of an event with basis 12 = %s (%v), want \"basis\":12", raw[len(raw)-1].Metadata, err)
+	}
+	if evs, err = s.ReadEvents(t.Context(), 1, 0); err != nil || len(evs) != 1 || evs[0].Basis != 12 || got[0].Basis != 12 {
+		t.Errorf("ReadEvents() after an append with basis 12 = %+v, %v; want basis 12", evs, err)
+	}
 }
 
 func TestSkewOfHonestAndMigratedEvents(t *testing.T) {

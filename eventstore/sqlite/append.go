@@ -133,7 +133,7 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stre
 		}
 		_, err := ins.ExecContext(ctx,
 			int64(r.Sequence), r.ID[:], stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(),
-			r.Actor, r.Signer, signature, payload, recorded.UnixNano())
+			r.Actor, r.Signer, signature, payload, recorded.UnixNano(), int64(r.Basis))
 		if err != nil {
 			return nil, false, insertError(ctx, tx, r, expected, err)
 		}
@@ -239,8 +239,8 @@ func (a *appendStmts) get(ctx context.Context, db *sql.DB) (preparedStmts, error
 		{&a.length, `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`},
 		{&a.last, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`},
 		{&a.insert, `INSERT INTO events
-			(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 	}
 	for _, q := range queries {
 		if *q.dst != nil {

@@ -53,8 +53,8 @@ func (s *Store) importTx(ctx context.Context, tx *sql.Tx, recs []eventstore.Reco
 		return fmt.Errorf("the ledger's next sequence is %d: %w", head, eventstore.ErrSequence)
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO events
-		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return dbError(ctx, err)
 	}
@@ -81,7 +81,7 @@ func (s *Store) importTx(ctx context.Context, tx *sql.Tx, recs []eventstore.Reco
 		}
 		_, err := ins.ExecContext(ctx,
 			int64(r.Sequence), r.ID[:], r.Stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(),
-			r.Actor, r.Signer, signature, payload, r.RecordedAt.UnixNano())
+			r.Actor, r.Signer, signature, payload, r.RecordedAt.UnixNano(), int64(r.Basis))
 		if err != nil {
 			var dup int
 			if qerr := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE event_id = ?`, r.ID[:]).Scan(&dup); qerr == nil && dup > 0 {

@@ -14,7 +14,7 @@ import (
 )
 
 // columns are the columns scanRecords reads, in its order.
-const columns = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at`
+const columns = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis`
 
 // pollInterval is how often Follow looks for events appended by other
 // processes once it has caught up. Appends by this Store wake it at once.
@@ -28,18 +28,18 @@ func scanRecords(rows *sql.Rows, out []eventstore.Record) ([]eventstore.Record, 
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			r                            eventstore.Record
-			seq, rev, occurred, recorded int64
-			id, signature, payload       []byte
+			r                                   eventstore.Record
+			seq, rev, occurred, recorded, basis int64
+			id, signature, payload              []byte
 		)
-		err := rows.Scan(&seq, &id, &r.Stream, &rev, &r.Type, &occurred, &r.Actor, &r.Signer, &signature, &payload, &recorded)
+		err := rows.Scan(&seq, &id, &r.Stream, &rev, &r.Type, &occurred, &r.Actor, &r.Signer, &signature, &payload, &recorded, &basis)
 		if err != nil {
 			return nil, err
 		}
 		if r.ID, err = uuid.FromBytes(id); err != nil {
 			return nil, fmt.Errorf("event at sequence %d: %w", seq, err)
 		}
-		r.Sequence, r.Revision = uint64(seq), uint64(rev)
+		r.Sequence, r.Revision, r.Basis = uint64(seq), uint64(rev), uint64(basis)
 		r.OccurredAt = time.Unix(0, occurred).UTC()
 		r.RecordedAt = time.Unix(0, recorded).UTC()
 		if len(signature) > 0 {

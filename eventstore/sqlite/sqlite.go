@@ -85,7 +85,15 @@ BEGIN
 	SELECT RAISE(ABORT, 'breachledger: events are append-only; DELETE refused');
 END;`,
 	checkpointsMigration, // version 2: signed checkpoints and their leaves (checkpoints.go)
+	basisMigration,       // version 3: each event's basis (Record.Basis)
 }
+
+// basisMigration adds each event's basis: the ledger revision its writer
+// decided on, plus one (eventstore.Record.Basis). Events stored before it
+// have none (0), as they were written. ADD COLUMN rewrites no row, fires
+// no trigger, and leaves the triggers as they were; an INSERT that does
+// not name the column stores 0.
+const basisMigration = `ALTER TABLE events ADD COLUMN basis INTEGER NOT NULL DEFAULT 0 CHECK (basis >= 0);`
 
 // Options control Open.
 type Options struct {

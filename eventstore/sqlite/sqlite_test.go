@@ -364,6 +364,7 @@ func TestDump(t *testing.T) {
 		Signer:     "SHA256:key",
 		Signature:  []byte{0xde, 0xad},
 		Payload:    []byte(`{"a":1}`),
+		Basis:      7,
 	}
 	empty := eventstore.Record{ID: uuid.MustParse("01900000-0000-7000-8000-00000000abce"), Type: "x", OccurredAt: t0}
 	mustAppend(t, s, "incident-1", eventstore.NoStream, r, empty)
@@ -374,11 +375,11 @@ func TestDump(t *testing.T) {
 	// 2024-05-01T09:00:00Z is 1714554000 s; 10:00:00.000000999 truncates to 10:00:00.
 	for _, want := range []string{
 		"PRAGMA application_id = 1112294471;\n",
-		"PRAGMA user_version = 2;\n", // 2: checkpoints (checkpoints.go)
+		"PRAGMA user_version = 3;\n", // 2: checkpoints (checkpoints.go), 3: basis
 		"-- table events on events\nCREATE TABLE events (",
 		"-- trigger events_no_delete on events\n",
-		`INSERT INTO "events" VALUES(0, X'0190000000007000800000000000ABCD', 'incident-1', 0, 'breach.Declared', 1714554000000000000, 'o''brien', 'SHA256:key', X'DEAD', X'7B2261223A317D', 1714557600000000000);` + "\n",
-		`INSERT INTO "events" VALUES(1, X'0190000000007000800000000000ABCE', 'incident-1', 1, 'x', 1714554000000000000, '', '', NULL, X'', 1714557600000000000);` + "\n",
+		`INSERT INTO "events" VALUES(0, X'0190000000007000800000000000ABCD', 'incident-1', 0, 'breach.Declared', 1714554000000000000, 'o''brien', 'SHA256:key', X'DEAD', X'7B2261223A317D', 1714557600000000000, 7);` + "\n",
+		`INSERT INTO "events" VALUES(1, X'0190000000007000800000000000ABCE', 'incident-1', 1, 'x', 1714554000000000000, '', '', NULL, X'', 1714557600000000000, 0);` + "\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Dump() lacks %q; got:\n%s", want, got)

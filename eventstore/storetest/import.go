@@ -50,6 +50,7 @@ func copied(tb testing.TB, from uint64, n int, length map[string]uint64) []event
 		r.RecordedAt = time.Date(2021, 2, 3, 4, 5, 6, 123456789, time.UTC).Add(time.Duration(r.Sequence%4) * time.Hour)
 		r.Signer = "SHA256:signer"
 		r.Signature = []byte{1, 2, byte(i)}
+		r.Basis = r.Sequence % 3 // some with a basis, some without
 		recs[i] = r
 	}
 	return recs

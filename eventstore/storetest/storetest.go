@@ -691,7 +691,11 @@ func testEnvelopeRoundTrip(t *testing.T, s eventstore.Store) {
 	r.Signer = "SHA256:kZ3p8x+2m0/Qa1bc9TtZ0aT5m1xE3jv9pY0kqQmYy0s"
 	r.Signature = append([]byte{0, 0, 0xff}, allBytes...)
 	r.Payload = append([]byte("{\"x\":\"\x00\"}\n"), allBytes...)
-	sent := []eventstore.Record{r}
+	r.Basis = 1<<40 + 3 // the ledger revision its writer decided on, plus one
+	noBasis := event(t, "incident-1", "breach.Assessed")
+	largest := event(t, "incident-1", "breach.Classified")
+	largest.Basis = 1<<63 - 1
+	sent := []eventstore.Record{r, noBasis, largest}
 	got := mustAppend(t, s, "incident-1", eventstore.NoStream, sent)
 	read := readStream(t, s, "incident-1", eventstore.ReadOptions{})
 	for name, recs := range map[string][]eventstore.Record{"Append": got, "ReadStream": read, "ReadAll": readAll(t, s)} {
@@ -703,6 +707,9 @@ func testEnvelopeRoundTrip(t *testing.T, s eventstore.Store) {
 		}
 		if !recs[0].OccurredAt.Equal(r.OccurredAt) {
 			t.Errorf("%s() OccurredAt = %v, want %v", name, recs[0].OccurredAt, r.OccurredAt)
+		}
+		if got := []uint64{recs[0].Basis, recs[1].Basis, recs[2].Basis}; !cmp.Equal(got, []uint64{1<<40 + 3, 0, 1<<63 - 1}) {
+			t.Errorf("%s() Basis = %v, want the writer's", name, got)
 		}
 	}
 }
@@ -788,6 +795,7 @@ func testInvalid(t *testing.T, s eventstore.Store) {
 		{name: "NoBusinessTime", spoil: func(r *eventstore.Record) { r.OccurredAt = time.Time{} }},
 		{name: "BusinessTimeOutOfRange", spoil: func(r *eventstore.Record) { r.OccurredAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC) }},
 		{name: "OtherStream", spoil: func(r *eventstore.Record) { r.Stream = "incident-2" }},
+		{name: "BasisOutOfRange", spoil: func(r *eventstore.Record) { r.Basis = 1 << 63 }},
 		{name: "EmptyStreamName", stream: ""},
 		{name: "StreamNameWithSpace", stream: "incident 1"},
 		{name: "StreamNameWithTab", stream: "incident\t1"},
