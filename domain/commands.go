@@ -22,9 +22,19 @@ func (b By) origin() By { return b }
 // Ledger commands.
 
 // InitLedger starts a ledger; the actor becomes its first admin.
+//
+// By default the ledger is made in signed mode: the admin's SSH public key
+// (AdminKey, in authorized_keys form, and its AdminFingerprint, which the
+// caller computes) is registered in the same append, and the
+// initialisation is signed with that key (By.Signer == AdminFingerprint).
+// Unsigned makes a ledger whose events need no signature, as ledgers were
+// made before signed mode (one person trying it out).
 type InitLedger struct {
 	By
-	Name string
+	Name             string
+	Unsigned         bool
+	AdminKey         string
+	AdminFingerprint string
 }
 
 // GrantRole gives Grantee a role (admin only).

@@ -117,7 +117,7 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 	if err := fs.err(); err != nil {
 		return nil, err
 	}
-	if err := checkSignatures(s.Ledger, by, events); err != nil {
+	if err := checkDecidedSignatures(&s, c, by, events); err != nil {
 		return nil, err
 	}
 	return events, nil
@@ -126,13 +126,7 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 	switch c := c.(type) {
 	case InitLedger:
-		if s.Ledger.Initialized {
-			return nil, refuse("already-initialised", "use the existing ledger, or initialise a new one at another path", "this ledger was already initialised as %q", s.Ledger.Name)
-		}
-		if err := checkNewActorName("admin", by.Actor); err != nil {
-			return nil, err
-		}
-		return one(LedgerInitialized{Name: c.Name, Admin: by.Actor})
+		return decideInit(s, c, by)
 	case GrantRole:
 		if err := needRole(s, by, "grant"); err != nil {
 			return nil, err

@@ -17,9 +17,14 @@ type Event interface {
 // Ledger stream events.
 
 // LedgerInitialized starts a ledger; its actor becomes the first admin.
+// Signed is true for a ledger made in signed mode: every event, this one
+// included, is signed by its author's registered key (see
+// Ledger.SignedSince). Ledgers made before signed mode existed, or with
+// "init --unsigned", have false.
 type LedgerInitialized struct {
-	Name  string `json:"name"`
-	Admin string `json:"admin"`
+	Name   string `json:"name"`
+	Admin  string `json:"admin"`
+	Signed bool   `json:"signed,omitempty"`
 }
 
 // RoleGranted gives an actor a role.

@@ -22,10 +22,25 @@ type Fact struct {
 	Basis uint64 `json:"basis,omitempty"`
 	Event Event  `json:"-"`
 
-	// Set by Corrected when a later correction replaced what was recorded.
-	CorrectedBy string    `json:"corrected_by,omitempty"`
-	OriginalAt  time.Time `json:"original_at,omitzero"`
-	Original    Event     `json:"-"`
+	// Set by Corrected when a later correction replaced what was recorded:
+	// At and Event are then the correction's, Actor and Signer still the
+	// original author's, and Correction says who corrected it.
+	CorrectedBy string      `json:"corrected_by,omitempty"`
+	Correction  *Correction `json:"correction,omitempty"`
+	OriginalAt  time.Time   `json:"original_at,omitzero"`
+	Original    Event       `json:"-"`
+}
+
+// Correction is who replaced a fact's recorded value, and whether they
+// signed it: a corrected value is the corrector's act, never the original
+// author's, so every view that shows it names them.
+type Correction struct {
+	EventID string    `json:"event_id"` // the EventCorrected
+	At      time.Time `json:"at"`       // its business time
+	Actor   string    `json:"actor"`
+	Signer  string    `json:"signer,omitempty"` // fingerprint of the key it was signed with; "" when unsigned
+	Signed  bool      `json:"signed"`
+	Reason  string    `json:"reason"`
 }
 
 // Ref is the part of a fact that state entries keep: which event, when, by whom.
@@ -36,6 +51,12 @@ type Ref struct {
 }
 
 func (f Fact) ref() Ref { return Ref{EventID: f.ID, At: f.At, Actor: f.Actor} }
+
+// signedNow reports whether what f shows was signed: f itself, or the
+// correction that set its current value.
+func (f Fact) signedNow() bool {
+	return f.Signer != "" || (f.Correction != nil && f.Correction.Signed)
+}
 
 // Cut selects the part of a history a reader asks about (BRIEF: time is
 // bitemporal). A zero field does not cut.
@@ -86,6 +107,7 @@ func Corrected(facts []Fact, cut Cut) []Fact {
 			if c.TargetType == f.Type && c.Replacement != nil {
 				f.OriginalAt, f.Original = f.At, f.Event
 				f.At, f.Event, f.CorrectedBy = c.At, c.Replacement, cf.ID
+				f.Correction = &Correction{EventID: cf.ID, At: cf.At, Actor: cf.Actor, Signer: cf.Signer, Signed: cf.Signer != "", Reason: c.Reason}
 			}
 		}
 		if cut.Happened(f) {

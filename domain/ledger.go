@@ -20,6 +20,9 @@ type Ledger struct {
 	Signers     Signers                  `json:"-"` // keys actors sign with, and the signature policy (signers.go)
 	Tokens      Tokens                   `json:"-"` // API tokens for read-only HTTP, by hash (tokens.go)
 	Custody     Custody                  `json:"-"` // records written around breachledger, rejected or accepted (custody.go)
+
+	signed      bool   // in signed mode (signedmode.go)
+	signedSince uint64 // the sequence from which every event is signed
 }
 
 // NewLedger returns the state of a ledger that was never initialised.
@@ -71,6 +74,9 @@ func (l *Ledger) apply(f Fact) {
 	case LedgerInitialized:
 		l.Initialized, l.Name = true, e.Name
 		l.grant(e.Admin, RoleAdmin)
+		if e.Signed {
+			l.signed, l.signedSince = true, f.Sequence
+		}
 	case RoleGranted:
 		l.grant(e.Actor, e.Role)
 	case RoleRevoked:
@@ -81,6 +87,9 @@ func (l *Ledger) apply(f Fact) {
 		}
 	case SignerRegistered, SignerRevoked, SignaturePolicySet:
 		l.Signers.apply(f)
+		if p, ok := e.(SignaturePolicySet); ok && p.All && !l.signed {
+			l.signed, l.signedSince = true, f.Sequence
+		}
 	case APITokenIssued, APITokenRevoked:
 		l.Tokens.apply(f)
 	case ForeignEventRejected, LegacyTailAccepted:

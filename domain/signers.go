@@ -38,9 +38,16 @@ type SignerRevoked struct {
 }
 
 // SignaturePolicySet sets which event kinds must be signed, replacing the
-// previous policy. An empty list requires none.
+// previous policy. An empty list requires none. A policy that requires any
+// fact that moves a deadline also requires every other (ClockTypes): Decide
+// stores that closure, so the stored list is the whole policy.
+//
+// All switches the ledger to signed mode: from this event on, every event
+// of every kind must be signed (Ledger.SignedSince). The switch is one-way:
+// no later policy relaxes it.
 type SignaturePolicySet struct {
 	Required []string `json:"required"` // stored event type names
+	All      bool     `json:"all,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 }
 
@@ -110,10 +117,13 @@ type RotateSigner struct {
 	Actor, Old, Key, Fingerprint, Reason string
 }
 
-// SetSignaturePolicy sets the event kinds that must be signed (admin).
+// SetSignaturePolicy sets the event kinds that must be signed (admin). All
+// switches the ledger to signed mode (every event signed, for good); the
+// command must then itself be signed.
 type SetSignaturePolicy struct {
 	By
 	Required []string
+	All      bool
 	Reason   string
 }
 
@@ -220,8 +230,12 @@ func (l Ledger) adminKeyed() bool {
 }
 
 // SignatureRequired reports whether an event of type typ must be signed as
-// of l, and why.
+// of l, and why: on a ledger in signed mode, every event; else the types
+// the policy names, and ledger events once an admin holds a key.
 func SignatureRequired(l Ledger, typ string) (bool, string) {
+	if since, ok := l.SignedSince(); ok {
+		return true, fmt.Sprintf("the ledger is in signed mode (since seq %d): every event must be signed by its author's registered key", since)
+	}
 	if l.Signers.required[typ] {
 		return true, fmt.Sprintf("the signature policy requires %s events to be signed", typ)
 	}
@@ -345,13 +359,7 @@ func decideSigners(s *State, c Command, by By) ([]Event, error) {
 		if err := admin("signature-policy-role"); err != nil {
 			return nil, err
 		}
-		req := slices.Clone(c.Required)
-		sort.Strings(req)
-		req = slices.Compact(req)
-		if req == nil {
-			req = []string{}
-		}
-		return []Event{SignaturePolicySet{Required: req, Reason: c.Reason}}, nil
+		return decidePolicy(l, c, by)
 	}
 	return nil, fmt.Errorf("decide: unknown signer command %T", c)
 }

@@ -28,7 +28,7 @@ func TestCustodyProblemsOfRejectionsThatDoNotHold(t *testing.T) {
 	}
 	defer st.Close()
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	res, err := Writer{Store: st}.Execute(ctx, "", domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "T"}, at)
+	res, err := Writer{Store: st}.Execute(ctx, "", domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "T", Unsigned: true}, at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func initLedger(tb testing.TB, st eventstore.Store) *integrity.LedgerKey {
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	var own []eventstore.Record
 	for _, c := range []domain.Command{
-		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Test"},
+		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Test", Unsigned: true},
 		domain.GrantRole{By: domain.By{Actor: "alice", At: at}, Grantee: "oscar", Role: domain.RoleResponder},
 	} {
 		res, err := w.Execute(ctx, "", c, at)

@@ -77,7 +77,7 @@ func newLedger(ctx context.Context, path string) (*sqlite.Store, benchLedger, er
 	w := ledger.Writer{Store: st}
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	cmds := []domain.Command{
-		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Bench"},
+		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Bench", Unsigned: true},
 		domain.GrantRole{By: domain.By{Actor: "alice", At: at}, Grantee: "oscar", Role: domain.RoleResponder},
 	}
 	for _, c := range cmds {

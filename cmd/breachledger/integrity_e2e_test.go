@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
@@ -374,10 +375,12 @@ func signedLedger(tb testing.TB) (c *cli, inc, ivyKey string, log []logEntry) {
 	ivyKey = sshKey(tb, "ivy")
 	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:03:00Z")
 	c.ok("alice", "signer", "register", "ivy", ivyKey+".pub", "--reason", "SIM rota", "--at", "2025-03-01T00:04:00Z")
-	c.ok("alice", "signature-policy", "declaration", "approvals", "notifications", "--at", "2025-03-01T00:05:00Z")
 	c.ok("oscar", "assess", inc, "-f", "medium", "-r", "extended", "-i", "privacy-breach", "--at", "2025-03-07T16:00:00Z")
 	c.ok("sam", "stage", inc, "diagnose", "--at", "2025-03-07T17:00:00Z")
 	c.ok("sam", "classify", inc, "privacy-breach", "--at", "2025-03-07T18:00:00Z")
+	// After the classification: the policy takes with the declaration
+	// every fact that moves its clock, and oscar and sam hold no key.
+	c.ok("alice", "signature-policy", "declaration", "approvals", "notifications", "--at", "2025-03-01T00:05:00Z")
 	c.json(&log, "log")
 	return c, inc, ivyKey, log
 }
@@ -413,7 +416,7 @@ func TestSignedEvents(t *testing.T) {
 	if len(signers.Keys) != 1 || signers.Keys[0].Actor != "ivy" || signers.Keys[0].Fingerprint != fingerprint(t, ivyKey) {
 		t.Errorf("signer list = %+v", signers)
 	}
-	if got, want := strings.Join(signers.Required, ","), "CRSPIDeclared,NotificationSent,RequestApproved,RequestRejected"; got != want {
+	if got, want := strings.Join(signers.Required, ","), strings.Join(domain.ClockTypes(), ","); got != want {
 		t.Errorf("required = %s, want %s", got, want)
 	}
 

@@ -29,7 +29,7 @@ func ledgerCommands(e *env) []*cli.Command {
 					base := filepath.Base(in.c.String("ledger"))
 					name = strings.TrimSuffix(base, filepath.Ext(base))
 				}
-				return domain.InitLedger{By: by, Name: name}
+				return domain.InitLedger{By: by, Name: name, Unsigned: true} // signed mode by default comes with the CLI's keys (issue 12)
 			},
 		}),
 		e.writer(writerSpec{

@@ -118,7 +118,7 @@ func TestWriterDiskFull(t *testing.T) {
 	w := ledger.Writer{Store: s}
 	var own []eventstore.Record
 	for _, c := range []domain.Command{
-		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Full"},
+		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Full", Unsigned: true},
 		domain.GrantRole{By: domain.By{Actor: "alice", At: at}, Grantee: "oscar", Role: domain.RoleResponder},
 	} {
 		res, err := w.Execute(ctx, "", c, at)
