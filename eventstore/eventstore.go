@@ -202,17 +202,25 @@ func ValidateAppend(stream string, recs []Record) error {
 	return nil
 }
 
-// ConflictError describes a failed optimistic-concurrency check.
+// ConflictError describes a failed optimistic-concurrency check: of the
+// stream appended to, or of a Condition on another stream.
 type ConflictError struct {
 	Stream   string
 	Expected Expected
 	Length   uint64 // how many events the stream actually had
+	// Appending is the stream the append was to, when the check that
+	// failed is a Condition (on Stream); empty otherwise.
+	Appending string
 }
 
 func (e *ConflictError) Error() string {
 	actual := "no stream"
 	if e.Length > 0 {
 		actual = fmt.Sprintf("revision %d", e.Length-1)
+	}
+	if e.Appending != "" {
+		return fmt.Sprintf("append to %s: its condition on %s failed: expected %s, %s is at %s (it changed since the append was decided): %v",
+			e.Appending, e.Stream, e.Expected, e.Stream, actual, ErrConflict)
 	}
 	return fmt.Sprintf("append to %s: expected %s, stream is at %s: %v", e.Stream, e.Expected, actual, ErrConflict)
 }

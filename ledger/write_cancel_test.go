@@ -29,6 +29,16 @@ func (s cancelling) AppendCheckpointed(ctx context.Context, stream string, expec
 	return s.Store.AppendCheckpointed(ctx, stream, expected, recs, sign)
 }
 
+func (s cancelling) AppendIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
+	s.cancel()
+	return s.Store.AppendIf(ctx, stream, expected, recs, cond)
+}
+
+func (s cancelling) AppendCheckpointedIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	s.cancel()
+	return s.Store.AppendCheckpointedIf(ctx, stream, expected, recs, cond, sign)
+}
+
 // TestExecuteCancelled: a context cancelled before the append stops the
 // command with its error and nothing appended; one cancelled once the
 // append has begun does not cut it short: the append lands with its

@@ -20,10 +20,15 @@ import (
 // microseconds, but never earlier than the previous event's, so it does not
 // decrease along the sequence even if the wall clock steps back.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+	return s.append(ctx, stream, expected, recs, nil)
+}
+
+// append is Append, and AppendIf when cond is not nil.
+func (s *Store) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) ([]eventstore.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if err := eventstore.ValidateAppend(stream, recs); err != nil {
+	if err := validateAppend(stream, recs, cond); err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream, err)
 	}
 
@@ -44,7 +49,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	defer tx.Rollback()
 
-	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs)
+	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs, cond)
 	if err != nil {
 		var ce *eventstore.ConflictError
 		if errors.As(err, &ce) {
@@ -65,9 +70,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	return stored, nil
 }
 
-// appendTx does the work of Append inside tx. It reports fresh when it
-// inserted rows that need committing.
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stream string, expected eventstore.Expected, recs []eventstore.Record) (stored []eventstore.Record, fresh bool, err error) {
+// validateAppend is eventstore.ValidateAppend, and checks cond's stream
+// name when there is a condition.
+func validateAppend(stream string, recs []eventstore.Record, cond *eventstore.Condition) error {
+	if err := eventstore.ValidateAppend(stream, recs); err != nil {
+		return err
+	}
+	if cond != nil {
+		if err := eventstore.ValidateStream(cond.Stream); err != nil {
+			return fmt.Errorf("the condition's stream: %w", err)
+		}
+	}
+	return nil
+}
+
+// appendTx does the work of Append inside tx, and of AppendIf when cond is
+// not nil: it checks cond after stream's own expectation, before it
+// inserts anything. It reports fresh when it inserted rows that need
+// committing.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) (stored []eventstore.Record, fresh bool, err error) {
 	if len(recs) > 0 {
 		var (
 			firstStream string
@@ -90,6 +111,15 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stre
 	length := uint64(n)
 	if !expected.Matches(length) {
 		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
+	}
+	if cond != nil {
+		var n int64
+		if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, cond.Stream).Scan(&n); err != nil {
+			return nil, false, dbError(ctx, err)
+		}
+		if !cond.Expected.Matches(uint64(n)) {
+			return nil, false, &eventstore.ConflictError{Stream: cond.Stream, Expected: cond.Expected, Length: uint64(n), Appending: stream}
+		}
 	}
 	if len(recs) == 0 {
 		return nil, false, nil

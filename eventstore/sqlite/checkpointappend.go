@@ -9,18 +9,42 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 )
 
-var _ eventstore.CheckpointAppender = (*Store)(nil)
+var (
+	_ eventstore.CheckpointAppender  = (*Store)(nil)
+	_ eventstore.ConditionalAppender = (*Store)(nil)
+)
+
+// AppendIf is Append under cond, as eventstore.ConditionalAppender
+// documents: cond is checked in the append's IMMEDIATE transaction, under
+// the write lock, after stream's own expectation and before anything is
+// written, so no append by any connection or process can land between the
+// check and the records.
+func (s *Store) AppendIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
+	return s.append(ctx, stream, expected, recs, &cond)
+}
+
+// AppendCheckpointedIf is AppendCheckpointed under cond, checked as
+// AppendIf checks it: sign is not called when cond fails.
+func (s *Store) AppendCheckpointedIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	return s.appendCheckpointed(ctx, stream, expected, recs, &cond, sign)
+}
 
 // AppendCheckpointed appends recs and saves the checkpoint sign makes over
 // them in one IMMEDIATE transaction, durably committed (one fsync for
 // both), as eventstore.CheckpointAppender documents. sign runs inside the
 // transaction, holding the write lock: keep it quick (one signature).
 func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	return s.appendCheckpointed(ctx, stream, expected, recs, nil, sign)
+}
+
+// appendCheckpointed is AppendCheckpointed, and AppendCheckpointedIf when
+// cond is not nil.
+func (s *Store) appendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
 	none := eventstore.Checkpoint{}
 	if err := ctx.Err(); err != nil {
 		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if err := eventstore.ValidateAppend(stream, recs); err != nil {
+	if err := validateAppend(stream, recs, cond); err != nil {
 		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
 	}
 
@@ -41,7 +65,7 @@ func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected 
 	}
 	defer tx.Rollback()
 
-	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs)
+	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs, cond)
 	if err != nil {
 		var ce *eventstore.ConflictError
 		if errors.As(err, &ce) {
