@@ -107,7 +107,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 				return Result{}, err
 			}
 			by := domain.Origin(c)
-			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Signer: by.Signer, Payload: payload}
+			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Signer: by.Signer, Payload: payload, Basis: basis}
 			if err := w.sign(&recs[i], signatures); err != nil {
 				return Result{}, err
 			}

@@ -108,14 +108,15 @@ func readRecord(tb testing.TB, path string, seq uint64) eventstore.Record {
 		r                   eventstore.Record
 		id, sig, payload    []byte
 		rev, occ, rec, sq64 int64
+		basis               int64
 	)
-	err = db.QueryRow(`SELECT seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at FROM events WHERE seq = ?`, int64(seq)).
-		Scan(&sq64, &id, &r.Stream, &rev, &r.Type, &occ, &r.Actor, &r.Signer, &sig, &payload, &rec)
+	err = db.QueryRow(`SELECT seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis FROM events WHERE seq = ?`, int64(seq)).
+		Scan(&sq64, &id, &r.Stream, &rev, &r.Type, &occ, &r.Actor, &r.Signer, &sig, &payload, &rec, &basis)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	r.ID = uuid.Must(uuid.FromBytes(id))
-	r.Sequence, r.Revision, r.Signature, r.Payload = uint64(sq64), uint64(rev), sig, payload
+	r.Sequence, r.Revision, r.Signature, r.Payload, r.Basis = uint64(sq64), uint64(rev), sig, payload, uint64(basis)
 	r.OccurredAt, r.RecordedAt = time.Unix(0, occ).UTC(), time.Unix(0, rec).UTC()
 	return r
 }
@@ -132,8 +133,8 @@ func insertRecord(tb testing.TB, path string, r eventstore.Record) {
 	if len(r.Signature) > 0 {
 		sig = r.Signature
 	}
-	_, err = db.Exec(`INSERT INTO events (seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		int64(r.Sequence), r.ID[:], r.Stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(), r.Actor, r.Signer, sig, r.Payload, r.RecordedAt.UnixNano())
+	_, err = db.Exec(`INSERT INTO events (seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		int64(r.Sequence), r.ID[:], r.Stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(), r.Actor, r.Signer, sig, r.Payload, r.RecordedAt.UnixNano(), int64(r.Basis))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -503,6 +504,7 @@ func TestTamperWithKey(t *testing.T) {
 		f := decl
 		f.ID, f.Sequence, f.Revision = uuid.Must(uuid.NewV7()), n, decl.Revision+1
 		f.Payload = []byte(`{"basis":"legal-duty","reasoning":"signed by the thief"}`)
+		f.Basis = readRecord(t, c.ledger, n-1).Revision + 1 // decided on the ledger with the revocation: no race (race_e2e_test.go has that case)
 		f.Signer = integrity.Fingerprint(signer.PublicKey())
 		f.RecordedAt = time.Now().UTC()
 		if f.Signature, err = integrity.SignEnvelope(integrity.EnvelopeOf(f).Marshal(), signer); err != nil {
