@@ -31,6 +31,9 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 	if err := validateAppend(stream, recs, cond); err != nil {
 		return nil, fmt.Errorf("append to %s: %w", stream, err)
 	}
+	if err := s.writable(); err != nil {
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	}
 
 	select {
 	case s.writer <- struct{}{}:
@@ -179,7 +182,7 @@ func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream string, expected
 	if firstStream != stream || !(expected.IsAny() || expected.Matches(firstRev)) {
 		return nil, dup
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events
+	rows, err := tx.QueryContext(ctx, `SELECT `+s.columns()+` FROM events
 		WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`,
 		stream, int64(firstRev), len(recs))
 	if err != nil {

@@ -2,11 +2,14 @@ package sqlite_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -102,6 +105,52 @@ func TestMigrateToBasis(t *testing.T) {
 		t.Errorf("rows after the migration (-want +got):\n%s", diff)
 	}
 
+	checkFixtureIntact(t, s)
+
+	// The triggers: as a fresh ledger's (Audit compares them), and still
+	// refusing changes, to the new column too.
+	if findings, err := s.Audit(t.Context(), eventstore.AuditOptions{}); err != nil || len(findings) != 0 {
+		t.Errorf("Audit after the migration = %+v, %v; want no findings", findings, err)
+	}
+	db := openRaw(t, path)
+	for _, stmt := range []string{
+		`UPDATE events SET basis = 5 WHERE seq = 36`,
+		`DELETE FROM events WHERE seq = 36`,
+	} {
+		if _, err := db.Exec(stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v, want refused as append-only", stmt, err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO events (seq, event_id, stream, revision, type, occurred_at, actor, payload, recorded_at, basis)
+		VALUES (37, X'0192a0000000700080000000000000bb', 'x', 0, 'T', 1, 'a', X'', 1, -1)`); err == nil || !strings.Contains(err.Error(), "CHECK") {
+		t.Errorf("INSERT of basis -1: %v, want a CHECK constraint failure", err)
+	}
+	db.Close()
+
+	// An append after the migration keeps its basis, also once reopened.
+	r := record(t, "NoteAdded")
+	r.Basis = 36
+	mustAppend(t, s, "incident-new", eventstore.NoStream, r)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("Open again: %v", err)
+	}
+	defer s2.Close()
+	got, err := s2.ReadAll(t.Context(), 37, 0)
+	if err != nil || len(got) != 1 || got[0].Basis != 36 {
+		t.Errorf("the event appended after the migration reads back as %+v, %v; want basis 36", got, err)
+	}
+}
+
+// checkFixtureIntact checks that s, the fixture's ledger, reads as it was
+// written: 37 events, none with a basis, whose leaves give the root its
+// newest checkpoint signed and equal the leaf copies its checkpoints
+// keep, and whose one signed event still verifies.
+func checkFixtureIntact(t *testing.T, s *sqlite.Store) {
+	t.Helper()
 	recs, err := s.ReadAll(t.Context(), 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -170,43 +219,6 @@ func TestMigrateToBasis(t *testing.T) {
 	if signed.Signer != fp || integrity.VerifyEnvelope(integrity.EnvelopeOf(signed).Marshal(), signed.Signature, pub) != nil {
 		t.Errorf("the signed event (signer %s, want %s) no longer verifies", signed.Signer, fp)
 	}
-
-	// The triggers: as a fresh ledger's (Audit compares them), and still
-	// refusing changes, to the new column too.
-	if findings, err := s.Audit(t.Context(), eventstore.AuditOptions{}); err != nil || len(findings) != 0 {
-		t.Errorf("Audit after the migration = %+v, %v; want no findings", findings, err)
-	}
-	db := openRaw(t, path)
-	for _, stmt := range []string{
-		`UPDATE events SET basis = 5 WHERE seq = 36`,
-		`DELETE FROM events WHERE seq = 36`,
-	} {
-		if _, err := db.Exec(stmt); err == nil || !strings.Contains(err.Error(), "append-only") {
-			t.Errorf("%s: %v, want refused as append-only", stmt, err)
-		}
-	}
-	if _, err := db.Exec(`INSERT INTO events (seq, event_id, stream, revision, type, occurred_at, actor, payload, recorded_at, basis)
-		VALUES (37, X'0192a0000000700080000000000000bb', 'x', 0, 'T', 1, 'a', X'', 1, -1)`); err == nil || !strings.Contains(err.Error(), "CHECK") {
-		t.Errorf("INSERT of basis -1: %v, want a CHECK constraint failure", err)
-	}
-	db.Close()
-
-	// An append after the migration keeps its basis, also once reopened.
-	r := record(t, "NoteAdded")
-	r.Basis = 36
-	mustAppend(t, s, "incident-new", eventstore.NoStream, r)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := sqlite.Open(t.Context(), path, sqlite.Options{})
-	if err != nil {
-		t.Fatalf("Open again: %v", err)
-	}
-	defer s2.Close()
-	got, err := s2.ReadAll(t.Context(), 37, 0)
-	if err != nil || len(got) != 1 || got[0].Basis != 36 {
-		t.Errorf("the event appended after the migration reads back as %+v, %v; want basis 36", got, err)
-	}
 }
 
 // TestNewLedgerSchemaIsMigratedSchema: a ledger created now and one
@@ -259,4 +271,114 @@ func schema(t *testing.T, path string) []string {
 		out = append(out, typ+" "+name+": "+text)
 	}
 	return out
+}
+
+// readOnly makes the ledger file at path read-only for this process (for
+// root, which file modes do not stop, with the immutable attribute) until
+// the test ends, or skips the test where it cannot.
+func readOnly(t *testing.T, path string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		dir := filepath.Dir(path)
+		if err := os.Chmod(path, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Chmod(dir, 0o755); os.Chmod(path, 0o600) })
+		return
+	}
+	if err := setImmutable(path, true); err != nil {
+		t.Skipf("cannot make the ledger file immutable as root here (%v), and modes do not stop root", err)
+	}
+	t.Cleanup(func() { setImmutable(path, false) })
+}
+
+// setImmutable sets or clears the file's immutable attribute (chattr +i).
+func setImmutable(path string, on bool) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	const (
+		getFlags  = 0x80086601 // FS_IOC_GETFLAGS
+		setFlags  = 0x40086602 // FS_IOC_SETFLAGS
+		immutable = 0x10       // FS_IMMUTABLE_FL
+	)
+	var flags int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), getFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
+		return e
+	}
+	if on {
+		flags |= immutable
+	} else {
+		flags &^= immutable
+	}
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), setFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// TestReadOnlyLegacyLedger: a ledger of schema version 2 that cannot be
+// written (an auditor's read-only copy) still opens, and reads as it was
+// written, without being upgraded; writes are refused saying why and
+// what to do, and change nothing. Made writable, it is upgraded.
+func TestReadOnlyLegacyLedger(t *testing.T) {
+	path := copyFixture(t)
+	before := dumpFile(t, path)
+	readOnly(t, path)
+
+	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatalf("Open(a read-only ledger of version 2) error = %v", err)
+	}
+	checkFixtureIntact(t, s)
+	if findings, err := s.Audit(t.Context(), eventstore.AuditOptions{}); err != nil || len(findings) != 0 {
+		t.Errorf("Audit = %+v, %v; want no findings", findings, err)
+	}
+	r := record(t, "NoteAdded")
+	r.Basis = 37
+	_, err1 := s.Append(t.Context(), "incident-new", eventstore.NoStream, []eventstore.Record{r})
+	_, err2 := s.AppendIf(t.Context(), "incident-new", eventstore.NoStream, []eventstore.Record{r}, eventstore.Condition{Stream: "ledger", Expected: eventstore.Any})
+	_, _, err3 := s.AppendCheckpointed(t.Context(), "incident-new", eventstore.NoStream, []eventstore.Record{r},
+		func(*eventstore.Checkpoint, []eventstore.Record) (eventstore.Checkpoint, error) {
+			t.Error("sign called on a read-only ledger")
+			return eventstore.Checkpoint{}, errors.New("no")
+		})
+	imported := r
+	imported.Stream, imported.Sequence, imported.RecordedAt = "incident-new", 37, t0
+	err4 := s.Import(t.Context(), []eventstore.Record{imported})
+	for i, err := range []error{err1, err2, err3, err4} {
+		if err == nil || !strings.Contains(err.Error(), "read-only, and of schema version 2") || !strings.Contains(err.Error(), "open it once where it can be written") {
+			t.Errorf("write %d on the read-only ledger of version 2: %v, want refused as read-only, saying what to do", i+1, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if after := dumpFile(t, path); after != before {
+		t.Errorf("the read-only ledger changed:\n%s", cmp.Diff(before, after))
+	}
+
+	// Writable again: the next Open upgrades it.
+	if os.Geteuid() == 0 {
+		if err := setImmutable(path, false); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		os.Chmod(filepath.Dir(path), 0o755)
+		os.Chmod(path, 0o600)
+	}
+	s, err = sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := userVersion(t, path); v != 3 {
+		t.Errorf("schema version once writable = %d, want 3", v)
+	}
+	checkFixtureIntact(t, s)
 }

@@ -47,6 +47,9 @@ func (s *Store) appendCheckpointed(ctx context.Context, stream string, expected 
 	if err := validateAppend(stream, recs, cond); err != nil {
 		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
 	}
+	if err := s.writable(); err != nil {
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	}
 
 	select {
 	case s.writer <- struct{}{}:
@@ -129,7 +132,7 @@ func (s *Store) checkpointTail(ctx context.Context, tx *sql.Tx) (*eventstore.Che
 	if latest != nil {
 		from = clamp(latest.Size)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE seq >= ? ORDER BY seq`, from)
+	rows, err := tx.QueryContext(ctx, `SELECT `+s.columns()+` FROM events WHERE seq >= ? ORDER BY seq`, from)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the records after the newest checkpoint: %w", dbError(ctx, err))
 	}

@@ -23,6 +23,9 @@ func (s *Store) Import(ctx context.Context, recs []eventstore.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
+	if err := s.writable(); err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
 	select {
 	case s.writer <- struct{}{}:
 		defer func() { <-s.writer }()

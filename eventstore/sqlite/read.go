@@ -13,8 +13,13 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 )
 
-// columns are the columns scanRecords reads, in its order.
-const columns = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis`
+// columnsNow are the columns scanRecords reads, in its order; columnsV2
+// the same of a ledger of schema version 2, which has no basis column
+// (every event of it has none).
+const (
+	columnsNow = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis`
+	columnsV2  = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, 0`
+)
 
 // pollInterval is how often Follow looks for events appended by other
 // processes once it has caught up. Appends by this Store wake it at once.
@@ -86,13 +91,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	)
 	switch {
 	case opts.Backwards:
-		query = `SELECT ` + columns + ` FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
+		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
 		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
 	case opts.From == eventstore.End:
-		query = `SELECT ` + columns + ` FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`
+		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`
 		args = []any{stream}
 	default:
-		query = `SELECT ` + columns + ` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
+		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
 		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
 	}
 	// One snapshot for the read and the existence check, so that a stream
@@ -133,7 +138,7 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventsto
 	if from > math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`,
+	rows, err := s.db.QueryContext(ctx, `SELECT `+s.columns()+` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`,
 		int64(from), sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))

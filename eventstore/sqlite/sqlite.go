@@ -18,7 +18,9 @@
 // busy-waiting on SQLite's lock.
 //
 // The schema is versioned with PRAGMA user_version and marked with PRAGMA
-// application_id; Open upgrades it inside a transaction.
+// application_id; Open upgrades it inside a transaction. A ledger of the
+// previous version that cannot be written (a read-only file, an auditor's
+// copy) is opened as it is, for reading only.
 package sqlite
 
 import (
@@ -88,6 +90,9 @@ END;`,
 	basisMigration,       // version 3: each event's basis (Record.Basis)
 }
 
+// basisVersion is the schema version that added the basis column.
+const basisVersion = 3
+
 // basisMigration adds each event's basis: the ledger revision its writer
 // decided on, plus one (eventstore.Record.Basis). Events stored before it
 // have none (0), as they were written. ADD COLUMN rewrites no row, fires
@@ -120,6 +125,11 @@ type Store struct {
 	appended chan struct{} // closed and replaced after every append
 
 	stmts appendStmts // the append path's statements, prepared once
+
+	// legacy is set for a ledger of schema version 2 that could not be
+	// upgraded because it is read-only: it is read as it is (columns),
+	// and writes are refused (writable).
+	legacy bool
 }
 
 // Open opens the ledger at path, or a private in-memory ledger for Memory.
@@ -157,6 +167,30 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// errReadOnly: the ledger file (or its directory, or the file system) is
+// read-only.
+var errReadOnly = errors.New("ledger is read-only")
+
+// errLegacyReadOnly refuses writes to a ledger opened as it was.
+var errLegacyReadOnly = fmt.Errorf("%w, and of schema version %d (before each event's basis was kept): this program reads it but cannot write it; open it once where it can be written to upgrade it", errReadOnly, basisVersion-1)
+
+// columns returns what reads select for scanRecords: columnsNow, or
+// columnsV2 for a ledger opened as it was.
+func (s *Store) columns() string {
+	if s.legacy {
+		return columnsV2
+	}
+	return columnsNow
+}
+
+// writable returns errLegacyReadOnly for a ledger opened as it was.
+func (s *Store) writable() error {
+	if s.legacy {
+		return errLegacyReadOnly
+	}
+	return nil
 }
 
 // prepareFile checks that the ledger file exists, or creates it empty with
@@ -235,13 +269,26 @@ func (s *Store) migrate(ctx context.Context, create bool) error {
 	if version == 0 && !create {
 		return fmt.Errorf("ledger not initialised: %w", eventstore.ErrNoLedger)
 	}
+	err = s.upgrade(ctx)
+	if errors.Is(err, errReadOnly) && version == basisVersion-1 {
+		// Only the basis column is missing, and every event of this
+		// version has none: read it as it is.
+		s.legacy = true
+		return nil
+	}
+	return err
+}
+
+// upgrade runs the migrations the file lacks, in one transaction.
+func (s *Store) upgrade(ctx context.Context) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
 	}
 	defer tx.Rollback()
 	// Again, under the write lock: another process may have migrated.
-	if version, err = s.schemaVersion(ctx, tx); err != nil {
+	version, err := s.schemaVersion(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if version == 0 {
@@ -355,7 +402,7 @@ func dbError(ctx context.Context, err error) error {
 	case sqlite3.SQLITE_BUSY:
 		return errors.New("ledger is locked by another connection (timed out waiting)")
 	case sqlite3.SQLITE_READONLY:
-		return errors.New("ledger is read-only")
+		return errReadOnly
 	case sqlite3.SQLITE_FULL:
 		return errors.New("disk or database full")
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
