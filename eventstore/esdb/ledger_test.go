@@ -313,3 +313,14 @@ func TestBatchOverAppendCap(t *testing.T) {
 		t.Errorf("server holds %d events, want none", n)
 	}
 }
+
+// TestNotConditionalAppender: EventStoreDB appends name one stream, so the
+// adapter does not claim to check a condition on another: writers record
+// the ledger revision they decided on (Record.Basis, kept in the metadata
+// as TestEnvelope shows) and readers judge by it.
+func TestNotConditionalAppender(t *testing.T) {
+	var s eventstore.Store = (*esdb.Store)(nil)
+	if _, ok := s.(eventstore.ConditionalAppender); ok {
+		t.Error("*esdb.Store implements eventstore.ConditionalAppender, but cannot check a condition in its append")
+	}
+}
