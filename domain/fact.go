@@ -41,16 +41,24 @@ type Correction struct {
 	Signer  string    `json:"signer,omitempty"` // fingerprint of the key it was signed with; "" when unsigned
 	Signed  bool      `json:"signed"`
 	Reason  string    `json:"reason"`
+	Changed []string  `json:"changed"` // the fields it changed ("at" for the business time)
+	// OriginalAt is the business time first recorded, before any correction.
+	OriginalAt time.Time `json:"original_at"`
 }
 
-// Ref is the part of a fact that state entries keep: which event, when, by whom.
+// Ref is the part of a fact that state entries keep: which event, when, by
+// whom, and, for a corrected fact, who corrected it.
 type Ref struct {
 	EventID string    `json:"event_id"`
 	At      time.Time `json:"at"`
 	Actor   string    `json:"actor"`
+	// Corrected is set when the entry shows a corrected value (At and the
+	// entry's fields are the correction's): Actor recorded the fact,
+	// Corrected.Actor changed it.
+	Corrected *Correction `json:"corrected,omitempty"`
 }
 
-func (f Fact) ref() Ref { return Ref{EventID: f.ID, At: f.At, Actor: f.Actor} }
+func (f Fact) ref() Ref { return Ref{EventID: f.ID, At: f.At, Actor: f.Actor, Corrected: f.Correction} }
 
 // signedNow reports whether what f shows was signed: f itself, or the
 // correction that set its current value.
@@ -107,7 +115,8 @@ func Corrected(facts []Fact, cut Cut) []Fact {
 			if c.TargetType == f.Type && c.Replacement != nil {
 				f.OriginalAt, f.Original = f.At, f.Event
 				f.At, f.Event, f.CorrectedBy = c.At, c.Replacement, cf.ID
-				f.Correction = &Correction{EventID: cf.ID, At: cf.At, Actor: cf.Actor, Signer: cf.Signer, Signed: cf.Signer != "", Reason: c.Reason}
+				f.Correction = &Correction{EventID: cf.ID, At: cf.At, Actor: cf.Actor, Signer: cf.Signer, Signed: cf.Signer != "", Reason: c.Reason,
+					Changed: c.Changed, OriginalAt: f.OriginalAt}
 			}
 		}
 		if cut.Happened(f) {

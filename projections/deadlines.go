@@ -126,13 +126,13 @@ func writeRegulatory(p *printer, v IncidentView) {
 	}
 	row("Rule pack:", "%s, %s (current: %s)", g.PackVersion(), pinned, domain.CurrentPack().Version)
 	if pr := g.Profile; pr != nil {
-		row("Profile:", "%s", describeProfile(pr.EntityProfiled))
+		row("Profile:", "%s%s", describeProfile(pr.EntityProfiled), correctedSuffix(pr.Ref))
 	}
 	if a := g.Affected; a != nil {
-		row("Affected:", "%s", describeCounts(a.Counts))
+		row("Affected:", "%s%s", describeCounts(a.Counts), correctedSuffix(a.Ref))
 	}
 	for _, d := range g.Determinations {
-		row("Determined:", "%s  %s (by %s)", stamp(d.At), Describe(d.DeterminationMade), d.Actor)
+		row("Determined:", "%s  %s (by %s)%s", stamp(d.At), Describe(d.DeterminationMade), d.Actor, correctedSuffix(d.Ref))
 	}
 	for _, h := range g.Holds {
 		state := "until " + stamp(h.Until)
@@ -145,7 +145,7 @@ func writeRegulatory(p *printer, v IncidentView) {
 		row("Hold:", "%s  %s (recorded by %s; %s)", stamp(h.At), Describe(h.HoldRecorded), h.Actor, state)
 	}
 	for _, a := range g.Acknowledgements {
-		row("Acknowledged:", "%s  %s", stamp(a.At), Describe(a.AcknowledgementReceived))
+		row("Acknowledged:", "%s  %s%s", stamp(a.At), Describe(a.AcknowledgementReceived), correctedSuffix(a.Ref))
 	}
 	tw.Flush()
 	if v.RiskAdvice != nil {

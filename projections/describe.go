@@ -218,6 +218,35 @@ func describeNotice(e domain.NotificationSent) string {
 	return s
 }
 
+// DescribeCorrection says who corrected a value, and whether they signed
+// the correction: "at corrected by bob (unsigned) at T in event E: why".
+// Every view that shows a corrected value says it, so that a corrected time
+// is never read as the original author's act. It returns "" for nil.
+func DescribeCorrection(c *domain.Correction) string {
+	if c == nil {
+		return ""
+	}
+	how := "unsigned"
+	if c.Signed {
+		how = "signed with " + c.Signer
+	}
+	what := strings.Join(c.Changed, ", ")
+	if what == "" {
+		what = "the event"
+	}
+	return withReason(fmt.Sprintf("%s corrected by %s (%s) at %s in event %s", what, c.Actor, how, stamp(c.At), c.EventID), c.Reason)
+}
+
+// correctedSuffix is what a row showing an entry adds when the entry's
+// value was corrected: who corrected it, signed or not, and when the fact
+// was first dated.
+func correctedSuffix(r domain.Ref) string {
+	if r.Corrected == nil {
+		return ""
+	}
+	return fmt.Sprintf(" [%s; first recorded by %s at %s]", DescribeCorrection(r.Corrected), r.Actor, stamp(r.Corrected.OriginalAt))
+}
+
 func withReason(s, reason string) string {
 	if reason == "" {
 		return s

@@ -127,6 +127,8 @@ type CorrectionNote struct {
 	At         time.Time `json:"at"`
 	RecordedAt time.Time `json:"recorded_at"`
 	Actor      string    `json:"actor"`
+	Signer     string    `json:"signer,omitempty"` // "" when the correction was not signed
+	Signed     bool      `json:"signed"`
 	Changed    []string  `json:"changed"`
 	Reason     string    `json:"reason"`
 	Original   string    `json:"original"` // what was first recorded
@@ -507,7 +509,7 @@ func histories(inc *domain.Incident, byID map[string]domain.Fact) (cls, sev, ris
 		if f.CorrectedBy != "" {
 			c := byID[f.CorrectedBy]
 			ec, _ := c.Event.(domain.EventCorrected)
-			h.Correction = &CorrectionNote{EventID: c.ID, At: c.At, RecordedAt: c.RecordedAt, Actor: c.Actor, Changed: ec.Changed, Reason: ec.Reason,
+			h.Correction = &CorrectionNote{EventID: c.ID, At: c.At, RecordedAt: c.RecordedAt, Actor: c.Actor, Signer: c.Signer, Signed: c.Signer != "", Changed: ec.Changed, Reason: ec.Reason,
 				Original: Describe(f.Original), OriginalAt: f.OriginalAt}
 		}
 		return h

@@ -183,7 +183,7 @@ var reportHTML = sync.OnceValue(func() *template.Template {
 <h2>Events</h2>
 <p class="note">Every event the cut sees, in business-time order, with who recorded it, the key that signed it, and when the ledger recorded it.</p>
 <table class="events"><thead><tr><th class="num">Seq</th><th>Business time (UTC)</th><th>Recorded (UTC)</th><th>Actor</th><th>Signer</th><th>Event</th><th>Details</th></tr></thead><tbody>
-{{range .R.Events}}<tr{{if .CorrectedBy}} class="corrected"{{end}}><td class="num">{{.Sequence}}</td><td>{{stamp .At}}</td><td>{{stamp .RecordedAt}}</td><td>{{.Actor}}</td><td>{{cell .Signer}}</td><td>{{.Kind}}</td><td>{{.Summary}}{{if .CorrectedBy}}<div class="was">corrected by <code>{{.CorrectedBy}}</code>; first recorded at {{stamp .OriginalAt}} as: {{.Original}}</div>{{end}}</td></tr>
+{{range .R.Events}}<tr{{if .CorrectedBy}} class="corrected"{{end}}><td class="num">{{.Sequence}}</td><td>{{stamp .At}}</td><td>{{stamp .RecordedAt}}</td><td>{{.Actor}}</td><td>{{cell .Signer}}</td><td>{{.Kind}}</td><td>{{.Summary}}{{if .CorrectedBy}}<div class="was">{{with .Correction}}corrected by {{.Actor}} ({{if .Signed}}signed{{else}}unsigned{{end}}) in <code>{{.EventID}}</code>{{else}}corrected by <code>{{.CorrectedBy}}</code>{{end}}; first recorded at {{stamp .OriginalAt}} as: {{.Original}}</div>{{end}}</td></tr>
 {{end}}</tbody></table>
 </section>
 

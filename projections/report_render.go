@@ -209,7 +209,7 @@ func reportTables(r IncidentReport) (overviewT, milestonesT, stagesT, totalsT, o
 	for _, e := range r.Events {
 		d := e.Summary
 		if e.CorrectedBy != "" {
-			d += fmt.Sprintf(" [corrected by %s; first recorded at %s as: %s]", e.CorrectedBy, stamp(e.OriginalAt), e.Original)
+			d += fmt.Sprintf(" [%s; first recorded at %s as: %s]", correctionOf(e), stamp(e.OriginalAt), e.Original)
 		}
 		eventsT.add(strconv.FormatUint(e.Sequence, 10), stamp(e.At), stamp(e.RecordedAt), e.Actor, orDash(e.Signer), e.Kind, d)
 	}
@@ -232,7 +232,11 @@ func correctionText(c *CorrectionNote) string {
 	if c == nil {
 		return ""
 	}
-	return fmt.Sprintf("corrected by %s (%s, %s): %s; first recorded at %s as: %s", c.Actor, stamp(c.At), c.EventID, c.Reason, stamp(c.OriginalAt), c.Original)
+	how := "unsigned"
+	if c.Signed {
+		how = "signed with " + c.Signer
+	}
+	return fmt.Sprintf("corrected by %s (%s; %s, %s): %s; first recorded at %s as: %s", c.Actor, how, stamp(c.At), c.EventID, c.Reason, stamp(c.OriginalAt), c.Original)
 }
 
 func noticeTable(n NoticeCheck) table {
@@ -428,7 +432,7 @@ func writeReportCSV(w io.Writer, r IncidentReport) error {
 	for _, e := range r.Events {
 		d := e.Summary
 		if e.CorrectedBy != "" {
-			d += fmt.Sprintf(" [corrected by %s; first recorded at %s as: %s]", e.CorrectedBy, stamp(e.OriginalAt), e.Original)
+			d += fmt.Sprintf(" [%s; first recorded at %s as: %s]", correctionOf(e), stamp(e.OriginalAt), e.Original)
 		}
 		c.row("event", strconv.FormatUint(e.Sequence, 10), e.EventID, stamp(e.At), "", stamp(e.RecordedAt), e.Actor, e.Signer, e.Type, "", "", "", e.Kind, d)
 	}

@@ -28,7 +28,7 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	}
 	d := v.Detection
 	row("Summary:", "%s", d.Summary)
-	row("Detected:", "%s via %s%s by %s", stamp(d.At), d.Source, ref(d.Reference), d.Actor)
+	row("Detected:", "%s via %s%s by %s%s", stamp(d.At), d.Source, ref(d.Reference), d.Actor, correctedSuffix(d.Ref))
 	row("Aware:", "%s", stamp(d.AwareAt))
 	row("Acting as:", "%s", d.Role)
 	stage := v.Stage.Title()
@@ -37,29 +37,29 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	}
 	row("Stage:", "%s", stage)
 	if c := v.Classification; c != nil {
-		row("Classification:", "%s (%s by %s)", Describe(c.IncidentClassified), stamp(c.At), c.Actor)
+		row("Classification:", "%s (%s by %s)%s", Describe(c.IncidentClassified), stamp(c.At), c.Actor, correctedSuffix(c.Ref))
 	} else {
 		row("Classification:", "not classified")
 	}
 	if a := v.Assessment; a != nil {
-		row("Severity:", "%s, priority %s (%s by %s)", a.Severity, a.Priority, stamp(a.At), a.Actor)
+		row("Severity:", "%s, priority %s (%s by %s)%s", a.Severity, a.Priority, stamp(a.At), a.Actor, correctedSuffix(a.Ref))
 		row("Impact:", "functional %s, recoverability %s, information %s", a.FunctionalImpact, a.Recoverability, a.InformationImpact)
 	} else {
 		row("Severity:", "not assessed")
 	}
 	if r := v.Risk; r != nil {
-		row("GDPR risk:", "%s (%s by %s)", Describe(r.RiskDetermined), stamp(r.At), r.Actor)
+		row("GDPR risk:", "%s (%s by %s)%s", Describe(r.RiskDetermined), stamp(r.At), r.Actor, correctedSuffix(r.Ref))
 	}
 	if dc := v.Declaration; dc != nil {
-		row("CRSPI declared:", "%s by %s, %s", stamp(dc.At), dc.Actor, Describe(dc.CRSPIDeclared))
+		row("CRSPI declared:", "%s by %s, %s%s", stamp(dc.At), dc.Actor, Describe(dc.CRSPIDeclared), correctedSuffix(dc.Ref))
 	} else {
 		row("CRSPI declared:", "no")
 	}
 	if v.Scope.Updated != nil {
-		row("Scope:", "%s", describeScope(v.Scope.ScopeRecorded))
+		row("Scope:", "%s%s", describeScope(v.Scope.ScopeRecorded), correctedSuffix(*v.Scope.Updated))
 	}
 	if pm := v.Postmortem; pm != nil {
-		row("Post-mortem:", "%s (%s by %s)", Describe(pm.PostmortemCompleted), stamp(pm.At), pm.Actor)
+		row("Post-mortem:", "%s (%s by %s)%s", Describe(pm.PostmortemCompleted), stamp(pm.At), pm.Actor, correctedSuffix(pm.Ref))
 	}
 	tw.Flush()
 	if len(v.Requests) > 0 {
@@ -85,15 +85,15 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	}
 	list("Actions", len(v.Actions), func(i int) string {
 		a := v.Actions[i]
-		return fmt.Sprintf("%s  %s", stamp(a.At), Describe(a.ActionTaken))
+		return fmt.Sprintf("%s  %s%s", stamp(a.At), Describe(a.ActionTaken), correctedSuffix(a.Ref))
 	})
 	list("Evidence", len(v.Evidence), func(i int) string {
 		e := v.Evidence[i]
-		return fmt.Sprintf("%s  %s", stamp(e.At), Describe(e.EvidenceRecorded))
+		return fmt.Sprintf("%s  %s%s", stamp(e.At), Describe(e.EvidenceRecorded), correctedSuffix(e.Ref))
 	})
 	list("Notifications", len(v.Notifications), func(i int) string {
 		n := v.Notifications[i]
-		return fmt.Sprintf("%s  %s", stamp(n.At), Describe(n.NotificationSent))
+		return fmt.Sprintf("%s  %s (by %s)%s", stamp(n.At), Describe(n.NotificationSent), n.Actor, correctedSuffix(n.Ref))
 	})
 	list("Corrections", len(v.Corrections), func(i int) string {
 		c := v.Corrections[i]
@@ -101,7 +101,7 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	})
 	list("Notes", len(v.Notes), func(i int) string {
 		n := v.Notes[i]
-		return fmt.Sprintf("%s  %s: %s", stamp(n.At), n.Actor, n.Text)
+		return fmt.Sprintf("%s  %s: %s%s", stamp(n.At), n.Actor, n.Text, correctedSuffix(n.Ref))
 	})
 	writeRegulatory(p, v)
 	p.f("\nDeadlines:\n")
@@ -122,7 +122,7 @@ func WriteTimeline(w io.Writer, t Timeline) error {
 	for _, e := range t.Entries {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", e.Sequence, stamp(e.At), safetext.Line(e.Actor), safetext.Line(e.Kind), safetext.Line(e.Summary))
 		if e.CorrectedBy != "" {
-			fmt.Fprintf(tw, "\t\t\t\t(corrected by %s; first recorded at %s as: %s)\n", safetext.Line(e.CorrectedBy), stamp(e.OriginalAt), safetext.Line(e.Original))
+			fmt.Fprintf(tw, "\t\t\t\t(%s; first recorded at %s as: %s)\n", safetext.Line(correctionOf(e)), stamp(e.OriginalAt), safetext.Line(e.Original))
 		}
 	}
 	tw.Flush()

@@ -55,6 +55,18 @@ type TimelineEntry struct {
 	CorrectedBy string    `json:"corrected_by,omitempty"`
 	Original    string    `json:"original,omitempty"` // what was first recorded, when corrected
 	OriginalAt  time.Time `json:"original_at,omitzero"`
+	// Correction says who corrected the event and whether they signed:
+	// At and Summary are then theirs, Actor and Signer the original's.
+	Correction *domain.Correction `json:"correction,omitempty"`
+}
+
+// correctionOf describes the correction of a timeline entry, or names it
+// when the entry does not carry it.
+func correctionOf(e TimelineEntry) string {
+	if e.Correction == nil {
+		return "corrected by " + e.CorrectedBy
+	}
+	return DescribeCorrection(e.Correction)
 }
 
 // Timeline is an incident's events at a cut, in business-time order (ties
@@ -72,7 +84,7 @@ func BuildTimeline(id string, facts []domain.Fact, cut domain.Cut) Timeline {
 	for _, f := range domain.Corrected(facts, cut) {
 		e := TimelineEntry{
 			Sequence: f.Sequence, EventID: f.ID, At: f.At, RecordedAt: f.RecordedAt, Actor: f.Actor, Signer: f.Signer,
-			Type: f.Type, Kind: Kind(f.Type), Summary: Describe(f.Event), CorrectedBy: f.CorrectedBy,
+			Type: f.Type, Kind: Kind(f.Type), Summary: Describe(f.Event), CorrectedBy: f.CorrectedBy, Correction: f.Correction,
 		}
 		if f.CorrectedBy != "" {
 			e.Original, e.OriginalAt = Describe(f.Original), f.OriginalAt
