@@ -401,10 +401,16 @@ func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
 // revoked at or after the ledger revision it was decided on still signs
 // it, if the signature verifies; it is reported in Raced, not as a
 // problem, and does not change the ledger state.
+//
+// A ledger made in signed mode starts with one append of two events, its
+// LedgerInitialized and the SignerRegistered of the first admin's key,
+// both signed with that key (domain.InitLedger): the pair is judged as of
+// the ledger it makes, when the second is judged.
 type SignaturePolicy struct {
 	l     domain.Ledger
 	races projections.Races
 	raced []integrity.Problem
+	init  *eventstore.Record // a signed LedgerInitialized, judged with the event after it
 }
 
 // NewSignaturePolicy returns a policy for a log read from its start.
@@ -419,20 +425,27 @@ func (p *SignaturePolicy) Raced() []integrity.Problem { return p.raced }
 
 // Judge implements integrity.SignaturePolicy.
 func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
+	if p.init != nil {
+		return p.judgeInit(r)
+	}
+	if r.Stream == domain.LedgerStream && r.Revision == 0 && r.Type == "LedgerInitialized" && r.Signer != "" {
+		// Judged with the key the next event registers (judgeInit).
+		rr := r
+		p.init = &rr
+		p.evolve(r)
+		return true, nil
+	}
 	race, raced := p.races.Check(r.Actor, r.Signer, r.Basis, r.Sequence)
 	keyRaced := false
 	if raced && r.Signer != "" {
 		_, keyRaced = p.races.Check("", r.Signer, r.Basis, r.Sequence)
 	}
-	signed, err := p.judge(r, keyRaced)
+	signed, err := p.judge(p.l, r, keyRaced)
 	if raced && err == nil {
 		p.raced = append(p.raced, integrity.Problem{Seq: r.Sequence, EventID: r.ID.String(), What: "raced", Detail: race.String()})
 	}
-	if r.Stream == domain.LedgerStream && !raced {
-		if f, ferr := projections.FactOf(r); ferr == nil {
-			p.l = domain.EvolveLedger(p.l, f)
-			p.races.Learn(f)
-		}
+	if !raced {
+		p.evolve(r)
 	}
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", err, integrity.ErrIntegrity)
@@ -440,10 +453,74 @@ func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
 	return signed, nil
 }
 
-// judge judges r's signature as of p's ledger; with revokedSince, a key
-// revoked since the ledger revision r was decided on (a race) still
-// signs it.
-func (p *SignaturePolicy) judge(r eventstore.Record, revokedSince bool) (bool, error) {
+// evolve folds r into the ledger state when it is a ledger event.
+func (p *SignaturePolicy) evolve(r eventstore.Record) {
+	if r.Stream != domain.LedgerStream {
+		return
+	}
+	if f, err := projections.FactOf(r); err == nil {
+		p.l = domain.EvolveLedger(p.l, f)
+		p.races.Learn(f)
+	}
+}
+
+// judgeInit judges r, the event after a signed LedgerInitialized, and the
+// initialisation with it: when r registers the key that signed it, for
+// the same actor, both are judged as of the ledger they make; otherwise r
+// is judged as any event, and the initialisation's signature is a problem
+// reported on r.
+func (p *SignaturePolicy) judgeInit(r eventstore.Record) (bool, error) {
+	init := *p.init
+	p.init = nil
+	before := p.l
+	var initErr error
+	registers := false
+	if r.Stream == domain.LedgerStream && r.Revision == 1 && r.Type == "SignerRegistered" {
+		if e, err := domain.Decode(r.Type, r.Payload); err == nil {
+			reg := e.(domain.SignerRegistered)
+			registers = reg.Fingerprint == init.Signer && reg.Actor == init.Actor
+		}
+	}
+	p.evolve(r)
+	l := before
+	if registers {
+		l = p.l // the pair, as of the ledger it makes
+		_, initErr = p.judge(l, init, false)
+	} else {
+		initErr = fmt.Errorf("it is signed with key %s, which the event after it does not register for %s", init.Signer, init.Actor)
+	}
+	signed, err := p.judge(l, r, false)
+	if initErr != nil {
+		initErr = fmt.Errorf("the ledger's initialisation (seq %d, event %s, signed as the first admin's): %w", init.Sequence, init.ID, initErr)
+		if err != nil {
+			initErr = fmt.Errorf("%w; and this event: %w", initErr, err)
+		}
+		return false, fmt.Errorf("%w: %w", initErr, integrity.ErrIntegrity)
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: %w", err, integrity.ErrIntegrity)
+	}
+	return signed, nil
+}
+
+// unjudged returns the problem of a signed initialisation that no event
+// followed to register its key (the log ends with it), or nil.
+func (p *SignaturePolicy) unjudged() *integrity.Problem {
+	if p.init == nil {
+		return nil
+	}
+	return &integrity.Problem{Seq: p.init.Sequence, EventID: p.init.ID.String(), What: "signature",
+		Detail: fmt.Sprintf("the ledger's initialisation is signed with key %s, and no event registers that key for %s (the log ends with it)", p.init.Signer, p.init.Actor)}
+}
+
+// judge judges r's signature as of l; with revokedSince, a key revoked
+// since the ledger revision r was decided on (a race) still signs it.
+func (p *SignaturePolicy) judge(l domain.Ledger, r eventstore.Record, revokedSince bool) (bool, error) {
+	if r.Type == "LedgerInitialized" && r.Signer == "" {
+		if e, err := domain.Decode(r.Type, r.Payload); err == nil && e.(domain.LedgerInitialized).Signed {
+			return false, errors.New("a ledger made in signed mode is initialised with its first admin's signature; this initialisation is not signed")
+		}
+	}
 	if r.Type == "SignerRegistered" && r.Stream == domain.LedgerStream {
 		if e, err := domain.Decode(r.Type, r.Payload); err == nil {
 			reg := e.(domain.SignerRegistered)
@@ -452,7 +529,7 @@ func (p *SignaturePolicy) judge(r eventstore.Record, revokedSince bool) (bool, e
 			}
 		}
 	}
-	if err := domain.CheckSigner(p.l, r.Type, r.Actor, r.Signer); err != nil {
+	if err := domain.CheckSigner(l, r.Type, r.Actor, r.Signer); err != nil {
 		var re *domain.RuleError
 		switch {
 		case errors.As(err, &re) && re.Rule == "signer-revoked" && revokedSince:
@@ -471,7 +548,7 @@ func (p *SignaturePolicy) judge(r eventstore.Record, revokedSince bool) (bool, e
 	case len(r.Signature) == 0:
 		return false, fmt.Errorf("the event names signer key %s but carries no signature", r.Signer)
 	}
-	k, _ := p.l.Signers.Key(r.Signer)
+	k, _ := l.Signers.Key(r.Signer)
 	pub, fp, err := integrity.ParseSignerKey(k.Key)
 	if err != nil || fp != r.Signer {
 		return false, fmt.Errorf("the registered key %s does not parse to that fingerprint", r.Signer)
@@ -526,6 +603,9 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		return nil, err
 	}
 	rep.Raced = policy.Raced()
+	if p := policy.unjudged(); p != nil {
+		rep.Problems = append(rep.Problems, *p)
+	}
 	if a, ok := st.(eventstore.Auditor); ok {
 		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
 		if err != nil {
@@ -831,6 +911,9 @@ func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integ
 		return nil, nil, err
 	}
 	rep.Raced = policy.Raced()
+	if p := policy.unjudged(); p != nil {
+		rep.Problems = append(rep.Problems, *p)
+	}
 	h := projections.NewHistory()
 	for _, r := range recs {
 		if r.Stream == domain.LedgerStream && r.Revision == 0 {
