@@ -603,6 +603,11 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		return nil, err
 	}
 	rep.Raced = policy.Raced()
+	if _, ok := st.(eventstore.ConditionalAppender); ok {
+		for i := range rep.Raced {
+			rep.Raced[i].Detail += "; this store checks the ledger stream in every append, so no breachledger writer appended it this way here: it came from a store that cannot (a ledger migrated from EventStoreDB), or it was written around breachledger"
+		}
+	}
 	if p := policy.unjudged(); p != nil {
 		rep.Problems = append(rep.Problems, *p)
 	}

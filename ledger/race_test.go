@@ -1,0 +1,319 @@
+package ledger_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/esdb"
+	"github.com/breachledger/breachledger/eventstore/esdb/esdbtest"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections/readmodel"
+)
+
+// The revocation race, as an attack: a writer reads the ledger stream
+// (oscar may detect incidents, with his key), and before its append lands
+// another process revokes oscar's key, or his role. The stores below land
+// that revocation inside the writer's append call, before passing it on:
+// between the writer's read and its append, deterministically.
+
+var raceAt = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// actorKey is an actor's SSH key.
+type actorKey struct {
+	name   string
+	signer ssh.Signer
+	fp     string
+}
+
+func newActorKey(tb testing.TB, name string) actorKey {
+	tb.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return actorKey{name: name, signer: s, fp: integrity.Fingerprint(s.PublicKey())}
+}
+
+func (k actorKey) by() domain.By { return domain.By{Actor: k.name, At: raceAt, Signer: k.fp} }
+
+// raceLedger is a signed ledger: alice its admin, oscar a responder with
+// a registered key.
+type raceLedger struct {
+	st           eventstore.Store
+	key          *integrity.LedgerKey
+	alice, oscar actorKey
+}
+
+func newRaceLedger(t *testing.T, st eventstore.Store) *raceLedger {
+	t.Helper()
+	ctx := context.Background()
+	l := &raceLedger{st: st, alice: newActorKey(t, "alice"), oscar: newActorKey(t, "oscar")}
+	// The first append makes the origin the ledger key is made for.
+	res, err := ledger.Writer{Store: st, Sign: l.alice.sign}.Execute(ctx, "", domain.InitLedger{By: l.alice.by(), Name: "Race",
+		AdminKey: integrity.AuthorizedKey(l.alice.signer.PublicKey()), AdminFingerprint: l.alice.fp}, raceAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin, err := ledger.Origin(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.key, err = integrity.ParseLedgerKey(mustKey(t, origin)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: l.key}).Checkpoint(ctx, res.Records); err != nil {
+		t.Fatal(err)
+	}
+	l.must(t, st, l.alice, "", domain.GrantRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder})
+	l.must(t, st, l.alice, "", domain.RegisterSigner{By: l.alice.by(), Actor: "oscar", Key: integrity.AuthorizedKey(l.oscar.signer.PublicKey()), Fingerprint: l.oscar.fp})
+	return l
+}
+
+func (k actorKey) sign(env []byte) ([]byte, error) { return integrity.SignEnvelope(env, k.signer) }
+
+// exec runs c as k on st, as the CLI does: the checkpoint in the append
+// where the store can, else right after it.
+func (l *raceLedger) exec(st eventstore.Store, k actorKey, incident string, c domain.Command) (ledger.Result, error) {
+	ctx := context.Background()
+	cp := &ledger.Checkpointer{Store: st, Key: l.key}
+	res, err := ledger.Writer{Store: st, Sign: k.sign, Checkpointer: cp}.Execute(ctx, incident, c, raceAt)
+	if err == nil && res.Checkpoint == nil {
+		_, err = cp.Checkpoint(ctx, res.Records)
+	}
+	return res, err
+}
+
+func (l *raceLedger) must(t *testing.T, st eventstore.Store, k actorKey, incident string, c domain.Command) ledger.Result {
+	t.Helper()
+	res, err := l.exec(st, k, incident, c)
+	if err != nil {
+		t.Fatalf("%T by %s: %v", c, k.name, err)
+	}
+	return res
+}
+
+// racer lands a revocation once, before the first append to another
+// stream than the ledger's goes on.
+type racer struct {
+	once   sync.Once
+	revoke func()
+}
+
+func (r *racer) before(stream string) {
+	if stream != domain.LedgerStream {
+		r.once.Do(r.revoke)
+	}
+}
+
+// racingTwoStep is a store that checkpoints after the append
+// (EventStoreDB), with a racer.
+type racingTwoStep struct {
+	twoStep
+	*racer
+}
+
+func (s racingTwoStep) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+	s.before(stream)
+	return s.twoStep.Store.Append(ctx, stream, exp, recs)
+}
+
+// racingConditional is a store that checks a condition in its append
+// (SQLite), with a racer.
+type racingConditional struct {
+	eventstore.Store
+	eventstore.ConditionalAppender
+	*racer
+}
+
+func (s racingConditional) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+	s.before(stream)
+	return s.Store.Append(ctx, stream, exp, recs)
+}
+
+func (s racingConditional) AppendCheckpointed(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	s.before(stream)
+	return s.ConditionalAppender.AppendCheckpointed(ctx, stream, exp, recs, sign)
+}
+
+func (s racingConditional) AppendIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
+	s.before(stream)
+	return s.ConditionalAppender.AppendIf(ctx, stream, exp, recs, cond)
+}
+
+func (s racingConditional) AppendCheckpointedIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	s.before(stream)
+	return s.ConditionalAppender.AppendCheckpointedIf(ctx, stream, exp, recs, cond, sign)
+}
+
+// revocations are the two ways oscar loses the right to detect: his key,
+// or his role.
+func revocations(l *raceLedger) map[string]domain.Command {
+	return map[string]domain.Command{
+		"key revoked": domain.RevokeSigner{By: l.alice.by(), Actor: "oscar", Fingerprint: l.oscar.fp, Reason: "laptop stolen"},
+		"role revoked": domain.RevokeRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder, Reason: "left the team"},
+	}
+}
+
+func detect(l *raceLedger) domain.Command {
+	return domain.DetectIncident{By: l.oscar.by(), Source: domain.SourceOperatorEscalation, Summary: "raced detection", Role: domain.RoleBoth}
+}
+
+// TestRevocationRaceSQLite: on a store that checks the ledger stream in the
+// append's own transaction, the write decided before the revocation does
+// not land: the writer reads again, decides again and is refused by the
+// rules. Nothing of oscar's is in the ledger, which verifies.
+func TestRevocationRaceSQLite(t *testing.T) {
+	for name := range revocations(&raceLedger{}) {
+		t.Run(name, func(t *testing.T) {
+			raw := openLedger(t)
+			ca, ok := eventstore.Store(raw).(eventstore.ConditionalAppender)
+			if !ok {
+				t.Skip("the SQLite store does not check conditions yet (eventstore.ConditionalAppender)")
+			}
+			l := newRaceLedger(t, raw)
+			revoke := revocations(l)[name]
+			r := &racer{revoke: func() { l.must(t, raw, l.alice, "", revoke) }}
+			st := racingConditional{Store: raw, ConditionalAppender: ca, racer: r}
+			ctx := context.Background()
+			before, _ := raw.Head(ctx)
+
+			_, err := l.exec(st, l.oscar, "INC1", detect(l))
+			var re *domain.RuleError
+			if !errors.As(err, &re) {
+				t.Fatalf("oscar's detection, decided before %s landed: error %v, want a refusal by a rule (the writer decides again on the ledger as it is)", name, err)
+			}
+			t.Logf("refused after the race: %v", err)
+			if head, _ := raw.Head(ctx); head != before+1 {
+				t.Errorf("the ledger went from %d to %d events, want only the revocation added", before, head)
+			}
+			h, err := ledger.ReadHistory(ctx, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Incidents) != 0 || len(h.Raced) != 0 {
+				t.Errorf("incidents %v, raced %v: want none", h.IncidentIDs(), h.Raced)
+			}
+			rep, err := ledger.Verify(ctx, raw, l.key.Public(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() || len(rep.Raced) != 0 {
+				t.Errorf("verify: problems %v, raced %v; want intact, no race", rep.Problems, rep.Raced)
+			}
+		})
+	}
+}
+
+// TestRevocationRaceESDB: on EventStoreDB, which cannot condition an append
+// on another stream, the write decided before the revocation lands, with
+// the ledger revision it was decided on. No reader counts it: not the
+// history, not a stream read, not the next writer, not the kept read
+// models; and verify exits intact, naming it as raced ("decided at ledger
+// revision N, revoked at N+1"), not as tampering.
+func TestRevocationRaceESDB(t *testing.T) {
+	for name := range revocations(&raceLedger{}) {
+		t.Run(name, func(t *testing.T) {
+			srv := esdbtest.Start(t, esdbtest.Options{})
+			ctx := context.Background()
+			raw, err := esdb.Open(ctx, srv.URL(), esdb.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { raw.Close() })
+			l := newRaceLedger(t, raw)
+			revoke := revocations(l)[name]
+			var revocation eventstore.Record
+			r := &racer{revoke: func() { revocation = l.must(t, raw, l.alice, "", revoke).Records[0] }}
+			st := racingTwoStep{twoStep: twoStep{Store: raw, CheckpointStore: raw}, racer: r}
+
+			res, err := l.exec(st, l.oscar, "INC1", detect(l))
+			if err != nil {
+				t.Fatalf("oscar's detection: %v (EventStoreDB appends it: it cannot check the ledger stream in the append)", err)
+			}
+			raced := res.Records[0]
+			if raced.Sequence <= revocation.Sequence || raced.Basis != revocation.Revision {
+				t.Fatalf("the detection landed at seq %d with basis %d; the revocation at seq %d, ledger revision %d: not the race this test stages",
+					raced.Sequence, raced.Basis, revocation.Sequence, revocation.Revision)
+			}
+
+			// No reader counts it.
+			h, err := ledger.ReadHistory(ctx, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.Incidents) != 0 {
+				t.Errorf("ReadHistory: incidents %v, want none (the raced detection does not count)", h.IncidentIDs())
+			}
+			if len(h.Raced) != len(res.Records) {
+				t.Errorf("ReadHistory: %d raced facts, want the %d of oscar's append", len(h.Raced), len(res.Records))
+			}
+			for i, rf := range h.Raced {
+				if i >= len(res.Records) || rf.Fact.ID != res.Records[i].ID.String() || rf.Race.RevokedBy != revocation.ID.String() {
+					t.Errorf("ReadHistory: raced %+v, want %s, lost to %s", rf, res.Records[min(i, len(res.Records)-1)].ID, revocation.ID)
+				}
+			}
+			facts, err := ledger.ReadStream(ctx, raw, domain.IncidentStream("INC1"))
+			if err != nil || len(facts) != 0 {
+				t.Errorf("ReadStream(INC1) = %d facts (%v), want none", len(facts), err)
+			}
+			_, err = l.exec(raw, l.alice, "INC1", domain.AddNote{By: l.alice.by(), Text: "on the raced incident"})
+			var nf *domain.NotFoundError
+			if !errors.As(err, &nf) {
+				t.Errorf("a note on the incident only the raced detection made: error %v, want not found (the writer does not decide on it)", err)
+			}
+			kept, err := readmodel.Open(ctx, raw, filepath.Join(t.TempDir(), "cache.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer kept.Close()
+			if _, err := kept.CatchUp(ctx, raceAt.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			page, err := kept.List(ctx, raceAt.Add(time.Hour), false, readmodel.Page{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page.Incidents) != 0 {
+				t.Errorf("kept read models list %d incidents, want none", len(page.Incidents))
+			}
+
+			// verify: intact, the race named.
+			rep, err := ledger.Verify(ctx, raw, l.key.Public(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() {
+				t.Errorf("verify: %v; want intact (a race, not tampering)", rep.Problems)
+			}
+			want := fmt.Sprintf("decided at ledger revision %d, revoked at %d", revocation.Revision-1, revocation.Revision)
+			if len(rep.Raced) != len(res.Records) {
+				t.Errorf("verify: %d raced events, want the %d of oscar's append: %v", len(rep.Raced), len(res.Records), rep.Raced)
+			}
+			for i, p := range rep.Raced {
+				if i >= len(res.Records) || p.EventID != res.Records[i].ID.String() || !strings.Contains(p.Detail, want) || !strings.Contains(p.Detail, revocation.ID.String()) {
+					t.Errorf("verify raced %v, want event %s: %q, by %s", p, res.Records[min(i, len(res.Records)-1)].ID, want, revocation.ID)
+				}
+			}
+			if rep.Signed != int(rep.Events) {
+				t.Errorf("verify: %d of %d events signed, want all (the raced ones too: their key was valid when they were decided)", rep.Signed, rep.Events)
+			}
+		})
+	}
+}
