@@ -65,7 +65,11 @@ func Kind(typ string) string {
 func Describe(e domain.Event) string {
 	switch e := e.(type) {
 	case domain.LedgerInitialized:
-		return fmt.Sprintf("named %q; %s is its first admin", e.Name, e.Admin)
+		s := fmt.Sprintf("named %q; %s is its first admin", e.Name, e.Admin)
+		if e.Signed {
+			s += "; signed mode: every event is signed by its author's registered key"
+		}
+		return s
 	case domain.RoleGranted:
 		return withReason(fmt.Sprintf("%s granted %s", e.Actor, e.Role), e.Reason)
 	case domain.RoleRevoked:
@@ -152,6 +156,9 @@ func Describe(e domain.Event) string {
 		req := "none"
 		if len(e.Required) > 0 {
 			req = strings.Join(e.Required, ", ")
+		}
+		if e.All {
+			return withReason("signed mode from here on, for good: every event must be signed by its author's registered key", e.Reason)
 		}
 		return withReason("signatures required for: "+req, e.Reason)
 	case domain.APITokenIssued:
