@@ -436,11 +436,16 @@ func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
 		return true, nil
 	}
 	race, raced := p.races.Check(r.Actor, r.Signer, r.Basis, r.Sequence)
-	keyRaced := false
-	if raced && r.Signer != "" {
-		_, keyRaced = p.races.Check("", r.Signer, r.Basis, r.Sequence)
+	// What the race excuses: the key revoked since the event was decided,
+	// or, of an unsigned event, a signature policy set since.
+	excused := ""
+	if _, ok := p.races.Check("", r.Signer, r.Basis, r.Sequence); raced && ok {
+		excused = "signer-revoked"
+		if r.Signer == "" {
+			excused = "signature-required"
+		}
 	}
-	signed, err := p.judge(p.l, r, keyRaced)
+	signed, err := p.judge(p.l, r, excused)
 	if raced && err == nil {
 		p.raced = append(p.raced, integrity.Problem{Seq: r.Sequence, EventID: r.ID.String(), What: "raced", Detail: race.String()})
 	}
@@ -485,11 +490,11 @@ func (p *SignaturePolicy) judgeInit(r eventstore.Record) (bool, error) {
 	l := before
 	if registers {
 		l = p.l // the pair, as of the ledger it makes
-		_, initErr = p.judge(l, init, false)
+		_, initErr = p.judge(l, init, "")
 	} else {
 		initErr = fmt.Errorf("it is signed with key %s, which the event after it does not register for %s", init.Signer, init.Actor)
 	}
-	signed, err := p.judge(l, r, false)
+	signed, err := p.judge(l, r, "")
 	if initErr != nil {
 		initErr = fmt.Errorf("the ledger's initialisation (seq %d, event %s, signed as the first admin's): %w", init.Sequence, init.ID, initErr)
 		if err != nil {
@@ -513,9 +518,11 @@ func (p *SignaturePolicy) unjudged() *integrity.Problem {
 		Detail: fmt.Sprintf("the ledger's initialisation is signed with key %s, and no event registers that key for %s (the log ends with it)", p.init.Signer, p.init.Actor)}
 }
 
-// judge judges r's signature as of l; with revokedSince, a key revoked
-// since the ledger revision r was decided on (a race) still signs it.
-func (p *SignaturePolicy) judge(l domain.Ledger, r eventstore.Record, revokedSince bool) (bool, error) {
+// judge judges r's signature as of l, except by the rule excused ("" for
+// none): a race excuses a key revoked (signer-revoked), or a signature
+// policy set (signature-required), since the ledger revision r was decided
+// on. A revoked key's signature must still verify.
+func (p *SignaturePolicy) judge(l domain.Ledger, r eventstore.Record, excused string) (bool, error) {
 	if r.Type == "LedgerInitialized" && r.Signer == "" {
 		if e, err := domain.Decode(r.Type, r.Payload); err == nil && e.(domain.LedgerInitialized).Signed {
 			return false, errors.New("a ledger made in signed mode is initialised with its first admin's signature; this initialisation is not signed")
@@ -532,8 +539,8 @@ func (p *SignaturePolicy) judge(l domain.Ledger, r eventstore.Record, revokedSin
 	if err := domain.CheckSigner(l, r.Type, r.Actor, r.Signer); err != nil {
 		var re *domain.RuleError
 		switch {
-		case errors.As(err, &re) && re.Rule == "signer-revoked" && revokedSince:
-			// revoked after the write was decided: a race (Judge)
+		case errors.As(err, &re) && excused != "" && re.Rule == excused:
+			// changed after the write was decided: a race (Judge)
 		case errors.As(err, &re):
 			return false, fmt.Errorf("rule %s: %s", re.Rule, re.Reason)
 		default:

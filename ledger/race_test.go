@@ -317,3 +317,88 @@ func TestRevocationRaceESDB(t *testing.T) {
 		})
 	}
 }
+
+// newSwitchingLedger is a ledger made unsigned, as before signed mode:
+// alice its admin with a registered key, oscar a responder without one.
+func newSwitchingLedger(t *testing.T, st eventstore.Store) *raceLedger {
+	t.Helper()
+	ctx := context.Background()
+	l := &raceLedger{st: st, alice: newActorKey(t, "alice"), oscar: newActorKey(t, "oscar")}
+	unsigned := domain.By{Actor: "alice", At: raceAt}
+	res, err := ledger.Writer{Store: st}.Execute(ctx, "", domain.InitLedger{By: unsigned, Name: "Switching", Unsigned: true}, raceAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin, err := ledger.Origin(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.key, err = integrity.ParseLedgerKey(mustKey(t, origin)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: l.key}).Checkpoint(ctx, res.Records); err != nil {
+		t.Fatal(err)
+	}
+	l.must(t, st, actorKey{name: "alice"}, "", domain.RegisterSigner{By: unsigned, Actor: "alice", Key: integrity.AuthorizedKey(l.alice.signer.PublicKey()), Fingerprint: l.alice.fp})
+	l.must(t, st, l.alice, "", domain.GrantRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder})
+	return l
+}
+
+// TestPolicyRace: an unsigned write decided before the ledger is switched
+// to signed mode, appended after the switch. On SQLite it is refused when
+// decided again (signature-required); on EventStoreDB it lands and never
+// counts, and verify is intact, naming it (before, verify failed:
+// signature-required, for good).
+func TestPolicyRace(t *testing.T) {
+	switchOn := func(l *raceLedger) domain.Command {
+		return domain.SetSignaturePolicy{By: l.alice.by(), All: true, Reason: "signed mode"}
+	}
+	unsignedDetect := domain.DetectIncident{By: domain.By{Actor: "oscar", At: raceAt}, Source: domain.SourceOperatorEscalation, Summary: "unsigned", Role: domain.RoleBoth}
+	t.Run("SQLite", func(t *testing.T) {
+		raw := openLedger(t)
+		l := newSwitchingLedger(t, raw)
+		r := &racer{revoke: func() { l.must(t, raw, l.alice, "", switchOn(l)) }}
+		st := racingConditional{Store: raw, ConditionalAppender: raw, racer: r}
+		_, err := l.exec(st, actorKey{name: "oscar"}, "INC1", unsignedDetect)
+		var re *domain.RuleError
+		if !errors.As(err, &re) || re.Rule != "signature-required" {
+			t.Fatalf("oscar's unsigned detection, decided before the switch: error %v, want refused by rule signature-required", err)
+		}
+		rep, err := ledger.Verify(context.Background(), raw, l.key.Public(), nil)
+		if err != nil || !rep.OK() || len(rep.Raced) != 0 {
+			t.Errorf("verify: %v, problems %v, raced %v; want intact, no race", err, rep.Problems, rep.Raced)
+		}
+	})
+	t.Run("ESDB", func(t *testing.T) {
+		srv := esdbtest.Start(t, esdbtest.Options{})
+		ctx := context.Background()
+		raw, err := esdb.Open(ctx, srv.URL(), esdb.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		l := newSwitchingLedger(t, raw)
+		var policy eventstore.Record
+		r := &racer{revoke: func() { policy = l.must(t, raw, l.alice, "", switchOn(l)).Records[0] }}
+		st := racingTwoStep{twoStep: twoStep{Store: raw, CheckpointStore: raw}, racer: r}
+		res, err := l.exec(st, actorKey{name: "oscar"}, "INC1", unsignedDetect)
+		if err != nil {
+			t.Fatalf("oscar's unsigned detection: %v (EventStoreDB appends it)", err)
+		}
+		h, err := ledger.ReadHistory(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h.Incidents) != 0 || len(h.Raced) != len(res.Records) {
+			t.Errorf("ReadHistory: incidents %v, %d raced; want none, %d raced", h.IncidentIDs(), len(h.Raced), len(res.Records))
+		}
+		rep, err := ledger.Verify(ctx, raw, l.key.Public(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("decided at ledger revision %d, unsigned; the signature policy was set again at %d", policy.Revision-1, policy.Revision)
+		if !rep.OK() || len(rep.Raced) != len(res.Records) || !strings.Contains(rep.Raced[0].Detail, want) {
+			t.Errorf("verify: problems %v, raced %v; want intact, %d raced: %q", rep.Problems, rep.Raced, len(res.Records), want)
+		}
+	})
+}

@@ -14,8 +14,9 @@ import (
 // writer reads again and decides again. On a store that cannot
 // (EventStoreDB), it may land after a ledger event its writer never saw.
 // When that event revoked the key the write is signed with, or a role of
-// its actor, the write lost the race: it was decided on a view of the
-// ledger that no longer held when it took its place in the log. Such an
+// its actor, or (for an unsigned write) set another signature policy, the
+// write lost the race: it was decided on a view of the ledger that no
+// longer held when it took its place in the log. Such an
 // event never counts: no reader folds it, the writer does not decide on
 // it, and verify reports it as a race, not as tampering (its signature was
 // made with a key that was valid when it was decided).
@@ -33,9 +34,11 @@ type Race struct {
 	Revoked    uint64 `json:"revoked"`
 	RevokedSeq uint64 `json:"revoked_seq"`
 	RevokedBy  string `json:"revoked_by"`
-	// Type is the revocation's event type (SignerRevoked or RoleRevoked);
-	// Key is the fingerprint of the key it revoked (SignerRevoked), Role
-	// the role it took (RoleRevoked), Actor whose key or role it was.
+	// Type is the revocation's event type (SignerRevoked, RoleRevoked, or
+	// SignaturePolicySet for an unsigned event); Key is the fingerprint of
+	// the key it revoked (SignerRevoked), Role the role it took
+	// (RoleRevoked), Actor whose key or role it was (for a policy, who set
+	// it).
 	Type  string      `json:"type"`
 	Key   string      `json:"key,omitempty"`
 	Role  domain.Role `json:"role,omitempty"`
@@ -45,12 +48,16 @@ type Race struct {
 // String says what the race was, for a person: "decided at ledger
 // revision N, revoked at M (...)".
 func (r Race) String() string {
-	what := fmt.Sprintf("%s's role %s", r.Actor, r.Role)
-	if r.Type == "SignerRevoked" {
-		what = fmt.Sprintf("%s's key %s", r.Actor, r.Key)
+	switch r.Type {
+	case "SignaturePolicySet":
+		return fmt.Sprintf("decided at ledger revision %d, unsigned; the signature policy was set again at %d (by %s, event %s at seq %d)",
+			r.Decided, r.Revoked, r.Actor, r.RevokedBy, r.RevokedSeq)
+	case "SignerRevoked":
+		return fmt.Sprintf("decided at ledger revision %d, revoked at %d (%s's key %s, by event %s at seq %d)",
+			r.Decided, r.Revoked, r.Actor, r.Key, r.RevokedBy, r.RevokedSeq)
 	}
-	return fmt.Sprintf("decided at ledger revision %d, revoked at %d (%s, by event %s at seq %d)",
-		r.Decided, r.Revoked, what, r.RevokedBy, r.RevokedSeq)
+	return fmt.Sprintf("decided at ledger revision %d, revoked at %d (%s's role %s, by event %s at seq %d)",
+		r.Decided, r.Revoked, r.Actor, r.Role, r.RevokedBy, r.RevokedSeq)
 }
 
 // A RacedFact is a fact that lost a revocation race, and the race.
@@ -64,8 +71,9 @@ type RacedFact struct {
 // (in any order: each revocation is judged by its own revision and
 // sequence), then Judge any fact that follows them.
 type Races struct {
-	keys   map[string][]Race // SignerRevoked, by fingerprint
-	actors map[string][]Race // RoleRevoked, by actor
+	keys     map[string][]Race // SignerRevoked, by fingerprint
+	actors   map[string][]Race // RoleRevoked, by actor
+	policies []Race            // SignaturePolicySet
 }
 
 // RacesOf returns the races the ledger facts decide.
@@ -78,7 +86,8 @@ func RacesOf(ledger []domain.Fact) *Races {
 }
 
 // Learn records f when it is a revocation of the ledger stream (a
-// SignerRevoked or RoleRevoked); other facts are ignored.
+// SignerRevoked or RoleRevoked) or a signature policy; other facts are
+// ignored.
 func (rs *Races) Learn(f domain.Fact) {
 	if f.Stream != domain.LedgerStream {
 		return
@@ -97,21 +106,25 @@ func (rs *Races) Learn(f domain.Fact) {
 		}
 		at.Role, at.Actor = e.Role, e.Actor
 		rs.actors[e.Actor] = append(rs.actors[e.Actor], at)
+	case domain.SignaturePolicySet:
+		at.Actor = f.Actor
+		rs.policies = append(rs.policies, at)
 	}
 }
 
 // Judge reports whether f lost a revocation race, and which: f records
 // the ledger stream's length it was decided on (Basis > 0), and a
-// revocation of its signer key or of a role of its actor, at that ledger
-// revision or later, precedes it in the log. The first such revocation in
-// the log is the one named.
+// revocation of its signer key or of a role of its actor, or (f unsigned)
+// a signature policy, at that ledger revision or later, precedes it in the
+// log. The first such event in the log is the one named.
 func (rs *Races) Judge(f domain.Fact) (Race, bool) {
 	return rs.Check(f.Actor, f.Signer, f.Basis, f.Sequence)
 }
 
 // Check is Judge for an event given by its actor, signer key fingerprint
-// ("" for none: then only its actor's roles are judged), basis and
-// sequence. With an empty actor, only the key is judged.
+// ("" for an unsigned event: then the signature policy is judged instead
+// of a key), basis and sequence. With an empty actor, its roles are not
+// judged.
 func (rs *Races) Check(actor, signer string, basis, seq uint64) (Race, bool) {
 	if rs == nil || basis == 0 {
 		return Race{}, false
@@ -127,6 +140,8 @@ func (rs *Races) Check(actor, signer string, basis, seq uint64) (Race, bool) {
 	}
 	if signer != "" {
 		consider(rs.keys[signer])
+	} else {
+		consider(rs.policies)
 	}
 	if actor != "" {
 		consider(rs.actors[actor])

@@ -31,6 +31,8 @@ func raceLog() []domain.Fact {
 		ledger(4, 3, domain.SignerRevoked{Actor: "oscar", Fingerprint: keyOscar, Reason: "laptop lost"}),
 		// seq 5: an incident event
 		ledger(6, 4, domain.RoleRevoked{Actor: "oscar", Role: domain.RoleResponder, Reason: "left"}),
+		// seq 7: an incident event
+		ledger(8, 5, domain.SignaturePolicySet{All: true, Reason: "signed mode"}),
 	}
 }
 
@@ -61,6 +63,11 @@ func TestRacesJudge(t *testing.T) {
 		{name: "signed with another key, role revoked", f: note(7, 4, "oscar", keyOther), raced: true, want: roleRace(3)},
 		{name: "decided on every revocation", f: note(7, 5, "oscar", keyOscar)},
 		{name: "another actor is not concerned", f: note(7, 3, "ivy", keyOther)},
+		{name: "unsigned, decided before the signature policy was set", f: note(9, 5, "ivy", ""), raced: true,
+			want:   projections.Race{Decided: 4, Revoked: 5, RevokedSeq: 8, RevokedBy: "ev-8", Type: "SignaturePolicySet", Actor: "alice"},
+			substr: "decided at ledger revision 4, unsigned; the signature policy was set again at 5 (by alice, event ev-8 at seq 8)"},
+		{name: "signed: a policy set since does not concern it", f: note(9, 5, "ivy", keyOther)},
+		{name: "unsigned, decided on the policy", f: note(9, 6, "ivy", "")},
 	}
 	rs := projections.RacesOf(raceLog())
 	for _, tt := range tests {
@@ -87,7 +94,7 @@ func TestHistorySetsRacedFactsApart(t *testing.T) {
 		{ID: "ev-3", Sequence: 3, Stream: domain.IncidentStream("A"), Revision: 0, Type: "IncidentDetected", Actor: "oscar", Signer: keyOscar, Basis: 3, Event: domain.IncidentDetected{Summary: "s"}},
 		{ID: "ev-5", Sequence: 5, Stream: domain.IncidentStream("A"), Revision: 1, Type: "NoteAdded", Actor: "oscar", Signer: keyOscar, Basis: 3, Event: domain.NoteAdded{Text: "after the revocation"}},
 	}
-	inOrder := append(append(append([]domain.Fact{}, log[:3]...), incident[0], log[3]), incident[1], log[4])
+	inOrder := append(append(append([]domain.Fact{}, log[:3]...), incident[0], log[3]), append([]domain.Fact{incident[1]}, log[4:]...)...)
 	byStream := append(append([]domain.Fact{}, log...), incident...)
 	for name, facts := range map[string][]domain.Fact{"sequence order": inOrder, "ledger stream first": byStream} {
 		t.Run(name, func(t *testing.T) {
