@@ -27,7 +27,13 @@ import (
 // 128 KiB), and in-process runs keep the catalogue fast under -race.
 func TestBadInputCatalogue(t *testing.T) {
 	dir := t.TempDir()
+	// The people's own SSH keys: the tests' cast (TestMain, e2e_test.go).
+	cast := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "signers")
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	signers := filepath.Join(dir, "config", "breachledger", "signers")
+	if err := os.CopyFS(signers, os.DirFS(cast)); err != nil {
+		t.Fatal(err)
+	}
 	for _, v := range []string{"BREACHLEDGER_LEDGER", "BREACHLEDGER_ACTOR", "BREACHLEDGER_INCIDENT", "BREACHLEDGER_LEDGER_KEY", "BREACHLEDGER_SIGN_KEY", "BREACHLEDGER_SSH_AGENT", "BREACHLEDGER_CALENDAR"} {
 		t.Setenv(v, "")
 	}
@@ -56,7 +62,9 @@ func TestBadInputCatalogue(t *testing.T) {
 	ok("alice", "init", "--name", "bad input", "--at", "2025-03-01T00:00:00Z")
 	for actor, role := range map[string]string{"oscar": "responder", "sam": "security-response", "ivy": "security-incident-manager"} {
 		ok("alice", "grant", actor, role, "--at", "2025-03-01T00:01:00Z")
+		ok("alice", "signer", "register", actor, filepath.Join(signers, actor+".pub"), "--at", "2025-03-01T00:01:00Z")
 	}
+	ok("alice", "signer", "register", "ned", filepath.Join(signers, "ned.pub"), "--at", "2025-03-01T00:01:00Z") // a key, no role
 	inc := ok("oscar", "detect", "-q", "--source", "customer-report", "--summary", "tenant data on a paste site", "--at", "2025-03-07T21:40:00Z")
 	ok("oscar", "note", inc, "first note", "--at", "2025-03-07T22:00:00Z")
 	bundle := filepath.Join(dir, "full.bundle")
@@ -158,7 +166,8 @@ func TestBadInputCatalogue(t *testing.T) {
 		// Wrong roles.
 		{"declare without the role", "sam", []string{"declare", inc, "--basis", "evidence", "--reasoning", "logs"}, 4, []string{"declare-role", "security-incident-manager"}},
 		{"grant by a non-admin", "oscar", []string{"grant", "oscar", "admin"}, 4, []string{"grant-role"}},
-		{"write by an actor with no role", "mallory", []string{"note", inc, "x"}, 4, []string{"note-role"}},
+		{"write by an actor with no key", "mallory", []string{"note", inc, "x"}, 4, []string{"signature-required", "signer keygen mallory"}},
+		{"write by an actor with no role", "ned", []string{"note", inc, "x"}, 4, []string{"note-role"}},
 		{"classify by a responder", "oscar", []string{"classify", inc, "security-incident"}, 4, []string{"classify-role"}},
 		// Truncated or altered bundles, proofs and checkpoints; wrong keys.
 		{"truncated bundle", "auditor", []string{"verify", "--bundle", truncated, "--key", pub}, 6, []string{"read bundle"}},

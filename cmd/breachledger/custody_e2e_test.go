@@ -146,7 +146,14 @@ func TestForgedTailRow(t *testing.T) {
 		if got, want := len(entries), len(log)+2; got != want { // + the rejection, + the honest note
 			t.Errorf("log has %d events, want %d", got, want)
 		}
-		verifyFails(t, c, forged.Sequence, id, "rejected", "inserted into the file by hand")
+		// The forged row is also unsigned, on a ledger in signed mode:
+		// verify says both.
+		r := verifyFails(t, c, forged.Sequence, id)
+		for _, w := range []string{"rejected", "inserted into the file by hand", "signature-required"} {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("verify does not say %q of the rejected row:\n%s", w, r.stdout)
+			}
+		}
 		rep := c.ok("auditor", "report", "--incident", inc, "--format", "md")
 		if strings.Contains(rep, "attacker") || !strings.Contains(rep, "rejected by") || !strings.Contains(rep, id) {
 			t.Errorf("the report does not leave the rejected row out while saying so:\n%s", rep)
@@ -186,7 +193,7 @@ func TestRejectAHostileRow(t *testing.T) {
 // checkpoint (it appended, then stopped before checkpointing) stops
 // readers until the key holder accepts it, once; reports say so.
 func TestLegacyTailAccepted(t *testing.T) {
-	c, inc, _ := smallLedger(t)
+	c, inc, _ := recordSmall(t, true) // an older breachledger made no ledger in signed mode
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, c.ledger, sqlite.Options{})
 	if err != nil {

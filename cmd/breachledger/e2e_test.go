@@ -43,6 +43,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build breachledger: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	if err := makeCast(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	if code == 0 {
 		if err := checkLeaks(); err != nil { // leak_test.go
@@ -52,6 +56,85 @@ func TestMain(m *testing.M) {
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// The cast: everyone the tests record facts as. Each person signs with
+// their own SSH key, as on every ledger "init" makes (README: Who signs):
+// made once, before the tests, with "breachledger signer keygen NAME" in
+// the tests' key directory ($XDG_CONFIG_HOME/breachledger/signers), where
+// "--actor NAME" finds it. init registers the first admin's key; a ledger's
+// admin registers the others' (cli.register). "auditor" only reads, and
+// has no key.
+var cast = []string{"alice", "oscar", "sam", "ivy", "ian", "lee", "eve", "bea", "ned"}
+
+// home is the $HOME of every run of the binary: an empty one, so that no
+// key of the person running the tests (~/.ssh/id_*) is ever found.
+var home string
+
+// makeCast makes the cast's keys, and the empty home, under dir; and
+// forgets the agent of the person running the tests.
+func makeCast(dir string) error {
+	os.Unsetenv("SSH_AUTH_SOCK")
+	home = filepath.Join(dir, "home")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		return err
+	}
+	castKeys = map[string]string{}
+	for _, who := range cast {
+		out, err := exec.Command(binary, "signer", "keygen", who, "--json").CombinedOutput()
+		var made struct{ Fingerprint string }
+		if err == nil {
+			err = json.Unmarshal(out, &made)
+		}
+		if err != nil {
+			return fmt.Errorf("signer keygen %s: %v\n%s", who, err, out)
+		}
+		castKeys[made.Fingerprint] = who
+	}
+	return nil
+}
+
+// castKeys maps the fingerprints of the cast's keys to their holders.
+var castKeys map[string]string
+
+// keyPlaceholders replaces the fingerprints of the cast's keys, made
+// afresh for every run, with "<KEY-NAME>" (in their HTML-escaped form too).
+func keyPlaceholders(s string) string {
+	for fp, who := range castKeys {
+		s = strings.ReplaceAll(s, fp, "<KEY-"+who+">")
+		s = strings.ReplaceAll(s, strings.ReplaceAll(fp, "+", "&#43;"), "<KEY-"+who+">")
+	}
+	return s
+}
+
+// signerKey returns the private key file of a member of the cast.
+func signerKey(who string) string {
+	return filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "signers", who)
+}
+
+// copyCast copies the cast's keys into the key directory of the
+// configuration directory cfg, for a test that gives the binary an
+// XDG_CONFIG_HOME of its own.
+func copyCast(tb testing.TB, cfg string) {
+	tb.Helper()
+	if err := os.CopyFS(filepath.Join(cfg, "breachledger", "signers"), os.DirFS(filepath.Dir(signerKey("alice")))); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// register has admin register the cast's keys of who, as of at: each of
+// them then signs what they record with their own key.
+func (c *cli) registerBy(admin, at string, who ...string) {
+	c.tb.Helper()
+	for _, w := range who {
+		c.ok(admin, "signer", "register", w, signerKey(w)+".pub", "--at", at)
+	}
+}
+
+// register has alice, the first admin, register the cast's keys of who.
+func (c *cli) register(at string, who ...string) {
+	c.tb.Helper()
+	c.registerBy("alice", at, who...)
 }
 
 // result is one run of the binary.
@@ -86,7 +169,7 @@ func runBinary(tb testing.TB, dir string, env []string, args ...string) result {
 	tb.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), "HOME="+home), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -141,13 +224,19 @@ const scenario = "../../testdata/scenarios/privacy-breach"
 func runScenario(tb testing.TB, c *cli) string {
 	tb.Helper()
 	cmd := exec.Command("bash", filepath.Join(scenario, "scenario.sh"))
-	cmd.Env = append(os.Environ(), "BL="+binary+" --ledger "+c.ledger, "BREACHLEDGER_INCIDENT=")
+	cmd.Env = scenarioEnv(c)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tb.Fatalf("scenario: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return lines[len(lines)-1]
+}
+
+// scenarioEnv is the environment a scenario script records into c's
+// ledger with: its people's keys are the cast's (makeCast).
+func scenarioEnv(c *cli) []string {
+	return append(append(os.Environ(), "HOME="+home, "BL="+binary+" --ledger "+c.ledger, "BREACHLEDGER_INCIDENT="), c.env...)
 }
 
 type logEntry struct {
@@ -167,13 +256,14 @@ var (
 )
 
 // placeholders replaces what differs run to run: the incident ID, event IDs
-// (by their sequence number, which is stable), and store-set times.
+// (by their sequence number, which is stable), store-set times, and the
+// fingerprints of the people's keys.
 func placeholders(out []byte, incident string, log []logEntry) []byte {
 	seqOf := map[string]uint64{}
 	for _, e := range log {
 		seqOf[e.EventID] = e.Seq
 	}
-	s := strings.ReplaceAll(string(out), incident, "<INCIDENT>")
+	s := keyPlaceholders(strings.ReplaceAll(string(out), incident, "<INCIDENT>"))
 	s = uuidRE.ReplaceAllStringFunc(s, func(id string) string {
 		if seq, ok := seqOf[id]; ok {
 			return fmt.Sprintf("<EVENT-%d>", seq)
@@ -382,6 +472,7 @@ func TestRefusals(t *testing.T) {
 		c.ok("alice", "grant", actor, role, "--at", "2025-03-01T00:01:00Z")
 	}
 	c.ok("alice", "grant", "bea", "executive-incident-manager", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:02:00Z", "oscar", "sam", "ivy", "ian", "lee", "eve", "bea")
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "customer-report", "--summary", "tenant data seen on a paste site", "--aware-at", "2025-03-07T22:15:00Z", "--at", "2025-03-07T21:40:00Z"))
 	var log []logEntry
 	c.json(&log, "log", "--incident", inc)
@@ -456,6 +547,7 @@ func TestConcurrentWriters(t *testing.T) { testConcurrentWriters(t, newLedger(t)
 func testConcurrentWriters(t *testing.T, c *cli) {
 	c.ok("alice", "init", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:00:00Z")
+	c.register("2025-03-01T00:00:00Z", "oscar")
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "concurrency", "--at", "2025-03-07T00:00:00Z"))
 	const procs, each = 8, 4
 	var wg sync.WaitGroup

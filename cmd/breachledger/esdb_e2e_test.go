@@ -91,6 +91,7 @@ func TestMigrateRoundTrip(t *testing.T) {
 	src := newLedger(t)
 	inc := runScenario(t, src)
 	src.ok("alice", "grant", "ned", "responder", "--at", "2025-04-01T00:00:00Z")
+	src.register("2025-04-01T00:00:00Z", "ned")
 	filler := strings.TrimSpace(src.ok("ned", "detect", "-q", "--source", "operator-escalation", "--summary", "bulk notes", "--at", "2025-04-01T00:00:00Z"))
 	n := addNotes(t, src.ledger, filler, migrateEvents())
 

@@ -55,6 +55,7 @@ func esdbTamperLedger(tb testing.TB) (*cli, *esdbtest.Server, string, string, []
 	c, srv := newESDBLedger(tb)
 	c.ok("alice", "init", "--name", "ESDB Tamper Test", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "oscar")
 	a := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
 	c.ok("oscar", "note", a, "first note on A", "--at", "2025-03-07T10:10:00Z")
 	b := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "automated-alert", "--summary", "bulk reads", "--at", "2025-03-07T11:00:00Z"))
@@ -159,6 +160,7 @@ func TestRecordedTimeESDB(t *testing.T) {
 		c, _ := newESDBLedger(t)
 		c.ok("alice", "init", "--name", "Clock Test", "--at", "2025-03-01T00:00:00Z")
 		c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+		c.register("2025-03-01T00:01:00Z", "oscar")
 		if r := c.run("auditor", "verify"); r.code != 0 {
 			t.Errorf("verify of honest appends: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -171,15 +173,17 @@ func TestRecordedTimeESDB(t *testing.T) {
 		src := &cli{tb: t, ledger: filepath.Join(t.TempDir(), "src.db")}
 		src.ok("alice", "init", "--name", "Clock Test", "--at", "2025-03-01T00:00:00Z")
 		src.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+		src.register("2025-03-01T00:01:00Z", "oscar")
 		old := dayOld(t, src.ledger)
 		es, _ := newESDBLedger(t)
 		migrate(t, old, es.ledger)
 		var log []logEntry
 		es.json(&log, "log")
-		if len(log) != 2 || time.Since(log[0].RecordedAt) < 23*time.Hour {
-			t.Fatalf("log after migrate: %+v, want 2 events recorded a day ago", log)
+		if len(log) != 4 || time.Since(log[0].RecordedAt) < 23*time.Hour { // init and alice's key, the grant, oscar's key
+			t.Fatalf("log after migrate: %+v, want 4 events recorded a day ago", log)
 		}
 		es.ok("alice", "grant", "ivy", "security-incident-manager", "--at", "2025-03-01T00:02:00Z")
+		es.register("2025-03-01T00:02:00Z", "ivy")
 		if r := es.run("auditor", "verify"); r.code != 0 {
 			t.Errorf("verify of a migrated ledger: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
@@ -199,8 +203,10 @@ func TestRecordedTimeESDB(t *testing.T) {
 	}
 	for _, tt := range forgedStamps {
 		t.Run(tt.name, func(t *testing.T) {
+			// A ledger from before signed mode: only there can an
+			// unsigned tail be taken for one an older writer left.
 			c, srv := newESDBLedger(t)
-			c.ok("alice", "init", "--name", "Clock Test", "--at", "2025-03-01T00:00:00Z")
+			c.ok("alice", "init", "--unsigned", "--name", "Clock Test", "--at", "2025-03-01T00:00:00Z")
 			c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
 			c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z")
 			var log []logEntry
@@ -298,6 +304,7 @@ func TestForeignEventESDB(t *testing.T) {
 	c, srv := newESDBLedger(t)
 	c.ok("alice", "init", "--name", "Foreign Test", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "oscar")
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
 	var log []logEntry
 	c.json(&log, "log")

@@ -33,6 +33,7 @@ func faultLedger(t *testing.T, c *cli) string {
 	t.Helper()
 	c.ok("alice", "init", "--name", "faults", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "oscar")
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "faults", "--at", "2025-03-07T10:00:00Z"))
 	c.ok("oscar", "note", inc, "before the fault", "--at", "2025-03-07T11:00:00Z")
 	return inc

@@ -25,6 +25,9 @@ type inputs struct {
 	errs    *multierror.Error
 	used    int             // positional arguments consumed
 	missing map[string]bool // positional arguments reported missing, by name
+	// signerKey is the public key (authorized_keys form) the command is
+	// signed with, "" when unsigned: init registers it as the first admin's.
+	signerKey string
 }
 
 func newInputs(c *cli.Context, now time.Time) *inputs { return &inputs{c: c, now: now} }

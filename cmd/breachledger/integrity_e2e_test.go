@@ -32,14 +32,30 @@ import (
 // Every case builds its ledger through the binary, tampers with the file
 // directly (triggers dropped), and runs "breachledger verify".
 
-// smallLedger records a few events through the binary: init, two grants,
-// an incident and four notes, each append ending with its checkpoint.
+// smallLedger records a few events through the binary: init (alice's key
+// registered with it), two grants and their holders' keys, an incident and
+// four notes, each append signed by its author and ending with its
+// checkpoint.
 func smallLedger(tb testing.TB) (*cli, string, []logEntry) {
 	tb.Helper()
+	return recordSmall(tb, false)
+}
+
+// recordSmall is smallLedger; unsigned, it is made with "init --unsigned"
+// and registers no key.
+func recordSmall(tb testing.TB, unsigned bool) (*cli, string, []logEntry) {
+	tb.Helper()
 	c := newLedger(tb)
-	c.ok("alice", "init", "--name", "Tamper Test", "--at", "2025-03-01T00:00:00Z")
+	init := []string{"init", "--name", "Tamper Test", "--at", "2025-03-01T00:00:00Z"}
+	if unsigned {
+		init = append(init, "--unsigned")
+	}
+	c.ok("alice", init...)
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
 	c.ok("alice", "grant", "ivy", "security-incident-manager", "--at", "2025-03-01T00:02:00Z")
+	if !unsigned {
+		c.register("2025-03-01T00:02:00Z", "oscar", "ivy")
+	}
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
 	for i, text := range []string{"first note", "second note", "third note", "fourth note"} {
 		c.ok("oscar", "note", inc, text, "--at", fmt.Sprintf("2025-03-07T1%d:00:00Z", i+1))
@@ -171,8 +187,10 @@ func TestVerifyIntact(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "intact") {
 		t.Fatalf("verify of an untouched ledger: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	// Every append ended with a checkpoint of the new head.
-	want := fmt.Sprintf("%d events, %d checkpoints checked", len(log), 8)
+	// Every append ended with a checkpoint of the new head: init (which
+	// registers alice's key), two grants, two keys registered, the
+	// detection and four notes. Every event is signed by its author.
+	want := fmt.Sprintf("%d events, %d checkpoints checked, %d signed events", len(log), 10, len(log))
 	if !strings.Contains(r.stdout, want) {
 		t.Errorf("verify says\n%s\nwant %q (one checkpoint per command)", r.stdout, want)
 	}
@@ -251,7 +269,12 @@ func TestTamperWithoutKey(t *testing.T) {
 			seq: uint64(len(log)), want: []string{forged.String(), "not covered by any signed checkpoint"}},
 		{name: "the tail truncated", sql: []string{fmt.Sprintf(`DELETE FROM events WHERE seq >= %d`, k)},
 			seq: k, want: []string{target.EventID, "truncated"}},
-		{name: "an event and its leaf copy changed together", seq: k, want: []string{target.EventID, "its leaf copy was altered to match it"}},
+		{name: "an event and its leaf copy changed together", seq: k, want: []string{target.EventID, "signer-not-yours"},
+			other: func(t *testing.T, r result) {
+				if !strings.Contains(r.stdout, "its leaf copy was altered to match it") {
+					t.Errorf("the altered leaf copy is not reported:\n%s", r.stdout)
+				}
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,20 +391,28 @@ func fingerprint(tb testing.TB, keyPath string) string {
 	return fp
 }
 
-// signedLedger is smallLedger with ivy's key registered, a policy that
-// declarations must be signed, and an incident ivy declared, signed.
-func signedLedger(tb testing.TB) (c *cli, inc, ivyKey string, log []logEntry) {
+// signedLedger is smallLedger with a second key of ivy's registered (made
+// with ssh-keygen), and an incident assessed and classified, ready for
+// ivy's declaration. Unsigned, it is made with "init --unsigned", ivy's
+// key is the only one registered, and a policy requires declarations,
+// approvals and notices to be signed.
+func signedLedger(tb testing.TB, unsigned bool) (c *cli, inc, ivyKey string, log []logEntry) {
 	tb.Helper()
-	c, inc, _ = smallLedger(tb)
+	c, inc, _ = recordSmall(tb, unsigned)
 	ivyKey = sshKey(tb, "ivy")
 	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:03:00Z")
+	if !unsigned {
+		c.register("2025-03-01T00:03:00Z", "sam")
+	}
 	c.ok("alice", "signer", "register", "ivy", ivyKey+".pub", "--reason", "SIM rota", "--at", "2025-03-01T00:04:00Z")
 	c.ok("oscar", "assess", inc, "-f", "medium", "-r", "extended", "-i", "privacy-breach", "--at", "2025-03-07T16:00:00Z")
 	c.ok("sam", "stage", inc, "diagnose", "--at", "2025-03-07T17:00:00Z")
 	c.ok("sam", "classify", inc, "privacy-breach", "--at", "2025-03-07T18:00:00Z")
-	// After the classification: the policy takes with the declaration
-	// every fact that moves its clock, and oscar and sam hold no key.
-	c.ok("alice", "signature-policy", "declaration", "approvals", "notifications", "--at", "2025-03-01T00:05:00Z")
+	if unsigned {
+		// Set after the unsigned assessment and classification: it
+		// requires every fact that moves a clock signed too.
+		c.ok("alice", "signature-policy", "declaration", "approvals", "notifications", "--at", "2025-03-07T18:30:00Z")
+	}
 	c.json(&log, "log")
 	return c, inc, ivyKey, log
 }
@@ -389,7 +420,7 @@ func signedLedger(tb testing.TB) (c *cli, inc, ivyKey string, log []logEntry) {
 // TestSignedEvents: a policy refuses unsigned declarations; a signed one
 // lands and verifies; a revoked key's later signatures are refused.
 func TestSignedEvents(t *testing.T) {
-	c, inc, ivyKey, _ := signedLedger(t)
+	c, inc, ivyKey, _ := signedLedger(t, true)
 	declare := []string{"declare", inc, "--basis", "evidence", "--reasoning", "logs", "--at", "2025-03-08T09:00:00Z"}
 	r := c.run("ivy", declare...)
 	if r.code != 4 || !strings.Contains(r.stderr, "signature-required") {
@@ -434,7 +465,7 @@ func TestSignedEvents(t *testing.T) {
 
 // TestTamperWithKey is attacker model (b): the file and the ledger key.
 func TestTamperWithKey(t *testing.T) {
-	base, inc, ivyKey, log := signedLedger(t)
+	base, inc, ivyKey, log := signedLedger(t, false)
 	c0 := base
 	c0.ok("ivy", "--sign-key", ivyKey, "declare", inc, "--basis", "evidence", "--reasoning", "logs", "--at", "2025-03-08T09:00:00Z")
 	c0.json(&log, "log")
@@ -458,9 +489,9 @@ func TestTamperWithKey(t *testing.T) {
 		}
 		tamper(t, c.ledger, fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'note', 'NOTE') AS BLOB) WHERE seq = %d`, k))
 		resign(t, c)
-		if r := c.run("auditor", "verify"); r.code != 0 {
-			t.Fatalf("the re-signed ledger is consistent in itself, verify exit %d\n%s", r.code, r.stdout)
-		}
+		// The ledger key re-signs the tree, but the note was signed by
+		// its author, whose key the thief does not hold.
+		verifyFails(t, c, k, log[k].EventID, "oscar's signature", "does not verify")
 		r := c.run("auditor", "verify", "--against", kept)
 		if r.code != 6 || !strings.Contains(r.stdout, fmt.Sprintf("the first %d events do not give the root of the kept checkpoint", n)) {
 			t.Errorf("verify --against the kept checkpoint: exit %d, want 6\n%s", r.code, r.stdout)
@@ -785,7 +816,9 @@ func TestSSHAgent(t *testing.T) {
 	c.ok("ivy", "--ssh-agent", "note", inc, "signed through the agent")
 	c.ok("ivy", "--ssh-agent", "--sign-key", pubFile, "note", inc, "signed through the agent, key named")
 	r := c.run("auditor", "verify")
-	if r.code != 0 || !strings.Contains(r.stdout, "2 signed events") {
+	var log []logEntry
+	c.json(&log, "log")
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("%d signed events", len(log))) { // all: the two through the agent among them
 		t.Errorf("verify after signing with the agent: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -275,7 +275,9 @@ func printable(c *cli.Context, b []byte) []byte {
 // actorSigner signs content envelopes with an actor's SSH key.
 type actorSigner struct {
 	s     ssh.Signer
-	fp    string
+	fp    string // its fingerprint, "SHA256:..."
+	key   string // its public key, authorized_keys form
+	where string // where it was found: a file, or "ssh-agent"
 	close func() error
 }
 
@@ -297,7 +299,7 @@ func signerFrom(c *cli.Context) (*actorSigner, error) {
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--sign-key: %w", err)}
 		}
-		return &actorSigner{s: s, fp: integrity.Fingerprint(s.PublicKey()), close: func() error { return nil }}, nil
+		return &actorSigner{s: s, fp: integrity.Fingerprint(s.PublicKey()), key: integrity.AuthorizedKey(s.PublicKey()), where: path, close: func() error { return nil }}, nil
 	}
 	signers, closeAgent, err := integrity.AgentSigners(os.Getenv("SSH_AUTH_SOCK"))
 	if err != nil {
@@ -318,7 +320,7 @@ func signerFrom(c *cli.Context) (*actorSigner, error) {
 	}
 	switch {
 	case len(chosen) == 1:
-		return &actorSigner{s: chosen[0], fp: integrity.Fingerprint(chosen[0].PublicKey()), close: closeAgent}, nil
+		return &actorSigner{s: chosen[0], fp: integrity.Fingerprint(chosen[0].PublicKey()), key: integrity.AuthorizedKey(chosen[0].PublicKey()), where: "ssh-agent", close: closeAgent}, nil
 	case len(chosen) == 0 && want != "":
 		closeAgent()
 		return nil, fmt.Errorf("ssh-agent holds no key %s", want)
@@ -373,18 +375,11 @@ func signerKeyArg(in *inputs, arg string) (key, fp string) {
 	return integrity.AuthorizedKey(pub), fp
 }
 
-// policyKinds maps the kind names of signature-policy to event types.
-var policyKinds = map[string][]string{
-	"declaration":   {"CRSPIDeclared"},
-	"approvals":     {"RequestApproved", "RequestRejected"},
-	"notifications": {"NotificationSent"},
-	"ledger":        {"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet"},
-}
-
 func (e *env) signerCommand() *cli.Command {
 	return &cli.Command{
-		Name: "signer", Usage: "the SSH keys actors sign with: register, rotate, revoke, list",
+		Name: "signer", Usage: "the SSH keys actors sign with: make one, register, rotate, revoke, list",
 		Subcommands: []*cli.Command{
+			e.keygenCommand(), // identity.go
 			e.writer(writerSpec{
 				name: "register", usage: "register an SSH public key an actor signs with (admin)", argsUsage: "ACTOR KEY",
 				example: `breachledger signer register ivy ~/ivy_ed25519.pub --reason "SIM rota"`,
@@ -463,26 +458,37 @@ func orNone(xs []string) string {
 }
 
 func (e *env) signaturePolicyCommand() *cli.Command {
-	kinds := []string{"declaration", "approvals", "notifications", "ledger"}
+	var kinds []string
+	for _, k := range domain.PolicyKinds() {
+		kinds = append(kinds, k.Name)
+	}
 	return e.writer(writerSpec{
-		name: "signature-policy", usage: "set which event kinds must be signed (admin): " + strings.Join(kinds, ", ") + ", or event type names; --none for none",
+		name: "signature-policy", usage: "switch the ledger to signed mode (--all), or set which event kinds must be signed (admin): " + strings.Join(kinds, ", ") + ", or event type names; --none for none",
 		argsUsage: "KIND...",
-		example:   `breachledger signature-policy declaration approvals notifications --reason "non-repudiation for regulator-facing facts"`,
-		flags:     []cli.Flag{boolean("none", "require no signatures"), str("reason", "why")},
+		example: lines(`breachledger signature-policy --all --reason "every event signed by its author"   # signed mode, for good`,
+			`breachledger signature-policy declaration approvals notifications --reason "non-repudiation for regulator-facing facts"`),
+		flags: []cli.Flag{
+			boolean("all", "signed mode: from this event on, every event of every kind must be signed by its author's registered key (one-way: never relaxed); sign this with your own key"),
+			boolean("none", "require no signatures"), str("reason", "why"),
+		},
 		build: func(in *inputs, by domain.By) domain.Command {
 			var req []string
 			for in.used < in.c.NArg() {
 				k := in.arg("KIND")
-				if types, ok := policyKinds[k]; ok {
+				if types, ok := domain.PolicyKindTypes(k); ok {
 					req = append(req, types...)
 				} else {
 					req = append(req, k)
 				}
 			}
-			if len(req) == 0 && !in.c.Bool("none") {
-				in.failf("give the kinds to require (%s, or event types), or --none", strings.Join(kinds, ", "))
+			all := in.c.Bool("all")
+			switch {
+			case all && in.c.Bool("none"):
+				in.failf("--all and --none contradict each other: signed mode requires every event signed")
+			case len(req) == 0 && !all && !in.c.Bool("none"):
+				in.failf("give --all (signed mode), the kinds to require (%s, or event types), or --none", strings.Join(kinds, ", "))
 			}
-			return domain.SetSignaturePolicy{By: by, Required: req, Reason: in.c.String("reason")}
+			return domain.SetSignaturePolicy{By: by, Required: req, All: all, Reason: in.c.String("reason")}
 		},
 	})
 }
@@ -498,7 +504,7 @@ func (e *env) signatureCommand() *cli.Command {
 		Flags: []cli.Flag{
 			str("envelope", "write the content envelope (the signed bytes) to this file"),
 			str("signature", "write the armored SSH signature to this file"),
-			str("allowed-signers", "write the actor's registered keys (as the signer registry stood before the event) to this allowed_signers file"),
+			str("allowed-signers", "write the actor's registered keys (as the signer registry stood before the event; for the first append of a ledger made in signed mode, the key it registers) to this allowed_signers file"),
 		},
 		Action: func(c *cli.Context) error {
 			in := newInputs(c, e.now())
@@ -530,7 +536,19 @@ func (e *env) signatureCommand() *cli.Command {
 				// inside the signature (that would vouch for any key).
 				var mismatch error
 				if p := c.String("allowed-signers"); p != "" {
-					keys, err := ledger.SignerKeysAt(c.Context, st, r.Sequence)
+					at := r.Sequence
+					if at < 2 {
+						// A ledger made in signed mode registers, in its
+						// first append (seq 0 and 1), the key that signs it.
+						l, err := readLedger(c, st)
+						if err != nil {
+							return err
+						}
+						if since, ok := l.SignedSince(); ok && since == 0 {
+							at = 2
+						}
+					}
+					keys, err := ledger.SignerKeysAt(c.Context, st, at)
 					if err != nil {
 						return err
 					}

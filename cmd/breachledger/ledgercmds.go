@@ -19,17 +19,28 @@ import (
 func ledgerCommands(e *env) []*cli.Command {
 	return []*cli.Command{
 		e.writer(writerSpec{
-			name: "init", usage: "create a ledger; you become its first admin",
-			example: `breachledger --ledger ./ir.db --actor alice init --name "Contoso IR"`,
-			create:  true,
-			flags:   []cli.Flag{str("name", "the ledger's name (default: the file's name)")},
+			name: "init", usage: "create a ledger in signed mode; you become its first admin, and your SSH key is registered as yours",
+			example: lines(`breachledger signer keygen alice   # once: your key, in your key directory`,
+				`breachledger --ledger ./ir.db --actor alice init --name "Contoso IR"`),
+			create: true,
+			flags: []cli.Flag{
+				str("name", "the ledger's name (default: the file's name)"),
+				boolean("unsigned", "make a ledger whose events need no signature (authorship unproven: only for trying breachledger out alone)"),
+			},
 			build: func(in *inputs, by domain.By) domain.Command {
 				name := in.c.String("name")
 				if name == "" {
 					base := filepath.Base(in.c.String("ledger"))
 					name = strings.TrimSuffix(base, filepath.Ext(base))
 				}
-				return domain.InitLedger{By: by, Name: name, Unsigned: true} // signed mode by default comes with the CLI's keys (issue 12)
+				if in.c.Bool("unsigned") {
+					if by.Signer != "" {
+						in.failf("--unsigned makes a ledger whose events need no signature: give --sign-key/--ssh-agent without --unsigned, or --unsigned without them")
+					}
+					return domain.InitLedger{By: by, Name: name, Unsigned: true}
+				}
+				// Signed mode: the key that signs init is registered as the admin's.
+				return domain.InitLedger{By: by, Name: name, AdminKey: in.signerKey, AdminFingerprint: by.Signer}
 			},
 		}),
 		e.writer(writerSpec{

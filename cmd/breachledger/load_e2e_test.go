@@ -54,6 +54,7 @@ func testConcurrentLoad(t *testing.T, c *cli) {
 	const procs = 16
 	c.ok("alice", "init", "--name", "load", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:00:00Z")
+	c.register("2025-03-01T00:00:00Z", "oscar")
 	detect := func(summary string) string {
 		return strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", summary, "--at", "2025-03-07T00:00:00Z"))
 	}

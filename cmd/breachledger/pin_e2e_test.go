@@ -24,7 +24,9 @@ type pinLedger struct {
 
 func newPinLedger(t *testing.T) *pinLedger {
 	dir := t.TempDir()
-	return &pinLedger{t: t, cfg: filepath.Join(dir, "config"), ledger: filepath.Join(dir, "ledger.db")}
+	cfg := filepath.Join(dir, "config")
+	copyCast(t, cfg)
+	return &pinLedger{t: t, cfg: cfg, ledger: filepath.Join(dir, "ledger.db")}
 }
 
 // run runs the binary on the ledger as alice, with the ledger's
@@ -65,6 +67,7 @@ func (p *pinLedger) record() {
 	p.t.Helper()
 	p.ok("init", "--name", "Pin Test", "--at", "2025-03-01T00:00:00Z")
 	p.ok("grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	p.ok("signer", "register", "oscar", signerKey("oscar")+".pub", "--at", "2025-03-01T00:01:00Z")
 	p.ok("--actor", "oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z")
 }
 

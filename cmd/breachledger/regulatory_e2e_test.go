@@ -19,7 +19,7 @@ const multiRegime = "../../testdata/scenarios/multi-regime"
 func runScenarioIn(tb testing.TB, c *cli, dir string) string {
 	tb.Helper()
 	cmd := exec.Command("bash", filepath.Join(dir, "scenario.sh"))
-	cmd.Env = append(os.Environ(), "BL="+binary+" --ledger "+c.ledger, "BREACHLEDGER_INCIDENT=")
+	cmd.Env = scenarioEnv(c)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		tb.Fatalf("scenario %s: %v\n%s", dir, err, out)
@@ -269,6 +269,7 @@ func TestAmbiguousNoticeNeedsFor(t *testing.T) {
 	c.ok("alice", "init", "--at", "2025-09-01T00:00:00Z")
 	for actor, role := range map[string]string{"oscar": "responder", "ivy": "security-incident-manager", "ian": "incident-manager"} {
 		c.ok("alice", "grant", actor, role, "--at", "2025-09-01T00:01:00Z")
+		c.register("2025-09-01T00:01:00Z", actor)
 	}
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--role", "controller", "--source", "automated-alert", "--summary", "payments API down", "--at", "2025-09-01T06:00:00Z"))
 	c.ok("ivy", "profile", inc, "--establishment", "DE", "--sector", "banking", "--sector", "digital-infrastructure",
@@ -308,6 +309,7 @@ func TestOldPackHistoryWithNewBinary(t *testing.T) {
 	c.ok("alice", "init", "--at", "2025-03-01T00:00:00Z")
 	for actor, role := range map[string]string{"oscar": "responder", "sam": "security-response", "lee": "legal"} {
 		c.ok("alice", "grant", actor, role, "--at", "2025-03-01T00:01:00Z")
+		c.register("2025-03-01T00:01:00Z", actor)
 	}
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--pack", "2025.1", "--role", "controller", "--source", "customer-report",
 		"--summary", "HR export e-mailed outside", "--aware-at", "2025-03-07T22:15:00Z", "--at", "2025-03-07T21:40:00Z"))
@@ -355,6 +357,7 @@ func TestCalendarFileMovesWorkingDays(t *testing.T) {
 	c.ok("alice", "init", "--at", "2025-11-01T00:00:00Z")
 	for actor, role := range map[string]string{"oscar": "responder", "sam": "security-response", "ivy": "security-incident-manager"} {
 		c.ok("alice", "grant", actor, role, "--at", "2025-11-01T00:01:00Z")
+		c.register("2025-11-01T00:01:00Z", actor)
 	}
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--role", "controller", "--source", "customer-report",
 		"--summary", "customer list exposed", "--at", "2025-11-18T12:00:00Z"))

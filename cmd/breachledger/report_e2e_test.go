@@ -33,7 +33,7 @@ func record(t *testing.T, dir string, n int) *recorded {
 	t.Helper()
 	c := newLedger(t)
 	cmd := exec.Command("bash", filepath.Join(dir, "scenario.sh"))
-	cmd.Env = append(os.Environ(), "BL="+binary+" --ledger "+c.ledger, "BREACHLEDGER_INCIDENT=")
+	cmd.Env = scenarioEnv(c)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("scenario %s: %v\n%s", dir, err, out)
@@ -48,11 +48,12 @@ func record(t *testing.T, dir string, n int) *recorded {
 
 // placeholders replaces what differs run to run in a report: incident IDs
 // (by their letter), event IDs (by their sequence), the times the store
-// recorded, the known-at time, the Merkle root and the checkpoint's
-// signature. It replaces them in the forms HTML escapes them to as well.
+// recorded, the known-at time, the Merkle root, the checkpoint's
+// signature and the fingerprints of the people's keys. It replaces them in
+// the forms HTML escapes them to as well.
 func (r *recorded) placeholders(t *testing.T, out []byte, root, rootHex, signature string) []byte {
 	t.Helper()
-	s := string(out)
+	s := keyPlaceholders(string(out))
 	type pair struct{ from, to string }
 	var pairs []pair
 	for i, id := range r.incidents {

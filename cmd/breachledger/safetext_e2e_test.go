@@ -90,6 +90,7 @@ func evilLedger(t *testing.T) (*cli, string) {
 	for _, g := range [][2]string{{"oscar", "responder"}, {"sam", "security-response"}, {"ivy", "security-incident-manager"},
 		{"ian", "incident-manager"}, {"lee", "legal"}, {"eve", "executive-incident-manager"}} {
 		write("alice", "grant", g[0], g[1], "--reason", evilAccepted, "--at", "2025-03-01T00:01:00Z")
+		write("alice", "signer", "register", g[0], signerKey(g[0])+".pub", "--reason", evilAccepted, "--at", "2025-03-01T00:01:00Z")
 	}
 	e := evilAccepted
 	inc := strings.TrimSpace(write("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", e, "--reference", e, "--at", "2025-03-07T10:00:00Z"))

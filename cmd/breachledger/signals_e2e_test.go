@@ -129,6 +129,7 @@ func signalLedger(t *testing.T, c *cli) string {
 	t.Helper()
 	c.ok("alice", "init", "--name", "signals", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "oscar")
 	return strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "signals", "--at", "2025-03-07T10:00:00Z"))
 }
 
@@ -387,7 +388,7 @@ func TestSignalInit(t *testing.T) {
 			if e := p.stderr.String(); e != "" && e != finishedLine(sig) {
 				t.Fatalf("%s\nexit 0 with an unexpected message", desc)
 			}
-			if n := verified(t, c); n != 1 {
+			if n := verified(t, c); n != 2 { // initialised, and alice's key registered
 				t.Fatalf("%s\nthe new ledger has %d events", desc, n)
 			}
 			made++
@@ -404,7 +405,7 @@ func TestSignalInit(t *testing.T) {
 		if r := c.run("alice", "init", "--name", "signals"); r.code != 0 {
 			t.Fatalf("%s\ninit again: exit %d: it left a ledger half made\n%s", desc, r.code, r.stderr)
 		}
-		if n := verified(t, c); n != 1 {
+		if n := verified(t, c); n != 2 {
 			t.Fatalf("%s\ninit again: the ledger has %d events", desc, n)
 		}
 	}

@@ -19,7 +19,9 @@ func slipsLedger(t *testing.T) (*cli, string) {
 	c := newLedger(t)
 	c.ok("alice", "init", "--name", "slips", "--at", "2025-03-01T00:00:00Z")
 	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "sam")
 	c.ok("alice", "grant", "ian", "incident-manager", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "ian")
 	inc := strings.TrimSpace(c.ok("sam", "detect", "-q", "--source", "customer-report", "--summary", "slips", "--at", "2025-03-07T21:40:00Z"))
 	return c, inc
 }
@@ -302,19 +304,26 @@ func TestSlipInitMessage(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("init: exit %d\n%s", r.code, r.stderr)
 	}
+	// The last two lines: the initialisation, and the registration of
+	// alice's key that signs it (signed mode).
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	last := lines[len(lines)-1]
-	if want := `ledger: initialised — named "Contoso IR"; alice is its first admin [seq 0, event `; !strings.HasPrefix(last, want) {
-		t.Errorf("init says\n%s\nwant it to begin\n%s", last, want)
+	init := lines[len(lines)-2]
+	if want := `ledger: initialised — named "Contoso IR"; alice is its first admin; signed mode`; !strings.HasPrefix(init, want) || !strings.Contains(init, " [seq 0, event ") {
+		t.Errorf("init says\n%s\nwant it to begin\n%s", init, want)
 	}
-	if strings.Count(last, "ledger") != 1 || strings.Count(last, "initialised") != 1 {
-		t.Errorf("init repeats itself: %s", last)
+	if strings.Count(init, "ledger") != 1 || strings.Count(init, "initialised") != 1 {
+		t.Errorf("init repeats itself: %s", init)
+	}
+	if want := "ledger: signer registered — alice signs with " + fingerprint(t, signerKey("alice")); !strings.HasPrefix(lines[len(lines)-1], want) {
+		t.Errorf("init says\n%s\nwant its last line to begin\n%s", lines[len(lines)-1], want)
 	}
 	// Other ledger writers keep their kind: "ledger: role granted — ...".
-	if out := c.ok("alice", "grant", "ian", "incident-manager", "--at", "2025-03-01T00:01:00Z"); !strings.HasPrefix(out, "ledger: role granted — ian granted incident-manager [seq 1, event ") {
+	if out := c.ok("alice", "grant", "ian", "incident-manager", "--at", "2025-03-01T00:01:00Z"); !strings.HasPrefix(out, "ledger: role granted — ian granted incident-manager [seq 2, event ") {
 		t.Errorf("grant says %q", out)
 	}
+	c.register("2025-03-01T00:01:00Z", "ian")
 	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "sam")
 	inc := strings.TrimSpace(c.ok("sam", "detect", "-q", "--source", "customer-report", "--summary", "s", "--at", "2025-03-07T21:40:00Z"))
 	c.ok("sam", "assess", inc, "-f", "low", "-r", "regular", "-i", "none", "--at", "2025-03-07T22:00:00Z")
 	c.ok("sam", "classify", inc, "false-positive", "--root-cause", "test", "--at", "2025-03-07T23:00:00Z")

@@ -193,6 +193,19 @@ func (e *env) recordLedgerFactFrom(c *cli.Context, build func(st eventstore.Stor
 		if err != nil {
 			return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
 		}
+		if sg == nil { // the actor's own key, as the signer registry knows it (identity.go)
+			who, err := actor(c)
+			if err != nil {
+				return err
+			}
+			if sg, err = findSigner(c, st, who); err != nil {
+				return err
+			}
+			if sg != nil {
+				defer sg.close()
+				signer = sg.fp
+			}
+		}
 		cmd, err := build(st, signer)
 		if err != nil {
 			return err

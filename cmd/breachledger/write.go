@@ -58,26 +58,46 @@ func (e *env) writer(s writerSpec) *cli.Command {
 		Flags:       append(append(append([]cli.Flag{}, s.flags...), writerFlags...), quietFlag(s)),
 		Action: func(c *cli.Context) error {
 			now := e.now().UTC()
-			in := newInputs(c, now)
-			var incident string
-			if s.incident {
-				incident = in.incident()
-			}
-			who, err := actor(c)
-			if err != nil {
-				in.fail(err)
-			}
-			by := domain.By{Actor: who, At: in.at()}
-			sg, err := signerFrom(c) // the actor's SSH key, when signing (keys.go)
-			if err != nil {
-				in.fail(err)
-			} else if sg != nil {
+			who, whoErr := actor(c)
+			sg, sgErr := signerFrom(c) // --sign-key, --ssh-agent (keys.go)
+			if sg != nil {
 				defer sg.close()
-				by.Signer = sg.fp
 			}
-			cmd := s.build(in, by)
-			if err := in.err(); err != nil {
+			// build reads the arguments into the domain command, signed
+			// with sg's key when sg is set; every problem is reported at
+			// once, before the ledger is opened. It runs again once the
+			// actor's key is found (identity.go), for the command's By.
+			build := func(sg *actorSigner) (domain.Command, string, error) {
+				in := newInputs(c, now)
+				var incident string
+				if s.incident {
+					incident = in.incident()
+				}
+				if whoErr != nil {
+					in.fail(whoErr)
+				}
+				by := domain.By{Actor: who, At: in.at()}
+				if sgErr != nil {
+					in.fail(sgErr)
+				} else if sg != nil {
+					by.Signer, in.signerKey = sg.fp, sg.key
+				}
+				return s.build(in, by), incident, in.err()
+			}
+			cmd, incident, err := build(sg)
+			if err != nil {
 				return err
+			}
+			if s.create && sg == nil && !c.Bool("unsigned") {
+				// A new ledger is signed from its first event: init
+				// registers the key that signs it (before the file is made).
+				if sg, err = initSigner(who); err != nil {
+					return err
+				}
+				defer sg.close()
+				if cmd, _, err = build(sg); err != nil {
+					return err
+				}
 			}
 			if s.newIncident {
 				incident = ledger.NewIncidentID()
@@ -94,6 +114,20 @@ func (e *env) writer(s writerSpec) *cli.Command {
 					}
 				} else if key, err = loadLedgerKey(c, st); err != nil {
 					return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+				}
+				if sg == nil && !s.create {
+					// The actor's own key, as the signer registry knows it.
+					found, err := findSigner(c, st, who)
+					if err != nil {
+						return err
+					}
+					if found != nil {
+						sg = found
+						defer sg.close()
+						if cmd, _, err = build(sg); err != nil {
+							return err
+						}
+					}
 				}
 				w := ledger.Writer{Store: st}
 				if sg != nil {

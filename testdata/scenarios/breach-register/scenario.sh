@@ -24,12 +24,23 @@ set -euo pipefail
 as() { local who=$1; shift; $BL --actor "$who" "$@"; }
 quiet() { local who=$1; shift; $BL --actor "$who" "$@" --quiet; }
 
+# Everyone signs what they record with their own SSH key (README: Who
+# signs). Each person's key is in their key directory, where "--actor NAME"
+# finds it: made here with "breachledger signer keygen NAME" unless it is
+# there already. init registers alice's key (she is the first admin); she
+# registers everyone else's public key.
+KEYS="${XDG_CONFIG_HOME:-$HOME/.config}/breachledger/signers"
+keys() { for who in "$@"; do [ -e "$KEYS/$who" ] || $BL signer keygen "$who" >/dev/null; done; }
+register_keys() { local at=$1; shift; for who in "$@"; do as alice signer register "$who" "$KEYS/$who.pub" --at "$at"; done; }
+
+keys alice oscar sam ivy ian lee
 as alice init --name "Fabrikam Hosting DPO" --at 2025-01-02T09:00:00Z >/dev/null
 as alice grant oscar responder --at 2025-01-02T09:01:00Z >/dev/null
 as alice grant sam security-response --at 2025-01-02T09:02:00Z >/dev/null
 as alice grant ivy security-incident-manager --at 2025-01-02T09:03:00Z >/dev/null
 as alice grant ian incident-manager --at 2025-01-02T09:04:00Z >/dev/null
 as alice grant lee legal --at 2025-01-02T09:05:00Z >/dev/null
+register_keys 2025-01-02T09:06:00Z oscar sam ivy ian lee >/dev/null
 
 # A: detected 2025-02-03T08:00Z, declared 2025-02-04T14:00Z (30 h).
 A=$(quiet oscar detect --source automated-alert --summary "Support-ticket attachments of two tenants read through a misconfigured share" \

@@ -25,6 +25,16 @@ set -euo pipefail
 as() { local who=$1; shift; $BL --actor "$who" "$@"; }
 quiet() { local who=$1; shift; $BL --actor "$who" "$@" --quiet; }
 
+# Everyone signs what they record with their own SSH key (README: Who
+# signs). Each person's key is in their key directory, where "--actor NAME"
+# finds it: made here with "breachledger signer keygen NAME" unless it is
+# there already. init registers alice's key (she is the first admin); she
+# registers everyone else's public key.
+KEYS="${XDG_CONFIG_HOME:-$HOME/.config}/breachledger/signers"
+keys() { for who in "$@"; do [ -e "$KEYS/$who" ] || $BL signer keygen "$who" >/dev/null; done; }
+register_keys() { local at=$1; shift; for who in "$@"; do as alice signer register "$who" "$KEYS/$who.pub" --at "$at"; done; }
+
+keys alice oscar sam ivy ian lee eve
 as alice init --name "Northwind Financial IR" --at 2025-09-01T09:00:00Z
 as alice grant oscar responder --at 2025-09-01T09:01:00Z
 as alice grant sam security-response --at 2025-09-01T09:02:00Z
@@ -32,6 +42,7 @@ as alice grant ivy security-incident-manager --at 2025-09-01T09:03:00Z
 as alice grant ian incident-manager --at 2025-09-01T09:04:00Z
 as alice grant lee legal --at 2025-09-01T09:05:00Z
 as alice grant eve executive-incident-manager --at 2025-09-01T09:06:00Z
+register_keys 2025-09-01T09:07:00Z oscar sam ivy ian lee eve
 
 INC=$(quiet oscar detect --source automated-alert --reference SIEM-4471 \
   --summary "Intruder read customer records through a compromised API gateway of the Frankfurt cloud platform" \
