@@ -32,6 +32,10 @@ type Provenance struct {
 	// around breachledger among these events (rejected ones are left out
 	// of the report; an accepted legacy tail is in it), one line each.
 	Custody []string `json:"custody,omitempty"`
+	// Authorship says which events no signature proves the author of (a
+	// ledger not in signed mode, or the events before its switch to it);
+	// "" when every author is proven.
+	Authorship string `json:"authorship,omitempty"`
 }
 
 // CustodyNotes returns the footer lines of the custody decisions among
@@ -69,7 +73,11 @@ func (p Provenance) footer() []string {
 	if p.Signature != "" {
 		out = append(out, "Signature: "+p.Signature+".")
 	}
-	return append(out, p.Custody...)
+	out = append(out, p.Custody...)
+	if p.Authorship != "" {
+		out = append(out, p.Authorship)
+	}
+	return out
 }
 
 // reproduce returns the command that rebuilds a report byte for byte.

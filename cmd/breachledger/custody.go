@@ -76,6 +76,13 @@ func (e *env) withReader(c *cli.Context, fn func(st eventstore.Store) error) err
 		if err != nil {
 			return err
 		}
+		// Once, on stderr (stdout stays the document asked for): which
+		// authors no signature proves (authorship.go).
+		a, err := readAuthorship(c, v)
+		if err != nil {
+			return err
+		}
+		a.say(e.stderr)
 		return fn(v)
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -206,5 +207,117 @@ func TestThreePeopleEachTheirOwnKey(t *testing.T) {
 				t.Errorf("seq %d by %s: the allowed signers file lists %s's key %s: %v\n%s", e.Seq, e.Actor, name, fp, name != e.Actor, b)
 			}
 		}
+	}
+}
+
+// TestLegacyLedgerSwitchedToSignedMode: the ledger kept in
+// testdata/legacy/before-signed-mode, made before signed mode, replays as
+// it did, says its authorship is unproven, and is switched to signed mode
+// by alice (her key registered first); from the switch on every event
+// must be signed, and show, timeline and log mark the facts before it.
+func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
+	const fixture = "../../testdata/legacy/before-signed-mode"
+	const inc = "3N5J5lwuPMnUDHcuw8Wtnn99KH1"
+	dir := t.TempDir()
+	for _, f := range []string{"ledger.sqlite", "ledger.key", "ivy"} {
+		copyFile(t, filepath.Join(fixture, f), filepath.Join(dir, f), 0o600)
+	}
+	c := person(t, dir, "alice", filepath.Join(dir, "ledger.sqlite"), filepath.Join(dir, "ledger.key"))
+
+	// It replays as it did: 37 events, the one signed note among them,
+	// the deadlines worked by hand.
+	r := c.run("auditor", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, "37 events") || !strings.Contains(r.stdout, "1 signed events") {
+		t.Fatalf("verify of the old ledger: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "authorship unproven: this ledger is not in signed mode") {
+		t.Errorf("verify of the old ledger does not say its authorship is unproven:\n%s", r.stdout)
+	}
+	var v deadlineView
+	c.json(&v, "deadlines", "--as-of", "2025-03-12T12:00:00Z")
+	obs := byID(t, v.Deadlines)
+	for id, want := range map[string]string{"gdpr-art33": "2025-03-10T22:15:00Z met", "gdpr-art34": "2025-03-11T15:00:00Z met",
+		"customer-notice/contoso": "2025-03-12T10:00:00Z met-late", "customer-notice/fabrikam": "2025-03-12T10:00:00Z overdue"} {
+		if got := obs[id].DueAt.Format("2006-01-02T15:04:05Z") + " " + obs[id].Status; got != want {
+			t.Errorf("%s as of 2025-03-12T12:00Z = %s, want %s", id, got, want)
+		}
+	}
+	// Every reader says it once, plainly; no event is marked one by one.
+	const unsigned = "authorship unproven: this ledger is not in signed mode"
+	for _, args := range [][]string{{"show", inc}, {"timeline", inc}, {"log"}, {"list"}, {"deadlines"}, {"roles"}, {"signer", "list"},
+		{"report", "--incident", inc}, {"register"}} {
+		r := c.run("auditor", args...)
+		if (r.code != 0 && r.code != 7) || strings.Count(r.stderr, unsigned) != 1 || strings.Contains(r.stdout, "(authorship unproven)") {
+			t.Errorf("%s of the old ledger: exit %d, want it to say once %q\n%s%s", strings.Join(args, " "), r.code, unsigned, r.stdout, r.stderr)
+		}
+	}
+	if rep := c.ok("auditor", "report", "--incident", inc, "--format", "md"); !strings.Contains(rep, "Authorship unproven: this ledger is not in signed mode") {
+		t.Errorf("the report's footer does not say the authorship is unproven:\n%s", rep)
+	}
+
+	// The switch must be signed by an admin's registered key; alice has
+	// none yet. She makes one; registering it is an unsigned ledger event,
+	// allowed as before (no admin holds a key).
+	c.ok("alice", "signer", "keygen", "alice")
+	if r := c.run("alice", "signature-policy", "--all", "--reason", "every event signed by its author"); r.code != 4 || !strings.Contains(r.stderr, "signature-required") {
+		t.Errorf("the switch by alice before her key is registered: exit %d, want 4 signature-required\n%s", r.code, r.stderr)
+	}
+	c.ok("alice", "signer", "register", "alice", filepath.Join(keyDir(c), "alice.pub"), "--reason", "switching to signed mode")
+	out := c.ok("alice", "signature-policy", "--all", "--reason", "every event signed by its author")
+	if !strings.Contains(out, "[seq 38, ") {
+		t.Fatalf("the switch is not seq 38:\n%s", out)
+	}
+
+	// From the switch on, every event is signed by its author.
+	if r := c.run("ivy", "note", inc, "unsigned after the switch"); r.code != 4 || !strings.Contains(r.stderr, "signature-required") || !strings.Contains(r.stderr, "from seq 38 on") {
+		t.Errorf("an unsigned note after the switch: exit %d, want 4 signature-required\n%s", r.code, r.stderr)
+	}
+	c.ok("ivy", "--sign-key", filepath.Join(dir, "ivy"), "note", inc, "signed after the switch")
+	if r := c.run("alice", "signature-policy", "--none"); r.code != 4 || !strings.Contains(r.stderr, "signed-mode-final") {
+		t.Errorf("relaxing signed mode: exit %d, want 4 signed-mode-final\n%s", r.code, r.stderr)
+	}
+
+	// The boundary: one line from every reader, and the facts before it
+	// marked by show, timeline and log.
+	const line = "events before seq 38: authorship unproven"
+	r = c.run("auditor", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, line) || !strings.Contains(r.stdout, "40 events") {
+		t.Errorf("verify after the switch: exit %d, want 0 saying %q\n%s%s", r.code, line, r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{{"show", inc}, {"timeline", inc}, {"log"}, {"list"}, {"deadlines"}, {"roles"}} {
+		r := c.run("auditor", args...)
+		if (r.code != 0 && r.code != 7) || strings.Count(r.stderr, line) != 1 {
+			t.Errorf("%s: exit %d, want it to say once %q\n%s", args[0], r.code, line, r.stderr)
+		}
+	}
+	show := c.ok("auditor", "show", inc)
+	if !strings.Contains(show, "29 of its events were recorded before the ledger was switched to signed mode at seq 38: authorship unproven") {
+		t.Errorf("show does not mark the incident's facts from before the switch:\n%s", show)
+	}
+	for _, l := range strings.Split(c.ok("auditor", "log"), "\n")[1:] {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		seq, err := strconv.Atoi(f[0])
+		if err != nil {
+			t.Fatalf("log row %q", l)
+		}
+		if marked := strings.HasSuffix(l, "authorship unproven"); marked != (seq < 38) {
+			t.Errorf("log marks seq %d: %v\n%s", seq, marked, l)
+		}
+	}
+	tl := c.ok("auditor", "timeline", inc)
+	if !strings.Contains(tl, "oscar (authorship unproven)") || !strings.Contains(tl, "signed after the switch") {
+		t.Errorf("timeline does not mark the facts from before the switch:\n%s", tl)
+	}
+	for _, l := range strings.Split(tl, "\n") {
+		if strings.Contains(l, "signed after the switch") && strings.Contains(l, "unproven") {
+			t.Errorf("timeline marks the signed note:\n%s", l)
+		}
+	}
+	rep := c.ok("auditor", "report", "--incident", inc, "--format", "md")
+	if !strings.Contains(rep, "Events before seq 38: authorship unproven") {
+		t.Errorf("the report's footer does not say which authors are unproven:\n%s", rep)
 	}
 }

@@ -451,6 +451,9 @@ func TestSignedEvents(t *testing.T) {
 	if got, want := strings.Join(signers.Required, ","), strings.Join(domain.ClockTypes(), ","); got != want {
 		t.Errorf("required = %s, want %s", got, want)
 	}
+	if !strings.Contains(r.stdout, "authorship unproven: this ledger is not in signed mode") {
+		t.Errorf("verify of a ledger made with init --unsigned does not say its authorship is unproven:\n%s", r.stdout)
+	}
 
 	// Revoking the key: later signatures with it are refused; the
 	// declaration signed before stays valid.

@@ -81,7 +81,10 @@ func readerCommands(e *env) []*cli.Command {
 					if c.Bool("json") {
 						return writeJSON(e.stdout, v)
 					}
-					return projections.WriteIncident(e.stdout, v)
+					if err := projections.WriteIncident(e.stdout, v); err != nil {
+						return err
+					}
+					return e.markUnproven(c, st, id, cut) // authorship.go
 				}
 			},
 		}),
@@ -98,6 +101,17 @@ func readerCommands(e *env) []*cli.Command {
 					t := projections.BuildTimeline(id, facts, cut)
 					if c.Bool("json") {
 						return writeJSON(e.stdout, t)
+					}
+					a, err := readAuthorship(c, st)
+					if err != nil {
+						return err
+					}
+					if a.marks() { // the facts from before signed mode (authorship.go)
+						for i, en := range t.Entries {
+							if a.unproven(en.Sequence) {
+								t.Entries[i].Actor = en.Actor + " (" + unprovenMark + ")"
+							}
+						}
 					}
 					return projections.WriteTimeline(e.stdout, t)
 				}
@@ -249,12 +263,19 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 		}
 		return writeJSON(e.stdout, entries)
 	}
+	a, err := readAuthorship(c, st)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tEVENT ID")
 	for _, le := range entries {
 		raced := ""
 		if le.Raced != nil { // an extra cell of its own: the columns stay aligned
 			raced = "\tRACED, never counts: " + safetext.Line(le.Raced.String())
+		}
+		if a.marks() && a.unproven(le.Seq) { // before the switch to signed mode (authorship.go)
+			raced += "\t" + unprovenMark
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision, safetext.Line(le.Type), safetext.Line(le.Actor), le.EventID, raced)
 	}

@@ -109,6 +109,7 @@ Examples:
 				if err != nil {
 					return err
 				}
+				p.Authorship = authorshipFooter(h, nil)
 				var b bytes.Buffer
 				if err := projections.WritePeriodReport(&b, projections.BuildPeriodReport(h, from, to, ri.cut, p, ri.format), ri.format); err != nil {
 					return err
@@ -130,6 +131,7 @@ func (e *env) incidentReport(c *cli.Context, st eventstore.Store, id string, ri 
 	if err := visible(id, h.Incidents[id], ri.cut); err != nil {
 		return err
 	}
+	p.Authorship = authorshipFooter(h, h.Incidents[id])
 	r, _ := projections.BuildReport(h.LedgerAt(ri.cut), id, h.Incidents[id], ri.cut, p, ri.format)
 	var b bytes.Buffer
 	if err := projections.WriteReport(&b, r, ri.format); err != nil {
@@ -163,6 +165,7 @@ Examples:
 				if err != nil {
 					return err
 				}
+				p.Authorship = authorshipFooter(h, nil)
 				var b bytes.Buffer
 				if err := projections.WriteRegister(&b, projections.BuildRegister(h, ri.cut, p, ri.format), ri.format); err != nil {
 					return fmt.Errorf("write register: %w", err)

@@ -154,6 +154,9 @@ from the server's own time of arrival.`,
 					return err
 				}
 				commit(c, "after the verification had finished: its report above is whole") // signals.go
+				if err := e.sayAuthorship(c, st, nil); err != nil {
+					return err
+				}
 				if err := e.printReport(c, rep, "ledger"); err != nil {
 					return err
 				}
@@ -299,6 +302,9 @@ func (e *env) verifyBundle(c *cli.Context) error {
 	}
 	rep, h, err := ledger.VerifyBundle(b, key, against)
 	if err != nil {
+		return err
+	}
+	if err := e.sayAuthorship(c, nil, h); err != nil {
 		return err
 	}
 	what := fmt.Sprintf("bundle (complete: %s)", b.Range)
