@@ -314,6 +314,19 @@ func TestRevocationRaceESDB(t *testing.T) {
 			if rep.Signed != int(rep.Events) {
 				t.Errorf("verify: %d of %d events signed, want all (the raced ones too: their key was valid when they were decided)", rep.Signed, rep.Events)
 			}
+
+			// An auditor's bundle says the same, offline.
+			b, err := ledger.ExportBundle(ctx, raw, l.key.Public(), ledger.BundleSelection{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			brep, bh, err := ledger.VerifyBundle(b, l.key.Public(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !brep.OK() || len(brep.Raced) != len(res.Records) || len(bh.Incidents) != 0 {
+				t.Errorf("verify --bundle: problems %v, raced %v, incidents %v; want intact, %d raced, no incident", brep.Problems, brep.Raced, bh.IncidentIDs(), len(res.Records))
+			}
 		})
 	}
 }
