@@ -179,6 +179,17 @@ func TestThreePeopleEachTheirOwnKey(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("%d events, ", len(log))) || !strings.Contains(r.stdout, fmt.Sprintf(" %d signed events", len(log))) || strings.Contains(r.stdout+r.stderr, "authorship unproven") {
 		t.Fatalf("verify: exit %d, want every one of the %d events signed\n%s%s", r.code, len(log), r.stdout, r.stderr)
 	}
+	var signers struct {
+		Keys        []struct{ Actor, Fingerprint string } `json:"keys"`
+		SignedSince *uint64                               `json:"signed_since"`
+	}
+	alice.json(&signers, "signer", "list")
+	if len(signers.Keys) != 3 || signers.SignedSince == nil || *signers.SignedSince != 0 {
+		t.Errorf("signer list: %+v, want the three keys and signed mode from seq 0", signers)
+	}
+	if out := alice.ok("auditor", "signer", "list"); !strings.Contains(out, "signatures required for: every event from seq 0 on (signed mode)") {
+		t.Errorf("signer list does not say the ledger is in signed mode:\n%s", out)
+	}
 	work := t.TempDir()
 	for _, e := range log {
 		if want := fps[e.Actor]; e.Signer != want {
@@ -273,6 +284,9 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 		t.Errorf("an unsigned note after the switch: exit %d, want 4 signature-required\n%s", r.code, r.stderr)
 	}
 	c.ok("ivy", "--sign-key", filepath.Join(dir, "ivy"), "note", inc, "signed after the switch")
+	if out := c.ok("auditor", "signer", "list"); !strings.Contains(out, "every event from seq 38 on (signed mode)") {
+		t.Errorf("signer list after the switch:\n%s", out)
+	}
 	if r := c.run("alice", "signature-policy", "--none"); r.code != 4 || !strings.Contains(r.stderr, "signed-mode-final") {
 		t.Errorf("relaxing signed mode: exit %d, want 4 signed-mode-final\n%s", r.code, r.stderr)
 	}

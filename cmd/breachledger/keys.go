@@ -420,14 +420,23 @@ func (e *env) signerCommand() *cli.Command {
 						if err != nil {
 							return err
 						}
+						a, err := readAuthorship(c, st) // authorship.go
+						if err != nil {
+							return err
+						}
+						var since *uint64 // in signed mode: from which sequence every event is signed
+						if a.signed {
+							since = &a.since
+						}
 						if c.Bool("json") {
 							if keys == nil {
 								keys = []domain.SignerKey{}
 							}
 							return writeJSON(e.stdout, struct {
-								Keys     []domain.SignerKey `json:"keys"`
-								Required []string           `json:"required"`
-							}{keys, required})
+								Keys        []domain.SignerKey `json:"keys"`
+								Required    []string           `json:"required"`
+								SignedSince *uint64            `json:"signed_since,omitempty"`
+							}{keys, required, since})
 						}
 						tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 						fmt.Fprintln(tw, "ACTOR\tFINGERPRINT\tREGISTERED\tREVOKED")
@@ -440,6 +449,10 @@ func (e *env) signerCommand() *cli.Command {
 						}
 						if err := tw.Flush(); err != nil {
 							return err
+						}
+						if since != nil {
+							fmt.Fprintf(e.stdout, "signatures required for: every event from seq %d on (signed mode)\n", *since)
+							return nil
 						}
 						fmt.Fprintf(e.stdout, "signatures required for: %s\n", orNone(required))
 						return nil
