@@ -16,10 +16,12 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -tags urfave_cli_no_docs -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/breachledger
 
-# Records the scenario in testdata/ through the CLI into a fresh ledger, then
-# prints the incident's state, timeline and deadlines.
-# The demo's ledger key and pins go under $(DEMO_DIR)/config, not your own
-# ~/.config/breachledger (keys/, pinned). It ends with the pinned flow: the
+# Records the scenario in testdata/ through the CLI into a fresh ledger, in
+# signed mode: the scenario makes each person's SSH key ("signer keygen")
+# and alice registers them, so every event is signed by its author. Then it
+# prints the signer registry, the incident's state, timeline and deadlines.
+# The demo's keys (signers/, keys/) and pins go under $(DEMO_DIR)/config,
+# not your own ~/.config/breachledger. It ends with the pinned flow: the
 # first verify pins the key, then what an auditor keeps (README).
 demo: export XDG_CONFIG_HOME = $(abspath $(DEMO_DIR))/config
 demo: build
@@ -28,12 +30,13 @@ demo: build
 	@BL="$(BIN) --ledger $(DEMO_DIR)/ledger.db" bash $(SCENARIO) > $(DEMO_DIR)/record.log
 	@tail -n 4 $(DEMO_DIR)/record.log | head -n 3
 	@INC=$$(tail -n 1 $(DEMO_DIR)/record.log); BL="$(BIN) --ledger $(DEMO_DIR)/ledger.db"; \
-	echo; echo "== breachledger show $$INC"; $$BL show $$INC && \
+	echo; echo "== breachledger signer list   (each person's own SSH key, made under $(DEMO_DIR)/config/breachledger/signers)"; $$BL signer list && \
+	echo && echo "== breachledger show $$INC"; $$BL show $$INC && \
 	echo && echo "== breachledger timeline $$INC" && $$BL timeline $$INC && \
 	echo && echo "== breachledger deadlines --as-of 2025-03-12T12:00:00Z   (exit 7: fabrikam's notice is overdue then)" && \
 	{ $$BL deadlines --as-of 2025-03-12T12:00:00Z || test $$? -eq 7; } && \
 	echo && echo "== breachledger deadlines   (now)" && $$BL deadlines && \
-	echo && echo "== breachledger verify   (the first verify pins the ledger key: compare its fingerprint out of band)" && $$BL verify && \
+	echo && echo "== breachledger verify   (every event signed by its author; the first verify pins the ledger key: compare its fingerprint out of band)" && $$BL verify && \
 	echo && echo "== breachledger pin list" && $$BL pin list && \
 	echo && echo "== what an auditor keeps: the pinned key and a checkpoint" && \
 	echo "$$ breachledger key public -o $(DEMO_DIR)/ledger.pub" && $$BL key public -o $(DEMO_DIR)/ledger.pub && \
