@@ -1,13 +1,19 @@
 package main_test
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/breachledger/breachledger/integrity"
 )
@@ -333,5 +339,105 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 	rep := c.ok("auditor", "report", "--incident", inc, "--format", "md")
 	if !strings.Contains(rep, "Events before seq 38: authorship unproven") {
 		t.Errorf("the report's footer does not say which authors are unproven:\n%s", rep)
+	}
+}
+
+// startAgent serves an ssh-agent holding keys on a Unix socket of the
+// test's, and returns the socket.
+func startAgent(t *testing.T, keys ...any) string {
+	t.Helper()
+	keyring := agent.NewKeyring()
+	for _, k := range keys {
+		if err := keyring.Add(agent.AddedKey{PrivateKey: k}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				agent.ServeAgent(keyring, conn)
+			}()
+		}
+	}()
+	return sock
+}
+
+// TestKeyFoundInHomeAndAgent: with no key in the key directory, "--actor
+// ivy" finds ivy's registered key as ~/.ssh/id_ed25519; encrypted, it signs
+// through the agent that holds it, or with the passphrase given, and says
+// what to do with neither. init takes the agent's only key.
+func TestKeyFoundInHomeAndAgent(t *testing.T) {
+	c, inc, _ := smallLedger(t)
+	dir := t.TempDir()
+	ivy := person(t, dir, "ivy", c.ledger, strings.TrimSpace(c.ok("alice", "key", "path")))
+	idKey := filepath.Join(homeOf(ivy), ".ssh", "id_ed25519")
+	os.MkdirAll(filepath.Dir(idKey), 0o700)
+	const pass = "BREACHLEDGER_SIGN_KEY_PASSPHRASE=open sesame"
+	withPass := &cli{tb: t, ledger: c.ledger, env: append(append([]string{}, ivy.env...), pass)}
+	withPass.ok("ivy", "signer", "keygen", "ivy", "-o", idKey)
+	fp := fingerprint(t, idKey)
+	c.ok("alice", "signer", "register", "ivy", idKey+".pub", "--reason", "ivy's laptop key")
+	os.Remove(idKey + ".pub") // the public half is read from the encrypted key itself
+
+	signedBy := func(t *testing.T, id string) string {
+		var log []struct {
+			EventID string `json:"event_id"`
+			Signer  string `json:"signer"`
+		}
+		c.json(&log, "log", "--incident", inc)
+		for _, e := range log {
+			if e.EventID == id {
+				return e.Signer
+			}
+		}
+		t.Fatalf("no event %s", id)
+		return ""
+	}
+	if r := ivy.run("ivy", "note", inc, "no agent, no passphrase"); r.code != 2 || !strings.Contains(r.stderr, "encrypted") || !strings.Contains(r.stderr, "BREACHLEDGER_SIGN_KEY_PASSPHRASE") {
+		t.Errorf("an encrypted key with no agent and no passphrase: exit %d, want 2 saying how to unlock it\n%s", r.code, r.stderr)
+	}
+	if id := strings.TrimSpace(withPass.ok("ivy", "note", inc, "with the passphrase", "-q")); signedBy(t, id) != fp {
+		t.Errorf("the note signed with the passphrase is not signed with %s", fp)
+	}
+	b, _ := os.ReadFile(idKey)
+	raw, err := ssh.ParseRawPrivateKeyWithPassphrase(b, []byte("open sesame"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, other, _ := ed25519.GenerateKey(rand.Reader) // the agent holds another key too
+	inAgent := &cli{tb: t, ledger: c.ledger, env: append(append([]string{}, ivy.env...), "SSH_AUTH_SOCK="+startAgent(t, other, raw))}
+	if id := strings.TrimSpace(inAgent.ok("ivy", "note", inc, "through the agent", "-q")); signedBy(t, id) != fp {
+		t.Errorf("the note signed through the agent is not signed with %s", fp)
+	}
+
+	// init with no key file: the agent's only key is the first admin's.
+	_, only, _ := ed25519.GenerateKey(rand.Reader)
+	onlySigner, _ := ssh.NewSignerFromKey(only)
+	fresh := person(t, t.TempDir(), "bea", filepath.Join(t.TempDir(), "new.db"), filepath.Join(t.TempDir(), "new.key"))
+	fresh.env = append(fresh.env, "SSH_AUTH_SOCK="+startAgent(t, only))
+	fresh.ok("bea", "init", "--name", "Agent Init")
+	var signers struct {
+		Keys []struct{ Actor, Fingerprint string } `json:"keys"`
+	}
+	fresh.json(&signers, "signer", "list")
+	if len(signers.Keys) != 1 || signers.Keys[0].Actor != "bea" || signers.Keys[0].Fingerprint != integrity.Fingerprint(onlySigner.PublicKey()) {
+		t.Errorf("init through the agent registered %+v, want bea's agent key", signers.Keys)
+	}
+	// Two keys in the agent and none on disk: init asks which.
+	two := person(t, t.TempDir(), "bea", filepath.Join(t.TempDir(), "two.db"), filepath.Join(t.TempDir(), "two.key"))
+	two.env = append(two.env, "SSH_AUTH_SOCK="+startAgent(t, only, other))
+	if r := two.run("bea", "init"); r.code != 4 || !strings.Contains(r.stderr, "ssh-agent holds 2 keys") || !strings.Contains(r.stderr, "init --unsigned") {
+		t.Errorf("init with two agent keys and no key file: exit %d, want 4 asking which\n%s", r.code, r.stderr)
 	}
 }
