@@ -64,7 +64,7 @@ finished (nothing was appended; an append already begun is finished).`,
 		CommandNotFound: notFound, // suggest.go
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
-			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "who records the facts (default: the OS user)"},
+			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "whose identity to record as: writers sign with that person's registered SSH key, found in the key directory ($XDG_CONFIG_HOME/breachledger/signers/NAME), ssh-agent or ~/.ssh (default: the OS user)"},
 			&cli.StringFlag{Name: "calendar", EnvVars: []string{"BREACHLEDGER_CALENDAR"}, Usage: "a user calendar `FILE` of extra closing days (lines: JURISDICTION YYYY-MM-DD what)"},
 		},
 		Before:   func(c *cli.Context) error { return loadCalendar(c.String("calendar")) },
@@ -97,7 +97,9 @@ func setUsageErrors(c *cli.Command) {
 	}
 }
 
-// actor returns who is acting: --actor, $BREACHLEDGER_ACTOR, or the OS user.
+// actor returns whose identity the command acts as: --actor,
+// $BREACHLEDGER_ACTOR, or the OS user. A writer then signs with that
+// person's registered key (identity.go): the name alone proves nothing.
 func actor(c *cli.Context) (string, error) {
 	if a := strings.TrimSpace(c.String("actor")); a != "" {
 		return a, checkActor(a) // actor_check.go

@@ -25,7 +25,7 @@ import (
 // signatures.
 var integrityFlags = []cli.Flag{
 	&cli.StringFlag{Name: "ledger-key", EnvVars: []string{"BREACHLEDGER_LEDGER_KEY"}, Usage: "the ledger's private checkpoint key `FILE` (default: $XDG_CONFIG_HOME/breachledger/keys/NAME-ID.key, apart from the ledger)"},
-	&cli.StringFlag{Name: "sign-key", EnvVars: []string{"BREACHLEDGER_SIGN_KEY"}, Usage: "sign what you record with this SSH private key `FILE` (with --ssh-agent: the public key choosing the agent's key)"},
+	&cli.StringFlag{Name: "sign-key", EnvVars: []string{"BREACHLEDGER_SIGN_KEY"}, Usage: "sign what you record with this SSH private key `FILE` (with --ssh-agent: the public key choosing the agent's key); default: the --actor's registered key, found in the key directory, ssh-agent or ~/.ssh"},
 	&cli.BoolFlag{Name: "ssh-agent", EnvVars: []string{"BREACHLEDGER_SSH_AGENT"}, Usage: "sign what you record with a key held by ssh-agent ($SSH_AUTH_SOCK)"},
 }
 
