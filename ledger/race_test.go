@@ -166,7 +166,7 @@ func (s racingConditional) AppendCheckpointedIf(ctx context.Context, stream stri
 // or his role.
 func revocations(l *raceLedger) map[string]domain.Command {
 	return map[string]domain.Command{
-		"key revoked": domain.RevokeSigner{By: l.alice.by(), Actor: "oscar", Fingerprint: l.oscar.fp, Reason: "laptop stolen"},
+		"key revoked":  domain.RevokeSigner{By: l.alice.by(), Actor: "oscar", Fingerprint: l.oscar.fp, Reason: "laptop stolen"},
 		"role revoked": domain.RevokeRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder, Reason: "left the team"},
 	}
 }
