@@ -143,30 +143,11 @@ func cliAppend(cfg config) ([]row, error) {
 	cliArgs := []string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar",
 		"note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z"}
 	baseArgs := []string{"-db", basePath, "-stream", domain.IncidentStream(inc)}
-	var cli, raw []time.Duration
-	for i := range warmup + runs {
-		first, second := func() error {
-			d, err := timeExec(bin, cliArgs...)
-			if i >= warmup {
-				cli = append(cli, d)
-			}
-			return err
-		}, func() error {
-			d, err := timeExec(base, baseArgs...)
-			if i >= warmup {
-				raw = append(raw, d)
-			}
-			return err
-		}
-		if i%2 == 1 {
-			first, second = second, first
-		}
-		if err := first(); err != nil {
-			return nil, err
-		}
-		if err := second(); err != nil {
-			return nil, err
-		}
+	cli, raw, err := alternate(warmup, runs,
+		func() (time.Duration, error) { return timeExec(bin, cliArgs...) },
+		func() (time.Duration, error) { return timeExec(base, baseArgs...) })
+	if err != nil {
+		return nil, err
 	}
 	// What the product's time is made of, for the notes: the binary's own
 	// start-up (--version: no ledger opened) and a read of the same ledger
@@ -199,4 +180,24 @@ func cliAppend(cfg config) ([]row, error) {
 		goal:      "≤ 1.5×",
 		met:       ratio <= 1.5,
 	}}, nil
+}
+
+// alternate runs a and b warmup+runs times each, alternating which goes
+// first, and returns their times after the warm-up.
+func alternate(warmup, runs int, a, b func() (time.Duration, error)) (as, bs []time.Duration, err error) {
+	fns := [2]func() (time.Duration, error){a, b}
+	var times [2][]time.Duration
+	for i := range warmup + runs {
+		for k := range 2 {
+			which := (k + i) % 2 // a first on even runs, b first on odd ones
+			d, err := fns[which]()
+			if err != nil {
+				return nil, nil, err
+			}
+			if i >= warmup {
+				times[which] = append(times[which], d)
+			}
+		}
+	}
+	return times[0], times[1], nil
 }

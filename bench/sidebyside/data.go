@@ -124,6 +124,12 @@ func newLedger(ctx context.Context, path string) (*sqlite.Store, benchLedger, er
 // batch followed by its signed checkpoint, as a batch importer with
 // integrity on would.
 func fillIncidents(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, from, n int, progress func(done int)) error {
+	return fillIncidentsWith(ctx, st, key, from, n, progress, nil)
+}
+
+// fillIncidentsWith is fillIncidents with prepare (when not nil) called on
+// each incident's records before they are imported: signSigned signs them.
+func fillIncidentsWith(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, from, n int, progress func(done int), prepare func([]eventstore.Record) error) error {
 	head, err := st.Head(ctx)
 	if err != nil {
 		return err
@@ -154,6 +160,11 @@ func fillIncidents(ctx context.Context, st *sqlite.Store, key *integrity.LedgerK
 		recs, err := incidentRecords(i)
 		if err != nil {
 			return err
+		}
+		if prepare != nil {
+			if err := prepare(recs); err != nil {
+				return err
+			}
 		}
 		pending = append(pending, recs...)
 		if len(pending) >= batch {

@@ -15,7 +15,6 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
@@ -136,30 +135,11 @@ func signedCLIAppend(cfg config) ([]row, error) {
 		return append(a, "note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z")
 	}
 	signedArgs, unsignedArgs := args("--sign-key", key.path), args()
-	var signed, unsigned []time.Duration
-	for i := range warmup + runs {
-		first, second := func() error {
-			d, err := timeExec(bin, signedArgs...)
-			if i >= warmup {
-				signed = append(signed, d)
-			}
-			return err
-		}, func() error {
-			d, err := timeExec(bin, unsignedArgs...)
-			if i >= warmup {
-				unsigned = append(unsigned, d)
-			}
-			return err
-		}
-		if i%2 == 1 {
-			first, second = second, first
-		}
-		if err := first(); err != nil {
-			return nil, err
-		}
-		if err := second(); err != nil {
-			return nil, err
-		}
+	signed, unsigned, err := alternate(warmup, runs,
+		func() (time.Duration, error) { return timeExec(bin, signedArgs...) },
+		func() (time.Duration, error) { return timeExec(bin, unsignedArgs...) })
+	if err != nil {
+		return nil, err
 	}
 	ratio := float64(median(signed)) / float64(median(unsigned))
 	return []row{{
@@ -198,7 +178,7 @@ func signedVerify(cfg config) ([]row, error) {
 	}
 	start := time.Now()
 	if err == nil {
-		err = fillSigned(ctx, st, bl.key, (n-3)/perIncident, key)
+		err = fillIncidentsWith(ctx, st, bl.key, 0, (n-3)/perIncident, nil, func(recs []eventstore.Record) error { return signRecords(recs, key) })
 	}
 	head, _ := st.Head(ctx)
 	if cerr := st.Close(); err == nil {
@@ -212,22 +192,11 @@ func signedVerify(cfg config) ([]row, error) {
 	var root []byte
 	var signedEvents int
 	product := func() (time.Duration, error) {
-		st, err := sqlite.Open(ctx, bl.path, sqlite.Options{})
-		if err != nil {
-			return 0, err
+		d, rep, err := verifyOnce(ctx, bl, head)
+		if err == nil {
+			root, signedEvents = rep.Root, rep.Signed
 		}
-		defer st.Close()
-		start := time.Now()
-		rep, err := ledger.Verify(ctx, st, bl.key.Public(), nil)
-		if err != nil {
-			return 0, err
-		}
-		d := time.Since(start)
-		if !rep.OK() || rep.Events != head {
-			return 0, fmt.Errorf("verify: %d events, problems %v", rep.Events, rep.Problems)
-		}
-		root, signedEvents = rep.Root, rep.Signed
-		return d, nil
+		return d, err
 	}
 	var rawRoot []byte
 	var rawSigned int
@@ -268,46 +237,4 @@ func signedVerify(cfg config) ([]row, error) {
 		goal:      "≤ 1.3×",
 		met:       ratio <= 1.3,
 	}}, nil
-}
-
-// fillSigned is fillIncidents with every incident event signed by k.
-func fillSigned(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, incidents int, k actorKey) error {
-	head, err := st.Head(ctx)
-	if err != nil {
-		return err
-	}
-	cp := ledger.Checkpointer{Store: st, Key: key}
-	var pending []eventstore.Record
-	flush := func() error {
-		now := time.Now().UTC().Truncate(time.Microsecond)
-		for i := range pending {
-			pending[i].Sequence = head + uint64(i)
-			pending[i].RecordedAt = now
-		}
-		if err := st.Import(ctx, pending); err != nil {
-			return err
-		}
-		if _, err := cp.Checkpoint(ctx, pending); err != nil {
-			return err
-		}
-		head += uint64(len(pending))
-		pending = pending[:0]
-		return nil
-	}
-	for i := range incidents {
-		recs, err := incidentRecords(i)
-		if err != nil {
-			return err
-		}
-		if err := signRecords(recs, k); err != nil {
-			return err
-		}
-		pending = append(pending, recs...)
-		if len(pending) >= 1000 || i == incidents-1 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
