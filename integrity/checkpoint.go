@@ -59,7 +59,9 @@ type Checkpoint struct {
 }
 
 // A LedgerKey is the ledger's private key: it signs checkpoints. Its name is
-// the ledger's origin.
+// the ledger's origin. It signs through a KeySigner: a key file's key
+// (ParseLedgerKey, ReadLedgerKey) or a key held by ssh-agent (NewLedgerKey
+// with an AgentKey).
 type LedgerKey struct {
 	signer note.Signer
 	public *PublicKey
@@ -89,16 +91,14 @@ func ParseLedgerKey(skey string) (*LedgerKey, error) {
 	if err != nil || len(raw) != 1+ed25519.SeedSize {
 		return nil, errors.New("parse ledger key: not an Ed25519 key")
 	}
-	pub := ed25519.NewKeyFromSeed(raw[1:]).Public().(ed25519.PublicKey)
-	vkey, err := note.NewEd25519VerifierKey(s.Name(), pub)
+	k, err := NewLedgerKey(s.Name(), ed25519.NewKeyFromSeed(raw[1:]))
 	if err != nil {
 		return nil, fmt.Errorf("parse ledger key: %w", err)
 	}
-	pk, err := ParsePublicKey(vkey)
-	if err != nil {
-		return nil, err
+	if k.signer.KeyHash() != s.KeyHash() {
+		return nil, errors.New("parse ledger key: its key hash is not its key's")
 	}
-	return &LedgerKey{signer: s, public: pk}, nil
+	return k, nil
 }
 
 // Origin returns the origin the key signs for.
