@@ -194,7 +194,7 @@ func checkDecidedSignatures(s *State, c Command, by By, events []Event) error {
 		if err := checkClockSignature(l, TypeOf(e), by); err != nil {
 			return err
 		}
-		if err := checkAmendsSigned(&s.Incident, e, by); err != nil {
+		if err := CheckAmendsSigned(&s.Incident, e, by.Actor); err != nil {
 			return err
 		}
 	}
@@ -218,9 +218,12 @@ func checkClockSignature(l Ledger, typ string, by By) error {
 	return nil
 }
 
-// checkAmendsSigned refuses an unsigned event that amends or replaces a
-// signed fact of inc (signed itself, or as last corrected).
-func checkAmendsSigned(inc *Incident, e Event, by By) error {
+// CheckAmendsSigned is the rule for e, unsigned, recorded by actor on inc:
+// a *RuleError (correction-unsigned for a correction, supersede-unsigned
+// for any other event) when e amends or replaces a signed fact of inc
+// (signed itself, or as last corrected; see AmendsSigned), else nil.
+// Decide refuses such an event; verify reports one that landed anyway.
+func CheckAmendsSigned(inc *Incident, e Event, actor string) error {
 	f, ok := amendedSigned(inc, e)
 	if !ok {
 		return nil
@@ -232,11 +235,16 @@ func checkAmendsSigned(inc *Incident, e Event, by By) error {
 	const hint = "sign it with your registered key (--sign-key FILE or --ssh-agent): a signed fact is only ever amended by a signed one"
 	if _, ok := e.(EventCorrected); ok {
 		return refuse("correction-unsigned", hint,
-			"event %s (%s, %s) was signed with key %s, and a correction of a signed event must itself be signed; %s did not sign", f.ID, f.Type, stamp(f.At), signer, by.Actor)
+			"event %s (%s, %s) was signed with key %s, and a correction of a signed event must itself be signed; %s did not sign", f.ID, f.Type, stamp(f.At), signer, actor)
 	}
 	return refuse("supersede-unsigned", hint,
-		"%s replaces or withdraws event %s (%s, %s), which was signed with key %s, so it must be signed too; %s did not sign", TypeOf(e), f.ID, f.Type, stamp(f.At), signer, by.Actor)
+		"%s replaces or withdraws event %s (%s, %s), which was signed with key %s, so it must be signed too; %s did not sign", TypeOf(e), f.ID, f.Type, stamp(f.At), signer, actor)
 }
+
+// AmendsSigned returns a signed fact of inc (signed itself, or as last
+// corrected) that e amends or replaces, if any: the fact an unsigned e
+// would undo (rules correction-unsigned and supersede-unsigned).
+func AmendsSigned(inc *Incident, e Event) (Fact, bool) { return amendedSigned(inc, e) }
 
 // amendedSigned returns a signed fact that e amends or replaces, if any:
 // the target of a correction, the hold a release ends, the notices a

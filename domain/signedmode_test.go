@@ -389,6 +389,43 @@ func TestAmendingSignedFacts(t *testing.T) {
 	wantRule(t, err, "correction-unsigned")
 }
 
+// TestAmendsSigned: the exported judgement verify uses on events already
+// recorded names the signed fact an event amends and the rule an unsigned
+// one breaks, as Decide does.
+func TestAmendsSigned(t *testing.T) {
+	h := newHistory(t)
+	h.breach() // unsigned facts
+	decl := h.record(as("ivy", "2025-03-09T11:00:00Z"), domain.CRSPIDeclared{Basis: domain.BasisLegalDuty, Reasoning: "signed"})
+	class := h.record(as("sam", "2025-03-09T12:00:00Z"), domain.IncidentClassified{Classification: domain.ClassPrivacyBreach, Reason: "signed"})
+	det := h.factOf("IncidentDetected").ID
+	inc := h.state().Incident
+	tests := []struct {
+		name     string
+		e        domain.Event
+		wantFact string // "" when it amends no signed fact
+		wantRule string
+	}{
+		{"correction of the signed declaration", domain.EventCorrected{Target: decl, TargetType: "CRSPIDeclared", Reason: "x"}, decl, "correction-unsigned"},
+		{"correction of the unsigned detection", domain.EventCorrected{Target: det, TargetType: "IncidentDetected", Reason: "x"}, "", ""},
+		{"reclassification over the signed classification", domain.IncidentClassified{Classification: domain.ClassFalsePositive, RootCause: "x"}, class, "supersede-unsigned"},
+		{"new risk over the unsigned one", domain.RiskDetermined{Level: domain.RiskUnlikely, Reasoning: "x"}, "", ""},
+		{"a note", domain.NoteAdded{Text: "x"}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := domain.AmendsSigned(&inc, tt.e)
+			if got := map[bool]string{true: f.ID}[ok]; got != tt.wantFact {
+				t.Errorf("AmendsSigned = %q, %v, want %q", f.ID, ok, tt.wantFact)
+			}
+			err := domain.CheckAmendsSigned(&inc, tt.e, "mallory")
+			wantRule(t, err, tt.wantRule)
+			if err != nil && !strings.Contains(err.Error(), "mallory did not sign") {
+				t.Errorf("CheckAmendsSigned = %v, want it to name who did not sign", err)
+			}
+		})
+	}
+}
+
 // TestClockFactsUnderPartialPolicy: under a policy that requires the
 // declaration, approvals and notices signed, an unsigned fact that moves a
 // deadline is refused (the attack: an unsigned false positive waiving an

@@ -406,11 +406,21 @@ func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
 // LedgerInitialized and the SignerRegistered of the first admin's key,
 // both signed with that key (domain.InitLedger): the pair is judged as of
 // the ledger it makes, when the second is judged.
+//
+// The rules correction-unsigned and supersede-unsigned (an unsigned event
+// may not amend or replace a signed fact) need the incident's state, which
+// a record-at-a-time judgement does not fold. The policy only notes, at
+// the cost of a map lookup per record, the incident streams that hold an
+// unsigned event after a signed one (AmendSuspects); only those are folded
+// afterwards (amendProblems).
 type SignaturePolicy struct {
 	l     domain.Ledger
 	races projections.Races
 	raced []integrity.Problem
 	init  *eventstore.Record // a signed LedgerInitialized, judged with the event after it
+
+	signedIn map[string]bool // incident streams holding a signed event that counts
+	suspects map[string]bool // ... and an unsigned one after it
 }
 
 // NewSignaturePolicy returns a policy for a log read from its start.
@@ -451,11 +461,101 @@ func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
 	}
 	if !raced {
 		p.evolve(r)
+		p.note(r)
 	}
 	if err != nil {
 		return false, fmt.Errorf("%w: %w", err, integrity.ErrIntegrity)
 	}
 	return signed, nil
+}
+
+// note remembers r's stream when r is a signed incident event, and marks
+// it a suspect when r is an unsigned one after a signed one: it may amend
+// a signed fact (AmendSuspects).
+func (p *SignaturePolicy) note(r eventstore.Record) {
+	if r.Stream == domain.LedgerStream {
+		return
+	}
+	switch {
+	case r.Signer != "":
+		if !p.signedIn[r.Stream] {
+			if p.signedIn == nil {
+				p.signedIn = map[string]bool{}
+			}
+			p.signedIn[r.Stream] = true
+		}
+	case p.signedIn[r.Stream]:
+		if p.suspects == nil {
+			p.suspects = map[string]bool{}
+		}
+		p.suspects[r.Stream] = true
+	}
+}
+
+// AmendSuspects returns, sorted, the streams judged so far that hold an
+// unsigned event after a signed one (raced events left out): the only
+// streams where an unsigned event can amend a signed fact.
+func (p *SignaturePolicy) AmendSuspects() []string {
+	out := make([]string, 0, len(p.suspects))
+	for s := range p.suspects {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// amendProblems judges the records of one incident stream, in order, by
+// the rules correction-unsigned and supersede-unsigned, as Decide judges a
+// write: each unsigned event against the incident as the events before it
+// that count (those that did not lose a revocation race to races) make it.
+// Each unsigned event that amends or replaces a signed fact is a problem:
+// breachledger refuses to record it, so it was written around it, and
+// every reader counts it.
+func amendProblems(recs []eventstore.Record, races *projections.Races) []integrity.Problem {
+	var out []integrity.Problem
+	facts := make([]domain.Fact, 0, len(recs))
+	signed := false
+	for _, r := range recs {
+		f, err := projections.FactOf(r)
+		if err != nil {
+			continue // not an event any reader counts
+		}
+		if _, raced := races.Judge(f); raced {
+			continue
+		}
+		if f.Signer == "" && signed {
+			id, _ := domain.IncidentID(f.Stream)
+			inc := projections.IncidentAt(id, facts, domain.Cut{})
+			var re *domain.RuleError
+			if err := domain.CheckAmendsSigned(&inc, f.Event, f.Actor); errors.As(err, &re) {
+				amended, _ := domain.AmendsSigned(&inc, f.Event)
+				out = append(out, integrity.Problem{Seq: f.Sequence, EventID: f.ID, What: "signature",
+					Detail: fmt.Sprintf("rule %s: %s; the signed fact it amends is %s at seq %d; breachledger refuses such an event (it was written around it), and every reader counts it", re.Rule, re.Reason, amended.Type, amended.Sequence)})
+			}
+		}
+		signed = signed || f.Signer != ""
+		facts = append(facts, f)
+	}
+	return out
+}
+
+// addProblems adds ps to rep: each merged into the problem of the same
+// kind already reported for its event, or added; then in sequence order.
+func addProblems(rep *integrity.Report, ps []integrity.Problem) {
+	for _, p := range ps {
+		merged := false
+		for i := range rep.Problems {
+			if q := &rep.Problems[i]; q.Seq == p.Seq && q.EventID == p.EventID && q.What == p.What {
+				q.Detail += "; " + p.Detail
+				merged = true
+				break
+			}
+		}
+		if !merged {
+			rep.Problems = append(rep.Problems, p)
+		}
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Seq < rep.Problems[j].Seq })
 }
 
 // evolve folds r into the ledger state when it is a ledger event.
@@ -617,6 +717,13 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 	}
 	if p := policy.unjudged(); p != nil {
 		rep.Problems = append(rep.Problems, *p)
+	}
+	for _, stream := range policy.AmendSuspects() {
+		recs, err := readRecords(ctx, st, stream)
+		if err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
+		addProblems(rep, amendProblems(recs, &policy.races))
 	}
 	if a, ok := st.(eventstore.Auditor); ok {
 		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
@@ -925,6 +1032,15 @@ func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integ
 	rep.Raced = policy.Raced()
 	if p := policy.unjudged(); p != nil {
 		rep.Problems = append(rep.Problems, *p)
+	}
+	for _, stream := range policy.AmendSuspects() {
+		var of []eventstore.Record
+		for _, r := range recs {
+			if r.Stream == stream {
+				of = append(of, r)
+			}
+		}
+		addProblems(rep, amendProblems(of, &policy.races))
 	}
 	h := projections.NewHistory()
 	for _, r := range recs {
