@@ -77,14 +77,12 @@ func (a authorship) unproven(seq uint64) bool { return !a.signed || seq < a.sinc
 
 // note is the one line that says which authors are unproven, "" when every
 // author is proven (a ledger signed from its first event).
-func (a authorship) note() string {
-	switch {
-	case !a.signed:
-		return `authorship unproven: this ledger is not in signed mode, so no signature proves who recorded its events (an admin switches it on with "breachledger signature-policy --all")`
-	case a.since > 0:
-		return fmt.Sprintf("events before seq %d: authorship unproven (recorded before the ledger was switched to signed mode; from seq %d on, every event is signed by its author's registered key)", a.since, a.since)
-	}
-	return ""
+func (a authorship) note() string { return a.json().Note() }
+
+// json is the authorship object of JSON answers (projections.Authorship):
+// the same words as note.
+func (a authorship) json() projections.Authorship {
+	return projections.AuthorshipFrom(a.signed, a.since)
 }
 
 // say writes the note, when there is one, as a line of its own.
@@ -105,14 +103,14 @@ func (a authorship) marks() bool { return a.signed && a.since > 0 }
 
 // sayAuthorship prints verify's line on authorship, before its report: of
 // the ledger in st, or of the bundle's history h. It goes to stdout with
-// the report, or to stderr beside a JSON one.
-func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *projections.History) error {
+// the report, or to stderr beside a JSON one. It returns what it said.
+func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *projections.History) (authorship, error) {
 	a := authorship{signed: true}
 	switch {
 	case st != nil:
 		var err error
 		if a, err = readAuthorship(c, st); err != nil {
-			return err
+			return authorship{}, err
 		}
 	case h != nil:
 		if l := domain.ReplayLedger(h.Ledger, domain.Cut{}); l.Initialized {
@@ -124,7 +122,7 @@ func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *projections.
 	} else {
 		a.say(e.stdout)
 	}
-	return nil
+	return a, nil
 }
 
 // authorshipFooter is a report's line on authorship (its provenance

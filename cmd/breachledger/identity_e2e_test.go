@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/projections"
 )
 
 // The key is the identity (issue 12): "signer keygen", each person
@@ -250,6 +251,14 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 	if !strings.Contains(r.stdout, "authorship unproven: this ledger is not in signed mode") {
 		t.Errorf("verify of the old ledger does not say its authorship is unproven:\n%s", r.stdout)
 	}
+	var vj struct {
+		OK         bool                   `json:"ok"`
+		Authorship projections.Authorship `json:"authorship"`
+	}
+	c.json(&vj, "verify")
+	if !vj.OK || !vj.Authorship.Unproven || vj.Authorship.ProvenFromSeq != nil || !strings.HasPrefix(vj.Authorship.Reason, "authorship unproven: this ledger is not in signed mode") {
+		t.Errorf("verify --json of the old ledger: %+v, want ok and authorship unproven", vj)
+	}
 	var v deadlineView
 	c.json(&v, "deadlines", "--as-of", "2025-03-12T12:00:00Z")
 	obs := byID(t, v.Deadlines)
@@ -303,6 +312,11 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 	r = c.run("auditor", "verify")
 	if r.code != 0 || !strings.Contains(r.stdout, line) || !strings.Contains(r.stdout, "40 events") {
 		t.Errorf("verify after the switch: exit %d, want 0 saying %q\n%s%s", r.code, line, r.stdout, r.stderr)
+	}
+	vj.OK, vj.Authorship = false, projections.Authorship{}
+	c.json(&vj, "verify")
+	if !vj.OK || vj.Authorship.Unproven || vj.Authorship.ProvenFromSeq == nil || *vj.Authorship.ProvenFromSeq != 38 || !strings.HasPrefix(vj.Authorship.Reason, line) {
+		t.Errorf("verify --json after the switch: %+v, want ok and authorship proven from seq 38", vj)
 	}
 	for _, args := range [][]string{{"show", inc}, {"timeline", inc}, {"log"}, {"list"}, {"deadlines"}, {"roles"}} {
 		r := c.run("auditor", args...)

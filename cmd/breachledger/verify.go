@@ -154,10 +154,11 @@ from the server's own time of arrival.`,
 					return err
 				}
 				commit(c, "after the verification had finished: its report above is whole") // signals.go
-				if err := e.sayAuthorship(c, st, nil); err != nil {
+				a, err := e.sayAuthorship(c, st, nil)
+				if err != nil {
 					return err
 				}
-				if err := e.printReport(c, rep, "ledger"); err != nil {
+				if err := e.printReport(c, rep, a, "ledger"); err != nil {
 					return err
 				}
 				return e.commitPin(c, pending)
@@ -237,13 +238,16 @@ func readCheckpointFile(path string, key *integrity.PublicKey) (integrity.Checkp
 }
 
 // printReport prints a verification report and returns the exit: nil when
-// intact, exit 6 when not.
-func (e *env) printReport(c *cli.Context, rep *integrity.Report, what string) error {
+// intact, exit 6 when not. Its JSON says, beside the report, which authors
+// the ledger's signatures prove (a, the authorship object; the text form
+// has sayAuthorship's line).
+func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, what string) error {
 	if c.Bool("json") {
 		if err := writeJSON(e.stdout, struct {
-			OK bool `json:"ok"`
+			OK         bool                   `json:"ok"`
+			Authorship projections.Authorship `json:"authorship"`
 			*integrity.Report
-		}{rep.OK(), rep}); err != nil {
+		}{rep.OK(), a.json(), rep}); err != nil {
 			return err
 		}
 	} else {
@@ -304,14 +308,15 @@ func (e *env) verifyBundle(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := e.sayAuthorship(c, nil, h); err != nil {
+	a, err := e.sayAuthorship(c, nil, h)
+	if err != nil {
 		return err
 	}
 	what := fmt.Sprintf("bundle (complete: %s)", b.Range)
 	if !b.Complete {
 		what = fmt.Sprintf("bundle (a range: %s, with the ledger stream's %d events before it; no event in the range was left out, events outside it are not in the bundle)", b.Range, len(b.Context))
 	}
-	if err := e.printReport(c, rep, what); err != nil {
+	if err := e.printReport(c, rep, a, what); err != nil {
 		return err
 	}
 	if c.Bool("replay") && !c.Bool("json") {

@@ -162,7 +162,14 @@ func (s *Server) position(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, map[string]any{"origin": origin, "ledger": s.Kept.Ledger().Name, "head": head, "kept": s.Kept.Position(), "now": s.now()})
+	l := s.Kept.Ledger()
+	return writeJSON(w, map[string]any{"origin": origin, "ledger": l.Name, "head": head, "kept": s.Kept.Position(), "now": s.now(), "authorship": projections.AuthorshipOf(l)})
+}
+
+// authorship says which events of the ledger a signature proves the
+// author of, for the answers that give the ledger's position.
+func (s *Server) authorship() projections.Authorship {
+	return projections.AuthorshipOf(s.Kept.Ledger())
 }
 
 func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
@@ -178,7 +185,9 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
 		Position  uint64    `json:"position"`
 		Incidents any       `json:"incidents"`
 		Next      string    `json:"next_cursor"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+		// Authorship: which events a signature proves the author of.
+		Authorship projections.Authorship `json:"authorship"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
 	if explicit {
 		h, err := s.history(r.Context())
 		if err != nil {
@@ -321,7 +330,9 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		Deadlines any       `json:"deadlines"`
 		Alert     bool      `json:"alert"`
 		Next      string    `json:"next_cursor"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+		// Authorship: which events a signature proves the author of.
+		Authorship projections.Authorship `json:"authorship"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
 	if f.DueWithin > 0 {
 		out.DueWithin = domain.FormatDuration(f.DueWithin)
 	}
@@ -371,7 +382,9 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		Position uint64    `json:"position"`
 		Entries  any       `json:"entries"`
 		Next     string    `json:"next_cursor"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position()}
+		// Authorship: which events a signature proves the author of.
+		Authorship projections.Authorship `json:"authorship"`
+	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
 	if format == projections.FormatJSON && !explicit {
 		p, err := s.Kept.Register(r.Context(), cut.AsOf, readmodel.Page{After: cursor, Limit: limit}, true)
 		if err != nil {
@@ -441,7 +454,9 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 		Next   uint64                 `json:"next"`   // pass as from for the next page
 		Head   uint64                 `json:"head"`   // events in the ledger
 		Events []projections.LogEntry `json:"events"` // as "breachledger log --json" prints them
-	}{From: from, Next: from, Head: head, Events: []projections.LogEntry{}}
+		// Authorship: which events a signature proves the author of.
+		Authorship projections.Authorship `json:"authorship"`
+	}{From: from, Next: from, Head: head, Events: []projections.LogEntry{}, Authorship: s.authorship()}
 	for _, rec := range recs {
 		e := projections.LogEntryOf(rec)
 		races.Mark(&e)

@@ -596,3 +596,69 @@ func jsonOf(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// Every answer that gives the ledger's position says which events a
+// signature proves the author of (the authorship object), as the CLI's
+// "authorship unproven" line does: this ledger is not in signed mode;
+// after an admin switches it on at seq 16, the events from 16 on are.
+func TestAuthorshipInAnswers(t *testing.T) {
+	e := newEnv(t)
+	paths := []string{"/v1/position", "/v1/incidents", "/v1/deadlines", "/v1/register", "/v1/events"}
+	check := func(want string) {
+		t.Helper()
+		for _, path := range paths {
+			var got struct {
+				Authorship json.RawMessage `json:"authorship"`
+			}
+			e.ok(path, &got)
+			if string(got.Authorship) != want {
+				t.Errorf("GET %s: authorship %s, want %s", path, got.Authorship, want)
+			}
+		}
+	}
+	unproven, _ := json.Marshal(projections.Authorship{Unproven: true, Reason: `authorship unproven: this ledger is not in signed mode, so no signature proves who recorded its events (an admin switches it on with "breachledger signature-policy --all")`})
+	check(string(unproven))
+	e.add(domain.LedgerStream, "2025-03-13T00:00:00Z", "admin", domain.SignaturePolicySet{All: true, Reason: "signed mode"})
+	check(`{"proven_from_seq":16,"reason":"events before seq 16: authorship unproven (recorded before the ledger was switched to signed mode; from seq 16 on, every event is signed by its author's registered key)"}`)
+}
+
+// The OpenAPI document gives the authorship object in every answer that has it.
+func TestOpenAPIAuthorship(t *testing.T) {
+	e := newEnv(t)
+	_, body := e.do("GET", "/v1/openapi.json", "")
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+		Paths map[string]struct {
+			Get struct {
+				Responses map[string]struct {
+					Content map[string]struct {
+						Schema struct {
+							Properties map[string]json.RawMessage `json:"properties"`
+						} `json:"schema"`
+					} `json:"content"`
+				} `json:"responses"`
+			} `json:"get"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var props []string
+	for p := range doc.Components.Schemas["Authorship"].Properties {
+		props = append(props, p)
+	}
+	slices.Sort(props)
+	if diff := cmp.Diff([]string{"proven_from_seq", "reason", "unproven"}, props); diff != "" {
+		t.Errorf("the Authorship schema's properties (-want +got):\n%s", diff)
+	}
+	for _, path := range []string{"/v1/position", "/v1/incidents", "/v1/deadlines", "/v1/events"} {
+		ref := string(doc.Paths[path].Get.Responses["200"].Content["application/json"].Schema.Properties["authorship"])
+		if ref != `{"$ref": "#/components/schemas/Authorship"}` {
+			t.Errorf("%s: authorship %q, want the Authorship schema", path, ref)
+		}
+	}
+}
