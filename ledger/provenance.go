@@ -77,6 +77,7 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 		h.Add(f)
 	}
 	p.Custody = projections.CustodyNotes(h.Ledger)
+	p.Raced = projections.RaceNotes(h.Raced)
 	root := tree.Root()
 	p.TreeSize, p.Root, p.RootHex, p.Recomputed = tree.Size(), base64.StdEncoding.EncodeToString(root), hex.EncodeToString(root), stored != nil
 	if stored == nil {

@@ -315,6 +315,15 @@ func TestRevocationRaceESDB(t *testing.T) {
 				t.Errorf("verify: %d of %d events signed, want all (the raced ones too: their key was valid when they were decided)", rep.Signed, rep.Events)
 			}
 
+			// A report's provenance footer names it, left out.
+			_, prov, err := ledger.ReadCheckpointed(ctx, raw, 0, l.key.Public(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(prov.Raced) != len(res.Records) || !strings.Contains(prov.Raced[0], res.Records[0].ID.String()) || !strings.Contains(prov.Raced[0], want) {
+				t.Errorf("report provenance: raced %q, want the %d of oscar's append: %q", prov.Raced, len(res.Records), want)
+			}
+
 			// An auditor's bundle says the same, offline.
 			b, err := ledger.ExportBundle(ctx, raw, l.key.Public(), ledger.BundleSelection{}, nil)
 			if err != nil {

@@ -32,6 +32,10 @@ type Provenance struct {
 	// around breachledger among these events (rejected ones are left out
 	// of the report; an accepted legacy tail is in it), one line each.
 	Custody []string `json:"custody,omitempty"`
+	// Raced: the events among these that lost a revocation race (left out
+	// of the report, as every reader leaves them out), one line each
+	// (RaceNotes).
+	Raced []string `json:"raced,omitempty"`
 	// Authorship says which events no signature proves the author of (a
 	// ledger not in signed mode, or the events before its switch to it);
 	// "" when every author is proven.
@@ -55,6 +59,19 @@ func CustodyNotes(ledgerFacts []domain.Fact) []string {
 	return out
 }
 
+// RaceNotes returns the footer lines of the events that lost a revocation
+// race (History.Raced), in the order given: which event, and "decided at
+// ledger revision N, revoked at M" with the revocation (Race.String).
+func RaceNotes(raced []RacedFact) []string {
+	var out []string
+	for _, rf := range raced {
+		f := rf.Fact
+		out = append(out, fmt.Sprintf("Sequence %d (event %s, %q by %q in %q) lost a revocation race: %s. It never counts, and is left out of this report.",
+			f.Sequence, f.ID, f.Type, f.Actor, f.Stream, rf.Race))
+	}
+	return out
+}
+
 // footer returns the integrity footer lines of a report.
 func (p Provenance) footer() []string {
 	var out []string
@@ -74,6 +91,7 @@ func (p Provenance) footer() []string {
 		out = append(out, "Signature: "+p.Signature+".")
 	}
 	out = append(out, p.Custody...)
+	out = append(out, p.Raced...)
 	if p.Authorship != "" {
 		out = append(out, p.Authorship)
 	}

@@ -118,3 +118,49 @@ func TestHistorySetsRacedFactsApart(t *testing.T) {
 		})
 	}
 }
+
+// TestRaceNotesInReports: a report's provenance footer names each event
+// left out because it lost a revocation race, in every format, as it
+// names rejected records (the line written out by hand).
+func TestRaceNotesInReports(t *testing.T) {
+	det := domain.Fact{ID: "ev-3", Sequence: 3, Stream: domain.IncidentStream("A"), Type: "IncidentDetected", Actor: "oscar", Signer: keyOscar, Basis: 3,
+		At: at("2025-03-07T21:40:00Z"), Event: domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: at("2025-03-07T21:40:00Z"), Role: domain.RoleBoth}}
+	h := projections.NewHistory()
+	log := raceLog()
+	for _, f := range append(log[:3:3], det, log[3], note(5, 3, "oscar", keyOscar)) {
+		h.Add(f)
+	}
+	if len(h.Raced) != 1 {
+		t.Fatalf("raced %v, want the note at seq 5", h.Raced)
+	}
+	want := `Sequence 5 (event ev-5, "NoteAdded" by "oscar" in "` + domain.IncidentStream("A") + `") lost a revocation race: decided at ledger revision 2, revoked at 3 (oscar's key ` + keyOscar + `, by event ev-4 at seq 4). It never counts, and is left out of this report.`
+	notes := projections.RaceNotes(h.Raced)
+	if diff := cmp.Diff([]string{want}, notes); diff != "" {
+		t.Fatalf("RaceNotes (-want +got):\n%s", diff)
+	}
+	p := projections.Provenance{Origin: "example.org/ledger", TreeSize: 6, Root: "cm9vdA==", RootHex: "726f6f74", Raced: notes}
+	cut := domain.Cut{AsOf: at("2025-03-10T00:00:00Z"), KnownAt: at("2025-03-10T00:00:00Z")}
+	for _, format := range projections.ReportFormats {
+		r, _ := projections.BuildReport(h.LedgerAt(cut), "A", h.Incidents["A"], cut, p, format)
+		var b strings.Builder
+		if err := projections.WriteReport(&b, r, format); err != nil {
+			t.Fatal(err)
+		}
+		var reg strings.Builder
+		if err := projections.WriteRegister(&reg, projections.BuildRegister(h, cut, p, format), format); err != nil {
+			t.Fatal(err)
+		}
+		outs := map[string]string{"report": b.String(), "register": reg.String()}
+		if format == projections.FormatCSV {
+			delete(outs, "register") // its CSV is the rows alone, with no footer
+		}
+		for what, out := range outs {
+			if !strings.Contains(out, "lost a revocation race: decided at ledger revision 2, revoked at 3 (oscar") || !strings.Contains(out, "ev-5") {
+				t.Errorf("the %s's %s footer does not name the raced event:\n%s", format, what, out)
+			}
+			if format == projections.FormatMarkdown && !strings.Contains(out, want) {
+				t.Errorf("the md %s does not say %q", what, want)
+			}
+		}
+	}
+}
