@@ -24,7 +24,7 @@ import (
 // integrityFlags are the global flags of the ledger key and of actor
 // signatures.
 var integrityFlags = []cli.Flag{
-	&cli.StringFlag{Name: "ledger-key", EnvVars: []string{"BREACHLEDGER_LEDGER_KEY"}, Usage: "the ledger's private checkpoint key `FILE` (default: $XDG_CONFIG_HOME/breachledger/keys/NAME-ID.key, apart from the ledger)"},
+	&cli.StringFlag{Name: "ledger-key", EnvVars: []string{"BREACHLEDGER_LEDGER_KEY"}, Usage: "the ledger's private checkpoint key `FILE` (default: $XDG_CONFIG_HOME/breachledger/keys/NAME-ID.key, apart from the ledger), or agent:SHA256:FINGERPRINT for an Ed25519 key held by ssh-agent ($SSH_AUTH_SOCK; agent:KEY.pub names it by its public key file)"},
 	&cli.StringFlag{Name: "sign-key", EnvVars: []string{"BREACHLEDGER_SIGN_KEY"}, Usage: "sign what you record with this SSH private key `FILE` (with --ssh-agent: the public key choosing the agent's key); default: the --actor's registered key, found in the key directory, ssh-agent or ~/.ssh"},
 	&cli.BoolFlag{Name: "ssh-agent", EnvVars: []string{"BREACHLEDGER_SSH_AGENT"}, Usage: "sign what you record with a key held by ssh-agent ($SSH_AUTH_SOCK)"},
 }
@@ -89,13 +89,76 @@ func ledgerKeyLocation(c *cli.Context, st eventstore.Store) (path, origin string
 	return filepath.Join(dir, keyFileName(origin)), origin, nil
 }
 
-// loadLedgerKey reads the ledger's private key and checks it is this
-// ledger's.
+// agentKeyPrefix starts a --ledger-key that names a key held by ssh-agent:
+// "agent:SHA256:FINGERPRINT", or "agent:FILE" with FILE the key's SSH
+// public key (or its private key file).
+const agentKeyPrefix = "agent:"
+
+// agentKeyFingerprint returns the fingerprint of the ssh-agent key that a
+// --ledger-key value names, and whether it names one.
+func agentKeyFingerprint(v string) (fp string, ok bool, err error) {
+	rest, ok := strings.CutPrefix(v, agentKeyPrefix)
+	if !ok {
+		return "", false, nil
+	}
+	if strings.HasPrefix(rest, "SHA256:") {
+		return rest, true, nil
+	}
+	if rest == "" {
+		return "", true, usagef("--ledger-key agent: names no key: give agent:SHA256:FINGERPRINT (\"ssh-add -l\" lists them) or agent:KEY.pub")
+	}
+	if fp, err = fingerprintOfFile(rest); err != nil {
+		return "", true, usagef("--ledger-key %s: %v", v, err)
+	}
+	return fp, true, nil
+}
+
+// ledgerKeyApartRule is the rule that keeps the ledger key apart from
+// actors' keys.
+const ledgerKeyApartRule = "ledger-key-apart"
+
+// actorKeyAsLedgerKey is the refusal of an actor's SSH key (fingerprint
+// fp, registered to or used by actor) as the ledger key.
+func actorKeyAsLedgerKey(fp, actor string) error {
+	return &domain.RuleError{Rule: ledgerKeyApartRule,
+		Reason: fmt.Sprintf("the ssh-agent key %s is %s's own key, which signs the events they record; the ledger key signs checkpoints, and one key must never do both", fp, actor),
+		Hint:   "make the ledger a key of its own (ssh-keygen -t ed25519 -f ~/.ssh/LEDGER_ledger; ssh-add it) and name it with --ledger-key agent:SHA256:FINGERPRINT"}
+}
+
+// agentLedgerKey returns the ledger key of the ledger in st held by
+// ssh-agent with fingerprint fp. It refuses a key registered to an actor.
+func agentLedgerKey(c *cli.Context, st eventstore.Store, origin, fp string) (*integrity.LedgerKey, error) {
+	keys, _, err := ledger.SignerKeys(c.Context, st)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.Fingerprint == fp {
+			return nil, actorKeyAsLedgerKey(fp, k.Actor)
+		}
+	}
+	ak, err := integrity.FindAgentKey(os.Getenv("SSH_AUTH_SOCK"), fp)
+	if err != nil {
+		return nil, fmt.Errorf("the ledger key (--ledger-key agent:%s): %w", fp, err)
+	}
+	return integrity.NewLedgerKey(origin, ak)
+}
+
+// loadLedgerKey reads the ledger's private key, or finds it in ssh-agent,
+// and checks it is this ledger's. A key file beside the ledger draws a
+// warning (warnKeyBeside).
 func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
 	path, origin, err := ledgerKeyLocation(c, st)
 	if err != nil {
 		return nil, err
 	}
+	if fp, ok, err := agentKeyFingerprint(path); ok {
+		if err != nil {
+			return nil, err
+		}
+		return agentLedgerKey(c, st, origin, fp)
+	}
+	warnKeyBeside(c, path)
 	k, err := integrity.ReadLedgerKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no ledger key at %s: give --ledger-key FILE (or BREACHLEDGER_LEDGER_KEY), or make a key for a ledger that has none with \"breachledger key create\"", path)
@@ -147,6 +210,25 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 	if err != nil {
 		return nil, err
 	}
+	out := e.stdout
+	if c.Bool("json") || c.Bool("quiet") {
+		out = e.stderr
+	}
+	if fp, ok, err := agentKeyFingerprint(path); ok {
+		// The key exists already, in the agent: the ledger adopts it.
+		if err != nil {
+			return nil, err
+		}
+		k, err := agentLedgerKey(c, st, origin, fp)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "ledger key: %s, held by ssh-agent (its private key never leaves the agent; keep the key file you added to it backed up, apart from the ledger)\n", fp)
+		fmt.Fprintf(out, "public key: %s\n", k.Public())
+		fmt.Fprintf(out, "(give auditors the public key, also from \"breachledger --ledger-key %s key public\")\n", path)
+		return k, nil
+	}
+	warnKeyBeside(c, path)
 	skey, vkey, err := integrity.GenerateLedgerKey(origin)
 	if err != nil {
 		return nil, err
@@ -154,10 +236,6 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 	commit(c, "while the ledger key was being made: it was finished, as printed above") // signals.go
 	if err := integrity.WriteKeyFiles(path, skey, vkey); err != nil {
 		return nil, err
-	}
-	out := e.stdout
-	if c.Bool("json") || c.Bool("quiet") {
-		out = e.stderr
 	}
 	fmt.Fprintf(out, "ledger key: %s (private, mode 0600; keep it apart from the ledger and back it up)\n", path)
 	fmt.Fprintf(out, "public key: %s\n", vkey)

@@ -557,7 +557,7 @@ who pinned the old key moves their pin with "breachledger pin accept-handover FI
 Example:
   breachledger key hand-over --generate notary.key -o contoso.handover`,
 		Flags: []cli.Flag{
-			str("to", "the new key's public key: a file, or the key itself (made for this ledger's origin)"),
+			str("to", "the new key's public key: a file, or the key itself (made for this ledger's origin); or agent:SHA256:FINGERPRINT, an Ed25519 key held by ssh-agent"),
 			str("generate", "make the new key: its private key to this `FILE` (mode 0600), its public key to FILE.pub"),
 			str("output", "write the statement to this file (default: stdout)", "o"),
 		},
@@ -599,7 +599,7 @@ Example:
 						return err
 					}
 					fmt.Fprintf(e.stderr, "new ledger key: %s (private, mode 0600), public key in %s.pub\n", p, p)
-				} else if to, err = readPublicKey(c.String("to")); err != nil {
+				} else if to, err = handoverTarget(c, st, old.Origin(), c.String("to")); err != nil {
 					return err
 				}
 				msg, err := old.SignHandover(to, cp)

@@ -107,6 +107,9 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				// ledger key nothing is appended (init makes the key).
 				var key *integrity.LedgerKey
 				if s.create {
+					if fp, ok, _ := agentKeyFingerprint(c.String("ledger-key")); ok && sg != nil && sg.fp == fp {
+						return actorKeyAsLedgerKey(fp, who) // keys.go
+					}
 					if p := c.String("ledger-key"); p != "" {
 						if _, err := os.Stat(p); err == nil {
 							return usagef("--ledger-key %s exists: init makes a new key and never overwrites one", p)
