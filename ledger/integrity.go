@@ -421,6 +421,14 @@ type SignaturePolicy struct {
 
 	signedIn map[string]bool // incident streams holding a signed event that counts
 	suspects map[string]bool // ... and an unsigned one after it
+
+	// rulesFrom is the sequence of the first record that carries a basis:
+	// the first a breachledger wrote that refuses unsigned amendments of
+	// signed facts. Before it, such an amendment was allowed (a ledger
+	// made before signed mode, under a partial policy), so it is no
+	// problem there.
+	rulesFrom    uint64
+	rulesFromSet bool
 }
 
 // NewSignaturePolicy returns a policy for a log read from its start.
@@ -444,6 +452,9 @@ func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
 		p.init = &rr
 		p.evolve(r)
 		return true, nil
+	}
+	if r.Basis > 0 && !p.rulesFromSet {
+		p.rulesFrom, p.rulesFromSet = r.Sequence, true
 	}
 	race, raced := p.races.Check(r.Actor, r.Signer, r.Basis, r.Sequence)
 	// What the race excuses: the key revoked since the event was decided,
@@ -494,8 +505,13 @@ func (p *SignaturePolicy) note(r eventstore.Record) {
 
 // AmendSuspects returns, sorted, the streams judged so far that hold an
 // unsigned event after a signed one (raced events left out): the only
-// streams where an unsigned event can amend a signed fact.
+// streams where an unsigned event can amend a signed fact. None before
+// any record carries a basis: the ledger was written only by a
+// breachledger that allowed such amendments.
 func (p *SignaturePolicy) AmendSuspects() []string {
+	if !p.rulesFromSet {
+		return nil
+	}
 	out := make([]string, 0, len(p.suspects))
 	for s := range p.suspects {
 		out = append(out, s)
@@ -511,7 +527,11 @@ func (p *SignaturePolicy) AmendSuspects() []string {
 // Each unsigned event that amends or replaces a signed fact is a problem:
 // breachledger refuses to record it, so it was written around it, and
 // every reader counts it.
-func amendProblems(recs []eventstore.Record, races *projections.Races) []integrity.Problem {
+//
+// Events before rulesFrom (the first record that carries a basis) were
+// recorded by a breachledger that allowed unsigned amendments, and are
+// folded but not judged.
+func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom uint64) []integrity.Problem {
 	var out []integrity.Problem
 	facts := make([]domain.Fact, 0, len(recs))
 	signed := false
@@ -523,7 +543,7 @@ func amendProblems(recs []eventstore.Record, races *projections.Races) []integri
 		if _, raced := races.Judge(f); raced {
 			continue
 		}
-		if f.Signer == "" && signed {
+		if f.Signer == "" && signed && f.Sequence >= rulesFrom {
 			id, _ := domain.IncidentID(f.Stream)
 			inc := projections.IncidentAt(id, facts, domain.Cut{})
 			var re *domain.RuleError
@@ -723,7 +743,7 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		if err != nil {
 			return nil, fmt.Errorf("verify: %w", err)
 		}
-		addProblems(rep, amendProblems(recs, &policy.races))
+		addProblems(rep, amendProblems(recs, &policy.races, policy.rulesFrom))
 	}
 	if a, ok := st.(eventstore.Auditor); ok {
 		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
@@ -1040,7 +1060,7 @@ func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integ
 				of = append(of, r)
 			}
 		}
-		addProblems(rep, amendProblems(of, &policy.races))
+		addProblems(rep, amendProblems(of, &policy.races, policy.rulesFrom))
 	}
 	h := projections.NewHistory()
 	for _, r := range recs {
