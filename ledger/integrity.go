@@ -5,11 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -422,6 +427,8 @@ type SignaturePolicy struct {
 	signedIn map[string]bool // incident streams holding a signed event that counts
 	suspects map[string]bool // ... and an unsigned one after it
 
+	checked map[uint64]signatureCheck // by sequence: the signatures Ahead checked
+
 	// rulesFrom is the sequence of the first record that carries a basis:
 	// the first a breachledger wrote that refuses unsigned amendments of
 	// signed facts. Before it, such an amendment was allowed (a ledger
@@ -680,10 +687,101 @@ func (p *SignaturePolicy) judge(l domain.Ledger, r eventstore.Record, excused st
 	if err != nil || fp != r.Signer {
 		return false, fmt.Errorf("the registered key %s does not parse to that fingerprint", r.Signer)
 	}
-	if err := integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), r.Signature, pub); err != nil {
+	if err := p.verifySignature(r, pub, fp); err != nil {
 		return false, fmt.Errorf("%s's signature: %w", r.Actor, err)
 	}
 	return true, nil
+}
+
+// verifySignature checks r's SSH signature with pub, the registered key of
+// fingerprint fp: from the check Ahead made of it, when that check used
+// the same key (the one the signature names, of fingerprint fp), else
+// here.
+func (p *SignaturePolicy) verifySignature(r eventstore.Record, pub ssh.PublicKey, fp string) error {
+	if c, ok := p.checked[r.Sequence]; ok && c.id == r.ID && c.fp == fp {
+		delete(p.checked, r.Sequence)
+		return c.err
+	}
+	return integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), r.Signature, pub)
+}
+
+// aheadChunk is how many records Ahead checks at once.
+const aheadChunk = 2048
+
+// signatureCheck is the outcome of one signature's cryptographic check,
+// made by Ahead with the key the signature names.
+type signatureCheck struct {
+	id  uuid.UUID
+	fp  string // fingerprint of the key the signature names
+	err error
+}
+
+// Ahead returns recs as they are, after checking, a chunk at a time and on
+// every CPU, the SSH signature of each signed record with the key the
+// signature names. The cryptography is most of what judging a signed
+// record costs, and it does not depend on the record's place in the log
+// (a fingerprint names one key); Judge, in order, still decides everything
+// that does (whose key it is, whether it is active, the rules) and takes
+// the outcome from here when the key it finds registered is that one.
+func (p *SignaturePolicy) Ahead(recs iter.Seq2[eventstore.Record, error]) iter.Seq2[eventstore.Record, error] {
+	return func(yield func(eventstore.Record, error) bool) {
+		chunk := make([]eventstore.Record, 0, aheadChunk)
+		flush := func() bool {
+			p.checkAhead(chunk)
+			for _, r := range chunk {
+				if !yield(r, nil) {
+					return false
+				}
+			}
+			chunk = chunk[:0]
+			return true
+		}
+		for r, err := range recs {
+			if err != nil {
+				if flush() {
+					yield(r, err)
+				}
+				return
+			}
+			if chunk = append(chunk, r); len(chunk) == aheadChunk && !flush() {
+				return
+			}
+		}
+		flush()
+	}
+}
+
+// checkAhead checks the signatures of recs on every CPU, keeping the
+// outcomes by sequence for verifySignature.
+func (p *SignaturePolicy) checkAhead(recs []eventstore.Record) {
+	clear(p.checked)
+	if p.checked == nil {
+		p.checked = make(map[uint64]signatureCheck, aheadChunk)
+	}
+	out := make([]signatureCheck, len(recs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(recs); i = int(next.Add(1)) - 1 {
+				r := recs[i]
+				if r.Signer == "" || len(r.Signature) == 0 {
+					continue
+				}
+				key, err := integrity.SignatureKey(r.Signature)
+				if err != nil {
+					continue // judged in order, with the registered key
+				}
+				out[i] = signatureCheck{id: r.ID, fp: integrity.Fingerprint(key), err: integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), r.Signature, key)}
+			}
+		})
+	}
+	wg.Wait()
+	for i, c := range out {
+		if c.fp != "" {
+			p.checked[recs[i].Sequence] = c
+		}
+	}
 }
 
 // Verify checks the whole ledger in st against its stored checkpoints and
@@ -724,7 +822,7 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		}
 	}
 	policy := NewSignaturePolicy()
-	rep, err := integrity.Verify(ctx, eventstore.All(ctx, st, 0), eventstore.Checkpoints(ctx, cs, 0),
+	rep, err := integrity.Verify(ctx, policy.Ahead(eventstore.All(ctx, st, 0)), eventstore.Checkpoints(ctx, cs, 0),
 		integrity.Options{Key: key, Policy: policy, Against: opts.Against, StampSlack: slack})
 	if err != nil {
 		return nil, err
