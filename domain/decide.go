@@ -516,6 +516,10 @@ func decideNotification(s *State, c SendNotification, by By) ([]Event, error) {
 			return nil, refuse("notify-before-declaration", fmt.Sprintf(`a security incident manager declares the CRSPI first ("breachledger declare %s --basis ... --reasoning ...")`, inc.ID),
 				"customer notices follow a CRSPI declaration, and incident %s has not been declared", inc.ID)
 		}
+		if by.At.Before(inc.Declaration.At) {
+			return nil, refuse("notify-before-declaration", "give the notice's --at at or after the declaration",
+				"customer notices follow a CRSPI declaration, and this notice at %s is dated before incident %s was declared (%s)", stamp(by.At), inc.ID, stamp(inc.Declaration.At))
+		}
 		if !slices.Contains(inc.Scope.Customers, n.Customer) {
 			return nil, refuse("notify-customer-scope", fmt.Sprintf(`add the customer to the scope first ("breachledger scope %s --customer %s")`, inc.ID, n.Customer),
 				"customer %q is not in the incident's scope", n.Customer)
