@@ -102,7 +102,9 @@ type ClassifyIncident struct {
 }
 
 // RecordScope changes the scope: lists are added to and removed from; a
-// non-nil count replaces the recorded one.
+// non-nil count replaces the recorded one. With Replace the Add lists are
+// the whole new lists (the Remove lists must be empty): the form CommandOf
+// gives, which needs no knowledge of the scope before.
 type RecordScope struct {
 	By
 	AddCustomers, RemoveCustomers                 []string
@@ -110,6 +112,7 @@ type RecordScope struct {
 	AddSubjectCategories, RemoveSubjectCategories []string
 	AddJurisdictions, RemoveJurisdictions         []string
 	Subjects, Records                             *int64
+	Replace                                       bool
 }
 
 // DetermineRisk records the GDPR risk determination.

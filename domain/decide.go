@@ -368,6 +368,12 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 
 func decideScope(inc *Incident, c RecordScope) ([]Event, error) {
 	cur := inc.Scope.ScopeRecorded
+	if c.Replace {
+		if err := replaceOnly(len(c.RemoveCustomers) + len(c.RemoveDataCategories) + len(c.RemoveSubjectCategories) + len(c.RemoveJurisdictions)); err != nil {
+			return nil, err
+		}
+		c.RemoveCustomers, c.RemoveDataCategories, c.RemoveSubjectCategories, c.RemoveJurisdictions = cur.Customers, cur.DataCategories, cur.SubjectCategories, cur.Jurisdictions
+	}
 	next := ScopeRecorded{
 		Customers:         edit(cur.Customers, c.AddCustomers, c.RemoveCustomers),
 		DataCategories:    edit(cur.DataCategories, c.AddDataCategories, c.RemoveDataCategories),

@@ -18,14 +18,19 @@ type RecordProfile struct {
 	AddSectors, RemoveSectors               []string
 	AddEntityTypes, RemoveEntityTypes       []EntityType
 	AddControllers, RemoveControllers       []string
+	Replace                                 bool // the Add lists are the whole new lists (see RecordScope.Replace)
 }
 
 // RecordAffected sets the affected count of jurisdictions (a count of 0
 // keeps the jurisdiction with nobody affected) and removes others.
+//
+// With Replace, Set is every count (Remove must be empty): the counts
+// recorded before and not in Set are removed.
 type RecordAffected struct {
 	By
-	Set    []AffectedCount
-	Remove []string
+	Set     []AffectedCount
+	Remove  []string
+	Replace bool
 }
 
 // MakeDetermination records a determination.
@@ -94,6 +99,12 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		if g.Profile != nil {
 			cur = g.Profile.EntityProfiled
 		}
+		if c.Replace {
+			if err := replaceOnly(len(c.RemoveEstablishments) + len(c.RemoveSectors) + len(c.RemoveEntityTypes) + len(c.RemoveControllers)); err != nil {
+				return nil, true, err
+			}
+			c.RemoveEstablishments, c.RemoveSectors, c.RemoveEntityTypes, c.RemoveControllers = cur.Establishments, cur.Sectors, cur.EntityTypes, cur.Controllers
+		}
 		next := EntityProfiled{
 			Establishments: edit(cur.Establishments, upper(c.AddEstablishments), upper(c.RemoveEstablishments)),
 			Sectors:        edit(cur.Sectors, c.AddSectors, c.RemoveSectors),
@@ -111,6 +122,15 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		var counts []AffectedCount
 		if g.Affected != nil {
 			counts = slices.Clone(g.Affected.Counts)
+		}
+		if c.Replace {
+			if err := replaceOnly(len(c.Remove)); err != nil {
+				return nil, true, err
+			}
+			c.Remove = nil
+			for _, x := range counts {
+				c.Remove = append(c.Remove, x.Jurisdiction)
+			}
 		}
 		var fs fields
 		for _, j := range upper(c.Remove) {
@@ -366,4 +386,13 @@ func checkRegulatoryCorrection(target Fact, at time.Time) error {
 			"the correction moves the %s determination from %s to the later %s", d.Kind, stamp(target.At), stamp(at))
 	}
 	return nil
+}
+
+// replaceOnly refuses Remove lists beside Replace: the Add lists (or Set)
+// already say the whole new value.
+func replaceOnly(removes int) error {
+	if removes == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: []*FieldError{{Field: "remove", Problem: "not with replace: the lists given are the whole new value"}}}
 }
