@@ -46,9 +46,9 @@ func TestSignaturesCheckedAheadJudgeAsInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	forge("INC0", l.alice.sign, func([]byte) {})                          // alice's key, naming oscar's
+	forge("INC0", l.alice.sign, func([]byte) {})                           // alice's key, naming oscar's
 	forge("INC1", l.oscar.sign, func(sig []byte) { sig[len(sig)-1] ^= 1 }) // oscar's, altered
-	forge("INC2", l.oscar.sign, func([]byte) {})                          // oscar's, genuine
+	forge("INC2", l.oscar.sign, func([]byte) {})                           // oscar's, genuine
 
 	got, err := ledger.Verify(ctx, st, l.key.Public(), nil)
 	if err != nil {
