@@ -8,8 +8,6 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +17,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -787,30 +784,7 @@ func TestSSHAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyring := agent.NewKeyring()
-	if err := keyring.Add(agent.AddedKey{PrivateKey: priv, Comment: "ivy"}); err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				if err := agent.ServeAgent(keyring, conn); err != nil && err != io.EOF {
-					return
-				}
-			}()
-		}
-	}()
+	sock := startAgent(t, priv) // identity_e2e_test.go
 	signer, _ := ssh.NewSignerFromKey(priv)
 	pubFile := filepath.Join(t.TempDir(), "ivy.pub")
 	os.WriteFile(pubFile, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644)
