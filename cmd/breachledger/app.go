@@ -23,7 +23,7 @@ var version = "dev"
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	ctx, o := withOutcome(ctx)
 	app := newApp(stdout, stderr, now)
-	err := app.RunContext(ctx, reorderArgs(app, args))
+	err := app.RunContext(ctx, reorderArgs(app, helpOfSubcommand(app, args)))
 	// "help UNKNOWN" reaches here without an error (suggest.go).
 	err = unknownTopic(app, err)
 	err = settle(ctx, o, err, stderr) // what a signal did to it (signals.go)
@@ -174,6 +174,33 @@ func reorderCommandArgs(cmd *cli.Command, args []string) []string {
 		}
 	}
 	return append(out, positional...)
+}
+
+// helpOfSubcommand rewrites "help CMD SUB..." as "CMD SUB... --help", so
+// "breachledger help key public" shows the help of "key public" (urfave/cli's
+// help command looks one level down only, and would show "key"'s), and
+// "help key nope" as "key nope", refused with suggestions. Global flags
+// before "help" stay where they are.
+func helpOfSubcommand(app *cli.App, args []string) []string {
+	i := 1
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		if takesValue(app.Flags, args[i]) {
+			i++
+		}
+		i++
+	}
+	if i+2 >= len(args) || args[i] != "help" {
+		return args
+	}
+	cmd := findCommand(app.Commands, args[i+1])
+	if cmd == nil || len(cmd.Subcommands) == 0 {
+		return args
+	}
+	out := append(append([]string{}, args[:i]...), args[i+1:]...)
+	if findCommand(cmd.Subcommands, args[i+2]) == nil {
+		return out // "key nope": an unknown command, with suggestions (suggest.go)
+	}
+	return append(out, "--help")
 }
 
 // takesValue reports whether arg names a flag of flags that takes a value

@@ -390,6 +390,7 @@ func TestSlipHelpUnknown(t *testing.T) {
 		{[]string{"help", "dead"}, []string{`did you mean "deadlines"?`}},
 		{[]string{"key", "pubic"}, []string{`unknown command "key pubic"`, `did you mean "key public"?`, `"breachledger key --help" lists the commands`}},
 		{[]string{"key", "help", "pubic"}, []string{`unknown command "key pubic"`, `did you mean "key public"?`}},
+		{[]string{"help", "key", "pubic"}, []string{`unknown command "key pubic"`, `did you mean "key public"?`}},
 		{[]string{"signer", "lst"}, []string{`did you mean "signer list"?`}},
 		{[]string{"help", "zzzzqq"}, []string{`unknown command "zzzzqq"`, `"breachledger help" lists the commands`}},
 	}
@@ -407,6 +408,21 @@ func TestSlipHelpUnknown(t *testing.T) {
 		r := bin(t, dir, nil, args...)
 		if r.code != 0 || !strings.Contains(r.stdout, "USAGE:") || r.stderr != "" {
 			t.Errorf("%v: exit %d, want 0 and the help\nstdout: %.200s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	nothingIn(t, dir)
+}
+
+// TestSlipHelpOfSubcommand: "help key public" showed the help of "key";
+// it shows that of "key public", as "key public --help" does.
+func TestSlipHelpOfSubcommand(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{{"help", "key", "public"}, {"--ledger", "x.db", "help", "signer", "keygen"}} {
+		r := bin(t, dir, nil, args...)
+		name := strings.Join(args[len(args)-2:], " ")
+		expect(t, r, 0, nil, nil)
+		if !strings.Contains(r.stdout, "breachledger "+name+" - ") {
+			t.Errorf("%v: stdout does not name %q:\n%s", args, name, r.stdout)
 		}
 	}
 	nothingIn(t, dir)
