@@ -271,9 +271,7 @@ func (a *appendStmts) get(ctx context.Context, db *sql.DB) (preparedStmts, error
 		{&a.byID, `SELECT stream, revision FROM events WHERE event_id = ?`},
 		{&a.length, `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`},
 		{&a.last, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`},
-		{&a.insert, `INSERT INTO events
-			(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&a.insert, insertEvent},
 	}
 	for _, q := range queries {
 		if *q.dst != nil {

@@ -55,9 +55,7 @@ func (s *Store) importTx(ctx context.Context, tx *sql.Tx, recs []eventstore.Reco
 	if uint64(head) != recs[0].Sequence {
 		return fmt.Errorf("the ledger's next sequence is %d: %w", head, eventstore.ErrSequence)
 	}
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO events
-		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, basis)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	ins, err := tx.PrepareContext(ctx, insertEvent)
 	if err != nil {
 		return dbError(ctx, err)
 	}

@@ -21,6 +21,10 @@ const (
 	columnsV2  = `seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at, 0`
 )
 
+// insertEvent inserts one event row, its values in columnsNow's order: the
+// statement of Append and of Import.
+const insertEvent = `INSERT INTO events (` + columnsNow + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 // pollInterval is how often Follow looks for events appended by other
 // processes once it has caught up. Appends by this Store wake it at once.
 const pollInterval = 25 * time.Millisecond
