@@ -20,8 +20,9 @@
 //     other forbidden rune is escaped.
 //
 // Line and Text return their argument unchanged, without allocating, when
-// it holds nothing forbidden. JSON output does not need this package:
-// encoding/json already escapes control characters and invalid UTF-8.
+// it holds nothing forbidden. JSON output goes through [JSON]:
+// encoding/json escapes the C0 controls and invalid UTF-8, but leaves DEL,
+// the C1 controls and the bidi and zero-width characters raw.
 package safetext
 
 import (
