@@ -161,12 +161,9 @@ func newestSize(ctx context.Context, st eventstore.Store) (uint64, error) {
 // rejections returns the sequences rejected by ledger-stream events below
 // size.
 func rejections(ctx context.Context, st eventstore.Store, size uint64) (map[uint64]string, error) {
-	recs, err := st.ReadStream(ctx, domain.LedgerStream, eventstore.ReadOptions{})
-	if errors.Is(err, eventstore.ErrNotFound) {
-		return nil, nil
-	}
+	recs, err := readRecords(ctx, st, domain.LedgerStream)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", domain.LedgerStream, err)
+		return nil, err
 	}
 	return rejectedIn(recs, size)
 }
