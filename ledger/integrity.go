@@ -566,6 +566,26 @@ func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom
 	return out
 }
 
+// report adds to rep what the policy found besides each record's
+// judgement: the events that lost a revocation race (Raced), a signed
+// initialisation no event followed (unjudged), and the unsigned amendments
+// of signed facts in the streams it suspects (AmendSuspects), whose
+// records streamRecs returns in order. It fails only as streamRecs does.
+func (p *SignaturePolicy) report(rep *integrity.Report, streamRecs func(stream string) ([]eventstore.Record, error)) error {
+	rep.Raced = p.Raced()
+	if u := p.unjudged(); u != nil {
+		rep.Problems = append(rep.Problems, *u)
+	}
+	for _, stream := range p.AmendSuspects() {
+		recs, err := streamRecs(stream)
+		if err != nil {
+			return err
+		}
+		addProblems(rep, amendProblems(recs, &p.races, p.rulesFrom))
+	}
+	return nil
+}
+
 // addProblems adds ps to rep: each merged into the problem of the same
 // kind already reported for its event, or added; then in sequence order.
 func addProblems(rep *integrity.Report, ps []integrity.Problem) {
@@ -827,21 +847,13 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 	if err != nil {
 		return nil, err
 	}
-	rep.Raced = policy.Raced()
+	if err := policy.report(rep, func(stream string) ([]eventstore.Record, error) { return readRecords(ctx, st, stream) }); err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	if _, ok := st.(eventstore.ConditionalAppender); ok {
 		for i := range rep.Raced {
 			rep.Raced[i].Detail += "; this store checks the ledger stream in every append, so no breachledger writer appended it this way here: it came from a store that cannot (a ledger migrated from EventStoreDB), or it was written around breachledger"
 		}
-	}
-	if p := policy.unjudged(); p != nil {
-		rep.Problems = append(rep.Problems, *p)
-	}
-	for _, stream := range policy.AmendSuspects() {
-		recs, err := readRecords(ctx, st, stream)
-		if err != nil {
-			return nil, fmt.Errorf("verify: %w", err)
-		}
-		addProblems(rep, amendProblems(recs, &policy.races, policy.rulesFrom))
 	}
 	if a, ok := st.(eventstore.Auditor); ok {
 		findings, err := a.Audit(ctx, eventstore.AuditOptions{ClockTolerance: opts.ClockTolerance})
@@ -1147,19 +1159,15 @@ func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integ
 	if err != nil {
 		return nil, nil, err
 	}
-	rep.Raced = policy.Raced()
-	if p := policy.unjudged(); p != nil {
-		rep.Problems = append(rep.Problems, *p)
-	}
-	for _, stream := range policy.AmendSuspects() {
+	_ = policy.report(rep, func(stream string) ([]eventstore.Record, error) {
 		var of []eventstore.Record
 		for _, r := range recs {
 			if r.Stream == stream {
 				of = append(of, r)
 			}
 		}
-		addProblems(rep, amendProblems(of, &policy.races, policy.rulesFrom))
-	}
+		return of, nil
+	})
 	h := projections.NewHistory()
 	for _, r := range recs {
 		if r.Stream == domain.LedgerStream && r.Revision == 0 {
