@@ -140,6 +140,16 @@ func (p *PublicKey) String() string { return p.vkey }
 // Origin returns the origin of the ledger the key belongs to.
 func (p *PublicKey) Origin() string { return p.v.Name() }
 
+// signerNames lists who signed a note no given key verifies, as
+// NAME+KEYHASH.
+func signerNames(unverified *note.UnverifiedNoteError) string {
+	names := make([]string, 0, len(unverified.Note.UnverifiedSigs))
+	for _, s := range unverified.Note.UnverifiedSigs {
+		names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
+	}
+	return strings.Join(names, ", ")
+}
+
 // Open verifies a signed checkpoint and parses it. It fails, matching
 // ErrIntegrity, unless the note carries a valid signature of this key and
 // its origin is the key's.
@@ -150,12 +160,8 @@ func (p *PublicKey) Open(signed []byte) (Checkpoint, error) {
 		var invalid *note.InvalidSignatureError
 		switch {
 		case errors.As(err, &unverified):
-			names := make([]string, 0, len(unverified.Note.UnverifiedSigs))
-			for _, s := range unverified.Note.UnverifiedSigs {
-				names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
-			}
 			return Checkpoint{}, fmt.Errorf("checkpoint is not signed by the ledger key %s+%08x (signed by: %s): %w",
-				p.v.Name(), p.v.KeyHash(), strings.Join(names, ", "), ErrIntegrity)
+				p.v.Name(), p.v.KeyHash(), signerNames(unverified), ErrIntegrity)
 		case errors.As(err, &invalid):
 			return Checkpoint{}, fmt.Errorf("checkpoint signature by %s does not verify (the checkpoint was altered): %w", invalid.Name, ErrIntegrity)
 		}

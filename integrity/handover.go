@@ -93,11 +93,7 @@ func OpenHandover(signed []byte, pinned *PublicKey) (Handover, error) {
 	if err != nil {
 		var unverified *note.UnverifiedNoteError
 		if errors.As(err, &unverified) {
-			names := make([]string, 0, len(unverified.Note.UnverifiedSigs))
-			for _, s := range unverified.Note.UnverifiedSigs {
-				names = append(names, fmt.Sprintf("%s+%08x", s.Name, s.Hash))
-			}
-			return Handover{}, fmt.Errorf("hand-over is not signed by the pinned key %s (signed by: %s): %w", pinned.Fingerprint(), strings.Join(names, ", "), ErrIntegrity)
+			return Handover{}, fmt.Errorf("hand-over is not signed by the pinned key %s (signed by: %s): %w", pinned.Fingerprint(), signerNames(unverified), ErrIntegrity)
 		}
 		return Handover{}, fmt.Errorf("hand-over does not verify with the pinned key %s: %v: %w", pinned.Fingerprint(), err, ErrIntegrity)
 	}
