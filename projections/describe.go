@@ -233,15 +233,21 @@ func DescribeCorrection(c *domain.Correction) string {
 	if c == nil {
 		return ""
 	}
-	how := "unsigned"
-	if c.Signed {
-		how = "signed with " + c.Signer
-	}
+	how := signedWith(c.Signed, c.Signer)
 	what := strings.Join(c.Changed, ", ")
 	if what == "" {
 		what = "the event"
 	}
 	return withReason(fmt.Sprintf("%s corrected by %s (%s) at %s in event %s", what, c.Actor, how, stamp(c.At), c.EventID), c.Reason)
+}
+
+// signedWith says how a correction was made: "signed with KEY" or
+// "unsigned".
+func signedWith(signed bool, signer string) string {
+	if signed {
+		return "signed with " + signer
+	}
+	return "unsigned"
 }
 
 // correctedSuffix is what a row showing an entry adds when the entry's

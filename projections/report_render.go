@@ -232,11 +232,7 @@ func correctionText(c *CorrectionNote) string {
 	if c == nil {
 		return ""
 	}
-	how := "unsigned"
-	if c.Signed {
-		how = "signed with " + c.Signer
-	}
-	return fmt.Sprintf("corrected by %s (%s; %s, %s): %s; first recorded at %s as: %s", c.Actor, how, stamp(c.At), c.EventID, c.Reason, stamp(c.OriginalAt), c.Original)
+	return fmt.Sprintf("corrected by %s (%s; %s, %s): %s; first recorded at %s as: %s", c.Actor, signedWith(c.Signed, c.Signer), stamp(c.At), c.EventID, c.Reason, stamp(c.OriginalAt), c.Original)
 }
 
 func noticeTable(n NoticeCheck) table {
