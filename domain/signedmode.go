@@ -224,7 +224,7 @@ func checkClockSignature(l Ledger, typ string, by By) error {
 // (signed itself, or as last corrected; see AmendsSigned), else nil.
 // Decide refuses such an event; verify reports one that landed anyway.
 func CheckAmendsSigned(inc *Incident, e Event, actor string) error {
-	f, ok := amendedSigned(inc, e)
+	f, ok := AmendsSigned(inc, e)
 	if !ok {
 		return nil
 	}
@@ -243,15 +243,12 @@ func CheckAmendsSigned(inc *Incident, e Event, actor string) error {
 
 // AmendsSigned returns a signed fact of inc (signed itself, or as last
 // corrected) that e amends or replaces, if any: the fact an unsigned e
-// would undo (rules correction-unsigned and supersede-unsigned).
-func AmendsSigned(inc *Incident, e Event) (Fact, bool) { return amendedSigned(inc, e) }
-
-// amendedSigned returns a signed fact that e amends or replaces, if any:
+// would undo (rules correction-unsigned and supersede-unsigned). That is
 // the target of a correction, the hold a release ends, the notices a
 // withdrawal withdraws, and the current entry that a new classification,
 // assessment, risk, scope, profile, count, risk factors, determination of
 // the same kind or pack pin replaces.
-func amendedSigned(inc *Incident, e Event) (Fact, bool) {
+func AmendsSigned(inc *Incident, e Event) (Fact, bool) {
 	g := &inc.Regulatory
 	var ids []string
 	add := func(r *Ref) {
