@@ -50,25 +50,11 @@ func fuzzBundle(tb testing.TB, k *integrity.LedgerKey, n int) []byte {
 	return fuzzBundleOf(tb, k, fuzzRecords(tb, n))
 }
 
-// fuzzBundleOf returns a complete bundle of rs signed by k.
+// fuzzBundleOf returns a complete bundle of rs signed by k, marshalled
+// (bundle_test.go's bundleOf).
 func fuzzBundleOf(tb testing.TB, k *integrity.LedgerKey, rs []eventstore.Record) []byte {
 	tb.Helper()
-	leaves := &integrity.Leaves{}
-	tree := integrity.NewTree()
-	for _, r := range rs {
-		h := integrity.LeafOf(r).Hash()
-		leaves.Append(h)
-		tree.Append(h)
-	}
-	cp, err := k.Sign(tree.Size(), tree.Root())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b, err := integrity.BuildBundle(cp, k.Public(), leaves, rs, nil, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out, err := b.Marshal()
+	out, err := bundleOf(tb, k, rs).Marshal()
 	if err != nil {
 		tb.Fatal(err)
 	}
