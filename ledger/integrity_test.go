@@ -49,15 +49,19 @@ func initLedger(tb testing.TB, st eventstore.Store) *integrity.LedgerKey {
 		}
 		own = append(own, res.Records...)
 	}
+	return keyAndCheckpoint(tb, st, own)
+}
+
+// keyAndCheckpoint makes a ledger key for the origin of st, a ledger just
+// initialised with own, and checkpoints own with it.
+func keyAndCheckpoint(tb testing.TB, st eventstore.Store, own []eventstore.Record) *integrity.LedgerKey {
+	tb.Helper()
+	ctx := context.Background()
 	origin, err := ledger.Origin(ctx, st)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	skey, _, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	k, err := integrity.ParseLedgerKey(skey)
+	k, err := integrity.ParseLedgerKey(mustKey(tb, origin))
 	if err != nil {
 		tb.Fatal(err)
 	}

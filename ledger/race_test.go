@@ -71,16 +71,7 @@ func newRaceLedger(t *testing.T, st eventstore.Store) *raceLedger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.key, err = integrity.ParseLedgerKey(mustKey(t, origin)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: l.key}).Checkpoint(ctx, res.Records); err != nil {
-		t.Fatal(err)
-	}
+	l.key = keyAndCheckpoint(t, st, res.Records)
 	l.must(t, st, l.alice, "", domain.GrantRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder})
 	l.must(t, st, l.alice, "", domain.RegisterSigner{By: l.alice.by(), Actor: "oscar", Key: integrity.AuthorizedKey(l.oscar.signer.PublicKey()), Fingerprint: l.oscar.fp})
 	return l
@@ -351,16 +342,7 @@ func newSwitchingLedger(t *testing.T, st eventstore.Store) *raceLedger {
 	if err != nil {
 		t.Fatal(err)
 	}
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if l.key, err = integrity.ParseLedgerKey(mustKey(t, origin)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: l.key}).Checkpoint(ctx, res.Records); err != nil {
-		t.Fatal(err)
-	}
+	l.key = keyAndCheckpoint(t, st, res.Records)
 	l.must(t, st, actorKey{name: "alice"}, "", domain.RegisterSigner{By: unsigned, Actor: "alice", Key: integrity.AuthorizedKey(l.alice.signer.PublicKey()), Fingerprint: l.alice.fp})
 	l.must(t, st, l.alice, "", domain.GrantRole{By: l.alice.by(), Grantee: "oscar", Role: domain.RoleResponder})
 	return l
