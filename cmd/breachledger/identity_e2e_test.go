@@ -205,15 +205,8 @@ func TestThreePeopleEachTheirOwnKey(t *testing.T) {
 		}
 		env, sig, allowed := filepath.Join(work, e.EventID+".bin"), filepath.Join(work, e.EventID+".sig"), filepath.Join(work, e.EventID+".allowed")
 		alice.ok("auditor", "signature", e.EventID, "--envelope", env, "--signature", sig, "--allowed-signers", allowed)
-		cmd := exec.Command("ssh-keygen", "-Y", "verify", "-f", allowed, "-I", e.Actor, "-n", integrity.Namespace, "-s", sig)
-		f, err := os.Open(env)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd.Stdin = f
-		got, err := cmd.CombinedOutput()
-		f.Close()
-		if want := `Good "` + integrity.Namespace + `" signature for ` + e.Actor + " with ED25519 key " + e.Signer; err != nil || !strings.Contains(string(got), want) {
+		got, err := sshKeygenVerify(t, allowed, e.Actor, sig, env)
+		if want := `Good "` + integrity.Namespace + `" signature for ` + e.Actor + " with ED25519 key " + e.Signer; err != nil || !strings.Contains(got, want) {
 			t.Errorf("ssh-keygen -Y verify of seq %d (%s by %s): %v\n%s", e.Seq, e.Type, e.Actor, err, got)
 		}
 		// The allowed signers are the author's registered keys only.

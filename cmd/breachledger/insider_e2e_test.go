@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -420,15 +419,8 @@ func TestSignatureAllowedSignersAttack(t *testing.T) {
 			dir := t.TempDir()
 			env, sigPath, allowed := filepath.Join(dir, "ev.bin"), filepath.Join(dir, "ev.sig"), filepath.Join(dir, "allowed")
 			res := c.run("auditor", "signature", id, "--envelope", env, "--signature", sigPath, "--allowed-signers", allowed)
-			cmd := exec.Command("ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "oscar", "-n", integrity.Namespace, "-s", sigPath)
-			f, err := os.Open(env)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cmd.Stdin = f
-			out, err := cmd.CombinedOutput()
-			if err == nil || strings.Contains(string(out), "Good") {
+			out, err := sshKeygenVerify(t, allowed, "oscar", sigPath, env)
+			if err == nil || strings.Contains(out, "Good") {
 				t.Errorf("ssh-keygen -Y verify with the allowed signers \"signature\" wrote vouches for the other key:\n%s", out)
 			}
 			if res.code != 6 || !strings.Contains(res.stderr, id) {

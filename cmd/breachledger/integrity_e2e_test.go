@@ -375,6 +375,22 @@ func needSSHKeygen(tb testing.TB) {
 	}
 }
 
+// sshKeygenVerify runs OpenSSH's "ssh-keygen -Y verify" of the signature
+// file sig over the file envelope, for principal, with the allowed signers
+// file allowed (as "signature" writes them), and returns what it says.
+func sshKeygenVerify(tb testing.TB, allowed, principal, sig, envelope string) (string, error) {
+	tb.Helper()
+	cmd := exec.Command("ssh-keygen", "-Y", "verify", "-f", allowed, "-I", principal, "-n", integrity.Namespace, "-s", sig)
+	f, err := os.Open(envelope)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	cmd.Stdin = f
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 func fingerprint(tb testing.TB, keyPath string) string {
 	tb.Helper()
 	b, err := os.ReadFile(keyPath + ".pub")
@@ -753,17 +769,7 @@ func TestSSHKeygenInterop(t *testing.T) {
 	dir := t.TempDir()
 	env, sig, allowed := filepath.Join(dir, "ev.bin"), filepath.Join(dir, "ev.sig"), filepath.Join(dir, "allowed")
 	c.ok("auditor", "signature", id, "--envelope", env, "--signature", sig, "--allowed-signers", allowed)
-	verify := func(envelope string) (string, error) {
-		cmd := exec.Command("ssh-keygen", "-Y", "verify", "-f", allowed, "-I", "oscar", "-n", integrity.Namespace, "-s", sig)
-		f, err := os.Open(envelope)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		cmd.Stdin = f
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	verify := func(envelope string) (string, error) { return sshKeygenVerify(t, allowed, "oscar", sig, envelope) }
 	out, err := verify(env)
 	if err != nil || !strings.Contains(out, `Good "breachledger-event@v1" signature for oscar`) {
 		t.Fatalf("ssh-keygen -Y verify: %v\n%s", err, out)
