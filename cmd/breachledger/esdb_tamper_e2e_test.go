@@ -45,6 +45,27 @@ func esdbRaw(tb testing.TB, srv *esdbtest.Server) *esclient.Client {
 	return c
 }
 
+// appendForeignNote appends, with the plain EventStoreDB client (around
+// breachledger, unsigned and uncovered by any checkpoint), a note by oscar
+// with text, stamped recordedAt, to the stream of last, right after it; it
+// returns the note's event ID.
+func appendForeignNote(tb testing.TB, srv *esdbtest.Server, last logEntry, recordedAt time.Time, text string) uuid.UUID {
+	tb.Helper()
+	id := uuid.Must(uuid.NewV7())
+	meta, _ := json.Marshal(map[string]any{
+		"breachledger": 1,
+		"occurred_at":  "2025-03-07T10:30:00Z",
+		"recorded_at":  recordedAt.UTC().Format(time.RFC3339Nano),
+		"actor":        "oscar",
+	})
+	data, _ := json.Marshal(map[string]string{"text": text})
+	if _, err := esdbRaw(tb, srv).AppendToStream(context.Background(), "breachledger/"+last.Stream, esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(last.Revision)},
+		esclient.EventData{EventID: id, EventType: "NoteAdded", ContentType: esclient.ContentTypeJson, Data: data, Metadata: meta}); err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
 // esdbTamperLedger records two incidents through the binary on a test
 // server, interleaved, so that incident B's events have others after them:
 // A detected, a note on A, B detected (two events: the detection and the
@@ -211,18 +232,7 @@ func TestRecordedTimeESDB(t *testing.T) {
 			c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z")
 			var log []logEntry
 			c.json(&log, "log")
-			last := log[len(log)-1]
-			forged := uuid.Must(uuid.NewV7())
-			meta, _ := json.Marshal(map[string]any{
-				"breachledger": 1,
-				"occurred_at":  "2025-03-07T10:30:00Z",
-				"recorded_at":  time.Now().Add(tt.skew).UTC().Format(time.RFC3339Nano),
-				"actor":        "oscar",
-			})
-			if _, err := esdbRaw(t, srv).AppendToStream(context.Background(), "breachledger/"+last.Stream, esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(last.Revision)},
-				esclient.EventData{EventID: forged, EventType: "NoteAdded", ContentType: esclient.ContentTypeJson, Data: []byte(`{"text":"forged stamp"}`), Metadata: meta}); err != nil {
-				t.Fatal(err)
-			}
+			forged := appendForeignNote(t, srv, log[len(log)-1], time.Now().Add(tt.skew), "forged stamp")
 			c.ok("alice", "checkpoint", "--accept-legacy-tail", "--reason", "fooled: taken for a tail an older writer left")
 			r := verifyFails(t, c, uint64(len(log)), append([]string{forged.String()}, tt.want...)...)
 			// Only the forged stamp and what followed it (recorded times
@@ -308,18 +318,7 @@ func TestForeignEventESDB(t *testing.T) {
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
 	var log []logEntry
 	c.json(&log, "log")
-	last := log[len(log)-1]
-	forged := uuid.Must(uuid.NewV7())
-	meta, _ := json.Marshal(map[string]any{
-		"breachledger": 1,
-		"occurred_at":  "2025-03-07T10:30:00Z",
-		"recorded_at":  time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339Nano),
-		"actor":        "oscar",
-	})
-	if _, err := esdbRaw(t, srv).AppendToStream(context.Background(), "breachledger/"+last.Stream, esclient.AppendToStreamOptions{ExpectedRevision: esclient.Revision(last.Revision)},
-		esclient.EventData{EventID: forged, EventType: "NoteAdded", ContentType: esclient.ContentTypeJson, Data: []byte(`{"text":"forged on the server"}`), Metadata: meta}); err != nil {
-		t.Fatal(err)
-	}
+	forged := appendForeignNote(t, srv, log[len(log)-1], time.Now().Add(-2*time.Hour), "forged on the server")
 	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "forged on the server") {
 		t.Errorf("a reader applies an event no checkpoint covers:\n%s", tl)
 	}
