@@ -210,10 +210,20 @@ func (k *Kept) addLedger(f domain.Fact) {
 	}
 }
 
-// streamFacts reads a stream's facts below the position, without those
-// that lost a revocation race to the ledger facts folded so far
-// (projections.Races: a revocation precedes the event it wins over, so
-// it is folded before it).
+// incidentFacts reads incident id's facts below the position, without
+// those that lost a revocation race (races: those the ledger facts folded
+// so far decide; a revocation precedes the event it wins over, so it is
+// folded before it).
+func (k *Kept) incidentFacts(ctx context.Context, id string, races *projections.Races) ([]domain.Fact, error) {
+	facts, err := k.streamFacts(ctx, domain.IncidentStream(id))
+	if err != nil {
+		return nil, err
+	}
+	facts, _ = races.Counting(facts)
+	return facts, nil
+}
+
+// streamFacts reads a stream's facts below the position.
 func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, error) {
 	recs, err := k.src.ReadStream(ctx, stream, eventstore.ReadOptions{})
 	if errors.Is(err, eventstore.ErrNotFound) {
@@ -232,9 +242,6 @@ func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, e
 			return nil, err
 		}
 		out = append(out, f)
-	}
-	if stream != domain.LedgerStream {
-		out, _ = projections.RacesOf(k.ledger).Counting(out)
 	}
 	return out, nil
 }
@@ -462,7 +469,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 			// The incident starts in this page: every fact of it is here.
 			facts, _ = races.Counting(t.facts)
 			firstSeq = t.first
-		} else if facts, err = k.streamFacts(ctx, domain.IncidentStream(id)); err != nil {
+		} else if facts, err = k.incidentFacts(ctx, id, races); err != nil {
 			restore()
 			return 0, err
 		} else if len(facts) > 0 {

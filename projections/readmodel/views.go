@@ -60,7 +60,7 @@ func valid(latestAt, from, until int64, t time.Time) bool {
 func (k *Kept) reevaluate(ctx context.Context, id string, asOf time.Time, persist bool) (evaluation, bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	facts, err := k.streamFacts(ctx, domain.IncidentStream(id))
+	facts, err := k.incidentFacts(ctx, id, projections.RacesOf(k.ledger))
 	if err != nil {
 		return evaluation{}, false, err
 	}
