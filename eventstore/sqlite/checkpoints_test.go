@@ -13,14 +13,7 @@ import (
 )
 
 func TestCheckpointStore(t *testing.T) {
-	storetest.RunCheckpoints(t, func(t *testing.T) eventstore.Store {
-		s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{Create: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	storetest.RunCheckpoints(t, newFileStore)
 }
 
 // TestCheckpointsAppendOnly: like events, stored checkpoints and leaves

@@ -4,26 +4,15 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/eventstore/storetest"
 )
 
 func TestConditionalAppender(t *testing.T) {
-	storetest.RunConditionalAppender(t, func(t *testing.T) eventstore.Store {
-		return openFile(t, filepath.Join(t.TempDir(), "ledger.db"))
-	})
+	storetest.RunConditionalAppender(t, newFileStore)
 }
 
 func TestConditionalAppenderMemory(t *testing.T) {
-	storetest.RunConditionalAppender(t, func(t *testing.T) eventstore.Store {
-		s, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	storetest.RunConditionalAppender(t, newMemoryStore)
 }
 
 // TestConditionalRaceTwoHandles races conditional appends through one

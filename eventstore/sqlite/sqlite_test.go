@@ -29,20 +29,27 @@ import (
 var t0 = time.Date(2024, 5, 1, 9, 0, 0, 0, time.UTC)
 
 func TestStoreFile(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) eventstore.Store {
-		return openFile(t, filepath.Join(t.TempDir(), "ledger.db"))
-	})
+	storetest.Run(t, newFileStore)
 }
 
 func TestStoreMemory(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) eventstore.Store {
-		s, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	storetest.Run(t, newMemoryStore)
+}
+
+// newFileStore is the storetest.Factory of a ledger file in a temporary
+// directory.
+func newFileStore(t *testing.T) eventstore.Store {
+	return openFile(t, filepath.Join(t.TempDir(), "ledger.db"))
+}
+
+// newMemoryStore is the storetest.Factory of a private in-memory ledger.
+func newMemoryStore(t *testing.T) eventstore.Store {
+	s, err := sqlite.Open(t.Context(), sqlite.Memory, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // openFile opens (creating) the ledger at path and closes it at cleanup.
