@@ -22,15 +22,6 @@ type step struct {
 	cmd  func(h *history) domain.Command
 }
 
-// mt parses an RFC 3339 time of the corpus (a literal: it never fails).
-func mt(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 // ledgerSteps exercise every ledger command on an unsigned ledger (admin
 // and the cast of newHistory), ending with a signature policy.
 func ledgerSteps() []step {

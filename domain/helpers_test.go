@@ -31,21 +31,31 @@ type history struct {
 func newHistory(tb testing.TB) *history {
 	h := &history{tb: tb}
 	h.ledgerEvent("admin", "2025-01-01T00:00:00Z", domain.LedgerInitialized{Name: "test", Admin: "admin"})
+	for actor, roles := range cast {
+		for _, r := range roles {
+			h.ledgerEvent("admin", "2025-01-01T00:01:00Z", domain.RoleGranted{Actor: actor, Role: r})
+		}
+	}
 	for actor, roles := range map[string][]domain.Role{
-		"oscar": {domain.RoleResponder},
-		"sam":   {domain.RoleSecurityResponse},
-		"ivy":   {domain.RoleSecurityIncidentManager},
-		"ian":   {domain.RoleIncidentManager},
-		"lee":   {domain.RoleLegal},
-		"eve":   {domain.RoleExecutiveIM},
-		"bea":   {domain.RoleLegal, domain.RoleExecutiveIM},
-		"aud":   {domain.RoleAuditor},
+		"bea": {domain.RoleLegal, domain.RoleExecutiveIM},
+		"aud": {domain.RoleAuditor},
 	} {
 		for _, r := range roles {
 			h.ledgerEvent("admin", "2025-01-01T00:01:00Z", domain.RoleGranted{Actor: actor, Role: r})
 		}
 	}
 	return h
+}
+
+// cast are the actors who hold one role each, in newHistory and
+// signedModeHistory alike.
+var cast = map[string][]domain.Role{
+	"oscar": {domain.RoleResponder},
+	"sam":   {domain.RoleSecurityResponse},
+	"ivy":   {domain.RoleSecurityIncidentManager},
+	"ian":   {domain.RoleIncidentManager},
+	"lee":   {domain.RoleLegal},
+	"eve":   {domain.RoleExecutiveIM},
 }
 
 func (h *history) ledgerEvent(actor, at string, e domain.Event) {
@@ -102,12 +112,16 @@ func (h *history) at(cut domain.Cut) domain.Incident {
 	return inc
 }
 
-func by(actor, at string) domain.By {
-	t, err := time.Parse(time.RFC3339, at)
+func by(actor, at string) domain.By { return domain.By{Actor: actor, At: mt(at)} }
+
+// mt parses an RFC 3339 time literal of a test table (it never fails; ts
+// is the form for times a test computes).
+func mt(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
 		panic(err)
 	}
-	return domain.By{Actor: actor, At: t}
+	return t
 }
 
 // breach builds the acceptance scenario up to the declaration: detected
@@ -115,15 +129,35 @@ func by(actor, at string) domain.By {
 // classified a privacy breach, two customers in scope, high risk, declared
 // 2025-03-09T10:00Z. It returns the detection's event ID.
 func (h *history) breach() string {
-	det := h.add("oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: ts(h.tb, "2025-03-07T22:15:00Z"), Role: domain.RoleBoth})
-	h.add("oscar", "2025-03-07T22:30:00Z", domain.StageChanged{From: domain.StageDetect, To: domain.StageAssess})
-	h.add("oscar", "2025-03-07T22:30:00Z", domain.IncidentAssessed{FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, DerivedSeverity: domain.SeverityHigh, DerivedPriority: domain.P1, Severity: domain.SeverityHigh, Priority: domain.P1})
-	h.add("sam", "2025-03-08T01:00:00Z", domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose})
-	h.add("sam", "2025-03-08T09:00:00Z", domain.IncidentClassified{Classification: domain.ClassPrivacyBreach})
-	h.add("sam", "2025-03-08T12:00:00Z", domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam"}, Subjects: 1200})
-	h.add("ivy", "2025-03-08T15:00:00Z", domain.RiskDetermined{Level: domain.RiskHigh, Reasoning: "contact data"})
-	h.add("ivy", "2025-03-09T10:00:00Z", domain.CRSPIDeclared{Basis: domain.BasisEvidence, Reasoning: "logs"})
+	h.tb.Helper()
+	var det string
+	for i, st := range breachSteps(h.tb) {
+		id := h.add(st.actor, st.at, st.e)
+		if i == 0 {
+			det = id
+		}
+	}
 	return det
+}
+
+// breachStep is one fact of the acceptance scenario: who, when, what.
+type breachStep struct {
+	actor, at string
+	e         domain.Event
+}
+
+// breachSteps are the facts of the acceptance scenario (breach), in order.
+func breachSteps(tb testing.TB) []breachStep {
+	return []breachStep{
+		{"oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: ts(tb, "2025-03-07T22:15:00Z"), Role: domain.RoleBoth}},
+		{"oscar", "2025-03-07T22:30:00Z", domain.StageChanged{From: domain.StageDetect, To: domain.StageAssess}},
+		{"oscar", "2025-03-07T22:30:00Z", domain.IncidentAssessed{FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, DerivedSeverity: domain.SeverityHigh, DerivedPriority: domain.P1, Severity: domain.SeverityHigh, Priority: domain.P1}},
+		{"sam", "2025-03-08T01:00:00Z", domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose}},
+		{"sam", "2025-03-08T09:00:00Z", domain.IncidentClassified{Classification: domain.ClassPrivacyBreach}},
+		{"sam", "2025-03-08T12:00:00Z", domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam"}, Subjects: 1200}},
+		{"ivy", "2025-03-08T15:00:00Z", domain.RiskDetermined{Level: domain.RiskHigh, Reasoning: "contact data"}},
+		{"ivy", "2025-03-09T10:00:00Z", domain.CRSPIDeclared{Basis: domain.BasisEvidence, Reasoning: "logs"}},
+	}
 }
 
 // obligation returns the obligation with the given ID, or fails.

@@ -58,33 +58,18 @@ func (h *history) mustRun(c domain.Command) []domain.Event {
 // returns its event ID.
 func (h *history) record(by domain.By, e domain.Event) string {
 	h.tb.Helper()
-	typ, _, err := domain.Encode(e)
-	if err != nil {
-		h.tb.Fatal(err)
+	stream, facts := domain.IncidentStream("INC"), &h.incident
+	if isLedgerType(domain.TypeOf(e)) {
+		stream, facts = domain.LedgerStream, &h.ledger
 	}
-	if isLedgerType(typ) {
-		f := h.fact(domain.LedgerStream, uint64(len(h.ledger)), by.Actor, by.At, e)
-		f.Signer = by.Signer
-		h.ledger = append(h.ledger, f)
-		return f.ID
-	}
-	f := h.fact(domain.IncidentStream("INC"), uint64(len(h.incident)), by.Actor, by.At, e)
+	f := h.fact(stream, uint64(len(*facts)), by.Actor, by.At, e)
 	f.Signer = by.Signer
-	h.incident = append(h.incident, f)
+	*facts = append(*facts, f)
 	return f.ID
 }
 
 // as is by(actor, at) signed with actor's key.
 func as(actor, at string) domain.By { return signed(by(actor, at), fp(actor)) }
-
-var cast = map[string][]domain.Role{
-	"oscar": {domain.RoleResponder},
-	"sam":   {domain.RoleSecurityResponse},
-	"ivy":   {domain.RoleSecurityIncidentManager},
-	"ian":   {domain.RoleIncidentManager},
-	"lee":   {domain.RoleLegal},
-	"eve":   {domain.RoleExecutiveIM},
-}
 
 // signedModeHistory is a ledger made in signed mode by admin, with the cast
 // granted their roles and holding registered keys, all signed.
@@ -105,20 +90,8 @@ func signedModeHistory(t *testing.T) *history {
 // fact signed by its author (see history.breach).
 func (h *history) signedBreach() {
 	h.tb.Helper()
-	for _, step := range []struct {
-		actor, at string
-		e         domain.Event
-	}{
-		{"oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: ts(h.tb, "2025-03-07T22:15:00Z"), Role: domain.RoleBoth}},
-		{"oscar", "2025-03-07T22:30:00Z", domain.StageChanged{From: domain.StageDetect, To: domain.StageAssess}},
-		{"oscar", "2025-03-07T22:30:00Z", domain.IncidentAssessed{FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, DerivedSeverity: domain.SeverityHigh, DerivedPriority: domain.P1, Severity: domain.SeverityHigh, Priority: domain.P1}},
-		{"sam", "2025-03-08T01:00:00Z", domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose}},
-		{"sam", "2025-03-08T09:00:00Z", domain.IncidentClassified{Classification: domain.ClassPrivacyBreach}},
-		{"sam", "2025-03-08T12:00:00Z", domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam"}, Subjects: 1200}},
-		{"ivy", "2025-03-08T15:00:00Z", domain.RiskDetermined{Level: domain.RiskHigh, Reasoning: "contact data"}},
-		{"ivy", "2025-03-09T10:00:00Z", domain.CRSPIDeclared{Basis: domain.BasisEvidence, Reasoning: "logs"}},
-	} {
-		h.record(as(step.actor, step.at), step.e)
+	for _, st := range breachSteps(h.tb) {
+		h.record(as(st.actor, st.at), st.e)
 	}
 }
 
