@@ -20,11 +20,7 @@ import (
 // and returns the socket; the test ends it.
 func startOpenSSHAgent(t *testing.T) string {
 	t.Helper()
-	for _, tool := range []string{"ssh-agent", "ssh-add", "ssh-keygen"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
-	}
+	needOpenSSH(t, "ssh-agent", "ssh-add", "ssh-keygen")
 	sock := filepath.Join(t.TempDir(), "agent.sock")
 	ag := exec.Command("ssh-agent", "-D", "-a", sock)
 	if err := ag.Start(); err != nil {

@@ -367,11 +367,20 @@ func sshKey(tb testing.TB, name string) string {
 
 func needSSHKeygen(tb testing.TB) {
 	tb.Helper()
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		if os.Getenv("CI") != "" {
-			tb.Fatal("ssh-keygen is missing: .ci/run installs openssh-client")
+	needOpenSSH(tb, "ssh-keygen")
+}
+
+// needOpenSSH skips the test when one of OpenSSH's tools is not installed;
+// in CI, where .ci/run installs openssh-client, it fails it instead.
+func needOpenSSH(tb testing.TB, tools ...string) {
+	tb.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") != "" {
+				tb.Fatalf("%s is missing: .ci/run installs openssh-client", tool)
+			}
+			tb.Skipf("%s not installed (apt-get install openssh-client)", tool)
 		}
-		tb.Skip("ssh-keygen not installed (apt-get install openssh-client)")
 	}
 }
 
