@@ -274,9 +274,10 @@ func schema(t *testing.T, path string) []string {
 }
 
 // readOnly makes the ledger file at path read-only for this process (for
-// root, which file modes do not stop, with the immutable attribute) until
-// the test ends, or skips the test where it cannot.
-func readOnly(t *testing.T, path string) {
+// root, which file modes do not stop, with the immutable attribute), or
+// skips the test where it cannot. It returns what makes the file writable
+// again, which also runs when the test ends.
+func readOnly(t *testing.T, path string) (writable func() error) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		dir := filepath.Dir(path)
@@ -286,13 +287,15 @@ func readOnly(t *testing.T, path string) {
 		if err := os.Chmod(dir, 0o555); err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { os.Chmod(dir, 0o755); os.Chmod(path, 0o600) })
-		return
+		writable = func() error { return errors.Join(os.Chmod(dir, 0o755), os.Chmod(path, 0o600)) }
+	} else {
+		if err := setImmutable(path, true); err != nil {
+			t.Skipf("cannot make the ledger file immutable as root here (%v), and modes do not stop root", err)
+		}
+		writable = func() error { return setImmutable(path, false) }
 	}
-	if err := setImmutable(path, true); err != nil {
-		t.Skipf("cannot make the ledger file immutable as root here (%v), and modes do not stop root", err)
-	}
-	t.Cleanup(func() { setImmutable(path, false) })
+	t.Cleanup(func() { writable() })
+	return writable
 }
 
 // setImmutable sets or clears the file's immutable attribute (chattr +i).
@@ -329,7 +332,7 @@ func setImmutable(path string, on bool) error {
 func TestReadOnlyLegacyLedger(t *testing.T) {
 	path := copyFixture(t)
 	before := dumpFile(t, path)
-	readOnly(t, path)
+	writable := readOnly(t, path)
 
 	s, err := sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
@@ -364,13 +367,8 @@ func TestReadOnlyLegacyLedger(t *testing.T) {
 	}
 
 	// Writable again: the next Open upgrades it.
-	if os.Geteuid() == 0 {
-		if err := setImmutable(path, false); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		os.Chmod(filepath.Dir(path), 0o755)
-		os.Chmod(path, 0o600)
+	if err := writable(); err != nil {
+		t.Fatal(err)
 	}
 	s, err = sqlite.Open(t.Context(), path, sqlite.Options{})
 	if err != nil {
