@@ -3,7 +3,6 @@ package domain
 import (
 	"fmt"
 	"regexp"
-	"sort"
 )
 
 // Custody of the log. A record that no signed checkpoint covers was not
@@ -99,16 +98,6 @@ type Custody struct {
 func (c Custody) Rejected(seq uint64) (Ref, bool) {
 	r, ok := c.rejected[seq]
 	return r, ok
-}
-
-// RejectedSeqs returns the sequences of every rejected record, in order.
-func (c Custody) RejectedSeqs() []uint64 {
-	out := make([]uint64, 0, len(c.rejected))
-	for s := range c.rejected {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }
 
 // LegacyTail returns the legacy tail accepted, if one was, and the event
