@@ -43,15 +43,13 @@ func CommandOf(by By, events []Event) (Command, error) {
 	if len(events) == 0 {
 		return nil, notDecided("an append holds at least one event, and this one holds none")
 	}
-	kinds := make([]string, len(events))
 	for i, e := range events {
 		if e == nil || TypeOf(e) == "" {
 			return nil, notDecided("event %d of %d is not an event breachledger knows (%T)", i+1, len(events), e)
 		}
-		kinds[i] = TypeOf(e)
 	}
 	shape := func() error {
-		return notDecided("no command decides the events %s together in one append", strings.Join(kinds, ", "))
+		return notDecided("no command decides the events %s together in one append", typeList(events))
 	}
 	if len(events) > 1 {
 		return commandOfMany(by, events, shape)
