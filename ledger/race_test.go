@@ -18,6 +18,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/eventstore/esdb/esdbtest"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -113,45 +114,49 @@ func (r *racer) before(stream string) {
 	}
 }
 
-// racingTwoStep is a store that checkpoints after the append
-// (EventStoreDB), with a racer.
-type racingTwoStep struct {
-	twoStep
-	*racer
-}
-
-func (s racingTwoStep) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
-	s.before(stream)
-	return s.twoStep.Store.Append(ctx, stream, exp, recs)
-}
-
-// racingConditional is a store that checks a condition in its append
-// (SQLite), with a racer.
-type racingConditional struct {
+// hooked is a store whose Append calls before with the stream as it
+// begins, then appends: what before does (a racer's revocation, a
+// signal's cancel) lands between the writer's read and its append. Wrap it
+// in a twoStep for a store that checkpoints after the append
+// (EventStoreDB).
+type hooked struct {
 	eventstore.Store
-	eventstore.ConditionalAppender
-	*racer
+	before func(stream string)
 }
 
-func (s racingConditional) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+func (s hooked) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
 	s.before(stream)
 	return s.Store.Append(ctx, stream, exp, recs)
 }
 
-func (s racingConditional) AppendCheckpointed(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
-	s.before(stream)
-	return s.ConditionalAppender.AppendCheckpointed(ctx, stream, exp, recs, sign)
+// hookedSQLite is hooked for every append of a SQLite store, which
+// checkpoints and checks a condition in its append.
+type hookedSQLite struct {
+	*sqlite.Store
+	before func(stream string)
 }
 
-func (s racingConditional) AppendIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
+func (s hookedSQLite) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
 	s.before(stream)
-	return s.ConditionalAppender.AppendIf(ctx, stream, exp, recs, cond)
+	return s.Store.Append(ctx, stream, exp, recs)
 }
 
-func (s racingConditional) AppendCheckpointedIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+func (s hookedSQLite) AppendCheckpointed(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
 	s.before(stream)
-	return s.ConditionalAppender.AppendCheckpointedIf(ctx, stream, exp, recs, cond, sign)
+	return s.Store.AppendCheckpointed(ctx, stream, exp, recs, sign)
 }
+
+func (s hookedSQLite) AppendIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
+	s.before(stream)
+	return s.Store.AppendIf(ctx, stream, exp, recs, cond)
+}
+
+func (s hookedSQLite) AppendCheckpointedIf(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	s.before(stream)
+	return s.Store.AppendCheckpointedIf(ctx, stream, exp, recs, cond, sign)
+}
+
+var _ eventstore.ConditionalAppender = hookedSQLite{}
 
 // revocations are the two ways oscar loses the right to detect: his key,
 // or his role.
@@ -174,14 +179,10 @@ func TestRevocationRaceSQLite(t *testing.T) {
 	for name := range revocations(&raceLedger{}) {
 		t.Run(name, func(t *testing.T) {
 			raw := openLedger(t)
-			ca, ok := eventstore.Store(raw).(eventstore.ConditionalAppender)
-			if !ok {
-				t.Skip("the SQLite store does not check conditions yet (eventstore.ConditionalAppender)")
-			}
 			l := newRaceLedger(t, raw)
 			revoke := revocations(l)[name]
 			r := &racer{revoke: func() { l.must(t, raw, l.alice, "", revoke) }}
-			st := racingConditional{Store: raw, ConditionalAppender: ca, racer: r}
+			st := hookedSQLite{Store: raw, before: r.before}
 			ctx := context.Background()
 			before, _ := raw.Head(ctx)
 
@@ -232,7 +233,7 @@ func TestRevocationRaceESDB(t *testing.T) {
 			revoke := revocations(l)[name]
 			var revocation eventstore.Record
 			r := &racer{revoke: func() { revocation = l.must(t, raw, l.alice, "", revoke).Records[0] }}
-			st := racingTwoStep{twoStep: twoStep{Store: raw, CheckpointStore: raw}, racer: r}
+			st := twoStep{Store: hooked{Store: raw, before: r.before}, CheckpointStore: raw}
 
 			res, err := l.exec(st, l.oscar, "INC1", detect(l))
 			if err != nil {
@@ -362,7 +363,7 @@ func TestPolicyRace(t *testing.T) {
 		raw := openLedger(t)
 		l := newSwitchingLedger(t, raw)
 		r := &racer{revoke: func() { l.must(t, raw, l.alice, "", switchOn(l)) }}
-		st := racingConditional{Store: raw, ConditionalAppender: raw, racer: r}
+		st := hookedSQLite{Store: raw, before: r.before}
 		_, err := l.exec(st, actorKey{name: "oscar"}, "INC1", unsignedDetect)
 		var re *domain.RuleError
 		if !errors.As(err, &re) || re.Rule != "signature-required" {
@@ -384,7 +385,7 @@ func TestPolicyRace(t *testing.T) {
 		l := newSwitchingLedger(t, raw)
 		var policy eventstore.Record
 		r := &racer{revoke: func() { policy = l.must(t, raw, l.alice, "", switchOn(l)).Records[0] }}
-		st := racingTwoStep{twoStep: twoStep{Store: raw, CheckpointStore: raw}, racer: r}
+		st := twoStep{Store: hooked{Store: raw, before: r.before}, CheckpointStore: raw}
 		res, err := l.exec(st, actorKey{name: "oscar"}, "INC1", unsignedDetect)
 		if err != nil {
 			t.Fatalf("oscar's unsigned detection: %v (EventStoreDB appends it)", err)

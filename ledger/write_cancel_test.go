@@ -8,36 +8,8 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/ledger"
 )
-
-// cancelling is a SQLite store that cancels the writer's context as an
-// append begins, as a signal arriving then would.
-type cancelling struct {
-	*sqlite.Store
-	cancel context.CancelFunc
-}
-
-func (s cancelling) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
-	s.cancel()
-	return s.Store.Append(ctx, stream, expected, recs)
-}
-
-func (s cancelling) AppendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
-	s.cancel()
-	return s.Store.AppendCheckpointed(ctx, stream, expected, recs, sign)
-}
-
-func (s cancelling) AppendIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
-	s.cancel()
-	return s.Store.AppendIf(ctx, stream, expected, recs, cond)
-}
-
-func (s cancelling) AppendCheckpointedIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
-	s.cancel()
-	return s.Store.AppendCheckpointedIf(ctx, stream, expected, recs, cond, sign)
-}
 
 // TestExecuteCancelled: a context cancelled before the append stops the
 // command with its error and nothing appended; one cancelled once the
@@ -84,9 +56,12 @@ func TestExecuteCancelled(t *testing.T) {
 			before := head()
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			var store eventstore.Store = cancelling{Store: st, cancel: cancel}
+			// The store cancels the writer's context as an append begins,
+			// as a signal arriving then would.
+			cancelling := func(string) { cancel() }
+			var store eventstore.Store = hookedSQLite{Store: st, before: cancelling}
 			if !inline {
-				store = twoStep{Store: cancelling{Store: st, cancel: cancel}, CheckpointStore: st}
+				store = twoStep{Store: hooked{Store: st, before: cancelling}, CheckpointStore: st}
 			}
 			res, err := (ledger.Writer{Store: store, Checkpointer: &ledger.Checkpointer{Store: store, Key: k}}).Execute(ctx, "INC1", note(name), at)
 			if err != nil {
