@@ -127,8 +127,6 @@ func withClocks(req []string) []string {
 	return out
 }
 
-const signHint = `sign with --sign-key FILE or --ssh-agent, using a key registered for you ("breachledger signer register")`
-
 // decidePolicy decides SetSignaturePolicy for an admin.
 func decidePolicy(l Ledger, c SetSignaturePolicy, by By) ([]Event, error) {
 	if since, on := l.SignedSince(); on && !c.All {

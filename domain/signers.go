@@ -245,6 +245,9 @@ func SignatureRequired(l Ledger, typ string) (bool, string) {
 	return false, ""
 }
 
+// signHint is what an unsigned author must do where a signature is required.
+const signHint = `sign with --sign-key FILE or --ssh-agent, using a key registered for you ("breachledger signer register")`
+
 // CheckSigner judges, as of l, an event of type typ recorded by actor and
 // signed with the key of fingerprint signer ("" when unsigned): the key
 // must be registered to actor and not revoked, and an unsigned event must
@@ -253,7 +256,7 @@ func SignatureRequired(l Ledger, typ string) (bool, string) {
 func CheckSigner(l Ledger, typ, actor, signer string) error {
 	if signer == "" {
 		if req, why := SignatureRequired(l, typ); req {
-			return refuse("signature-required", `sign with --sign-key FILE or --ssh-agent, using a key registered for you ("breachledger signer register")`,
+			return refuse("signature-required", signHint,
 				"%s; %s did not sign", why, actor)
 		}
 		return nil
