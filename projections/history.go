@@ -72,10 +72,6 @@ func (h *History) Add(f domain.Fact) {
 	}
 }
 
-// Races returns the revocations of the ledger facts added so far, to
-// judge other facts with.
-func (h *History) Races() *Races { return &h.races }
-
 // IncidentIDs returns the incident IDs in the order they were first
 // recorded (KSUIDs also sort by time).
 func (h *History) IncidentIDs() []string {
