@@ -25,14 +25,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 
 // append is Append, and AppendIf when cond is not nil.
 func (s *Store) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) ([]eventstore.Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream, err)
-	}
-	if err := validateAppend(stream, recs, cond); err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream, err)
-	}
-	if err := s.writable(); err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream, err)
+	if err := s.checkAppend(ctx, stream, recs, cond); err != nil {
+		return nil, err
 	}
 
 	select {
@@ -73,16 +67,24 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 	return stored, nil
 }
 
-// validateAppend is eventstore.ValidateAppend, and checks cond's stream
-// name when there is a condition.
-func validateAppend(stream string, recs []eventstore.Record, cond *eventstore.Condition) error {
+// checkAppend is what every append checks before it waits for the write
+// lock: ctx, the records (eventstore.ValidateAppend), cond's stream name
+// when there is a condition, and that the ledger can be written.
+func (s *Store) checkAppend(ctx context.Context, stream string, recs []eventstore.Record, cond *eventstore.Condition) error {
+	wrap := func(err error) error { return fmt.Errorf("append to %s: %w", stream, err) }
+	if err := ctx.Err(); err != nil {
+		return wrap(err)
+	}
 	if err := eventstore.ValidateAppend(stream, recs); err != nil {
-		return err
+		return wrap(err)
 	}
 	if cond != nil {
 		if err := eventstore.ValidateStream(cond.Stream); err != nil {
-			return fmt.Errorf("the condition's stream: %w", err)
+			return wrap(fmt.Errorf("the condition's stream: %w", err))
 		}
+	}
+	if err := s.writable(); err != nil {
+		return wrap(err)
 	}
 	return nil
 }

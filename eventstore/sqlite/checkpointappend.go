@@ -41,14 +41,8 @@ func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected 
 // cond is not nil.
 func (s *Store) appendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
 	none := eventstore.Checkpoint{}
-	if err := ctx.Err(); err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
-	}
-	if err := validateAppend(stream, recs, cond); err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
-	}
-	if err := s.writable(); err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+	if err := s.checkAppend(ctx, stream, recs, cond); err != nil {
+		return nil, none, err
 	}
 
 	select {
