@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -117,13 +119,7 @@ func cliAppend(cfg config) ([]row, error) {
 		return nil, err
 	}
 	inc := "BENCHCLI"
-	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
-	res, err := ledger.Writer{Store: st}.Execute(ctx, inc, domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "side-by-side CLI append", Role: domain.RoleBoth}, at)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records); err != nil {
+	if err := detectIncident(ctx, st, bl.key, inc, "side-by-side CLI append"); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -180,6 +176,18 @@ func cliAppend(cfg config) ([]row, error) {
 		goal:      "≤ 1.5×",
 		met:       ratio <= 1.5,
 	}}, nil
+}
+
+// detectIncident records oscar's detection of incident inc, then its
+// signed checkpoint: the incident the CLI rows append their notes to.
+func detectIncident(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, inc, summary string) error {
+	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+	res, err := ledger.Writer{Store: st}.Execute(ctx, inc, domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: summary, Role: domain.RoleBoth}, at)
+	if err != nil {
+		return err
+	}
+	_, err = ledger.Checkpointer{Store: st, Key: key}.Checkpoint(ctx, res.Records)
+	return err
 }
 
 // alternate runs a and b warmup+runs times each, alternating which goes

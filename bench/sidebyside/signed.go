@@ -15,6 +15,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
@@ -59,6 +60,24 @@ func registerKey(ctx context.Context, st eventstore.Store, ledgerKey *integrity.
 	return err
 }
 
+// newSignedLedger is newLedger at path with oscar's SSH key made in dir
+// and registered.
+func newSignedLedger(ctx context.Context, path, dir string) (*sqlite.Store, benchLedger, actorKey, error) {
+	st, bl, err := newLedger(ctx, path)
+	if err != nil {
+		return nil, benchLedger{}, actorKey{}, err
+	}
+	key, err := newActorKey(dir, "oscar")
+	if err == nil {
+		err = registerKey(ctx, st, bl.key, key)
+	}
+	if err != nil {
+		st.Close()
+		return nil, benchLedger{}, actorKey{}, err
+	}
+	return st, bl, key, nil
+}
+
 // signRecords signs each record's content envelope with k, as the CLI
 // signs what oscar records.
 func signRecords(recs []eventstore.Record, k actorKey) error {
@@ -92,25 +111,14 @@ func signedCLIAppend(cfg config) ([]row, error) {
 	if err := goBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
 		return nil, err
 	}
-	st, bl, err := newLedger(ctx, filepath.Join(dir, "ledger.db"))
+	st, bl, key, err := newSignedLedger(ctx, filepath.Join(dir, "ledger.db"), dir)
 	if err != nil {
 		return nil, err
 	}
-	key, err := newActorKey(dir, "oscar")
-	if err == nil {
-		err = registerKey(ctx, st, bl.key, key)
-	}
-	if err == nil {
-		err = fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil)
-	}
+	err = fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil)
 	inc := "BENCHSIGNED"
 	if err == nil {
-		at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
-		var res ledger.Result
-		res, err = ledger.Writer{Store: st}.Execute(ctx, inc, domain.DetectIncident{By: domain.By{Actor: "oscar", At: at}, Source: domain.SourceOperatorEscalation, Summary: "side-by-side signed append", Role: domain.RoleBoth}, at)
-		if err == nil {
-			_, err = (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, res.Records)
-		}
+		err = detectIncident(ctx, st, bl.key, inc, "side-by-side signed append")
 	}
 	head, _ := st.Head(ctx)
 	if cerr := st.Close(); err == nil {
@@ -119,17 +127,12 @@ func signedCLIAppend(cfg config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	for k, v := range map[string]string{"HOME": home, "XDG_CONFIG_HOME": home, "SSH_AUTH_SOCK": ""} {
-		old, had := os.LookupEnv(k)
-		os.Setenv(k, v)
-		defer func() {
-			if had {
-				os.Setenv(k, old)
-			} else {
-				os.Unsetenv(k)
-			}
-		}()
-	}
+	// timeExec hands the CLI PATH and HOME alone (no XDG_CONFIG_HOME, no
+	// SSH_AUTH_SOCK): with HOME an empty directory, it finds no key of its
+	// own and no agent.
+	oldHome := os.Getenv("HOME")
+	os.Setenv("HOME", home)
+	defer os.Setenv("HOME", oldHome)
 	args := func(extra ...string) []string {
 		a := append([]string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar"}, extra...)
 		return append(a, "note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z")
@@ -168,18 +171,12 @@ func signedVerify(cfg config) ([]row, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	st, bl, err := newLedger(ctx, filepath.Join(dir, "signed.db"))
+	st, bl, key, err := newSignedLedger(ctx, filepath.Join(dir, "signed.db"), dir)
 	if err != nil {
 		return nil, err
 	}
-	key, err := newActorKey(dir, "oscar")
-	if err == nil {
-		err = registerKey(ctx, st, bl.key, key)
-	}
 	start := time.Now()
-	if err == nil {
-		err = fillIncidentsWith(ctx, st, bl.key, 0, (n-3)/perIncident, nil, func(recs []eventstore.Record) error { return signRecords(recs, key) })
-	}
+	err = fillIncidentsWith(ctx, st, bl.key, 0, (n-3)/perIncident, nil, func(recs []eventstore.Record) error { return signRecords(recs, key) })
 	head, _ := st.Head(ctx)
 	if cerr := st.Close(); err == nil {
 		err = cerr
