@@ -127,10 +127,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 			if err := replaceOnly(len(c.Remove)); err != nil {
 				return nil, true, err
 			}
-			c.Remove = nil
-			for _, x := range counts {
-				c.Remove = append(c.Remove, x.Jurisdiction)
-			}
+			counts = nil // Set is every count: none recorded before is kept
 		}
 		var fs fields
 		for _, j := range upper(c.Remove) {
