@@ -64,7 +64,8 @@ func keyFileName(origin string) string {
 	return strings.ReplaceAll(name, "/", "-") + ".key"
 }
 
-// ledgerKeyPath returns where the private key of the ledger in st is.
+// ledgerKeyPath returns where the private key of the ledger in st is
+// (without reading the ledger when --ledger-key says).
 func ledgerKeyPath(c *cli.Context, st eventstore.Store) (string, error) {
 	if p := c.String("ledger-key"); p != "" {
 		return p, nil
@@ -79,14 +80,21 @@ func ledgerKeyLocation(c *cli.Context, st eventstore.Store) (path, origin string
 	if origin, err = ledger.Origin(c.Context, st); err != nil {
 		return "", "", err
 	}
+	path, err = ledgerKeyPathOf(c, origin)
+	return path, origin, err
+}
+
+// ledgerKeyPathOf returns where the private key of the ledger of origin
+// is: --ledger-key, else its file in the key directory.
+func ledgerKeyPathOf(c *cli.Context, origin string) (string, error) {
 	if p := c.String("ledger-key"); p != "" {
-		return p, origin, nil
+		return p, nil
 	}
 	dir, err := defaultKeyDir()
 	if err != nil {
-		return "", "", err
+		return "", err
 	}
-	return filepath.Join(dir, keyFileName(origin)), origin, nil
+	return filepath.Join(dir, keyFileName(origin)), nil
 }
 
 // agentKeyPrefix starts a --ledger-key that names a key held by ssh-agent:
@@ -152,6 +160,13 @@ func loadLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, e
 	if err != nil {
 		return nil, err
 	}
+	return ledgerKeyAt(c, st, origin, path)
+}
+
+// ledgerKeyAt is loadLedgerKey for a caller that has read the origin of
+// the ledger in st already: the key at path (ledgerKeyPathOf), a file or
+// agent:SHA256:FINGERPRINT.
+func ledgerKeyAt(c *cli.Context, st eventstore.Store, origin, path string) (*integrity.LedgerKey, error) {
 	if fp, ok, err := agentKeyFingerprint(path); ok {
 		if err != nil {
 			return nil, err
@@ -202,11 +217,7 @@ func readPublicKey(arg string) (*integrity.PublicKey, error) {
 // createLedgerKey makes the key of a new ledger whose LedgerInitialized
 // record is init, writes it, and tells the user where.
 func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
-	origin, err := ledger.Origin(c.Context, st)
-	if err != nil {
-		return nil, err
-	}
-	path, err := ledgerKeyPath(c, st)
+	path, origin, err := ledgerKeyLocation(c, st)
 	if err != nil {
 		return nil, err
 	}

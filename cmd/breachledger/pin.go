@@ -255,12 +255,22 @@ func (e *env) ledgerTrust(c *cli.Context, st eventstore.Store) (*integrity.Publi
 			return nil, nil, err
 		}
 	}
+	// keptKey loads the ledger key kept here for origin (read once above),
+	// and says where it is.
+	keptKey := func() (*integrity.LedgerKey, string, error) {
+		path, err := ledgerKeyPathOf(c, origin)
+		if err != nil {
+			return nil, "", err
+		}
+		lk, err := ledgerKeyAt(c, st, origin, path)
+		return lk, path, err
+	}
 	// foundKey describes the key this ledger comes with, for messages.
 	foundKey := func() string {
 		if key != nil {
 			return fmt.Sprintf("key %s (%s)", key.Fingerprint(), from)
 		}
-		if lk, err := loadLedgerKey(c, st); err == nil {
+		if lk, _, err := keptKey(); err == nil {
 			return "key " + lk.Public().Fingerprint()
 		}
 		return "no ledger key for it here"
@@ -282,14 +292,12 @@ func (e *env) ledgerTrust(c *cli.Context, st eventstore.Store) (*integrity.Publi
 		}
 		// The ledger key kept for this origin, if any, must be the pinned
 		// one: a ledger re-keyed under the same origin fails here, loudly.
-		if path, perr := ledgerKeyPath(c, st); perr == nil {
-			if lk, err := loadLedgerKey(c, st); err == nil && lk.Public().String() != pin.Key {
-				return nil, nil, mismatch(fmt.Sprintf("at %s: the ledger key kept for it is not the pinned key (the ledger was re-keyed)", strings.TrimPrefix(loc, "sqlite:")),
-					pin, fmt.Sprintf("key %s in %s", lk.Public().Fingerprint(), path), keyChangeHint(origin))
-			}
+		if lk, kp, err := keptKey(); err == nil && lk.Public().String() != pin.Key {
+			return nil, nil, mismatch(fmt.Sprintf("at %s: the ledger key kept for it is not the pinned key (the ledger was re-keyed)", strings.TrimPrefix(loc, "sqlite:")),
+				pin, fmt.Sprintf("key %s in %s", lk.Public().Fingerprint(), kp), keyChangeHint(origin))
 		}
 	default:
-		lk, err := loadLedgerKey(c, st)
+		lk, _, err := keptKey()
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w (no key is pinned for %s yet: give the ledger's public key with --key, as its holder gave it to you)", err, origin)
 		}
