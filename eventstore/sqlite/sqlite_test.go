@@ -490,7 +490,7 @@ func TestHelperProcess(t *testing.T) {
 		r := record(t, "Worker"+worker)
 		r.Payload = fmt.Appendf(nil, `{"worker":%s,"i":%d}`, worker, i)
 		for {
-			length, err := streamLength(ctx, s, sharedStream)
+			length, err := storetest.StreamLength(ctx, s, sharedStream)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -505,17 +505,6 @@ func TestHelperProcess(t *testing.T) {
 			break
 		}
 	}
-}
-
-func streamLength(ctx context.Context, s eventstore.Store, stream string) (uint64, error) {
-	last, err := s.ReadStream(ctx, stream, eventstore.ReadOptions{From: eventstore.End, Backwards: true, Limit: 1})
-	switch {
-	case errors.Is(err, eventstore.ErrNotFound):
-		return 0, nil
-	case err != nil:
-		return 0, err
-	}
-	return last[0].Revision + 1, nil
 }
 
 func TestProcessesAppendToOneStream(t *testing.T) {

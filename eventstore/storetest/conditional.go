@@ -200,13 +200,10 @@ func testConditionalRetry(t *testing.T, s eventstore.Store, ca eventstore.Condit
 	}
 	sg := &signer{}
 	recs2 := events(t, "incident-2", 1)
-	first2, _ := func() ([]eventstore.Record, eventstore.Checkpoint) {
-		got, cp, err := ca.AppendCheckpointedIf(t.Context(), "incident-2", eventstore.NoStream, recs2, onLedger(1), sg.sign)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return got, cp
-	}()
+	first2, _, err := ca.AppendCheckpointedIf(t.Context(), "incident-2", eventstore.NoStream, recs2, onLedger(1), sg.sign)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mustAppend(t, s, condStream, eventstore.Exact(0), events(t, condStream, 1)) // the ledger moves on
 	n := head(t, s)
 
@@ -329,7 +326,7 @@ func RunConditionalRace(t *testing.T, s, ledger eventstore.Store) {
 					}
 					// Read the ledger stream, decide, append under the
 					// condition that it is still as read.
-					n, err := streamLen(ctx, s, condStream)
+					n, err := StreamLength(ctx, s, condStream)
 					if err != nil {
 						t.Error(err)
 						return
@@ -378,8 +375,9 @@ func RunConditionalRace(t *testing.T, s, ledger eventstore.Store) {
 	t.Logf("%d conditional appends landed among %d ledger appends; %d refused by their condition and retried", landed, ledgerEvents, conflicts)
 }
 
-// streamLen returns how many events stream holds (0 when it has none).
-func streamLen(ctx context.Context, s eventstore.Store, stream string) (uint64, error) {
+// StreamLength returns how many events stream holds (0 when it has none),
+// for tests that read it as a writer does before deciding.
+func StreamLength(ctx context.Context, s eventstore.Store, stream string) (uint64, error) {
 	recs, err := s.ReadStream(ctx, stream, eventstore.ReadOptions{From: eventstore.End})
 	switch {
 	case errors.Is(err, eventstore.ErrNotFound):
