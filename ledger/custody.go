@@ -16,9 +16,10 @@ import (
 
 // LeafHash returns the hex Merkle leaf hash of r, by which a custody event
 // names the record it rejects (domain.ForeignEventRejected.LeafSHA256).
-func LeafHash(r eventstore.Record) string {
-	return hex.EncodeToString(integrity.HashLeaf(integrity.LeafOf(r).Marshal()))
-}
+func LeafHash(r eventstore.Record) string { return leafHash(integrity.LeafOf(r).Marshal()) }
+
+// leafHash is LeafHash of a marshalled leaf (integrity.Leaf.Marshal).
+func leafHash(leaf []byte) string { return hex.EncodeToString(integrity.HashLeaf(leaf)) }
 
 // TailHasher returns the hash a legacy-tail acceptance binds its records
 // with (domain.LegacyTailAccepted.RootSHA256): SHA-256 over their Merkle
@@ -73,7 +74,7 @@ func custodyOf(own []eventstore.Record) (custodyClaims, error) {
 // event names, and fails when one names r's sequence but not r.
 func (c *custodyClaims) claim(r eventstore.Record, leaf []byte) (bool, error) {
 	if rej, ok := c.rejects[r.Sequence]; ok {
-		got := hex.EncodeToString(integrity.HashLeaf(leaf))
+		got := leafHash(leaf)
 		if rej.EventID != r.ID.String() || rej.LeafSHA256 != got {
 			return false, fmt.Errorf("checkpoint: the rejection names event %s (leaf %s) at sequence %d, but the log has event %s (leaf %s) there; nothing was signed: %w",
 				rej.EventID, rej.LeafSHA256, r.Sequence, r.ID, got, integrity.ErrIntegrity)
