@@ -380,12 +380,8 @@ func TestRedecideRefusesForgedAppends(t *testing.T) {
 		wantText string
 	}{
 		{
-			name: "a customer notice dated before the declaration",
-			given: func(t *testing.T) *history {
-				h := newHistory(t)
-				h.breach()
-				return h
-			},
+			name:     "a customer notice dated before the declaration",
+			given:    breached,
 			by:       by("ian", "2025-03-09T09:00:00Z"),
 			events:   []domain.Event{domain.NotificationSent{RecipientKind: domain.RecipientSecurityContacts, Recipient: "soc@contoso", Customer: "contoso", Channel: domain.ChannelEmail, Phase: domain.PhaseInitial}},
 			wantRule: "notify-before-declaration",
@@ -423,35 +419,23 @@ func TestRedecideRefusesForgedAppends(t *testing.T) {
 			wantRule: "grant-role",
 		},
 		{
-			name: "an unsigned event in signed mode",
-			given: func(t *testing.T) *history {
-				h := signedModeHistory(t)
-				h.signedBreach()
-				return h
-			},
+			name:     "an unsigned event in signed mode",
+			given:    signedBreached,
 			by:       by("oscar", "2025-03-10T00:00:00Z"),
 			events:   []domain.Event{domain.NoteAdded{Text: "unsigned"}},
 			wantRule: "signature-required",
 		},
 		{
-			name: "an event signed with someone else's key in signed mode",
-			given: func(t *testing.T) *history {
-				h := signedModeHistory(t)
-				h.signedBreach()
-				return h
-			},
+			name:     "an event signed with someone else's key in signed mode",
+			given:    signedBreached,
 			by:       signed(by("oscar", "2025-03-10T00:00:00Z"), fp("sam")),
 			events:   []domain.Event{domain.NoteAdded{Text: "borrowed key"}},
 			wantRule: "signer-not-yours",
 		},
 		{
-			name: "a severity that does not follow the assessment",
-			given: func(t *testing.T) *history {
-				h := newHistory(t)
-				h.breach()
-				return h
-			},
-			by: by("oscar", "2025-03-10T00:00:00Z"),
+			name:  "a severity that does not follow the assessment",
+			given: breached,
+			by:    by("oscar", "2025-03-10T00:00:00Z"),
 			events: []domain.Event{domain.IncidentAssessed{FunctionalImpact: domain.FunctionalHigh, Recoverability: domain.RecoverNotRecoverable, InformationImpact: domain.InfoPrivacy,
 				DerivedSeverity: domain.SeverityLow, DerivedPriority: domain.P1, Severity: domain.SeverityLow, Priority: domain.P1}},
 			wantRule: domain.RuleNotDecided, wantText: "field derived_severity",
@@ -546,3 +530,18 @@ func TestCommandOfShapes(t *testing.T) {
 
 // fresh is newHistory for a table's given.
 func fresh(t *testing.T) *history { return newHistory(t) }
+
+// breached is a history through the acceptance scenario (breach).
+func breached(t *testing.T) *history {
+	h := newHistory(t)
+	h.breach()
+	return h
+}
+
+// signedBreached is a ledger in signed mode through the acceptance
+// scenario, every fact signed (signedBreach).
+func signedBreached(t *testing.T) *history {
+	h := signedModeHistory(t)
+	h.signedBreach()
+	return h
+}
