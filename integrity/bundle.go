@@ -161,22 +161,25 @@ func (b *Bundle) Marshal() ([]byte, error) {
 }
 
 // ParseBundle reads a bundle, refusing unknown fields and other formats
-// (a version 1 bundle must be exported again).
+// (a version 1 bundle must be exported again). The document is decoded
+// once; only when that fails is its format read on its own, so that a
+// bundle of another format is refused for its format, not for a field
+// this one lacks.
 func ParseBundle(data []byte) (*Bundle, error) {
-	var head struct {
-		Format string `json:"format"`
-	}
-	if err := json.Unmarshal(data, &head); err == nil && head.Format != BundleFormat {
-		return nil, fmt.Errorf("read bundle: format %q, this program reads %q (export the bundle again with this version): %w", head.Format, BundleFormat, ErrMalformed)
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var b Bundle
 	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("read bundle: %v: %w", err, ErrMalformed)
+		var head struct {
+			Format string `json:"format"`
+		}
+		if json.Unmarshal(data, &head) != nil || head.Format == BundleFormat {
+			return nil, fmt.Errorf("read bundle: %v: %w", err, ErrMalformed)
+		}
+		b.Format = head.Format
 	}
 	if b.Format != BundleFormat {
-		return nil, fmt.Errorf("read bundle: format %q, this program reads %q: %w", b.Format, BundleFormat, ErrMalformed)
+		return nil, fmt.Errorf("read bundle: format %q, this program reads %q (export the bundle again with this version): %w", b.Format, BundleFormat, ErrMalformed)
 	}
 	return &b, nil
 }
