@@ -144,6 +144,9 @@ func signedCLIAppend(cfg config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSignedNotes(ctx, bl.path, inc, warmup+runs); err != nil {
+		return nil, err
+	}
 	ratio := float64(median(signed)) / float64(median(unsigned))
 	return []row{{
 		name:      "one CLI append (note) signed with the actor's SSH key file, process start to exit",
@@ -154,6 +157,35 @@ func signedCLIAppend(cfg config) ([]row, error) {
 		goal:      "≤ 1.1×",
 		met:       ratio <= 1.1,
 	}}, nil
+}
+
+// checkSignedNotes checks that incident inc of the ledger at path holds
+// runs signed notes and runs unsigned ones: each side of signed-cli did
+// what it is named for.
+func checkSignedNotes(ctx context.Context, path, inc string, runs int) error {
+	st, err := sqlite.Open(ctx, path, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	recs, err := st.ReadStream(ctx, domain.IncidentStream(inc), eventstore.ReadOptions{})
+	if err != nil {
+		return err
+	}
+	var signed, unsigned int
+	for _, r := range recs {
+		switch {
+		case r.Type != domain.TypeOf(domain.NoteAdded{}): // the detection's, the bench's own
+		case r.Signer != "":
+			signed++
+		default:
+			unsigned++
+		}
+	}
+	if signed != runs || unsigned != runs {
+		return fmt.Errorf("%s holds %d signed and %d unsigned notes, want %d of each", inc, signed, unsigned, runs)
+	}
+	return nil
 }
 
 // signedVerify: ledger.Verify of a ledger whose every incident event is
