@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -228,31 +227,6 @@ func correctionOf(by By, e EventCorrected) (Command, error) {
 		c.Changes = append(c.Changes, FieldChange{Field: name, Value: value})
 	}
 	return c, nil
-}
-
-// formatField writes a field's value as setFromString reads it.
-func formatField(f reflect.Value) (string, error) {
-	switch {
-	case f.Type() == timeType:
-		t := f.Interface().(time.Time)
-		if t.IsZero() {
-			return "", nil
-		}
-		return t.UTC().Format(time.RFC3339Nano), nil
-	case f.Kind() == reflect.String:
-		return f.String(), nil
-	case f.Kind() == reflect.Bool:
-		return strconv.FormatBool(f.Bool()), nil
-	case f.Kind() == reflect.Int64:
-		return strconv.FormatInt(f.Int(), 10), nil
-	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
-		parts := make([]string, f.Len())
-		for i := range parts {
-			parts[i] = f.Index(i).String()
-		}
-		return strings.Join(parts, ","), nil
-	}
-	return "", errors.New("this field cannot be set")
 }
 
 // Redecide checks one append against the rules: the command its events

@@ -111,6 +111,32 @@ func setFromString(f reflect.Value, s string) error {
 	return nil
 }
 
+// formatField writes a field's value as setFromString reads it (the
+// inverse: CommandOf gives a correction's changes back as typed).
+func formatField(f reflect.Value) (string, error) {
+	switch {
+	case f.Type() == timeType:
+		t := f.Interface().(time.Time)
+		if t.IsZero() {
+			return "", nil
+		}
+		return t.UTC().Format(time.RFC3339Nano), nil
+	case f.Kind() == reflect.String:
+		return f.String(), nil
+	case f.Kind() == reflect.Bool:
+		return strconv.FormatBool(f.Bool()), nil
+	case f.Kind() == reflect.Int64:
+		return strconv.FormatInt(f.Int(), 10), nil
+	case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+		parts := make([]string, f.Len())
+		for i := range parts {
+			parts[i] = f.Index(i).String()
+		}
+		return strings.Join(parts, ","), nil
+	}
+	return "", errString("this field cannot be set")
+}
+
 type errString string
 
 func (e errString) Error() string { return string(e) }
