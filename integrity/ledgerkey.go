@@ -103,7 +103,7 @@ func FindAgentKey(socket, fp string) (*AgentKey, error) {
 	held := make([]string, 0, len(keys))
 	for _, k := range keys {
 		held = append(held, Fingerprint(k))
-		if Fingerprint(k) != fp {
+		if held[len(held)-1] != fp {
 			continue
 		}
 		if k.Type() != ssh.KeyAlgoED25519 {
@@ -113,11 +113,11 @@ func FindAgentKey(socket, fp string) (*AgentKey, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the ssh-agent key %s: %w", fp, err)
 		}
+		var pub ed25519.PublicKey
 		cpk, ok := pk.(ssh.CryptoPublicKey)
-		if !ok {
-			return nil, fmt.Errorf("the ssh-agent key %s: no Ed25519 public key in it", fp)
+		if ok {
+			pub, ok = cpk.CryptoPublicKey().(ed25519.PublicKey)
 		}
-		pub, ok := cpk.CryptoPublicKey().(ed25519.PublicKey)
 		if !ok {
 			return nil, fmt.Errorf("the ssh-agent key %s: no Ed25519 public key in it", fp)
 		}
