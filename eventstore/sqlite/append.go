@@ -109,21 +109,27 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stre
 		}
 	}
 
-	var n int64
-	if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, stream).Scan(&n); err != nil {
-		return nil, false, dbError(ctx, err)
+	lengthOf := func(stream string) (uint64, error) {
+		var n int64
+		if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, stream).Scan(&n); err != nil {
+			return 0, dbError(ctx, err)
+		}
+		return uint64(n), nil
 	}
-	length := uint64(n)
+	length, err := lengthOf(stream)
+	if err != nil {
+		return nil, false, err
+	}
 	if !expected.Matches(length) {
 		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
 	}
 	if cond != nil {
-		var n int64
-		if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, cond.Stream).Scan(&n); err != nil {
-			return nil, false, dbError(ctx, err)
+		n, err := lengthOf(cond.Stream)
+		if err != nil {
+			return nil, false, err
 		}
-		if !cond.Expected.Matches(uint64(n)) {
-			return nil, false, &eventstore.ConflictError{Stream: cond.Stream, Expected: cond.Expected, Length: uint64(n), Appending: stream}
+		if !cond.Expected.Matches(n) {
+			return nil, false, &eventstore.ConflictError{Stream: cond.Stream, Expected: cond.Expected, Length: n, Appending: stream}
 		}
 	}
 	if len(recs) == 0 {
