@@ -56,12 +56,6 @@ func Forbidden(r rune) bool {
 	return unicode.Is(unicode.Cf, r)
 }
 
-// Clean reports whether s holds nothing forbidden and is valid UTF-8, so
-// that it can be printed as it is in any form but Quote.
-func Clean(s string) bool {
-	return cleanUntil(s, false) == len(s)
-}
-
 // cleanUntil returns the index of the first byte of s that Line
 // (keepNewline false) or Text (keepNewline true) must change, or len(s).
 func cleanUntil(s string, keepNewline bool) int {
