@@ -132,9 +132,6 @@ func FindAgentKey(socket, fp string) (*AgentKey, error) {
 // Public returns the key's ed25519.PublicKey.
 func (k *AgentKey) Public() crypto.PublicKey { return k.pub }
 
-// SSHPublicKey returns the key as ssh-agent names it.
-func (k *AgentKey) SSHPublicKey() ssh.PublicKey { return k.key }
-
 // Sign has the agent sign msg with the key. An ssh-ed25519 signature is the
 // plain Ed25519 signature of the data (RFC 8709 §6), so opts must ask for
 // no pre-hashing (crypto.Hash(0)). rand is unused: the agent signs.
