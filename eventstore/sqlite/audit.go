@@ -4,7 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -118,7 +119,7 @@ func triggerFindings(want, have map[string]trigger) []eventstore.Finding {
 		tables[t.table] = true
 	}
 	var out []eventstore.Finding
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		w := want[name]
 		h, ok := have[name]
 		switch {
@@ -130,7 +131,7 @@ func triggerFindings(want, have map[string]trigger) []eventstore.Finding {
 				"the append-only trigger %s on %s was altered (it now reads %q): it may no longer refuse what it should", name, w.table, h.sql)})
 		}
 	}
-	for _, name := range sortedKeys(have) {
+	for _, name := range slices.Sorted(maps.Keys(have)) {
 		h := have[name]
 		if _, ok := want[name]; ok || !tables[h.table] {
 			continue
@@ -142,15 +143,6 @@ func triggerFindings(want, have map[string]trigger) []eventstore.Finding {
 }
 
 func normalizeSQL(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func sortedKeys(m map[string]trigger) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // orphanedLeaves returns one finding for each run of consecutive
 // sequences past the log's last event at which checkpoint_leaves keeps a
