@@ -254,9 +254,44 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 	return integrity.ParseLedgerKey(skey)
 }
 
-// checkpointAfter signs a checkpoint covering what a writer appended.
-func (e *env) checkpointAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, own []eventstore.Record) error {
-	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, own)
+// appendKey loads the ledger key: every append ends with a checkpoint it
+// signs, so without it nothing is appended.
+func appendKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
+	key, err := loadLedgerKey(c, st)
+	if err != nil {
+		return nil, fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+	}
+	return key, nil
+}
+
+// execute appends cmd, as every writer does: its events signed with sg
+// (when set), and, when key is set, their checkpoint signed in the
+// append's own transaction on a store that can (SQLite). Once appended,
+// the rest of the command (init's key, the answer, the checkpoint) is
+// finished whatever signal comes (signals.go).
+func (e *env) execute(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, sg *actorSigner, incident string, cmd domain.Command, now time.Time) (ledger.Result, error) {
+	w := ledger.Writer{Store: st}
+	if sg != nil {
+		w.Sign = sg.sign
+	}
+	if key != nil {
+		w.Checkpointer = &ledger.Checkpointer{Store: st, Key: key, Now: e.now}
+	}
+	res, err := w.Execute(c.Context, incident, cmd, now)
+	if err != nil {
+		return res, err
+	}
+	commit(c, committedAppend)
+	return res, nil
+}
+
+// checkpointAfter signs a checkpoint covering what a writer appended,
+// unless the append signed one in its own transaction.
+func (e *env) checkpointAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, res ledger.Result) error {
+	if res.Checkpoint != nil {
+		return nil
+	}
+	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, res.Records)
 	if err != nil {
 		return fmt.Errorf("recorded, but not checkpointed: %w", err)
 	}

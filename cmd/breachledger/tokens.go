@@ -189,9 +189,9 @@ func (e *env) recordLedgerFactFrom(c *cli.Context, build func(st eventstore.Stor
 		signer = sg.fp
 	}
 	return withStore(c, false, func(st eventstore.Store) error {
-		key, err := loadLedgerKey(c, st)
+		key, err := appendKey(c, st) // keys.go
 		if err != nil {
-			return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+			return err
 		}
 		if sg == nil { // the actor's own key, as the signer registry knows it (identity.go)
 			who, err := actor(c)
@@ -210,21 +210,13 @@ func (e *env) recordLedgerFactFrom(c *cli.Context, build func(st eventstore.Stor
 		if err != nil {
 			return err
 		}
-		w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: key, Now: e.now}}
-		if sg != nil {
-			w.Sign = sg.sign
-		}
-		res, err := w.Execute(c.Context, "", cmd, now)
+		res, err := e.execute(c, st, key, sg, "", cmd, now)
 		if err != nil {
 			return err
 		}
-		commit(c, committedAppend) // appended: the answer and checkpoint follow (signals.go)
 		if err := show(st, res); err != nil {
 			return err
 		}
-		if res.Checkpoint != nil {
-			return nil // signed and stored in the append's own transaction
-		}
-		return e.checkpointAfter(c, st, key, res.Records)
+		return e.checkpointAfter(c, st, key, res)
 	})
 }

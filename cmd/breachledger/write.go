@@ -115,8 +115,8 @@ func (e *env) writer(s writerSpec) *cli.Command {
 							return usagef("--ledger-key %s exists: init makes a new key and never overwrites one", p)
 						}
 					}
-				} else if key, err = loadLedgerKey(c, st); err != nil {
-					return fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
+				} else if key, err = appendKey(c, st); err != nil {
+					return err
 				}
 				if sg == nil && !s.create {
 					// The actor's own key, as the signer registry knows it.
@@ -132,22 +132,10 @@ func (e *env) writer(s writerSpec) *cli.Command {
 						}
 					}
 				}
-				w := ledger.Writer{Store: st}
-				if sg != nil {
-					w.Sign = sg.sign
-				}
-				if key != nil {
-					// On SQLite the checkpoint is signed and stored in
-					// the append's own transaction.
-					w.Checkpointer = &ledger.Checkpointer{Store: st, Key: key, Now: e.now}
-				}
-				res, err := w.Execute(c.Context, incident, cmd, now)
+				res, err := e.execute(c, st, key, sg, incident, cmd, now) // keys.go
 				if err != nil {
 					return err
 				}
-				// Appended: the ledger's key (init), the answer and the
-				// checkpoint follow whatever signal comes (signals.go).
-				commit(c, committedAppend)
 				if s.create {
 					if key, err = e.createLedgerKey(c, st); err != nil {
 						return fmt.Errorf("the ledger was initialised, but its key was not made: %w", err)
@@ -156,10 +144,7 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				if err := e.printWrite(c, res, now); err != nil {
 					return err
 				}
-				if res.Checkpoint != nil {
-					return nil
-				}
-				return e.checkpointAfter(c, st, key, res.Records)
+				return e.checkpointAfter(c, st, key, res)
 			})
 		},
 	}
