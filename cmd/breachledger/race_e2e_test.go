@@ -263,6 +263,18 @@ func TestRevocationRaceCLIESDB(t *testing.T) {
 			if !rep.OK || len(rep.Raced) != raced {
 				t.Errorf("verify --json: ok %v, raced %+v; want ok, %d raced", rep.OK, rep.Raced, raced)
 			}
+
+			// Migrated to SQLite, where every append checks the ledger
+			// stream, verify says where such a race can come from.
+			to := filepath.Join(t.TempDir(), "migrated.db")
+			if m := runBinary(t, "", c.env, "migrate", "--from", c.ledger, "--to", to); m.code != 0 {
+				t.Fatalf("migrate: exit %d\n%s%s", m.code, m.stdout, m.stderr)
+			}
+			sq := &cli{tb: t, ledger: to, env: c.env}
+			r = sq.run("auditor", "verify")
+			if r.code != 0 || strings.Count(r.stdout, "no breachledger writer appended it this way here: it came from a store that cannot (a ledger migrated from EventStoreDB)") != raced {
+				t.Errorf("verify of the migrated ledger: exit %d, want 0 saying of each of the %d raced event(s) that it came from a store that cannot condition an append\n%s%s", r.code, raced, r.stdout, r.stderr)
+			}
 		})
 	}
 }
