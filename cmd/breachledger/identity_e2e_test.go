@@ -321,11 +321,13 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 	if !strings.Contains(show, "29 of its events were recorded before the ledger was switched to signed mode at seq 38: authorship unproven") {
 		t.Errorf("show does not mark the incident's facts from before the switch:\n%s", show)
 	}
+	rows := 0
 	for _, l := range strings.Split(c.ok("auditor", "log"), "\n")[1:] {
 		f := strings.Fields(l)
 		if len(f) == 0 {
 			continue
 		}
+		rows++
 		seq, err := strconv.Atoi(f[0])
 		if err != nil {
 			t.Fatalf("log row %q", l)
@@ -333,6 +335,9 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 		if marked := strings.HasSuffix(l, "authorship unproven"); marked != (seq < 38) {
 			t.Errorf("log marks seq %d: %v\n%s", seq, marked, l)
 		}
+	}
+	if rows != 40 {
+		t.Errorf("log lists %d events, want the 40 verify counts", rows)
 	}
 	tl := c.ok("auditor", "timeline", inc)
 	if !strings.Contains(tl, "oscar (authorship unproven)") || !strings.Contains(tl, "signed after the switch") {
