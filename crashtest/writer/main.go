@@ -8,9 +8,10 @@
 // Store.Append directly (one transaction). Every note's text names its
 // append ("lib W NONCE i/k"), so the harness can tell a partial append.
 // Every append carries its signed checkpoint in its own transaction (the
-// embedded store's rule: a record no checkpoint covers is foreign). Once an
-// append has returned, the writer prints "ACK" and the event IDs on one
-// line.
+// embedded store's rule: a record no checkpoint covers is foreign), or,
+// when it could not sign there, is checkpointed right after, as by the
+// CLI. Once an append is checkpointed, the writer prints "ACK" and the
+// event IDs on one line.
 package main
 
 import (
@@ -60,15 +61,21 @@ func run(path, keyPath, name, incident string) error {
 		k := 1 + rand.IntN(5)
 		nonce := rand.Uint64()
 		var stored []eventstore.Record
+		var cp *eventstore.Checkpoint
 		if k == 1 {
 			res, err := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Key: key}}.Execute(ctx, incident, domain.AddNote{By: domain.By{Actor: "oscar", At: time.Now().UTC().Truncate(time.Second)}, Text: fmt.Sprintf("%s %016x 1/1", name, nonce)}, time.Now())
 			if err != nil {
 				return err
 			}
-			stored = res.Records
+			stored, cp = res.Records, res.Checkpoint
 		} else {
-			if stored, err = appendNotes(ctx, st, key, stream, name, nonce, k); err != nil {
+			if stored, cp, err = appendNotes(ctx, st, key, stream, name, nonce, k); err != nil {
 				return err
+			}
+		}
+		if cp == nil { // the append could not sign in its own transaction (ledger.Checkpointer.Append): as the CLI, sign after it
+			if _, err := (ledger.Checkpointer{Store: st, Key: key}).Checkpoint(ctx, stored); err != nil {
+				return fmt.Errorf("recorded, but not checkpointed: %w", err)
 			}
 		}
 		ids := make([]string, len(stored))
@@ -84,26 +91,26 @@ func run(path, keyPath, name, incident string) error {
 
 // appendNotes appends k notes in one checkpointed append, retrying on
 // conflict.
-func appendNotes(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, stream, name string, nonce uint64, k int) ([]eventstore.Record, error) {
+func appendNotes(ctx context.Context, st *sqlite.Store, key *integrity.LedgerKey, stream, name string, nonce uint64, k int) ([]eventstore.Record, *eventstore.Checkpoint, error) {
 	recs := make([]eventstore.Record, k)
 	at := time.Now().UTC().Truncate(time.Second)
 	for i := range recs {
 		typ, payload, err := domain.Encode(domain.NoteAdded{Text: fmt.Sprintf("%s %016x %d/%d", name, nonce, i+1, k)})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		recs[i] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at, Actor: "oscar", Payload: payload}
 	}
 	for {
 		last, err := st.ReadStream(ctx, stream, eventstore.ReadOptions{From: eventstore.End, Backwards: true, Limit: 1})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		stored, _, err := ledger.Checkpointer{Store: st, Key: key}.Append(ctx, stream, eventstore.After(last[0].Revision+1), recs)
+		stored, cp, err := ledger.Checkpointer{Store: st, Key: key}.Append(ctx, stream, eventstore.After(last[0].Revision+1), recs)
 		if errors.Is(err, eventstore.ErrConflict) {
 			time.Sleep(time.Duration(rand.IntN(2000)) * time.Microsecond)
 			continue
 		}
-		return stored, err
+		return stored, cp, err
 	}
 }
