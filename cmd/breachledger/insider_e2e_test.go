@@ -37,11 +37,13 @@ func readBundleJSON(tb testing.TB, path string) bundleJSON {
 
 func (b bundleJSON) events(tb testing.TB, field string) []integrity.BundleEvent {
 	tb.Helper()
+	raw, ok := b[field]
+	if !ok {
+		tb.Fatalf("the bundle has no %q", field)
+	}
 	var out []integrity.BundleEvent
-	if raw, ok := b[field]; ok {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			tb.Fatal(err)
-		}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		tb.Fatal(err)
 	}
 	return out
 }
