@@ -20,29 +20,33 @@ import (
 // microseconds, but never earlier than the previous event's, so it does not
 // decrease along the sequence even if the wall clock steps back.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
-	return s.append(ctx, stream, expected, recs, nil)
+	stored, _, err := s.append(ctx, stream, expected, recs, nil, nil)
+	return stored, err
 }
 
-// append is Append, and AppendIf when cond is not nil.
-func (s *Store) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) ([]eventstore.Record, error) {
+// append is Append, AppendIf when cond is not nil, and AppendCheckpointed
+// (If) when sign is not nil: then the checkpoint sign makes is saved in
+// the same transaction (checkpointTx) and returned.
+func (s *Store) append(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	none := eventstore.Checkpoint{}
 	if err := s.checkAppend(ctx, stream, recs, cond); err != nil {
-		return nil, err
+		return nil, none, err
 	}
 
 	select {
 	case s.writer <- struct{}{}:
 		defer func() { <-s.writer }()
 	case <-ctx.Done():
-		return nil, fmt.Errorf("append to %s: %w", stream, ctx.Err())
+		return nil, none, fmt.Errorf("append to %s: %w", stream, ctx.Err())
 	}
 
 	st, err := s.stmts.get(ctx, s.db) // before the transaction takes the connection
 	if err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
+		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
 	}
 	defer tx.Rollback()
 
@@ -50,21 +54,27 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		var ce *eventstore.ConflictError
 		if errors.As(err, &ce) {
-			return nil, err // its message names the append already
+			return nil, none, err // its message names the append already
 		}
-		return nil, fmt.Errorf("append to %s: %w", stream, err)
+		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
 	}
 	if !fresh {
-		return stored, nil // an idempotent retry, or nothing to append
+		return stored, none, nil // an idempotent retry, or nothing to append
+	}
+	saved := none
+	if sign != nil {
+		if saved, err = s.checkpointTx(ctx, tx, stream, sign); err != nil {
+			return nil, none, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		// The commit may or may not have landed (a cancelled context can
 		// interrupt it late); a retry with the same records and expectation
 		// is safe either way.
-		return nil, fmt.Errorf("append to %s: commit: %w", stream, dbError(ctx, err))
+		return nil, none, fmt.Errorf("append to %s: commit: %w", stream, dbError(ctx, err))
 	}
 	s.broadcast()
-	return stored, nil
+	return stored, saved, nil
 }
 
 // checkAppend is what every append checks before it waits for the write

@@ -20,7 +20,8 @@ var (
 // written, so no append by any connection or process can land between the
 // check and the records.
 func (s *Store) AppendIf(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond eventstore.Condition) ([]eventstore.Record, error) {
-	return s.append(ctx, stream, expected, recs, &cond)
+	stored, _, err := s.append(ctx, stream, expected, recs, &cond, nil)
+	return stored, err
 }
 
 // AppendCheckpointedIf is AppendCheckpointed under cond, checked as
@@ -38,52 +39,29 @@ func (s *Store) AppendCheckpointed(ctx context.Context, stream string, expected 
 }
 
 // appendCheckpointed is AppendCheckpointed, and AppendCheckpointedIf when
-// cond is not nil.
+// cond is not nil: append with a sign function.
 func (s *Store) appendCheckpointed(ctx context.Context, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition, sign eventstore.SignFunc) ([]eventstore.Record, eventstore.Checkpoint, error) {
+	if sign == nil {
+		return nil, eventstore.Checkpoint{}, fmt.Errorf("append to %s: no function to sign the checkpoint: %w", stream, eventstore.ErrInvalid)
+	}
+	return s.append(ctx, stream, expected, recs, cond, sign)
+}
+
+// checkpointTx saves, inside tx, the checkpoint sign makes over the
+// records after the newest checkpoint, which the append in tx just added
+// to; its errors name the append to stream.
+func (s *Store) checkpointTx(ctx context.Context, tx *sql.Tx, stream string, sign eventstore.SignFunc) (eventstore.Checkpoint, error) {
 	none := eventstore.Checkpoint{}
-	if err := s.checkAppend(ctx, stream, recs, cond); err != nil {
-		return nil, none, err
-	}
-
-	select {
-	case s.writer <- struct{}{}:
-		defer func() { <-s.writer }()
-	case <-ctx.Done():
-		return nil, none, fmt.Errorf("append to %s: %w", stream, ctx.Err())
-	}
-
-	st, err := s.stmts.get(ctx, s.db) // before the transaction takes the connection
-	if err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
-	}
-	defer tx.Rollback()
-
-	stored, fresh, err := s.appendTx(ctx, tx, st, stream, expected, recs, cond)
-	if err != nil {
-		var ce *eventstore.ConflictError
-		if errors.As(err, &ce) {
-			return nil, none, err // its message names the append already
-		}
-		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
-	}
-	if !fresh {
-		return stored, none, nil // an idempotent retry, or nothing to append
-	}
-
 	latest, tail, err := s.checkpointTail(ctx, tx)
 	if err != nil {
-		return nil, none, fmt.Errorf("append to %s: %w", stream, err)
+		return none, fmt.Errorf("append to %s: %w", stream, err)
 	}
 	from := uint64(0)
 	if latest != nil {
 		from = latest.Size
 	}
-	notCheckpointed := func(err error) ([]eventstore.Record, eventstore.Checkpoint, error) {
-		return nil, none, fmt.Errorf("append to %s: %w: %w", stream, eventstore.ErrNotCheckpointed, err)
+	notCheckpointed := func(err error) (eventstore.Checkpoint, error) {
+		return none, fmt.Errorf("append to %s: %w: %w", stream, eventstore.ErrNotCheckpointed, err)
 	}
 	cp, err := sign(latest, tail)
 	if err != nil {
@@ -102,13 +80,7 @@ func (s *Store) appendCheckpointed(ctx context.Context, stream string, expected 
 	if err != nil {
 		return notCheckpointed(fmt.Errorf("save checkpoint of size %d: %w", cp.Size, err))
 	}
-	if err := tx.Commit(); err != nil {
-		// As for Append: the commit may or may not have landed; a retry
-		// with the same records and expectation is safe either way.
-		return nil, none, fmt.Errorf("append to %s: commit: %w", stream, dbError(ctx, err))
-	}
-	s.broadcast()
-	return stored, saved, nil
+	return saved, nil
 }
 
 // checkpointTail reads, inside tx, the newest stored checkpoint (nil when
