@@ -512,6 +512,9 @@ func TestTamperWithKey(t *testing.T) {
 				k = e.Seq
 			}
 		}
+		if k == 0 {
+			t.Fatal("no second note in the log")
+		}
 		tamper(t, c.ledger, fmt.Sprintf(`UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'note', 'NOTE') AS BLOB) WHERE seq = %d`, k))
 		resign(t, c)
 		// The ledger key re-signs the tree, but the note was signed by
