@@ -158,18 +158,17 @@ func (s *keySearch) registeredTo(l domain.Ledger, actor string) (foundKey, bool)
 func (s *keySearch) signer(k foundKey) (*actorSigner, error) {
 	for _, sg := range s.agent {
 		if integrity.Fingerprint(sg.PublicKey()) == k.fp {
-			return &actorSigner{s: sg, fp: k.fp, key: integrity.AuthorizedKey(k.pub), where: "ssh-agent", close: func() error { return nil }}, nil
+			return newActorSigner(sg, "ssh-agent"), nil
 		}
 	}
-	var pass []byte
-	if p, ok := os.LookupEnv("BREACHLEDGER_SIGN_KEY_PASSPHRASE"); ok {
-		pass = []byte(p)
-	}
-	sg, err := integrity.SignerFromFile(k.file, pass)
+	sg, err := signKeyFile(k.file) // keys.go
 	if err != nil {
 		return nil, err
 	}
-	return &actorSigner{s: sg, fp: k.fp, key: integrity.AuthorizedKey(k.pub), where: k.file, close: func() error { return nil }}, nil
+	if a := newActorSigner(sg, k.file); a.fp == k.fp {
+		return a, nil
+	}
+	return nil, fmt.Errorf("the private key does not match %s.pub", k.file)
 }
 
 // findSigner returns the key actor signs with on the ledger in st: the

@@ -407,6 +407,22 @@ type actorSigner struct {
 
 func (a *actorSigner) sign(env []byte) ([]byte, error) { return integrity.SignEnvelope(env, a.s) }
 
+// newActorSigner returns the signer of s, found at where; closing it does
+// nothing.
+func newActorSigner(s ssh.Signer, where string) *actorSigner {
+	return &actorSigner{s: s, fp: integrity.Fingerprint(s.PublicKey()), key: integrity.AuthorizedKey(s.PublicKey()), where: where, close: func() error { return nil }}
+}
+
+// signKeyFile loads the SSH private key file path, decrypted with
+// $BREACHLEDGER_SIGN_KEY_PASSPHRASE when set.
+func signKeyFile(path string) (ssh.Signer, error) {
+	var pass []byte
+	if p, ok := os.LookupEnv("BREACHLEDGER_SIGN_KEY_PASSPHRASE"); ok {
+		pass = []byte(p)
+	}
+	return integrity.SignerFromFile(path, pass)
+}
+
 // signerFrom returns the actor's signer chosen by --sign-key and
 // --ssh-agent, or nil when the actor does not sign.
 func signerFrom(c *cli.Context) (*actorSigner, error) {
@@ -415,15 +431,11 @@ func signerFrom(c *cli.Context) (*actorSigner, error) {
 		return nil, nil
 	}
 	if !agentOn {
-		var pass []byte
-		if p, ok := os.LookupEnv("BREACHLEDGER_SIGN_KEY_PASSPHRASE"); ok {
-			pass = []byte(p)
-		}
-		s, err := integrity.SignerFromFile(path, pass)
+		s, err := signKeyFile(path)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--sign-key: %w", err)}
 		}
-		return &actorSigner{s: s, fp: integrity.Fingerprint(s.PublicKey()), key: integrity.AuthorizedKey(s.PublicKey()), where: path, close: func() error { return nil }}, nil
+		return newActorSigner(s, path), nil
 	}
 	signers, closeAgent, err := integrity.AgentSigners(os.Getenv("SSH_AUTH_SOCK"))
 	if err != nil {
@@ -444,7 +456,9 @@ func signerFrom(c *cli.Context) (*actorSigner, error) {
 	}
 	switch {
 	case len(chosen) == 1:
-		return &actorSigner{s: chosen[0], fp: integrity.Fingerprint(chosen[0].PublicKey()), key: integrity.AuthorizedKey(chosen[0].PublicKey()), where: "ssh-agent", close: closeAgent}, nil
+		sg := newActorSigner(chosen[0], "ssh-agent")
+		sg.close = closeAgent
+		return sg, nil
 	case len(chosen) == 0 && want != "":
 		closeAgent()
 		return nil, fmt.Errorf("ssh-agent holds no key %s", want)
@@ -457,7 +471,7 @@ func signerFrom(c *cli.Context) (*actorSigner, error) {
 }
 
 // fingerprintOfFile reads a public key (authorized_keys form) or a private
-// key file and returns its fingerprint.
+// key file (publicKeyOfFile, identity.go) and returns its fingerprint.
 func fingerprintOfFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -466,16 +480,11 @@ func fingerprintOfFile(path string) (string, error) {
 	if _, fp, err := integrity.ParseSignerKey(string(b)); err == nil {
 		return fp, nil
 	}
-	if b2, err := os.ReadFile(path + ".pub"); err == nil {
-		if _, fp, err := integrity.ParseSignerKey(string(b2)); err == nil {
-			return fp, nil
-		}
-	}
-	s, err := ssh.ParsePrivateKey(b)
+	pub, err := publicKeyOfFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%s is neither an SSH public key nor an unencrypted private key", path)
+		return "", fmt.Errorf("%s is neither an SSH public key nor an SSH private key", path)
 	}
-	return integrity.Fingerprint(s.PublicKey()), nil
+	return integrity.Fingerprint(pub), nil
 }
 
 // signerKeyArg reads an SSH public key given as a file or as the key
