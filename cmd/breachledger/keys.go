@@ -549,14 +549,11 @@ func (e *env) signerCommand() *cli.Command {
 						return err
 					}
 					return e.withReader(c, func(st eventstore.Store) error {
-						keys, required, err := ledger.SignerKeys(c.Context, st)
+						l, err := readLedger(c, st) // once: the keys, the policy and the signed mode
 						if err != nil {
 							return err
 						}
-						a, err := readAuthorship(c, st) // authorship.go
-						if err != nil {
-							return err
-						}
+						keys, required, a := l.Signers.Keys(), l.Signers.Required(), authorshipOf(l)
 						var since *uint64 // in signed mode: from which sequence every event is signed
 						if a.signed {
 							since = &a.since
