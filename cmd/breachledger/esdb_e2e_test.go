@@ -35,7 +35,28 @@ const realESDBEnv = "BREACHLEDGER_ESDB_URL"
 // returns the CLI on a ledger there: --ledger esdb://127.0.0.1:PORT?tls=false.
 func newESDBLedger(tb testing.TB) (*cli, *esdbtest.Server) {
 	srv := esdbtest.Start(tb, esdbtest.Options{})
-	return &cli{tb: tb, ledger: srv.URL()}, srv
+	c := &cli{tb: tb, ledger: srv.URL()}
+	tb.Cleanup(func() { forgetPinsAt(c, srv.Addr()) })
+	return c, srv
+}
+
+// forgetPinsAt removes the pins of the ledgers served at addr: the tests
+// share one pin file, and a later test server may get the same port, so
+// the same location, for a ledger of another origin.
+func forgetPinsAt(c *cli, addr string) {
+	var pins []struct {
+		Origin   string `json:"origin"`
+		Location string `json:"location"`
+	}
+	r := c.run("auditor", "pin", "list", "--json")
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &pins) != nil {
+		return // nothing pinned, or no pin file
+	}
+	for _, p := range pins {
+		if strings.Contains(p.Location, addr) {
+			c.run("auditor", "pin", "remove", p.Origin)
+		}
+	}
 }
 
 // realESDBLedger returns the CLI on a new ledger (a fresh prefix) of the
