@@ -260,7 +260,10 @@ type jsonReport struct {
 		Before  string   `json:"before"`
 		After   string   `json:"after"`
 	} `json:"corrections"`
-	Events []json.RawMessage `json:"events"`
+	Events    []json.RawMessage `json:"events"`
+	Integrity struct {
+		TreeSize uint64 `json:"tree_size"`
+	} `json:"integrity"`
 }
 
 func (r *recorded) report(t *testing.T, incident, asOf string) jsonReport {
