@@ -85,6 +85,24 @@ func HandoverOrigin(signed []byte) (string, error) {
 	return origin, nil
 }
 
+// HandoverFrom returns the key a hand-over statement hands over from, as
+// its text names it, checking only that this key signed it: for a
+// verifier who trusts the key handed over to, to check the checkpoints
+// the old key signed before (the new key's checkpoints cover them too).
+func HandoverFrom(signed []byte) (Handover, error) {
+	text, _, _ := bytes.Cut(signed, []byte("\n\n"))
+	for _, line := range strings.Split(string(text), "\n") {
+		if v, ok := strings.CutPrefix(line, "old "); ok {
+			old, err := ParsePublicKey(v)
+			if err != nil {
+				return Handover{}, fmt.Errorf("read hand-over: old key: %w", err)
+			}
+			return OpenHandover(signed, old)
+		}
+	}
+	return Handover{}, fmt.Errorf("read hand-over: no \"old\" line: %w", ErrMalformed)
+}
+
 // OpenHandover verifies a hand-over statement with pinned, the key the
 // verifier trusts for the ledger now, and parses it. It fails, matching
 // ErrIntegrity, unless pinned signed it and it hands over from pinned.

@@ -3,6 +3,7 @@ package integrity
 import (
 	"crypto"
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -152,4 +153,37 @@ func (k *AgentKey) Sign(_ io.Reader, msg []byte, opts crypto.SignerOpts) ([]byte
 		return nil, fmt.Errorf("ssh-agent signed with the ledger key %s in format %q (%d bytes), not an Ed25519 signature", Fingerprint(k.key), sig.Format, len(sig.Blob))
 	}
 	return sig.Blob, nil
+}
+
+// SSHSigner returns the ledger key as an SSH signer: a notary, which holds
+// the ledger key, signs the events it writes (its rejections) with it, as
+// every author signs theirs (SignEnvelope), under the key's SSH
+// fingerprint.
+func (k *LedgerKey) SSHSigner() (ssh.Signer, error) {
+	ns, ok := k.signer.(*noteSigner)
+	if !ok {
+		return nil, errors.New("the ledger key cannot sign SSH signatures")
+	}
+	s, err := ssh.NewSignerFromSigner(ns.s)
+	if err != nil {
+		return nil, fmt.Errorf("the ledger key as an SSH signer: %w", err)
+	}
+	return s, nil
+}
+
+// SSHKey returns the public key as an SSH public key (an Ed25519 key in
+// both formats): the key a notary's events are signed with, registered
+// for the notary's actor when the notary is appointed.
+func (p *PublicKey) SSHKey() (ssh.PublicKey, error) {
+	// The encoding is name+hash+base64(0x01 ‖ public key).
+	i := strings.LastIndexByte(p.vkey, '+')
+	raw, err := base64.StdEncoding.DecodeString(p.vkey[i+1:])
+	if i < 0 || err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
+		return nil, fmt.Errorf("ledger public key %s: not an Ed25519 key: %w", p.Fingerprint(), ErrMalformed)
+	}
+	k, err := ssh.NewPublicKey(ed25519.PublicKey(raw[1:]))
+	if err != nil {
+		return nil, fmt.Errorf("ledger public key %s: %w", p.Fingerprint(), err)
+	}
+	return k, nil
 }

@@ -40,6 +40,61 @@ type Options struct {
 	// stores whose writers stamp before the append takes its place in the
 	// total order (EventStoreDB) declare theirs (eventstore.StampSlacker).
 	StampSlack time.Duration
+	// Rotations are the ledger key's hand-overs, in order: a checkpoint
+	// of more events than a rotation's After is signed by its Key, and
+	// one signed by a key a rotation retired fails.
+	Rotations []Rotation
+}
+
+// A Rotation is one hand-over of the ledger key, as the ledger records it
+// (a notary's appointment): checkpoints covering more than After events
+// are signed by Key, no longer by the key before it.
+type Rotation struct {
+	After uint64     // the last checkpoint size the previous key may sign
+	Key   *PublicKey // the key that signs every checkpoint after
+	Seq   uint64     // the sequence of the event that records the hand-over
+}
+
+// keyFor returns the key that signs a checkpoint of size events, and the
+// keys rotations retired before it (newest first).
+func (o Options) keyFor(size uint64) (*PublicKey, []*PublicKey) {
+	return KeyAt(o.Key, o.Rotations, size)
+}
+
+// KeyAt returns the key that signs a checkpoint of size events of a
+// ledger whose first key is key and whose key was handed over by
+// rotations (in order), and the keys retired before it, newest first.
+func KeyAt(key *PublicKey, rotations []Rotation, size uint64) (*PublicKey, []*PublicKey) {
+	var retired []*PublicKey
+	for _, r := range rotations {
+		if size > r.After {
+			retired = append([]*PublicKey{key}, retired...)
+			key = r.Key
+		}
+	}
+	return key, retired
+}
+
+// openCheckpoint opens a checkpoint note of size events with the key that
+// signs it (keyFor); one that opens only with a retired key says so.
+func (o Options) openCheckpoint(size uint64, signed []byte) (Checkpoint, error) {
+	return OpenAt(o.Key, o.Rotations, size, signed)
+}
+
+// OpenAt opens a checkpoint note of size events with the key that signs
+// it (KeyAt); one that opens only with a retired key says so.
+func OpenAt(first *PublicKey, rotations []Rotation, size uint64, signed []byte) (Checkpoint, error) {
+	key, retired := KeyAt(first, rotations, size)
+	cp, err := key.Open(signed)
+	if err == nil {
+		return cp, nil
+	}
+	for _, old := range retired {
+		if _, oerr := old.Open(signed); oerr == nil {
+			return Checkpoint{}, fmt.Errorf("signed with the retired ledger key %s, which a hand-over replaced with %s: after the hand-over only the new key signs checkpoints: %w", old.Fingerprint(), key.Fingerprint(), ErrIntegrity)
+		}
+	}
+	return Checkpoint{}, err
 }
 
 // A Problem is one thing that does not verify, at one place in the log.
@@ -74,11 +129,28 @@ type Report struct {
 	Against     []uint64  `json:"against,omitempty"` // kept checkpoints the log (or bundle) is shown to extend
 	Range       *Range    `json:"range,omitempty"`   // a bundle's range of sequences
 	Problems    []Problem `json:"problems"`
+	// Pending are, on a ledger with a notary, the events its newest
+	// checkpoint does not cover yet: lag, not a problem, unless the oldest
+	// has waited longer than the ledger's notary-lag (a "lag" problem).
+	Pending *Pending `json:"pending,omitempty"`
 	// Raced are events that lost a revocation race (a key or role revoked
 	// after the ledger revision they were decided on, before their place
 	// in the log), as the Policy reported them: no reader counts them,
 	// and they are not problems (OK ignores them).
 	Raced []Problem `json:"raced,omitempty"`
+}
+
+// Pending is the part of a notary's ledger not yet checkpointed.
+type Pending struct {
+	Count          uint64    `json:"count"`
+	From           uint64    `json:"from"` // the first sequence not checkpointed
+	OldestRecorded time.Time `json:"oldest_recorded"`
+	Limit          string    `json:"notary_lag"` // the ledger's notary-lag setting
+}
+
+// String says what is pending, for a person.
+func (p Pending) String() string {
+	return fmt.Sprintf("not yet checkpointed: %d (oldest recorded %s)", p.Count, p.OldestRecorded.UTC().Format(time.RFC3339))
 }
 
 // OK reports whether nothing failed.
@@ -373,7 +445,7 @@ func (v *verifier) finish() {
 	at := func(what, format string, args ...any) {
 		v.extra = append(v.extra, Problem{Seq: cp.Size - 1, What: what, Detail: fmt.Sprintf("checkpoint %d: ", cp.Size) + fmt.Sprintf(format, args...)})
 	}
-	signed, err := v.opts.Key.Open(cp.Note)
+	signed, err := v.opts.openCheckpoint(cp.Size, cp.Note)
 	if err != nil {
 		at("checkpoint", "%v", err)
 		v.prevSize = cp.Size
@@ -509,7 +581,7 @@ func (v *verifier) end() error {
 				}
 			}
 			v.rep.Checkpoints++
-			if _, err := v.opts.Key.Open(v.cp.Note); err != nil {
+			if _, err := v.opts.openCheckpoint(v.cp.Size, v.cp.Note); err != nil {
 				v.extra = append(v.extra, Problem{Seq: v.cp.Size - 1, What: "checkpoint", Detail: fmt.Sprintf("checkpoint %d: %v", v.cp.Size, err)})
 			}
 			v.prevSize = v.cp.Size
