@@ -53,6 +53,7 @@ var eventTypes = map[string]func() Event{
 	// Custody of the log (custody.go).
 	"ForeignEventRejected": func() Event { return &ForeignEventRejected{} },
 	"LegacyTailAccepted":   func() Event { return &LegacyTailAccepted{} },
+	"NotaryAppointed":      func() Event { return &NotaryAppointed{} },
 }
 
 var typeNames = func() map[reflect.Type]string {

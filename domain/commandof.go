@@ -168,6 +168,10 @@ func commandOfMany(by By, events []Event, shape func() error) (Command, error) {
 			if rev, ok := events[1].(SignerRevoked); ok {
 				return RotateSigner{By: by, Actor: first.Actor, Old: rev.Fingerprint, Key: first.Key, Fingerprint: first.Fingerprint, Reason: first.Reason}, nil
 			}
+			if n, ok := events[1].(NotaryAppointed); ok {
+				return AppointNotary{By: by, Actor: first.Actor, Key: first.Key, Fingerprint: first.Fingerprint,
+					LedgerKey: n.LedgerKey, Handover: n.Handover, Reason: n.Reason}, nil
+			}
 		}
 	}
 	if first, ok := events[0].(ForeignEventRejected); ok {

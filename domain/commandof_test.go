@@ -218,6 +218,15 @@ func signedSteps() []step {
 		{"signed note", func(*history) domain.Command {
 			return domain.AddNote{By: as("oscar", "2025-03-07T21:45:00Z"), Text: "signed"}
 		}},
+		{"appoint a notary", func(*history) domain.Command {
+			return domain.AppointNotary{By: as("admin", "2025-03-08T00:00:00Z"), Actor: "notary", Key: keyOf("notary"), Fingerprint: fp("notary"),
+				LedgerKey: "ledger+0badc0de+AQ", Handover: "breachledger.org/key-handover/v1\n...", Reason: "team ledger"}
+		}},
+		{"the notary rejects an append", func(*history) domain.Command {
+			return domain.RejectForeign{By: as("notary", "2025-03-08T00:05:00Z"), Reason: "event 1 of 1 (NoteAdded): field text differs", Records: []domain.ForeignEventRejected{
+				{Seq: 12, EventID: "01950000-0000-7000-8000-000000000003", LeafSHA256: strings.Repeat("e", 64), Type: "NoteAdded", Stream: "incident-INC", Rule: "not-what-the-rules-decide"},
+			}}
+		}},
 	}
 }
 

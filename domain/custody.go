@@ -30,7 +30,12 @@ type ForeignEventRejected struct {
 	LeafSHA256 string `json:"leaf_sha256"` // hex SHA-256 of the record's leaf (integrity.Leaf)
 	Type       string `json:"type"`        // as the record claimed, for reading
 	Stream     string `json:"stream"`      // as the record claimed, for reading
-	Reason     string `json:"reason"`
+	// Rule is the rule the record's append broke, when a notary rejected
+	// it (its RuleError's rule: not-what-the-rules-decide,
+	// signature-required, ...); empty for an admin's rejection of a
+	// record written around breachledger.
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason"`
 }
 
 // LegacyTailAccepted accepts the uncovered records From..To (inclusive)
@@ -128,7 +133,17 @@ func (c *Custody) apply(f Fact) {
 
 func decideCustody(s *State, c Command, by By) ([]Event, error) {
 	l := s.Ledger
-	if !l.Has(by.Actor, RoleAdmin) {
+	if n, ok := l.Notary(); ok {
+		// The notary holds the ledger key: it alone judges the log.
+		if by.Actor != n.Actor {
+			return nil, refuse("custody-notary", "the notary rejects what the rules refuse, by itself",
+				"on a ledger with a notary (%s, appointed %s), only the notary rejects or accepts records; %s is not it", n.Actor, stamp(n.Appointed.At), by.Actor)
+		}
+		if _, ok := c.(AcceptLegacyTail); ok {
+			return nil, refuse("custody-notary", "nothing to accept: the notary checkpoints what the rules accept",
+				"a notary accepts records by checkpointing them, not with a legacy-tail acceptance")
+		}
+	} else if !l.Has(by.Actor, RoleAdmin) {
 		return nil, refuse("custody-role", "ask the admin who holds the ledger key",
 			"records written around breachledger are rejected or accepted by an admin holding the ledger key; %s holds %s", by.Actor, rolesOrNone(l, by.Actor))
 	}

@@ -160,6 +160,8 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		return decideTokens(s, c, by)
 	case RejectForeign, AcceptLegacyTail:
 		return decideCustody(s, c, by)
+	case AppointNotary:
+		return decideNotary(s, c, by)
 	case DetectIncident:
 		if s.Incident.Exists {
 			return nil, refuse("incident-exists", "record further facts with the other commands", "incident %s already exists", s.Incident.ID)

@@ -21,8 +21,9 @@ type Ledger struct {
 	Tokens      Tokens                   `json:"-"` // API tokens for read-only HTTP, by hash (tokens.go)
 	Custody     Custody                  `json:"-"` // records written around breachledger, rejected or accepted (custody.go)
 
-	signed      bool   // in signed mode (signedmode.go)
-	signedSince uint64 // the sequence from which every event is signed
+	notary      *Notary // the notary, once appointed (notary.go)
+	signed      bool    // in signed mode (signedmode.go)
+	signedSince uint64  // the sequence from which every event is signed
 }
 
 // NewLedger returns the state of a ledger that was never initialised.
@@ -94,6 +95,10 @@ func (l *Ledger) apply(f Fact) {
 		l.Tokens.apply(f)
 	case ForeignEventRejected, LegacyTailAccepted:
 		l.Custody.apply(f)
+	case NotaryAppointed:
+		if l.notary == nil {
+			l.notary = &Notary{NotaryAppointed: e, Appointed: f.ref(), Seq: f.Sequence}
+		}
 	}
 }
 
@@ -114,6 +119,9 @@ type Settings struct {
 	Art34Target time.Duration `json:"art34_target"`
 	// DueSoonWindow: an open obligation due within this window is "due-soon".
 	DueSoonWindow time.Duration `json:"due_soon_window"`
+	// NotaryLag is how long an event may wait for the notary's checkpoint
+	// before readers and verify call it a failure, not lag (notary mode).
+	NotaryLag time.Duration `json:"notary_lag"`
 }
 
 // DefaultSettings are a new ledger's settings.
@@ -121,6 +129,7 @@ var DefaultSettings = Settings{
 	CustomerNoticeWindow: 72 * time.Hour,
 	Art34Target:          72 * time.Hour,
 	DueSoonWindow:        24 * time.Hour,
+	NotaryLag:            15 * time.Minute,
 }
 
 // SettingKeys lists the keys SettingChanged accepts, with what each means.
@@ -128,6 +137,7 @@ var SettingKeys = []struct{ Key, Meaning string }{
 	{"customer-notice-window", "how long after a CRSPI declaration customer notices are due (default 72h)"},
 	{"art34-target", "target for telling data subjects of a high-risk breach, GDPR Art. 34(1) \"without undue delay\" (default 72h)"},
 	{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
+	{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
 }
 
 func parseSetting(key, value string) (func(*Settings), error) {
@@ -139,6 +149,8 @@ func parseSetting(key, value string) (func(*Settings), error) {
 		field = func(s *Settings) *time.Duration { return &s.Art34Target }
 	case "due-soon-window":
 		field = func(s *Settings) *time.Duration { return &s.DueSoonWindow }
+	case "notary-lag":
+		field = func(s *Settings) *time.Duration { return &s.NotaryLag }
 	default:
 		keys := make([]string, len(SettingKeys))
 		for i, k := range SettingKeys {
@@ -228,8 +240,8 @@ func trimZeroUnits(d time.Duration) string {
 
 // MarshalJSON writes durations as ParseDuration reads them.
 func (s Settings) MarshalJSON() ([]byte, error) {
-	keys := []string{"customer_notice_window", "art34_target", "due_soon_window"}
-	vals := []time.Duration{s.CustomerNoticeWindow, s.Art34Target, s.DueSoonWindow}
+	keys := []string{"customer_notice_window", "art34_target", "due_soon_window", "notary_lag"}
+	vals := []time.Duration{s.CustomerNoticeWindow, s.Art34Target, s.DueSoonWindow, s.NotaryLag}
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, k := range keys {

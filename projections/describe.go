@@ -51,6 +51,7 @@ var kindNames = map[string]string{
 	// Custody of the log.
 	"ForeignEventRejected": "foreign record rejected",
 	"LegacyTailAccepted":   "legacy tail accepted",
+	"NotaryAppointed":      "notary appointed",
 }
 
 // Kind returns the short name of a stored event type.
@@ -170,9 +171,14 @@ func Describe(e domain.Event) string {
 	case domain.APITokenRevoked:
 		return withReason(e.Token+" revoked", e.Reason)
 	case domain.ForeignEventRejected:
+		if e.Rule != "" {
+			return withReason(fmt.Sprintf("the record at sequence %d (event %s, %q in %q) never counts: the notary found that its append breaks rule %s", e.Seq, e.EventID, e.Type, e.Stream, e.Rule), e.Reason)
+		}
 		return withReason(fmt.Sprintf("the record at sequence %d (event %s, claiming %q in %q) never counts: it was written around breachledger", e.Seq, e.EventID, e.Type, e.Stream), e.Reason)
 	case domain.LegacyTailAccepted:
 		return withReason(fmt.Sprintf("the records at sequences %d to %d, left without a checkpoint by an older breachledger, were accepted as genuine", e.From, e.To), e.Reason)
+	case domain.NotaryAppointed:
+		return withReason(fmt.Sprintf("%s is the ledger's notary from here on: it alone holds the ledger key (%s), re-decides every append and checkpoints what the rules accept; the key before signed the hand-over", e.Actor, e.LedgerKey), e.Reason)
 	}
 	if s, ok := describeRegulatory(e); ok {
 		return s
