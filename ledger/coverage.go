@@ -87,6 +87,14 @@ func Inline(st eventstore.Store) bool {
 type Coverage struct {
 	Size     uint64            // records covered by the newest checkpoint
 	Rejected map[uint64]string // rejected sequences: the ID of the rejecting event
+	// Notary: the ledger has a notary (its hand-over opens with the key
+	// the reader trusts): the records after Size are Pending, waiting for
+	// the notary's checkpoint, the oldest recorded at OldestPending.
+	Notary        bool
+	Pending       uint64
+	OldestPending time.Time
+
+	head uint64 // the log's length when read
 }
 
 // Counts reports whether the record at seq counts.
@@ -112,30 +120,47 @@ func coverageAfter(ctx context.Context, st eventstore.Store, key *integrity.Publ
 	if err != nil {
 		return Coverage{}, err
 	}
-	cov := Coverage{Size: size}
-	if prev != nil && prev.Size == size {
-		cov.Rejected = prev.Rejected
-	} else if size > 0 {
-		cp, err := StoredCheckpoint(ctx, st, key, 0)
+	head, err := st.Head(ctx)
+	if err != nil {
+		return Coverage{}, fmt.Errorf("read the log's head: %w", err)
+	}
+	if prev != nil && prev.Size == size && prev.head == head {
+		return *prev, nil
+	}
+	// The ledger stream says whether a notary checkpoints the log (and
+	// with which key), and which records were rejected.
+	ledgerRecs, err := readRecords(ctx, st, domain.LedgerStream)
+	if err != nil {
+		return Coverage{}, err
+	}
+	chain := keyChainOf(key, appointmentsIn(ledgerRecs))
+	cov := Coverage{Size: size, head: head, Notary: chain.Notary()}
+	if size > 0 {
+		cp, err := storedCheckpoint(ctx, st, chain, 0)
 		if err != nil {
 			return Coverage{}, fmt.Errorf("the newest stored checkpoint (%d events) does not open with the ledger's key (run \"breachledger verify\"): %w", size, err)
 		}
 		if cov.Size = cp.Size; cov.Size != size {
 			return Coverage{}, fmt.Errorf("the newest stored checkpoint is filed as %d events but signs %d (run \"breachledger verify\"): %w", size, cp.Size, integrity.ErrIntegrity)
 		}
-		if cov.Rejected, err = rejections(ctx, st, size); err != nil {
+		if cov.Rejected, err = rejectedIn(ledgerRecs, size); err != nil {
 			return Coverage{}, err
 		}
-	}
-	head, err := st.Head(ctx)
-	if err != nil {
-		return Coverage{}, fmt.Errorf("read the log's head: %w", err)
 	}
 	switch {
 	case head < size:
 		return Coverage{}, fmt.Errorf("the log has %d records, fewer than the %d its newest checkpoint covers: history was removed (run \"breachledger verify\"): %w", head, size, integrity.ErrIntegrity)
-	case head > size && Inline(st):
+	case head > size && Inline(st) && !cov.Notary:
 		return Coverage{}, foreignError(ctx, st, size, head)
+	case head > size:
+		oldest, err := st.ReadAll(ctx, size, 1)
+		if err != nil {
+			return Coverage{}, fmt.Errorf("read the oldest record not yet checkpointed: %w", err)
+		}
+		cov.Pending = head - size
+		if len(oldest) == 1 {
+			cov.OldestPending = oldest[0].RecordedAt
+		}
 	}
 	return cov, nil
 }
@@ -158,22 +183,22 @@ func newestSize(ctx context.Context, st eventstore.Store) (uint64, error) {
 	return latest.Size, nil
 }
 
-// rejections returns the sequences rejected by ledger-stream events below
-// size.
-func rejections(ctx context.Context, st eventstore.Store, size uint64) (map[uint64]string, error) {
-	recs, err := readRecords(ctx, st, domain.LedgerStream)
-	if err != nil {
-		return nil, err
-	}
-	return rejectedIn(recs, size)
-}
-
 // rejectedIn returns the sequences rejected by the ledger-stream records
-// recs below size.
+// recs below size. A rejection only ever names an earlier record, and one
+// that is itself rejected (a forged rejection a notary refused) rejects
+// nothing: so the rejections are read from the newest back.
 func rejectedIn(recs []eventstore.Record, size uint64) (map[uint64]string, error) {
 	var out map[uint64]string
+	bySeq := make(map[uint64]eventstore.Record, len(recs))
 	for _, r := range recs {
+		bySeq[r.Sequence] = r
+	}
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
 		if r.Sequence >= size || r.Type != "ForeignEventRejected" {
+			continue
+		}
+		if _, rejected := out[r.Sequence]; rejected {
 			continue
 		}
 		e, err := domain.Decode(r.Type, r.Payload)
@@ -181,12 +206,16 @@ func rejectedIn(recs []eventstore.Record, size uint64) (map[uint64]string, error
 			return nil, fmt.Errorf("read rejection %s: %w", r.ID, err)
 		}
 		rej := e.(domain.ForeignEventRejected)
+		if rej.Seq >= r.Sequence {
+			continue // names no earlier record: verify reports it
+		}
+		if target, ok := bySeq[rej.Seq]; ok && (target.ID.String() != rej.EventID || LeafHash(target) != rej.LeafSHA256) {
+			continue // names another ledger record than the log's: verify reports it
+		}
 		if out == nil {
 			out = map[uint64]string{}
 		}
-		if _, dup := out[rej.Seq]; !dup {
-			out[rej.Seq] = r.ID.String()
-		}
+		out[rej.Seq] = r.ID.String() // read from the newest back: the first rejection wins
 	}
 	return out, nil
 }

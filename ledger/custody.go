@@ -132,10 +132,15 @@ func Rejections(ctx context.Context, st eventstore.Store, seqs []uint64) ([]doma
 		if len(recs) == 0 || recs[0].Sequence != seq {
 			return nil, &domain.NotFoundError{What: "record at sequence", ID: fmt.Sprint(seq), Hint: "list the uncovered records with \"breachledger verify\""}
 		}
-		r := recs[0]
-		out = append(out, domain.ForeignEventRejected{Seq: seq, EventID: r.ID.String(), LeafSHA256: LeafHash(r), Type: claimed(r.Type), Stream: claimed(r.Stream)})
+		out = append(out, RejectionOf(recs[0]))
 	}
 	return out, nil
+}
+
+// RejectionOf returns the rejection of record r, bound to it by its event
+// ID and leaf hash (the Reason and Rule are the rejecter's to give).
+func RejectionOf(r eventstore.Record) domain.ForeignEventRejected {
+	return domain.ForeignEventRejected{Seq: r.Sequence, EventID: r.ID.String(), LeafSHA256: LeafHash(r), Type: claimed(r.Type), Stream: claimed(r.Stream)}
 }
 
 // LegacyTail returns the acceptance of every record after the newest
@@ -175,9 +180,15 @@ func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Prob
 	if err != nil {
 		return nil, err
 	}
+	// A rejection that is itself rejected (a forged one a notary refused)
+	// rejects nothing: it is named as a rejected record instead.
+	counting, err := rejectedIn(recs, ^uint64(0))
+	if err != nil {
+		return nil, err
+	}
 	var out []integrity.Problem
 	for _, r := range recs {
-		if r.Type != "ForeignEventRejected" {
+		if _, rejected := counting[r.Sequence]; r.Type != "ForeignEventRejected" || rejected {
 			continue
 		}
 		e, err := domain.Decode(r.Type, r.Payload)
@@ -205,6 +216,9 @@ func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Prob
 			p.Detail = fmt.Sprintf("rejection %s names a record the checkpoint of %d events had already covered before it: a covered record cannot be rejected", r.ID, before)
 		case len(got) == 0 || got[0].Sequence != rej.Seq || got[0].ID.String() != rej.EventID || LeafHash(got[0]) != rej.LeafSHA256:
 			p.Detail = fmt.Sprintf("rejection %s names event %s (leaf %s), which is not the record the log has at that sequence", r.ID, rej.EventID, rej.LeafSHA256)
+		case rej.Rule != "":
+			p.Detail = fmt.Sprintf("an append the rules refuse (%q in %q by %q), rejected by the notary %q %s (event %s): rule %s: %q; it never counts",
+				rej.Type, rej.Stream, got[0].Actor, r.Actor, r.OccurredAt.UTC().Format(time.RFC3339), r.ID, rej.Rule, rej.Reason)
 		default:
 			p.Detail = fmt.Sprintf("a record written around breachledger (claiming %q in %q), rejected by %q %s (event %s): %q; it never counts", rej.Type, rej.Stream, r.Actor, r.OccurredAt.UTC().Format(time.RFC3339), r.ID, rej.Reason)
 		}

@@ -93,6 +93,10 @@ type Checkpointer struct {
 	// Inline.
 	Now   func() time.Time
 	Grace time.Duration
+	// Previous is the key Key took over from by a hand-over (a notary's
+	// appointment), which signed the checkpoints before: the newest stored
+	// checkpoint may be its, until Key's first.
+	Previous *integrity.PublicKey
 }
 
 // Checkpoint signs a checkpoint of the whole log as it reads it now and
@@ -152,6 +156,59 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 		}
 		return *latest, nil
 	}
+	return c.save(ctx, cs, x)
+}
+
+// Seal signs and stores the checkpoint of the log's first size records,
+// which the caller has judged (a notary: every record below size is
+// accepted, or rejected by a rejection below size), extending the newest
+// stored checkpoint. It returns the newest checkpoint unchanged when that
+// covers size already.
+func (c Checkpointer) Seal(ctx context.Context, size uint64) (eventstore.Checkpoint, error) {
+	cs, err := checkpointStore(c.Store)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	var latest *eventstore.Checkpoint
+	stored, err := cs.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, eventstore.ErrNoCheckpoint):
+	case err != nil:
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+	default:
+		latest = &stored
+	}
+	x, err := c.extend(latest, nil)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	if size <= x.from {
+		if latest == nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the ledger is empty: %w", eventstore.ErrNoLedger)
+		}
+		return *latest, nil
+	}
+	x.judged = true
+	for r, err := range eventstore.All(ctx, c.Store, x.from) {
+		if err != nil {
+			return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+		}
+		if r.Sequence >= size {
+			break
+		}
+		if err := x.add(r); err != nil {
+			return eventstore.Checkpoint{}, err
+		}
+	}
+	if x.tree.Size() != size {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: the log ends at %d records, short of the %d judged (run \"breachledger verify\"): %w", x.tree.Size(), size, integrity.ErrIntegrity)
+	}
+	return c.save(ctx, cs, x)
+}
+
+// save signs the extended tree of x and stores it. Another writer's
+// checkpoint of at least as much stored first is returned instead.
+func (c Checkpointer) save(ctx context.Context, cs eventstore.CheckpointStore, x *extension) (eventstore.Checkpoint, error) {
 	cp, err := x.sign()
 	if err != nil {
 		return eventstore.Checkpoint{}, err
@@ -252,6 +309,7 @@ type extension struct {
 	from    uint64               // the size of the checkpoint extended
 	mine    map[uuid.UUID]uint64 // this writer's records, by ID: their sequences
 	anySeq  bool                 // the sequences of mine are not known yet
+	judged  bool                 // every record was judged by the caller (a notary, Seal): no tail guard
 	seen    int                  // records of mine added
 	inline  bool                 // the store checkpoints inside the append: no grace
 	custody custodyClaims        // records own's custody events name
@@ -291,6 +349,9 @@ func (c Checkpointer) extend(latest *eventstore.Checkpoint, own []eventstore.Rec
 			}
 		}
 		signed, err := c.Key.Public().Open(latest.Note)
+		if err != nil && c.Previous != nil {
+			signed, err = c.Previous.Open(latest.Note)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("checkpoint: the newest stored checkpoint (%d events): %w", latest.Size, err)
 		}
@@ -319,7 +380,7 @@ func (x *extension) add(r eventstore.Record) error {
 		return fmt.Errorf("checkpoint: event %s was appended at sequence %d, but the log now has it at %d: the log changed under this writer (run \"breachledger verify\"): %w", r.ID, seq, r.Sequence, integrity.ErrIntegrity)
 	case mine:
 		x.seen++
-	case claimed:
+	case claimed, x.judged:
 	case x.inline:
 		x.foreign = append(x.foreign, r)
 	case r.RecordedAt.Before(x.now.Add(-x.grace)) || r.RecordedAt.After(x.now.Add(x.grace)):
@@ -820,6 +881,10 @@ type VerifyOptions struct {
 	// own time of arrival, on stores that know it (EventStoreDB's
 	// "created"); 0 for the store's default.
 	ClockTolerance time.Duration
+	// Now is when the verification runs: on a ledger with a notary, events
+	// not yet checkpointed for longer than its notary-lag before Now are a
+	// problem. Zero: time.Now.
+	Now time.Time
 }
 
 // VerifyWith checks the whole ledger in st against its stored checkpoints
@@ -841,11 +906,21 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 			slack = opts.ClockTolerance
 		}
 	}
+	chain, err := ReadKeyChain(ctx, st, key)
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
 	policy := NewSignaturePolicy()
 	rep, err := integrity.Verify(ctx, policy.Ahead(eventstore.All(ctx, st, 0)), eventstore.Checkpoints(ctx, cs, 0),
-		integrity.Options{Key: key, Policy: policy, Against: opts.Against, StampSlack: slack})
+		integrity.Options{Key: chain.First, Rotations: chain.Rotations, Policy: policy, Against: opts.Against, StampSlack: slack})
 	if err != nil {
 		return nil, err
+	}
+	rep.Problems = append(rep.Problems, chain.Invalid...)
+	if chain.Notary() {
+		if err := notaryLag(ctx, st, rep, opts.Now); err != nil {
+			return nil, fmt.Errorf("verify: %w", err)
+		}
 	}
 	if err := policy.report(rep, func(stream string) ([]eventstore.Record, error) { return readRecords(ctx, st, stream) }); err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
@@ -943,7 +1018,11 @@ func anchored(ctx context.Context, st eventstore.Store, key *integrity.PublicKey
 		}
 		stored = cps[0]
 	}
-	cp, err := key.Open(stored.Note)
+	chain, err := ReadKeyChain(ctx, st, key)
+	if err != nil {
+		return integrity.Checkpoint{}, nil, err
+	}
+	cp, err := chain.Open(stored.Size, stored.Note)
 	if err != nil {
 		return integrity.Checkpoint{}, nil, fmt.Errorf("stored checkpoint of %d events: %w", stored.Size, err)
 	}
@@ -1029,8 +1108,18 @@ func ProveConsistency(ctx context.Context, st eventstore.Store, key *integrity.P
 }
 
 // StoredCheckpoint returns the stored checkpoint of size events (the newest
-// when 0), opened with key.
+// when 0), opened with the key that signs it: key, or the key a hand-over
+// from key that the ledger records names (KeyChain).
 func StoredCheckpoint(ctx context.Context, st eventstore.Store, key *integrity.PublicKey, size uint64) (integrity.Checkpoint, error) {
+	chain, err := ReadKeyChain(ctx, st, key)
+	if err != nil {
+		return integrity.Checkpoint{}, err
+	}
+	return storedCheckpoint(ctx, st, chain, size)
+}
+
+// storedCheckpoint is StoredCheckpoint with the key chain read.
+func storedCheckpoint(ctx context.Context, st eventstore.Store, chain KeyChain, size uint64) (integrity.Checkpoint, error) {
 	cs, err := checkpointStore(st)
 	if err != nil {
 		return integrity.Checkpoint{}, err
@@ -1051,7 +1140,7 @@ func StoredCheckpoint(ctx context.Context, st eventstore.Store, key *integrity.P
 	if err != nil {
 		return integrity.Checkpoint{}, err
 	}
-	return key.Open(stored.Note)
+	return chain.Open(stored.Size, stored.Note)
 }
 
 // BundleSelection says which events an auditor's bundle holds. A bundle
@@ -1125,6 +1214,14 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 		}
 		earlier = append(earlier, k)
 	}
+	chain, err := ReadKeyChain(ctx, st, key)
+	if err != nil {
+		return nil, fmt.Errorf("export bundle: %w", err)
+	}
+	if chain.Notary() && chain.KeyAt(cp.Size).String() != key.String() {
+		// A bundle is checked with one key (integrity.VerifyBundle).
+		return nil, fmt.Errorf("export bundle: the ledger's newest checkpoint is signed by its notary's key %s, a hand-over from %s: export with --key set to the notary's public key", chain.KeyAt(cp.Size).Fingerprint(), key.Fingerprint())
+	}
 	cs, _ := checkpointStore(st)
 	i := 0
 	for sc, err := range eventstore.Checkpoints(ctx, cs, 0) {
@@ -1137,9 +1234,12 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 		if recs[i].Sequence >= sc.Size {
 			continue
 		}
-		c, err := key.Open(sc.Note)
+		c, err := chain.Open(sc.Size, sc.Note)
 		if err != nil {
 			return nil, fmt.Errorf("export bundle: stored checkpoint of %d events: %w", sc.Size, err)
+		}
+		if chain.KeyAt(sc.Size).String() != key.String() {
+			continue // signed before the hand-over: the bundle's key does not open it
 		}
 		earlier = append(earlier, c)
 		for i < len(recs) && recs[i].Sequence < sc.Size {

@@ -92,10 +92,15 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 		p.Signature = `not checked here: check it with the ledger's public key ("breachledger verify --key PUB", or this command with --key PUB)`
 		return h, p, nil
 	}
-	cp, err := key.Open(stored.Note)
+	chain, err := ReadKeyChain(ctx, st, key)
+	if err != nil {
+		return nil, p, err
+	}
+	cp, err := chain.Open(stored.Size, stored.Note)
 	if err != nil {
 		return nil, p, fmt.Errorf("the checkpoint of %d events: %w", stored.Size, err)
 	}
+	key = chain.KeyAt(stored.Size)
 	if cp.Size != stored.Size || !bytes.Equal(cp.Root, root) {
 		return nil, p, fmt.Errorf("the signed checkpoint says %d events with another root than the one stored beside it: %w", cp.Size, integrity.ErrIntegrity)
 	}

@@ -213,8 +213,11 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 	// A ledger with no checkpoint yet (one being initialised, or made
 	// before checkpoints existed) has nothing covered: all of it counts
 	// here, and its first checkpoint decides.
+	// On a ledger with a notary, the records past the newest checkpoint
+	// are waiting for it, not foreign: a writer decides on them too (the
+	// notary decides again, and rejects what the rules refuse).
 	cov := Coverage{Size: ^uint64(0)}
-	if Inline(w.Store) {
+	if Inline(w.Store) && len(appointmentsIn(ledgerRecs)) == 0 {
 		size, err := newestSize(ctx, w.Store)
 		if err != nil {
 			return domain.State{}, nil, 0, 0, err
