@@ -1,0 +1,484 @@
+// Package notary is the one process of a team ledger that holds the ledger
+// key. Writers append signed events and hold no ledger key; the notary
+// follows the log, judges every append the way the rules would have
+// decided it, and checkpoints what they accept. An append they refuse is
+// rejected, all its events together, by a ForeignEventRejected the notary
+// signs and appends, naming the rule; no checkpoint covers a rejected
+// event without also covering its rejection, and the events after it are
+// still checkpointed, so one forged row cannot stop the ledger.
+//
+// An append is judged on the state the accepted events before it make:
+// its authors' signatures against the signer registry at its place in the
+// log, then domain.Redecide (the command its events record, decided on
+// that state at its recorded time, must yield the very same events). The
+// events the ledger holds before the notary took over were checkpointed by
+// the ledger key before it, under the rules of their day: they are taken
+// as the starting state, not judged again.
+//
+// The package sees the store only through the eventstore interfaces, and
+// is wired to a store and a key by cmd ("breachledger notary run").
+package notary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// A Notary judges and checkpoints one ledger.
+type Notary struct {
+	store    eventstore.Store
+	key      *integrity.LedgerKey
+	previous *integrity.PublicKey // the key handed over from: signed the checkpoints before ours
+	actor    string
+	signer   ssh.Signer
+	fp       string
+	now      func() time.Time
+	log      *slog.Logger
+
+	judged      uint64 // the records judged: sequences [0, judged)
+	ledgerLen   uint64 // ledger-stream records among them
+	l           domain.Ledger
+	ledgerFacts []domain.Fact
+	incidents   map[string][]domain.Fact // accepted facts, by stream
+	// awaiting are rejected sequences whose rejection record is not
+	// judged yet: no checkpoint may cover them before it.
+	awaiting map[uint64]bool
+	// rejected are the sequences rejected by rejections judged so far.
+	rejected map[uint64]bool
+}
+
+// Options configure a Notary.
+type Options struct {
+	// Now is the clock rejections are stamped with (default time.Now).
+	Now func() time.Time
+	// Log receives a line per checkpoint and per rejection (default: none).
+	Log *slog.Logger
+}
+
+// ErrNotAppointed: the ledger has no notary, or another key than this one.
+var ErrNotAppointed = errors.New("not this ledger's notary")
+
+// New returns the notary of the ledger in st, holding key: the ledger
+// must record its appointment with key's public half. It reads the log
+// the previous key checkpointed as its starting state.
+func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opts Options) (*Notary, error) {
+	recs, err := st.ReadStream(ctx, domain.LedgerStream, eventstore.ReadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("notary: read the ledger stream: %w", err)
+	}
+	var appointed *domain.NotaryAppointed
+	for _, r := range recs {
+		if r.Type != "NotaryAppointed" {
+			continue
+		}
+		e, err := domain.Decode(r.Type, r.Payload)
+		if err != nil {
+			return nil, fmt.Errorf("notary: read the appointment %s: %w", r.ID, err)
+		}
+		a := e.(domain.NotaryAppointed)
+		appointed = &a
+		break
+	}
+	if appointed == nil {
+		return nil, fmt.Errorf("the ledger has no notary appointed (an admin appoints one with \"breachledger notary appoint\"): %w", ErrNotAppointed)
+	}
+	if appointed.LedgerKey != key.Public().String() {
+		return nil, fmt.Errorf("the ledger's notary holds key %s, not %s: %w", appointed.LedgerKey, key.Public().Fingerprint(), ErrNotAppointed)
+	}
+	h, err := integrity.HandoverFrom([]byte(appointed.Handover))
+	if err != nil {
+		return nil, fmt.Errorf("notary: the appointment's hand-over: %w", err)
+	}
+	signer, err := key.SSHSigner()
+	if err != nil {
+		return nil, err
+	}
+	n := &Notary{store: st, key: key, previous: h.Old, actor: appointed.Actor, signer: signer, fp: integrity.Fingerprint(signer.PublicKey()),
+		now: opts.Now, log: opts.Log, l: domain.NewLedger(), incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if err := n.start(ctx); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// start folds the log its newest checkpoint covers (the part that counts)
+// into the notary's state: its judging starts after it.
+func (n *Notary) start(ctx context.Context) error {
+	v, err := ledger.NewView(ctx, n.store, n.previousOrOwn(ctx))
+	if err != nil {
+		return fmt.Errorf("notary: %w", err)
+	}
+	cov := v.Coverage()
+	for r, err := range eventstore.All(ctx, n.store, 0) {
+		if err != nil {
+			return fmt.Errorf("notary: read the log: %w", err)
+		}
+		if r.Sequence >= cov.Size {
+			break
+		}
+		n.judged = r.Sequence + 1
+		if r.Stream == domain.LedgerStream {
+			n.ledgerLen++
+		}
+		if !cov.Counts(r.Sequence) {
+			n.rejected[r.Sequence] = true
+			continue
+		}
+		if err := n.fold(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// previousOrOwn returns the key the newest checkpoint is opened with by
+// the notary: the key it took over from, which the ledger's key chain
+// follows to the notary's own.
+func (n *Notary) previousOrOwn(context.Context) *integrity.PublicKey { return n.previous }
+
+// fold adds an accepted record to the state.
+func (n *Notary) fold(r eventstore.Record) error {
+	f, err := projections.FactOf(r)
+	if err != nil {
+		return fmt.Errorf("notary: %w", err)
+	}
+	if r.Stream == domain.LedgerStream {
+		n.l = domain.EvolveLedger(n.l, f)
+		n.ledgerFacts = append(n.ledgerFacts, f)
+		if rej, ok := f.Event.(domain.ForeignEventRejected); ok {
+			n.rejected[rej.Seq] = true
+			delete(n.awaiting, rej.Seq)
+		}
+		return nil
+	}
+	n.incidents[r.Stream] = append(n.incidents[r.Stream], f)
+	return nil
+}
+
+// Result is what one Step did.
+type Result struct {
+	Judged     uint64                 // records judged
+	Rejected   []Rejection            // appends rejected
+	Checkpoint *eventstore.Checkpoint // the checkpoint signed, if any
+}
+
+// A Rejection is one append the rules refuse.
+type Rejection struct {
+	Seqs []uint64
+	Rule string
+	Err  error
+}
+
+// Step judges every record appended since the last step, records the
+// rejections, and checkpoints as far as it may: up to the first rejected
+// record whose rejection is not yet in the log (the next step covers the
+// rest, with the rejection).
+func (n *Notary) Step(ctx context.Context) (Result, error) {
+	var res Result
+	head, err := n.store.Head(ctx)
+	if err != nil {
+		return res, fmt.Errorf("notary: read the log's head: %w", err)
+	}
+	// Read the whole tail first: an append may span pages.
+	var tail []eventstore.Record
+	for from := n.judged; from < head; {
+		page, err := n.store.ReadAll(ctx, from, eventstore.DefaultPageSize)
+		if err != nil {
+			return res, fmt.Errorf("notary: read the log: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		tail = append(tail, page...)
+		from = page[len(page)-1].Sequence + 1
+	}
+	n.rejectedAhead(tail)
+	for _, g := range appends(tail) {
+		rej, err := n.judgeAppend(g)
+		if err != nil {
+			return res, err
+		}
+		res.Judged += uint64(len(g))
+		if rej != nil {
+			res.Rejected = append(res.Rejected, *rej)
+		}
+	}
+	for _, rej := range res.Rejected {
+		if err := n.reject(ctx, rej); err != nil {
+			return res, err
+		}
+	}
+	size := n.judged
+	for seq := range n.awaiting {
+		size = min(size, seq)
+	}
+	c := ledger.Checkpointer{Store: n.store, Key: n.key, Previous: n.previous}
+	latest, err := n.latestSize(ctx)
+	if err != nil {
+		return res, err
+	}
+	if size > latest {
+		cp, err := c.Seal(ctx, size)
+		if err != nil {
+			return res, fmt.Errorf("notary: %w", err)
+		}
+		res.Checkpoint = &cp
+		n.log.Info("checkpoint", "size", cp.Size, "judged", res.Judged, "rejected", len(res.Rejected))
+	}
+	return res, nil
+}
+
+func (n *Notary) latestSize(ctx context.Context) (uint64, error) {
+	cs, ok := n.store.(eventstore.CheckpointStore)
+	if !ok {
+		return 0, errors.New("notary: the store keeps no checkpoints")
+	}
+	cp, err := cs.LatestCheckpoint(ctx)
+	if errors.Is(err, eventstore.ErrNoCheckpoint) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("notary: %w", err)
+	}
+	return cp.Size, nil
+}
+
+// rejectedAhead marks the records that this notary's rejections in tail
+// (appended before a restart, not judged yet) reject: they are not judged
+// or rejected again, and no checkpoint covers them before their rejection.
+func (n *Notary) rejectedAhead(tail []eventstore.Record) {
+	for _, r := range tail {
+		if r.Type != "ForeignEventRejected" || r.Actor != n.actor || r.Signer != n.fp || r.Stream != domain.LedgerStream {
+			continue
+		}
+		if n.checkSignature(r) != nil {
+			continue
+		}
+		e, err := domain.Decode(r.Type, r.Payload)
+		if err != nil {
+			continue
+		}
+		if rej := e.(domain.ForeignEventRejected); rej.Seq < r.Sequence && !n.rejected[rej.Seq] {
+			n.rejected[rej.Seq], n.awaiting[rej.Seq] = true, true
+		}
+	}
+}
+
+// appends splits a page of the log into appends: runs of records of one
+// stream, in consecutive revisions, with the same author, business time,
+// basis and recorded time (what one command's append gives every event
+// it holds). A run split or joined otherwise is an append no command
+// decides, and is rejected as such.
+func appends(page []eventstore.Record) [][]eventstore.Record {
+	var out [][]eventstore.Record
+	start := 0
+	for i := 1; i <= len(page); i++ {
+		if i < len(page) {
+			a, b := page[i-1], page[i]
+			if b.Stream == a.Stream && b.Revision == a.Revision+1 && b.Actor == a.Actor && b.Signer == a.Signer &&
+				b.OccurredAt.Equal(a.OccurredAt) && b.Basis == a.Basis && b.RecordedAt.Equal(a.RecordedAt) {
+				continue
+			}
+		}
+		out = append(out, page[start:i])
+		start = i
+	}
+	return out
+}
+
+// judgeAppend judges one append and folds it into the state when the
+// rules accept it; it returns the rejection when they do not.
+func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
+	defer func() {
+		for _, r := range g {
+			n.judged = r.Sequence + 1
+			if r.Stream == domain.LedgerStream {
+				n.ledgerLen++
+			}
+		}
+	}()
+	if n.rejected[g[0].Sequence] {
+		return nil, nil // rejected already (a step before a restart)
+	}
+	if err := n.judge(g); err != nil {
+		rule := "not-what-the-rules-decide"
+		var re *domain.RuleError
+		if errors.As(err, &re) {
+			rule = re.Rule
+		}
+		seqs := make([]uint64, len(g))
+		for i, r := range g {
+			seqs[i] = r.Sequence
+			n.awaiting[r.Sequence] = true
+		}
+		n.log.Warn("rejected", "seq", g[0].Sequence, "events", len(g), "rule", rule, "reason", err.Error())
+		return &Rejection{Seqs: seqs, Rule: rule, Err: err}, nil
+	}
+	for _, r := range g {
+		if err := n.fold(r); err != nil {
+			return nil, err
+		}
+	}
+	return nil, nil
+}
+
+// judge returns nil when the rules accept append g, else why not.
+func (n *Notary) judge(g []eventstore.Record) error {
+	events := make([]domain.Event, len(g))
+	for i, r := range g {
+		if err := n.checkSignature(r); err != nil {
+			return err
+		}
+		e, err := domain.Decode(r.Type, r.Payload)
+		if err != nil {
+			return &domain.RuleError{Rule: domain.RuleNotDecided, Reason: fmt.Sprintf("event %d of %d does not decode: %v", i+1, len(g), err)}
+		}
+		events[i] = e
+	}
+	first := g[0]
+	by := domain.By{Actor: first.Actor, At: first.OccurredAt, Signer: first.Signer}
+	err := domain.Redecide(n.stateFor(first.Stream, ^uint64(0)), by, events, first.RecordedAt)
+	if err == nil || first.Basis == 0 || first.Basis >= n.ledgerLen {
+		return err
+	}
+	// Decided on an earlier ledger revision (first.Basis) and refused on
+	// this one: a revocation race, which readers leave out
+	// (projections.Races) and verify reports without failing, when the
+	// rules accept it as decided.
+	if n.stateFor(first.Stream, first.Basis).Ledger.Initialized && domain.Redecide(n.stateFor(first.Stream, first.Basis), by, events, first.RecordedAt) == nil {
+		return nil
+	}
+	return err
+}
+
+// stateFor returns the state an append to stream is decided on: the
+// ledger as its accepted events make it (the first basis ledger-stream
+// records of the log only, when basis is smaller than their count) and
+// the incident's accepted facts.
+func (n *Notary) stateFor(stream string, basis uint64) domain.State {
+	s := domain.State{Ledger: n.l}
+	if basis < n.ledgerLen {
+		var upTo []domain.Fact
+		for _, f := range n.ledgerFacts {
+			if f.Revision < basis {
+				upTo = append(upTo, f)
+			}
+		}
+		s.Ledger = domain.ReplayLedger(upTo, domain.Cut{})
+	}
+	if id, ok := domain.IncidentID(stream); ok {
+		facts, _ := projections.RacesOf(n.ledgerFacts).Counting(n.incidents[stream])
+		s.Incident = projections.IncidentAt(id, facts, domain.Cut{})
+	}
+	return s
+}
+
+// checkSignature checks r's author signature against the signer registry
+// as the accepted events make it.
+func (n *Notary) checkSignature(r eventstore.Record) error {
+	if err := domain.CheckSigner(n.l, r.Type, r.Actor, r.Signer); err != nil {
+		return err
+	}
+	if r.Signer == "" {
+		if len(r.Signature) > 0 {
+			return &domain.RuleError{Rule: "signature-invalid", Reason: "the event carries a signature but names no signer key"}
+		}
+		return nil
+	}
+	k, _ := n.l.Signers.Key(r.Signer)
+	pub, fp, err := integrity.ParseSignerKey(k.Key)
+	if err != nil || fp != r.Signer {
+		return &domain.RuleError{Rule: "signature-invalid", Reason: fmt.Sprintf("the registered key %s does not parse to that fingerprint", r.Signer)}
+	}
+	if err := integrity.VerifyEnvelope(integrity.EnvelopeOf(r).Marshal(), r.Signature, pub); err != nil {
+		return &domain.RuleError{Rule: "signature-invalid", Reason: fmt.Sprintf("%s's signature (key %s) does not verify: %v", r.Actor, r.Signer, err)}
+	}
+	return nil
+}
+
+// reject appends the rejection of one append: a ForeignEventRejected per
+// record, naming the rule, decided on the notary's state and signed with
+// its key.
+func (n *Notary) reject(ctx context.Context, rej Rejection) error {
+	recs := make([]domain.ForeignEventRejected, 0, len(rej.Seqs))
+	for _, seq := range rej.Seqs {
+		got, err := n.store.ReadAll(ctx, seq, 1)
+		if err != nil || len(got) != 1 {
+			return fmt.Errorf("notary: read sequence %d to reject it: %v", seq, err)
+		}
+		r := ledger.RejectionOf(got[0])
+		r.Rule = rej.Rule
+		recs = append(recs, r)
+	}
+	now := n.now().UTC()
+	reason := rej.Err.Error()
+	if len(reason) > 2000 {
+		reason = reason[:2000] + "…"
+	}
+	cmd := domain.RejectForeign{By: domain.By{Actor: n.actor, At: now, Signer: n.fp}, Records: recs, Reason: reason}
+	events, err := domain.Decide(domain.State{Ledger: n.l}, cmd, now)
+	if err != nil {
+		return fmt.Errorf("notary: reject sequence %d: %w", rej.Seqs[0], err)
+	}
+	out := make([]eventstore.Record, len(events))
+	for i, e := range events {
+		typ, payload, err := domain.Encode(e)
+		if err != nil {
+			return err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return fmt.Errorf("notary: new event ID: %w", err)
+		}
+		out[i] = eventstore.Record{ID: id, Stream: domain.LedgerStream, Type: typ, OccurredAt: now, Actor: n.actor, Signer: n.fp, Payload: payload, Basis: n.ledgerLen}
+		sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(out[i]).Marshal(), n.signer)
+		if err != nil {
+			return fmt.Errorf("notary: sign the rejection: %w", err)
+		}
+		out[i].Signature = sig
+	}
+	if _, err := n.store.Append(context.WithoutCancel(ctx), domain.LedgerStream, eventstore.Any, out); err != nil {
+		return fmt.Errorf("notary: record the rejection of sequence %d: %w", rej.Seqs[0], err)
+	}
+	return nil
+}
+
+// Run steps until ctx is done, waiting interval between steps that find
+// nothing new.
+func (n *Notary) Run(ctx context.Context, interval time.Duration) error {
+	for {
+		res, err := n.Step(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if res.Judged > 0 || len(res.Rejected) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(interval):
+		}
+	}
+}
