@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -59,6 +61,28 @@ func (e *env) decideCustody(c *cli.Context) error {
 	})
 }
 
+// sayLag says, on stderr, what of a notary's ledger its newest checkpoint
+// does not cover yet: lag, which readers leave out, and a failure (exit 6)
+// once the oldest has waited longer than the ledger's notary-lag.
+func (e *env) sayLag(c *cli.Context, v *ledger.View) error {
+	cov := v.Coverage()
+	if !cov.Notary || cov.Pending == 0 {
+		return nil
+	}
+	l, err := readLedger(c, v)
+	if err != nil {
+		return err
+	}
+	p := integrity.Pending{Count: cov.Pending, From: cov.Size, OldestRecorded: cov.OldestPending}
+	waited := e.now().Sub(cov.OldestPending)
+	if limit := l.Settings.NotaryLag; waited > limit {
+		return fmt.Errorf("%s: the oldest has waited %s for the notary's checkpoint, longer than the ledger's notary-lag (%s): is the notary running? (\"breachledger notary run\"): %w",
+			p, waited.Round(time.Second), domain.FormatDuration(limit), integrity.ErrIntegrity)
+	}
+	fmt.Fprintf(e.stderr, "%s: left out until the notary checkpoints them\n", p)
+	return nil
+}
+
 // withReader opens the ledger for a reader: fn gets the part of it that
 // counts (ledger.View): records covered by a checkpoint signed with the
 // ledger's key, never a rejected one. A record written around breachledger
@@ -74,6 +98,9 @@ func (e *env) withReader(c *cli.Context, fn func(st eventstore.Store) error) err
 		}
 		v, err := ledger.NewView(c.Context, st, key)
 		if err != nil {
+			return err
+		}
+		if err := e.sayLag(c, v); err != nil {
 			return err
 		}
 		// Once, on stderr (stdout stays the document asked for): which

@@ -42,6 +42,7 @@ func integrityCommands(e *env) []*cli.Command {
 		e.proveCommand(),
 		e.exportCommand(),
 		e.pinCommand(),
+		e.notaryCommand(),
 	}
 }
 
@@ -255,8 +256,16 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 }
 
 // appendKey loads the ledger key: every append ends with a checkpoint it
-// signs, so without it nothing is appended.
+// signs, so without it nothing is appended. On a ledger with a notary it
+// returns nil: writers hold no ledger key there, the notary checkpoints.
 func appendKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error) {
+	notary, err := ledger.NotaryMode(c.Context, st)
+	if err != nil {
+		return nil, err
+	}
+	if notary {
+		return nil, nil
+	}
 	key, err := loadLedgerKey(c, st)
 	if err != nil {
 		return nil, fmt.Errorf("every append ends with a checkpoint signed with the ledger key, so nothing was recorded: %w", err)
@@ -288,7 +297,7 @@ func (e *env) execute(c *cli.Context, st eventstore.Store, key *integrity.Ledger
 // checkpointAfter signs a checkpoint covering what a writer appended,
 // unless the append signed one in its own transaction.
 func (e *env) checkpointAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, res ledger.Result) error {
-	if res.Checkpoint != nil {
+	if res.Checkpoint != nil || key == nil { // nil: the notary checkpoints (appendKey)
 		return nil
 	}
 	_, err := ledger.Checkpointer{Store: st, Key: key, Now: e.now}.Checkpoint(c.Context, res.Records)

@@ -219,6 +219,26 @@ func givenKeyAgrees(pins integrity.Pins, key *integrity.PublicKey) error {
 	return nil
 }
 
+// handedOver reports whether the ledger in st records a hand-over, signed
+// by the pinned key (or a key it handed over to), to key: a notary's
+// appointment. A pin follows it without being moved.
+func handedOver(c *cli.Context, st eventstore.Store, pin *integrity.Pin, key *integrity.PublicKey) bool {
+	pinned, err := pin.PublicKey()
+	if err != nil {
+		return false
+	}
+	chain, err := ledger.ReadKeyChain(c.Context, st, pinned)
+	if err != nil {
+		return false
+	}
+	for _, r := range chain.Rotations {
+		if r.Key.String() == key.String() {
+			return true
+		}
+	}
+	return false
+}
+
 // pendingPin is a pin to record once a verification came out intact.
 type pendingPin struct {
 	path  string
@@ -283,6 +303,9 @@ func (e *env) ledgerTrust(c *cli.Context, st eventstore.Store) (*integrity.Publi
 	pin := pins.ForOrigin(origin)
 	switch {
 	case key != nil:
+		if pin != nil && pin.Key != key.String() && handedOver(c, st, pin, key) {
+			break // --key is the key a hand-over from the pinned key names
+		}
 		if err := givenKeyAgrees(pins, key); err != nil {
 			return nil, nil, err
 		}
@@ -292,7 +315,7 @@ func (e *env) ledgerTrust(c *cli.Context, st eventstore.Store) (*integrity.Publi
 		}
 		// The ledger key kept for this origin, if any, must be the pinned
 		// one: a ledger re-keyed under the same origin fails here, loudly.
-		if lk, kp, err := keptKey(); err == nil && lk.Public().String() != pin.Key {
+		if lk, kp, err := keptKey(); err == nil && lk.Public().String() != pin.Key && !handedOver(c, st, pin, lk.Public()) {
 			return nil, nil, mismatch(fmt.Sprintf("at %s: the ledger key kept for it is not the pinned key (the ledger was re-keyed)", strings.TrimPrefix(loc, "sqlite:")),
 				pin, fmt.Sprintf("key %s in %s", lk.Public().Fingerprint(), kp), keyChangeHint(origin))
 		}

@@ -57,6 +57,11 @@ Examples:
 				return usagef("--reason goes with --reject or --accept-legacy-tail")
 			}
 			return withStore(c, false, func(st eventstore.Store) error {
+				if notary, err := ledger.NotaryMode(c.Context, st); err != nil {
+					return err
+				} else if notary {
+					return usagef("this ledger's checkpoints come from its notary alone (\"breachledger notary run\", where the notary's key is): nobody else signs one")
+				}
 				k, err := loadLedgerKey(c, st)
 				if err != nil {
 					return err

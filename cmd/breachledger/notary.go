@@ -1,0 +1,194 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/notary"
+)
+
+// notaryCommand: a team ledger's notary (package notary): appointed once
+// by an admin who holds the ledger key until then, then run where the
+// notary's key is.
+func (e *env) notaryCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "notary",
+		Usage: "a team ledger's notary: the one process that holds the ledger key, re-decides every append and checkpoints what the rules accept",
+		Description: `A personal ledger checkpoints inline: every append is signed by the ledger key
+its one writer holds. A team ledger has a notary instead: writers append
+events signed with their own SSH keys and hold no ledger key; the notary
+re-decides each append on the state before it and checkpoints what the
+rules accept, and rejects the rest with a signed event naming the rule.
+
+Switching to a notary hands the ledger over to a new key (the notary's):
+the key until then signs the hand-over, which the appointment records, and
+every checkpoint after it must be the notary's. Auditors' pins follow it.
+
+Example:
+  breachledger --actor alice notary appoint --generate /etc/breachledger/notary.key --reason "team ledger"
+  breachledger --ledger-key /etc/breachledger/notary.key notary run`,
+		Subcommands: []*cli.Command{e.notaryAppointCommand(), e.notaryRunCommand()},
+	}
+}
+
+func (e *env) notaryAppointCommand() *cli.Command {
+	return &cli.Command{
+		Name: "appoint", Usage: "switch the ledger to a notary holding a new ledger key (an admin holding the ledger key until now, in signed mode)",
+		Flags: []cli.Flag{
+			str("to", "the notary's ledger public key: a file, or the key itself (made for this ledger's origin); or agent:SHA256:FINGERPRINT"),
+			str("generate", "make the notary's key: its private key to this `FILE` (mode 0600; move it to the notary's host), its public key to FILE.pub"),
+			str("name", "the notary's actor name, which signs its rejections (default \"notary\")"),
+			str("reason", "why the ledger gets a notary"),
+			str("output", "also write the hand-over statement to this file, for auditors (\"breachledger pin accept-handover FILE\")", "o"),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
+			if (c.String("to") == "") == (c.String("generate") == "") || c.String("reason") == "" {
+				return usagef("give the notary's public key with --to PUB (or make one with --generate FILE), and say why with --reason")
+			}
+			name := c.String("name")
+			if name == "" {
+				name = "notary"
+			}
+			who, err := actor(c)
+			if err != nil {
+				return err
+			}
+			sg, err := signerFrom(c)
+			if err != nil {
+				return usageError{err}
+			}
+			now := e.now().UTC()
+			return withStore(c, false, func(st eventstore.Store) error {
+				if sg == nil {
+					if sg, err = findSigner(c, st, who); err != nil {
+						return err
+					}
+				}
+				if sg == nil {
+					return usagef("a notary is appointed by a signed event: give your signing key (--sign-key KEY, or register one: \"breachledger signer register\")")
+				}
+				defer sg.close()
+				old, err := loadLedgerKey(c, st)
+				if err != nil {
+					return fmt.Errorf("the hand-over to the notary is signed with the ledger key until now: %w", err)
+				}
+				var to *integrity.PublicKey
+				if p := c.String("generate"); p != "" {
+					if _, err := os.Stat(p); err == nil {
+						return usagef("--generate %s exists: a new key never overwrites one", p)
+					}
+					skey, vkey, err := integrity.GenerateLedgerKey(old.Origin())
+					if err != nil {
+						return err
+					}
+					if err := integrity.WriteKeyFiles(p, skey, vkey); err != nil {
+						return err
+					}
+					if to, err = integrity.ParsePublicKey(vkey); err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stderr, "notary key: %s (private, mode 0600: move it to the notary's host), public key in %s.pub\n", p, p)
+				} else if to, err = handoverTarget(c, st, old.Origin(), c.String("to")); err != nil {
+					return err
+				}
+				cp, err := ledger.StoredCheckpoint(c.Context, st, old.Public(), 0)
+				if err != nil {
+					return fmt.Errorf("the newest checkpoint, which the hand-over names: %w", err)
+				}
+				stmt, err := old.SignHandover(to, cp)
+				if err != nil {
+					return usageError{err}
+				}
+				sshKey, err := to.SSHKey()
+				if err != nil {
+					return err
+				}
+				cmd := domain.AppointNotary{By: domain.By{Actor: who, At: now, Signer: sg.fp}, Actor: name,
+					Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))), Fingerprint: integrity.Fingerprint(sshKey),
+					LedgerKey: to.String(), Handover: string(stmt), Reason: c.String("reason")}
+				// No checkpoint: the key until now never covers the
+				// appointment; the notary's first checkpoint does.
+				res, err := e.execute(c, st, nil, sg, "", cmd, now)
+				if err != nil {
+					return err
+				}
+				if p := c.String("output"); p != "" {
+					if err := os.WriteFile(p, stmt, 0o644); err != nil {
+						return fmt.Errorf("the notary was appointed, but the hand-over was not written: %w", err)
+					}
+				}
+				if err := e.printWrite(c, res, now); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "the notary %s holds the ledger key from now on (%s); run it where that key is: breachledger --ledger-key KEY notary run\n", name, to.Fingerprint())
+				fmt.Fprintf(e.stderr, "the key until now (%s) signs no more checkpoints: remove it from every writer's machine\n", old.Public().Fingerprint())
+				return nil
+			})
+		},
+	}
+}
+
+func (e *env) notaryRunCommand() *cli.Command {
+	return &cli.Command{
+		Name: "run", Usage: "follow the log, judge every append and checkpoint what the rules accept (with --ledger-key: the notary's key)",
+		Flags: []cli.Flag{
+			boolean("once", "judge and checkpoint what the log holds now, then exit"),
+			&cli.DurationFlag{Name: "interval", Value: 200 * time.Millisecond, Usage: "how long to wait for new events when the log is caught up"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unexpected argument %q", c.Args().First())
+			}
+			return withStore(c, false, func(st eventstore.Store) error {
+				key, err := loadLedgerKey(c, st)
+				if err != nil {
+					return err
+				}
+				log := slog.New(slog.NewTextHandler(e.stderr, nil))
+				n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Log: log})
+				if err != nil {
+					return err
+				}
+				if !c.Bool("once") {
+					log.Info("notary running", "key", key.Public().Fingerprint())
+					return n.Run(c.Context, c.Duration("interval"))
+				}
+				var judged, rejected int
+				var size uint64
+				for {
+					res, err := n.Step(c.Context)
+					if err != nil {
+						return err
+					}
+					judged += int(res.Judged)
+					rejected += len(res.Rejected)
+					if res.Checkpoint != nil {
+						size = res.Checkpoint.Size
+					}
+					if res.Judged == 0 && len(res.Rejected) == 0 {
+						break
+					}
+				}
+				fmt.Fprintf(e.stdout, "judged %d event(s), rejected %d append(s)", judged, rejected)
+				if size > 0 {
+					fmt.Fprintf(e.stdout, ", checkpoint of %d events", size)
+				}
+				fmt.Fprintln(e.stdout)
+				return nil
+			})
+		},
+	}
+}
