@@ -175,10 +175,14 @@ func (k *LedgerKey) SSHSigner() (ssh.Signer, error) {
 // both formats): the key a notary's events are signed with, registered
 // for the notary's actor when the notary is appointed.
 func (p *PublicKey) SSHKey() (ssh.PublicKey, error) {
-	// The encoding is name+hash+base64(0x01 ‖ public key).
-	i := strings.LastIndexByte(p.vkey, '+')
-	raw, err := base64.StdEncoding.DecodeString(p.vkey[i+1:])
-	if i < 0 || err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
+	// The encoding is name+hash+base64(0x01 ‖ public key); a name has
+	// no '+', the base64 may.
+	parts := strings.SplitN(p.vkey, "+", 3)
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("ledger public key %s: not NAME+HASH+KEY: %w", p.Fingerprint(), ErrMalformed)
+	}
+	raw, err := base64.StdEncoding.DecodeString(parts[2])
+	if err != nil || len(raw) != 1+ed25519.PublicKeySize || raw[0] != 1 {
 		return nil, fmt.Errorf("ledger public key %s: not an Ed25519 key: %w", p.Fingerprint(), ErrMalformed)
 	}
 	k, err := ssh.NewPublicKey(ed25519.PublicKey(raw[1:]))

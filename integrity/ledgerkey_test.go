@@ -292,3 +292,41 @@ func TestOpenSSHAgent(t *testing.T) {
 	}
 	checkNote(t, cp.Note, vkey, priv.Public().(ed25519.PublicKey), 42, root[:])
 }
+
+// TestLedgerKeyAsSSH: the ledger key's SSH signer and its public key's SSH
+// form are the same key, for many keys (their base64 often holds '+').
+func TestLedgerKeyAsSSH(t *testing.T) {
+	for i := range 50 {
+		skey, vkey, err := GenerateLedgerKey("example.org/ledger")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := ParseLedgerKey(skey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub, err := ParsePublicKey(vkey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := k.SSHSigner()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sshPub, err := pub.SSHKey()
+		if err != nil {
+			t.Fatalf("key %d (%s): %v", i, vkey, err)
+		}
+		if got, want := Fingerprint(sshPub), Fingerprint(s.PublicKey()); got != want {
+			t.Fatalf("key %d: SSH form of the public key %s, of the signer %s", i, got, want)
+		}
+		env := []byte("envelope")
+		sig, err := SignEnvelope(env, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyEnvelope(env, sig, sshPub); err != nil {
+			t.Fatalf("key %d: a signature by the SSH signer does not verify with the SSH public key: %v", i, err)
+		}
+	}
+}
