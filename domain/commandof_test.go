@@ -220,7 +220,7 @@ func signedSteps() []step {
 		}},
 		{"appoint a notary", func(*history) domain.Command {
 			return domain.AppointNotary{By: as("admin", "2025-03-08T00:00:00Z"), Actor: "notary", Key: keyOf("notary"), Fingerprint: fp("notary"),
-				LedgerKey: "ledger+0badc0de+AQ", Handover: "breachledger.org/key-handover/v1\n...", Reason: "team ledger"}
+				LedgerKey: "ledger+0badc0de+AQ+/=", Handover: "breachledger.org/key-handover/v1\n...", Reason: "team ledger"}
 		}},
 		{"the notary rejects an append", func(*history) domain.Command {
 			return domain.RejectForeign{By: as("notary", "2025-03-08T00:05:00Z"), Reason: "event 1 of 1 (NoteAdded): field text differs", Records: []domain.ForeignEventRejected{

@@ -1,6 +1,10 @@
 package domain
 
-import "strings"
+import "regexp"
+
+// verifierKeyRE is the form of a C2SP note verifier key: NAME+HASH+KEY,
+// where the name holds no '+' and the base64 key may.
+var verifierKeyRE = regexp.MustCompile(`^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$`)
 
 // Notary mode. On a team ledger no writer holds the ledger key: one notary
 // process does. It follows the log, re-decides every append (Redecide)
@@ -28,7 +32,7 @@ func (NotaryAppointed) isEvent() {}
 
 func (e NotaryAppointed) validate(fs *fields) {
 	fs.require("actor", e.Actor)
-	if strings.Count(e.LedgerKey, "+") != 2 {
+	if !verifierKeyRE.MatchString(e.LedgerKey) {
 		fs.problem("ledger_key", e.LedgerKey, "must be a note verifier key (NAME+HASH+KEY)")
 	}
 	fs.require("handover", e.Handover)

@@ -1,0 +1,60 @@
+package domain_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/breachledger/breachledger/domain"
+)
+
+// TestNotaryRules: who may appoint a notary, and that once one is
+// appointed it alone rejects records.
+func TestNotaryRules(t *testing.T) {
+	appoint := func(actor, by string) domain.AppointNotary {
+		return domain.AppointNotary{By: as(by, "2025-03-08T00:00:00Z"), Actor: actor, Key: keyOf("notary"), Fingerprint: fp("notary"),
+			LedgerKey: "breachledger/x/y+0badc0de+AbR7TPuT+V+o1qL913O=", Handover: "statement", Reason: "team"}
+	}
+	reject := func(by string) domain.RejectForeign {
+		return domain.RejectForeign{By: as(by, "2025-03-08T00:05:00Z"), Reason: "r", Records: []domain.ForeignEventRejected{
+			{Seq: 3, EventID: "01950000-0000-7000-8000-000000000003", LeafSHA256: strings.Repeat("e", 64), Type: "NoteAdded", Stream: "incident-INC", Rule: "signature-required"}}}
+	}
+	tests := []struct {
+		name     string
+		before   []domain.Command
+		cmd      domain.Command
+		wantRule string // "" when accepted
+	}{
+		{"an admin appoints", nil, appoint("notary", "admin"), ""},
+		{"a non-admin cannot", nil, appoint("notary", "oscar"), "notary-role"},
+		{"only once", []domain.Command{appoint("notary", "admin")}, appoint("notary2", "admin"), "notary-once"},
+		{"not an actor with a role", nil, appoint("oscar", "admin"), "notary-apart"},
+		{"the notary rejects", []domain.Command{appoint("notary", "admin")}, reject("notary"), ""},
+		{"an admin no longer rejects", []domain.Command{appoint("notary", "admin")}, reject("admin"), "custody-notary"},
+		{"an admin rejects without a notary", nil, reject("admin"), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := signedModeHistory(t)
+			for _, c := range tt.before {
+				h.mustRun(c)
+			}
+			_, err := domain.Decide(h.state(), tt.cmd, domain.Origin(tt.cmd).At.Add(1))
+			var re *domain.RuleError
+			switch {
+			case tt.wantRule == "" && err != nil:
+				t.Errorf("Decide = %v, want accepted", err)
+			case tt.wantRule != "" && (!errors.As(err, &re) || re.Rule != tt.wantRule):
+				t.Errorf("Decide = %v, want rule %s", err, tt.wantRule)
+			}
+		})
+	}
+	t.Run("the appointment is the ledger's notary", func(t *testing.T) {
+		h := signedModeHistory(t)
+		h.mustRun(appoint("notary", "admin"))
+		n, ok := h.state().Ledger.Notary()
+		if !ok || n.Actor != "notary" || n.LedgerKey != appoint("notary", "admin").LedgerKey {
+			t.Errorf("Notary() = %+v, %v", n, ok)
+		}
+	})
+}
