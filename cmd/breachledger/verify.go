@@ -150,11 +150,17 @@ from the server's own time of arrival.`,
 				if err != nil {
 					return err
 				}
-				against, err := readAgainst(c, key)
+				// A kept checkpoint may be the notary's, after a hand-over
+				// from the trusted key the ledger records.
+				chain, err := ledger.ReadKeyChain(c.Context, st, key)
 				if err != nil {
 					return err
 				}
-				rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, ClockTolerance: c.Duration("clock-tolerance")})
+				against, err := readAgainstChain(c, chain)
+				if err != nil {
+					return err
+				}
+				rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
 				if err != nil {
 					return err
 				}
@@ -225,6 +231,29 @@ func readAgainst(c *cli.Context, key *integrity.PublicKey) ([]integrity.Checkpoi
 	return against, nil
 }
 
+// readAgainstChain is readAgainst for a live ledger whose key chain is
+// known: a kept checkpoint opens with the key that signs a checkpoint of
+// its size (one the notary signed after a hand-over, with the notary's).
+func readAgainstChain(c *cli.Context, chain ledger.KeyChain) ([]integrity.Checkpoint, error) {
+	var against []integrity.Checkpoint
+	for _, p := range c.StringSlice("against") {
+		cp, err := readCheckpointFile(p, chain.First)
+		for i := len(chain.Rotations) - 1; err != nil && i >= 0; i-- {
+			var rerr error
+			if cp, rerr = readCheckpointFile(p, chain.Rotations[i].Key); rerr == nil {
+				if chain.KeyAt(cp.Size).String() == chain.Rotations[i].Key.String() {
+					err = nil
+				}
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--against %s: %w", p, err)
+		}
+		against = append(against, cp)
+	}
+	return against, nil
+}
+
 // readCheckpointFile reads a signed checkpoint kept in a file (or the
 // checkpoint inside a tlog-proof) and opens it with key.
 func readCheckpointFile(path string, key *integrity.PublicKey) (integrity.Checkpoint, error) {
@@ -262,6 +291,9 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, w
 		}
 		for _, n := range rep.Against {
 			fmt.Fprintf(e.stdout, "consistent with the kept checkpoint of %d events\n", n)
+		}
+		if rep.Pending != nil {
+			fmt.Fprintf(e.stdout, "%s: waiting for the notary's checkpoint (lag, not tampering, until the oldest has waited longer than notary-lag, %s)\n", rep.Pending, rep.Pending.Limit)
 		}
 		if len(rep.Raced) > 0 {
 			fmt.Fprintf(e.stdout, "%d event(s) lost a revocation race: decided before a revocation of their key or role, recorded after it; they never count (a race, not tampering):\n", len(rep.Raced))

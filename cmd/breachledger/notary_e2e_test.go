@@ -1,0 +1,299 @@
+package main_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// A team ledger (issue 13): the notary holds the ledger key, the
+// responders hold only their own SSH keys. A responder who can write to
+// the store (the SQLite file, or EventStoreDB with a user's rights) writes
+// rows around the CLI: each the rules would refuse is rejected by the
+// notary, named by verify, and counted by nothing; the honest events after
+// it are still checkpointed.
+
+// team is a team ledger: alice (admin) made it and appointed the notary;
+// oscar (responder) and ivy (security incident manager) write with their
+// own keys; the auditor pinned the ledger key before the hand-over.
+type team struct {
+	c         *cli
+	notaryKey string // the notary's ledger key file
+	oldKey    string // the ledger key before the hand-over, kept by nobody but an attacker
+	overdue   string // an incident whose GDPR Art. 33 notice is overdue
+	at        func(ago time.Duration) string
+}
+
+// newTeam makes the team ledger on c: the ledger and its first incident in
+// inline mode, the auditor's pin, then the notary's appointment; the old
+// ledger key is moved out of the key directory every writer shares here.
+func newTeam(t *testing.T, c *cli) *team {
+	t.Helper()
+	now := time.Now().UTC()
+	tm := &team{c: c, at: func(d time.Duration) string { return now.Add(-d).Format(time.RFC3339) }}
+	c.ok("alice", "init", "--name", "Team", "--at", tm.at(200*time.Hour))
+	c.ok("alice", "grant", "oscar", "responder", "--at", tm.at(199*time.Hour))
+	c.ok("alice", "grant", "ivy", "security-incident-manager", "--at", tm.at(199*time.Hour))
+	c.register(tm.at(199*time.Hour), "oscar", "ivy")
+	tm.overdue = strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "customer-report", "--summary", "Customer database exposed",
+		"--aware-at", tm.at(80*time.Hour), "--role", "controller", "--at", tm.at(80*time.Hour)))
+	c.ok("oscar", "assess", tm.overdue, "-f", "low", "-r", "regular", "-i", "privacy-breach", "--at", tm.at(79*time.Hour))
+	c.ok("auditor", "verify") // pins the ledger key, as an auditor does on first use
+	dir := t.TempDir()
+	tm.notaryKey = filepath.Join(dir, "notary.key")
+	c.ok("alice", "notary", "appoint", "--generate", tm.notaryKey, "--reason", "the team grows")
+	origin := ledgerOrigin(t, c)
+	kept := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keys", strings.NewReplacer("/", "-").Replace(strings.TrimPrefix(origin, "breachledger/"))+".key")
+	if _, err := os.Stat(kept); err != nil {
+		t.Fatalf("the ledger key is not where init put it: %v", err)
+	}
+	tm.oldKey = filepath.Join(dir, "old.key")
+	for _, ext := range []string{"", ".pub"} {
+		if err := os.Rename(kept+ext, tm.oldKey+ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tm.notarize()
+	return tm
+}
+
+// ledgerOrigin reads the ledger's origin from verify --json.
+func ledgerOrigin(t *testing.T, c *cli) string {
+	t.Helper()
+	var rep struct{ Origin string }
+	c.json(&rep, "verify")
+	if rep.Origin == "" {
+		t.Fatal("verify --json names no origin")
+	}
+	return rep.Origin
+}
+
+// notarize runs the notary once over what the log holds, and returns what
+// it printed.
+func (tm *team) notarize() string {
+	tm.c.tb.Helper()
+	return tm.c.ok("alice", "--ledger-key", tm.notaryKey, "notary", "run", "--once")
+}
+
+// forge appends events to stream straight into the store, as actor,
+// signed with signer's own SSH key ("" for unsigned), around the CLI: no
+// rule is asked. It returns the records as stored.
+func (tm *team) forge(t *testing.T, stream, actor, signer string, at time.Time, events ...domain.Event) []eventstore.Record {
+	t.Helper()
+	ctx := context.Background()
+	st, err := ledger.Open(ctx, tm.c.ledger, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	length := func(s string) uint64 {
+		recs, err := st.ReadStream(ctx, s, eventstore.ReadOptions{})
+		if err != nil && !strings.Contains(err.Error(), "not found") {
+			t.Fatal(err)
+		}
+		return uint64(len(recs))
+	}
+	var sg ssh.Signer
+	if signer != "" {
+		b, err := os.ReadFile(signerKey(signer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sg, err = ssh.ParsePrivateKey(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	basis := length(domain.LedgerStream)
+	recs := make([]eventstore.Record, len(events))
+	for i, e := range events {
+		typ, payload, err := domain.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: stream, Type: typ, OccurredAt: at.UTC(), Actor: actor, Payload: payload, Basis: basis}
+		if sg != nil {
+			recs[i].Signer = integrity.Fingerprint(sg.PublicKey())
+			if recs[i].Signature, err = integrity.SignEnvelope(integrity.EnvelopeOf(recs[i]).Marshal(), sg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	stored, err := st.Append(ctx, stream, eventstore.After(length(stream)), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}
+
+// TestNotaryTeamLedger is the acceptance of issue 13 on SQLite.
+func TestNotaryTeamLedger(t *testing.T) { testNotaryTeam(t, newLedger(t)) }
+
+// TestNotaryTeamLedgerESDB is the same on the EventStoreDB test server.
+func TestNotaryTeamLedgerESDB(t *testing.T) {
+	c, _ := newESDBLedger(t)
+	testNotaryTeam(t, c)
+}
+
+func testNotaryTeam(t *testing.T, c *cli) {
+	tm := newTeam(t, c)
+	stream := domain.IncidentStream(tm.overdue)
+	if r := c.run("auditor", "deadlines", "--overdue"); r.code != 7 {
+		t.Fatalf("deadlines --overdue before any forgery: exit %d, want 7\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The writers hold no ledger key: they append, the notary checkpoints.
+	c.ok("oscar", "note", tm.overdue, "honest note before the forgeries")
+	if r := c.run("auditor", "log"); r.code != 0 || !strings.Contains(r.stderr, "not yet checkpointed: 1") {
+		t.Errorf("a reader before the notary's checkpoint: exit %d, want 0 and the lag on stderr\n%s", r.code, r.stderr)
+	}
+	if r := c.run("alice", "checkpoint"); r.code == 0 || !strings.Contains(r.stderr, "notary") {
+		t.Errorf("checkpoint by anyone but the notary: exit %d, want a refusal naming the notary\n%s", r.code, r.stderr)
+	}
+
+	now := time.Now().UTC()
+	backdoor := "blt_backdoor"
+	sum := sha256.Sum256([]byte(backdoor))
+	notice := domain.NotificationSent{RecipientKind: domain.RecipientAuthority, Recipient: "CNIL", Jurisdiction: "FR",
+		Channel: domain.ChannelPortal, Phase: domain.PhaseInitial}
+	noticeAt := mustTime(t, tm.at(76*time.Hour)) // before the Art. 33 notice was due
+	forgeries := []struct {
+		name   string
+		rule   string
+		forged []eventstore.Record
+	}{
+		{"an unsigned note", "signature-required",
+			tm.forge(t, stream, "oscar", "", now, domain.NoteAdded{Text: "unsigned"})},
+		{"a token by a responder, signed with his own key", "token-role",
+			tm.forge(t, domain.LedgerStream, "oscar", "oscar", now, domain.APITokenIssued{Token: "T1", Name: "backdoor", SHA256: hex.EncodeToString(sum[:])})},
+		{"a notice by a responder, backdated, signed with his own key", "notify-role",
+			tm.forge(t, stream, "oscar", "oscar", noticeAt, notice)},
+		{"a notice signed with another's key", "signer-not-yours",
+			tm.forge(t, stream, "ivy", "oscar", noticeAt, notice)},
+		{"a rejection of an honest event by an admin", "custody-notary",
+			tm.forge(t, domain.LedgerStream, "alice", "alice", now, domain.ForeignEventRejected{Seq: 1, EventID: uuid.Must(uuid.NewV7()).String(), LeafSHA256: strings.Repeat("0", 64), Reason: "hide it"})},
+	}
+	c.ok("ivy", "note", tm.overdue, "honest note after the forgeries")
+	out := tm.notarize()
+	if !strings.Contains(out, "rejected 5 append(s)") {
+		t.Errorf("the notary: %q, want 5 appends rejected", out)
+	}
+	tm.notarize() // covers the rejections
+
+	var log []logEntry
+	c.json(&log, "log")
+	counted := map[string]bool{}
+	for _, e := range log {
+		counted[e.EventID] = true
+	}
+	for _, text := range []string{"honest note before the forgeries", "honest note after the forgeries"} {
+		if r := c.ok("auditor", "timeline", tm.overdue); !strings.Contains(r, text) {
+			t.Errorf("the timeline does not show %q: honest events after a forgery must still be checkpointed\n%s", text, r)
+		}
+	}
+	r := c.run("auditor", "verify")
+	if r.code != 6 {
+		t.Errorf("verify over rejected forgeries: exit %d, want 6\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, f := range forgeries {
+		for _, rec := range f.forged {
+			if counted[rec.ID.String()] {
+				t.Errorf("%s: event %s counts in the log", f.name, rec.ID)
+			}
+			if !strings.Contains(r.stdout, rec.ID.String()) || !strings.Contains(r.stdout, "rule "+f.rule) {
+				t.Errorf("%s: verify does not name event %s with rule %s\n%s", f.name, rec.ID, f.rule, r.stdout)
+			}
+		}
+	}
+	if strings.Contains(r.stdout, "not yet checkpointed") {
+		t.Errorf("verify after the notary caught up still reports lag:\n%s", r.stdout)
+	}
+	// The forged token opens nothing.
+	if out := c.ok("auditor", "token", "list"); strings.Contains(out, "backdoor") {
+		t.Errorf("the forged token is listed:\n%s", out)
+	}
+	_, secret := issueToken(t, c, "grc")
+	tm.notarize()
+	srv := startServe(t, c)
+	if code, body := srv.get(t, "GET", "/v1/incidents", backdoor); code != 401 {
+		t.Errorf("the forged token reads the API: %d %s", code, body)
+	}
+	if code, body := srv.get(t, "GET", "/v1/incidents", secret); code != 200 {
+		t.Errorf("an honest token after the forgeries: %d %s", code, body)
+	}
+	// The forged notices silence no alarm: the same notice, recorded by
+	// ivy through the CLI, does.
+	if r := c.run("auditor", "deadlines", "--overdue"); r.code != 7 {
+		t.Errorf("deadlines --overdue over forged notices: exit %d, want 7 (the alarm rings)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	c.ok("ivy", "notify", tm.overdue, "--to", "supervisory-authority", "--recipient", "CNIL", "--jurisdiction", "FR", "--channel", "portal", "--at", tm.at(76*time.Hour))
+	tm.notarize()
+	if r := c.run("auditor", "deadlines", "--overdue"); r.code != 0 {
+		t.Errorf("deadlines --overdue after ivy's own notice: exit %d, want 0 (the control: this notice silences the alarm when it counts)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestNotaryKeyRotation: after the hand-over the key before it signs
+// nothing that verifies, and the auditor's pin of it follows the hand-over.
+func TestNotaryKeyRotation(t *testing.T) {
+	c := newLedger(t)
+	tm := newTeam(t, c)
+	c.ok("oscar", "note", tm.overdue, "after the hand-over")
+	tm.notarize()
+	r := c.run("auditor", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, "intact") {
+		t.Fatalf("verify with the pin of the key before the hand-over: exit %d, want 0 (the pin follows the recorded hand-over)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if out := c.ok("auditor", "pin", "list"); !strings.Contains(out, ledgerOrigin(t, c)) {
+		t.Errorf("the pin is gone:\n%s", out)
+	}
+	// Whoever kept the old key signs a checkpoint of the log with it.
+	c.ok("oscar", "note", tm.overdue, "covered by a stolen key")
+	b, err := os.ReadFile(tm.oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := integrity.ParseLedgerKey(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := os.ReadFile(tm.notaryKey + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notaryPub, err := integrity.ParsePublicKey(string(nb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := ledger.Open(ctx, c.ledger, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := st.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: old, Previous: notaryPub}).Seal(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r = c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, "retired ledger key") {
+		t.Errorf("verify over a checkpoint the old key signed after the hand-over: exit %d, want 6 naming the retired key\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := c.run("auditor", "log"); r.code != 6 {
+		t.Errorf("a reader over it: exit %d, want 6\n%s", r.code, r.stderr)
+	}
+}
