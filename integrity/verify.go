@@ -55,12 +55,6 @@ type Rotation struct {
 	Seq   uint64     // the sequence of the event that records the hand-over
 }
 
-// keyFor returns the key that signs a checkpoint of size events, and the
-// keys rotations retired before it (newest first).
-func (o Options) keyFor(size uint64) (*PublicKey, []*PublicKey) {
-	return KeyAt(o.Key, o.Rotations, size)
-}
-
 // KeyAt returns the key that signs a checkpoint of size events of a
 // ledger whose first key is key and whose key was handed over by
 // rotations (in order), and the keys retired before it, newest first.
