@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
@@ -34,6 +35,7 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // A Notary judges and checkpoints one ledger.
@@ -429,11 +431,7 @@ func (n *Notary) reject(ctx context.Context, rej Rejection) error {
 		recs = append(recs, r)
 	}
 	now := n.now().UTC()
-	reason := rej.Err.Error()
-	if len(reason) > 2000 {
-		reason = reason[:2000] + "…"
-	}
-	cmd := domain.RejectForeign{By: domain.By{Actor: n.actor, At: now, Signer: n.fp}, Records: recs, Reason: reason}
+	cmd := domain.RejectForeign{By: domain.By{Actor: n.actor, At: now, Signer: n.fp}, Records: recs, Reason: rejectionReason(rej.Err)}
 	events, err := domain.Decide(domain.State{Ledger: n.l}, cmd, now)
 	if err != nil {
 		return fmt.Errorf("notary: reject sequence %d: %w", rej.Seqs[0], err)
@@ -459,6 +457,29 @@ func (n *Notary) reject(ctx context.Context, rej Rejection) error {
 		return fmt.Errorf("notary: record the rejection of sequence %d: %w", rej.Seqs[0], err)
 	}
 	return nil
+}
+
+// maxReason is the longest reason a rejection gives, in bytes (before
+// the ellipsis that says it was cut).
+const maxReason = 2000
+
+// rejectionReason returns why an append was refused as text a ledger event
+// may hold. The refusal quotes what the record claims (its actor, its
+// field values), which whoever wrote it chose: its control characters
+// and invalid UTF-8, which the domain refuses in any text, are escaped
+// visibly (safetext.Line), and a reason over maxReason bytes is cut
+// between two characters, never inside one. Either would otherwise make
+// the rejection itself invalid, and the notary unable to record it.
+func rejectionReason(err error) string {
+	reason := safetext.Line(err.Error())
+	if len(reason) <= maxReason {
+		return reason
+	}
+	cut := maxReason
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut] + "…"
 }
 
 // Run steps until ctx is done, waiting interval between steps that find

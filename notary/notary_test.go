@@ -502,6 +502,21 @@ func forgeries() []forgery {
 		{"unsigned event", "signature-required", func(tm *team) []eventstore.Record {
 			return tm.appendRaw(tm.forged(domain.IncidentStream(incident), "oscar", "", note("unsigned")))
 		}},
+		// The reason a rejection gives quotes what the record claims:
+		// however it reads, the rejection must be recordable (the domain
+		// refuses control characters and invalid UTF-8 in any text).
+		{"an actor name with a control character", "signature-required", func(tm *team) []eventstore.Record {
+			return tm.appendRaw(tm.forged(domain.IncidentStream(incident), "mallory\x1b[2J", "", note("who signs nothing")))
+		}},
+		// A reason over the limit is cut: not inside a character, whatever
+		// the offset of the two-byte runes (one of the two cases cuts
+		// inside one, if cut by bytes).
+		{"a reason cut at an even offset", "signature-required", func(tm *team) []eventstore.Record {
+			return tm.appendRaw(tm.forged(domain.IncidentStream(incident), strings.Repeat("é", 1500), "", note("a long name")))
+		}},
+		{"a reason cut at an odd offset", "signature-required", func(tm *team) []eventstore.Record {
+			return tm.appendRaw(tm.forged(domain.IncidentStream(incident), "a"+strings.Repeat("é", 1500), "", note("a long name")))
+		}},
 		{"signed with another actor's key", "signer-not-yours", func(tm *team) []eventstore.Record {
 			return tm.appendRaw(tm.signWith(tm.bob.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.bob.fp, note("bob's key, oscar's name"))))
 		}},
