@@ -59,6 +59,17 @@ type Notary struct {
 	awaiting map[uint64]bool
 	// rejected are the sequences rejected by rejections judged so far.
 	rejected map[uint64]bool
+	// unrecorded are the rejections decided and not yet in the log (the
+	// store refused the append): the next step records them first.
+	unrecorded []*unrecorded
+}
+
+// unrecorded is a rejection waiting to be recorded, with its records once
+// made: a retry appends the very same (event IDs, signatures), which a
+// store takes as the same append if the first attempt did land.
+type unrecorded struct {
+	rej  Rejection
+	recs []eventstore.Record
 }
 
 // Options configure a Notary.
@@ -224,9 +235,10 @@ func (n *Notary) Step(ctx context.Context) (Result, error) {
 		}
 	}
 	for _, rej := range res.Rejected {
-		if err := n.reject(ctx, rej); err != nil {
-			return res, err
-		}
+		n.unrecorded = append(n.unrecorded, &unrecorded{rej: rej})
+	}
+	if err := n.recordRejections(ctx); err != nil {
+		return res, err
 	}
 	size := n.judged
 	for seq := range n.awaiting {
@@ -416,15 +428,37 @@ func (n *Notary) checkSignature(r eventstore.Record) error {
 	return nil
 }
 
-// reject appends the rejection of one append: a ForeignEventRejected per
-// record, naming the rule, decided on the notary's state and signed with
-// its key.
-func (n *Notary) reject(ctx context.Context, rej Rejection) error {
+// recordRejections appends the rejections not yet recorded, in order. A
+// rejection the store refuses stays, with the rest, for the next step: the
+// records it rejects were judged, and await it (no checkpoint covers them
+// until it is judged in turn), so it is never dropped.
+func (n *Notary) recordRejections(ctx context.Context) error {
+	for len(n.unrecorded) > 0 {
+		u := n.unrecorded[0]
+		if u.recs == nil {
+			recs, err := n.rejection(ctx, u.rej)
+			if err != nil {
+				return err
+			}
+			u.recs = recs
+		}
+		if _, err := n.store.Append(context.WithoutCancel(ctx), domain.LedgerStream, eventstore.Any, u.recs); err != nil {
+			return fmt.Errorf("notary: record the rejection of sequence %d: %w", u.rej.Seqs[0], err)
+		}
+		n.unrecorded = n.unrecorded[1:]
+	}
+	return nil
+}
+
+// rejection returns the records of the rejection of one append: a
+// ForeignEventRejected per record, naming the rule, decided on the
+// notary's state and signed with its key.
+func (n *Notary) rejection(ctx context.Context, rej Rejection) ([]eventstore.Record, error) {
 	recs := make([]domain.ForeignEventRejected, 0, len(rej.Seqs))
 	for _, seq := range rej.Seqs {
 		got, err := n.store.ReadAll(ctx, seq, 1)
 		if err != nil || len(got) != 1 {
-			return fmt.Errorf("notary: read sequence %d to reject it: %v", seq, err)
+			return nil, fmt.Errorf("notary: read sequence %d to reject it: %v", seq, err)
 		}
 		r := ledger.RejectionOf(got[0])
 		r.Rule = rej.Rule
@@ -434,29 +468,26 @@ func (n *Notary) reject(ctx context.Context, rej Rejection) error {
 	cmd := domain.RejectForeign{By: domain.By{Actor: n.actor, At: now, Signer: n.fp}, Records: recs, Reason: rejectionReason(rej.Err)}
 	events, err := domain.Decide(domain.State{Ledger: n.l}, cmd, now)
 	if err != nil {
-		return fmt.Errorf("notary: reject sequence %d: %w", rej.Seqs[0], err)
+		return nil, fmt.Errorf("notary: reject sequence %d: %w", rej.Seqs[0], err)
 	}
 	out := make([]eventstore.Record, len(events))
 	for i, e := range events {
 		typ, payload, err := domain.Encode(e)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
-			return fmt.Errorf("notary: new event ID: %w", err)
+			return nil, fmt.Errorf("notary: new event ID: %w", err)
 		}
 		out[i] = eventstore.Record{ID: id, Stream: domain.LedgerStream, Type: typ, OccurredAt: now, Actor: n.actor, Signer: n.fp, Payload: payload, Basis: n.ledgerLen}
 		sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(out[i]).Marshal(), n.signer)
 		if err != nil {
-			return fmt.Errorf("notary: sign the rejection: %w", err)
+			return nil, fmt.Errorf("notary: sign the rejection: %w", err)
 		}
 		out[i].Signature = sig
 	}
-	if _, err := n.store.Append(context.WithoutCancel(ctx), domain.LedgerStream, eventstore.Any, out); err != nil {
-		return fmt.Errorf("notary: record the rejection of sequence %d: %w", rej.Seqs[0], err)
-	}
-	return nil
+	return out, nil
 }
 
 // maxReason is the longest reason a rejection gives, in bytes (before

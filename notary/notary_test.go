@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -839,4 +840,56 @@ func TestRejectedRevocation(t *testing.T) {
 		tm.t = t
 		tm.checkVerify(forged, "signer-role")
 	})
+}
+
+// failingAppend is the store whose next append fails, once armed.
+type failingAppend struct {
+	*sqlite.Store
+	armed *atomic.Bool
+}
+
+func (s failingAppend) Append(ctx context.Context, stream string, exp eventstore.Expected, recs []eventstore.Record) ([]eventstore.Record, error) {
+	if s.armed.Swap(false) {
+		return nil, errDisk
+	}
+	return s.Store.Append(ctx, stream, exp, recs)
+}
+
+// TestRejectionRetried: a rejection the store failed to record is
+// recorded by the next step of the same notary, which then checkpoints up
+// to the forgery, and the step after it the whole log.
+func TestRejectionRetried(t *testing.T) {
+	tm := newTeam(t)
+	tm.detect()
+	st := failingAppend{Store: tm.st, armed: new(atomic.Bool)}
+	n, err := notary.New(tm.ctx, st, tm.notaryKey, notary.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm.step(n)
+	tm.note(tm.bob, "before the forgery")
+	forged := tm.appendRaw(tm.forged(domain.IncidentStream(incident), "oscar", "", domain.NoteAdded{Text: "unsigned"}))
+	head, size := tm.head(), tm.checkpointSize()
+
+	st.armed.Store(true)
+	if _, err := n.Step(tm.ctx); !errors.Is(err, errDisk) {
+		t.Fatalf("the step whose rejection the store refuses: %v, want %v", err, errDisk)
+	}
+	if got := tm.head(); got != head {
+		t.Fatalf("the log grew from %d to %d records, want nothing recorded", head, got)
+	}
+	if got := tm.checkpointSize(); got != size {
+		t.Fatalf("the newest checkpoint went from %d to %d events, want unchanged", size, got)
+	}
+
+	res := tm.step(n)
+	if res.Checkpoint == nil || res.Checkpoint.Size != forged[0].Sequence {
+		t.Errorf("the step after: checkpoint %v, want one up to the forgery (%d events)", res.Checkpoint, forged[0].Sequence)
+	}
+	tm.checkRejected(forged, "signature-required")
+	if res := tm.step(n); res.Checkpoint == nil || res.Checkpoint.Size != tm.head() {
+		t.Fatalf("the step that judges the rejection: checkpoint %v, want the whole log (%d)", res.Checkpoint, tm.head())
+	}
+	tm.checkCounts(forged)
+	tm.checkVerify(forged, "signature-required")
 }
