@@ -43,6 +43,7 @@ type Notary struct {
 	store    eventstore.Store
 	key      *integrity.LedgerKey
 	previous *integrity.PublicKey // the key handed over from: signed the checkpoints before ours
+	chain    ledger.KeyChain      // from previous through the hand-over: who signs a checkpoint of each size
 	actor    string
 	signer   ssh.Signer
 	fp       string
@@ -125,6 +126,9 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
+	}
+	if n.chain, err = ledger.ReadKeyChain(ctx, st, n.previous); err != nil {
+		return nil, fmt.Errorf("notary: %w", err)
 	}
 	if err := n.start(ctx); err != nil {
 		return nil, err
@@ -244,10 +248,15 @@ func (n *Notary) Step(ctx context.Context) (Result, error) {
 	for seq := range n.awaiting {
 		size = min(size, seq)
 	}
-	c := ledger.Checkpointer{Store: n.store, Key: n.key, Previous: n.previous}
 	latest, err := n.latestSize(ctx)
 	if err != nil {
 		return res, err
+	}
+	// The checkpoint extended is the previous key's only until the
+	// notary's first: past it, one the previous key signed is refused.
+	c := ledger.Checkpointer{Store: n.store, Key: n.key}
+	if n.chain.KeyAt(latest).String() != n.key.Public().String() {
+		c.Previous = n.previous
 	}
 	if size > latest {
 		cp, err := c.Seal(ctx, size)
@@ -260,6 +269,11 @@ func (n *Notary) Step(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
+// latestSize returns the size of the newest stored checkpoint, which must
+// open with the key that signs a checkpoint of that size: the previous
+// key's up to the hand-over, this notary's after it. One signed by the
+// previous key past the hand-over (a retired key: readers and verify
+// refuse it) is an integrity failure, not a checkpoint to sign over.
 func (n *Notary) latestSize(ctx context.Context) (uint64, error) {
 	cs, ok := n.store.(eventstore.CheckpointStore)
 	if !ok {
@@ -271,6 +285,9 @@ func (n *Notary) latestSize(ctx context.Context) (uint64, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("notary: %w", err)
+	}
+	if _, err := n.chain.Open(cp.Size, cp.Note); err != nil {
+		return 0, fmt.Errorf("notary: the newest stored checkpoint (%d events) does not open with the key that signs it; nothing is signed over it (run \"breachledger verify\"): %w", cp.Size, err)
 	}
 	return cp.Size, nil
 }

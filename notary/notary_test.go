@@ -772,7 +772,9 @@ func TestRestart(t *testing.T) {
 }
 
 // TestRetiredKeyCheckpoint: after the hand-over, a checkpoint the old key
-// signs is one of a retired key, and verify says so.
+// signs is one of a retired key: verify says so, and the notary, running
+// or started again, signs nothing over it (it would vouch for a tree the
+// retired key made up).
 func TestRetiredKeyCheckpoint(t *testing.T) {
 	tm := newTeam(t)
 	tm.detect()
@@ -802,6 +804,17 @@ func TestRetiredKeyCheckpoint(t *testing.T) {
 		if !found {
 			t.Errorf("verify with the %s: no problem mentions the retired key: %v", k.name, rep.Problems)
 		}
+	}
+
+	tm.note(tm.oscar, "after the retired key's checkpoint")
+	if res, err := n.Step(tm.ctx); !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(fmt.Sprint(err), "retired") || res.Checkpoint != nil {
+		t.Errorf("the running notary's step over the retired key's checkpoint: checkpoint signed %v, error %v; want none, and an integrity failure naming the retired key", res.Checkpoint != nil, err)
+	}
+	if _, err := notary.New(tm.ctx, tm.st, tm.notaryKey, notary.Options{}); !errors.Is(err, integrity.ErrIntegrity) || !strings.Contains(fmt.Sprint(err), "retired") {
+		t.Errorf("a notary started over the retired key's checkpoint: %v, want an integrity failure naming the retired key", err)
+	}
+	if got := tm.checkpointSize(); got != head {
+		t.Errorf("the newest checkpoint covers %d events, want the retired key's (%d): the notary signed over it", got, head)
 	}
 }
 
