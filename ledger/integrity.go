@@ -490,6 +490,11 @@ type SignaturePolicy struct {
 
 	checked map[uint64]signatureCheck // by sequence: the signatures Ahead checked
 
+	// rejected are the records the ledger stream rejects (Rejecting):
+	// judged (their signature problems are reported beside the
+	// rejection), never folded.
+	rejected map[uint64]string
+
 	// rulesFrom is the sequence of the first record that carries a basis:
 	// the first a breachledger wrote that refuses unsigned amendments of
 	// signed facts. Before it, such an amendment was allowed (a ledger
@@ -509,8 +514,21 @@ var _ integrity.SignaturePolicy = (*SignaturePolicy)(nil)
 // count, and are not tampering).
 func (p *SignaturePolicy) Raced() []integrity.Problem { return p.raced }
 
+// Rejecting tells the policy which records the ledger stream rejects
+// (by sequence): it judges their signatures but folds none of them, so
+// that a rejected ledger event (a forged revocation, say) changes no
+// registry the later events are judged by.
+func (p *SignaturePolicy) Rejecting(rejected map[uint64]string) { p.rejected = rejected }
+
 // Judge implements integrity.SignaturePolicy.
 func (p *SignaturePolicy) Judge(r eventstore.Record) (bool, error) {
+	if _, ok := p.rejected[r.Sequence]; ok {
+		signed, err := p.judge(p.l, r, "")
+		if err != nil {
+			return false, fmt.Errorf("%w: %w", err, integrity.ErrIntegrity)
+		}
+		return signed, nil
+	}
 	if p.init != nil {
 		return p.judgeInit(r)
 	}
@@ -599,11 +617,14 @@ func (p *SignaturePolicy) AmendSuspects() []string {
 // Events before rulesFrom (the first record that carries a basis) were
 // recorded by a breachledger that allowed unsigned amendments, and are
 // folded but not judged.
-func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom uint64) []integrity.Problem {
+func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom uint64, rejected map[uint64]string) []integrity.Problem {
 	var out []integrity.Problem
 	facts := make([]domain.Fact, 0, len(recs))
 	signed := false
 	for _, r := range recs {
+		if _, ok := rejected[r.Sequence]; ok {
+			continue
+		}
 		f, err := projections.FactOf(r)
 		if err != nil {
 			continue // not an event any reader counts
@@ -642,7 +663,7 @@ func (p *SignaturePolicy) report(rep *integrity.Report, streamRecs func(stream s
 		if err != nil {
 			return err
 		}
-		addProblems(rep, amendProblems(recs, &p.races, p.rulesFrom))
+		addProblems(rep, amendProblems(recs, &p.races, p.rulesFrom, p.rejected))
 	}
 	return nil
 }
@@ -906,11 +927,20 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 			slack = opts.ClockTolerance
 		}
 	}
-	chain, err := ReadKeyChain(ctx, st, key)
+	// The ledger stream says which key signs which checkpoint (the
+	// hand-overs its notary appointments record) and which records its
+	// rejections leave out.
+	ledgerRecs, err := readRecords(ctx, st, domain.LedgerStream)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
+	chain := keyChainOf(key, appointmentsIn(ledgerRecs))
 	policy := NewSignaturePolicy()
+	rejected, err := rejectedIn(ledgerRecs, ^uint64(0))
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	policy.Rejecting(rejected)
 	rep, err := integrity.Verify(ctx, policy.Ahead(eventstore.All(ctx, st, 0)), eventstore.Checkpoints(ctx, cs, 0),
 		integrity.Options{Key: chain.First, Rotations: chain.Rotations, Policy: policy, Against: opts.Against, StampSlack: slack})
 	if err != nil {
