@@ -20,6 +20,7 @@
 package notary
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,28 +93,46 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	if err != nil {
 		return nil, fmt.Errorf("notary: read the ledger stream: %w", err)
 	}
-	var appointed *domain.NotaryAppointed
+	// The appointment of key: not merely the first NotaryAppointed record
+	// (one written around the rules, and rejected, may come before it),
+	// but one naming key whose hand-over the key before it signed at a
+	// checkpoint this ledger stores.
+	var (
+		appointed *domain.NotaryAppointed
+		h         integrity.Handover
+		other     string // the key another appointment names
+		invalid   error  // why an appointment naming key appoints nobody
+	)
 	for _, r := range recs {
 		if r.Type != "NotaryAppointed" {
 			continue
 		}
 		e, err := domain.Decode(r.Type, r.Payload)
 		if err != nil {
-			return nil, fmt.Errorf("notary: read the appointment %s: %w", r.ID, err)
+			continue // appoints nobody: verify reports it
 		}
 		a := e.(domain.NotaryAppointed)
+		if a.LedgerKey != key.Public().String() {
+			if other == "" {
+				other = a.LedgerKey
+			}
+			continue
+		}
+		if h, err = handoverOf(ctx, st, a); err != nil {
+			invalid = fmt.Errorf("notary: the appointment %s: %w", r.ID, err)
+			continue
+		}
 		appointed = &a
 		break
 	}
-	if appointed == nil {
+	switch {
+	case appointed != nil:
+	case invalid != nil:
+		return nil, invalid
+	case other != "":
+		return nil, fmt.Errorf("the ledger's notary holds key %s, not %s: %w", other, key.Public().Fingerprint(), ErrNotAppointed)
+	default:
 		return nil, fmt.Errorf("the ledger has no notary appointed (an admin appoints one with \"breachledger notary appoint\"): %w", ErrNotAppointed)
-	}
-	if appointed.LedgerKey != key.Public().String() {
-		return nil, fmt.Errorf("the ledger's notary holds key %s, not %s: %w", appointed.LedgerKey, key.Public().Fingerprint(), ErrNotAppointed)
-	}
-	h, err := integrity.HandoverFrom([]byte(appointed.Handover))
-	if err != nil {
-		return nil, fmt.Errorf("notary: the appointment's hand-over: %w", err)
 	}
 	signer, err := key.SSHSigner()
 	if err != nil {
@@ -134,6 +153,24 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 		return nil, err
 	}
 	return n, nil
+}
+
+// handoverOf returns the hand-over of appointment a, checked: signed by
+// the key it hands over from, which signed the ledger's stored checkpoint
+// the statement names (size and root).
+func handoverOf(ctx context.Context, st eventstore.Store, a domain.NotaryAppointed) (integrity.Handover, error) {
+	h, err := integrity.HandoverFrom([]byte(a.Handover))
+	if err != nil {
+		return integrity.Handover{}, fmt.Errorf("its hand-over: %w", err)
+	}
+	cp, err := ledger.StoredCheckpoint(ctx, st, h.Old, h.Size)
+	if err != nil {
+		return integrity.Handover{}, fmt.Errorf("its hand-over is from key %s, at the checkpoint of %d events: %w", h.Old.Fingerprint(), h.Size, err)
+	}
+	if !bytes.Equal(cp.Root, h.Root) {
+		return integrity.Handover{}, fmt.Errorf("its hand-over names another root for the checkpoint of %d events than the ledger's: %w", h.Size, integrity.ErrIntegrity)
+	}
+	return h, nil
 }
 
 // start folds the log its newest checkpoint covers (the part that counts)

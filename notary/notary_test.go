@@ -85,7 +85,11 @@ func newLedgerKey(t *testing.T, origin string) *integrity.LedgerKey {
 	return k
 }
 
-func newTeam(t *testing.T) *team {
+func newTeam(t *testing.T) *team { t.Helper(); return newTeamWith(t, nil) }
+
+// newTeamWith is newTeam, calling beforeAppointment (when not nil) on the
+// ledger as it is before the appointment.
+func newTeamWith(t *testing.T, beforeAppointment func(*team)) *team {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{Create: true})
@@ -125,6 +129,10 @@ func newTeam(t *testing.T) *team {
 		if res.Checkpoint == nil {
 			t.Fatalf("%T: no checkpoint in the append (SQLite checkpoints inline)", c)
 		}
+	}
+
+	if beforeAppointment != nil {
+		beforeAppointment(tm)
 	}
 
 	// The appointment: the hand-over at the newest checkpoint, signed by
@@ -905,4 +913,49 @@ func TestRejectionRetried(t *testing.T) {
 	}
 	tm.checkCounts(forged)
 	tm.checkVerify(forged, "signature-required")
+}
+
+// TestForgedAppointmentBefore: a NotaryAppointed row written around the
+// rules before the real appointment (naming another key, its hand-over
+// signed by that key), rejected by the admin holding the ledger key until
+// then, appoints nobody: the notary the admin then appoints starts, and
+// checkpoints the log.
+func TestForgedAppointmentBefore(t *testing.T) {
+	var forged []eventstore.Record
+	tm := newTeamWith(t, func(tm *team) {
+		origin, err := ledger.Origin(tm.ctx, tm.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mallory := newLedgerKey(t, origin)
+		cp, err := ledger.StoredCheckpoint(tm.ctx, tm.st, tm.oldKey.Public(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmt, err := mallory.SignHandover(tm.notaryKey.Public(), cp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged = tm.appendRaw(tm.forged(domain.LedgerStream, "mallory", "",
+			domain.NotaryAppointed{Actor: "mallory", LedgerKey: mallory.Public().String(), Handover: string(stmt), Reason: "mine now"}))
+		// alice rejects it, with the ledger key she holds until the
+		// appointment. (Appended by hand, as Decide would decide it:
+		// ledger.Writer counts the forged appointment on this inline
+		// ledger, which makes alice's rejection custody-notary.)
+		rej := ledger.RejectionOf(forged[0])
+		rej.Reason = "written around breachledger"
+		recs := tm.signWith(tm.alice.signer, tm.forged(domain.LedgerStream, "alice", tm.alice.fp, rej))
+		if _, _, err := (ledger.Checkpointer{Store: tm.st, Key: tm.oldKey}).Append(tm.ctx, domain.LedgerStream, eventstore.Any, recs); err != nil {
+			t.Fatal(err)
+		}
+	})
+	tm.detect()
+	n, err := notary.New(tm.ctx, tm.st, tm.notaryKey, notary.Options{})
+	if err != nil {
+		t.Fatalf("the notary alice appointed after a rejected forged appointment: %v", err)
+	}
+	if res := tm.step(n); len(res.Rejected) != 0 || res.Checkpoint == nil || res.Checkpoint.Size != tm.head() {
+		t.Fatalf("step: rejected %+v, checkpoint %v; want none, and one of %d", res.Rejected, res.Checkpoint, tm.head())
+	}
+	tm.checkCounts(forged)
 }
