@@ -959,3 +959,35 @@ func TestForgedAppointmentBefore(t *testing.T) {
 	}
 	tm.checkCounts(forged)
 }
+
+// TestRun: a running notary rejects a forgery and checkpoints the log
+// behind it without being stepped, and returns nil when its context ends
+// (goleak, TestMain, checks it left nothing running).
+func TestRun(t *testing.T) {
+	tm := newTeam(t)
+	tm.detect()
+	n := tm.notary()
+	ctx, cancel := context.WithCancel(tm.ctx)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx, 5*time.Millisecond) }()
+	forged := tm.appendRaw(tm.forged(domain.IncidentStream(incident), "oscar", "", domain.NoteAdded{Text: "unsigned"}))
+	honest := tm.note(tm.oscar, "after the forgery")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if size := tm.checkpointSize(); size > honest.Sequence && size == tm.head() {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("after 20s the newest checkpoint covers %d of %d events (run: %v)", tm.checkpointSize(), tm.head(), <-done)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v when its context ended, want nil", err)
+	}
+	tm.checkRejected(forged, "signature-required")
+	tm.checkCounts(forged)
+	tm.checkVerify(forged, "signature-required")
+}
