@@ -59,6 +59,7 @@ var runners = []runner{
 	{"peer", "append (5 events per save) and aggregate load vs hallgren/eventsourcing on SQLite", peer},
 	{"signed-cli", "one CLI append signed with the actor's SSH key file, vs the same append unsigned", signedCLIAppend},
 	{"signed-verify", "verify of 1,000,000 events signed by their authors, vs read + hash + the same signature checks", signedVerify},
+	{"notary", "a team ledger's notary: judging and checkpointing a backlog of signed appends, vs the same signature checks and checkpoint without the rules; its lag behind writers at the soak test's write rate, vs writers checkpointing inline", notaryRows},
 }
 
 func main() {
