@@ -29,18 +29,13 @@ import (
 
 // ErrUncoveredTail: on a store that checkpoints after the append
 // (EventStoreDB), the log has events that no checkpoint covers and that
-// this writer did not append, recorded too long ago to be another writer's
-// that is about to checkpoint them: written outside breachledger, or left
-// by a writer that stopped. They are not signed until the ledger-key
-// holder rejects them (or accepts a legacy tail, once).
+// this writer did not append: another writer's, or written around
+// breachledger. A writer cannot tell which (nothing is covered because of
+// when it was recorded), so it signs nothing over them: on a ledger with
+// more than one writer the notary judges and checkpoints them ("breachledger
+// notary appoint"); on one without, the ledger-key holder rejects them (or
+// accepts a legacy tail, once).
 var ErrUncoveredTail = fmt.Errorf("events not covered by a checkpoint: %w", integrity.ErrIntegrity)
-
-// DefaultGrace is how recently a record appended by another writer must
-// have been recorded for a checkpoint to cover it without being asked to,
-// on a store that checkpoints after the append (EventStoreDB). On a store
-// that checkpoints inside the append (Inline) there is no grace: a record
-// nobody covered is foreign, whenever it claims to have been recorded.
-const DefaultGrace = time.Minute
 
 // checkpointStore returns st's checkpoint store.
 func checkpointStore(st eventstore.Store) (eventstore.CheckpointStore, error) {
@@ -79,20 +74,16 @@ func originOf(r eventstore.Record) (string, error) {
 // Checkpointer signs checkpoints of a store's log with the ledger key.
 //
 // Nothing is covered because of when it was recorded. A checkpoint covers
-// the records this writer appended (own), records the ledger stream's
+// the records this writer appended (own) and records the ledger stream's
 // custody events among own name (a rejected foreign record, bound by its
 // leaf hash; a legacy tail accepted once, bound by the hash of its
-// leaves), and, only on a store that checkpoints after the append
-// (EventStoreDB), other writers' records recorded within Grace of Now.
+// leaves); a notary's Seal covers what the notary judged. Another writer's
+// record, on a store that checkpoints after the append (EventStoreDB), is
+// not covered however recently it was recorded: a team's ledger there has
+// a notary.
 type Checkpointer struct {
 	Store eventstore.Store
 	Key   *integrity.LedgerKey
-	// Now is the clock the tail guard compares recorded times with
-	// (default time.Now); Grace is how recent another writer's record must
-	// be (default DefaultGrace). Both matter only on a store that is not
-	// Inline.
-	Now   func() time.Time
-	Grace time.Duration
 	// Previous is the key Key took over from by a hand-over (a notary's
 	// appointment), which signed the checkpoints before: the newest stored
 	// checkpoint may be its, until Key's first.
@@ -311,12 +302,10 @@ type extension struct {
 	anySeq  bool                 // the sequences of mine are not known yet
 	judged  bool                 // every record was judged by the caller (a notary, Seal): no tail guard
 	seen    int                  // records of mine added
-	inline  bool                 // the store checkpoints inside the append: no grace
+	inline  bool                 // the store checkpoints inside the append
 	custody custodyClaims        // records own's custody events name
-	now     time.Time
-	grace   time.Duration
 	leaves  [][]byte
-	stale   []eventstore.Record // another writer's, recorded outside the grace
+	others  []eventstore.Record // another writer's (or nobody's), on a store that checkpoints after the append
 	foreign []eventstore.Record // named by nobody, on an inline store
 }
 
@@ -328,13 +317,7 @@ func (c Checkpointer) extend(latest *eventstore.Checkpoint, own []eventstore.Rec
 	if err != nil {
 		return nil, err
 	}
-	x := &extension{c: c, tree: integrity.NewTree(), mine: make(map[uuid.UUID]uint64, len(own)), inline: Inline(c.Store), custody: claims, now: time.Now(), grace: c.Grace}
-	if c.Now != nil {
-		x.now = c.Now()
-	}
-	if x.grace <= 0 {
-		x.grace = DefaultGrace
-	}
+	x := &extension{c: c, tree: integrity.NewTree(), mine: make(map[uuid.UUID]uint64, len(own)), inline: Inline(c.Store), custody: claims}
 	for _, r := range own {
 		x.mine[r.ID] = r.Sequence
 	}
@@ -383,8 +366,8 @@ func (x *extension) add(r eventstore.Record) error {
 	case claimed, x.judged:
 	case x.inline:
 		x.foreign = append(x.foreign, r)
-	case r.RecordedAt.Before(x.now.Add(-x.grace)) || r.RecordedAt.After(x.now.Add(x.grace)):
-		x.stale = append(x.stale, r)
+	default:
+		x.others = append(x.others, r)
 	}
 	x.leaves = append(x.leaves, leaf)
 	x.tree.Append(integrity.HashLeaf(leaf))
@@ -397,10 +380,10 @@ func (x *extension) sign() (eventstore.Checkpoint, error) {
 	if len(x.foreign) > 0 {
 		return eventstore.Checkpoint{}, &ForeignError{From: x.foreign[0].Sequence, Count: uint64(len(x.foreign)), First: x.foreign[:min(3, len(x.foreign))]}
 	}
-	if len(x.stale) > 0 {
-		r := x.stale[0]
-		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %q by %q, recorded %s) were not checkpointed by whoever appended them; nothing was signed: check them with \"breachledger verify\"; the ledger-key holder rejects them with \"breachledger checkpoint --reject %d --reason ...\": %w",
-			len(x.stale), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), r.Sequence, ErrUncoveredTail)
+	if len(x.others) > 0 {
+		r := x.others[0]
+		return eventstore.Checkpoint{}, fmt.Errorf("%d event(s) from sequence %d (event %s, %q by %q, recorded %s) are another writer's, or written around breachledger, and no checkpoint covers them; nothing was signed: a ledger with more than one writer on this store is checkpointed by its notary (\"breachledger notary appoint\"), which judges them; on one without, the ledger-key holder checks them (\"breachledger verify\") and rejects them (\"breachledger checkpoint --reject %d --reason ...\"): %w",
+			len(x.others), r.Sequence, r.ID, r.Type, r.Actor, r.RecordedAt.Format(time.RFC3339Nano), r.Sequence, ErrUncoveredTail)
 	}
 	if err := x.custody.complete(); err != nil {
 		return eventstore.Checkpoint{}, err
