@@ -80,6 +80,18 @@ type Options struct {
 	Now func() time.Time
 	// Log receives a line per checkpoint and per rejection (default: none).
 	Log *slog.Logger
+	// Acting, on a ledger with no notary appointed, judges it as its
+	// notary would: the admin who holds the ledger key until a notary is
+	// appointed ("breachledger checkpoint" on EventStoreDB, where a writer
+	// never covers another's appends), signing the rejections as themself
+	// with Signer. Ignored once a notary is appointed.
+	Acting *Acting
+}
+
+// Acting is the ledger-key holder judging a ledger that has no notary.
+type Acting struct {
+	Actor  string
+	Signer ssh.Signer
 }
 
 // ErrNotAppointed: the ledger has no notary, or another key than this one.
@@ -129,6 +141,8 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	case appointed != nil:
 	case invalid != nil:
 		return nil, invalid
+	case other == "" && opts.Acting != nil:
+		return newActing(ctx, st, key, opts)
 	case other != "":
 		return nil, fmt.Errorf("the ledger's notary holds key %s, not %s: %w", other, key.Public().Fingerprint(), ErrNotAppointed)
 	default:
@@ -148,6 +162,28 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	}
 	if n.chain, err = ledger.ReadKeyChain(ctx, st, n.previous); err != nil {
 		return nil, fmt.Errorf("notary: %w", err)
+	}
+	if err := n.start(ctx); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// newActing returns the judge of a ledger with no notary: the holder of
+// its ledger key (which must sign its newest checkpoint), rejecting as
+// opts.Acting.
+func newActing(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opts Options) (*Notary, error) {
+	n := &Notary{store: st, key: key, previous: key.Public(), actor: opts.Acting.Actor, signer: opts.Acting.Signer, fp: integrity.Fingerprint(opts.Acting.Signer.PublicKey()),
+		now: opts.Now, log: opts.Log, l: domain.NewLedger(), incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	var err error
+	if n.chain, err = ledger.ReadKeyChain(ctx, st, key.Public()); err != nil {
+		return nil, fmt.Errorf("judge the ledger: %w", err)
 	}
 	if err := n.start(ctx); err != nil {
 		return nil, err
