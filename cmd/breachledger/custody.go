@@ -61,12 +61,13 @@ func (e *env) decideCustody(c *cli.Context) error {
 	})
 }
 
-// sayLag says, on stderr, what of a notary's ledger its newest checkpoint
-// does not cover yet: lag, which readers leave out, and a failure (exit 6)
-// once the oldest has waited longer than the ledger's notary-lag.
+// sayLag says, on stderr, what of a ledger its newest checkpoint does not
+// cover yet (on a notary's ledger, or on a store that checkpoints after
+// the append): lag, which readers leave out, and a failure (exit 6) once
+// the oldest has waited longer than the ledger's notary-lag.
 func (e *env) sayLag(c *cli.Context, v *ledger.View) error {
 	cov := v.Coverage()
-	if !cov.Notary || cov.Pending == 0 {
+	if cov.Pending == 0 {
 		return nil
 	}
 	l, err := readLedger(c, v)

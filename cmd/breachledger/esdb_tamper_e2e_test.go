@@ -306,10 +306,13 @@ func testLedgerKey(tb testing.TB, st eventstore.Store) *integrity.LedgerKey {
 }
 
 // TestForeignEventESDB: on EventStoreDB, where an append and its
-// checkpoint are two calls, an event written with the plain client and
-// stamped long ago is not signed by the next append (exit 6), readers
-// leave it out, and the ledger-key holder's "checkpoint --reject" covers
-// it as a record that never counts; verify names it for good.
+// checkpoint are two calls, an event written with the plain client is
+// never signed by the next writer's checkpoint, however recently it was
+// recorded (no grace window): readers leave it out (and, once it has
+// waited longer than notary-lag, exit 6), the next writer's append lands
+// and waits behind it, and the ledger-key holder's "checkpoint" judges it
+// as the notary would: rejected under the rule it breaks, named, exit 6,
+// with the honest append behind it covered; verify names it for good.
 func TestForeignEventESDB(t *testing.T) {
 	c, srv := newESDBLedger(t)
 	c.ok("alice", "init", "--name", "Foreign Test", "--at", "2025-03-01T00:00:00Z")
@@ -318,20 +321,26 @@ func TestForeignEventESDB(t *testing.T) {
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
 	var log []logEntry
 	c.json(&log, "log")
-	forged := appendForeignNote(t, srv, log[len(log)-1], time.Now().Add(-2*time.Hour), "forged on the server")
+	forged := appendForeignNote(t, srv, log[len(log)-1], time.Now(), "forged on the server")
 	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "forged on the server") {
 		t.Errorf("a reader applies an event no checkpoint covers:\n%s", tl)
 	}
-	if r := c.run("alice", "checkpoint"); r.code != 6 || !strings.Contains(r.stderr, forged.String()) {
-		t.Errorf("checkpoint over a stale foreign event: exit %d, want 6 naming it\n%s", r.code, r.stderr)
+	r := c.run("oscar", "note", inc, "honest note")
+	if r.code != 0 || !strings.Contains(r.stderr, "not yet checkpointed") || !strings.Contains(r.stderr, forged.String()) {
+		t.Errorf("an honest append behind a foreign event: exit %d, want 0, recorded and waiting behind it\n%s", r.code, r.stderr)
 	}
-	c.ok("alice", "checkpoint", "--reject", fmt.Sprint(len(log)), "--reason", "written with the plain client")
-	c.ok("oscar", "note", inc, "honest note")
+	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "honest note") {
+		t.Errorf("a reader applies an append behind an uncovered event:\n%s", tl)
+	}
+	r = c.run("alice", "checkpoint")
+	if r.code != 6 || !strings.Contains(r.stderr, "rule signature-required") || !strings.Contains(r.stderr, fmt.Sprintf("sequence %d", len(log))) {
+		t.Errorf("checkpoint over a foreign event: exit %d, want 6 naming it under rule signature-required\n%s", r.code, r.stderr)
+	}
 	if tl := c.ok("auditor", "timeline", inc); strings.Contains(tl, "forged on the server") || !strings.Contains(tl, "honest note") {
-		t.Errorf("timeline after the rejection:\n%s", tl)
+		t.Errorf("timeline after the judgement:\n%s", tl)
 	}
-	r := c.run("auditor", "verify")
-	if r.code != 6 || !strings.Contains(r.stdout, "rejected") || !strings.Contains(r.stdout, forged.String()) {
+	r = c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, "rejected") || !strings.Contains(r.stdout, forged.String()) || !strings.Contains(r.stdout, "rule signature-required") {
 		t.Errorf("verify after the rejection: exit %d, want 6 naming the rejected event\n%s", r.code, r.stdout)
 	}
 }

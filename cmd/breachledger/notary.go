@@ -15,6 +15,7 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/notary"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // notaryCommand: a team ledger's notary (package notary): appointed once
@@ -191,4 +192,62 @@ func (e *env) notaryRunCommand() *cli.Command {
 			})
 		},
 	}
+}
+
+// judge checkpoints a ledger on a store that checkpoints after the append
+// (EventStoreDB) and has no notary: the holder of its ledger key judges
+// the appends no checkpoint covers as the notary would (package notary),
+// rejecting what the rules refuse as themself (an admin, signing the
+// rejections with their own key), then covers the rest. A rejection is
+// named and exits 6 once everything is recorded and checkpointed.
+func (e *env) judge(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey) (eventstore.Checkpoint, error) {
+	who, err := actor(c)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	sg, err := signerFrom(c)
+	if err != nil {
+		return eventstore.Checkpoint{}, usageError{err}
+	}
+	if sg == nil {
+		if sg, err = findSigner(c, st, who); err != nil {
+			return eventstore.Checkpoint{}, err
+		}
+	}
+	var acting *notary.Acting
+	if sg != nil {
+		defer sg.close()
+		acting = &notary.Acting{Actor: who, Signer: sg.s}
+	}
+	if acting == nil {
+		return eventstore.Checkpoint{}, usagef("on this store a checkpoint of others' appends is signed only after judging them, and a rejection is signed by an admin: give your signing key (--sign-key KEY, or register one)")
+	}
+	n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Acting: acting})
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
+	var rejected []notary.Rejection
+	for {
+		res, err := n.Step(c.Context)
+		if err != nil {
+			return eventstore.Checkpoint{}, err
+		}
+		rejected = append(rejected, res.Rejected...)
+		if res.Judged == 0 && len(res.Rejected) == 0 {
+			break
+		}
+	}
+	cp, err := st.(eventstore.CheckpointStore).LatestCheckpoint(c.Context)
+	if err != nil {
+		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
+	}
+	if len(rejected) > 0 {
+		var b strings.Builder
+		for _, r := range rejected {
+			fmt.Fprintf(&b, "\n  - sequence %d: rule %s: %s", r.Seqs[0], r.Rule, safetext.Line(r.Err.Error()))
+		}
+		return eventstore.Checkpoint{}, fmt.Errorf("%d append(s) the rules refuse were rejected (each by a signed rejection, which the checkpoint of %d events covers with them); they never count:%s: %w",
+			len(rejected), cp.Size, b.String(), integrity.ErrIntegrity)
+	}
+	return cp, nil
 }

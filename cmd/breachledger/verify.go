@@ -66,7 +66,12 @@ Examples:
 				if err != nil {
 					return err
 				}
-				cp, err := ledger.Checkpointer{Store: st, Key: k, Now: e.now}.Checkpoint(c.Context, nil)
+				var cp eventstore.Checkpoint
+				if ledger.Inline(st) {
+					cp, err = ledger.Checkpointer{Store: st, Key: k}.Checkpoint(c.Context, nil)
+				} else {
+					cp, err = e.judge(c, st, k)
+				}
 				if err != nil {
 					return err
 				}
