@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -114,15 +115,51 @@ func ReadKeyChain(ctx context.Context, st eventstore.Store, trusted *integrity.P
 	return keyChainOf(trusted, appointmentsIn(recs)), nil
 }
 
-// NotaryMode reports whether the ledger in st has a notary appointed (as
-// a writer sees it: any appointment, checked or not; a reader checks the
-// hand-over with the key it trusts, KeyChain).
+// CheckedHandover returns the hand-over of appointment a, checked without
+// a key the caller trusts: signed by the key it hands over from, which
+// signed the ledger's stored checkpoint the statement names (size and
+// root), and handing over to the key the appointment names. Only the
+// holder of the ledger key can make one that passes: a row written around
+// breachledger cannot appoint a notary.
+func CheckedHandover(ctx context.Context, st eventstore.Store, a domain.NotaryAppointed) (integrity.Handover, error) {
+	h, err := integrity.HandoverFrom([]byte(a.Handover))
+	if err != nil {
+		return integrity.Handover{}, fmt.Errorf("its hand-over: %w", err)
+	}
+	if h.New.String() != a.LedgerKey {
+		return integrity.Handover{}, fmt.Errorf("its hand-over is to key %s, not the key it names: %w", h.New.Fingerprint(), integrity.ErrIntegrity)
+	}
+	cp, err := StoredCheckpoint(ctx, st, h.Old, h.Size)
+	if err != nil {
+		return integrity.Handover{}, fmt.Errorf("its hand-over is from key %s, at the checkpoint of %d events: %w", h.Old.Fingerprint(), h.Size, err)
+	}
+	if !bytes.Equal(cp.Root, h.Root) {
+		return integrity.Handover{}, fmt.Errorf("its hand-over names another root for the checkpoint of %d events than the ledger's: %w", h.Size, integrity.ErrIntegrity)
+	}
+	return h, nil
+}
+
+// NotaryMode reports whether the ledger in st has a notary appointed, as
+// a writer, who holds no key it trusts, can tell: an appointment whose
+// hand-over checks out (CheckedHandover). A reader follows the hand-over
+// from the key it trusts (KeyChain).
 func NotaryMode(ctx context.Context, st eventstore.Store) (bool, error) {
 	recs, err := readRecords(ctx, st, domain.LedgerStream)
 	if err != nil {
 		return false, err
 	}
-	return len(appointmentsIn(recs)) > 0, nil
+	return appointedIn(ctx, st, recs), nil
+}
+
+// appointedIn reports whether the ledger-stream records recs hold an
+// appointment whose hand-over checks out.
+func appointedIn(ctx context.Context, st eventstore.Store, recs []eventstore.Record) bool {
+	for _, a := range appointmentsIn(recs) {
+		if _, err := CheckedHandover(ctx, st, a.Event); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // notaryLag turns the "uncovered" problem of a verification of a ledger

@@ -217,7 +217,7 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 	// are waiting for it, not foreign: a writer decides on them too (the
 	// notary decides again, and rejects what the rules refuse).
 	cov := Coverage{Size: ^uint64(0)}
-	if Inline(w.Store) && len(appointmentsIn(ledgerRecs)) == 0 {
+	if Inline(w.Store) && !appointedIn(ctx, w.Store, ledgerRecs) {
 		size, err := newestSize(ctx, w.Store)
 		if err != nil {
 			return domain.State{}, nil, 0, 0, err

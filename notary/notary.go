@@ -20,7 +20,6 @@
 package notary
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -130,7 +129,7 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 			}
 			continue
 		}
-		if h, err = handoverOf(ctx, st, a); err != nil {
+		if h, err = ledger.CheckedHandover(ctx, st, a); err != nil {
 			invalid = fmt.Errorf("notary: the appointment %s: %w", r.ID, err)
 			continue
 		}
@@ -189,24 +188,6 @@ func newActing(ctx context.Context, st eventstore.Store, key *integrity.LedgerKe
 		return nil, err
 	}
 	return n, nil
-}
-
-// handoverOf returns the hand-over of appointment a, checked: signed by
-// the key it hands over from, which signed the ledger's stored checkpoint
-// the statement names (size and root).
-func handoverOf(ctx context.Context, st eventstore.Store, a domain.NotaryAppointed) (integrity.Handover, error) {
-	h, err := integrity.HandoverFrom([]byte(a.Handover))
-	if err != nil {
-		return integrity.Handover{}, fmt.Errorf("its hand-over: %w", err)
-	}
-	cp, err := ledger.StoredCheckpoint(ctx, st, h.Old, h.Size)
-	if err != nil {
-		return integrity.Handover{}, fmt.Errorf("its hand-over is from key %s, at the checkpoint of %d events: %w", h.Old.Fingerprint(), h.Size, err)
-	}
-	if !bytes.Equal(cp.Root, h.Root) {
-		return integrity.Handover{}, fmt.Errorf("its hand-over names another root for the checkpoint of %d events than the ledger's: %w", h.Size, integrity.ErrIntegrity)
-	}
-	return h, nil
 }
 
 // start folds the log its newest checkpoint covers (the part that counts)

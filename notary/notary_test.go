@@ -933,15 +933,14 @@ func TestForgedAppointmentBefore(t *testing.T) {
 		}
 		forged = tm.appendRaw(tm.forged(domain.LedgerStream, "mallory", "",
 			domain.NotaryAppointed{Actor: "mallory", LedgerKey: mallory.Public().String(), Handover: string(stmt), Reason: "mine now"}))
-		// alice rejects it, with the ledger key she holds until the
-		// appointment. (Appended by hand, as Decide would decide it:
-		// ledger.Writer counts the forged appointment on this inline
-		// ledger, which makes alice's rejection custody-notary.)
-		rej := ledger.RejectionOf(forged[0])
-		rej.Reason = "written around breachledger"
-		recs := tm.signWith(tm.alice.signer, tm.forged(domain.LedgerStream, "alice", tm.alice.fp, rej))
-		if _, _, err := (ledger.Checkpointer{Store: tm.st, Key: tm.oldKey}).Append(tm.ctx, domain.LedgerStream, eventstore.Any, recs); err != nil {
-			t.Fatal(err)
+		// alice rejects it through the write path, with the ledger key she
+		// holds until the appointment: a forged appointment, whose
+		// hand-over does not check out, puts no writer in notary mode and
+		// makes no notary in the state her rejection is decided on.
+		w := ledger.Writer{Store: tm.st, Sign: tm.alice.sign, Checkpointer: &ledger.Checkpointer{Store: tm.st, Key: tm.oldKey}}
+		if _, err := w.Execute(tm.ctx, "", domain.RejectForeign{By: tm.by(tm.alice), Records: []domain.ForeignEventRejected{ledger.RejectionOf(forged[0])},
+			Reason: "written around breachledger"}, time.Now()); err != nil {
+			t.Fatalf("alice's rejection of the forged appointment: %v", err)
 		}
 	})
 	tm.detect()
