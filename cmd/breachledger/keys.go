@@ -135,14 +135,23 @@ func actorKeyAsLedgerKey(fp, actor string) error {
 }
 
 // agentLedgerKey returns the ledger key of the ledger in st held by
-// ssh-agent with fingerprint fp. It refuses a key registered to an actor.
+// ssh-agent with fingerprint fp. It refuses a key registered to an actor,
+// except the notary's: the notary holds the ledger key and signs its
+// rejections with it (the appointment registers it for the notary).
 func agentLedgerKey(c *cli.Context, st eventstore.Store, origin, fp string) (*integrity.LedgerKey, error) {
 	keys, _, err := ledger.SignerKeys(c.Context, st)
 	if err != nil {
 		return nil, err
 	}
 	for _, k := range keys {
-		if k.Fingerprint == fp {
+		if k.Fingerprint != fp {
+			continue
+		}
+		l, err := readLedger(c, st)
+		if err != nil {
+			return nil, err
+		}
+		if n, ok := l.Notary(); !ok || n.Actor != k.Actor {
 			return nil, actorKeyAsLedgerKey(fp, k.Actor)
 		}
 	}

@@ -297,3 +297,35 @@ func TestNotaryKeyRotation(t *testing.T) {
 		t.Errorf("a reader over it: exit %d, want 6\n%s", r.code, r.stderr)
 	}
 }
+
+// TestNotaryKeyInAgent: the notary's key may live in ssh-agent, as the
+// ledger key may: appointed by its fingerprint, the notary runs with it,
+// and signs its rejections through the agent (the key it holds is the one
+// the appointment registered for it, which no actor may use as a ledger
+// key).
+func TestNotaryKeyInAgent(t *testing.T) {
+	sock := startOpenSSHAgent(t)
+	fp, _ := agentHeldKey(t, sock, "notary")
+	c := newLedger(t)
+	c.env = append(c.env, "SSH_AUTH_SOCK="+sock)
+	c.ok("alice", "init", "--name", "Agent Notary", "--at", "2025-03-01T00:00:00Z")
+	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:01:00Z", "oscar")
+	c.ok("alice", "notary", "appoint", "--to", "agent:"+fp, "--reason", "the notary's key never leaves the agent")
+	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "operator-escalation", "--summary", "odd logins", "--at", "2025-03-07T10:00:00Z"))
+	tm := &team{c: c}
+	forged := tm.forge(t, domain.IncidentStream(inc), "oscar", "", time.Now(), domain.NoteAdded{Text: "unsigned"})
+	if out := c.ok("alice", "--ledger-key", "agent:"+fp, "notary", "run", "--once"); !strings.Contains(out, "rejected 1 append(s)") {
+		t.Fatalf("the notary with its key in ssh-agent: %q, want 1 append rejected", out)
+	}
+	c.ok("alice", "--ledger-key", "agent:"+fp, "notary", "run", "--once")
+	r := c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, forged[0].ID.String()) || !strings.Contains(r.stdout, "rule signature-required") {
+		t.Errorf("verify: exit %d, want 6 naming the rejected note\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Every event but the forged one is signed and verifies: the notary's
+	// rejection too, signed through the agent.
+	if !strings.Contains(r.stdout, ": 10 events,") || !strings.Contains(r.stdout, " 9 signed events") {
+		t.Errorf("the rejection the notary signed through the agent does not verify:\n%s", r.stdout)
+	}
+}
