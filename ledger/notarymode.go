@@ -9,6 +9,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/projections"
 )
 
 // Notary mode (domain.NotaryAppointed). A ledger checkpoints inline until
@@ -184,7 +185,18 @@ func notaryLag(ctx context.Context, st eventstore.Store, rep *integrity.Report, 
 	if uncovered == nil {
 		return nil
 	}
-	facts, err := ReadStream(ctx, st, domain.LedgerStream)
+	// The limit is the ledger's as its checkpointed, accepted events set
+	// it: a setting waiting for the notary (or rejected) changes nothing,
+	// so a forged "notary-lag 1000h" cannot hide a notary that stopped.
+	recs, err := readRecords(ctx, st, domain.LedgerStream)
+	if err != nil {
+		return err
+	}
+	rejected, err := rejectedIn(recs, uncovered.Seq)
+	if err != nil {
+		return err
+	}
+	facts, err := projections.FactsOf(counting(recs, Coverage{Size: uncovered.Seq, Rejected: rejected}))
 	if err != nil {
 		return err
 	}

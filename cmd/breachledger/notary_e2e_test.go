@@ -329,3 +329,40 @@ func TestNotaryKeyInAgent(t *testing.T) {
 		t.Errorf("the rejection the notary signed through the agent does not verify:\n%s", r.stdout)
 	}
 }
+
+// TestNotaryLag: events the notary has not checkpointed yet are lag, not
+// tampering (readers leave them out and say so, verify exits 0), until the
+// oldest has waited longer than the ledger's notary-lag; the limit is the
+// one the ledger's checkpointed events set, so a forged setting waiting
+// for the notary cannot stretch it.
+func TestNotaryLag(t *testing.T) {
+	c := newLedger(t)
+	tm := newTeam(t, c)
+	c.ok("alice", "setting", "notary-lag", "1s")
+	tm.notarize()
+	c.ok("oscar", "note", tm.overdue, "waiting for the notary")
+	// A responder's setting, signed with his own key: only the notary, which
+	// applies the rules, refuses it (verify checks signatures, not roles).
+	forged := tm.forge(t, domain.LedgerStream, "oscar", "oscar", time.Now(), domain.SettingChanged{Key: "notary-lag", Value: "1000h"})
+	if r := c.run("auditor", "log"); r.code != 0 || !strings.Contains(r.stderr, "not yet checkpointed: 2") {
+		t.Errorf("a reader within notary-lag: exit %d, want 0 saying what is not yet checkpointed\n%s", r.code, r.stderr)
+	}
+	if r := c.run("auditor", "verify"); r.code != 0 || !strings.Contains(r.stdout, "not yet checkpointed: 2") {
+		t.Errorf("verify within notary-lag: exit %d, want 0 (lag is not tampering)\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the ledger's notary-lag of 1s
+	if r := c.run("auditor", "log"); r.code != 6 || !strings.Contains(r.stderr, "longer than the ledger's notary-lag (1s)") {
+		t.Errorf("a reader past notary-lag: exit %d, want 6 (the forged 1000h setting does not count)\n%s", r.code, r.stderr)
+	}
+	if r := c.run("auditor", "verify"); r.code != 6 || !strings.Contains(r.stdout, "lag: ") {
+		t.Errorf("verify past notary-lag: exit %d, want 6 with a lag problem\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	tm.notarize()
+	tm.notarize()
+	if r := c.run("auditor", "log"); r.code != 0 || strings.Contains(r.stderr, "not yet checkpointed") {
+		t.Errorf("a reader once the notary caught up: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := c.run("auditor", "verify"); r.code != 6 || strings.Contains(r.stdout, "lag: ") || !strings.Contains(r.stdout, "rejected") || !strings.Contains(r.stdout, forged[0].ID.String()) {
+		t.Errorf("verify once the notary caught up: exit %d, want 6 for the rejected forged setting only\n%s", r.code, r.stdout)
+	}
+}
