@@ -140,7 +140,29 @@ var SettingKeys = []struct{ Key, Meaning string }{
 	{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
 }
 
+// Value returns the setting of key (one of SettingKeys).
+func (s Settings) Value(key string) (time.Duration, bool) {
+	field, err := settingField(key)
+	if err != nil {
+		return 0, false
+	}
+	return *field(&s), true
+}
+
 func parseSetting(key, value string) (func(*Settings), error) {
+	field, err := settingField(key)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ParseDuration(value)
+	if err != nil {
+		return nil, &FieldError{Field: "value", Value: value, Problem: err.Error()}
+	}
+	return func(s *Settings) { *field(s) = d }, nil
+}
+
+// settingField returns the field of Settings that key names.
+func settingField(key string) (func(*Settings) *time.Duration, error) {
 	var field func(*Settings) *time.Duration
 	switch key {
 	case "customer-notice-window":
@@ -158,11 +180,7 @@ func parseSetting(key, value string) (func(*Settings), error) {
 		}
 		return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
 	}
-	d, err := ParseDuration(value)
-	if err != nil {
-		return nil, &FieldError{Field: "value", Value: value, Problem: err.Error()}
-	}
-	return func(s *Settings) { *field(s) = d }, nil
+	return field, nil
 }
 
 var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/breachledger/breachledger/domain"
 )
@@ -57,4 +58,20 @@ func TestNotaryRules(t *testing.T) {
 			t.Errorf("Notary() = %+v, %v", n, ok)
 		}
 	})
+}
+
+// TestSettingValues: every setting key reads back the value it was set
+// to (the settings table prints them through Value).
+func TestSettingValues(t *testing.T) {
+	for _, k := range domain.SettingKeys {
+		h := signedModeHistory(t)
+		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: "1d7h"})
+		got, ok := h.state().Ledger.Settings.Value(k.Key)
+		if want := 31 * time.Hour; !ok || got != want {
+			t.Errorf("Value(%q) = %v, %v; want %v", k.Key, got, ok, want)
+		}
+	}
+	if _, ok := domain.DefaultSettings.Value("no-such-setting"); ok {
+		t.Error("Value of an unknown key is found")
+	}
 }

@@ -113,15 +113,11 @@ func ledgerCommands(e *env) []*cli.Command {
 					if c.Bool("json") {
 						return writeJSON(e.stdout, l.Settings)
 					}
-					vals := map[string]string{
-						"customer-notice-window": domain.FormatDuration(l.Settings.CustomerNoticeWindow),
-						"art34-target":           domain.FormatDuration(l.Settings.Art34Target),
-						"due-soon-window":        domain.FormatDuration(l.Settings.DueSoonWindow),
-					}
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "KEY\tVALUE\tMEANING")
 					for _, k := range domain.SettingKeys {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, safetext.Line(vals[k.Key]), k.Meaning)
+						v, _ := l.Settings.Value(k.Key)
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, domain.FormatDuration(v), k.Meaning)
 					}
 					return tw.Flush()
 				})
