@@ -354,7 +354,7 @@ func (n *Notary) rejectedAhead(tail []eventstore.Record) {
 		if r.Type != "ForeignEventRejected" || r.Actor != n.actor || r.Signer != n.fp || r.Stream != domain.LedgerStream {
 			continue
 		}
-		if n.checkSignature(r) != nil {
+		if checkSignature(n.l, r) != nil {
 			continue
 		}
 		e, err := domain.Decode(r.Type, r.Payload)
@@ -429,9 +429,6 @@ func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
 func (n *Notary) judge(g []eventstore.Record) error {
 	events := make([]domain.Event, len(g))
 	for i, r := range g {
-		if err := n.checkSignature(r); err != nil {
-			return err
-		}
 		e, err := domain.Decode(r.Type, r.Payload)
 		if err != nil {
 			return &domain.RuleError{Rule: domain.RuleNotDecided, Reason: fmt.Sprintf("event %d of %d does not decode: %v", i+1, len(g), err)}
@@ -439,19 +436,32 @@ func (n *Notary) judge(g []eventstore.Record) error {
 		events[i] = e
 	}
 	first := g[0]
-	by := domain.By{Actor: first.Actor, At: first.OccurredAt, Signer: first.Signer}
-	err := domain.Redecide(n.stateFor(first.Stream, ^uint64(0)), by, events, first.RecordedAt)
+	err := n.judgeOn(n.stateFor(first.Stream, ^uint64(0)), g, events)
 	if err == nil || first.Basis == 0 || first.Basis >= n.ledgerLen {
 		return err
 	}
 	// Decided on an earlier ledger revision (first.Basis) and refused on
-	// this one: a revocation race, which readers leave out
-	// (projections.Races) and verify reports without failing, when the
-	// rules accept it as decided.
-	if n.stateFor(first.Stream, first.Basis).Ledger.Initialized && domain.Redecide(n.stateFor(first.Stream, first.Basis), by, events, first.RecordedAt) == nil {
+	// this one (a key or role revoked in between): a revocation race,
+	// which readers leave out (projections.Races) and verify reports
+	// without failing, when its signatures and the rules accept it as
+	// decided.
+	if s := n.stateFor(first.Stream, first.Basis); s.Ledger.Initialized && n.judgeOn(s, g, events) == nil {
 		return nil
 	}
 	return err
+}
+
+// judgeOn judges append g, whose events are events, on state s: its
+// authors' signatures against s's signer registry, then the rules.
+func (n *Notary) judgeOn(s domain.State, g []eventstore.Record, events []domain.Event) error {
+	for _, r := range g {
+		if err := checkSignature(s.Ledger, r); err != nil {
+			return err
+		}
+	}
+	first := g[0]
+	by := domain.By{Actor: first.Actor, At: first.OccurredAt, Signer: first.Signer}
+	return domain.Redecide(s, by, events, first.RecordedAt)
 }
 
 // stateFor returns the state an append to stream is decided on: the
@@ -477,9 +487,9 @@ func (n *Notary) stateFor(stream string, basis uint64) domain.State {
 }
 
 // checkSignature checks r's author signature against the signer registry
-// as the accepted events make it.
-func (n *Notary) checkSignature(r eventstore.Record) error {
-	if err := domain.CheckSigner(n.l, r.Type, r.Actor, r.Signer); err != nil {
+// of l.
+func checkSignature(l domain.Ledger, r eventstore.Record) error {
+	if err := domain.CheckSigner(l, r.Type, r.Actor, r.Signer); err != nil {
 		return err
 	}
 	if r.Signer == "" {
@@ -488,7 +498,7 @@ func (n *Notary) checkSignature(r eventstore.Record) error {
 		}
 		return nil
 	}
-	k, _ := n.l.Signers.Key(r.Signer)
+	k, _ := l.Signers.Key(r.Signer)
 	pub, fp, err := integrity.ParseSignerKey(k.Key)
 	if err != nil || fp != r.Signer {
 		return &domain.RuleError{Rule: "signature-invalid", Reason: fmt.Sprintf("the registered key %s does not parse to that fingerprint", r.Signer)}

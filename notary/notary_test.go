@@ -985,3 +985,65 @@ func TestRun(t *testing.T) {
 	tm.checkCounts(forged)
 	tm.checkVerify(forged, "signature-required")
 }
+
+// TestRevocationRace: an append decided while its author's key was active
+// and recorded after an admin revoked it (a revocation race, issue 12) is
+// not rejected: it is what the rules decided on the ledger revision it
+// names, readers leave it out (projections.Races), and verify reports it
+// as raced with nothing wrong. A forged append claiming that old revision
+// but signed with a key revoked before it is still rejected.
+func TestRevocationRace(t *testing.T) {
+	tm := newTeam(t)
+	tm.detect()
+	n := tm.notary()
+	tm.step(n)
+	// oscar decides a note with his key active...
+	raced := tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp, domain.NoteAdded{Text: "decided before the revocation"}))
+	// ...alice revokes his key before it lands...
+	tm.write(tm.alice, "", domain.RevokeSigner{By: tm.by(tm.alice), Actor: "oscar", Fingerprint: tm.oscar.fp, Reason: "laptop lost"})
+	// ...and it lands.
+	stored := tm.appendRaw(raced)
+	res := tm.step(n)
+	if len(res.Rejected) != 0 {
+		t.Fatalf("the raced note was rejected: %+v", res.Rejected)
+	}
+	if res.Checkpoint == nil || res.Checkpoint.Size != tm.head() {
+		t.Fatalf("checkpoint %v, want one of %d", res.Checkpoint, tm.head())
+	}
+	rep, err := ledger.VerifyWith(tm.ctx, tm.st, tm.oldKey.Public(), ledger.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || len(rep.Raced) != 1 || rep.Raced[0].EventID != stored[0].ID.String() {
+		t.Errorf("verify: problems %v, raced %v; want none, and the note raced", rep.Problems, rep.Raced)
+	}
+	facts, err := ledger.ReadStream(tm.ctx, mustView(t, tm), domain.IncidentStream(incident))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range facts {
+		if f.ID == stored[0].ID.String() {
+			t.Error("a reader counts the raced note")
+		}
+	}
+	// After the revocation, a note signed with the revoked key that
+	// claims a revision from before it is still the rules' to refuse when
+	// it was not decided then: here, on a ledger revision before oscar's
+	// key was registered.
+	old := tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp, domain.NoteAdded{Text: "claims an old revision"})
+	old[0].Basis = 1
+	forged := tm.appendRaw(tm.signWith(tm.oscar.signer, old))
+	if res := tm.step(n); len(res.Rejected) != 1 || res.Rejected[0].Seqs[0] != forged[0].Sequence {
+		t.Errorf("a note signed with a revoked key, claiming a revision before the key existed: rejected %+v, want it", res.Rejected)
+	}
+}
+
+// mustView is the view of tm's ledger a reader who trusts the old key has.
+func mustView(t *testing.T, tm *team) *ledger.View {
+	t.Helper()
+	v, err := ledger.NewView(tm.ctx, tm.st, tm.oldKey.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
