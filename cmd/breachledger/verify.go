@@ -291,8 +291,12 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, w
 		}
 	} else {
 		fmt.Fprintf(e.stdout, "%s %s: %d events, %d checkpoints checked, %d signed events\n", what, safetext.Line(rep.Origin), rep.Events, rep.Checkpoints, rep.Signed)
-		if rep.Covered > 0 {
+		switch {
+		case rep.Covered > 0 && rep.Covered == rep.Events:
 			fmt.Fprintf(e.stdout, "newest valid checkpoint covers %d events; root %s\n", rep.Covered, base64.StdEncoding.EncodeToString(rep.Root))
+		case rep.Covered > 0:
+			// The root is of every event read, not of the checkpoint's.
+			fmt.Fprintf(e.stdout, "newest valid checkpoint covers %d of the %d events; root of all %d: %s\n", rep.Covered, rep.Events, rep.Events, base64.StdEncoding.EncodeToString(rep.Root))
 		}
 		for _, n := range rep.Against {
 			fmt.Fprintf(e.stdout, "consistent with the kept checkpoint of %d events\n", n)
