@@ -111,14 +111,9 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
-	var latest *eventstore.Checkpoint
-	stored, err := cs.LatestCheckpoint(ctx)
-	switch {
-	case errors.Is(err, eventstore.ErrNoCheckpoint):
-	case err != nil:
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
-	default:
-		latest = &stored
+	latest, err := latestStored(ctx, cs)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
 	}
 	x, err := c.extend(latest, own)
 	if err != nil {
@@ -150,6 +145,19 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 	return c.save(ctx, cs, x)
 }
 
+// latestStored returns the newest stored checkpoint, nil when there is
+// none.
+func latestStored(ctx context.Context, cs eventstore.CheckpointStore) (*eventstore.Checkpoint, error) {
+	stored, err := cs.LatestCheckpoint(ctx)
+	switch {
+	case errors.Is(err, eventstore.ErrNoCheckpoint):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	return &stored, nil
+}
+
 // Seal signs and stores the checkpoint of the log's first size records,
 // which the caller has judged (a notary: every record below size is
 // accepted, or rejected by a rejection below size), extending the newest
@@ -160,14 +168,9 @@ func (c Checkpointer) Seal(ctx context.Context, size uint64) (eventstore.Checkpo
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
-	var latest *eventstore.Checkpoint
-	stored, err := cs.LatestCheckpoint(ctx)
-	switch {
-	case errors.Is(err, eventstore.ErrNoCheckpoint):
-	case err != nil:
-		return eventstore.Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
-	default:
-		latest = &stored
+	latest, err := latestStored(ctx, cs)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
 	}
 	x, err := c.extend(latest, nil)
 	if err != nil {

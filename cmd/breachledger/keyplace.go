@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -90,6 +91,30 @@ func warnKeyBeside(c *cli.Context, keyPath string) {
 	}
 	c.App.Metadata[keyBesideRule] = keyPath
 	fmt.Fprintln(c.App.ErrWriter, w)
+}
+
+// newLedgerKey returns the key a hand-over hands over to: made with
+// --generate FILE (its private key to FILE, mode 0600, never over an
+// existing file, and its public key to FILE.pub; what names it in the
+// message, advice what to do with it), or named with --to
+// (handoverTarget).
+func (e *env) newLedgerKey(c *cli.Context, st eventstore.Store, origin, what, advice string) (*integrity.PublicKey, error) {
+	p := c.String("generate")
+	if p == "" {
+		return handoverTarget(c, st, origin, c.String("to"))
+	}
+	if _, err := os.Stat(p); err == nil {
+		return nil, usagef("--generate %s exists: a new key never overwrites one", p)
+	}
+	skey, vkey, err := integrity.GenerateLedgerKey(origin)
+	if err != nil {
+		return nil, err
+	}
+	if err := integrity.WriteKeyFiles(p, skey, vkey); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.stderr, "%s: %s (private, mode 0600: %s), public key in %s.pub\n", what, p, advice, p)
+	return integrity.ParsePublicKey(vkey)
 }
 
 // handoverTarget returns the new key a hand-over names with --to: a

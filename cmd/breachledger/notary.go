@@ -86,23 +86,8 @@ func (e *env) notaryAppointCommand() *cli.Command {
 				if err != nil {
 					return fmt.Errorf("the hand-over to the notary is signed with the ledger key until now: %w", err)
 				}
-				var to *integrity.PublicKey
-				if p := c.String("generate"); p != "" {
-					if _, err := os.Stat(p); err == nil {
-						return usagef("--generate %s exists: a new key never overwrites one", p)
-					}
-					skey, vkey, err := integrity.GenerateLedgerKey(old.Origin())
-					if err != nil {
-						return err
-					}
-					if err := integrity.WriteKeyFiles(p, skey, vkey); err != nil {
-						return err
-					}
-					if to, err = integrity.ParsePublicKey(vkey); err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stderr, "notary key: %s (private, mode 0600: move it to the notary's host), public key in %s.pub\n", p, p)
-				} else if to, err = handoverTarget(c, st, old.Origin(), c.String("to")); err != nil {
+				to, err := e.newLedgerKey(c, st, old.Origin(), "notary key", "move it to the notary's host")
+				if err != nil {
 					return err
 				}
 				cp, err := ledger.StoredCheckpoint(c.Context, st, old.Public(), 0)

@@ -617,20 +617,8 @@ Example:
 					return fmt.Errorf("hand-over: the newest stored checkpoint is not the current key's (verify the ledger first): %w", err)
 				}
 				commit(c, "while the hand-over was being written: it was finished, as printed above") // signals.go
-				var to *integrity.PublicKey
-				if p := c.String("generate"); p != "" {
-					skey, vkey, err := integrity.GenerateLedgerKey(old.Origin())
-					if err != nil {
-						return err
-					}
-					if err := integrity.WriteKeyFiles(p, skey, vkey); err != nil {
-						return err
-					}
-					if to, err = integrity.ParsePublicKey(vkey); err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stderr, "new ledger key: %s (private, mode 0600), public key in %s.pub\n", p, p)
-				} else if to, err = handoverTarget(c, st, old.Origin(), c.String("to")); err != nil {
+				to, err := e.newLedgerKey(c, st, old.Origin(), "new ledger key", "keep it apart from the ledger")
+				if err != nil {
 					return err
 				}
 				msg, err := old.SignHandover(to, cp)
