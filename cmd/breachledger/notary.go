@@ -236,3 +236,26 @@ func (e *env) judge(c *cli.Context, st eventstore.Store, key *integrity.LedgerKe
 	}
 	return cp, nil
 }
+
+// notaryCheckpoint is "checkpoint" on a notary's ledger, whose checkpoints
+// the notary alone signs: it prints (or writes, -o) the notary's newest
+// checkpoint, opened with the key the reader trusts (--key, the pin, or
+// the ledger key kept here) through the hand-over the ledger records, for
+// an auditor to keep ("verify --against").
+func (e *env) notaryCheckpoint(c *cli.Context, st eventstore.Store) error {
+	key, _, err := e.ledgerTrust(c, st)
+	if err != nil {
+		return fmt.Errorf("this ledger's checkpoints come from its notary alone; to keep its newest, it is checked with the ledger's key: %w", err)
+	}
+	cp, err := ledger.StoredCheckpoint(c.Context, st, key, 0)
+	if err != nil {
+		return fmt.Errorf("the notary's newest checkpoint: %w", err)
+	}
+	if err := e.output(c, cp.Note); err != nil {
+		return err
+	}
+	if p := c.String("output"); p != "" && p != "-" {
+		fmt.Fprintf(e.stdout, "the notary's checkpoint of %d events written to %s (this ledger's checkpoints come from its notary alone: nothing was signed here)\n", cp.Size, p)
+	}
+	return nil
+}

@@ -60,7 +60,7 @@ Examples:
 				if notary, err := ledger.NotaryMode(c.Context, st); err != nil {
 					return err
 				} else if notary {
-					return usagef("this ledger's checkpoints come from its notary alone (\"breachledger notary run\", where the notary's key is): nobody else signs one")
+					return e.notaryCheckpoint(c, st)
 				}
 				k, err := loadLedgerKey(c, st)
 				if err != nil {
