@@ -404,6 +404,9 @@ func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
 		return nil, nil // rejected already (a step before a restart)
 	}
 	if err := n.judge(g); err != nil {
+		if n.judgeSplit(g) {
+			return nil, nil // several honest appends that looked like one: accepted and folded
+		}
 		rule := "not-what-the-rules-decide"
 		var re *domain.RuleError
 		if errors.As(err, &re) {
@@ -423,6 +426,58 @@ func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
 		}
 	}
 	return nil, nil
+}
+
+// maxSplit bounds the runs judgeSplit tries to split: the appends of one
+// command hold a few events, and the search is exponential in the worst
+// case.
+const maxSplit = 16
+
+// judgeSplit tries g, a run of incident records the rules refuse as one
+// append, as several consecutive appends that each pass (appends splits
+// the log by matching fields, so two appends by one author with the same
+// business time, basis and recorded time, which a store's clock held
+// still for, look like one). It folds the appends and reports true when
+// some split passes whole; otherwise it folds nothing. Incident streams
+// only: their state grows by appending facts, so a failed try is undone
+// by truncation.
+func (n *Notary) judgeSplit(g []eventstore.Record) bool {
+	if len(g) < 2 || len(g) > maxSplit || g[0].Stream == domain.LedgerStream {
+		return false
+	}
+	stream := g[0].Stream
+	kept := len(n.incidents[stream])
+	undo := func() { n.incidents[stream] = n.incidents[stream][:kept] }
+	foldAll := func(recs []eventstore.Record) bool {
+		for _, r := range recs {
+			if n.fold(r) != nil {
+				return false
+			}
+		}
+		return true
+	}
+	for k := 1; k < len(g); k++ {
+		if n.judge(g[:k]) != nil {
+			continue
+		}
+		if !foldAll(g[:k]) {
+			undo()
+			return false
+		}
+		rest := g[k:]
+		if n.judge(rest) == nil {
+			if foldAll(rest) {
+				return true
+			}
+			undo()
+			return false
+		}
+		if n.judgeSplit(rest) {
+			return true
+		}
+		undo()
+	}
+	return false
 }
 
 // judge returns nil when the rules accept append g, else why not.

@@ -560,8 +560,9 @@ func forgeries() []forgery {
 				domain.SignerRevoked{Actor: "bob", Fingerprint: tm.bob.fp, Reason: "oscar says so"})))
 		}},
 		{"two events no command decides together", domain.RuleNotDecided, func(tm *team) []eventstore.Record {
+			// Not one command's, and not two (the second alone is refused).
 			return tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp,
-				note("one"), note("and another in the same append"))))
+				note("one"), domain.StageChanged{From: domain.StageDiagnose, To: domain.StageAssess, Reason: "from where it never was"})))
 		}},
 	}
 }
@@ -1046,4 +1047,35 @@ func mustView(t *testing.T, tm *team) *ledger.View {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestAppendsThatLookLikeOne: two appends by one author with the same
+// business time, basis and recorded time (a store's clock held still) look
+// like one run of the log; each is what the rules decide, so the run is
+// accepted, as two appends, and both count. A run that no split makes of
+// appends the rules accept is rejected whole.
+func TestAppendsThatLookLikeOne(t *testing.T) {
+	tm := newTeam(t)
+	tm.detect()
+	n := tm.notary()
+	tm.step(n)
+	both := tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp,
+		domain.NoteAdded{Text: "one"}, domain.NoteAdded{Text: "and another, at the same instant"})))
+	if res := tm.step(n); len(res.Rejected) != 0 || res.Checkpoint == nil || res.Checkpoint.Size != tm.head() {
+		t.Fatalf("two notes that look like one append: rejected %+v, checkpoint %v", res.Rejected, res.Checkpoint)
+	}
+	v := mustView(t, tm)
+	for _, r := range both {
+		if !v.Coverage().Counts(r.Sequence) {
+			t.Errorf("seq %d does not count", r.Sequence)
+		}
+	}
+	// A note and a stage move from a stage the incident is not in: the
+	// note alone passes, the move alone does not; rejected whole.
+	bad := tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp,
+		domain.NoteAdded{Text: "cover"}, domain.StageChanged{From: domain.StageClose, To: domain.StageDiagnose, Reason: "r"})))
+	res := tm.step(n)
+	if len(res.Rejected) != 1 || len(res.Rejected[0].Seqs) != 2 || res.Rejected[0].Seqs[0] != bad[0].Sequence {
+		t.Errorf("a run with one refused part: rejected %+v, want both records together", res.Rejected)
+	}
 }
