@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -78,10 +79,11 @@ func (e *env) notaryAppointCommand() *cli.Command {
 						return err
 					}
 				}
-				if sg == nil {
-					return usagef("a notary is appointed by a signed event: give your signing key (--sign-key KEY, or register one: \"breachledger signer register\")")
+				signer := "" // the rules refuse an unsigned appointment (signed mode)
+				if sg != nil {
+					defer sg.close()
+					signer = sg.fp
 				}
-				defer sg.close()
 				old, err := loadLedgerKey(c, st)
 				if err != nil {
 					return fmt.Errorf("the hand-over to the notary is signed with the ledger key until now: %w", err)
@@ -102,13 +104,21 @@ func (e *env) notaryAppointCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				cmd := domain.AppointNotary{By: domain.By{Actor: who, At: now, Signer: sg.fp}, Actor: name,
+				cmd := domain.AppointNotary{By: domain.By{Actor: who, At: now, Signer: signer}, Actor: name,
 					Key: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshKey))), Fingerprint: integrity.Fingerprint(sshKey),
 					LedgerKey: to.String(), Handover: string(stmt), Reason: c.String("reason")}
 				// No checkpoint: the key until now never covers the
 				// appointment; the notary's first checkpoint does.
 				res, err := e.execute(c, st, nil, sg, "", cmd, now)
 				if err != nil {
+					if p := c.String("generate"); p != "" && (errors.Is(err, domain.ErrRefused) || errors.Is(err, domain.ErrInvalid)) {
+						// Refused before the append: the key made for it
+						// names nothing either (a refusal changes nothing).
+						// Kept after any other failure: the append may have
+						// landed, naming it.
+						os.Remove(p)
+						os.Remove(p + ".pub")
+					}
 					return err
 				}
 				if p := c.String("output"); p != "" {

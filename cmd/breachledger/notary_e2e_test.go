@@ -375,3 +375,69 @@ func TestNotaryLag(t *testing.T) {
 		t.Errorf("verify once the notary caught up: exit %d, want 6 for the rejected forged setting only\n%s", r.code, r.stdout)
 	}
 }
+
+// TestNotaryRefusals: an appointment the rules refuse, or a notary that is
+// not the ledger's, says why and what to do instead, and appends nothing.
+func TestNotaryRefusals(t *testing.T) {
+	signed := newLedger(t)
+	signed.ok("alice", "init", "--name", "Refusals", "--at", "2025-03-01T00:00:00Z")
+	signed.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	signed.register("2025-03-01T00:01:00Z", "oscar")
+	unsigned := newLedger(t)
+	unsigned.ok("alice", "init", "--unsigned", "--name", "Unsigned", "--at", "2025-03-01T00:00:00Z")
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "existing.key")
+	if err := os.WriteFile(existing, []byte("keep me"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		c      *cli
+		actor  string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"no reason", signed, "alice", []string{"notary", "appoint", "--generate", filepath.Join(dir, "a.key")}, 2, "--reason"},
+		{"no key", signed, "alice", []string{"notary", "appoint", "--reason", "r"}, 2, "--to PUB"},
+		{"a key file that exists", signed, "alice", []string{"notary", "appoint", "--generate", existing, "--reason", "r"}, 2, "never overwrites"},
+		{"not an admin", signed, "oscar", []string{"notary", "appoint", "--generate", filepath.Join(dir, "b.key"), "--reason", "r"}, 4, "notary-role"},
+		{"an actor with a role", signed, "alice", []string{"notary", "appoint", "--generate", filepath.Join(dir, "c.key"), "--name", "oscar", "--reason", "r"}, 4, "notary-apart"},
+		{"not in signed mode", unsigned, "alice", []string{"notary", "appoint", "--generate", filepath.Join(dir, "d.key"), "--reason", "r"}, 4, "notary-signed-mode"},
+		{"no notary to run", signed, "alice", []string{"notary", "run", "--once"}, 1, "no notary appointed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.c.with(t)
+			before := countEvents(t, c.ledger)
+			r := c.run(tt.actor, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d, want %d naming %q\n%s", r.code, tt.code, tt.stderr, r.stderr)
+			}
+			if after := countEvents(t, c.ledger); after != before {
+				t.Errorf("%d events appended by a refusal", after-before)
+			}
+			for i, a := range tt.args {
+				if a == "--generate" && tt.args[i+1] != existing {
+					if _, err := os.Stat(tt.args[i+1]); err == nil {
+						t.Errorf("the refused appointment left the key it made: %s", tt.args[i+1])
+					}
+				}
+			}
+		})
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Error("--generate overwrote an existing file")
+	}
+	signed.ok("alice", "notary", "appoint", "--generate", filepath.Join(dir, "notary.key"), "--reason", "r")
+	before := countEvents(t, signed.ledger)
+	if r := signed.run("alice", "notary", "appoint", "--generate", filepath.Join(dir, "again.key"), "--reason", "r"); r.code != 4 || !strings.Contains(r.stderr, "notary-once") {
+		t.Errorf("a second appointment: exit %d, want 4 (notary-once)\n%s", r.code, r.stderr)
+	}
+	if r := signed.run("alice", "--ledger-key", filepath.Join(dir, "a-stranger.key"), "notary", "run", "--once"); r.code == 0 {
+		t.Errorf("a notary run without the notary's key: exit 0\n%s", r.stdout)
+	}
+	if after := countEvents(t, signed.ledger); after != before {
+		t.Errorf("%d events appended by refusals", after-before)
+	}
+}
