@@ -225,6 +225,11 @@ func testNotaryTeam(t *testing.T, c *cli) {
 	if strings.Contains(r.stdout, "not yet checkpointed") {
 		t.Errorf("verify after the notary caught up still reports lag:\n%s", r.stdout)
 	}
+	// Judged again without the notary's key, the notary did as the rules
+	// say: nothing accepted that they refuse, nothing rejected they accept.
+	if r := c.run("auditor", "verify", "--rules"); r.code != 6 || strings.Contains(r.stdout, "accepted-refused") || strings.Contains(r.stdout, "rejected-accepted") {
+		t.Errorf("verify --rules of an honest notary: exit %d, want 6 for the rejected forgeries only\n%s", r.code, r.stdout)
+	}
 	if r := c.run("auditor", "verify", "--against", kept); !strings.Contains(r.stdout, "consistent with the kept checkpoint") {
 		t.Errorf("verify --against the notary's checkpoint kept earlier:\n%s%s", r.stdout, r.stderr)
 	}
@@ -439,5 +444,45 @@ func TestNotaryRefusals(t *testing.T) {
 	}
 	if after := countEvents(t, signed.ledger); after != before {
 		t.Errorf("%d events appended by refusals", after-before)
+	}
+}
+
+// TestCompromisedNotary: whoever runs the notary holds the ledger key, so
+// a checkpoint it signs over a forged row verifies; verify --rules judges
+// every append since the appointment again, without trusting that key,
+// and names the row the rules refuse.
+func TestCompromisedNotary(t *testing.T) {
+	c := newLedger(t)
+	tm := newTeam(t, c)
+	// oscar issues himself a token, signed with his own key, and the
+	// notary's key covers it without a rejection.
+	forged := tm.forge(t, domain.LedgerStream, "oscar", "oscar", time.Now(), domain.APITokenIssued{Token: "T1", Name: "backdoor", SHA256: strings.Repeat("ab", 32)})
+	b, err := os.ReadFile(tm.notaryKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := integrity.ParseLedgerKey(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := ledger.Open(ctx, c.ledger, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := st.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: key}).Seal(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if r := c.run("auditor", "verify"); r.code != 0 {
+		t.Fatalf("plain verify over the notary's own checkpoint: exit %d (this test needs a forgery only the rules refuse)\n%s", r.code, r.stdout)
+	}
+	r := c.run("auditor", "verify", "--rules")
+	if r.code != 6 || !strings.Contains(r.stdout, "accepted-refused") || !strings.Contains(r.stdout, forged[0].ID.String()) || !strings.Contains(r.stdout, "token-role") {
+		t.Errorf("verify --rules over a row the notary checkpointed against the rules: exit %d, want 6 naming it\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +15,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/notary"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/safetext"
 )
@@ -107,6 +109,13 @@ it also re-signed the ledger's own checkpoints with a stolen key. With
 bundle's events when they start at sequence 0, else with the consistency
 proof "breachledger export --against KEPT" put in the bundle.
 
+--rules checks a team ledger's notary itself: it judges every append from
+the notary's appointment to the newest checkpoint again, as the notary
+should have (signatures against the registry at its place, then the
+rules), and reports each append the notary checkpointed that the rules
+refuse, and each it rejected that they accept. The notary's key verifies
+whatever it accepted; this does not trust it.
+
 Each flag goes with its mode: a flag of another mode is a usage error.
 
 On EventStoreDB it also reports events that stream reads no longer return
@@ -123,6 +132,7 @@ from the server's own time of arrival.`,
 			str("checkpoint", "with --proof: the checkpoint the proof must be against (the auditor's)"),
 			str("old", "with a consistency --proof: the old checkpoint the auditor kept"),
 			boolean("json", "print JSON"),
+			boolean("rules", "a team ledger: judge every append since the notary's appointment again, and report what the notary accepted that the rules refuse (and rejected that they accept)"),
 			&cli.DurationFlag{Name: "clock-tolerance", Usage: "EventStoreDB: how far a recorded time may be from the server's time of arrival (default 5m)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -169,6 +179,14 @@ from the server's own time of arrival.`,
 				if err != nil {
 					return err
 				}
+				if c.Bool("rules") {
+					found, err := notary.Audit(c.Context, st, key)
+					if err != nil {
+						return err
+					}
+					rep.Problems = append(rep.Problems, found...)
+					sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Seq < rep.Problems[j].Seq })
+				}
 				commit(c, "after the verification had finished: its report above is whole") // signals.go
 				a, err := e.sayAuthorship(c, st, nil)
 				if err != nil {
@@ -188,6 +206,7 @@ from the server's own time of arrival.`,
 var verifyFlagModes = map[string][]string{
 	"against":         {"ledger", "--bundle"},
 	"clock-tolerance": {"ledger"},
+	"rules":           {"ledger"},
 	"bundle":          {"--bundle"},
 	"replay":          {"--bundle"},
 	"proof":           {"--proof"},
