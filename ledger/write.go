@@ -1,10 +1,12 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +58,19 @@ type Writer struct {
 	// caller's Checkpointer.Checkpoint reports why. Its Store is ignored:
 	// the writer's is used.
 	Checkpointer *Checkpointer
+	// Judge, when set, judges the records past the newest checkpoint that
+	// a write on a ledger not checkpointed inline is decided on (the
+	// notary's, or one on EventStoreDB): pending are those of the ledger
+	// stream and the incident's, in sequence order, and covered the
+	// records of the same streams the newest checkpoint covers, with
+	// counts telling which of them count. It returns the sequences of the
+	// pending appends the rules refuse, which the decision leaves out, as
+	// the notary will: a forged record waiting for the notary then neither
+	// blocks an honest write nor makes the notary reject it (decided on
+	// it, the write would not be what the rules decide on the state the
+	// notary judges it on). Package notary's JudgePending is one. Unset,
+	// every pending record not rejected counts.
+	Judge func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool
 }
 
 // Execute runs the write path for one command: load the ledger stream and
@@ -184,6 +199,46 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// judgePending leaves out of cov the pending records (past the newest
+// checkpoint) of recs that w.Judge finds the rules refuse.
+func (w Writer) judgePending(ctx context.Context, cov *Coverage, recs ...[]eventstore.Record) error {
+	size, err := newestSize(ctx, w.Store)
+	if err != nil {
+		return err
+	}
+	var covered, pending []eventstore.Record
+	for _, rs := range recs {
+		for _, r := range rs {
+			switch {
+			case r.Sequence < size:
+				covered = append(covered, r)
+			case cov.Counts(r.Sequence):
+				pending = append(pending, r)
+			}
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	bySeq := func(a, b eventstore.Record) int { return cmp.Compare(a.Sequence, b.Sequence) }
+	slices.SortFunc(covered, bySeq)
+	slices.SortFunc(pending, bySeq)
+	rejectedBelow := cov.Rejected
+	refused := w.Judge(covered, pending, func(seq uint64) bool { _, no := rejectedBelow[seq]; return !no })
+	if len(refused) == 0 {
+		return nil
+	}
+	all := make(map[uint64]string, len(cov.Rejected)+len(refused))
+	for seq, id := range cov.Rejected {
+		all[seq] = id
+	}
+	for seq := range refused {
+		all[seq] = "" // refused by the rules, not rejected yet
+	}
+	cov.Rejected = all
+	return nil
+}
+
 // load reads the state a command is decided on: the ledger stream and
 // the incident's stream, without the records that do not count (rejected
 // ones, on an Inline store those no checkpoint covers: they are foreign,
@@ -228,6 +283,11 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 	}
 	if cov.Rejected, err = rejectedIn(ledgerRecs, cov.Size); err != nil {
 		return domain.State{}, nil, 0, 0, err
+	}
+	if cov.Size == ^uint64(0) && w.Judge != nil {
+		if err := w.judgePending(ctx, &cov, ledgerRecs, incidentRecs); err != nil {
+			return domain.State{}, nil, 0, 0, err
+		}
 	}
 	ledgerFacts, err := projections.FactsOf(counting(ledgerRecs, cov))
 	if err != nil {

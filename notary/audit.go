@@ -106,3 +106,45 @@ func (n *Notary) advance(recs []eventstore.Record) {
 		}
 	}
 }
+
+// JudgePending judges, as the notary will, the records a writer decides
+// on that no checkpoint covers yet (ledger.Writer.Judge): pending, those
+// of the ledger stream and one incident's in sequence order, on the state
+// that covered (the records of the same streams the newest checkpoint
+// covers, those for which counts holds) and the pending appends accepted
+// before them make. It returns the sequences of the pending appends the
+// rules refuse.
+func JudgePending(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
+	n := &Notary{now: time.Now, log: slog.New(slog.DiscardHandler), l: domain.NewLedger(),
+		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	for _, r := range covered {
+		if counts(r.Sequence) {
+			_ = n.fold(r) // one that does not decode counts for no reader either
+		}
+		n.advance([]eventstore.Record{r})
+	}
+	var refused map[uint64]bool
+	for _, g := range appends(pending) {
+		accepted := n.judge(g) == nil
+		switch {
+		case accepted:
+			for _, r := range g {
+				if n.fold(r) != nil {
+					accepted = false
+				}
+			}
+		case n.judgeSplit(g):
+			accepted = true
+		}
+		if !accepted {
+			if refused == nil {
+				refused = map[uint64]bool{}
+			}
+			for _, r := range g {
+				refused[r.Sequence] = true
+			}
+		}
+		n.advance(g)
+	}
+	return refused
+}

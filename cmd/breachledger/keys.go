@@ -18,6 +18,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/notary"
 	"github.com/breachledger/breachledger/safetext"
 )
 
@@ -288,7 +289,9 @@ func appendKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error
 // the rest of the command (init's key, the answer, the checkpoint) is
 // finished whatever signal comes (signals.go).
 func (e *env) execute(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, sg *actorSigner, incident string, cmd domain.Command, now time.Time) (ledger.Result, error) {
-	w := ledger.Writer{Store: st}
+	// What no checkpoint covers yet is decided on only as far as the
+	// notary will accept it (on a ledger not checkpointed inline).
+	w := ledger.Writer{Store: st, Judge: notary.JudgePending}
 	if sg != nil {
 		w.Sign = sg.sign
 	}

@@ -486,3 +486,31 @@ func TestCompromisedNotary(t *testing.T) {
 		t.Errorf("verify --rules over a row the notary checkpointed against the rules: exit %d, want 6 naming it\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestPendingForgeryCannotSpoilAnHonestWrite: a forged record waiting for
+// the notary is left out of the decisions writers make meanwhile, as the
+// notary will leave it out: decided on it, an honest stage move would
+// record the forged stage as where it came from, and the notary, which
+// judges it without the forgery, would reject it.
+func TestPendingForgeryCannotSpoilAnHonestWrite(t *testing.T) {
+	c := newLedger(t)
+	tm := newTeam(t, c)
+	forged := tm.forge(t, domain.IncidentStream(tm.overdue), "oscar", "", time.Now(),
+		domain.StageChanged{From: domain.StageAssess, To: domain.StageStabilize, Reason: "forged"})
+	c.ok("oscar", "stage", tm.overdue, "diagnose", "--reason", "honest")
+	if out := tm.notarize(); !strings.Contains(out, "rejected 1 append(s)") {
+		t.Fatalf("the notary: %q, want only the forgery rejected", out)
+	}
+	tm.notarize()
+	var show struct {
+		Stage string `json:"stage"`
+	}
+	c.json(&show, "show", tm.overdue)
+	if show.Stage != "diagnose" {
+		t.Errorf("the incident is in stage %q, want diagnose (the honest move, decided without the pending forgery)", show.Stage)
+	}
+	r := c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, forged[0].ID.String()) || strings.Count(r.stdout, "rejected:") != 1 {
+		t.Errorf("verify: exit %d, want 6 naming the forgery alone\n%s", r.code, r.stdout)
+	}
+}
