@@ -81,6 +81,44 @@ func ledgerOrigin(t *testing.T, c *cli) string {
 	return rep.Origin
 }
 
+// seal signs, with the ledger key in keyFile, a checkpoint of the whole
+// log, as whoever holds that key can, bypassing every judgement;
+// previousPub is the public key file of the key that signed the newest
+// checkpoint, when it is another ("" when the same).
+func (tm *team) seal(t *testing.T, keyFile, previousPub string) {
+	t.Helper()
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := integrity.ParseLedgerKey(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := ledger.Checkpointer{Key: key}
+	if previousPub != "" {
+		pb, err := os.ReadFile(previousPub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Previous, err = integrity.ParsePublicKey(string(pb)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	if c.Store, err = ledger.Open(ctx, tm.c.ledger, false); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Store.Close()
+	head, err := c.Store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Seal(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // notarize runs the notary once over what the log holds, and returns what
 // it printed.
 func (tm *team) notarize() string {
@@ -274,35 +312,7 @@ func TestNotaryKeyRotation(t *testing.T) {
 	}
 	// Whoever kept the old key signs a checkpoint of the log with it.
 	c.ok("oscar", "note", tm.overdue, "covered by a stolen key")
-	b, err := os.ReadFile(tm.oldKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old, err := integrity.ParseLedgerKey(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nb, err := os.ReadFile(tm.notaryKey + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	notaryPub, err := integrity.ParsePublicKey(string(nb))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := ledger.Open(ctx, c.ledger, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := st.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: old, Previous: notaryPub}).Seal(ctx, head); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	tm.seal(t, tm.oldKey, tm.notaryKey+".pub")
 	r = c.run("auditor", "verify")
 	if r.code != 6 || !strings.Contains(r.stdout, "retired ledger key") {
 		t.Errorf("verify over a checkpoint the old key signed after the hand-over: exit %d, want 6 naming the retired key\n%s%s", r.code, r.stdout, r.stderr)
@@ -457,27 +467,7 @@ func TestCompromisedNotary(t *testing.T) {
 	// oscar issues himself a token, signed with his own key, and the
 	// notary's key covers it without a rejection.
 	forged := tm.forge(t, domain.LedgerStream, "oscar", "oscar", time.Now(), domain.APITokenIssued{Token: "T1", Name: "backdoor", SHA256: strings.Repeat("ab", 32)})
-	b, err := os.ReadFile(tm.notaryKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := integrity.ParseLedgerKey(string(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	st, err := ledger.Open(ctx, c.ledger, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := st.Head(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: key}).Seal(ctx, head); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
+	tm.seal(t, tm.notaryKey, "")
 	if r := c.run("auditor", "verify"); r.code != 0 {
 		t.Fatalf("plain verify over the notary's own checkpoint: exit %d (this test needs a forgery only the rules refuse)\n%s", r.code, r.stdout)
 	}
