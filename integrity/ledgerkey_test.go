@@ -11,52 +11,20 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"github.com/transparency-dev/formats/log"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/mod/sumdb/note"
-)
 
-// serveKeyring serves an in-process ssh-agent holding keys on a Unix socket
-// and returns the socket.
-func serveKeyring(t *testing.T, keys ...any) string {
-	t.Helper()
-	keyring := agent.NewKeyring()
-	for _, k := range keys {
-		if err := keyring.Add(agent.AddedKey{PrivateKey: k}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				agent.ServeAgent(keyring, conn)
-			}()
-		}
-	}()
-	return sock
-}
+	"github.com/breachledger/breachledger/internal/testsupport"
+)
 
 // encodedSigner returns priv encoded as a note signer key, as
 // note.GenerateKey encodes one, and its verifier key.
@@ -112,7 +80,7 @@ func TestAgentKeySignsAsTheKeyFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, other, _ := ed25519.GenerateKey(rand.Reader)
-	sock := serveKeyring(t, other, priv)
+	sock := testsupport.ServeKeyring(t, other, priv)
 	sshPub, _ := ssh.NewPublicKey(priv.Public())
 	ak, err := FindAgentKey(sock, Fingerprint(sshPub))
 	if err != nil {
@@ -177,7 +145,7 @@ func TestAgentKeyRefusals(t *testing.T) {
 	}
 	ecPub, _ := ssh.NewPublicKey(&ec.PublicKey)
 	edPub, _ := ssh.NewPublicKey(ed.Public())
-	sock := serveKeyring(t, ec)
+	sock := testsupport.ServeKeyring(t, ec)
 	for _, tc := range []struct {
 		name, socket, fp string
 		want             []string
@@ -185,7 +153,7 @@ func TestAgentKeyRefusals(t *testing.T) {
 		{"no socket", "", Fingerprint(edPub), []string{"SSH_AUTH_SOCK is not set"}},
 		{"not held", sock, Fingerprint(edPub), []string{"holds no key " + Fingerprint(edPub), Fingerprint(ecPub), "ssh-add"}},
 		{"not Ed25519", sock, Fingerprint(ecPub), []string{"must be Ed25519", "ssh-keygen -t ed25519"}},
-		{"empty agent", serveKeyring(t), Fingerprint(edPub), []string{"holds no keys", "ssh-add"}},
+		{"empty agent", testsupport.ServeKeyring(t), Fingerprint(edPub), []string{"holds no keys", "ssh-add"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := FindAgentKey(tc.socket, tc.fp)
@@ -235,21 +203,7 @@ func TestOpenSSHAgent(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "agent.sock")
-	ag := exec.Command("ssh-agent", "-D", "-a", sock)
-	if err := ag.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ag.Process.Kill(); ag.Wait() })
-	for i := 0; ; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			break
-		}
-		if i == 100 {
-			t.Fatal("ssh-agent did not make its socket")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sock := testsupport.StartOpenSSHAgent(t)
 	keyFile := filepath.Join(dir, "ledger_ed25519")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ledger key", "-f", keyFile).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)

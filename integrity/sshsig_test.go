@@ -2,8 +2,6 @@ package integrity_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"os"
 	"os/exec"
@@ -11,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
 // sshKeygen returns the path of ssh-keygen; CI installs it (.ci/run).
@@ -112,10 +109,7 @@ func TestSSHKeygenInterop(t *testing.T) {
 }
 
 func TestVerifyEnvelopeRefuses(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	_, priv2, _ := ed25519.GenerateKey(rand.Reader)
-	s, _ := ssh.NewSignerFromKey(priv)
-	s2, _ := ssh.NewSignerFromKey(priv2)
+	s, s2 := testsupport.NewSSHSigner(t), testsupport.NewSSHSigner(t)
 	env := integrity.EnvelopeOf(record(t, 1)).Marshal()
 	sig, err := integrity.SignEnvelope(env, s)
 	if err != nil {
@@ -137,8 +131,7 @@ func TestVerifyEnvelopeRefuses(t *testing.T) {
 // event with another basis, or with none: the basis cannot be moved
 // after signing, nor dropped to pass the event off as decided on nothing.
 func TestSignatureBindsBasis(t *testing.T) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	s, _ := ssh.NewSignerFromKey(priv)
+	s := testsupport.NewSSHSigner(t)
 	r := record(t, 1)
 	r.Basis = 3
 	sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(r).Marshal(), s)

@@ -2,8 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +11,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -29,8 +27,7 @@ import (
 // on SQLite does (Checkpointer.Append); and that with the event signed by
 // the actor too.
 func BenchmarkAppendIntegrity(b *testing.B) {
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := ssh.NewSignerFromKey(priv)
+	signer := testsupport.NewSSHSigner(b)
 	for _, mode := range []string{"store-only", "store+checkpoint", "store+checkpoint-one-tx", "store+checkpoint-one-tx+actor-signature"} {
 		b.Run(mode, func(b *testing.B) {
 			st := openLedger(b)

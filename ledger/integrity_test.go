@@ -2,8 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,12 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -179,8 +176,7 @@ func TestWriterSigns(t *testing.T) {
 	st := openLedger(t)
 	k := initLedger(t, st)
 	ctx := context.Background()
-	_, priv, _ := ed25519.GenerateKey(rand.Reader)
-	signer, _ := ssh.NewSignerFromKey(priv)
+	signer := testsupport.NewSSHSigner(t)
 	fp := integrity.Fingerprint(signer.PublicKey())
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	w := ledger.Writer{Store: st}

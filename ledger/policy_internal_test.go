@@ -1,8 +1,6 @@
 package ledger
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
 // TestSignaturePolicyJudgesTheInitPair: a ledger made in signed mode
@@ -23,17 +22,7 @@ import (
 // signatures do not verify, is a problem, and so is a signed
 // initialisation nothing registers a key for.
 func TestSignaturePolicyJudgesTheInitPair(t *testing.T) {
-	newKey := func() ssh.Signer {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ssh.NewSignerFromKey(priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	newKey := func() ssh.Signer { return testsupport.NewSSHSigner(t) }
 	alice, mallory := newKey(), newKey()
 	fp := func(s ssh.Signer) string { return integrity.Fingerprint(s.PublicKey()) }
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)

@@ -2,8 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -20,6 +18,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore/esdb/esdbtest"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections/readmodel"
 )
@@ -41,14 +40,7 @@ type actorKey struct {
 
 func newActorKey(tb testing.TB, name string) actorKey {
 	tb.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	s := testsupport.NewSSHSigner(tb)
 	return actorKey{name: name, signer: s, fp: integrity.Fingerprint(s.PublicKey())}
 }
 

@@ -2,8 +2,6 @@ package notary_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -21,6 +19,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/notary"
 )
@@ -46,14 +45,7 @@ type author struct {
 
 func newAuthor(t *testing.T, name string) author {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testsupport.NewSSHSigner(t)
 	return author{name: name, signer: s, fp: integrity.Fingerprint(s.PublicKey())}
 }
 

@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
 // startOpenSSHAgent starts OpenSSH's ssh-agent on a socket of the test's
@@ -21,21 +21,7 @@ import (
 func startOpenSSHAgent(t *testing.T) string {
 	t.Helper()
 	needOpenSSH(t, "ssh-agent", "ssh-add", "ssh-keygen")
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ag := exec.Command("ssh-agent", "-D", "-a", sock)
-	if err := ag.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ag.Process.Kill(); ag.Wait() })
-	for i := 0; ; i++ {
-		if _, err := os.Stat(sock); err == nil {
-			return sock
-		}
-		if i == 200 {
-			t.Fatal("ssh-agent did not make its socket")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return testsupport.StartOpenSSHAgent(t)
 }
 
 // agentHeldKey makes an Ed25519 key with ssh-keygen, adds it to the agent

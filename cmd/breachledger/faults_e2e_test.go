@@ -14,9 +14,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
 // Issue 7: faults. A read-only ledger, a full disk and an EventStoreDB
@@ -67,34 +68,6 @@ func verifyClean(t *testing.T, c *cli) {
 	}
 }
 
-// setImmutable sets or clears the file's immutable attribute (chattr +i),
-// which makes it read-only even for root.
-func setImmutable(path string, on bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	const (
-		getFlags  = 0x80086601 // FS_IOC_GETFLAGS
-		setFlags  = 0x40086602 // FS_IOC_SETFLAGS
-		immutable = 0x10       // FS_IMMUTABLE_FL
-	)
-	var flags int32
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), getFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
-		return e
-	}
-	if on {
-		flags |= immutable
-	} else {
-		flags &^= immutable
-	}
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), setFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
-		return e
-	}
-	return nil
-}
-
 // TestFaultReadOnlyLedger: writers on a ledger file they cannot write say
 // it is read-only (exit 1) and change nothing.
 func TestFaultReadOnlyLedger(t *testing.T) {
@@ -105,10 +78,10 @@ func TestFaultReadOnlyLedger(t *testing.T) {
 
 	if os.Geteuid() == 0 {
 		// Root writes through file modes: make the file immutable.
-		if err := setImmutable(c.ledger, true); err != nil {
+		if err := testsupport.SetImmutable(c.ledger, true); err != nil {
 			t.Skipf("cannot make the ledger file immutable as root here (%v), and modes do not stop root", err)
 		}
-		t.Cleanup(func() { setImmutable(c.ledger, false) })
+		t.Cleanup(func() { testsupport.SetImmutable(c.ledger, false) })
 	} else {
 		dir := filepath.Dir(c.ledger)
 		if err := os.Chmod(c.ledger, 0o444); err != nil {
@@ -132,7 +105,7 @@ func TestFaultReadOnlyLedger(t *testing.T) {
 	}
 
 	if os.Geteuid() == 0 {
-		if err := setImmutable(c.ledger, false); err != nil {
+		if err := testsupport.SetImmutable(c.ledger, false); err != nil {
 			t.Fatal(err)
 		}
 	} else {

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +12,9 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -354,37 +353,6 @@ func TestLegacyLedgerSwitchedToSignedMode(t *testing.T) {
 	}
 }
 
-// startAgent serves an ssh-agent holding keys on a Unix socket of the
-// test's, and returns the socket.
-func startAgent(t *testing.T, keys ...any) string {
-	t.Helper()
-	keyring := agent.NewKeyring()
-	for _, k := range keys {
-		if err := keyring.Add(agent.AddedKey{PrivateKey: k}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	sock := filepath.Join(t.TempDir(), "agent.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				agent.ServeAgent(keyring, conn)
-			}()
-		}
-	}()
-	return sock
-}
-
 // TestKeyFoundInHomeAndAgent: with no key in the key directory, "--actor
 // ivy" finds ivy's registered key as ~/.ssh/id_ed25519; encrypted, it signs
 // through the agent that holds it, or with the passphrase given, and says
@@ -428,7 +396,7 @@ func TestKeyFoundInHomeAndAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, other, _ := ed25519.GenerateKey(rand.Reader) // the agent holds another key too
-	inAgent := &cli{tb: t, ledger: c.ledger, env: append(append([]string{}, ivy.env...), "SSH_AUTH_SOCK="+startAgent(t, other, raw))}
+	inAgent := &cli{tb: t, ledger: c.ledger, env: append(append([]string{}, ivy.env...), "SSH_AUTH_SOCK="+testsupport.ServeKeyring(t, other, raw))}
 	if id := strings.TrimSpace(inAgent.ok("ivy", "note", inc, "through the agent", "-q")); signedBy(t, id) != fp {
 		t.Errorf("the note signed through the agent is not signed with %s", fp)
 	}
@@ -437,7 +405,7 @@ func TestKeyFoundInHomeAndAgent(t *testing.T) {
 	_, only, _ := ed25519.GenerateKey(rand.Reader)
 	onlySigner, _ := ssh.NewSignerFromKey(only)
 	fresh := person(t, t.TempDir(), "bea", filepath.Join(t.TempDir(), "new.db"), filepath.Join(t.TempDir(), "new.key"))
-	fresh.env = append(fresh.env, "SSH_AUTH_SOCK="+startAgent(t, only))
+	fresh.env = append(fresh.env, "SSH_AUTH_SOCK="+testsupport.ServeKeyring(t, only))
 	fresh.ok("bea", "init", "--name", "Agent Init")
 	var signers struct {
 		Keys []struct{ Actor, Fingerprint string } `json:"keys"`
@@ -448,7 +416,7 @@ func TestKeyFoundInHomeAndAgent(t *testing.T) {
 	}
 	// Two keys in the agent and none on disk: init asks which.
 	two := person(t, t.TempDir(), "bea", filepath.Join(t.TempDir(), "two.db"), filepath.Join(t.TempDir(), "two.key"))
-	two.env = append(two.env, "SSH_AUTH_SOCK="+startAgent(t, only, other))
+	two.env = append(two.env, "SSH_AUTH_SOCK="+testsupport.ServeKeyring(t, only, other))
 	if r := two.run("bea", "init"); r.code != 4 || !strings.Contains(r.stderr, "ssh-agent holds 2 keys") || !strings.Contains(r.stderr, "init --unsigned") {
 		t.Errorf("init with two agent keys and no key file: exit %d, want 4 asking which\n%s", r.code, r.stderr)
 	}

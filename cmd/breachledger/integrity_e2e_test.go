@@ -22,6 +22,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -802,7 +803,7 @@ func TestSSHAgent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := startAgent(t, priv) // identity_e2e_test.go
+	sock := testsupport.ServeKeyring(t, priv) // identity_e2e_test.go
 	signer, _ := ssh.NewSignerFromKey(priv)
 	pubFile := filepath.Join(t.TempDir(), "ivy.pub")
 	os.WriteFile(pubFile, ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644)

@@ -7,15 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
 // legacyFixture is a ledger made before bases were recorded (schema
@@ -289,40 +288,13 @@ func readOnly(t *testing.T, path string) (writable func() error) {
 		}
 		writable = func() error { return errors.Join(os.Chmod(dir, 0o755), os.Chmod(path, 0o600)) }
 	} else {
-		if err := setImmutable(path, true); err != nil {
+		if err := testsupport.SetImmutable(path, true); err != nil {
 			t.Skipf("cannot make the ledger file immutable as root here (%v), and modes do not stop root", err)
 		}
-		writable = func() error { return setImmutable(path, false) }
+		writable = func() error { return testsupport.SetImmutable(path, false) }
 	}
 	t.Cleanup(func() { writable() })
 	return writable
-}
-
-// setImmutable sets or clears the file's immutable attribute (chattr +i).
-func setImmutable(path string, on bool) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	const (
-		getFlags  = 0x80086601 // FS_IOC_GETFLAGS
-		setFlags  = 0x40086602 // FS_IOC_SETFLAGS
-		immutable = 0x10       // FS_IMMUTABLE_FL
-	)
-	var flags int32
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), getFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
-		return e
-	}
-	if on {
-		flags |= immutable
-	} else {
-		flags &^= immutable
-	}
-	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), setFlags, uintptr(unsafe.Pointer(&flags))); e != 0 {
-		return e
-	}
-	return nil
 }
 
 // TestReadOnlyLegacyLedger: a ledger of schema version 2 that cannot be
