@@ -346,18 +346,27 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 	var startUps []time.Duration
 	round := 0
 	verified := false
-	product := func() (time.Duration, error) {
+	// fresh opens a copy of the backlog of its own for each round, and
+	// returns it with what removes it.
+	fresh := func(name string) (*sqlite.Store, func(), error) {
 		round++
-		p := filepath.Join(dir, fmt.Sprintf("notary-%d.db", round))
+		p := filepath.Join(dir, fmt.Sprintf("%s-%d.db", name, round))
 		if err := copyFile(path, p); err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		defer removeLedger(p)
 		st, err := sqlite.Open(ctx, p, sqlite.Options{})
+		if err != nil {
+			removeLedger(p)
+			return nil, nil, err
+		}
+		return st, func() { st.Close(); removeLedger(p) }, nil
+	}
+	product := func() (time.Duration, error) {
+		st, done, err := fresh("notary")
 		if err != nil {
 			return 0, err
 		}
-		defer st.Close()
+		defer done()
 		t := time.Now()
 		n, err := notary.New(ctx, st, tl.notaryKey, notary.Options{})
 		if err != nil {
@@ -404,17 +413,11 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 	keys := tl.keys()
 	var checked int
 	baseline := func() (time.Duration, error) {
-		round++
-		p := filepath.Join(dir, fmt.Sprintf("baseline-%d.db", round))
-		if err := copyFile(path, p); err != nil {
-			return 0, err
-		}
-		defer removeLedger(p)
-		st, err := sqlite.Open(ctx, p, sqlite.Options{})
+		st, done, err := fresh("baseline")
 		if err != nil {
 			return 0, err
 		}
-		defer st.Close()
+		defer done()
 		t := time.Now()
 		checked = 0
 		for seq := from; seq < head; {
