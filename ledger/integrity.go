@@ -107,15 +107,7 @@ type Checkpointer struct {
 // changed under this writer (history removed, and later sequences moved
 // down) and it signs nothing.
 func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (eventstore.Checkpoint, error) {
-	cs, err := checkpointStore(c.Store)
-	if err != nil {
-		return eventstore.Checkpoint{}, err
-	}
-	latest, err := latestStored(ctx, cs)
-	if err != nil {
-		return eventstore.Checkpoint{}, err
-	}
-	x, err := c.extend(latest, own)
+	cs, latest, x, err := c.extendStored(ctx, own)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
@@ -145,17 +137,27 @@ func (c Checkpointer) Checkpoint(ctx context.Context, own []eventstore.Record) (
 	return c.save(ctx, cs, x)
 }
 
-// latestStored returns the newest stored checkpoint, nil when there is
-// none.
-func latestStored(ctx context.Context, cs eventstore.CheckpointStore) (*eventstore.Checkpoint, error) {
+// extendStored reads the store's newest checkpoint (nil when none) and
+// starts extending it (extend) with own, the records this writer appended.
+func (c Checkpointer) extendStored(ctx context.Context, own []eventstore.Record) (eventstore.CheckpointStore, *eventstore.Checkpoint, *extension, error) {
+	cs, err := checkpointStore(c.Store)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var latest *eventstore.Checkpoint
 	stored, err := cs.LatestCheckpoint(ctx)
 	switch {
 	case errors.Is(err, eventstore.ErrNoCheckpoint):
-		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, nil, nil, fmt.Errorf("checkpoint: %w", err)
+	default:
+		latest = &stored
 	}
-	return &stored, nil
+	x, err := c.extend(latest, own)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return cs, latest, x, nil
 }
 
 // Seal signs and stores the checkpoint of the log's first size records,
@@ -164,15 +166,7 @@ func latestStored(ctx context.Context, cs eventstore.CheckpointStore) (*eventsto
 // stored checkpoint. It returns the newest checkpoint unchanged when that
 // covers size already.
 func (c Checkpointer) Seal(ctx context.Context, size uint64) (eventstore.Checkpoint, error) {
-	cs, err := checkpointStore(c.Store)
-	if err != nil {
-		return eventstore.Checkpoint{}, err
-	}
-	latest, err := latestStored(ctx, cs)
-	if err != nil {
-		return eventstore.Checkpoint{}, err
-	}
-	x, err := c.extend(latest, nil)
+	cs, latest, x, err := c.extendStored(ctx, nil)
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
