@@ -170,12 +170,8 @@ func LegacyTail(ctx context.Context, st eventstore.Store) (domain.LegacyTailAcce
 // rejected (it stays in the log, and never counts: an integrity failure
 // for good), and every rejection that does not hold: one naming a record a
 // checkpoint had already covered before it, or another record than the one
-// at its sequence.
-func custodyProblems(ctx context.Context, st eventstore.Store) ([]integrity.Problem, error) {
-	recs, err := readRecords(ctx, st, domain.LedgerStream)
-	if err != nil {
-		return nil, err
-	}
+// at its sequence. recs are the ledger stream's records.
+func custodyProblems(ctx context.Context, st eventstore.Store, recs []eventstore.Record) ([]integrity.Problem, error) {
 	cs, err := checkpointStore(st)
 	if err != nil {
 		return nil, err

@@ -52,7 +52,11 @@ func TestCustodyProblemsOfRejectionsThatDoNotHold(t *testing.T) {
 	}
 	reject(domain.ForeignEventRejected{Seq: 0, EventID: covered.ID.String(), LeafSHA256: LeafHash(covered), Reason: "hide the init"})
 	reject(domain.ForeignEventRejected{Seq: 1, EventID: uuid.Must(uuid.NewV7()).String(), LeafSHA256: strings.Repeat("0", 64), Reason: "another record"})
-	got, err := custodyProblems(ctx, st)
+	recs, err := readRecords(ctx, st, domain.LedgerStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := custodyProblems(ctx, st, recs)
 	if err != nil {
 		t.Fatal(err)
 	}

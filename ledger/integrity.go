@@ -928,7 +928,7 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 	}
 	rep.Problems = append(rep.Problems, chain.Invalid...)
 	if chain.Notary() {
-		if err := notaryLag(ctx, st, rep, opts.Now); err != nil {
+		if err := notaryLag(ctx, st, ledgerRecs, rep, opts.Now); err != nil {
 			return nil, fmt.Errorf("verify: %w", err)
 		}
 	}
@@ -947,7 +947,7 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		}
 		addFindings(rep, findings)
 	}
-	custody, err := custodyProblems(ctx, st)
+	custody, err := custodyProblems(ctx, st, ledgerRecs)
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}

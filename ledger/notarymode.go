@@ -130,7 +130,9 @@ func CheckedHandover(ctx context.Context, st eventstore.Store, a domain.NotaryAp
 	if h.New.String() != a.LedgerKey {
 		return integrity.Handover{}, fmt.Errorf("its hand-over is to key %s, not the key it names: %w", h.New.Fingerprint(), integrity.ErrIntegrity)
 	}
-	cp, err := StoredCheckpoint(ctx, st, h.Old, h.Size)
+	// A checkpoint no larger than the appointment's place is the old
+	// key's own, whatever the ledger records after: no key chain to read.
+	cp, err := storedCheckpoint(ctx, st, KeyChain{First: h.Old}, h.Size)
 	if err != nil {
 		return integrity.Handover{}, fmt.Errorf("its hand-over is from key %s, at the checkpoint of %d events: %w", h.Old.Fingerprint(), h.Size, err)
 	}
@@ -164,10 +166,10 @@ func appointedIn(ctx context.Context, st eventstore.Store, recs []eventstore.Rec
 }
 
 // notaryLag turns the "uncovered" problem of a verification of a ledger
-// with a notary into rep.Pending: events the notary has not checkpointed
+// with a notary, whose ledger-stream records are recs, into rep.Pending: events the notary has not checkpointed
 // yet are lag, and a problem ("lag") only when the oldest was recorded
 // longer than the ledger's notary-lag before now.
-func notaryLag(ctx context.Context, st eventstore.Store, rep *integrity.Report, now time.Time) error {
+func notaryLag(ctx context.Context, st eventstore.Store, recs []eventstore.Record, rep *integrity.Report, now time.Time) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
@@ -188,10 +190,6 @@ func notaryLag(ctx context.Context, st eventstore.Store, rep *integrity.Report, 
 	// The limit is the ledger's as its checkpointed, accepted events set
 	// it: a setting waiting for the notary (or rejected) changes nothing,
 	// so a forged "notary-lag 1000h" cannot hide a notary that stopped.
-	recs, err := readRecords(ctx, st, domain.LedgerStream)
-	if err != nil {
-		return err
-	}
 	rejected, err := rejectedIn(recs, uncovered.Seq)
 	if err != nil {
 		return err
