@@ -3,8 +3,6 @@ package notary
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"time"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -42,8 +40,8 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 		return nil, fmt.Errorf("audit the notary: %w", err)
 	}
 	cov := v.Coverage()
-	n := &Notary{store: st, now: time.Now, log: slog.New(slog.DiscardHandler), l: domain.NewLedger(),
-		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	n := blank(Options{})
+	n.store = st
 	var tail []eventstore.Record
 	for r, err := range eventstore.All(ctx, st, 0) {
 		if err != nil {
@@ -115,8 +113,7 @@ func (n *Notary) advance(recs []eventstore.Record) {
 // before them make. It returns the sequences of the pending appends the
 // rules refuse.
 func JudgePending(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
-	n := &Notary{now: time.Now, log: slog.New(slog.DiscardHandler), l: domain.NewLedger(),
-		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	n := blank(Options{})
 	for _, r := range covered {
 		if counts(r.Sequence) {
 			_ = n.fold(r) // one that does not decode counts for no reader either

@@ -151,15 +151,26 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	if err != nil {
 		return nil, err
 	}
-	n := &Notary{store: st, key: key, previous: h.Old, actor: appointed.Actor, signer: signer, fp: integrity.Fingerprint(signer.PublicKey()),
-		now: opts.Now, log: opts.Log, l: domain.NewLedger(), incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
-	if n.now == nil {
-		n.now = time.Now
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
-	}
-	if n.chain, err = ledger.ReadKeyChain(ctx, st, n.previous); err != nil {
+	return started(ctx, st, key, h.Old, appointed.Actor, signer, opts)
+}
+
+// newActing returns the judge of a ledger with no notary: the holder of
+// its ledger key (which must sign its newest checkpoint), rejecting as
+// opts.Acting.
+func newActing(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opts Options) (*Notary, error) {
+	return started(ctx, st, key, key.Public(), opts.Acting.Actor, opts.Acting.Signer, opts)
+}
+
+// started returns the notary holding key, which took over from previous
+// (the key that signed the checkpoints before its own; key's own public
+// key when none did), rejecting as actor with signer, once it has folded
+// what the newest checkpoint covers (start).
+func started(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, previous *integrity.PublicKey, actor string, signer ssh.Signer, opts Options) (*Notary, error) {
+	n := blank(opts)
+	n.store, n.key, n.previous = st, key, previous
+	n.actor, n.signer, n.fp = actor, signer, integrity.Fingerprint(signer.PublicKey())
+	var err error
+	if n.chain, err = ledger.ReadKeyChain(ctx, st, previous); err != nil {
 		return nil, fmt.Errorf("notary: %w", err)
 	}
 	if err := n.start(ctx); err != nil {
@@ -168,32 +179,27 @@ func New(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opt
 	return n, nil
 }
 
-// newActing returns the judge of a ledger with no notary: the holder of
-// its ledger key (which must sign its newest checkpoint), rejecting as
-// opts.Acting.
-func newActing(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, opts Options) (*Notary, error) {
-	n := &Notary{store: st, key: key, previous: key.Public(), actor: opts.Acting.Actor, signer: opts.Acting.Signer, fp: integrity.Fingerprint(opts.Acting.Signer.PublicKey()),
-		now: opts.Now, log: opts.Log, l: domain.NewLedger(), incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+// blank returns a notary that has judged nothing, with opts' clock and
+// log (their defaults when unset): for judging alone (Audit,
+// JudgePending), or to be started.
+func blank(opts Options) *Notary {
+	n := &Notary{now: opts.Now, log: opts.Log, l: domain.NewLedger(),
+		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
 	if n.now == nil {
 		n.now = time.Now
 	}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}
-	var err error
-	if n.chain, err = ledger.ReadKeyChain(ctx, st, key.Public()); err != nil {
-		return nil, fmt.Errorf("judge the ledger: %w", err)
-	}
-	if err := n.start(ctx); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return n
 }
 
 // start folds the log its newest checkpoint covers (the part that counts)
 // into the notary's state: its judging starts after it.
 func (n *Notary) start(ctx context.Context) error {
-	v, err := ledger.NewView(ctx, n.store, n.previousOrOwn(ctx))
+	// The key handed over from opens the newest checkpoint through the
+	// ledger's key chain, whichever key signed it.
+	v, err := ledger.NewView(ctx, n.store, n.previous)
 	if err != nil {
 		return fmt.Errorf("notary: %w", err)
 	}
@@ -219,11 +225,6 @@ func (n *Notary) start(ctx context.Context) error {
 	}
 	return nil
 }
-
-// previousOrOwn returns the key the newest checkpoint is opened with by
-// the notary: the key it took over from, which the ledger's key chain
-// follows to the notary's own.
-func (n *Notary) previousOrOwn(context.Context) *integrity.PublicKey { return n.previous }
 
 // fold adds an accepted record to the state.
 func (n *Notary) fold(r eventstore.Record) error {
