@@ -97,7 +97,7 @@ func (l *Ledger) apply(f Fact) {
 		l.Custody.apply(f)
 	case NotaryAppointed:
 		if l.notary == nil {
-			l.notary = &Notary{NotaryAppointed: e, Appointed: f.ref(), Seq: f.Sequence}
+			l.notary = &Notary{NotaryAppointed: e, Appointed: f.ref()}
 		}
 	}
 }

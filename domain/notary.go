@@ -52,8 +52,7 @@ type AppointNotary struct {
 // Notary is the ledger's notary, once one is appointed.
 type Notary struct {
 	NotaryAppointed
-	Appointed Ref    // the appointment
-	Seq       uint64 // the appointment's sequence: checkpoints covering it are the notary's
+	Appointed Ref // the appointment
 }
 
 // Notary returns the ledger's notary, and false on a ledger that
