@@ -124,8 +124,13 @@ func coverageAfter(ctx context.Context, st eventstore.Store, key *integrity.Publ
 	if err != nil {
 		return Coverage{}, fmt.Errorf("read the log's head: %w", err)
 	}
-	if prev != nil && prev.Size == size && prev.head == head {
-		return *prev, nil
+	if prev != nil && prev.Size == size && (prev.head == head || prev.Notary) {
+		// The same checkpoint: the same rejections below it, and a notary
+		// once appointed stays; only what waits past it may have grown.
+		cov := *prev
+		cov.head = head
+		err := cov.pendingFrom(ctx, st)
+		return cov, err
 	}
 	// The ledger stream says whether a notary checkpoints the log (and
 	// with which key), and which records were rejected.
@@ -147,22 +152,31 @@ func coverageAfter(ctx context.Context, st eventstore.Store, key *integrity.Publ
 			return Coverage{}, err
 		}
 	}
+	err = cov.pendingFrom(ctx, st)
+	return cov, err
+}
+
+// pendingFrom sets what of the log in st (of c.head records) waits past
+// c.Size: on an inline ledger with no notary nothing may (a record there
+// is foreign: ErrForeign), elsewhere it is pending.
+func (c *Coverage) pendingFrom(ctx context.Context, st eventstore.Store) error {
+	c.Pending, c.OldestPending = 0, time.Time{}
 	switch {
-	case head < size:
-		return Coverage{}, fmt.Errorf("the log has %d records, fewer than the %d its newest checkpoint covers: history was removed (run \"breachledger verify\"): %w", head, size, integrity.ErrIntegrity)
-	case head > size && Inline(st) && !cov.Notary:
-		return Coverage{}, foreignError(ctx, st, size, head)
-	case head > size:
-		oldest, err := st.ReadAll(ctx, size, 1)
+	case c.head < c.Size:
+		return fmt.Errorf("the log has %d records, fewer than the %d its newest checkpoint covers: history was removed (run \"breachledger verify\"): %w", c.head, c.Size, integrity.ErrIntegrity)
+	case c.head > c.Size && Inline(st) && !c.Notary:
+		return foreignError(ctx, st, c.Size, c.head)
+	case c.head > c.Size:
+		oldest, err := st.ReadAll(ctx, c.Size, 1)
 		if err != nil {
-			return Coverage{}, fmt.Errorf("read the oldest record not yet checkpointed: %w", err)
+			return fmt.Errorf("read the oldest record not yet checkpointed: %w", err)
 		}
-		cov.Pending = head - size
+		c.Pending = c.head - c.Size
 		if len(oldest) == 1 {
-			cov.OldestPending = oldest[0].RecordedAt
+			c.OldestPending = oldest[0].RecordedAt
 		}
 	}
-	return cov, nil
+	return nil
 }
 
 // newestSize returns the size of the newest stored checkpoint (0 when
