@@ -44,6 +44,8 @@ type Correction struct {
 	Changed []string  `json:"changed"` // the fields it changed ("at" for the business time)
 	// OriginalAt is the business time first recorded, before any correction.
 	OriginalAt time.Time `json:"original_at"`
+	// RecordedAt is when the correction was recorded.
+	RecordedAt time.Time `json:"-"`
 }
 
 // Ref is the part of a fact that state entries keep: which event, when, by
@@ -56,9 +58,20 @@ type Ref struct {
 	// entry's fields are the correction's): Actor recorded the fact,
 	// Corrected.Actor changed it.
 	Corrected *Correction `json:"corrected,omitempty"`
+	// RecordedAt is when the ledger learnt what the entry shows: the
+	// fact's recorded time, or its correction's when that is later. A
+	// status judged on business time says how late this was (Obligation's
+	// RecordedLateBy).
+	RecordedAt time.Time `json:"-"`
 }
 
-func (f Fact) ref() Ref { return Ref{EventID: f.ID, At: f.At, Actor: f.Actor, Corrected: f.Correction} }
+func (f Fact) ref() Ref {
+	r := Ref{EventID: f.ID, At: f.At, Actor: f.Actor, Corrected: f.Correction, RecordedAt: f.RecordedAt}
+	if f.Correction != nil && f.Correction.RecordedAt.After(r.RecordedAt) {
+		r.RecordedAt = f.Correction.RecordedAt
+	}
+	return r
+}
 
 // signedNow reports whether what f shows was signed: f itself, or the
 // correction that set its current value.
@@ -116,7 +129,7 @@ func Corrected(facts []Fact, cut Cut) []Fact {
 				f.OriginalAt, f.Original = f.At, f.Event
 				f.At, f.Event, f.CorrectedBy = c.At, c.Replacement, cf.ID
 				f.Correction = &Correction{EventID: cf.ID, At: cf.At, Actor: cf.Actor, Signer: cf.Signer, Signed: cf.Signer != "", Reason: c.Reason,
-					Changed: c.Changed, OriginalAt: f.OriginalAt}
+					Changed: c.Changed, OriginalAt: f.OriginalAt, RecordedAt: cf.RecordedAt}
 			}
 		}
 		if cut.Happened(f) {

@@ -61,13 +61,18 @@ type Obligation struct {
 	Status       Status        `json:"status"`
 	MetBy        string        `json:"met_by,omitempty"`
 	MetAt        time.Time     `json:"met_at,omitzero"`
-	Reason       string        `json:"reason,omitempty"` // met-late: the delay reason; waived/held: why
-	HeldBy       []string      `json:"held_by,omitempty"`
-	HeldUntil    time.Time     `json:"held_until,omitzero"`
-	DelayNotice  string        `json:"delay_notice,omitempty"` // DORA: the notice of delay sent by the limit
-	AckBy        string        `json:"acknowledged_by,omitempty"`
-	AckAt        time.Time     `json:"acknowledged_at,omitzero"`
-	AckReference string        `json:"ack_reference,omitempty"`
+	// RecordedLateBy is how long after the due time the ledger learnt the
+	// fact that decided the status (the notice that met it), when it did
+	// so after the due time: a notice dated before its due time but
+	// recorded after it is "met", and says "recorded N after due".
+	RecordedLateBy string    `json:"recorded_late_by,omitempty"`
+	Reason         string    `json:"reason,omitempty"` // met-late: the delay reason; waived/held: why
+	HeldBy         []string  `json:"held_by,omitempty"`
+	HeldUntil      time.Time `json:"held_until,omitzero"`
+	DelayNotice    string    `json:"delay_notice,omitempty"` // DORA: the notice of delay sent by the limit
+	AckBy          string    `json:"acknowledged_by,omitempty"`
+	AckAt          time.Time `json:"acknowledged_at,omitzero"`
+	AckReference   string    `json:"ack_reference,omitempty"`
 
 	rule    *Rule
 	waived  string // non-empty: the reason the duty was removed
@@ -619,6 +624,7 @@ func evaluate(o *Obligation, inc *Incident, s Settings, asOf time.Time) {
 	}
 	if n, ok := o.firstNotice(inc); ok {
 		o.MetBy, o.MetAt = n.EventID, n.At
+		o.RecordedLateBy = recordedLate(n.RecordedAt, o.DueAt)
 		o.acknowledgement(inc)
 		if !n.At.After(o.DueAt) {
 			o.Status = StatusMet
@@ -658,6 +664,15 @@ func evaluate(o *Obligation, inc *Incident, s Settings, asOf time.Time) {
 	default:
 		o.Status = StatusPending
 	}
+}
+
+// recordedLate says how long after due the ledger learnt a fact recorded
+// at recorded, or "" when it knew by the due time (or the time is unknown).
+func recordedLate(recorded, due time.Time) string {
+	if recorded.IsZero() || !recorded.After(due) {
+		return ""
+	}
+	return FormatDuration(recorded.Sub(due))
 }
 
 func settingWindow(s Settings, key string) time.Duration {
