@@ -20,7 +20,7 @@ const (
 	StatusMet     = Status("met")      // satisfied at or before its due time
 	StatusMetLate = Status("met-late") // satisfied after its due time (Reason says why)
 	StatusHeld    = Status("held")     // an approved exception or hold is running
-	StatusWaived  = Status("waived")   // an approved exception or the law's own exception removed the duty
+	StatusWaived  = Status("waived")   // an approved exception, the law's own exception or a withdrawn trigger removed the duty
 )
 
 // Statuses lists every status.
@@ -73,6 +73,7 @@ type Obligation struct {
 	AckBy          string    `json:"acknowledged_by,omitempty"`
 	AckAt          time.Time `json:"acknowledged_at,omitzero"`
 	AckReference   string    `json:"ack_reference,omitempty"`
+	WithdrawnBy    string    `json:"withdrawn_by,omitempty"` // the event that withdrew its trigger (obligations_withdrawn.go)
 
 	rule    *Rule
 	waived  string // non-empty: the reason the duty was removed
@@ -127,6 +128,7 @@ func ObligationsUnder(inc *Incident, s Settings, asOf time.Time, p *Pack) []Obli
 			out = append(out, o)
 		}
 	}
+	out = append(out, withdrawn(inc, s, asOf, p, out)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].DueAt.Equal(out[j].DueAt) {
 			return out[i].DueAt.Before(out[j].DueAt)
