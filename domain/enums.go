@@ -426,7 +426,11 @@ func parseEnum[T ~string](field, s string, allowed []T) (T, error) {
 	if slices.Contains(allowed, T(s)) {
 		return T(s), nil
 	}
-	return "", &FieldError{Field: field, Value: s, Problem: "unknown value", Allowed: names(allowed)}
+	problem := "unknown value"
+	if near := DidYouMean(s, names(allowed)); near != "" {
+		problem += "; " + near
+	}
+	return "", &FieldError{Field: field, Value: s, Problem: problem, Allowed: names(allowed)}
 }
 
 // checkEnum reports a *FieldError when v is not one of allowed (nil when it is).

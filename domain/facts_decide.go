@@ -259,7 +259,7 @@ func decideHold(s *State, c RecordHold, by By) (HoldRecorded, error) {
 	}
 	for _, id := range c.Obligations {
 		if !slices.ContainsFunc(obs, func(o Obligation) bool { return o.ID == id || o.Rule == id }) {
-			return e, &NotFoundError{What: "obligation", ID: id, Hint: "obligations of this incident: " + strings.Join(obligationIDs(obs), ", ")}
+			return e, noSuchObligation(id, obs, true)
 		}
 	}
 	if len(holdable) == 0 {
@@ -321,11 +321,7 @@ func checkNoticeObligations(s *State, n NotificationSent, by By) error {
 	for _, id := range n.Obligations {
 		i := slices.IndexFunc(obs, func(o Obligation) bool { return o.ID == id })
 		if i < 0 {
-			hint := "this incident has no obligations running"
-			if len(obs) > 0 {
-				hint = "obligations of this incident: " + strings.Join(obligationIDs(obs), ", ")
-			}
-			return &NotFoundError{What: "obligation", ID: id, Hint: hint}
+			return noSuchObligation(id, obs, false)
 		}
 		o := obs[i]
 		if o.Recipient != n.RecipientKind && !(o.Recipient.IsCustomer() && n.RecipientKind.IsCustomer()) {

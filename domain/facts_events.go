@@ -268,9 +268,7 @@ func (e RiskFactorsRecorded) validate(fs *fields) {
 }
 
 func (e PackPinned) validate(fs *fields) {
-	if _, ok := PackByVersion(e.Version); !ok {
-		fs.add(&FieldError{Field: "pack", Value: e.Version, Problem: "unknown rule pack", Allowed: PackVersions()})
-	}
+	fs.add(UnknownPack("pack", e.Version))
 	fs.require("reason", e.Reason)
 }
 
