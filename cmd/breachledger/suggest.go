@@ -2,10 +2,11 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
 )
 
 // An unknown command, in any form ("breachledger detec", "help detec",
@@ -83,66 +84,7 @@ func quoteOr(prefix string, names []string) string {
 }
 
 // suggestCommands returns the names a mistyped name may have meant, best
-// first (at most four): those within a small edit distance of it
-// (Levenshtein: a third of its length, at least 1), and those it begins
-// (at least two letters: "dead" for deadlines). A name like nothing here
-// gets no suggestion.
-func suggestCommands(name string, names []string) []string {
-	name = strings.ToLower(strings.TrimSpace(name))
-	if name == "" {
-		return nil
-	}
-	limit := max(1, len([]rune(name))/3)
-	type scored struct {
-		name string
-		d    int
-	}
-	var found []scored
-	for _, n := range names {
-		d := levenshtein(name, n)
-		switch {
-		case d <= limit:
-		case len(name) >= 2 && strings.HasPrefix(n, name):
-			d = limit + 1 // after the near misses
-		default:
-			continue
-		}
-		found = append(found, scored{n, d})
-	}
-	sort.SliceStable(found, func(i, j int) bool {
-		if found[i].d != found[j].d {
-			return found[i].d < found[j].d
-		}
-		return found[i].name < found[j].name
-	})
-	var out []string
-	for _, f := range found {
-		if len(out) == 4 {
-			break
-		}
-		out = append(out, f.name)
-	}
-	return out
-}
-
-// levenshtein is the edit distance between a and b, by runes.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
+// first (at most four): those within a small edit distance of it, and
+// those it begins (domain.Nearest, which every "did you mean" of the CLI
+// uses). A name like nothing here gets no suggestion.
+func suggestCommands(name string, names []string) []string { return domain.Nearest(name, names) }
