@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 )
@@ -10,7 +11,10 @@ import (
 // An obligation's trigger is withdrawn when a later fact narrows what the
 // rules read: a customer or a jurisdiction taken out of scope, an affected
 // count lowered or removed, an entity type, establishment or controller
-// taken out of the profile. The rule then no longer derives the obligation
+// taken out of the profile; or the first jurisdiction recorded, which ends
+// the rules that apply while none is (Applicability.IfNoJurisdictions: a
+// GDPR clock that ran until the incident turned out to touch only
+// California). The rule then no longer derives the obligation
 // (customer-notice/contoso once contoso is out of scope), but the duty
 // existed: it stays in every reader as waived, "trigger withdrawn by
 // EVENT (what it withdrew)", or met when a notice had met it. Withdrawals
@@ -28,6 +32,7 @@ type change struct {
 // narrowed follows the last scope, affected counts and profile of a fold,
 // to tell what each new one takes out.
 type narrowed struct {
+	pack     *Pack // whose rules that apply while no jurisdiction is recorded may end
 	scope    *ScopeRecorded
 	affected *AffectedRecorded
 	profile  *EntityProfiled
@@ -35,8 +40,19 @@ type narrowed struct {
 
 // next returns what f takes out of the facts before it (nil when f
 // narrows nothing), and moves past f.
-func (n *narrowed) next(f Fact) []change {
-	var out []change
+func (n *narrowed) next(f Fact) (out []change) {
+	switch f.Event.(type) {
+	case ScopeRecorded, AffectedRecorded, EntityProfiled:
+	default:
+		return nil // the other facts narrow nothing the rules read here
+	}
+	if n.noJurisdiction() {
+		defer func() {
+			if js := n.jurisdictions(); len(js) > 0 && n.endsNoJurisdictionRule(js) {
+				out = append(out, change{kind: "first-jurisdiction", text: "jurisdictions first recorded: " + strings.Join(js, ", ")})
+			}
+		}()
+	}
 	removed := func(kind string, before, after []string, format string) {
 		for _, v := range before {
 			if !slices.ContainsFunc(after, func(a string) bool { return strings.EqualFold(a, v) }) {
@@ -82,9 +98,59 @@ func (n *narrowed) next(f Fact) []change {
 	return out
 }
 
-// narrowing reports whether any fact of facts narrows an earlier one.
-func narrowing(facts []Fact) bool {
-	var n narrowed
+// noJurisdiction reports whether the facts so far record no jurisdiction
+// (touchedJurisdictions would be empty).
+func (n *narrowed) noJurisdiction() bool {
+	return (n.scope == nil || !slices.ContainsFunc(n.scope.Jurisdictions, func(j string) bool { return normalizeJurisdiction(j) != "" })) &&
+		(n.affected == nil || !slices.ContainsFunc(n.affected.Counts, func(c AffectedCount) bool { return c.Count > 0 && normalizeJurisdiction(c.Jurisdiction) != "" })) &&
+		(n.profile == nil || !slices.ContainsFunc(n.profile.Establishments, func(j string) bool { return normalizeJurisdiction(j) != "" }))
+}
+
+// endsNoJurisdictionRule reports whether a rule of the pack that applies
+// while no jurisdiction is recorded does not apply to js.
+func (n *narrowed) endsNoJurisdictionRule(js []string) bool {
+	if n.pack == nil {
+		return false
+	}
+	sort.Strings(js)
+	return slices.ContainsFunc(n.pack.Rules, func(r Rule) bool {
+		return r.Applies.IfNoJurisdictions && !slices.ContainsFunc(r.Applies.Jurisdictions, func(j string) bool { return touches(js, j) })
+	})
+}
+
+// jurisdictions are the jurisdictions the facts so far record, as
+// touchedJurisdictions reads them.
+func (n *narrowed) jurisdictions() []string {
+	var out []string
+	add := func(j string) {
+		if j = normalizeJurisdiction(j); j != "" && !slices.Contains(out, j) {
+			out = append(out, j)
+		}
+	}
+	if n.scope != nil {
+		for _, j := range n.scope.Jurisdictions {
+			add(j)
+		}
+	}
+	if n.affected != nil {
+		for _, c := range n.affected.Counts {
+			if c.Count > 0 {
+				add(c.Jurisdiction)
+			}
+		}
+	}
+	if n.profile != nil {
+		for _, j := range n.profile.Establishments {
+			add(j)
+		}
+	}
+	return out
+}
+
+// narrowing reports whether any fact of facts narrows an earlier one
+// under pack p.
+func narrowing(facts []Fact, p *Pack) bool {
+	n := narrowed{pack: p}
 	for _, f := range facts {
 		if len(n.next(f)) > 0 {
 			return true
@@ -99,7 +165,7 @@ func narrowing(facts []Fact) bool {
 // waived — with the law's own exception as the reason when it has one
 // (a dismissed incident), else "trigger withdrawn by EVENT (...)".
 func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obligation) []Obligation {
-	if len(inc.Facts) < 2 || !narrowing(inc.Facts) {
+	if len(inc.Facts) < 2 || !narrowing(inc.Facts, p) {
 		return nil
 	}
 	type gone struct {
@@ -110,7 +176,7 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 	found := map[string]gone{}
 	var order []string
 	var st Incident // the incident folded up to the fact at hand
-	var n narrowed
+	n := narrowed{pack: p}
 	for _, f := range inc.Facts {
 		cs := n.next(f)
 		if len(cs) == 0 || !st.Exists {
@@ -132,10 +198,10 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 	}
 	var out []Obligation
 	for _, id := range order {
-		if slices.ContainsFunc(current, func(o Obligation) bool { return o.ID == id }) {
-			continue // the trigger came back (the customer is in scope again)
-		}
 		g := found[id]
+		if slices.ContainsFunc(current, func(o Obligation) bool { return o.ID == id || replaces(o, g.o) }) {
+			continue // the trigger came back (the customer is in scope again), or another instance took over
+		}
 		o := g.o
 		o.Pack, o.WithdrawnBy = p.Version, g.by
 		if o.waived = exception(inc, o.rule); o.waived == "" {
@@ -145,6 +211,17 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 		out = append(out, o)
 	}
 	return out
+}
+
+// replaces reports whether o, of the same rule as gone, took its place
+// rather than standing beside it: one obligation of the rule (gdpr-art33,
+// to the lead authority) replaced by one per instance (gdpr-art33/DE, one
+// per authority, once the main establishment is known to be outside the
+// EEA), or the other way round. One instance beside another
+// (customer-notice/fabrikam beside customer-notice/contoso) replaces
+// nothing.
+func replaces(o, gone Obligation) bool {
+	return o.Rule == gone.Rule && (o.ID == o.Rule) != (gone.ID == gone.Rule)
 }
 
 // deriveAll derives every obligation of inc under p, unevaluated.

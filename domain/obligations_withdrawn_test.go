@@ -90,6 +90,16 @@ func TestTriggerWithdrawn(t *testing.T) {
 			// awareness Fri 2025-10-24T16:00Z + 72 h
 			want:   want{status: domain.StatusWaived, withdrawn: true, reason: "trigger withdrawn by EVENT (jurisdiction GB removed from scope)", due: "2025-10-27T16:00:00Z"},
 			others: map[string]domain.Status{"gdpr-art33": domain.StatusPending}},
+		{name: "the first jurisdiction recorded is outside the EEA: the GDPR clock that ran while none was recorded",
+			build: func(h *history) string {
+				h.add("oscar", "2025-10-24T16:00:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "ca only", AwareAt: ts(h.tb, "2025-10-24T16:00:00Z"), Role: domain.RoleController})
+				h.add("oscar", "2025-10-24T16:00:00Z", domain.PackPinned{Version: domain.CurrentPack().Version, Reason: "test"})
+				h.add("sam", "2025-10-24T16:30:00Z", domain.IncidentClassified{Classification: domain.ClassPrivacyBreach})
+				return h.add("sam", "2025-10-25T09:00:00Z", domain.ScopeRecorded{Jurisdictions: []string{"US-CA"}, Subjects: 40})
+			},
+			obligation: "gdpr-art33", asOf: "2025-10-28T00:00:00Z",
+			// awareness + 72 h; overdue by now were it not withdrawn
+			want: want{status: domain.StatusWaived, withdrawn: true, reason: "trigger withdrawn by EVENT (jurisdictions first recorded: US-CA)", due: "2025-10-27T16:00:00Z"}},
 		{name: "affected count removed: California",
 			build: func(h *history) string {
 				h.add("oscar", "2026-02-20T18:00:00Z", domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "ca", AwareAt: ts(h.tb, "2026-02-20T18:00:00Z"), Role: domain.RoleController})
@@ -156,5 +166,30 @@ func TestNoNarrowingNoWithdrawal(t *testing.T) {
 		if o.WithdrawnBy != "" || strings.Contains(o.Reason, "withdrawn") {
 			t.Errorf("%s: withdrawn by %q (%s)", o.ID, o.WithdrawnBy, o.Reason)
 		}
+	}
+}
+
+// BenchmarkObligationsWithdrawn: an incident without a narrowing fact pays
+// only a scan of its facts for the withdrawal check; one with a narrowing
+// fact pays a fold and two derivations per narrowing fact.
+func BenchmarkObligationsWithdrawn(b *testing.B) {
+	for _, narrowed := range []bool{false, true} {
+		name := "no narrowing fact"
+		if narrowed {
+			name = "a customer removed"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := newHistory(b)
+			h.breach()
+			if narrowed {
+				h.add("sam", "2025-03-10T08:00:00Z", domain.ScopeRecorded{Customers: []string{"fabrikam"}, Subjects: 1200})
+			}
+			inc := h.at(domain.Cut{})
+			asOf := ts(b, "2025-03-11T00:00:00Z")
+			b.ReportAllocs()
+			for b.Loop() {
+				domain.Obligations(&inc, domain.DefaultSettings, asOf)
+			}
+		})
 	}
 }

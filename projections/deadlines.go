@@ -44,16 +44,14 @@ func (f DeadlineFilter) obligations(inc *domain.Incident, s domain.Settings, asO
 	return domain.Obligations(inc, s, asOf)
 }
 
-// keepRegime reports whether o passes the --regime filter (regime names
-// match case-insensitively, and "GDPR" also matches "UK GDPR").
+// keepRegime reports whether o passes the --regime filter: a regime name or
+// a rule ID in any case, or a rule ID's start (domain.RegimeMatches; a
+// value that matches no rule of any pack is refused first, Unknown).
 func (f DeadlineFilter) keepRegime(o domain.Obligation) bool {
 	if len(f.Regimes) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(f.Regimes, func(r string) bool {
-		r = strings.TrimSpace(r)
-		return strings.EqualFold(o.Regime, r) || strings.EqualFold(o.Rule, r) || strings.HasPrefix(strings.ToLower(o.Rule), strings.ToLower(r)+"-")
-	})
+	return slices.ContainsFunc(f.Regimes, func(r string) bool { return domain.RegimeMatches(r, o.Regime, o.Rule) })
 }
 
 // beside fills the rows' readings at the other cut and under the other pack.

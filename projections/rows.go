@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
@@ -37,12 +38,12 @@ func DeadlineRowsOf(inc *domain.Incident, obs []domain.Obligation) []DeadlineRow
 	return rows
 }
 
-// Admit applies the filter's regime, overdue, due-within and open choices
-// to one obligation evaluated at asOf: keep is whether the view shows it,
-// alert whether it makes the view alert (overdue, or open and due within
-// the window).
+// Admit applies the filter's regime, status, overdue, due-within and open
+// choices to one obligation evaluated at asOf: keep is whether the view
+// shows it, alert whether it makes the view alert (overdue, or open and
+// due within the window).
 func (f DeadlineFilter) Admit(o domain.Obligation, asOf time.Time) (keep, alert bool) {
-	if !f.keepRegime(o) {
+	if !f.keepRegime(o) || (len(f.Statuses) > 0 && !slices.Contains(f.Statuses, o.Status)) {
 		return false, false
 	}
 	overdue := o.Status == domain.StatusOverdue

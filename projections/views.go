@@ -166,6 +166,8 @@ type DeadlineFilter struct {
 	Overdue   bool          // only overdue obligations
 	Open      bool          // only open obligations
 	Regimes   []string      // only these regimes (GDPR, NIS2, DORA, SEC, HIPAA...) or rule IDs
+	// Statuses: only obligations with one of these status words.
+	Statuses []domain.Status
 	// Pack evaluates every incident under this pack instead of the one it
 	// recorded; ComparePack shows that pack's reading beside the recorded one.
 	Pack, ComparePack string

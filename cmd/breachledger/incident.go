@@ -43,7 +43,7 @@ func incidentCommands(e *env) []*cli.Command {
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
 				return domain.DetectIncident{
-					Pack:    in.c.String("pack"),
+					Pack:    in.pack("--pack", in.c.String("pack")),
 					By:      by,
 					Source:  enum(in, in.c.String("source"), true, "--source", domain.ParseSource),
 					Summary: in.required("summary"), AwareAt: in.time("aware-at"),

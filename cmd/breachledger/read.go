@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -141,18 +140,17 @@ func readerCommands(e *env) []*cli.Command {
 				str("due-within", "only open deadlines due within this window (e.g. 24h, 3d), overdue included"),
 				boolean("overdue", "only overdue deadlines"),
 				boolean("open", "only open deadlines (pending, due-soon, overdue, held)"),
-				strs("regime", "only this regime (GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA, \"processor commitment\") or rule ID; repeatable"),
+				strs("regime", "only this regime (GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA, \"processor commitment\") or rule ID; repeatable; a value no rule of any pack matches is a usage error"),
+				strs("status", "only deadlines with this status: "+allowed(domain.Statuses)+"; repeatable"),
 				str("pack", "evaluate under this rule pack instead of the one each incident recorded"),
 				str("compare-pack", "show this rule pack's reading beside the recorded one (e.g. the current pack beside an old history's)"),
 				cacheFlag,
 			},
 			args: func(c *cli.Context, in *inputs) read {
 				filter := projections.DeadlineFilter{Overdue: c.Bool("overdue"), Open: c.Bool("open"), Regimes: in.list("regime"),
-					Pack: c.String("pack"), ComparePack: c.String("compare-pack")}
-				for _, v := range []string{filter.Pack, filter.ComparePack} {
-					if _, ok := domain.PackByVersion(v); v != "" && !ok {
-						in.failf("unknown rule pack %q (this binary ships %s)", v, strings.Join(domain.PackVersions(), ", "))
-					}
+					Statuses: words[domain.Status](in.list("status")), Pack: c.String("pack"), ComparePack: c.String("compare-pack")}
+				for _, err := range filter.Unknown(func(name string) string { return "--" + name }) {
+					in.fail(err) // before the ledger is opened: a typo is exit 2, never "none"
 				}
 				if c.IsSet("known-at") {
 					// Beside what was known then, show what is known now.

@@ -146,7 +146,7 @@ func regulatoryCommands(e *env) []*cli.Command {
 			incident: true,
 			flags:    []cli.Flag{str("reason", "why")},
 			build: func(in *inputs, by domain.By) domain.Command {
-				return domain.PinPack{By: by, Version: in.arg("VERSION"), Reason: in.required("reason")}
+				return domain.PinPack{By: by, Version: in.pack("VERSION", in.arg("VERSION")), Reason: in.required("reason")}
 			},
 		}),
 		{
@@ -165,8 +165,8 @@ func regulatoryCommands(e *env) []*cli.Command {
 				packs := domain.Packs
 				if version != "" {
 					p, ok := domain.PackByVersion(version)
-					if !ok {
-						return &domain.NotFoundError{What: "rule pack", ID: version, Hint: "this binary ships " + strings.Join(domain.PackVersions(), ", ")}
+					if !ok { // a word for a value this binary knows: a usage error, like --pack
+						return domain.UnknownPack("VERSION", version)
 					}
 					packs = []domain.Pack{*p}
 				}

@@ -344,8 +344,10 @@ func TestOldPackHistoryWithNewBinary(t *testing.T) {
 	if r := c.run("auditor", "packs"); r.code != 0 || !strings.Contains(r.stdout, "[VERIFY]") || !strings.Contains(r.stdout, "dora-initial") {
 		t.Errorf("packs: exit %d\n%s", r.code, r.stdout)
 	}
-	if r := c.run("auditor", "packs", "1999.1"); r.code != 3 {
-		t.Errorf("packs 1999.1: exit %d, want 3", r.code)
+	// An unknown pack is a word this binary does not know: a usage error
+	// listing the packs it ships (issue 14), as --pack is.
+	if r := c.run("auditor", "packs", "1999.1"); r.code != 2 || !strings.Contains(r.stderr, `"1999.1": unknown rule pack (allowed: 2025.1, 2026.1)`) {
+		t.Errorf("packs 1999.1: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 }
 

@@ -47,6 +47,17 @@ func (q *query) err() error {
 
 func (q *query) str(name string) string { return strings.TrimSpace(q.v.Get(name)) }
 
+// list returns a repeatable parameter's values, trimmed, without empties.
+func (q *query) list(name string) []string {
+	var out []string
+	for _, v := range q.v[name] {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 func (q *query) time(name string) time.Time {
 	s := q.str(name)
 	if s == "" {
@@ -301,12 +312,13 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r, s.now())
 	cut, explicit := q.cut()
-	f := projections.DeadlineFilter{Incident: q.str("incident"), Overdue: q.bool("overdue"), Open: q.bool("open"), Regimes: q.v["regime"],
+	f := projections.DeadlineFilter{Incident: q.str("incident"), Overdue: q.bool("overdue"), Open: q.bool("open"), Regimes: q.list("regime"),
 		Pack: q.str("pack"), ComparePack: q.str("compare_pack")}
-	for _, v := range []string{f.Pack, f.ComparePack} {
-		if _, ok := domain.PackByVersion(v); v != "" && !ok {
-			q.failf("unknown rule pack %q (this server ships %s)", v, strings.Join(domain.PackVersions(), ", "))
-		}
+	for _, st := range q.list("status") {
+		f.Statuses = append(f.Statuses, domain.Status(st))
+	}
+	for _, err := range f.Unknown(func(name string) string { return strings.ReplaceAll(name, "-", "_") }) {
+		q.failf("%v", err) // 400, as the CLI's exit 2: a typo never answers "none"
 	}
 	if d := q.str("due_within"); d != "" {
 		dw, err := domain.ParseDuration(d)

@@ -265,6 +265,7 @@ func TestEndpointsJSON(t *testing.T) {
 		{"?open=true", projections.DeadlineFilter{Open: true}},
 		{"?due_within=24h", projections.DeadlineFilter{DueWithin: 24 * time.Hour}},
 		{"?regime=GDPR", projections.DeadlineFilter{Regimes: []string{"GDPR"}}},
+		{"?status=met&status=overdue", projections.DeadlineFilter{Statuses: []domain.Status{domain.StatusMet, domain.StatusOverdue}}},
 		{"?incident=B", projections.DeadlineFilter{Incident: "B"}},
 		{"?pack=2026.1&overdue=true", projections.DeadlineFilter{Pack: "2026.1", Overdue: true}},
 	} {
