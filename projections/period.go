@@ -19,6 +19,14 @@ import (
 // and 90th percentile), how often each obligation was met on time, and every
 // late notice with its reason. Obligations are evaluated at the cut's as-of
 // time.
+//
+// On time is judged on business time, as the status is: a notice dated
+// (--at) by its due time counts as on time even when the ledger learnt of it
+// only after the due time (the law asks when the notice was sent, and such
+// an entry needs a late-entry reason). The report never counts one silently:
+// the rate table counts them apart (OnTimeRate.RecordedLate, "of them
+// recorded after due") and RecordedLate lists each with how late it was
+// recorded.
 type PeriodReport struct {
 	Ledger    string    `json:"ledger"`
 	From      time.Time `json:"from"` // detected at or after
@@ -38,6 +46,10 @@ type PeriodReport struct {
 	LateNotices []LateNotice     `json:"late_notices"`
 	Overdue     []LateNotice     `json:"overdue"`
 	Rows        []PeriodIncident `json:"rows"`
+
+	// RecordedLate lists the obligations met on time by a notice the
+	// ledger learnt of only after the due time.
+	RecordedLate []RecordedLateNotice `json:"recorded_late"`
 
 	Integrity Provenance `json:"integrity"`
 	Reproduce string     `json:"reproduce"`
@@ -95,6 +107,9 @@ type OnTimeRate struct {
 	Open     int    `json:"open"` // pending, due-soon or held: not yet decided
 	Waived   int    `json:"waived"`
 	Rate     string `json:"rate"` // on time / (on time + late + overdue)
+	// RecordedLate is how many of the on-time ones the ledger learnt of
+	// only after their due time (counted on time: see PeriodReport).
+	RecordedLate int `json:"recorded_late"`
 }
 
 // LateNotice is an obligation met late, or overdue at the as-of time.
@@ -108,6 +123,21 @@ type LateNotice struct {
 	Late       string        `json:"late"`
 	Status     domain.Status `json:"status"`
 	Reason     string        `json:"reason"`
+	// RecordedLateBy: how long after due the ledger learnt of the notice.
+	RecordedLateBy string `json:"recorded_late_by,omitempty"`
+}
+
+// RecordedLateNotice is an obligation met on time, in business time, by a
+// notice the ledger learnt of only after the due time.
+type RecordedLateNotice struct {
+	Incident       string        `json:"incident"`
+	Obligation     string        `json:"obligation"`
+	Citation       string        `json:"citation"`
+	DueAt          time.Time     `json:"due_at"`
+	SentAt         time.Time     `json:"sent_at"`
+	Notice         string        `json:"notice"`
+	Status         domain.Status `json:"status"`
+	RecordedLateBy string        `json:"recorded_late_by"`
 }
 
 // PeriodIncident is one incident of the period.
@@ -182,11 +212,16 @@ func BuildPeriodReport(h *History, from, to time.Time, cut domain.Cut, p Provena
 			switch o.Status {
 			case domain.StatusMet:
 				rt.OnTime++
+				if o.RecordedLateBy != "" {
+					rt.RecordedLate++
+					r.RecordedLate = append(r.RecordedLate, RecordedLateNotice{Incident: id, Obligation: o.ID, Citation: citation(o), DueAt: o.DueAt, SentAt: o.MetAt, Notice: o.MetBy,
+						Status: o.Status, RecordedLateBy: o.RecordedLateBy})
+				}
 			case domain.StatusMetLate:
 				rt.Late++
 				row.Late++
 				r.LateNotices = append(r.LateNotices, LateNotice{Incident: id, Obligation: o.ID, Citation: citation(o), DueAt: o.DueAt, SentAt: o.MetAt, Notice: o.MetBy,
-					Late: span(o.MetAt.Sub(o.DueAt)), Status: o.Status, Reason: orDash(o.Reason)})
+					Late: span(o.MetAt.Sub(o.DueAt)), Status: o.Status, Reason: orDash(o.Reason), RecordedLateBy: o.RecordedLateBy})
 			case domain.StatusOverdue:
 				rt.Overdue++
 				row.Overdue++
@@ -215,6 +250,7 @@ func BuildPeriodReport(h *History, from, to time.Time, cut domain.Cut, p Provena
 	}
 	sort.SliceStable(r.LateNotices, func(i, j int) bool { return r.LateNotices[i].DueAt.Before(r.LateNotices[j].DueAt) })
 	sort.SliceStable(r.Overdue, func(i, j int) bool { return r.Overdue[i].DueAt.Before(r.Overdue[j].DueAt) })
+	sort.SliceStable(r.RecordedLate, func(i, j int) bool { return r.RecordedLate[i].DueAt.Before(r.RecordedLate[j].DueAt) })
 	emptySlices(&r)
 	return r
 }
@@ -258,7 +294,7 @@ func WritePeriodReport(w io.Writer, r PeriodReport, format string) error {
 	return fmt.Errorf("unknown report format %q (use %s)", format, strings.Join(ReportFormats, ", "))
 }
 
-func periodTables(r PeriodReport) (classT, catT, statsT, rateT, lateT, overdueT, rowsT table) {
+func periodTables(r PeriodReport) (classT, catT, statsT, rateT, lateT, overdueT, recordedT, rowsT table) {
 	classT = table{head: []string{"Classification", "Incidents"}}
 	for _, c := range r.ByClassification {
 		classT.add(c.Key, strconv.Itoa(c.Count))
@@ -274,13 +310,17 @@ func periodTables(r PeriodReport) (classT, catT, statsT, rateT, lateT, overdueT,
 	}{{"detection to CRSPI declaration", r.DetectionToDeclaration}, {"declaration to first customer notice", r.DeclarationToNotice}, {"awareness to first supervisory-authority notice", r.AwarenessToAuthority}} {
 		statsT.add(s.name, strconv.Itoa(s.s.N), s.s.Median, s.s.P90, s.s.Min, s.s.Max)
 	}
-	rateT = table{head: []string{"Obligation", "Citation", "Total", "On time", "Late", "Overdue", "Open", "Waived", "On-time rate"}}
+	rateT = table{head: []string{"Obligation", "Citation", "Total", "On time", "Of them recorded after due", "Late", "Overdue", "Open", "Waived", "On-time rate"}}
 	for _, o := range r.OnTime {
-		rateT.add(o.Rule, o.Citation, strconv.Itoa(o.Total), strconv.Itoa(o.OnTime), strconv.Itoa(o.Late), strconv.Itoa(o.Overdue), strconv.Itoa(o.Open), strconv.Itoa(o.Waived), o.Rate)
+		rateT.add(o.Rule, o.Citation, strconv.Itoa(o.Total), strconv.Itoa(o.OnTime), strconv.Itoa(o.RecordedLate), strconv.Itoa(o.Late), strconv.Itoa(o.Overdue), strconv.Itoa(o.Open), strconv.Itoa(o.Waived), o.Rate)
 	}
 	lateT = table{head: []string{"Incident", "Obligation", "Citation", "Due (UTC)", "Sent (UTC)", "Late by", "Reason"}}
 	for _, l := range r.LateNotices {
-		lateT.add(l.Incident, l.Obligation, l.Citation, stamp(l.DueAt), stamp(l.SentAt), l.Late, l.Reason)
+		lateT.add(l.Incident, l.Obligation, l.Citation, stamp(l.DueAt), stamp(l.SentAt), lateBy(l), l.Reason)
+	}
+	recordedT = table{head: []string{"Incident", "Obligation", "Citation", "Due (UTC)", "Sent (UTC)", "Status"}}
+	for _, l := range r.RecordedLate {
+		recordedT.add(l.Incident, l.Obligation, l.Citation, stamp(l.DueAt), stamp(l.SentAt), statusWith(l.Status, l.RecordedLateBy))
 	}
 	overdueT = table{head: []string{"Incident", "Obligation", "Citation", "Due (UTC)", "Overdue by", "Detail"}}
 	for _, l := range r.Overdue {
@@ -296,7 +336,7 @@ func periodTables(r PeriodReport) (classT, catT, statsT, rateT, lateT, overdueT,
 
 func writePeriodMarkdown(w io.Writer, r PeriodReport) error {
 	p := &printer{w: w}
-	classT, catT, statsT, rateT, lateT, overdueT, rowsT := periodTables(r)
+	classT, catT, statsT, rateT, lateT, overdueT, recordedT, rowsT := periodTables(r)
 	p.f("# Period report — %s\n\n", md(r.Ledger))
 	p.f("Incidents detected from %s to %s (not included): %d. Obligations as of %s, known at %s.\n\n", stamp(r.From), stamp(r.To), r.Incidents, stamp(r.AsOf), stamp(r.KnownAt))
 	p.f("## Incidents by classification\n\n")
@@ -307,9 +347,13 @@ func writePeriodMarkdown(w io.Writer, r PeriodReport) error {
 	p.f("Median: the middle value (the mean of the two middle ones); 90th percentile: nearest rank.\n\n")
 	statsT.md(p)
 	p.f("## On-time rate per obligation\n\n")
+	p.f("%s\n\n", onTimeNote)
 	rateT.md(p)
 	p.f("## Late notices\n\n")
 	lateT.md(p)
+	p.f("## Recorded after due\n\n")
+	p.f("Met on time by a notice the ledger learnt of only after the due time.\n\n")
+	recordedT.md(p)
 	p.f("## Overdue at %s\n\n", stamp(r.AsOf))
 	overdueT.md(p)
 	p.f("## Incidents\n\n")
@@ -340,10 +384,13 @@ func writePeriodCSV(w io.Writer, r PeriodReport) error {
 		c.row("p90", s.name, strconv.Itoa(s.s.N), strconv.FormatInt(s.s.P90Seconds, 10), s.s.P90)
 	}
 	for _, o := range r.OnTime {
-		c.row("on-time", o.Rule, strconv.Itoa(o.Total), o.Rate, fmt.Sprintf("on time %d, late %d, overdue %d, open %d, waived %d; %s", o.OnTime, o.Late, o.Overdue, o.Open, o.Waived, o.Citation))
+		c.row("on-time", o.Rule, strconv.Itoa(o.Total), o.Rate, fmt.Sprintf("on time %d (of them recorded after due %d), late %d, overdue %d, open %d, waived %d; %s", o.OnTime, o.RecordedLate, o.Late, o.Overdue, o.Open, o.Waived, o.Citation))
 	}
 	for _, l := range r.LateNotices {
-		c.row("late", l.Incident+" "+l.Obligation, "", l.Late, fmt.Sprintf("due %s, sent %s: %s", stamp(l.DueAt), stamp(l.SentAt), l.Reason))
+		c.row("late", l.Incident+" "+l.Obligation, "", l.Late, fmt.Sprintf("due %s, sent %s: %s", stamp(l.DueAt), stamp(l.SentAt), joinNonEmpty(l.Reason, recordedLateBy(l.RecordedLateBy))))
+	}
+	for _, l := range r.RecordedLate {
+		c.row("recorded-late", l.Incident+" "+l.Obligation, "", l.RecordedLateBy, fmt.Sprintf("due %s, sent %s: %s, %s", stamp(l.DueAt), stamp(l.SentAt), l.Status, recordedLateBy(l.RecordedLateBy)))
 	}
 	for _, l := range r.Overdue {
 		c.row("overdue", l.Incident+" "+l.Obligation, "", l.Late, fmt.Sprintf("due %s: %s", stamp(l.DueAt), l.Reason))
@@ -358,7 +405,7 @@ func writePeriodCSV(w io.Writer, r PeriodReport) error {
 }
 
 var periodHTML = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("period").Funcs(htmlFuncs).Parse(`<!DOCTYPE html>
+	return template.Must(template.New("period").Funcs(htmlFuncs).Funcs(template.FuncMap{"onTimeNote": func() string { return onTimeNote }}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -392,12 +439,18 @@ var periodHTML = sync.OnceValue(func() *template.Template {
 <tr><td>awareness to first supervisory-authority notice</td><td class="num">{{.AwarenessToAuthority.N}}</td><td class="num">{{cell .AwarenessToAuthority.Median}}</td><td class="num">{{cell .AwarenessToAuthority.P90}}</td><td class="num">{{cell .AwarenessToAuthority.Min}}</td><td class="num">{{cell .AwarenessToAuthority.Max}}</td></tr>
 </tbody></table></section>
 <section><h2>On-time rate per obligation</h2>
-<table><thead><tr><th>Obligation</th><th>Citation</th><th class="num">Total</th><th class="num">On time</th><th class="num">Late</th><th class="num">Overdue</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Rate</th></tr></thead><tbody>
-{{range .OnTime}}<tr><td><code>{{.Rule}}</code></td><td>{{.Citation}}</td><td class="num">{{.Total}}</td><td class="num">{{.OnTime}}</td><td class="num">{{.Late}}</td><td class="num">{{.Overdue}}</td><td class="num">{{.Open}}</td><td class="num">{{.Waived}}</td><td class="num"><strong>{{.Rate}}</strong></td></tr>
+<p class="note">{{onTimeNote}}</p>
+<table><thead><tr><th>Obligation</th><th>Citation</th><th class="num">Total</th><th class="num">On time</th><th class="num">Of them recorded after due</th><th class="num">Late</th><th class="num">Overdue</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Rate</th></tr></thead><tbody>
+{{range .OnTime}}<tr><td><code>{{.Rule}}</code></td><td>{{.Citation}}</td><td class="num">{{.Total}}</td><td class="num">{{.OnTime}}</td><td class="num">{{.RecordedLate}}</td><td class="num">{{.Late}}</td><td class="num">{{.Overdue}}</td><td class="num">{{.Open}}</td><td class="num">{{.Waived}}</td><td class="num"><strong>{{.Rate}}</strong></td></tr>
 {{end}}</tbody></table></section>
 <section><h2>Late notices</h2>
 {{if .LateNotices}}<table><thead><tr><th>Incident</th><th>Obligation</th><th>Due (UTC)</th><th>Sent (UTC)</th><th class="num">Late by</th><th>Reason</th></tr></thead><tbody>
-{{range .LateNotices}}<tr class="st-met-late"><td><code>{{.Incident}}</code></td><td><code>{{.Obligation}}</code><br><small>{{.Citation}}</small></td><td>{{stamp .DueAt}}</td><td>{{stamp .SentAt}}</td><td class="num">{{.Late}}</td><td>{{.Reason}}</td></tr>
+{{range .LateNotices}}<tr class="st-met-late"><td><code>{{.Incident}}</code></td><td><code>{{.Obligation}}</code><br><small>{{.Citation}}</small></td><td>{{stamp .DueAt}}</td><td>{{stamp .SentAt}}</td><td class="num">{{.Late}}{{with .RecordedLateBy}}<br><small class="recorded-late">recorded {{.}} after due</small>{{end}}</td><td>{{.Reason}}</td></tr>
+{{end}}</tbody></table>{{else}}<p>None.</p>{{end}}
+<h3>Recorded after due</h3>
+<p class="note">Met on time by a notice the ledger learnt of only after the due time.</p>
+{{if .RecordedLate}}<table><thead><tr><th>Incident</th><th>Obligation</th><th>Due (UTC)</th><th>Sent (UTC)</th><th>Status</th></tr></thead><tbody>
+{{range .RecordedLate}}<tr class="st-met"><td><code>{{.Incident}}</code></td><td><code>{{.Obligation}}</code><br><small>{{.Citation}}</small></td><td>{{stamp .DueAt}}</td><td>{{stamp .SentAt}}</td><td><span class="badge st-{{.Status}}">{{.Status}}</span> <small class="recorded-late">recorded {{.RecordedLateBy}} after due</small></td></tr>
 {{end}}</tbody></table>{{else}}<p>None.</p>{{end}}
 <h3>Overdue at {{stamp .AsOf}}</h3>
 {{if .Overdue}}<table><thead><tr><th>Incident</th><th>Obligation</th><th>Due (UTC)</th><th class="num">Overdue by</th><th>Detail</th></tr></thead><tbody>

@@ -93,7 +93,10 @@ type RegisterDuty struct {
 	DueAt    time.Time     `json:"due_at"`
 	Status   domain.Status `json:"status"`
 	MetAt    time.Time     `json:"met_at,omitzero"`
-	Reason   string        `json:"reason,omitempty"`
+	// RecordedLateBy: how long after due the ledger learnt of the notice
+	// (domain.Obligation's); the cells say "met (recorded N after due)".
+	RecordedLateBy string `json:"recorded_late_by,omitempty"`
+	Reason         string `json:"reason,omitempty"`
 }
 
 // RegisterDecl is the CRSPI declaration.
@@ -214,7 +217,7 @@ func RegisterEntryOf(inc *domain.Incident, obs []domain.Obligation) (RegisterEnt
 		e.Notified = strings.Join(told, ", ")
 	}
 	for _, o := range obs {
-		e.Obligations = append(e.Obligations, RegisterDuty{ID: o.ID, Citation: citation(o), DueAt: o.DueAt, Status: o.Status, MetAt: o.MetAt, Reason: o.Reason})
+		e.Obligations = append(e.Obligations, RegisterDuty{ID: o.ID, Citation: citation(o), DueAt: o.DueAt, Status: o.Status, MetAt: o.MetAt, RecordedLateBy: o.RecordedLateBy, Reason: o.Reason})
 		e.Reasoning = append(e.Reasoning, dutyReasoning(o))
 	}
 	if len(e.Obligations) == 0 {
@@ -242,11 +245,15 @@ func audience(n domain.NotificationSent) string {
 
 func dutyReasoning(o domain.Obligation) string {
 	head := fmt.Sprintf("%s (%s)", o.ID, citation(o))
+	recorded := ""
+	if o.RecordedLateBy != "" {
+		recorded = " (" + RecordedLate(o) + ")"
+	}
 	switch o.Status {
 	case domain.StatusMet:
-		return fmt.Sprintf("%s: notified %s, due %s", head, stamp(o.MetAt), stamp(o.DueAt))
+		return fmt.Sprintf("%s: notified %s, due %s%s", head, stamp(o.MetAt), stamp(o.DueAt), recorded)
 	case domain.StatusMetLate:
-		return fmt.Sprintf("%s: notified late %s, due %s; reason: %s", head, stamp(o.MetAt), stamp(o.DueAt), orDash(o.Reason))
+		return fmt.Sprintf("%s: notified late %s, due %s%s; reason: %s", head, stamp(o.MetAt), stamp(o.DueAt), recorded, orDash(o.Reason))
 	case domain.StatusWaived:
 		return fmt.Sprintf("%s: not notified: %s", head, o.Reason)
 	case domain.StatusOverdue:
@@ -331,7 +338,7 @@ func (e RegisterEntry) cells() []string {
 		notices = append(notices, fmt.Sprintf("%s %s %s (%s)", stamp(n.At), n.Phase, n.To, n.Recipient))
 	}
 	for _, o := range e.Obligations {
-		duties = append(duties, fmt.Sprintf("%s %s due %s", o.ID, o.Status, stamp(o.DueAt)))
+		duties = append(duties, fmt.Sprintf("%s %s due %s", o.ID, statusWith(o.Status, o.RecordedLateBy), stamp(o.DueAt)))
 	}
 	for _, c := range e.Affected {
 		affected = append(affected, fmt.Sprintf("%s=%d", c.Jurisdiction, c.Count))

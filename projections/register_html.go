@@ -54,7 +54,7 @@ var registerHTML = sync.OnceValue(func() *template.Template {
 <tr><th>Effects</th><td>{{if .Severity}}severity {{.Severity}}/{{.Priority}}; {{end}}GDPR risk level {{cell (print .Risk)}}{{if .RiskReasoning}}: {{.RiskReasoning}}{{end}}{{if .RiskFactors}}<br><small>factors: {{.RiskFactors}}</small>{{end}}</td></tr>
 <tr><th>Remedial action</th><td>{{range .Actions}}<div>{{.}}</div>{{else}}none recorded{{end}}{{if .Postmortem}}<div><small>post-mortem: {{.Postmortem}}</small></div>{{end}}</td></tr>
 <tr><th>Notified</th><td>{{.Notified}}{{range .Notices}}<div><small>{{stamp .At}} {{.Phase}} {{.To}} ({{.Recipient}}{{if .Jurisdiction}}, {{.Jurisdiction}}{{end}})</small></div>{{end}}</td></tr>
-<tr><th>Obligations</th><td>{{range .Obligations}}<div><code>{{.ID}}</code> <span class="badge {{status .Status}}">{{.Status}}</span> due {{stamp .DueAt}}</div>{{else}}none{{end}}</td></tr>
+<tr><th>Obligations</th><td>{{range .Obligations}}<div><code>{{.ID}}</code> <span class="badge {{status .Status}}">{{.Status}}</span>{{if .RecordedLateBy}} <small class="recorded-late">recorded {{.RecordedLateBy}} after due</small>{{end}} due {{stamp .DueAt}}</div>{{else}}none{{end}}</td></tr>
 <tr><th>Reasoning</th><td><ul>{{range .Reasoning}}<li>{{.}}</li>{{end}}</ul></td></tr>
 </table>
 </section>

@@ -37,6 +37,8 @@ var htmlFuncs = template.FuncMap{
 		return citation(o)
 	},
 	"detail": func(o domain.Obligation) string { return obligationDetail(o) },
+	// recordedLate is "recorded N after due", or "" (recordedlate.go).
+	"recordedLate": RecordedLate,
 	"correction": func(c *CorrectionNote) string {
 		return correctionText(c)
 	},
@@ -45,6 +47,15 @@ var htmlFuncs = template.FuncMap{
 	"footer": func(p Provenance) []string { return p.footer() },
 	"stage":  func(s domain.Stage) string { return s.Title() },
 	"dict":   dict,
+	"countRecordedLate": func(obs []ReportObligation) int {
+		n := 0
+		for _, o := range obs {
+			if o.RecordedLateBy != "" {
+				n++
+			}
+		}
+		return n
+	},
 	"count": func(obs []ReportObligation, st string) int {
 		n := 0
 		for _, o := range obs {
@@ -75,7 +86,7 @@ var reportHTML = sync.OnceValue(func() *template.Template {
 <div class="card"><span class="big">{{stage .R.Overview.Stage}}</span><span class="label">stage{{if .R.Overview.Closed}} · closed {{stamp .R.Overview.ClosedAt}}{{end}}</span></div>
 <div class="card"><span class="big">{{cell (print .R.Overview.Classification)}}</span><span class="label">classification · {{cell (print .R.Overview.Category)}}</span></div>
 <div class="card"><span class="big">{{cell (print .R.Overview.Severity)}}{{if .R.Overview.Priority}} / {{.R.Overview.Priority}}{{end}}</span><span class="label">severity · GDPR risk {{cell (print .R.Overview.Risk)}}</span></div>
-<div class="card"><span class="big">{{len .R.Obligations}}</span><span class="label">obligations: {{count .R.Obligations "met"}} met, {{count .R.Obligations "met-late"}} late, {{count .R.Obligations "overdue"}} overdue, {{count .R.Obligations "waived"}} waived</span></div>
+<div class="card"><span class="big">{{len .R.Obligations}}</span><span class="label">obligations: {{count .R.Obligations "met"}} met, {{count .R.Obligations "met-late"}} late, {{count .R.Obligations "overdue"}} overdue, {{count .R.Obligations "waived"}} waived{{with countRecordedLate .R.Obligations}}; {{.}} of them recorded after due{{end}}</span></div>
 <div class="card"><span class="big">{{len .R.Notices}}</span><span class="label">notices sent</span></div>
 <div class="card"><span class="big">{{len .R.Corrections}}</span><span class="label">corrections</span></div>
 </div>
@@ -136,7 +147,7 @@ var reportHTML = sync.OnceValue(func() *template.Template {
 <section id="obligations">
 <h2>Obligations</h2>
 {{if .R.Obligations}}<table><thead><tr><th class="num">#</th><th>Obligation</th><th>Citation</th><th>Due (UTC)</th><th>Status</th><th>Met by</th><th>Detail</th></tr></thead><tbody>
-{{range $i, $o := .R.Obligations}}<tr class="{{status $o.Status}}"><td class="num">{{inc $i}}</td><td><code>{{$o.ID}}</code></td><td>{{citation $o.Obligation}}</td><td>{{stamp $o.DueAt}}</td><td><span class="badge {{status $o.Status}}">{{$o.Status}}</span>{{if $o.Late}}<br><small>{{$o.Late}}</small>{{end}}</td><td>{{with $o.Notice}}{{stamp .At}} {{.Phase}} {{.To}} ({{.Recipient}}){{else}}–{{end}}</td><td>{{detail $o.Obligation}}</td></tr>
+{{range $i, $o := .R.Obligations}}<tr class="{{status $o.Status}}"><td class="num">{{inc $i}}</td><td><code>{{$o.ID}}</code></td><td>{{citation $o.Obligation}}</td><td>{{stamp $o.DueAt}}</td><td><span class="badge {{status $o.Status}}">{{$o.Status}}</span>{{with recordedLate $o.Obligation}} <small class="recorded-late">{{.}}</small>{{end}}{{if $o.Late}}<br><small>{{$o.Late}}</small>{{end}}</td><td>{{with $o.Notice}}{{stamp .At}} {{.Phase}} {{.To}} ({{.Recipient}}){{else}}–{{end}}</td><td>{{detail $o.Obligation}}</td></tr>
 {{end}}</tbody></table>{{else}}<p>No obligation.</p>{{end}}
 </section>
 
@@ -322,7 +333,7 @@ func timelineSVG(r IncidentReport) string {
 	// Deadlines.
 	for i, o := range r.Obligations {
 		dx := x(o.DueAt)
-		title := fmt.Sprintf("#%d %s (%s) due %s: %s", i+1, o.ID, o.Citation, stamp(o.DueAt), o.Status)
+		title := fmt.Sprintf("#%d %s (%s) due %s: %s", i+1, o.ID, o.Citation, stamp(o.DueAt), StatusLabel(o.Obligation))
 		if o.DueAt.After(end) {
 			// Beyond the axis: an arrow at its edge.
 			fmt.Fprintf(&b, `<path class="due st-%s" d="M%.1f %.0f l8 6 l-8 6 z"><title>%s (beyond the axis)</title></path>`, esc(string(o.Status)), dx-8, dueY-6, esc(title))

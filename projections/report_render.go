@@ -153,7 +153,7 @@ func reportTables(r IncidentReport) (overviewT, milestonesT, stagesT, totalsT, o
 		if ob.Late != "" {
 			detail = ob.Late + "; " + detail
 		}
-		obligationsT.add(ob.ID, citation(ob.Obligation), stamp(ob.DueAt), string(ob.Status), met, detail)
+		obligationsT.add(ob.ID, citation(ob.Obligation), stamp(ob.DueAt), StatusLabel(ob.Obligation), met, detail)
 	}
 	exceptionsT = table{head: []string{"Request", "Kind", "Opened", "For", "Status", "Approvals", "Check"}}
 	for _, x := range r.Exceptions {
@@ -398,7 +398,7 @@ func writeReportCSV(w io.Writer, r IncidentReport) error {
 		if n := ob.Notice; n != nil {
 			met = n.EventID
 		}
-		c.row("obligation", "", ob.ID, stamp(ob.DueAt), ts(ob.MetAt), "", "", "", ob.Regime, string(ob.Status), ob.Late, citation(ob.Obligation), met, obligationDetail(ob.Obligation))
+		c.row("obligation", "", ob.ID, stamp(ob.DueAt), ts(ob.MetAt), "", "", "", ob.Regime, string(ob.Status), ob.Late, citation(ob.Obligation), met, withRecordedLate(ob.Obligation, obligationDetail(ob.Obligation)))
 	}
 	for _, x := range r.Exceptions {
 		var appr []string

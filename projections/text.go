@@ -200,7 +200,7 @@ func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation,
 		if incidents != nil {
 			lead = safetext.Line(incidents[i]) + "\t"
 		}
-		detail := obligationDetail(o)
+		detail := withRecordedLate(o, obligationDetail(o))
 		if extra != nil && extra[i] != "" {
 			detail += "; " + extra[i]
 		}

@@ -41,8 +41,9 @@ import (
 )
 
 // schemaVersion is the version of the rm_* tables; a file with another
-// version is rebuilt from the log.
-const schemaVersion = "2"
+// version is rebuilt from the log. 3: deadline and register rows carry
+// recorded_late_by (rows kept before lack it).
+const schemaVersion = "3"
 
 // schema creates the read-model tables. Times are unix nanoseconds.
 const schema = `
