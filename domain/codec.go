@@ -117,6 +117,7 @@ type eventCorrectedJSON struct {
 	Replacement json.RawMessage `json:"replacement"`
 	Changed     []string        `json:"changed"`
 	Reason      string          `json:"reason"`
+	LateEntry   string          `json:"late_entry_reason,omitempty"`
 }
 
 // MarshalJSON writes the replacement payload under "replacement".
@@ -135,7 +136,7 @@ func (e EventCorrected) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(eventCorrectedJSON{Target: e.Target, TargetType: e.TargetType, At: at, Replacement: repl, Changed: e.Changed, Reason: e.Reason})
+	return json.Marshal(eventCorrectedJSON{Target: e.Target, TargetType: e.TargetType, At: at, Replacement: repl, Changed: e.Changed, Reason: e.Reason, LateEntry: e.LateEntryReason})
 }
 
 // UnmarshalJSON reads the replacement with the codec of TargetType.
@@ -152,6 +153,7 @@ func (e *EventCorrected) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*e = EventCorrected{Target: j.Target, TargetType: j.TargetType, Replacement: repl, Changed: j.Changed, Reason: j.Reason}
+	e.LateEntryReason = j.LateEntry
 	if len(j.At) > 0 && !bytes.Equal(j.At, []byte("null")) {
 		if err := json.Unmarshal(j.At, &e.At); err != nil {
 			return err

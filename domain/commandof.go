@@ -47,6 +47,7 @@ func CommandOf(by By, events []Event) (Command, error) {
 			return nil, notDecided("event %d of %d is not an event breachledger knows (%T)", i+1, len(events), e)
 		}
 	}
+	by.LateEntryReason = lateEntryOf(events[0])
 	shape := func() error {
 		return notDecided("no command decides the events %s together in one append", typeList(events))
 	}
@@ -110,7 +111,7 @@ func CommandOf(by By, events []Event) (Command, error) {
 	case PostmortemCompleted:
 		return CompletePostmortem{By: by, Summary: e.Summary, Location: e.Location, SHA256: e.SHA256}, nil
 	case IncidentClosed:
-		return CloseIncident{By: by, Summary: e.Summary}, nil
+		return CloseIncident{By: by, Summary: e.Summary, OpenObligationsReason: e.OpenObligationsReason}, nil
 	case IncidentReopened:
 		return ReopenIncident{By: by, Reason: e.Reason, Stage: e.Stage}, nil
 	case NoteAdded:
@@ -154,7 +155,7 @@ func commandOfMany(by By, events []Event, shape func() error) (Command, error) {
 			}
 		case IncidentDetected:
 			if pin, ok := events[1].(PackPinned); ok {
-				return DetectIncident{By: by, Source: first.Source, Summary: first.Summary, AwareAt: first.AwareAt,
+				return DetectIncident{By: by, Source: first.Source, Summary: first.Summary, AwareAt: first.AwareAt, AwareReason: first.AwareReason,
 					Role: first.Role, Reference: first.Reference, Pack: pin.Version}, nil
 			}
 		case StageChanged:
@@ -162,7 +163,7 @@ func commandOfMany(by By, events []Event, shape func() error) (Command, error) {
 			case IncidentAssessed:
 				return assessOf(by, second), nil
 			case IncidentClosed:
-				return CloseIncident{By: by, Summary: second.Summary}, nil
+				return CloseIncident{By: by, Summary: second.Summary, OpenObligationsReason: second.OpenObligationsReason}, nil
 			}
 		case SignerRegistered:
 			if rev, ok := events[1].(SignerRevoked); ok {

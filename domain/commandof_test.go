@@ -70,7 +70,7 @@ func incidentSteps() []step {
 	return []step{
 		{"detect", func(*history) domain.Command {
 			return domain.DetectIncident{By: by("oscar", "2025-03-07T21:40:00Z"), Source: domain.SourceAutomatedAlert, Summary: "bulk read",
-				AwareAt: mt("2025-03-07T21:35:00Z"), Role: domain.RoleBoth, Reference: "ALERT-7"}
+				AwareAt: mt("2025-03-07T21:35:00Z"), AwareReason: "the on-call read the alert before it was filed", Role: domain.RoleBoth, Reference: "ALERT-7"}
 		}},
 		{"note", func(*history) domain.Command {
 			return domain.AddNote{By: by("oscar", "2025-03-07T21:45:00Z"), Text: "paged the team"}
@@ -166,7 +166,7 @@ func incidentSteps() []step {
 		}},
 		{"correct awareness earlier, and the detection's time", func(h *history) domain.Command {
 			return domain.CorrectEvent{By: by("oscar", "2025-03-09T14:10:00Z"), Target: idOf(h, "IncidentDetected"), NewAt: mt("2025-03-07T21:30:00Z"),
-				Changes: []domain.FieldChange{{Field: "aware_at", Value: "2025-03-07T21:35:00+01:00"}, {Field: "reference", Value: ""}}, Reason: "log shows it earlier"}
+				Changes: []domain.FieldChange{{Field: "aware_at", Value: "2025-03-07T21:35:00+01:00"}, {Field: "aware_reason", Value: "the SOC log shows it read earlier"}, {Field: "reference", Value: ""}}, Reason: "log shows it earlier"}
 		}},
 		{"correct an assessment (rederived)", func(h *history) domain.Command {
 			return domain.CorrectEvent{By: by("ian", "2025-03-09T14:20:00Z"), Target: idOf(h, "IncidentAssessed"),
@@ -188,7 +188,7 @@ func incidentSteps() []step {
 			return domain.CompletePostmortem{By: by("ian", "2025-03-11T10:00:00Z"), Summary: "s", Location: "dms://pm", SHA256: strings.Repeat("EF", 32)}
 		}},
 		{"close (moves to Close)", func(*history) domain.Command {
-			return domain.CloseIncident{By: by("ian", "2025-03-12T10:00:00Z"), Summary: "done"}
+			return domain.CloseIncident{By: by("ian", "2025-03-12T10:00:00Z"), Summary: "done", OpenObligationsReason: "the obligations are tracked in the legal case file"}
 		}},
 		{"reopen", func(*history) domain.Command {
 			return domain.ReopenIncident{By: by("ian", "2025-03-13T10:00:00Z"), Reason: "new logs", Stage: domain.StageStabilize}
@@ -197,7 +197,7 @@ func incidentSteps() []step {
 			return domain.MoveStage{By: by("ian", "2025-03-14T09:00:00Z"), To: domain.StageClose}
 		}},
 		{"close in Close", func(*history) domain.Command {
-			return domain.CloseIncident{By: by("ian", "2025-03-14T10:00:00Z")}
+			return domain.CloseIncident{By: by("ian", "2025-03-14T10:00:00Z"), OpenObligationsReason: "the obligations are tracked in the legal case file"}
 		}},
 	}
 }

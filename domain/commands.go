@@ -15,6 +15,11 @@ type By struct {
 	// with; empty when unsigned. Decide checks it against the signer
 	// registry (signers.go); the write path makes the signatures.
 	Signer string
+	// LateEntryReason says why the fact is recorded late: dated further
+	// back than the ledger's backdate-window, or a notice dated before its
+	// due time but recorded after it (businesstime.go). Decide records it
+	// on the incident events it makes.
+	LateEntryReason string
 }
 
 func (b By) origin() By { return b }
@@ -64,12 +69,15 @@ type ChangeSetting struct {
 // DetectIncident opens an incident. The caller chooses its ID.
 type DetectIncident struct {
 	By
-	Source    Source
-	Summary   string
-	AwareAt   time.Time // zero: aware when detected
-	Role      DataRole
-	Reference string
-	Pack      string // rule pack to evaluate it under; empty: the current pack
+	Source  Source
+	Summary string
+	AwareAt time.Time // zero: aware when detected
+	// AwareReason explains an awareness earlier than the detection
+	// (required then: rule aware-before-detection).
+	AwareReason string
+	Role        DataRole
+	Reference   string
+	Pack        string // rule pack to evaluate it under; empty: the current pack
 }
 
 // AssessIncident records an assessment; Severity and Priority, when set,
@@ -194,6 +202,9 @@ type CompletePostmortem struct {
 type CloseIncident struct {
 	By
 	Summary string
+	// OpenObligationsReason says why the incident closes while
+	// obligations are still open (required then: rule close-open-obligations).
+	OpenObligationsReason string
 }
 
 // ReopenIncident reopens an incident in Close at a stage.

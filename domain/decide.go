@@ -110,6 +110,10 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
+	incidentFacts := len(events) > 0 && carriesBackdating(events[0])
+	if incidentFacts {
+		events = withLateEntry(events, by.LateEntryReason)
+	}
 	for _, e := range events {
 		e.validate(&fs)
 		checkText(&fs, reflect.ValueOf(e), "")
@@ -119,6 +123,18 @@ func Decide(s State, c Command, now time.Time) ([]Event, error) {
 	}
 	if err := checkDecidedSignatures(&s, c, by, events); err != nil {
 		return nil, err
+	}
+	if incidentFacts {
+		if corr, ok := events[0].(EventCorrected); ok {
+			if err := checkCorrection(&s, corr, by, now); err != nil {
+				return nil, err
+			}
+		} else if err := checkNewFacts(&s, events, by); err != nil {
+			return nil, err
+		}
+		if err := checkLateEntry(&s, by, now); err != nil {
+			return nil, err
+		}
 	}
 	return events, nil
 }
@@ -180,7 +196,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if c.Pack != "" && c.Pack != pin.Version {
 			pin = PackPinned{Version: c.Pack, Reason: "pinned at detection (--pack)"}
 		}
-		return []Event{IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), Role: c.Role, Reference: c.Reference}, pin}, nil
+		return []Event{IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), AwareReason: c.AwareReason, Role: c.Role, Reference: c.Reference}, pin}, nil
 	}
 	return decideIncident(s, c, by, now)
 }
@@ -196,10 +212,6 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 		if inc.Closed {
 			return nil, closedRefusal(inc, c)
 		}
-	}
-	if _, ok := c.(CorrectEvent); !ok && by.At.Before(inc.Detection.At) {
-		return nil, refuse("before-detection", "give an --at at or after the detection, or correct the detection time first",
-			"business time %s is before the incident was detected (%s)", stamp(by.At), stamp(inc.Detection.At))
 	}
 	switch c := c.(type) {
 	case AssessIncident:
@@ -309,7 +321,7 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 		if err := needRole(s, by, "notify"); err != nil {
 			return nil, err
 		}
-		return decideNotification(s, c, by)
+		return decideNotification(s, c, by, now)
 	case CompletePostmortem:
 		if err := needRole(s, by, "postmortem"); err != nil {
 			return nil, err
@@ -335,6 +347,21 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 			return nil, refuse("close-needs-postmortem", hint, "a %s needs a post-mortem before it is closed", breachKind(inc))
 		}
 		closed := IncidentClosed{Summary: c.Summary}
+		var open, described []string
+		for _, o := range Obligations(inc, s.Ledger.Settings, by.At) {
+			if o.Status.Open() {
+				open = append(open, o.ID)
+				described = append(described, fmt.Sprintf("%s (%s, due %s)", o.ID, o.Status, stamp(o.DueAt)))
+			}
+		}
+		if len(open) > 0 {
+			if c.OpenObligationsReason == "" {
+				return nil, refuse("close-open-obligations",
+					fmt.Sprintf(`meet them first ("breachledger deadlines %s"), or give --open-obligations-reason saying why the incident closes with them open (it is kept with the closure)`, inc.ID),
+					"incident %s still has open obligations: %s", inc.ID, strings.Join(described, ", "))
+			}
+			closed.OpenObligations, closed.OpenObligationsReason = open, c.OpenObligationsReason
+		}
 		if inc.Stage == StageClose {
 			return one(closed)
 		}
@@ -516,17 +543,13 @@ func decideOnRequest(s *State, id string, as Role, by By, verb string) (*Request
 	return req, as, nil
 }
 
-func decideNotification(s *State, c SendNotification, by By) ([]Event, error) {
+func decideNotification(s *State, c SendNotification, by By, now time.Time) ([]Event, error) {
 	inc := &s.Incident
 	n := c.NotificationSent
 	if n.RecipientKind.IsCustomer() {
 		if inc.Declaration == nil {
 			return nil, refuse("notify-before-declaration", fmt.Sprintf(`a security incident manager declares the CRSPI first ("breachledger declare %s --basis ... --reasoning ...")`, inc.ID),
 				"customer notices follow a CRSPI declaration, and incident %s has not been declared", inc.ID)
-		}
-		if by.At.Before(inc.Declaration.At) {
-			return nil, refuse("notify-before-declaration", "give the notice's --at at or after the declaration",
-				"customer notices follow a CRSPI declaration, and this notice at %s is dated before incident %s was declared (%s)", stamp(by.At), inc.ID, stamp(inc.Declaration.At))
 		}
 		if !slices.Contains(inc.Scope.Customers, n.Customer) {
 			return nil, refuse("notify-customer-scope", fmt.Sprintf(`add the customer to the scope first ("breachledger scope %s --customer %s")`, inc.ID, n.Customer),
@@ -538,15 +561,17 @@ func decideNotification(s *State, c SendNotification, by By) ([]Event, error) {
 		}
 	}
 	if !n.Phase.Opens() {
+		// Dated before the first notice, it is refused by the business-time
+		// rule notify-phase (businesstime.go).
 		earlier := slices.ContainsFunc(inc.Notifications, func(p NotificationEntry) bool {
-			return sameAudience(p.NotificationSent, n) && !p.At.After(by.At)
+			return sameAudience(p.NotificationSent, n)
 		})
 		if !earlier {
 			return nil, refuse("notify-phase", "record the first notice first (--phase initial, early-warning or notification)",
 				"a %s notice follows an earlier notice to the same recipient, and there is none", n.Phase)
 		}
 	}
-	if err := checkNoticeObligations(s, n, by); err != nil {
+	if err := checkNoticeObligations(s, n, by, now); err != nil {
 		return nil, err
 	}
 	return one(n)

@@ -171,7 +171,7 @@ func TestDecideRefusals(t *testing.T) {
 			name: "an unknown field in a correction", given: func(h *history) { h.breach() },
 			when: domain.CorrectEvent{By: by("oscar", "2025-03-10T10:00:00Z"), Target: "ev-NEXT", Reason: "x",
 				Changes: []domain.FieldChange{{Field: "awareness", Value: "2025-03-07T00:00:00Z"}}},
-			wantErr: domain.ErrInvalid, wantText: "allowed: aware_at, reference, role, source, summary",
+			wantErr: domain.ErrInvalid, wantText: "allowed: aware_at, aware_reason, reference, role, source, summary",
 		},
 		{
 			name: "an unknown enum value", given: func(h *history) { h.breach() },
@@ -355,7 +355,7 @@ func TestDecideProducesEvents(t *testing.T) {
 		h.breach()
 		h.apply(domain.MoveStage{By: by("sam", "2025-03-10T10:00:00Z"), To: domain.StageStabilize}, now)
 		h.apply(domain.CompletePostmortem{By: by("ian", "2025-03-11T10:00:00Z"), Summary: "s", Location: "dms://pm", SHA256: strings.Repeat("ab", 32)}, now)
-		got := h.apply(domain.CloseIncident{By: by("ian", "2025-03-12T10:00:00Z")}, now)
+		got := h.apply(domain.CloseIncident{By: by("ian", "2025-03-12T10:00:00Z"), OpenObligationsReason: "the obligations are tracked in the legal case file"}, now)
 		if len(got) != 2 {
 			t.Fatalf("close events = %v, want stage change and closure", got)
 		}
@@ -372,7 +372,7 @@ func TestDecideProducesEvents(t *testing.T) {
 		h.add("oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceRedBlueTeam, Summary: "x", AwareAt: ts(t, "2025-03-07T21:40:00Z"), Role: domain.RoleBoth})
 		h.apply(domain.AssessIncident{By: by("oscar", "2025-03-07T22:00:00Z"), FunctionalImpact: domain.FunctionalNone, Recoverability: domain.RecoverRegular, InformationImpact: domain.InfoNone}, now)
 		h.apply(domain.ClassifyIncident{By: by("sam", "2025-03-07T23:00:00Z"), Classification: domain.ClassFalsePositive, RootCause: "red team exercise"}, now)
-		got := h.apply(domain.CloseIncident{By: by("ian", "2025-03-08T09:00:00Z")}, now)
+		got := h.apply(domain.CloseIncident{By: by("ian", "2025-03-08T09:00:00Z"), OpenObligationsReason: "the obligations are tracked in the legal case file"}, now)
 		if len(got) != 2 {
 			t.Errorf("events = %v", got)
 		}

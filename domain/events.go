@@ -53,15 +53,20 @@ type SettingChanged struct {
 
 // IncidentDetected opens an incident (stage Detect).
 type IncidentDetected struct {
-	Source    Source    `json:"source"`
-	Summary   string    `json:"summary"`
-	AwareAt   time.Time `json:"aware_at"` // when the organisation became aware (GDPR Art. 33(1) clock)
-	Role      DataRole  `json:"role"`
-	Reference string    `json:"reference,omitempty"` // external alert or ticket ID
+	Backdating
+	Source  Source    `json:"source"`
+	Summary string    `json:"summary"`
+	AwareAt time.Time `json:"aware_at"` // when the organisation became aware (GDPR Art. 33(1) clock)
+	// AwareReason explains an awareness earlier than the detection's own
+	// business time (rule aware-before-detection).
+	AwareReason string   `json:"aware_reason,omitempty"`
+	Role        DataRole `json:"role"`
+	Reference   string   `json:"reference,omitempty"` // external alert or ticket ID
 }
 
 // IncidentAssessed records an assessment or reassessment of impact.
 type IncidentAssessed struct {
+	Backdating
 	FunctionalImpact  FunctionalImpact  `json:"functional_impact"`
 	Recoverability    Recoverability    `json:"recoverability"`
 	InformationImpact InformationImpact `json:"information_impact"`
@@ -76,6 +81,7 @@ type IncidentAssessed struct {
 
 // StageChanged moves the incident to another stage.
 type StageChanged struct {
+	Backdating
 	From   Stage  `json:"from"`
 	To     Stage  `json:"to"`
 	Reason string `json:"reason,omitempty"`
@@ -83,6 +89,7 @@ type StageChanged struct {
 
 // IncidentClassified records a classification or reclassification.
 type IncidentClassified struct {
+	Backdating
 	Classification Classification `json:"classification"`
 	RootCause      string         `json:"root_cause,omitempty"` // required for a false positive
 	Reason         string         `json:"reason,omitempty"`
@@ -91,6 +98,7 @@ type IncidentClassified struct {
 // ScopeRecorded records the incident's scope as now known, in full: every
 // field holds the whole current value, not a change.
 type ScopeRecorded struct {
+	Backdating
 	Customers         []string `json:"customers"`
 	DataCategories    []string `json:"data_categories"`
 	SubjectCategories []string `json:"subject_categories"`
@@ -101,6 +109,7 @@ type ScopeRecorded struct {
 
 // RiskDetermined records the GDPR risk determination.
 type RiskDetermined struct {
+	Backdating
 	Level          RiskLevel      `json:"level"`
 	Reasoning      string         `json:"reasoning"`
 	Art34Exception Art34Exception `json:"art34_exception,omitempty"`
@@ -109,12 +118,14 @@ type RiskDetermined struct {
 // CRSPIDeclared declares a Customer Reportable Security/Privacy Incident,
 // which starts the customer notification clock.
 type CRSPIDeclared struct {
+	Backdating
 	Basis     DeclarationBasis `json:"basis"`
 	Reasoning string           `json:"reasoning"`
 }
 
 // ActionTaken records a containment, mitigation or recovery action.
 type ActionTaken struct {
+	Backdating
 	Kind        ActionKind `json:"kind"`
 	Description string     `json:"description"`
 	Systems     []string   `json:"systems,omitempty"`
@@ -123,6 +134,7 @@ type ActionTaken struct {
 // EvidenceRecorded records a piece of evidence by its SHA-256; the evidence
 // itself stays where Location says.
 type EvidenceRecorded struct {
+	Backdating
 	Description string `json:"description"`
 	SHA256      string `json:"sha256"`
 	Location    string `json:"location,omitempty"`
@@ -132,6 +144,7 @@ type EvidenceRecorded struct {
 // RequestOpened asks for an approval: a notification delay exception or a
 // transfer of customer data out of production.
 type RequestOpened struct {
+	Backdating
 	Request     string      `json:"request"` // R1, R2... within the incident
 	Kind        RequestKind `json:"kind"`
 	DelayReason DelayReason `json:"delay_reason,omitempty"` // notification-delay only
@@ -143,6 +156,7 @@ type RequestOpened struct {
 
 // RequestApproved approves a request in one role.
 type RequestApproved struct {
+	Backdating
 	Request string `json:"request"`
 	As      Role   `json:"as"`
 	Comment string `json:"comment,omitempty"`
@@ -150,6 +164,7 @@ type RequestApproved struct {
 
 // RequestRejected rejects a request in one role; the request is then closed.
 type RequestRejected struct {
+	Backdating
 	Request string `json:"request"`
 	As      Role   `json:"as"`
 	Reason  string `json:"reason"`
@@ -157,6 +172,7 @@ type RequestRejected struct {
 
 // NotificationSent records a notice that was sent.
 type NotificationSent struct {
+	Backdating
 	RecipientKind     RecipientKind `json:"recipient_kind"`
 	Recipient         string        `json:"recipient"`
 	Customer          string        `json:"customer,omitempty"`            // customer notices: which customer
@@ -174,6 +190,7 @@ type NotificationSent struct {
 // PostmortemCompleted records the post-mortem; the confidential document
 // never enters the ledger, only where it is and its SHA-256.
 type PostmortemCompleted struct {
+	Backdating
 	Summary  string `json:"summary"`
 	Location string `json:"location"`
 	SHA256   string `json:"sha256"`
@@ -181,17 +198,24 @@ type PostmortemCompleted struct {
 
 // IncidentClosed closes the incident.
 type IncidentClosed struct {
+	Backdating
 	Summary string `json:"summary,omitempty"`
+	// OpenObligations are the obligations still open when it closed, and
+	// OpenObligationsReason why it closed anyway (rule close-open-obligations).
+	OpenObligations       []string `json:"open_obligations,omitempty"`
+	OpenObligationsReason string   `json:"open_obligations_reason,omitempty"`
 }
 
 // IncidentReopened reopens a closed incident at a stage.
 type IncidentReopened struct {
+	Backdating
 	Reason string `json:"reason"`
 	Stage  Stage  `json:"stage"`
 }
 
 // NoteAdded is a free-text note.
 type NoteAdded struct {
+	Backdating
 	Text string `json:"text"`
 }
 
@@ -200,6 +224,7 @@ type NoteAdded struct {
 // the original stays in the log, and a view known-at before this correction
 // still shows it.
 type EventCorrected struct {
+	Backdating
 	Target      string    `json:"target"`      // event ID of the corrected event
 	TargetType  string    `json:"target_type"` // its stored type
 	At          time.Time `json:"at"`          // corrected business time of the target

@@ -177,9 +177,6 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		if _, isNotice := f.Event.(NotificationSent); !isNotice {
 			return nil, true, refuse("ack-not-notice", "name the event ID of a notice (notify)", "event %s is a %s, not a notice", c.Notice, f.Type)
 		}
-		if by.At.Before(f.At) {
-			return nil, true, refuse("ack-before-notice", "give an --at at or after the notice", "the notice was sent at %s, after the acknowledgement's %s", stamp(f.At), stamp(by.At))
-		}
 		return []Event{AcknowledgementReceived{Notice: c.Notice, From: c.From, Reference: c.Reference}}, true, nil
 	case RecordHold:
 		if err := needRole(s, by, "hold"); err != nil {
@@ -314,7 +311,7 @@ func obligationIDs(obs []Obligation) []string {
 // answers: obligations named with --for exist and go to that kind of
 // recipient; a notice that names none answers one regime only (else it is
 // ambiguous); a late notice carries the reasons for the delay.
-func checkNoticeObligations(s *State, n NotificationSent, by By) error {
+func checkNoticeObligations(s *State, n NotificationSent, by By, now time.Time) error {
 	inc := &s.Incident
 	obs := Obligations(inc, s.Ledger.Settings, by.At)
 	entry := NotificationEntry{Ref: Ref{At: by.At, Actor: by.Actor}, NotificationSent: n}
@@ -353,6 +350,14 @@ func checkNoticeObligations(s *State, n NotificationSent, by By) error {
 		if ambiguous {
 			return refuse("notify-ambiguous", "name the obligations this notice answers with --for (repeatable), or the authority's --jurisdiction",
 				"this notice would answer %s", strings.Join(obligationIDs(open), ", "))
+		}
+	}
+	if by.LateEntryReason == "" {
+		for _, o := range answers {
+			if o.Status.Open() && !by.At.After(o.DueAt) && now.After(o.DueAt) {
+				return lateEntryRefusal(fmt.Sprintf("this notice is dated %s, at or before %s's due time %s, but recorded %s after it: it would show met on business time alone",
+					stamp(by.At), o.ID, stamp(o.DueAt), FormatDuration(now.Sub(o.DueAt).Round(time.Second))))
+			}
 		}
 	}
 	if n.DelayReason != "" {

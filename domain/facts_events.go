@@ -109,6 +109,7 @@ type AffectedCount struct {
 // EntityProfiled records who the organisation is for this incident, in
 // full (each event holds the whole profile).
 type EntityProfiled struct {
+	Backdating
 	// Establishments are the jurisdictions where the organisation is
 	// established, main establishment first (GDPR Art. 4(16), NIS2 Art. 26).
 	Establishments []string     `json:"establishments"`
@@ -119,12 +120,14 @@ type EntityProfiled struct {
 
 // AffectedRecorded records the affected people per jurisdiction, in full.
 type AffectedRecorded struct {
+	Backdating
 	Counts []AffectedCount `json:"counts"`
 }
 
 // DeterminationMade records a determination; its business time is when it
 // was made, which is when clocks anchored on it start.
 type DeterminationMade struct {
+	Backdating
 	Kind      DeterminationKind `json:"kind"`
 	Positive  bool              `json:"positive"` // false: determined not (e.g. not material, not major)
 	Reasoning string            `json:"reasoning"`
@@ -133,6 +136,7 @@ type DeterminationMade struct {
 // AcknowledgementReceived records that a recipient (an authority)
 // acknowledged a notice.
 type AcknowledgementReceived struct {
+	Backdating
 	Notice    string `json:"notice"` // event ID of the notice acknowledged
 	From      string `json:"from"`
 	Reference string `json:"reference,omitempty"` // the authority's case number
@@ -141,6 +145,7 @@ type AcknowledgementReceived struct {
 // HoldRecorded starts a hold of notification on a legal basis. The actor
 // who records it (legal) approves it; Authority is who asked for it.
 type HoldRecorded struct {
+	Backdating
 	Hold        string    `json:"hold"` // H1, H2... within the incident
 	Kind        HoldKind  `json:"kind"`
 	Obligations []string  `json:"obligations,omitempty"` // obligation or rule IDs held; empty: every obligation whose rule allows this kind
@@ -152,6 +157,7 @@ type HoldRecorded struct {
 
 // HoldReleased ends a hold before its expiry.
 type HoldReleased struct {
+	Backdating
 	Hold   string `json:"hold"`
 	Reason string `json:"reason"`
 }
@@ -159,6 +165,7 @@ type HoldReleased struct {
 // RiskFactorsRecorded records the structured risk factors of a personal
 // data breach, in full; the risk advisor (advice.go) reads them.
 type RiskFactorsRecorded struct {
+	Backdating
 	Encrypted          bool   `json:"encrypted"`           // the data was encrypted (or hashed) with a state-of-the-art algorithm
 	KeyCompromised     bool   `json:"key_compromised"`     // ...and the key (or secret salt) was compromised too
 	Exfiltrated        bool   `json:"exfiltrated"`         // evidence or likelihood that data left the controller's control (copied out, stolen, sent to the wrong recipient)
@@ -177,6 +184,7 @@ type RiskFactorsRecorded struct {
 // deliberately. A history without a pin was recorded before packs were
 // versioned and is evaluated under the first pack.
 type PackPinned struct {
+	Backdating
 	Version string `json:"version"`
 	Reason  string `json:"reason"`
 }

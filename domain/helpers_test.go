@@ -44,8 +44,14 @@ func newHistory(tb testing.TB) *history {
 			h.ledgerEvent("admin", "2025-01-01T00:01:00Z", domain.RoleGranted{Actor: actor, Role: r})
 		}
 	}
+	h.ledgerEvent("admin", "2025-01-01T00:02:00Z", wideBackdateWindow)
 	return h
 }
+
+// wideBackdateWindow lets the tests' histories, decided at a "now" long
+// after their business times, be recorded without late-entry reasons; the
+// tests of that rule set the window back (businesstime_test.go).
+var wideBackdateWindow = domain.SettingChanged{Key: "backdate-window", Value: "36500d"}
 
 // cast are the actors who hold one role each, in newHistory and
 // signedModeHistory alike.

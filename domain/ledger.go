@@ -122,6 +122,9 @@ type Settings struct {
 	// NotaryLag is how long an event may wait for the notary's checkpoint
 	// before readers and verify call it a failure, not lag (notary mode).
 	NotaryLag time.Duration `json:"notary_lag"`
+	// BackdateWindow is how far before the moment it is recorded a fact
+	// may be dated without a late-entry reason (businesstime.go).
+	BackdateWindow time.Duration `json:"backdate_window"`
 }
 
 // DefaultSettings are a new ledger's settings.
@@ -130,6 +133,7 @@ var DefaultSettings = Settings{
 	Art34Target:          72 * time.Hour,
 	DueSoonWindow:        24 * time.Hour,
 	NotaryLag:            15 * time.Minute,
+	BackdateWindow:       24 * time.Hour,
 }
 
 // SettingKeys lists the keys SettingChanged accepts, with what each means.
@@ -138,6 +142,7 @@ var SettingKeys = []struct{ Key, Meaning string }{
 	{"art34-target", "target for telling data subjects of a high-risk breach, GDPR Art. 34(1) \"without undue delay\" (default 72h)"},
 	{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
 	{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
+	{"backdate-window", "how far before the moment it is recorded an incident fact may be dated (--at) without --late-entry-reason (default 24h)"},
 }
 
 // Value returns the setting of key (one of SettingKeys).
@@ -173,6 +178,8 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 		field = func(s *Settings) *time.Duration { return &s.DueSoonWindow }
 	case "notary-lag":
 		field = func(s *Settings) *time.Duration { return &s.NotaryLag }
+	case "backdate-window":
+		field = func(s *Settings) *time.Duration { return &s.BackdateWindow }
 	default:
 		keys := make([]string, len(SettingKeys))
 		for i, k := range SettingKeys {

@@ -114,7 +114,7 @@ func TestPropertyEarlierAwarenessNeverLater(t *testing.T) {
 		before := h.at(domain.Cut{AsOf: asOf})
 		was := domain.Obligations(&before, domain.DefaultSettings, asOf)
 		corr := domain.CorrectEvent{By: domain.By{Actor: "oscar", At: aware.Add(time.Minute)}, Target: det,
-			Changes: []domain.FieldChange{{Field: "aware_at", Value: earlier.Format(time.RFC3339)}}, Reason: "earlier"}
+			Changes: []domain.FieldChange{{Field: "aware_at", Value: earlier.Format(time.RFC3339)}, {Field: "aware_reason", Value: "the alert was read before it was filed"}}, Reason: "earlier"}
 		if _, err := h.decide(corr); err != nil {
 			t.Fatalf("seed %d: correct awareness: %v", seed, err)
 		}

@@ -83,6 +83,7 @@ func signedModeHistory(t *testing.T) *history {
 		}
 		h.mustRun(domain.RegisterSigner{By: as("admin", "2025-01-01T00:02:00Z"), Actor: actor, Key: keyOf(actor), Fingerprint: fp(actor)})
 	}
+	h.mustRun(domain.ChangeSetting{By: as("admin", "2025-01-01T00:03:00Z"), Key: wideBackdateWindow.Key, Value: wideBackdateWindow.Value})
 	return h
 }
 
