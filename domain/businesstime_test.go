@@ -58,7 +58,9 @@ func TestBusinessTimeRules(t *testing.T) {
 					Details: "tipping off", Until: mt("2025-03-12T10:00:00Z")})
 				return h.factOf("RequestOpened").ID
 			},
-			cmd:    func(b domain.By) domain.Command { return domain.ApproveRequest{By: b, Request: "R1", As: domain.RoleLegal} },
+			cmd: func(b domain.By) domain.Command {
+				return domain.ApproveRequest{By: b, Request: "R1", As: domain.RoleLegal}
+			},
 			before: "2025-03-09T10:59:00Z", after: "2025-03-09T11:00:00Z",
 		},
 		{
@@ -68,7 +70,9 @@ func TestBusinessTimeRules(t *testing.T) {
 					Details: "tipping off", Until: mt("2025-03-12T10:00:00Z")})
 				return h.factOf("RequestOpened").ID
 			},
-			cmd:    func(b domain.By) domain.Command { return domain.RejectRequest{By: b, Request: "R1", As: domain.RoleLegal, Reason: "no"} },
+			cmd: func(b domain.By) domain.Command {
+				return domain.RejectRequest{By: b, Request: "R1", As: domain.RoleLegal, Reason: "no"}
+			},
 			before: "2025-03-09T10:00:00Z", after: "2025-03-09T12:00:00Z",
 		},
 		{
@@ -101,7 +105,7 @@ func TestBusinessTimeRules(t *testing.T) {
 				h.mustDecideCmd(authority(domain.PhaseInitial)(by("ian", "2025-03-09T12:00:00Z")))
 				return h.factOf("NotificationSent").ID
 			},
-			cmd: nil, // built from the notice's ID below
+			cmd:    nil, // built from the notice's ID below
 			before: "2025-03-09T11:00:00Z", after: "2025-03-09T12:30:00Z",
 		},
 		{
@@ -124,7 +128,9 @@ func TestBusinessTimeRules(t *testing.T) {
 				h.mustDecide(domain.CloseIncident{By: by("ian", "2025-03-13T09:00:00Z"), OpenObligationsReason: "tracked in the legal case file"})
 				return h.factOf("IncidentClosed").ID
 			},
-			cmd:    func(b domain.By) domain.Command { return domain.ReopenIncident{By: b, Reason: "new evidence", Stage: domain.StageDiagnose} },
+			cmd: func(b domain.By) domain.Command {
+				return domain.ReopenIncident{By: b, Reason: "new evidence", Stage: domain.StageDiagnose}
+			},
 			before: "2025-03-12T10:00:00Z", after: "2025-03-13T10:00:00Z",
 		},
 	}

@@ -45,7 +45,9 @@ func stageCmd(to domain.Stage) func(domain.By) domain.Command {
 func postmortemCmd(b domain.By) domain.Command {
 	return domain.CompletePostmortem{By: b, Summary: "s", Location: "dms://pm", SHA256: strings.Repeat("a", 64)}
 }
-func closeCmd(b domain.By) domain.Command { return domain.CloseIncident{By: b, Summary: "done", OpenObligationsReason: "the obligations are tracked in the legal case file"} }
+func closeCmd(b domain.By) domain.Command {
+	return domain.CloseIncident{By: b, Summary: "done", OpenObligationsReason: "the obligations are tracked in the legal case file"}
+}
 func reopenCmd(b domain.By) domain.Command {
 	return domain.ReopenIncident{By: b, Reason: "r", Stage: domain.StageDiagnose}
 }
