@@ -46,7 +46,7 @@ func clockLedger(t *testing.T, policy bool) (c *cli, inc string, keys map[string
 	as("sam", "classify", inc, "privacy-breach", "--at", "2025-03-08T09:00:00Z")
 	as("sam", "scope", inc, "--customer", "contoso", "--customer", "fabrikam", "--subjects", "1200", "--at", "2025-03-08T12:00:00Z")
 	as("ivy", "declare", inc, "--basis", "evidence", "--reasoning", "access logs", "--at", "2025-03-09T10:00:00Z")
-	as("ian", "notify", inc, "--to", "security-contacts", "--customer", "contoso", "--recipient", "secops@contoso.example", "--channel", "email", "--at", "2025-03-10T09:00:00Z")
+	as("ian", "notify", inc, "--to", "security-contacts", "--customer", "contoso", "--recipient", "secops@contoso.example", "--channel", "email", "--at", "2025-03-10T09:00:00Z", "--late-entry-reason", "recorded from the case file")
 	return c, inc, keys
 }
 

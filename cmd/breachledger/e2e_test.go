@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -148,6 +149,9 @@ type cli struct {
 	tb     testing.TB
 	ledger string
 	env    []string // added to the environment of every run (e.g. XDG_CONFIG_HOME=...)
+	// strictBackdating keeps a new ledger's default backdate-window
+	// (widenBackdateWindow).
+	strictBackdating bool
 }
 
 func newLedger(tb testing.TB) *cli {
@@ -155,11 +159,34 @@ func newLedger(tb testing.TB) *cli {
 }
 
 // with returns the same ledger reported to tb (for subtests).
-func (c *cli) with(tb testing.TB) *cli { return &cli{tb: tb, ledger: c.ledger, env: c.env} }
+func (c *cli) with(tb testing.TB) *cli {
+	return &cli{tb: tb, ledger: c.ledger, env: c.env, strictBackdating: c.strictBackdating}
+}
 
 func (c *cli) run(actor string, args ...string) result {
 	c.tb.Helper()
-	return runBinary(c.tb, "", append([]string{"BREACHLEDGER_INCIDENT="}, c.env...), append([]string{"--ledger", c.ledger, "--actor", actor}, args...)...)
+	r := runBinary(c.tb, "", append([]string{"BREACHLEDGER_INCIDENT="}, c.env...), append([]string{"--ledger", c.ledger, "--actor", actor}, args...)...)
+	if r.code == 0 && len(args) > 0 && args[0] == "init" && !c.strictBackdating {
+		c.widenBackdateWindow(actor, args)
+	}
+	return r
+}
+
+// widenBackdateWindow has the admin who made the ledger widen its
+// backdate-window (default 24h) right after init, at init's own --at: the
+// tests record histories of 2025 long after they happened, as a team
+// importing an old case file would. A notice dated before its due time
+// but recorded after it still needs --late-entry-reason, whatever the
+// window. The tests of the window itself keep it (strictBackdating).
+func (c *cli) widenBackdateWindow(admin string, initArgs []string) {
+	c.tb.Helper()
+	args := []string{"setting", "backdate-window", "36500d"}
+	if i := slices.Index(initArgs, "--at"); i >= 0 && i+1 < len(initArgs) {
+		args = append(args, "--at", initArgs[i+1])
+	}
+	if r := runBinary(c.tb, "", append([]string{"BREACHLEDGER_INCIDENT="}, c.env...), append([]string{"--ledger", c.ledger, "--actor", admin}, args...)...); r.code != 0 {
+		c.tb.Fatalf("breachledger setting backdate-window after init: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 // runBinary runs the built binary with args in dir ("" for the test's
@@ -253,6 +280,10 @@ var (
 	uuidRE     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
 	storeTimes = regexp.MustCompile(`"(recorded_at|known_at)": "[^"]*"`)
 	knownAtRE  = regexp.MustCompile(`known at [0-9T:.\-]+Z`)
+	// How late a fact was recorded depends on when the test runs: the
+	// scenarios record 2025 histories now.
+	recordedLateJSON = regexp.MustCompile(`"recorded_late_by": "[^"]*"`)
+	recordedLateText = regexp.MustCompile(`recorded [0-9dhms.]+ after (due|it)`)
 )
 
 // placeholders replaces what differs run to run: the incident ID, event IDs
@@ -272,6 +303,8 @@ func placeholders(out []byte, incident string, log []logEntry) []byte {
 	})
 	s = storeTimes.ReplaceAllString(s, `"$1": "<STORE-TIME>"`)
 	s = knownAtRE.ReplaceAllString(s, "known at <STORE-TIME>")
+	s = recordedLateJSON.ReplaceAllString(s, `"recorded_late_by": "<RECORDED-LATE>"`)
+	s = recordedLateText.ReplaceAllString(s, "recorded <RECORDED-LATE> after $1")
 	return []byte(s)
 }
 

@@ -175,11 +175,11 @@ func TestThreePeopleEachTheirOwnKey(t *testing.T) {
 		Signer  string `json:"signer"`
 	}
 	alice.json(&log, "log")
-	// init and alice's key, 2 grants, 2 keys, 8 incident facts (the
-	// detection pins its rule pack, the assessment moves the stage), the
-	// setting.
-	if len(log) != 15 {
-		t.Errorf("%d events, want 15: %+v", len(log), log)
+	// init and alice's key, the backdate-window, 2 grants, 2 keys, 8
+	// incident facts (the detection pins its rule pack, the assessment
+	// moves the stage), the setting.
+	if len(log) != 16 {
+		t.Errorf("%d events, want 16: %+v", len(log), log)
 	}
 	r := alice.run("auditor", "verify")
 	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("%d events, ", len(log))) || !strings.Contains(r.stdout, fmt.Sprintf(" %d signed events", len(log))) || strings.Contains(r.stdout+r.stderr, "authorship unproven") {

@@ -37,6 +37,7 @@ func incidentCommands(e *env) []*cli.Command {
 				str("source", "how it was detected: "+allowed(domain.Sources)),
 				str("summary", "what was seen, in one line"),
 				str("aware-at", "when the organisation became aware (GDPR Art. 33(1) clock; default: --at)"),
+				str("aware-reason", "why the organisation became aware before the detection (required when --aware-at is earlier than --at)"),
 				&cli.StringFlag{Name: "role", Value: string(domain.RoleBoth), Usage: "the organisation acts as: " + allowed(domain.DataRoles) + " (both runs every clock)"},
 				str("reference", "external alert or ticket ID"),
 				str("pack", "evaluate it under this rule pack (default: the current one; \"breachledger packs\" lists them)"),
@@ -46,7 +47,7 @@ func incidentCommands(e *env) []*cli.Command {
 					Pack:    in.pack("--pack", in.c.String("pack")),
 					By:      by,
 					Source:  enum(in, in.c.String("source"), true, "--source", domain.ParseSource),
-					Summary: in.required("summary"), AwareAt: in.time("aware-at"),
+					Summary: in.required("summary"), AwareAt: in.time("aware-at"), AwareReason: in.c.String("aware-reason"),
 					Role:      enum(in, in.c.String("role"), true, "--role", domain.ParseDataRole),
 					Reference: in.c.String("reference"),
 				}
@@ -257,9 +258,10 @@ func incidentCommands(e *env) []*cli.Command {
 			name: "close", usage: "close the incident (a privacy breach or CRSPI needs its post-mortem first)", argsUsage: "INCIDENT",
 			example:  `breachledger close INCIDENT --summary "contained, customers and authority notified"`,
 			incident: true,
-			flags:    []cli.Flag{str("summary", "closing summary")},
+			flags: []cli.Flag{str("summary", "closing summary"),
+				str("open-obligations-reason", "why it closes while obligations are still open (required then; kept with the closure)")},
 			build: func(in *inputs, by domain.By) domain.Command {
-				return domain.CloseIncident{By: by, Summary: in.c.String("summary")}
+				return domain.CloseIncident{By: by, Summary: in.c.String("summary"), OpenObligationsReason: in.c.String("open-obligations-reason")}
 			},
 		}),
 		e.writer(writerSpec{
@@ -293,6 +295,7 @@ func incidentCommands(e *env) []*cli.Command {
 				&cli.GenericFlag{Name: "set", Value: &multiValue{}, Usage: "`FIELD=VALUE`: a field of the event's payload, as its JSON names it (repeatable; lists comma-separated)"},
 				str("new-at", "the corrected business time of the event"),
 				str("aware-at", "shorthand for --set aware_at=T on a detection (awareness may only move earlier)"),
+				str("aware-reason", "shorthand for --set aware_reason=TEXT on a detection (needed when awareness moves before the detection)"),
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
 				c := domain.CorrectEvent{By: by, Target: in.arg("EVENT-ID"), NewAt: in.time("new-at"), Reason: in.required("reason")}
@@ -306,6 +309,9 @@ func incidentCommands(e *env) []*cli.Command {
 				}
 				if t := in.time("aware-at"); !t.IsZero() {
 					c.Changes = append(c.Changes, domain.FieldChange{Field: "aware_at", Value: t.Format("2006-01-02T15:04:05.999999999Z07:00")})
+				}
+				if r := in.c.String("aware-reason"); r != "" {
+					c.Changes = append(c.Changes, domain.FieldChange{Field: "aware_reason", Value: r})
 				}
 				return c
 			},

@@ -186,9 +186,10 @@ func TestVerifyIntact(t *testing.T) {
 		t.Fatalf("verify of an untouched ledger: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// Every append ended with a checkpoint of the new head: init (which
-	// registers alice's key), two grants, two keys registered, the
-	// detection and four notes. Every event is signed by its author.
-	want := fmt.Sprintf("%d events, %d checkpoints checked, %d signed events", len(log), 10, len(log))
+	// registers alice's key), the backdate-window, two grants, two keys
+	// registered, the detection and four notes. Every event is signed by
+	// its author.
+	want := fmt.Sprintf("%d events, %d checkpoints checked, %d signed events", len(log), 11, len(log))
 	if !strings.Contains(r.stdout, want) {
 		t.Errorf("verify says\n%s\nwant %q (one checkpoint per command)", r.stdout, want)
 	}

@@ -289,7 +289,7 @@ func testNotaryTeam(t *testing.T, c *cli) {
 	if r := c.run("auditor", "deadlines", "--overdue"); r.code != 7 {
 		t.Errorf("deadlines --overdue over forged notices: exit %d, want 7 (the alarm rings)\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	c.ok("ivy", "notify", tm.overdue, "--to", "supervisory-authority", "--recipient", "CNIL", "--jurisdiction", "FR", "--channel", "portal", "--at", tm.at(76*time.Hour))
+	c.ok("ivy", "notify", tm.overdue, "--to", "supervisory-authority", "--recipient", "CNIL", "--jurisdiction", "FR", "--channel", "portal", "--at", tm.at(76*time.Hour), "--late-entry-reason", "recorded from the portal receipt")
 	tm.notarize()
 	if r := c.run("auditor", "deadlines", "--overdue"); r.code != 0 {
 		t.Errorf("deadlines --overdue after ivy's own notice: exit %d, want 0 (the control: this notice silences the alarm when it counts)\n%s%s", r.code, r.stdout, r.stderr)
@@ -349,7 +349,7 @@ func TestNotaryKeyInAgent(t *testing.T) {
 	}
 	// Every event but the forged one is signed and verifies: the notary's
 	// rejection too, signed through the agent.
-	if !strings.Contains(r.stdout, ": 10 events,") || !strings.Contains(r.stdout, " 9 signed events") {
+	if !strings.Contains(r.stdout, ": 11 events,") || !strings.Contains(r.stdout, " 10 signed events") {
 		t.Errorf("the rejection the notary signed through the agent does not verify:\n%s", r.stdout)
 	}
 }

@@ -284,7 +284,7 @@ func TestAmbiguousNoticeNeedsFor(t *testing.T) {
 	if c.dump() != before {
 		t.Errorf("the refused notice changed the ledger")
 	}
-	c.ok("ian", "notify", inc, "--to", "regulator", "--recipient", "BaFin", "--jurisdiction", "DE", "--for", "dora-initial", "--at", "2025-09-01T10:00:00Z")
+	c.ok("ian", "notify", inc, "--to", "regulator", "--recipient", "BaFin", "--jurisdiction", "DE", "--for", "dora-initial", "--at", "2025-09-01T10:00:00Z", "--late-entry-reason", "recorded from the case file")
 	var v regView
 	c.json(&v, "deadlines", "--as-of", "2025-09-01T11:00:00Z")
 	obs := regByID(v)

@@ -107,7 +107,7 @@ func evilLedger(t *testing.T) (*cli, string) {
 	write("ivy", "declare", inc, "--basis", "evidence", "--reasoning", e, "--at", at(17))
 	write("ivy", "request", inc, "notification-delay", "--reason", "risk-to-other-customers", "--customer", "contoso", "--until", "2025-03-09T00:00:00Z", "--details", e, "--at", at(18))
 	write("eve", "reject", inc, "R2", "--reason", e, "--at", at(19))
-	write("ian", "notify", inc, "--to", "supervisory-authority", "--recipient", e, "--reference", e, "--summary", e, "--at", at(20))
+	write("ian", "notify", inc, "--to", "supervisory-authority", "--recipient", e, "--reference", e, "--summary", e, "--at", at(20), "--late-entry-reason", "recorded from the case file")
 	write("ian", "note", inc, e, "--at", at(21))
 	write("alice", "token", "issue", e, "--reason", e)
 	return c, inc

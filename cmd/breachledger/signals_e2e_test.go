@@ -364,7 +364,7 @@ func TestSignalInit(t *testing.T) {
 	}
 	dir := t.TempDir()
 	d := span(t, func(i int) {
-		c := &cli{tb: t, ledger: filepath.Join(dir, fmt.Sprintf("timing-%d.db", i))}
+		c := &cli{tb: t, ledger: filepath.Join(dir, fmt.Sprintf("timing-%d.db", i)), strictBackdating: true}
 		c.ok("alice", "init", "--name", "timing")
 	})
 	var made, stopped, killedEarly int
@@ -373,7 +373,7 @@ func TestSignalInit(t *testing.T) {
 		if i%3 == 2 {
 			sig = syscall.SIGINT
 		}
-		c := &cli{tb: t, ledger: filepath.Join(dir, fmt.Sprintf("ledger-%d.db", i))}
+		c := &cli{tb: t, ledger: filepath.Join(dir, fmt.Sprintf("ledger-%d.db", i)), strictBackdating: true}
 		delay := time.Duration(rand.Int64N(int64(d) + 1))
 		p := c.start("alice", "init", "--name", "signals")
 		time.Sleep(delay)

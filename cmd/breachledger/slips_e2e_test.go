@@ -318,7 +318,7 @@ func TestSlipInitMessage(t *testing.T) {
 		t.Errorf("init says\n%s\nwant its last line to begin\n%s", lines[len(lines)-1], want)
 	}
 	// Other ledger writers keep their kind: "ledger: role granted — ...".
-	if out := c.ok("alice", "grant", "ian", "incident-manager", "--at", "2025-03-01T00:01:00Z"); !strings.HasPrefix(out, "ledger: role granted — ian granted incident-manager [seq 2, event ") {
+	if out := c.ok("alice", "grant", "ian", "incident-manager", "--at", "2025-03-01T00:01:00Z"); !strings.HasPrefix(out, "ledger: role granted — ian granted incident-manager [seq 3, event ") {
 		t.Errorf("grant says %q", out)
 	}
 	c.register("2025-03-01T00:01:00Z", "ian")

@@ -34,6 +34,7 @@ type writerSpec struct {
 
 var writerFlags = []cli.Flag{
 	&cli.StringFlag{Name: "at", Usage: "when the fact happened (RFC 3339 or \"now\"; default now; never in the future)"},
+	&cli.StringFlag{Name: "late-entry-reason", Usage: "why the fact is recorded only now: needed when --at is further back than the ledger's backdate-window, or a notice is dated before its due time but recorded after it"},
 	&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 }
 
@@ -76,7 +77,7 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				if whoErr != nil {
 					in.fail(whoErr)
 				}
-				by := domain.By{Actor: who, At: in.at()}
+				by := domain.By{Actor: who, At: in.at(), LateEntryReason: in.c.String("late-entry-reason")}
 				if sgErr != nil {
 					in.fail(sgErr)
 				} else if sg != nil {
@@ -155,6 +156,9 @@ type writeResult struct {
 	Incident     string             `json:"incident,omitempty"`
 	Events       []writtenEvent     `json:"events"`
 	NextDeadline *domain.Obligation `json:"next_deadline,omitempty"`
+	// FactsNeeded are the rules this write made wait for a determination
+	// never made (factsneeded.go).
+	FactsNeeded []domain.FactNeeded `json:"facts_needed,omitempty"`
 }
 
 type writtenEvent struct {
@@ -177,6 +181,7 @@ func (e *env) printWrite(c *cli.Context, res ledger.Result, now time.Time) error
 	}
 	if res.Incident != "" {
 		out.NextDeadline = nextDeadline(res, now)
+		out.FactsNeeded = newFactsNeeded(res, now)
 	}
 	switch {
 	case c.Bool("quiet"):
@@ -207,6 +212,9 @@ func (e *env) printWrite(c *cli.Context, res ledger.Result, now time.Time) error
 	}
 	if res.Incident != "" {
 		fmt.Fprintln(e.stdout, projections.NextDeadlineLine(out.NextDeadline, now))
+		for _, n := range out.FactsNeeded {
+			fmt.Fprintln(e.stdout, projections.FactsNeededLine(n))
+		}
 	}
 	return nil
 }

@@ -35,6 +35,13 @@ register_keys() { local at=$1; shift; for who in "$@"; do as alice signer regist
 
 keys alice oscar sam ivy ian lee
 as alice init --name "Fabrikam Hosting DPO" --at 2025-01-02T09:00:00Z >/dev/null
+# This history happened in 2025 and is recorded now, as a team importing
+# an old case file would: the admin widens the backdate-window (default
+# 24h) so facts may be dated long before they are recorded. A notice
+# dated before its due time but recorded after it still needs
+# --late-entry-reason, whatever the window.
+LATE="recorded from the 2025 case file"
+as alice setting backdate-window 36500d --at 2025-01-02T09:00:00Z >/dev/null
 as alice grant oscar responder --at 2025-01-02T09:01:00Z >/dev/null
 as alice grant sam security-response --at 2025-01-02T09:02:00Z >/dev/null
 as alice grant ivy security-incident-manager --at 2025-01-02T09:03:00Z >/dev/null
@@ -53,12 +60,12 @@ as sam scope "$A" --customer northwind --customer tailspin --data-category "cont
   --subjects 340 --records 900 --jurisdiction NL --at 2025-02-03T18:00:00Z >/dev/null
 as ivy risk "$A" risk --reasoning "contact details only, no special categories" --at 2025-02-04T10:00:00Z >/dev/null
 as ivy declare "$A" --basis evidence --reasoning "share access logs show downloads by an unknown address" --at 2025-02-04T14:00:00Z >/dev/null
-as ian notify "$A" --to supervisory-authority --recipient "Autoriteit Persoonsgegevens" --jurisdiction NL --channel portal \
+as ian notify --late-entry-reason "$LATE" "$A" --to supervisory-authority --recipient "Autoriteit Persoonsgegevens" --jurisdiction NL --channel portal \
   --art33 nature,contact --at 2025-02-05T20:00:00Z >/dev/null
-as ian notify "$A" --to security-contacts --customer northwind --recipient security@northwind.example --at 2025-02-06T09:00:00Z >/dev/null
-as ian notify "$A" --to security-contacts --customer tailspin --recipient soc@tailspin.example \
+as ian notify --late-entry-reason "$LATE" "$A" --to security-contacts --customer northwind --recipient security@northwind.example --at 2025-02-06T09:00:00Z >/dev/null
+as ian notify --late-entry-reason "$LATE" "$A" --to security-contacts --customer tailspin --recipient soc@tailspin.example \
   --delay-reason "tailspin's security contact bounced; reached through its account team" --at 2025-02-07T16:00:00Z >/dev/null
-as ian notify "$A" --to supervisory-authority --phase supplementary --recipient "Autoriteit Persoonsgegevens" --jurisdiction NL --channel portal \
+as ian notify --late-entry-reason "$LATE" "$A" --to supervisory-authority --phase supplementary --recipient "Autoriteit Persoonsgegevens" --jurisdiction NL --channel portal \
   --art33 consequences,measures --summary "consequences and measures now known" --at 2025-02-10T10:00:00Z >/dev/null
 as sam stage "$A" stabilize --at 2025-02-06T12:00:00Z >/dev/null
 as ian postmortem "$A" --summary "share template defaulted to public; templates fixed" --location "dms://ir/2025-004/pm.pdf" \
@@ -103,7 +110,7 @@ as sam classify "$E" privacy-breach --reason "health data of 12 patients" --at 2
 as sam scope "$E" --customer contoso-health --data-category "lab results" --subject-category patients --subjects 12 --records 12 --jurisdiction FR --at 2025-03-17T11:00:00Z >/dev/null
 as ivy risk "$E" high --art34-exception unintelligible --reasoning "health data, but the attachment was encrypted and the password went by SMS to the right clinic only" --at 2025-03-17T12:00:00Z >/dev/null
 as ivy declare "$E" --basis legal-duty --reasoning "the data processing agreement with contoso-health obliges us to report misdirected results" --at 2025-03-17T18:00:00Z >/dev/null
-as ian notify "$E" --to supervisory-authority --recipient CNIL --jurisdiction FR --channel portal --at 2025-03-18T09:00:00Z >/dev/null
-as ian notify "$E" --to security-contacts --customer contoso-health --recipient dpo@contoso-health.example --at 2025-03-18T10:00:00Z >/dev/null
+as ian notify --late-entry-reason "$LATE" "$E" --to supervisory-authority --recipient CNIL --jurisdiction FR --channel portal --at 2025-03-18T09:00:00Z >/dev/null
+as ian notify --late-entry-reason "$LATE" "$E" --to security-contacts --customer contoso-health --recipient dpo@contoso-health.example --at 2025-03-18T10:00:00Z >/dev/null
 
 printf '%s\n' "$A" "$B" "$C" "$D" "$E"

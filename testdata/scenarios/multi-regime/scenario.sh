@@ -36,6 +36,13 @@ register_keys() { local at=$1; shift; for who in "$@"; do as alice signer regist
 
 keys alice oscar sam ivy ian lee eve
 as alice init --name "Northwind Financial IR" --at 2025-09-01T09:00:00Z
+# This history happened in 2025 and is recorded now, as a team importing
+# an old case file would: the admin widens the backdate-window (default
+# 24h) so facts may be dated long before they are recorded. A notice
+# dated before its due time but recorded after it still needs
+# --late-entry-reason, whatever the window.
+LATE="recorded from the 2025 case file"
+as alice setting backdate-window 36500d --at 2025-09-01T09:00:00Z >/dev/null
 as alice grant oscar responder --at 2025-09-01T09:01:00Z
 as alice grant sam security-response --at 2025-09-01T09:02:00Z
 as alice grant ivy security-incident-manager --at 2025-09-01T09:03:00Z
@@ -63,39 +70,40 @@ as sam factors "$INC" --exfiltrated --special-categories --fraud --subjects 3200
 as ivy risk "$INC" high --reasoning "financial data of 3,200 people, fraud likely" --at 2025-10-02T12:00:00Z
 
 # DORA initial notification (due 13:00Z: 4 h after the classification).
-as ian notify "$INC" --to regulator --recipient BaFin --jurisdiction DE --for dora-initial --channel portal --at 2025-10-02T12:30:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BaFin --jurisdiction DE --for dora-initial --channel portal --at 2025-10-02T12:30:00Z
 # NIS2 early warning to the German CSIRT.
-as ian notify "$INC" --to regulator --recipient BSI --jurisdiction DE --phase early-warning --for nis2-early-warning \
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BSI --jurisdiction DE --phase early-warning --for nis2-early-warning \
   --channel portal --at 2025-10-02T20:00:00Z
 
 # The SOC ticket shows the alert was read at 04:30: awareness moves earlier.
 as oscar correct "$INC" "$DETECTION" --aware-at 2025-10-02T04:30:00Z \
+  --aware-reason "the SOC acknowledged the alert at 04:30, before the incident was opened at 05:40" \
   --reason "SOC ticket SIEM-4471 shows the alert was acknowledged at 04:30" --at 2025-10-03T08:00:00Z
 
 # GDPR Art. 33: two authorities. Germany in time (and acknowledged)...
-DE_NOTICE=$(quiet ian notify "$INC" --to supervisory-authority --recipient "HmbBfDI" --jurisdiction DE --channel portal \
+DE_NOTICE=$(quiet ian notify --late-entry-reason "$LATE" "$INC" --to supervisory-authority --recipient "HmbBfDI" --jurisdiction DE --channel portal \
   --art33 nature,contact,consequences,measures --reference DE-2025-10-04 --at 2025-10-04T10:00:00Z)
 as ian ack "$INC" "$DE_NOTICE" --from HmbBfDI --reference "HmbBfDI-2025-0931" --at 2025-10-04T12:00:00Z
 # NIS2 incident notification.
-as ian notify "$INC" --to regulator --recipient BSI --jurisdiction DE --phase notification --for nis2-notification \
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BSI --jurisdiction DE --phase notification --for nis2-notification \
   --channel portal --at 2025-10-04T09:00:00Z
 # DORA: the intermediate report cannot be ready by Sunday: notice of delay first.
-as ian notify "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase delay-notice --for dora-intermediate \
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase delay-notice --for dora-intermediate \
   --delay-reason "forensic scope incomplete over the weekend" --channel portal --at 2025-10-04T16:00:00Z
-as ian notify "$INC" --to data-subjects --recipient "3,200 customers, by letter and in-app" --channel letter --at 2025-10-05T10:00:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to data-subjects --recipient "3,200 customers, by letter and in-app" --channel letter --at 2025-10-05T10:00:00Z
 # ...France late, with the reasons.
-as ian notify "$INC" --to supervisory-authority --recipient CNIL --jurisdiction FR --channel portal \
+as ian notify --late-entry-reason "$LATE" "$INC" --to supervisory-authority --recipient CNIL --jurisdiction FR --channel portal \
   --art33 nature,contact,consequences,measures --delay-reason "French customers identified only on Monday" --at 2025-10-06T09:00:00Z
-as ian notify "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase intermediate --for dora-intermediate \
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase intermediate --for dora-intermediate \
   --delay-reason "notice of delay sent Saturday; scope now complete" --channel portal --at 2025-10-06T08:00:00Z
 
 # SEC: the disclosure committee determines materiality on Thursday 9 October.
 as eve determine "$INC" sec-material --reasoning "disclosure committee: material to customers' trust and deposits" --at 2025-10-09T18:00:00Z
-as ian notify "$INC" --to public-filing --recipient EDGAR --reference "Form 8-K" --for sec-8k-1.05 --channel api --at 2025-10-15T20:30:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to public-filing --recipient EDGAR --reference "Form 8-K" --for sec-8k-1.05 --channel api --at 2025-10-15T20:30:00Z
 as eve determine "$INC" sec-info-available --reasoning "forensics quantified the records taken" --at 2025-10-24T15:00:00Z
-as ian notify "$INC" --to public-filing --recipient EDGAR --reference "Form 8-K/A" --phase supplementary --for sec-8k-a/1 --channel api --at 2025-10-29T20:00:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to public-filing --recipient EDGAR --reference "Form 8-K/A" --phase supplementary --for sec-8k-a/1 --channel api --at 2025-10-29T20:00:00Z
 
-as ian notify "$INC" --to regulator --recipient BSI --jurisdiction DE --phase final --for nis2-final --channel portal --at 2025-11-03T10:00:00Z
-as ian notify "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase final --for dora-final --channel portal --at 2025-11-05T10:00:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BSI --jurisdiction DE --phase final --for nis2-final --channel portal --at 2025-11-03T10:00:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to regulator --recipient BaFin --jurisdiction DE --phase final --for dora-final --channel portal --at 2025-11-05T10:00:00Z
 
 echo "$INC"

@@ -26,6 +26,13 @@ register_keys() { local at=$1; shift; for who in "$@"; do as alice signer regist
 
 keys alice oscar sam ivy ian lee eve
 as alice init --name "Contoso Cloud IR" --at 2025-03-01T09:00:00Z
+# This history happened in 2025 and is recorded now, as a team importing
+# an old case file would: the admin widens the backdate-window (default
+# 24h) so facts may be dated long before they are recorded. A notice
+# dated before its due time but recorded after it still needs
+# --late-entry-reason, whatever the window.
+LATE="recorded from the 2025 case file"
+as alice setting backdate-window 36500d --at 2025-03-01T09:00:00Z >/dev/null
 as alice grant oscar responder --at 2025-03-01T09:01:00Z
 as alice grant sam security-response --at 2025-03-01T09:02:00Z
 as alice grant ivy security-incident-manager --at 2025-03-01T09:03:00Z
@@ -69,7 +76,7 @@ as oscar correct "$INC" "$DETECTION" --aware-at 2025-03-07T22:15:00Z \
   --reason "SOC ticket ALERT-88121 shows the alert was acknowledged at 22:15" --at 2025-03-09T11:00:00Z
 
 as sam stage "$INC" stabilize --reason "token revoked, exfiltration path closed" --at 2025-03-10T08:00:00Z
-as ian notify "$INC" --to supervisory-authority --recipient "CNIL (lead supervisory authority)" --channel portal \
+as ian notify --late-entry-reason "$LATE" "$INC" --to supervisory-authority --recipient "CNIL (lead supervisory authority)" --channel portal \
   --art33 nature,contact,consequences,measures --reference CNIL-2025-0310-77 --at 2025-03-10T20:00:00Z
 
 # A delay for fabrikam is asked for: legal approves, the executive incident
@@ -79,12 +86,12 @@ as ivy request "$INC" notification-delay --reason risk-to-other-customers --cust
 as lee approve "$INC" R2 --comment "tipping-off risk is plausible" --at 2025-03-11T10:00:00Z
 as eve reject "$INC" R2 --reason "the actor is locked out; no tipping-off risk remains" --at 2025-03-11T12:00:00Z
 
-as ian notify "$INC" --to data-subjects --recipient "1,200 end users, through both tenants" --channel email --at 2025-03-11T14:00:00Z
-as ian notify "$INC" --to security-contacts --customer contoso --recipient secops@contoso.example --channel email \
+as ian notify --late-entry-reason "$LATE" "$INC" --to data-subjects --recipient "1,200 end users, through both tenants" --channel email --at 2025-03-11T14:00:00Z
+as ian notify --late-entry-reason "$LATE" "$INC" --to security-contacts --customer contoso --recipient secops@contoso.example --channel email \
   --delay-reason "contact verification with contoso's account team took longer than planned" --at 2025-03-12T11:00:00Z
-as ian notify "$INC" --to subscription-admins --customer fabrikam --no-security-contact --recipient admins@fabrikam.example \
+as ian notify --late-entry-reason "$LATE" "$INC" --to subscription-admins --customer fabrikam --no-security-contact --recipient admins@fabrikam.example \
   --channel email --delay-reason "fabrikam had no security contact; admin addresses had to be confirmed" --at 2025-03-12T13:30:00Z
-as ian notify "$INC" --to supervisory-authority --phase supplementary --recipient "CNIL (lead supervisory authority)" --channel portal \
+as ian notify --late-entry-reason "$LATE" "$INC" --to supervisory-authority --phase supplementary --recipient "CNIL (lead supervisory authority)" --channel portal \
   --summary "final scope: 1,200 subjects, 5,400 records" --at 2025-03-13T10:00:00Z
 as sam contain "$INC" --kind recovery --description "rebuilt nodes eu-3-07..09 from clean images" --at 2025-03-13T09:00:00Z
 as ian note "$INC" "bridge call with both customers on 2025-03-13; minutes in DMS IR-2025-017" --at 2025-03-13T16:00:00Z
