@@ -46,13 +46,20 @@ type RegisterEntry struct {
 	ClosedAt       time.Time                `json:"closed_at,omitzero"`
 
 	// Facts.
-	Customers         []string               `json:"customers"`
-	DataCategories    []string               `json:"data_categories"`
-	SubjectCategories []string               `json:"subject_categories"`
-	Subjects          int64                  `json:"subjects"`
-	Records           int64                  `json:"records"`
-	Jurisdictions     []string               `json:"jurisdictions"`
-	Affected          []domain.AffectedCount `json:"affected"`
+	Customers         []string `json:"customers"`
+	DataCategories    []string `json:"data_categories"`
+	SubjectCategories []string `json:"subject_categories"`
+	// Subjects: how many people are affected. Once counts are recorded
+	// with "affected" (per jurisdiction), their sum, the number the rules'
+	// thresholds count; before, the scope's approximate --subjects.
+	// SubjectsFrom says which: "affected" or "scope".
+	Subjects     int64  `json:"subjects"`
+	SubjectsFrom string `json:"subjects_from"`
+	Records      int64  `json:"records"`
+	// Jurisdictions: the scope's jurisdictions and every jurisdiction with
+	// a positive "affected" count, each once, sorted.
+	Jurisdictions []string               `json:"jurisdictions"`
+	Affected      []domain.AffectedCount `json:"affected"`
 
 	// Effects.
 	Severity      domain.Severity  `json:"severity,omitempty"`
@@ -145,9 +152,10 @@ func RegisterEntryOf(inc *domain.Incident, obs []domain.Obligation) (RegisterEnt
 	sc := inc.Scope
 	e := RegisterEntry{
 		Incident: inc.ID, Summary: d.Summary, Source: d.Source, DetectedAt: d.At, AwareAt: d.AwareAt, Role: d.Role, Stage: inc.Stage, Closed: inc.Closed,
-		Customers: sc.Customers, DataCategories: sc.DataCategories, SubjectCategories: sc.SubjectCategories, Subjects: sc.Subjects, Records: sc.Records,
-		Jurisdictions: sc.Jurisdictions, Pack: inc.Regulatory.PackVersion(),
+		Customers: sc.Customers, DataCategories: sc.DataCategories, SubjectCategories: sc.SubjectCategories, Records: sc.Records,
+		Pack: inc.Regulatory.PackVersion(),
 	}
+	e.Subjects, e.SubjectsFrom, e.Jurisdictions = peopleOf(inc) // the scope's and those recorded with "affected"
 	if g := inc.Regulatory.Affected; g != nil {
 		e.Affected = g.Counts
 	}
