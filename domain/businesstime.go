@@ -330,29 +330,34 @@ func (c timeConflict) refusal(corrected string) *RuleError {
 			hint = fmt.Sprintf("give a --new-at at or after %s (%s), or correct that event's time first", stamp(c.with.ref.At), c.with.what)
 		}
 	}
-	return refuse(c.rule.Name, hint, "%s at %s would be dated before %s at %s (%s may not be dated before %s)",
+	return refuse(c.rule.Name, hint, "%s dated %s would come before %s at %s: %s may not be dated before %s",
 		what, stamp(c.fact.At), with, stamp(c.with.ref.At), c.rule.Fact, c.rule.NotBefore)
 }
 
-// describeFact names a fact in a refusal.
+// factNames name the facts of an incident in refusals.
+var factNames = map[string]string{
+	"IncidentDetected": "detection", "IncidentAssessed": "assessment", "StageChanged": "stage move",
+	"IncidentClassified": "classification", "ScopeRecorded": "scope", "RiskDetermined": "risk determination",
+	"CRSPIDeclared": "CRSPI declaration", "ActionTaken": "action", "EvidenceRecorded": "evidence",
+	"RequestOpened": "request", "RequestApproved": "approval", "RequestRejected": "rejection",
+	"NotificationSent": "notice", "PostmortemCompleted": "post-mortem", "IncidentClosed": "closure",
+	"IncidentReopened": "reopening", "NoteAdded": "note", "EntityProfiled": "profile",
+	"AffectedRecorded": "affected count", "DeterminationMade": "determination",
+	"AcknowledgementReceived": "acknowledgement", "HoldRecorded": "hold", "HoldReleased": "release",
+	"RiskFactorsRecorded": "risk factors", "PackPinned": "rule pack pin",
+}
+
+// describeFact names a fact in a refusal: "this notice" for a new one,
+// "notice EVENT-ID" for a recorded one.
 func describeFact(f Fact) string {
-	name := strings.TrimSpace(splitCamel(f.Type))
+	name, ok := factNames[f.Type]
+	if !ok {
+		name = f.Type
+	}
 	if f.ID != "" {
 		return name + " " + f.ID
 	}
 	return "this " + name
-}
-
-// splitCamel turns "RequestApproved" into "request approved".
-func splitCamel(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte(' ')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToLower(b.String())
 }
 
 // checkLateEntry refuses a fact dated further back than the ledger's
