@@ -432,6 +432,9 @@ func checkLateCorrection(s *State, target Fact, at time.Time, by By, now time.Ti
 	return nil
 }
 
+// LateEntryReason returns why e was recorded late, if it says so.
+func LateEntryReason(e Event) string { return lateEntryOf(e) }
+
 // lateEntryOf returns the late-entry reason recorded on e, if any.
 func lateEntryOf(e Event) string {
 	v := reflect.ValueOf(e)

@@ -62,8 +62,24 @@ func Kind(typ string) string {
 	return typ
 }
 
-// Describe returns a one-line, human account of an event.
+// Describe returns a one-line, human account of an event, with why it was
+// recorded late when it says so (domain rule late-entry-needs-reason).
 func Describe(e domain.Event) string {
+	s := describe(e)
+	if r := domain.LateEntryReason(e); r != "" {
+		s = joinDescribed(s, "late entry: "+r)
+	}
+	return s
+}
+
+func joinDescribed(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func describe(e domain.Event) string {
 	switch e := e.(type) {
 	case domain.LedgerInitialized:
 		s := fmt.Sprintf("named %q; %s is its first admin", e.Name, e.Admin)
@@ -81,6 +97,9 @@ func Describe(e domain.Event) string {
 		s := fmt.Sprintf("%s via %s; aware %s; acting as %s", e.Summary, e.Source, stamp(e.AwareAt), e.Role)
 		if e.Reference != "" {
 			s += "; ref " + e.Reference
+		}
+		if e.AwareReason != "" {
+			s += "; aware before detected: " + e.AwareReason
 		}
 		return s
 	case domain.IncidentAssessed:
@@ -142,6 +161,9 @@ func Describe(e domain.Event) string {
 	case domain.PostmortemCompleted:
 		return fmt.Sprintf("%s (document at %s, sha256:%s)", e.Summary, e.Location, e.SHA256)
 	case domain.IncidentClosed:
+		if len(e.OpenObligations) > 0 {
+			return joinDescribed(e.Summary, fmt.Sprintf("closed with %s open: %s", strings.Join(e.OpenObligations, ", "), e.OpenObligationsReason))
+		}
 		return e.Summary
 	case domain.IncidentReopened:
 		return fmt.Sprintf("at %s: %s", e.Stage.Title(), e.Reason)
