@@ -90,7 +90,7 @@ func (r *recorded) placeholders(t *testing.T, out []byte, root, rootHex, signatu
 		}
 		return "<UNKNOWN-EVENT>"
 	})
-	return []byte(s)
+	return []byte(recordedLatePlaceholders(s)) // recordedlate_e2e_test.go
 }
 
 // integrityOf returns the root, hex root and checkpoint signature a JSON
