@@ -3,6 +3,9 @@ package main_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
 )
 
 // businessTimeLedger records, through the binary, a declared privacy
@@ -157,4 +160,80 @@ func TestBusinessTimeCorrectionRefusals(t *testing.T) {
 	// may move before the detection with a reason.
 	c.ok("ivy", "correct", inc, ids["declare"], "--new-at", "2025-03-09T09:00:00Z", "--reason", "the minutes show 09:00")
 	c.ok("oscar", "correct", inc, ids["detect"], "--aware-at", "2025-03-07T21:00:00Z", "--aware-reason", "the SOC read the alert before the ticket", "--reason", "SOC log")
+}
+
+// Backdating through the CLI, on a ledger with the default backdate-window
+// (24h): a fact dated further back, and a notice dated before its due time
+// but recorded after it, are refused without --late-entry-reason (exit 4,
+// nothing appended); with one, the reason is kept with the fact and the
+// notice shows met, recorded N after due.
+func TestLateEntryThroughCLI(t *testing.T) {
+	c := newLedger(t)
+	c.strictBackdating = true
+	now := time.Now().UTC().Truncate(time.Second)
+	at := func(d time.Duration) string { return now.Add(-d).Format(time.RFC3339) }
+	c.ok("alice", "init", "--name", "Late entries")
+	for _, g := range [][2]string{{"oscar", "responder"}, {"sam", "security-response"}, {"ian", "incident-manager"}} {
+		c.ok("alice", "grant", g[0], g[1])
+	}
+	c.register(now.Format(time.RFC3339), "oscar", "sam", "ian")
+	refused := func(who string, args ...string) {
+		t.Helper()
+		before := c.dump()
+		r := c.run(who, args...)
+		if r.code != 4 || !strings.Contains(r.stderr, "rule late-entry-needs-reason") || !strings.Contains(r.stderr, "--late-entry-reason") {
+			t.Fatalf("%v: exit %d, want 4 naming late-entry-needs-reason\n%s", args, r.code, r.stderr)
+		}
+		if c.dump() != before {
+			t.Errorf("%v: the refused command changed the ledger", args)
+		}
+	}
+	// Aware 100 hours ago: GDPR Art. 33 was due 28 hours ago.
+	detect := []string{"detect", "-q", "--source", "customer-report", "--summary", "tenant data on a paste site", "--at", at(100 * time.Hour)}
+	refused("oscar", detect...)
+	inc := strings.TrimSpace(c.ok("oscar", append(detect, "--late-entry-reason", "opened from the customer's e-mail of Monday")...))
+	c.ok("oscar", "assess", inc, "--functional-impact", "low", "--recoverability", "regular", "--information-impact", "privacy-breach")
+	c.ok("sam", "classify", inc, "privacy-breach")
+	notice := []string{"notify", inc, "--to", "supervisory-authority", "--recipient", "CNIL", "--channel", "portal", "--at", at(30 * time.Hour)}
+	refused("ian", notice...)
+	c.ok("ian", append(notice, "--late-entry-reason", "the portal receipt was found in the DPO's mailbox")...)
+
+	var v struct {
+		Deadlines []struct {
+			ID             string    `json:"obligation"`
+			DueAt          time.Time `json:"due_at"`
+			Status         string    `json:"status"`
+			MetBy          string    `json:"met_by"`
+			RecordedLateBy string    `json:"recorded_late_by"`
+		} `json:"deadlines"`
+	}
+	c.json(&v, "deadlines", inc)
+	var log []logEntry
+	c.json(&log, "log")
+	found := false
+	for _, d := range v.Deadlines {
+		if d.ID != "gdpr-art33" {
+			continue
+		}
+		found = true
+		if want := now.Add(-28 * time.Hour); d.Status != "met" || !d.DueAt.Equal(want) {
+			t.Errorf("gdpr-art33 = %s due %s, want met due %s", d.Status, d.DueAt, want)
+		}
+		for _, e := range log {
+			if e.EventID == d.MetBy {
+				if want := domain.FormatDuration(e.RecordedAt.Sub(d.DueAt)); d.RecordedLateBy != want || e.RecordedAt.Sub(d.DueAt) < 28*time.Hour {
+					t.Errorf("recorded_late_by = %q, want %q (recorded %s, due %s)", d.RecordedLateBy, want, e.RecordedAt, d.DueAt)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no gdpr-art33 deadline: %+v", v.Deadlines)
+	}
+	if out := c.ok("auditor", "deadlines", inc); !strings.Contains(out, "recorded 28h") || !strings.Contains(out, "after due") {
+		t.Errorf("deadlines does not say how late the notice was recorded:\n%s", out)
+	}
+	if out := c.ok("auditor", "timeline", inc); !strings.Contains(out, "late entry: the portal receipt was found in the DPO") {
+		t.Errorf("the timeline does not give the late-entry reason:\n%s", out)
+	}
 }
