@@ -102,7 +102,7 @@ func (f DeadlineFilter) onlyUnder(h *History, id string, rows []DeadlineRow, cut
 	inc := IncidentAt(id, h.Incidents[id], cut)
 	var out []DeadlineRow
 	for _, o := range domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, p) {
-		if !f.keepRegime(o) || slices.ContainsFunc(rows, func(r DeadlineRow) bool { return r.ID == o.ID }) {
+		if !f.keepRegime(o) || !f.keepStatus(o) || slices.ContainsFunc(rows, func(r DeadlineRow) bool { return r.ID == o.ID }) {
 			continue
 		}
 		out = append(out, DeadlineRow{Incident: id, Summary: inc.Detection.Summary, Obligation: o, OnlyUnder: p.Version})

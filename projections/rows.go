@@ -38,12 +38,17 @@ func DeadlineRowsOf(inc *domain.Incident, obs []domain.Obligation) []DeadlineRow
 	return rows
 }
 
+// keepStatus reports whether o passes the --status filter.
+func (f DeadlineFilter) keepStatus(o domain.Obligation) bool {
+	return len(f.Statuses) == 0 || slices.Contains(f.Statuses, o.Status)
+}
+
 // Admit applies the filter's regime, status, overdue, due-within and open
 // choices to one obligation evaluated at asOf: keep is whether the view
 // shows it, alert whether it makes the view alert (overdue, or open and
 // due within the window).
 func (f DeadlineFilter) Admit(o domain.Obligation, asOf time.Time) (keep, alert bool) {
-	if !f.keepRegime(o) || (len(f.Statuses) > 0 && !slices.Contains(f.Statuses, o.Status)) {
+	if !f.keepRegime(o) || !f.keepStatus(o) {
 		return false, false
 	}
 	overdue := o.Status == domain.StatusOverdue
