@@ -110,6 +110,7 @@ func WriteIncident(w io.Writer, v IncidentView) error {
 	} else {
 		writeObligationsOf(p, nil, v.Obligations, v.AsOf, nil)
 	}
+	writeFactsNeeded(p, nil, v.FactsNeeded)
 	return p.err
 }
 
@@ -139,6 +140,7 @@ func WriteDeadlines(w io.Writer, v DeadlineView) error {
 	p.f("\n\n")
 	if len(v.Deadlines) == 0 {
 		p.f("none\n")
+		writeDeadlineNeeds(p, v.FactsNeeded)
 		return p.err
 	}
 	obs := make([]domain.Obligation, len(v.Deadlines))
@@ -148,6 +150,7 @@ func WriteDeadlines(w io.Writer, v DeadlineView) error {
 		obs[i], incs[i], extra[i] = d.Obligation, d.Incident, rowExtra(d)
 	}
 	writeObligationsOf(p, incs, obs, v.AsOf, extra)
+	writeDeadlineNeeds(p, v.FactsNeeded)
 	return p.err
 }
 

@@ -17,6 +17,9 @@ type IncidentView struct {
 	domain.Incident
 	Obligations  []domain.Obligation `json:"obligations"`
 	NextDeadline *domain.Obligation  `json:"next_deadline"`
+	// FactsNeeded are the rules that apply but wait for a determination
+	// never made: no clock runs for them yet.
+	FactsNeeded []domain.FactNeeded `json:"facts_needed"`
 	// RiskAdvice is the risk advisor's suggestion from the recorded risk
 	// factors, and where the recorded determination differs from it.
 	RiskAdvice *domain.Advice `json:"risk_advice,omitempty"`
@@ -30,7 +33,7 @@ func Show(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut) 
 		return IncidentView{}, false
 	}
 	obs := domain.Obligations(&inc, ledger.Settings, cut.AsOf)
-	v := IncidentView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incident: inc, Obligations: obs, Events: len(inc.Facts)}
+	v := IncidentView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incident: inc, Obligations: obs, FactsNeeded: domain.FactsNeeded(&inc), Events: len(inc.Facts)}
 	if next, ok := domain.Next(obs); ok {
 		v.NextDeadline = &next
 	}
@@ -131,6 +134,9 @@ type DeadlineView struct {
 	KnownAt   time.Time     `json:"known_at"`
 	DueWithin string        `json:"due_within,omitempty"`
 	Deadlines []DeadlineRow `json:"deadlines"`
+	// FactsNeeded are the rules that apply but wait for a determination
+	// never made, per incident: no due time, no status, never an alert.
+	FactsNeeded []FactsNeededRow `json:"facts_needed"`
 	// Alert is true when something is overdue, or (with DueWithin) open and
 	// due within the window: the CLI then exits 7.
 	Alert bool `json:"alert"`
@@ -145,15 +151,23 @@ type KeptDeadlineView struct {
 	KnownAt   time.Time         `json:"known_at"`
 	DueWithin string            `json:"due_within,omitempty"`
 	Deadlines []json.RawMessage `json:"deadlines"`
-	Alert     bool              `json:"alert"`
+	// FactsNeeded are FactsNeededRow, as kept.
+	FactsNeeded []json.RawMessage `json:"facts_needed"`
+	Alert       bool              `json:"alert"`
 }
 
 // Decode returns the view with its rows decoded.
 func (v KeptDeadlineView) Decode() (DeadlineView, error) {
-	out := DeadlineView{AsOf: v.AsOf, KnownAt: v.KnownAt, DueWithin: v.DueWithin, Deadlines: make([]DeadlineRow, len(v.Deadlines)), Alert: v.Alert}
+	out := DeadlineView{AsOf: v.AsOf, KnownAt: v.KnownAt, DueWithin: v.DueWithin, Deadlines: make([]DeadlineRow, len(v.Deadlines)),
+		FactsNeeded: make([]FactsNeededRow, len(v.FactsNeeded)), Alert: v.Alert}
 	for i, raw := range v.Deadlines {
 		if err := json.Unmarshal(raw, &out.Deadlines[i]); err != nil {
 			return DeadlineView{}, fmt.Errorf("decode kept deadline %d: %w", i, err)
+		}
+	}
+	for i, raw := range v.FactsNeeded {
+		if err := json.Unmarshal(raw, &out.FactsNeeded[i]); err != nil {
+			return DeadlineView{}, fmt.Errorf("decode kept fact needed %d: %w", i, err)
 		}
 	}
 	return out, nil
@@ -189,6 +203,7 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 	}
 	type incidentRows struct {
 		rows  []DeadlineRow
+		needs []FactsNeededRow
 		alert bool
 	}
 	for _, ir := range eachIndex(len(ids), func(i int) incidentRows {
@@ -208,10 +223,12 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 		}
 		filter.beside(h, id, out.rows, cut)
 		out.rows = append(out.rows, filter.onlyUnder(h, id, out.rows, cut)...)
+		out.needs = filter.factsNeeded(&inc)
 		return out
 	}) {
 		v.Alert = v.Alert || ir.alert
 		v.Deadlines = append(v.Deadlines, ir.rows...)
+		v.FactsNeeded = append(v.FactsNeeded, ir.needs...)
 	}
 	emptySlices(&v)
 	return v

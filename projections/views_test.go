@@ -169,13 +169,20 @@ func TestRelative(t *testing.T) {
 func TestKeptDeadlineViewEncodesTheSame(t *testing.T) {
 	h := build(t)
 	v := projections.Deadlines(h, domain.Cut{AsOf: at("2025-03-12T12:00:00Z"), KnownAt: at("2025-04-01T00:00:00Z")}, projections.DeadlineFilter{DueWithin: 24 * time.Hour})
-	kv := projections.KeptDeadlineView{AsOf: v.AsOf, KnownAt: v.KnownAt, DueWithin: v.DueWithin, Alert: v.Alert}
+	kv := projections.KeptDeadlineView{AsOf: v.AsOf, KnownAt: v.KnownAt, DueWithin: v.DueWithin, Alert: v.Alert, FactsNeeded: []json.RawMessage{}}
 	for _, r := range v.Deadlines {
 		raw, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		kv.Deadlines = append(kv.Deadlines, raw)
+	}
+	for _, n := range v.FactsNeeded {
+		raw, err := json.Marshal(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kv.FactsNeeded = append(kv.FactsNeeded, raw)
 	}
 	want, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -347,7 +347,7 @@ func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter p
 	if err != nil {
 		return none, false, nil
 	}
-	v := projections.KeptDeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: page.Deadlines, Alert: page.Alert}
+	v := projections.KeptDeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: page.Deadlines, FactsNeeded: page.FactsNeeded, Alert: page.Alert}
 	if filter.DueWithin > 0 {
 		v.DueWithin = domain.FormatDuration(filter.DueWithin)
 	}

@@ -340,8 +340,11 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		DueWithin string    `json:"due_within,omitempty"`
 		Position  uint64    `json:"position"`
 		Deadlines any       `json:"deadlines"`
-		Alert     bool      `json:"alert"`
-		Next      string    `json:"next_cursor"`
+		// FactsNeeded: rules that wait for a determination never made,
+		// on the first page only.
+		FactsNeeded any    `json:"facts_needed"`
+		Alert       bool   `json:"alert"`
+		Next        string `json:"next_cursor"`
 		// Authorship: which events a signature proves the author of.
 		Authorship projections.Authorship `json:"authorship"`
 	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
@@ -362,7 +365,7 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out.Deadlines, out.Alert, out.Next = p.Deadlines, p.Alert, p.Next
+		out.Deadlines, out.FactsNeeded, out.Alert, out.Next = p.Deadlines, p.FactsNeeded, p.Alert, p.Next
 		return writeJSON(w, out)
 	}
 	h, err := s.history(r.Context())
@@ -375,6 +378,10 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out.Deadlines, out.Alert, out.Next = rows, v.Alert, next
+	out.FactsNeeded = v.FactsNeeded
+	if cursor != "" {
+		out.FactsNeeded = []projections.FactsNeededRow{} // the first page had them
+	}
 	return writeJSON(w, out)
 }
 

@@ -42,8 +42,9 @@ import (
 
 // schemaVersion is the version of the rm_* tables; a file with another
 // version is rebuilt from the log. 3: deadline and register rows carry
-// recorded_late_by (rows kept before lack it).
-const schemaVersion = "3"
+// recorded_late_by (rows kept before lack it). 4: facts needed are kept
+// (rm_facts_needed) and deadline rows carry withdrawn_by.
+const schemaVersion = "4"
 
 // schema creates the read-model tables. Times are unix nanoseconds.
 const schema = `
@@ -78,13 +79,24 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
 	PRIMARY KEY (incident, ord)
 ) STRICT;
+CREATE TABLE IF NOT EXISTS rm_facts_needed (
+	incident  TEXT    NOT NULL,
+	ord       INTEGER NOT NULL,          -- its place in the incident's facts needed (the pack's rule order)
+	first_seq INTEGER NOT NULL,
+	rule      TEXT    NOT NULL,
+	regime    TEXT    NOT NULL,
+	latest_at INTEGER NOT NULL,          -- the incident's: the row holds at every instant from it on
+	row       BLOB    NOT NULL,          -- projections.FactsNeededRow, JSON
+	PRIMARY KEY (incident, ord)
+) STRICT;
+CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, ord);
 CREATE INDEX IF NOT EXISTS rm_deadlines_open_due ON rm_deadlines (open, due_at);
 CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
 CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
 `
 
 // Tables are the tables this package keeps, for tests and for removal.
-var Tables = []string{"rm_meta", "rm_incidents", "rm_deadlines"}
+var Tables = []string{"rm_meta", "rm_incidents", "rm_deadlines", "rm_facts_needed"}
 
 const (
 	minInstant = math.MinInt64
@@ -543,6 +555,10 @@ type evaluation struct {
 	register          *projections.RegisterEntry
 	listJSON, regJSON []byte
 	rowJSON           [][]byte
+	// needs are the facts needed at the evaluation's cut; kept, those of
+	// the whole history (what every instant from latestAt on sees).
+	needs, kept []projections.FactsNeededRow
+	keptJSON    [][]byte
 }
 
 // evaluate folds an incident's facts at the cut and evaluates its rows at
@@ -569,6 +585,13 @@ func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, a
 	}
 	if e, ok := projections.RegisterEntryOf(&inc, obs); ok {
 		ev.register = &e
+	}
+	ev.needs = projections.FactsNeededRowsOf(&inc, domain.FactsNeeded(&inc))
+	ev.kept = ev.needs
+	if !cut.AsOf.IsZero() && ev.latestAt.After(cut.AsOf) {
+		// The cut leaves facts out: keep what the whole history needs.
+		all := projections.IncidentAt(id, facts, domain.Cut{KnownAt: cut.KnownAt})
+		ev.kept = projections.FactsNeededRowsOf(&all, domain.FactsNeeded(&all))
 	}
 	from, until := domain.StatusWindow(&inc, obs, l.Settings, asOf)
 	ev.from, ev.until = minInstant, maxInstant
@@ -608,6 +631,12 @@ func (ev *evaluation) encode() error {
 			return err
 		}
 	}
+	ev.keptJSON = make([][]byte, len(ev.kept))
+	for i, n := range ev.kept {
+		if ev.keptJSON[i], err = json.Marshal(n); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -634,6 +663,15 @@ ON CONFLICT (incident) DO UPDATE SET first_seq = excluded.first_seq, latest_at =
 		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), d.Status.Open(), string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i]); err != nil {
+			return err
+		}
+	}
+	if _, err := q.ExecContext(ctx, `DELETE FROM rm_facts_needed WHERE incident = ?`, ev.id); err != nil {
+		return err
+	}
+	for i, n := range ev.kept {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i]); err != nil {
 			return err
 		}
 	}

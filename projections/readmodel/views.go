@@ -38,8 +38,11 @@ type ListPage struct {
 // DeadlinePage is a page of the deadline view.
 type DeadlinePage struct {
 	Deadlines []json.RawMessage // projections.DeadlineRow
-	Alert     bool              // a row of this page is overdue, or open and due within the window
-	Next      string
+	// FactsNeeded are projections.FactsNeededRow: every incident's, on the
+	// first page (page.After ""), none on the others.
+	FactsNeeded []json.RawMessage
+	Alert       bool // a row of this page is overdue, or open and due within the window
+	Next        string
 }
 
 // RegisterPage is a page of the breach register.
@@ -276,6 +279,7 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		return DeadlinePage{}, err
 	}
 	var futureRows []deadlineRow // every row of those, in the view's order
+	var futureNeeds []keptNeed
 	for _, fi := range future {
 		ev, ok, err := k.reevaluate(ctx, fi, asOf, false)
 		if err != nil {
@@ -283,11 +287,21 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		}
 		if ok {
 			futureRows = append(futureRows, rowsOf(ev)...)
+			ns, err := needsOf(ev)
+			if err != nil {
+				return DeadlinePage{}, err
+			}
+			futureNeeds = append(futureNeeds, ns...)
 		}
 	}
 	sort.SliceStable(futureRows, func(i, j int) bool { return futureRows[i].firstSeq < futureRows[j].firstSeq })
 
-	p := DeadlinePage{Deadlines: []json.RawMessage{}}
+	p := DeadlinePage{Deadlines: []json.RawMessage{}, FactsNeeded: []json.RawMessage{}}
+	if page.After == "" {
+		if p.FactsNeeded, err = k.factsNeeded(ctx, asOf, f, futureNeeds); err != nil {
+			return DeadlinePage{}, err
+		}
+	}
 	emit := func(d deadlineRow) bool {
 		keep, alert := f.Admit(d.o, asOf)
 		if !keep {

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"time"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections"
+)
+
+// newFactsNeeded returns the facts a write made needed: the rules that, as
+// of now, apply but wait for a determination never made, and did not
+// before the write (an entity type that brings HIPAA in, a count that
+// brings California in). A writer says so, with the command that records
+// the determination, so that a clock never waits unseen.
+func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
+	cut := domain.Cut{AsOf: now}
+	after := projections.IncidentAt(res.Incident, res.Facts, cut)
+	needs := domain.FactsNeeded(&after)
+	if len(needs) == 0 {
+		return nil
+	}
+	written := map[string]bool{}
+	for _, r := range res.Records {
+		written[r.ID.String()] = true
+	}
+	var earlier []domain.Fact
+	for _, f := range res.Facts {
+		if !written[f.ID] {
+			earlier = append(earlier, f)
+		}
+	}
+	before := projections.IncidentAt(res.Incident, earlier, cut)
+	had := map[string]bool{}
+	for _, n := range domain.FactsNeeded(&before) {
+		had[n.Rule] = true
+	}
+	var out []domain.FactNeeded
+	for _, n := range needs {
+		if !had[n.Rule] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
