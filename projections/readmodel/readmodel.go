@@ -43,7 +43,8 @@ import (
 // schemaVersion is the version of the rm_* tables; a file with another
 // version is rebuilt from the log. 3: deadline and register rows carry
 // recorded_late_by (rows kept before lack it). 4: facts needed are kept
-// (rm_facts_needed) and deadline rows carry withdrawn_by.
+// (rm_facts_needed), deadline rows carry withdrawn_by, and register rows
+// count the people recorded with "affected" (subjects_from).
 const schemaVersion = "4"
 
 // schema creates the read-model tables. Times are unix nanoseconds.
