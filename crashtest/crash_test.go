@@ -174,6 +174,8 @@ func TestCrashRecovery(t *testing.T) {
 	// the library writer (crashtest/writer) records as oscar without an
 	// SSH key, and signing changes nothing of what a kill can leave.
 	l.ok(t, "alice", "init", "--unsigned", "--name", "crash", "--at", "2025-03-01T00:00:00Z")
+	// The writers record facts of 2025 now: widen the backdate-window.
+	l.ok(t, "alice", "setting", "backdate-window", "36500d", "--at", "2025-03-01T00:00:00Z")
 	l.ok(t, "alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:00:00Z")
 	keyPath := strings.TrimSpace(l.ok(t, "alice", "key", "path"))
 	detect := func(summary string) string {

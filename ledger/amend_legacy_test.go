@@ -113,7 +113,7 @@ func TestLegacyUnsignedAmendmentStands(t *testing.T) {
 
 	// A writer of today appends (its record carries a basis) ...
 	if _, err := (ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: key}}).Execute(ctx, inc,
-		domain.AddNote{By: domain.By{Actor: "ivy", At: time.Date(2025, 4, 4, 0, 0, 0, 0, time.UTC)}, Text: "after the upgrade"}, time.Now()); err != nil {
+		domain.AddNote{By: domain.By{Actor: "ivy", At: time.Date(2025, 4, 4, 0, 0, 0, 0, time.UTC), LateEntryReason: "transcribed from the 2025 notes"}, Text: "after the upgrade"}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// ... then the same kind of amendment, around it.

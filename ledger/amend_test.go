@@ -104,6 +104,10 @@ func TestUnsignedAmendmentVerify(t *testing.T) {
 		},
 	}
 	newAt := raceAt.Add(-24 * time.Hour)
+	// Through breachledger the time cannot move (every fact of this ledger
+	// is at raceAt, now: earlier is before the detection, later in the
+	// future), so the corrections the writer decides change the reasoning.
+	reworded := []domain.FieldChange{{Field: "reasoning", Value: "logs and the SOC ticket"}}
 	tests := []struct {
 		name string
 		// amend records the amendment and returns it with the signed fact
@@ -113,7 +117,7 @@ func TestUnsignedAmendmentVerify(t *testing.T) {
 	}{
 		{"unsigned correction of the signed declaration", func(t *testing.T, l *amendLedger) (eventstore.Record, eventstore.Record) {
 			// ivy may correct a declaration, but only signed: the writer refuses.
-			_, err := l.exec(l.st, actorKey{name: "ivy"}, "INC1", domain.CorrectEvent{By: domain.By{Actor: "ivy", At: raceAt}, Target: l.decl.ID.String(), NewAt: newAt, Reason: "moves the customer clock a day"})
+			_, err := l.exec(l.st, actorKey{name: "ivy"}, "INC1", domain.CorrectEvent{By: domain.By{Actor: "ivy", At: raceAt}, Target: l.decl.ID.String(), Changes: reworded, Reason: "moves the customer clock a day"})
 			var re *domain.RuleError
 			if !errors.As(err, &re) || re.Rule != "correction-unsigned" {
 				t.Fatalf("ivy's unsigned correction through breachledger: %v, want refused by rule correction-unsigned", err)
@@ -125,7 +129,7 @@ func TestUnsignedAmendmentVerify(t *testing.T) {
 			return around(t, l.raceLedger, "ivy", domain.IncidentClassified{Classification: domain.ClassFalsePositive, RootCause: "waives the clocks"}), l.class
 		}, "supersede-unsigned"},
 		{"signed correction of the signed declaration", func(t *testing.T, l *amendLedger) (eventstore.Record, eventstore.Record) {
-			res := l.must(t, l.st, l.alice, "INC1", domain.CorrectEvent{By: l.alice.by(), Target: l.decl.ID.String(), NewAt: newAt, Reason: "typo"})
+			res := l.must(t, l.st, l.alice, "INC1", domain.CorrectEvent{By: l.alice.by(), Target: l.decl.ID.String(), Changes: reworded, Reason: "typo"})
 			return res.Records[0], l.decl
 		}, ""},
 		{"unsigned note after signed facts", func(t *testing.T, l *amendLedger) (eventstore.Record, eventstore.Record) {
