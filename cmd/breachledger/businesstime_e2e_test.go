@@ -198,15 +198,7 @@ func TestLateEntryThroughCLI(t *testing.T) {
 	refused("ian", notice...)
 	c.ok("ian", append(notice, "--late-entry-reason", "the portal receipt was found in the DPO's mailbox")...)
 
-	var v struct {
-		Deadlines []struct {
-			ID             string    `json:"obligation"`
-			DueAt          time.Time `json:"due_at"`
-			Status         string    `json:"status"`
-			MetBy          string    `json:"met_by"`
-			RecordedLateBy string    `json:"recorded_late_by"`
-		} `json:"deadlines"`
-	}
+	var v metDeadlines
 	c.json(&v, "deadlines", inc)
 	var log []logEntry
 	c.json(&log, "log")
@@ -236,4 +228,16 @@ func TestLateEntryThroughCLI(t *testing.T) {
 	if out := c.ok("auditor", "timeline", inc); !strings.Contains(out, "late entry: the portal receipt was found in the DPO") {
 		t.Errorf("the timeline does not give the late-entry reason:\n%s", out)
 	}
+}
+
+// metDeadlines is what the tests of late recording read from "deadlines
+// --json": which notice met each obligation, and how late it was recorded.
+type metDeadlines struct {
+	Deadlines []struct {
+		ID             string    `json:"obligation"`
+		DueAt          time.Time `json:"due_at"`
+		Status         string    `json:"status"`
+		MetBy          string    `json:"met_by"`
+		RecordedLateBy string    `json:"recorded_late_by"`
+	} `json:"deadlines"`
 }

@@ -54,15 +54,7 @@ func TestRecordedLateEveryReader(t *testing.T) {
 	r := record(t, scenario, 1)
 	inc := r.incidents[0]
 	cut := []string{"--as-of", "2025-04-01T00:00:00Z", "--known-at", r.knownAt}
-	var v struct {
-		Deadlines []struct {
-			ID             string    `json:"obligation"`
-			DueAt          time.Time `json:"due_at"`
-			Status         string    `json:"status"`
-			MetBy          string    `json:"met_by"`
-			RecordedLateBy string    `json:"recorded_late_by"`
-		} `json:"deadlines"`
-	}
+	var v metDeadlines
 	if err := json.Unmarshal([]byte(r.c.ok("auditor", append([]string{"deadlines", "--json"}, cut...)...)), &v); err != nil {
 		t.Fatal(err)
 	}
