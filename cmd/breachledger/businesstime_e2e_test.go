@@ -88,6 +88,7 @@ func TestBusinessTimeRefusals(t *testing.T) {
 		{"a release before its hold", "lee", []string{"release", inc, "H1", "--reason", "lifted", "--at", "2025-03-09T12:30:00Z"}, "release-before-hold", "hold"},
 		{"a closure before the post-mortem", "ian", []string{"close", inc, "--open-obligations-reason", "tracked by legal", "--at", "2025-03-11T09:00:00Z"}, "close-before-postmortem", "postmortem"},
 		{"a reopening before the closure", "ian", []string{"reopen", closed, "--reason", "new evidence", "--at", "2025-03-08T09:30:00Z"}, "reopen-before-close", "closure"},
+		{"closing with obligations open, without a reason", "ian", []string{"close", inc, "--at", "2025-03-13T09:00:00Z"}, "close-open-obligations", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,8 +123,14 @@ func TestBusinessTimeRefusals(t *testing.T) {
 // refused with exit 4 and changes nothing.
 func TestBusinessTimeCorrectionRefusals(t *testing.T) {
 	c, inc, _, ids := businessTimeLedger(t)
-	c.ok("ian", "notify", inc, "--to", "data-subjects", "--recipient", "1,200 users", "--for", "gdpr-art34",
-		"--late-entry-reason", "recorded from the case file", "--at", "2025-03-09T12:30:00Z")
+	late := "recorded from the case file"
+	c.ok("ian", "notify", inc, "--to", "data-subjects", "--recipient", "1,200 users", "--for", "gdpr-art34", "--late-entry-reason", late, "--at", "2025-03-09T12:30:00Z")
+	c.ok("ian", "ack", inc, ids["notice"], "--from", "CNIL", "--reference", "C-1", "--at", "2025-03-09T12:40:00Z")
+	ids["supplementary"] = strings.TrimSpace(c.ok("ian", "notify", inc, "--to", "supervisory-authority", "--recipient", "CNIL", "--channel", "portal",
+		"--phase", "supplementary", "--late-entry-reason", late, "--at", "2025-03-09T13:30:00Z", "--quiet"))
+	ids["customer"] = strings.TrimSpace(c.ok("ian", "notify", inc, "--to", "security-contacts", "--customer", "contoso", "--recipient", "soc@contoso",
+		"--late-entry-reason", late, "--at", "2025-03-09T12:10:00Z", "--quiet"))
+	c.ok("ian", "close", inc, "--open-obligations-reason", "HIPAA notices run under the FBI hold", "--at", "2025-03-13T09:00:00Z")
 	var log []logEntry
 	c.json(&log, "log")
 	for _, e := range log {
@@ -142,6 +149,10 @@ func TestBusinessTimeCorrectionRefusals(t *testing.T) {
 		{"the high-risk determination moved after the Art. 34 notice it starts", "ivy", []string{"correct", inc, ids["risk"], "--new-at", "2025-03-09T13:00:00Z", "--reason", "x"}, "notice-before-clock"},
 		{"awareness moved before the detection without a reason", "oscar", []string{"correct", inc, ids["detect"], "--aware-at", "2025-03-07T21:00:00Z", "--reason", "x"}, "aware-before-detection"},
 		{"the post-mortem moved before Stabilize was entered", "ian", []string{"correct", inc, ids["postmortem"], "--new-at", "2025-03-10T08:00:00Z", "--reason", "x"}, "before-stage-entered"},
+		{"the post-mortem moved after the closure", "ian", []string{"correct", inc, ids["postmortem"], "--new-at", "2025-03-13T10:00:00Z", "--reason", "x"}, "close-before-postmortem"},
+		{"the notice moved after its acknowledgement", "ian", []string{"correct", inc, ids["notice"], "--new-at", "2025-03-09T12:45:00Z", "--reason", "x", "--late-entry-reason", "x"}, "ack-before-notice"},
+		{"the supplementary notice moved before the first", "ian", []string{"correct", inc, ids["supplementary"], "--new-at", "2025-03-09T11:30:00Z", "--reason", "x", "--late-entry-reason", "x"}, "notify-phase"},
+		{"a customer notice moved before the declaration", "ian", []string{"correct", inc, ids["customer"], "--new-at", "2025-03-09T09:00:00Z", "--reason", "x", "--late-entry-reason", "x"}, "notify-before-declaration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,8 +167,9 @@ func TestBusinessTimeCorrectionRefusals(t *testing.T) {
 			}
 		})
 	}
-	// The control: a correction that keeps the order lands, and awareness
-	// may move before the detection with a reason.
+	// The control: a correction that keeps the order lands (on the closed
+	// incident too), and awareness may move before the detection with a
+	// reason.
 	c.ok("ivy", "correct", inc, ids["declare"], "--new-at", "2025-03-09T09:00:00Z", "--reason", "the minutes show 09:00")
 	c.ok("oscar", "correct", inc, ids["detect"], "--aware-at", "2025-03-07T21:00:00Z", "--aware-reason", "the SOC read the alert before the ticket", "--reason", "SOC log")
 }
