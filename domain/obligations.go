@@ -62,9 +62,11 @@ type Obligation struct {
 	MetBy        string        `json:"met_by,omitempty"`
 	MetAt        time.Time     `json:"met_at,omitzero"`
 	// RecordedLateBy is how long after the due time the ledger learnt the
-	// fact that decided the status (the notice that met it), when it did
-	// so after the due time: a notice dated before its due time but
-	// recorded after it is "met", and says "recorded N after due".
+	// fact that decided the status (the notice that met it, the fact that
+	// waived it), when it did so after the due time: a notice dated before
+	// its due time but recorded after it is "met", and says "recorded N
+	// after due"; so does a risk determination dated before the due time,
+	// recorded after it, that waives it.
 	RecordedLateBy string    `json:"recorded_late_by,omitempty"`
 	Reason         string    `json:"reason,omitempty"` // met-late: the delay reason; waived/held: why
 	HeldBy         []string  `json:"held_by,omitempty"`
@@ -75,9 +77,10 @@ type Obligation struct {
 	AckReference   string    `json:"ack_reference,omitempty"`
 	WithdrawnBy    string    `json:"withdrawn_by,omitempty"` // the event that withdrew its trigger (obligations_withdrawn.go)
 
-	rule    *Rule
-	waived  string // non-empty: the reason the duty was removed
-	chained bool   // anchored on an earlier report: only notices after it count
+	rule     *Rule
+	waived   string // non-empty: the reason the duty was removed
+	waivedBy Ref    // the fact that removed it
+	chained  bool   // anchored on an earlier report: only notices after it count
 }
 
 // ObligationRule describes one rule of the current pack (kept for callers
@@ -187,7 +190,7 @@ func derive(inc *Incident, s Settings, r *Rule, done map[string][]Obligation) []
 		if r.Recipient.IsCustomer() {
 			o.Recipient = RecipientSecurityContacts
 		}
-		o.waived = exception(inc, r)
+		o.waived, o.waivedBy = exceptionBy(inc, r)
 		out = append(out, o)
 	}
 	return out
@@ -518,38 +521,46 @@ func resolveAnchor(inc *Incident, name, jurisdiction string, done map[string][]O
 
 // exception returns why the law removes the duty, or "".
 func exception(inc *Incident, r *Rule) string {
+	why, _ := exceptionBy(inc, r)
+	return why
+}
+
+// exceptionBy returns why the law removes the duty, or "", and the entry
+// of the fact that removed it (whose recorded time a waived status shows
+// beside its due time: Obligation.RecordedLateBy).
+func exceptionBy(inc *Incident, r *Rule) (string, Ref) {
 	g := &inc.Regulatory
 	for _, x := range r.Exceptions {
 		switch {
 		case x.When == "dismissed" && inc.Dismissed():
-			return fmt.Sprintf("classified %s: no breach to notify", inc.Classification.Classification)
+			return fmt.Sprintf("classified %s: no breach to notify", inc.Classification.Classification), inc.Classification.Ref
 		case x.When == "dismissed-after-declaration" && inc.Dismissed():
-			return fmt.Sprintf("reclassified %s after the declaration", inc.Classification.Classification)
+			return fmt.Sprintf("reclassified %s after the declaration", inc.Classification.Classification), inc.Classification.Ref
 		case x.When == "risk-unlikely" && inc.Risk != nil && inc.Risk.Level == RiskUnlikely:
-			return x.Citation
+			return x.Citation, inc.Risk.Ref
 		case x.When == "risk-not-high" && inc.Risk != nil && inc.Risk.Level != RiskHigh:
-			return fmt.Sprintf("risk no longer high (determined %q)", inc.Risk.Level)
+			return fmt.Sprintf("risk no longer high (determined %q)", inc.Risk.Level), inc.Risk.Ref
 		case x.When == "art34-exception" && inc.Risk != nil && inc.Risk.Art34Exception != Art34None:
 			cite := inc.Risk.Art34Exception.Citation()
 			if r.Regime == "UK GDPR" {
 				cite = "UK " + cite
 			}
-			return fmt.Sprintf("%s exception: %s", cite, inc.Risk.Reasoning)
+			return fmt.Sprintf("%s exception: %s", cite, inc.Risk.Reasoning), inc.Risk.Ref
 		case strings.HasPrefix(x.When, "negative:"):
 			k := DeterminationKind(strings.TrimPrefix(x.When, "negative:"))
 			if _, latest, ok := g.Determination(k); ok && !latest.Positive {
-				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning)
+				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
 		case strings.HasPrefix(x.When, "positive:"):
 			k := DeterminationKind(strings.TrimPrefix(x.When, "positive:"))
 			if _, latest, ok := g.Determination(k); ok && latest.Positive {
-				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning)
+				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
 		case x.When == "dora-applies" && g.HasEntityType(EntityFinancial, EntityCreditInstitution, EntityCCP, EntityTradingVenue) && onlyFinancialSectors(g):
-			return x.Citation
+			return x.Citation, g.Profile.Ref
 		}
 	}
-	return ""
+	return "", Ref{}
 }
 
 // financialSectors are NIS2 Annex I sectors 3 (banking) and 4 (financial
@@ -642,6 +653,7 @@ func evaluate(o *Obligation, inc *Incident, s Settings, asOf time.Time) {
 	}
 	if o.waived != "" {
 		o.Status, o.Reason = StatusWaived, o.waived
+		o.RecordedLateBy = recordedLate(o.waivedBy.RecordedAt, o.DueAt)
 		return
 	}
 	for _, h := range holds {

@@ -171,6 +171,7 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 	type gone struct {
 		o       Obligation
 		by      string
+		ref     Ref // the withdrawing fact
 		changes []change
 	}
 	found := map[string]gone{}
@@ -193,7 +194,7 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 			if _, seen := found[o.ID]; !seen {
 				order = append(order, o.ID)
 			}
-			found[o.ID] = gone{o: o, by: f.ID, changes: cs} // the latest withdrawal counts
+			found[o.ID] = gone{o: o, by: f.ID, ref: f.ref(), changes: cs} // the latest withdrawal counts
 		}
 	}
 	var out []Obligation
@@ -204,8 +205,8 @@ func withdrawn(inc *Incident, s Settings, asOf time.Time, p *Pack, current []Obl
 		}
 		o := g.o
 		o.Pack, o.WithdrawnBy = p.Version, g.by
-		if o.waived = exception(inc, o.rule); o.waived == "" {
-			o.waived = fmt.Sprintf("trigger withdrawn by %s (%s)", g.by, describeChanges(o, g.changes))
+		if o.waived, o.waivedBy = exceptionBy(inc, o.rule); o.waived == "" {
+			o.waived, o.waivedBy = fmt.Sprintf("trigger withdrawn by %s (%s)", g.by, describeChanges(o, g.changes)), g.ref
 		}
 		evaluate(&o, inc, s, asOf)
 		out = append(out, o)

@@ -44,8 +44,10 @@ import (
 // version is rebuilt from the log. 3: deadline and register rows carry
 // recorded_late_by (rows kept before lack it). 4: facts needed are kept
 // (rm_facts_needed), deadline rows carry withdrawn_by, and register rows
-// count the people recorded with "affected" (subjects_from).
-const schemaVersion = "4"
+// count the people recorded with "affected" (subjects_from). 5: a waived
+// row carries recorded_late_by when the fact that waived it was recorded
+// after the due time.
+const schemaVersion = "5"
 
 // schema creates the read-model tables. Times are unix nanoseconds.
 const schema = `
