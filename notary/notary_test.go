@@ -551,6 +551,26 @@ func forgeries() []forgery {
 			return tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.LedgerStream, "oscar", tm.oscar.fp,
 				domain.SignerRevoked{Actor: "bob", Fingerprint: tm.bob.fp, Reason: "oscar says so"})))
 		}},
+		// Business time (domain/businesstime.go): written around the CLI,
+		// a backdated fact is judged as the writer would have been.
+		{"a note dated before the detection", "before-detection", func(tm *team) []eventstore.Record {
+			recs := tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp, note("before it began"))
+			recs[0].OccurredAt = tm.at.Add(-time.Minute)
+			return tm.appendRaw(tm.signWith(tm.oscar.signer, recs))
+		}},
+		{"a note dated past the backdate-window without a late-entry reason", "late-entry-needs-reason", func(tm *team) []eventstore.Record {
+			// The detection is an hour old: correct it to three days back
+			// (signed, by its author), as the note it makes room for.
+			recs, err := tm.st.ReadStream(tm.ctx, domain.IncidentStream(incident), eventstore.ReadOptions{})
+			if err != nil || len(recs) == 0 || recs[0].Type != "IncidentDetected" {
+				tm.t.Fatalf("the incident's detection: %v %v", recs, err)
+			}
+			det := recs[0]
+			return tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp,
+				domain.EventCorrected{Target: det.ID.String(), TargetType: "IncidentDetected", At: tm.at.Add(-72 * time.Hour),
+					Replacement: domain.IncidentDetected{Source: domain.SourceOperatorEscalation, Summary: "bulk read of the customer table",
+						AwareAt: tm.at, Role: domain.RoleBoth}, Changed: []string{"at"}, Reason: "the alert was older"})))
+		}},
 		{"two events no command decides together", domain.RuleNotDecided, func(tm *team) []eventstore.Record {
 			// Not one command's, and not two (the second alone is refused).
 			return tm.appendRaw(tm.signWith(tm.oscar.signer, tm.forged(domain.IncidentStream(incident), "oscar", tm.oscar.fp,
