@@ -43,8 +43,8 @@ type Backdating struct {
 	LateEntryReason string `json:"late_entry_reason,omitempty"`
 }
 
-// TimeRule is one rule of business-time consistency.
-type TimeRule struct {
+// timeRule is one rule of business-time consistency.
+type timeRule struct {
 	Name      string // the rule a refusal names
 	Fact      string // the fact that is dated
 	NotBefore string // what it may not be dated before
@@ -60,8 +60,8 @@ type dependency struct {
 	what string
 }
 
-// TimeRules is the one table of business-time rules (see the table above).
-var TimeRules = []TimeRule{
+// timeRules is the one table of business-time rules (see the table above).
+var timeRules = []timeRule{
 	{Name: "before-detection", Fact: "any incident fact", NotBefore: "the detection", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
 		if _, ok := f.Event.(IncidentDetected); ok || inc.Detection == nil {
 			return nil
@@ -216,7 +216,7 @@ func stageRun(inc *Incident, allowed []Stage) (StageEntry, bool) {
 
 // timeConflict is a fact dated before a fact it depends on.
 type timeConflict struct {
-	rule *TimeRule
+	rule *timeRule
 	fact Fact
 	with dependency
 }
@@ -229,8 +229,8 @@ func (c timeConflict) key() string {
 // timeConflicts returns the conflicts of f with the incident before it.
 func timeConflicts(inc *Incident, s Settings, f Fact) []timeConflict {
 	var out []timeConflict
-	for i := range TimeRules {
-		r := &TimeRules[i]
+	for i := range timeRules {
+		r := &timeRules[i]
 		at := f.At
 		for _, d := range r.dependsOn(inc, s, f) {
 			if r.dated != nil {
@@ -344,7 +344,7 @@ var factNames = map[string]string{
 	"IncidentReopened": "reopening", "NoteAdded": "note", "EntityProfiled": "profile",
 	"AffectedRecorded": "affected count", "DeterminationMade": "determination",
 	"AcknowledgementReceived": "acknowledgement", "HoldRecorded": "hold", "HoldReleased": "release",
-	"RiskFactorsRecorded": "risk factors", "PackPinned": "rule pack pin",
+	"RiskFactorsRecorded": "risk factors", "PackPinned": "rule pack pin", "EventCorrected": "correction",
 }
 
 // describeFact names a fact in a refusal: "this notice" for a new one,
