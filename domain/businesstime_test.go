@@ -435,3 +435,35 @@ func TestWaiverRecordedAfterDue(t *testing.T) {
 		t.Errorf("as known before: gdpr-art33 = %s, recorded late by %q; want overdue", o.Status, o.RecordedLateBy)
 	}
 }
+
+// BenchmarkBusinessTime measures what the business-time rules add to a
+// decision on the acceptance scenario's history, beside the fold of that
+// history (the baseline: what every writer already pays to decide).
+func BenchmarkBusinessTime(b *testing.B) {
+	h := newHistory(b)
+	h.breach()
+	notice := h.mustDecideCmd(domain.SendNotification{By: by("ian", "2025-03-09T12:00:00Z"), NotificationSent: domain.NotificationSent{
+		RecipientKind: domain.RecipientSecurityContacts, Recipient: "soc@contoso", Customer: "contoso", Channel: domain.ChannelEmail, Phase: domain.PhaseInitial}})
+	s := h.state()
+	now := mt("2025-03-10T09:00:00Z")
+	cmds := map[string]domain.Command{
+		"note": domain.AddNote{By: by("ian", "2025-03-10T09:00:00Z"), Text: "bridge call"},
+		"notice": domain.SendNotification{By: by("ian", "2025-03-10T09:00:00Z"), NotificationSent: domain.NotificationSent{
+			RecipientKind: domain.RecipientAuthority, Recipient: "CNIL", Channel: domain.ChannelPortal, Phase: domain.PhaseInitial}},
+		"correction": domain.CorrectEvent{By: by("ian", "2025-03-10T09:00:00Z"), Target: notice, NewAt: mt("2025-03-09T13:00:00Z"), Reason: "typo"},
+	}
+	for _, name := range []string{"note", "notice", "correction"} {
+		b.Run("Decide/"+name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := domain.Decide(s, cmds[name], now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("baseline/Replay", func(b *testing.B) {
+		for b.Loop() {
+			domain.Replay(h.incident, domain.Cut{})
+		}
+	})
+}
