@@ -4,12 +4,13 @@
 // catches them up incrementally: only the incidents that new events touch
 // are folded again.
 //
-// With the embedded store the read models live in the ledger's own SQLite
-// file, in tables of their own (rm_*) that this package creates through its
-// own connection; it never reads or writes the events table (it reads the
-// log through eventstore.Store like any reader). With EventStoreDB they live
-// in a local SQLite cache file. Either way they can always be rebuilt from
-// the log, and a rebuild gives the same views.
+// The read models live in a SQLite file of their own, never in the ledger
+// (the caller picks it: a file under the user's cache directory, see
+// package internal/cachedir), in tables of their own (rm_*; older builds
+// kept them in the ledger's file, and writers drop them there: Tables), or,
+// where nothing can be kept, in memory (Memory). This package reads the log
+// through eventstore.Store like any reader. The models can always be
+// rebuilt from the log, and a rebuild gives the same views.
 //
 // A kept incident is its state with every event up to the position folded
 // in (no cut), its obligations evaluated at one instant, and the interval of
@@ -28,9 +29,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -112,6 +115,7 @@ const pageSize = 1000
 // Kept is the read models of one ledger, kept in a SQLite file.
 type Kept struct {
 	db   *sql.DB
+	pin  *sql.Conn // Memory: the connection that keeps the database alive
 	src  eventstore.Store
 	path string
 
@@ -122,37 +126,73 @@ type Kept struct {
 	settingsAt time.Time     // the latest business time of a settings change
 }
 
+// Memory, as Open's path, keeps the read models in memory, for this Kept
+// only: for a reader with nowhere to keep them (slower: every run folds the
+// whole log), and for tests.
+const Memory = ":memory:"
+
 // Open opens (creating them when missing) the read models of the ledger in
-// src, kept in the SQLite file at path: the ledger file itself for the
-// embedded store, a cache file for EventStoreDB. Models kept for another
-// ledger, or by another schema version, are dropped and rebuilt by the next
-// catch-up.
+// src, kept in the SQLite file at path (a file of their own, never the
+// ledger's), or in memory for Memory. Models kept for another ledger, or by
+// another schema version, are dropped and rebuilt by the next catch-up.
 func Open(ctx context.Context, src eventstore.Store, path string) (*Kept, error) {
-	abs, err := filepath.Abs(path)
+	name, err := dsn(path)
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)") // kept models are rebuilt from the log after a crash at worst
-	q.Add("_pragma", "cache_size(-32768)")  // 32 MiB: a deadline read touches rows all over rm_deadlines
-	q.Set("_txlock", "immediate")
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
-	db, err := sql.Open("sqlite", u.String())
+	db, err := sql.Open("sqlite", name)
 	if err != nil {
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
 	}
 	k := &Kept{db: db, src: src, path: path}
+	if path == Memory {
+		// The in-memory database lives while a connection to it is open:
+		// hold one for the Kept's life.
+		if k.pin, err = db.Conn(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open read models %s: %w", path, err)
+		}
+	}
 	if err := k.init(ctx); err != nil {
-		db.Close()
+		k.Close()
 		return nil, fmt.Errorf("open read models %s: %w", path, err)
 	}
 	return k, nil
 }
 
+// memories numbers the in-memory databases of this process.
+var memories atomic.Uint64
+
+// dsn returns the driver's data source name for path.
+func dsn(path string) (string, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
+	if path == Memory {
+		// SQLite's memdb VFS, under a name of its own: every connection of
+		// the pool sees the same database (a plain ":memory:" is one per
+		// connection).
+		q.Set("vfs", "memdb")
+		return fmt.Sprintf("file:/breachledger-views-%d-%d?%s", os.Getpid(), memories.Add(1), q.Encode()), nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)") // kept models are rebuilt from the log after a crash at worst
+	q.Add("_pragma", "cache_size(-32768)")  // 32 MiB: a deadline read touches rows all over rm_deadlines
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
 // Close closes the read models' connection (not the store).
-func (k *Kept) Close() error { return k.db.Close() }
+func (k *Kept) Close() error {
+	if k.pin != nil {
+		k.pin.Close()
+	}
+	return k.db.Close()
+}
 
 // init creates the tables, checks they are this ledger's and this
 // version's, and loads the position and the ledger stream.
