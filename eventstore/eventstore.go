@@ -43,6 +43,10 @@ var (
 	// ErrNoLedger: there is no ledger at the given location (it was never
 	// initialised); opening without creating returns it.
 	ErrNoLedger = errors.New("no ledger")
+	// ErrNotLedger: the location holds something else (another
+	// application's database, a text file), which was left as it was. It
+	// is not ErrNoLedger: creating a ledger there is refused too.
+	ErrNotLedger = errors.New("not a breachledger ledger")
 )
 
 // Expected is the optimistic-concurrency condition of an append.

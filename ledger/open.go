@@ -21,6 +21,22 @@ const DefaultLocation = "./breachledger.db"
 // missing file is created; without, a missing ledger is
 // eventstore.ErrNoLedger. An EventStoreDB ledger needs no creating.
 func Open(ctx context.Context, location string, create bool) (eventstore.Store, error) {
+	return open(ctx, location, sqlite.Options{Create: create})
+}
+
+// OpenReader opens the store at location for reading only. A SQLite ledger
+// is then left exactly as it was, file and directory: no schema created or
+// upgraded, no mode switched, no -wal or -shm created (sqlite.Options.
+// ReadOnly), so it can be read on read-only media; a file that is not a
+// ledger is refused (eventstore.ErrNotLedger). live is for a reader that
+// runs on while others append (serve): it sees their appends, reading
+// through the -wal and -shm files, which SQLite creates if they are
+// missing and the directory lets it.
+func OpenReader(ctx context.Context, location string, live bool) (eventstore.Store, error) {
+	return open(ctx, location, sqlite.Options{ReadOnly: true, Live: live})
+}
+
+func open(ctx context.Context, location string, opts sqlite.Options) (eventstore.Store, error) {
 	if esdb.IsLocation(location) {
 		st, err := esdb.Open(ctx, location, esdb.Options{})
 		if err != nil {
@@ -40,7 +56,7 @@ func Open(ctx context.Context, location string, create bool) (eventstore.Store, 
 	if path == "" {
 		return nil, fmt.Errorf("open ledger: empty path")
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: create})
+	st, err := sqlite.Open(ctx, path, opts)
 	if err != nil {
 		return nil, fmt.Errorf("open ledger %s: %w", location, err)
 	}

@@ -106,6 +106,17 @@ type Options struct {
 	// not exist (with mode 0600). Without it, Open of a missing or
 	// uninitialised file returns an error wrapping eventstore.ErrNoLedger.
 	Create bool
+	// ReadOnly opens an existing ledger for reading only, changing
+	// nothing: no schema is created or upgraded, no pragma is written,
+	// and no file is created beside it (readonly.go). It works on
+	// read-only media. A file that is not a ledger is refused untouched
+	// (eventstore.ErrNotLedger); so is a schema too old to read as it is.
+	ReadOnly bool
+	// Live, with ReadOnly, is for a reader that runs on while others
+	// append (serve): it reads through the -wal and -shm files, which
+	// SQLite then creates beside the ledger if they are missing and the
+	// directory lets it.
+	Live bool
 }
 
 // Store is a ledger kept in one SQLite file. It is safe for concurrent use,
@@ -130,6 +141,13 @@ type Store struct {
 	// upgraded because it is read-only: it is read as it is (columns),
 	// and writes are refused (writable).
 	legacy bool
+
+	// readOnly is set by Options.ReadOnly (readonly.go); copyDir is the
+	// private copy it reads, if any; unlocked is the stamp of a file read
+	// as immutable, checked at Close.
+	readOnly bool
+	copyDir  string
+	unlocked *stamp
 }
 
 // Open opens the ledger at path, or a private in-memory ledger for Memory.
@@ -138,9 +156,25 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if opts.ReadOnly {
+		s, err := openReadOnly(ctx, path, opts.Live)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		return s, nil
+	}
 	memory := path == Memory
 	if !memory {
 		if err := prepareFile(path, opts.Create); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		// Before SQLite opens it: a writer's connection switches the
+		// file to WAL at once.
+		wal, err := stampOf(path + "-wal")
+		if err == nil {
+			err = checkHeader(path, wal.size, opts.Create)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
@@ -187,6 +221,9 @@ func (s *Store) columns() string {
 
 // writable returns errLegacyReadOnly for a ledger opened as it was.
 func (s *Store) writable() error {
+	if s.readOnly {
+		return fmt.Errorf("%w: opened for reading only", errReadOnly)
+	}
 	if s.legacy {
 		return errLegacyReadOnly
 	}
@@ -297,7 +334,7 @@ func (s *Store) upgrade(ctx context.Context) error {
 			return fmt.Errorf("migrate schema: %w", dbError(ctx, err))
 		}
 		if tables > 0 {
-			return errors.New("not a breachledger ledger: the database already has tables")
+			return fmt.Errorf("%w: the database already has tables", eventstore.ErrNotLedger)
 		}
 	}
 	for v := version; v < len(migrations); v++ {
@@ -332,9 +369,9 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 	}
 	switch {
 	case appID != 0 && appID != applicationID:
-		return 0, fmt.Errorf("not a breachledger ledger (application_id %#x)", appID)
+		return 0, fmt.Errorf("%w (application_id %#x)", eventstore.ErrNotLedger, appID)
 	case appID == 0 && version != 0:
-		return 0, fmt.Errorf("not a breachledger ledger (user_version %d without application_id)", version)
+		return 0, fmt.Errorf("%w (user_version %d without application_id)", eventstore.ErrNotLedger, version)
 	case version > len(migrations):
 		return 0, fmt.Errorf("ledger schema version %d is newer than this program's (%d)", version, len(migrations))
 	}
@@ -347,6 +384,11 @@ func (s *Store) Close() error {
 	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.path, dbError(context.Background(), err))
+	}
+	if s.readOnly {
+		if err := s.closeReadOnly(); err != nil {
+			return fmt.Errorf("close %s: %w", s.path, err)
+		}
 	}
 	return nil
 }
