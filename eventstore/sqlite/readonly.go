@@ -146,15 +146,21 @@ func openReadOnly(ctx context.Context, path string, live bool) (*Store, error) {
 		}
 	}
 	if wal.size == 0 {
-		// Nothing in a -wal: the file alone is the ledger. Whether a
-		// writer checkpoints into it while it is read is checked at
-		// Close (immutable takes no locks).
+		// Nothing in a -wal: the file alone is the ledger. Immutable
+		// takes no locks: a SHARED lock of our own keeps writers from
+		// checkpointing into the file meanwhile (holdShared), and Close
+		// checks that it did not change.
+		s.release = holdShared(path)
 		st, err := stampOf(path)
+		if err == nil {
+			s.unlocked = &st
+			err = s.openDB(ctx, path, immutable)
+		}
 		if err != nil {
+			s.closeReadOnly()
 			return nil, err
 		}
-		s.unlocked = &st
-		return s, s.openDB(ctx, path, immutable)
+		return s, nil
 	}
 	// Committed changes in a -wal this user cannot read in place: read a
 	// private copy of both files.
@@ -283,6 +289,9 @@ func copyFile(from, to string) error {
 // closeReadOnly ends what openReadOnly began: it removes the private copy,
 // and for a file read without locks, reports whether it changed meanwhile.
 func (s *Store) closeReadOnly() error {
+	if s.release != nil {
+		defer s.release()
+	}
 	if s.copyDir != "" {
 		if err := os.RemoveAll(s.copyDir); err != nil {
 			return fmt.Errorf("remove the private copy of the ledger: %w", err)

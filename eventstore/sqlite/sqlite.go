@@ -148,6 +148,7 @@ type Store struct {
 	readOnly bool
 	copyDir  string
 	unlocked *stamp
+	release  func() // the lock holdShared took, if any
 }
 
 // Open opens the ledger at path, or a private in-memory ledger for Memory.
