@@ -230,12 +230,25 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 	return nil
 }
 
-// withStore opens the ledger named by --ledger, runs fn, and closes it.
+// withStore opens the ledger named by --ledger for writing, runs fn, and
+// closes it. Readers use withReadStore.
 func withStore(c *cli.Context, create bool, fn func(st eventstore.Store) error) error {
+	return withOpened(c, func(loc string) (eventstore.Store, error) { return ledger.Open(c.Context, loc, create) }, fn)
+}
+
+// withReadStore opens the ledger named by --ledger for reading only, runs
+// fn, and closes it: the ledger file and everything beside it are left as
+// they were, and a read-only directory will do (ledger.OpenReader). live is
+// for serve, which must see appends made while it runs.
+func withReadStore(c *cli.Context, live bool, fn func(st eventstore.Store) error) error {
+	return withOpened(c, func(loc string) (eventstore.Store, error) { return ledger.OpenReader(c.Context, loc, live) }, fn)
+}
+
+func withOpened(c *cli.Context, open func(location string) (eventstore.Store, error), fn func(st eventstore.Store) error) error {
 	if strings.TrimSpace(c.String("ledger")) == "" {
 		return usagef("--ledger is empty: give the ledger's file PATH or its esdb:// location, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", ledger.DefaultLocation)
 	}
-	st, err := ledger.Open(c.Context, c.String("ledger"), create)
+	st, err := open(c.String("ledger"))
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,17 @@ func (e *env) sayLag(c *cli.Context, v *ledger.View) error {
 // (ledgerTrust: --key, the pinned key, or on first use the ledger's own);
 // a reader never pins.
 func (e *env) withReader(c *cli.Context, fn func(st eventstore.Store) error) error {
-	return withStore(c, false, func(st eventstore.Store) error {
+	return e.withView(c, false, fn)
+}
+
+// withLiveReader is withReader for serve, which sees appends made while
+// it runs (ledger.OpenReader's live).
+func (e *env) withLiveReader(c *cli.Context, fn func(st eventstore.Store) error) error {
+	return e.withView(c, true, fn)
+}
+
+func (e *env) withView(c *cli.Context, live bool, fn func(st eventstore.Store) error) error {
+	return withReadStore(c, live, func(st eventstore.Store) error {
 		key, _, err := e.ledgerTrust(c, st)
 		if err != nil {
 			return fmt.Errorf("readers count only events covered by a checkpoint signed with the ledger's key: %w", err)

@@ -102,6 +102,8 @@ func report(w io.Writer, err error) {
 	switch code := exitCode(err); {
 	case code == exitUsage:
 		fmt.Fprintln(w, `(usage error: see "breachledger help COMMAND")`)
+	case errors.Is(err, eventstore.ErrNotLedger):
+		fmt.Fprintln(w, `(nothing was changed: point --ledger / BREACHLEDGER_LEDGER at your ledger; "breachledger init" makes a new one, in a file of its own)`)
 	case errors.Is(err, eventstore.ErrNoLedger):
 		fmt.Fprintln(w, `(no ledger here: create one with "breachledger init --name NAME", or point --ledger / BREACHLEDGER_LEDGER at yours)`)
 	case code == exitRefused:

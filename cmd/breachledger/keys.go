@@ -338,7 +338,7 @@ func (e *env) keyCommand() *cli.Command {
 					if c.NArg() > 0 {
 						return usagef("unexpected argument %q", c.Args().First())
 					}
-					return withStore(c, false, func(st eventstore.Store) error {
+					return withReadStore(c, false, func(st eventstore.Store) error {
 						k, err := loadLedgerKey(c, st)
 						if err != nil {
 							return err
@@ -353,7 +353,7 @@ func (e *env) keyCommand() *cli.Command {
 					if err := noArgs(c); err != nil {
 						return err
 					}
-					return withStore(c, false, func(st eventstore.Store) error {
+					return withReadStore(c, false, func(st eventstore.Store) error {
 						p, err := ledgerKeyPath(c, st)
 						if err != nil {
 							return err
@@ -684,7 +684,7 @@ func (e *env) signatureCommand() *cli.Command {
 			if err := in.err(); err != nil {
 				return err
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return withReadStore(c, false, func(st eventstore.Store) error {
 				r, err := findEvent(c, st, arg)
 				if err != nil {
 					return err

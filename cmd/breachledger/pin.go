@@ -338,6 +338,10 @@ func (e *env) commitPin(c *cli.Context, pp *pendingPin) error {
 	if pp == nil {
 		return nil
 	}
+	w := e.stdout
+	if c.Bool("json") {
+		w = e.stderr
+	}
 	if err := updatePins(pp.path, func(ps integrity.Pins) (integrity.Pins, error) {
 		out, err := ps.Add(pp.pin)
 		if err != nil {
@@ -345,11 +349,15 @@ func (e *env) commitPin(c *cli.Context, pp *pendingPin) error {
 		}
 		return out, nil
 	}); err != nil {
-		return err
-	}
-	w := e.stdout
-	if c.Bool("json") {
-		w = e.stderr
+		var mm pinMismatch
+		if errors.As(err, &mm) {
+			return err
+		}
+		// A reader may run where nothing of the user's can be written
+		// (an auditor's read-only machine): the verification stands,
+		// only the pin is not kept.
+		fmt.Fprintf(e.stderr, "not pinned: %v\n  (the verification above stands; nothing remembers key %s for ledger %s: give it with --key next time, or pin it where the config directory can be written: \"breachledger pin add --key PUB\")\n", err, pp.pin.Fingerprint, pp.pin.Origin)
+		return nil
 	}
 	loc := strings.TrimPrefix(pp.pin.Location, "sqlite:")
 	if pp.first {

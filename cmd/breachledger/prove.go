@@ -41,7 +41,7 @@ func (e *env) proveCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					return withStore(c, false, func(st eventstore.Store) error {
+					return withReadStore(c, false, func(st eventstore.Store) error {
 						key, err := publicKey(c, st)
 						if err != nil {
 							return err
@@ -63,7 +63,7 @@ func (e *env) proveCommand() *cli.Command {
 					if c.NArg() != 2 {
 						return usagef("give OLD and NEW")
 					}
-					return withStore(c, false, func(st eventstore.Store) error {
+					return withReadStore(c, false, func(st eventstore.Store) error {
 						key, err := publicKey(c, st)
 						if err != nil {
 							return err
@@ -145,7 +145,7 @@ Example:
 			if err := in.err(); err != nil {
 				return err
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return withReadStore(c, false, func(st eventstore.Store) error {
 				key, err := publicKey(c, st)
 				if err != nil {
 					return err

@@ -51,7 +51,7 @@ Examples:
 					return err
 				}
 			}
-			return e.withReader(c, func(st eventstore.Store) error {
+			return e.withLiveReader(c, func(st eventstore.Store) error {
 				if _, err := readLedger(c, st); err != nil {
 					return err
 				}

@@ -160,7 +160,7 @@ from the server's own time of arrival.`,
 			case "--proof":
 				return e.verifyProof(c)
 			}
-			return withStore(c, false, func(st eventstore.Store) error {
+			return withReadStore(c, false, func(st eventstore.Store) error {
 				key, pending, err := e.ledgerTrust(c, st)
 				if err != nil {
 					return err
