@@ -40,6 +40,7 @@ func integrityCommands(e *env) []*cli.Command {
 		e.signatureCommand(),
 		e.checkpointCommand(),
 		e.verifyCommand(),
+		e.backupCommand(), // backup.go: a consistent, verified copy of a live SQLite ledger
 		e.proveCommand(),
 		e.exportCommand(),
 		e.pinCommand(),
