@@ -35,7 +35,15 @@ var (
 // TestMain removes the benchmarks' ledger after the run, and fails the run
 // if any test leaves a goroutine behind (ReadHistory starts some).
 func TestMain(m *testing.M) {
+	// The kept views' MAC key (readmodel) goes to a configuration directory
+	// of the run's own.
+	config, err := os.MkdirTemp("", "breachledger-config-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_CONFIG_HOME", config)
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		os.RemoveAll(config)
 		if benchDir != "" {
 			os.RemoveAll(benchDir)
 		}

@@ -84,6 +84,9 @@ type replayResult struct {
 	Why         string      `json:"why,omitempty"`
 	Same        bool        `json:"same"` // every kept projection equals its replay
 	Rebuilt     bool        `json:"rebuilt"`
+	// Tampered names the kept rows that did not check against their MACs
+	// (the kept views were rebuilt from the log then).
+	Tampered []string `json:"tampered,omitempty"`
 }
 
 func (e *env) replayCommand() *cli.Command {
@@ -133,6 +136,10 @@ Examples:
 					}
 				} else if err := printReplay(e, res); err != nil {
 					return err
+				}
+				if len(res.Tampered) > 0 {
+					fmt.Fprintln(e.stderr, "breachledger: a kept read model was tampered with (its rows do not check against their MACs): it was rebuilt from the log, as \"breachledger replay --rebuild\" does")
+					return silentExit(exitIntegrity)
 				}
 				if res.Compared && !res.Same {
 					fmt.Fprintln(e.stderr, "breachledger: a kept read model differs from its replay: rebuild it with \"breachledger replay --rebuild\"")
@@ -201,6 +208,12 @@ func (e *env) replayAll(ctx context.Context, c *cli.Context, st eventstore.Store
 		}
 		res.Projections = append(res.Projections, row)
 	}
+	for _, te := range k.Tampered() {
+		res.Tampered = append(res.Tampered, te.Error())
+	}
+	if len(res.Tampered) > 0 {
+		res.Same = false
+	}
 	return res, nil
 }
 
@@ -246,6 +259,9 @@ func printReplay(e *env, res replayResult) error {
 	}
 	if res.Why != "" {
 		fmt.Fprintf(p, "\nThe kept read models were not compared: %s.\n", res.Why)
+	}
+	for _, t := range res.Tampered {
+		fmt.Fprintf(p, "\nKEPT DIFFERS from what was kept under its MAC: %s; rebuilt from the log.\n", t)
 	}
 	return nil
 }

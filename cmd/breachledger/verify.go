@@ -195,7 +195,10 @@ from the server's own time of arrival.`,
 				if err := e.printReport(c, rep, a, "ledger"); err != nil {
 					return err
 				}
-				return e.commitPin(c, pending)
+				if err := e.commitPin(c, pending); err != nil {
+					return err
+				}
+				return e.verifyKept(c, st) // the views kept for it, under their MACs
 			})
 		},
 	}

@@ -201,6 +201,11 @@ func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request) er
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)
 		}
+		// Kept rows that did not check against their MACs: the views were
+		// rebuilt from the log and the answer is the log's; say so.
+		for _, te := range s.Kept.Tampered() {
+			s.log().Error("kept view tampered with; rebuilt from the log, and answered from it", "request", requestID(r.Context()), "error", te.Error())
+		}
 	})
 }
 

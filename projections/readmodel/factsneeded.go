@@ -39,29 +39,29 @@ func needsOf(ev evaluation) ([]keptNeed, error) {
 // the instant, only with the facts), and fresh the others' (future: the
 // incidents with a fact after asOf, evaluated again at asOf).
 func (k *Kept) factsNeeded(ctx context.Context, asOf time.Time, f projections.DeadlineFilter, future []keptNeed) ([]json.RawMessage, error) {
-	q := `SELECT incident, first_seq, ord, rule, regime, row FROM rm_facts_needed WHERE latest_at <= ?`
-	args := []any{asOf.UnixNano()}
-	if f.Incident != "" {
-		q += ` AND incident = ?`
-		args = append(args, f.Incident)
-	}
-	rows, err := k.db.QueryContext(ctx, q+` ORDER BY first_seq, ord`, args...)
+	// The whole table, checked against its MACs and chain (facts needed
+	// are few: rules waiting for a determination).
+	t := factsTable
+	rows, err := scanSealed(ctx, k.db, t, `SELECT `+t.selectCols()+` FROM rm_facts_needed ORDER BY first_seq, ord`)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var all []keptNeed
-	for rows.Next() {
-		var n keptNeed
-		var seq, ord int64
-		if err := rows.Scan(&n.incident, &seq, &ord, &n.n.Rule, &n.n.Regime, &n.row); err != nil {
-			return nil, err
-		}
-		n.firstSeq, n.ord = uint64(seq), uint64(ord)
-		all = append(all, n)
+	var head *sealedRow
+	if len(rows) > 0 && rows[0].key.a == headSeq {
+		head, rows = &rows[0], rows[1:]
 	}
-	if err := rows.Err(); err != nil {
+	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, k.Position()); err != nil {
 		return nil, err
+	}
+	var all []keptNeed
+	for _, r := range rows {
+		v := r.vals
+		if i64(v[5]) > asOf.UnixNano() || f.Incident != "" && str(v[0]) != f.Incident {
+			continue
+		}
+		n := keptNeed{incident: str(v[0]), firstSeq: uint64(i64(v[2])), ord: uint64(i64(v[1])), row: blob(v[6])}
+		n.n.Rule, n.n.Regime = str(v[3]), str(v[4])
+		all = append(all, n)
 	}
 	for _, n := range future {
 		if f.Incident == "" || n.incident == f.Incident {

@@ -23,6 +23,7 @@ package readmodel
 
 import (
 	"context"
+	"crypto/hmac"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -49,8 +50,13 @@ import (
 // (rm_facts_needed), deadline rows carry withdrawn_by, and register rows
 // count the people recorded with "affected" (subjects_from). 5: a waived
 // row carries recorded_late_by when the fact that waived it was recorded
-// after the due time.
-const schemaVersion = "5"
+// after the due time. 6: every row carries the position (and event) it was
+// derived at, its successor's key and a MAC (mac.go); rows kept before
+// have none and are rebuilt.
+const schemaVersion = "6"
+
+// metaSchema creates rm_meta alone (to read the version first).
+const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
 
 // schema creates the read-model tables. Times are unix nanoseconds.
 const schema = `
@@ -67,7 +73,11 @@ CREATE TABLE IF NOT EXISTS rm_incidents (
 	valid_until INTEGER NOT NULL,
 	closed      INTEGER NOT NULL,
 	list        BLOB    NOT NULL,        -- projections.ListEntry, JSON
-	register    BLOB                     -- projections.RegisterEntry, JSON; NULL when not a breach
+	register    BLOB,                    -- projections.RegisterEntry, JSON; NULL when not a breach
+	pos         INTEGER NOT NULL,        -- the log position the row was derived at (mac.go)
+	last_event  TEXT    NOT NULL,        -- the event ID at pos-1
+	next        BLOB,                    -- the successor's key in first_seq order; NULL: the last
+	mac         BLOB    NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_deadlines (
 	incident   TEXT    NOT NULL,
@@ -83,6 +93,10 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 	valid_from  INTEGER NOT NULL,
 	valid_until INTEGER NOT NULL,
 	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
+	pos        INTEGER NOT NULL,
+	last_event TEXT    NOT NULL,
+	next       BLOB,                     -- the successor's key in (open, due_at, incident, ord) order
+	mac        BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_facts_needed (
@@ -93,10 +107,14 @@ CREATE TABLE IF NOT EXISTS rm_facts_needed (
 	regime    TEXT    NOT NULL,
 	latest_at INTEGER NOT NULL,          -- the incident's: the row holds at every instant from it on
 	row       BLOB    NOT NULL,          -- projections.FactsNeededRow, JSON
+	pos       INTEGER NOT NULL,
+	last_event TEXT   NOT NULL,
+	next      BLOB,                      -- the successor's key in (first_seq, ord) order
+	mac       BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, ord);
-CREATE INDEX IF NOT EXISTS rm_deadlines_open_due ON rm_deadlines (open, due_at);
+CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (open, due_at, incident, ord);
 CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
 CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
 `
@@ -124,6 +142,11 @@ type Kept struct {
 	lastID     string        // event ID at pos-1, to notice a log that changed under the kept models
 	ledger     []domain.Fact // the ledger stream's facts folded so far
 	settingsAt time.Time     // the latest business time of a settings change
+	maxLatest  int64         // no kept incident has a fact after this instant (rm_meta max_latest)
+
+	m        *macer // the MAC key and the ledger's origin (mac.go)
+	tamperMu sync.Mutex
+	tampered []*TamperError // found since Open (each then rebuilt from the log)
 }
 
 // Memory, as Open's path, keeps the read models in memory, for this Kept
@@ -201,27 +224,48 @@ func (k *Kept) init(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	key, fresh, err := loadKey(k.path)
+	if err != nil {
+		return err
+	}
+	k.m = &macer{key: key, origin: origin}
 	tx, err := k.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, schema); err != nil {
+	if _, err := tx.ExecContext(ctx, metaSchema); err != nil {
 		return err
 	}
 	meta, err := readMeta(ctx, tx)
 	if err != nil {
 		return err
 	}
-	calendars := domain.CalendarFingerprint()
-	if meta["version"] != schemaVersion || meta["origin"] != origin || meta["calendars"] != calendars {
-		// Another ledger, another schema, or rows evaluated on other
-		// calendars (a user calendar file): fold everything again.
-		if err := reset(ctx, tx); err != nil {
-			return err
+	if meta["version"] != schemaVersion {
+		// Tables of another schema: make them again.
+		for _, t := range Tables[1:] {
+			if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+t); err != nil {
+				return err
+			}
 		}
-		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "position": "0"}
-		if err := writeMeta(ctx, tx, meta); err != nil {
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return err
+	}
+	calendars := domain.CalendarFingerprint()
+	same := meta["version"] == schemaVersion && meta["origin"] == origin && meta["calendars"] == calendars
+	if same && !fresh && !k.m.metaOK(meta) {
+		// The position, the last event or the origin was changed under
+		// the MAC: nothing kept can be placed in the log.
+		k.noteTamper(&TamperError{Table: "rm_meta", Rows: []string{fmt.Sprintf("position %q, last_event %q", meta["position"], meta["last_event"])}, Why: "its MAC does not match its contents"})
+		same = false
+	}
+	if !same || fresh {
+		// Another ledger, another schema, rows evaluated on other
+		// calendars (a user calendar file), a new MAC key, or rm_meta
+		// tampered with: fold everything again.
+		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
+		if err := k.reset(ctx, tx, meta); err != nil {
 			return err
 		}
 	}
@@ -230,6 +274,7 @@ func (k *Kept) init(ctx context.Context) error {
 	}
 	k.pos, _ = strconv.ParseUint(meta["position"], 10, 64)
 	k.lastID = meta["last_event"]
+	k.maxLatest, _ = strconv.ParseInt(meta["max_latest"], 10, 64)
 	return k.loadLedger(ctx)
 }
 
@@ -302,13 +347,25 @@ func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, e
 	return out, nil
 }
 
-func reset(ctx context.Context, tx *sql.Tx) error {
+// reset empties the tables, puts their head rows and writes meta, all
+// sealed.
+func (k *Kept) reset(ctx context.Context, tx *sql.Tx, meta map[string]string) error {
 	for _, t := range Tables {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+t); err != nil {
 			return err
 		}
 	}
-	return nil
+	s := newSealer(k.m)
+	if err := s.insertHeads(ctx, tx); err != nil {
+		return err
+	}
+	if err := s.seal(ctx, tx); err != nil {
+		return err
+	}
+	if err := writeMeta(ctx, tx, meta); err != nil {
+		return err
+	}
+	return k.m.sealMeta(ctx, tx)
 }
 
 type execer interface {
@@ -369,7 +426,28 @@ type Progress struct {
 // the incidents they touch at now. When the log no longer holds the event
 // last folded at its place (it was replaced or rewritten), it drops the
 // kept models and rebuilds them from the log.
+//
+// A kept row it reads that does not check against its MAC (the incidents
+// a settings change folds again) makes it rebuild the views from the log.
 func (k *Kept) CatchUp(ctx context.Context, now time.Time) (Progress, error) {
+	p, err := k.catchUp(ctx, now)
+	var te *TamperError
+	if !errors.As(err, &te) {
+		return p, err
+	}
+	k.noteTamper(te)
+	k.mu.Lock()
+	err = k.rebuild(ctx)
+	k.mu.Unlock()
+	if err != nil {
+		return p, err
+	}
+	p, err = k.catchUp(ctx, now)
+	p.From, p.Rebuilt = 0, true
+	return p, err
+}
+
+func (k *Kept) catchUp(ctx context.Context, now time.Time) (Progress, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	p := Progress{From: k.pos}
@@ -415,7 +493,7 @@ func (k *Kept) Rebuild(ctx context.Context, now time.Time) (Progress, error) {
 		return Progress{}, err
 	}
 	k.mu.Unlock()
-	p, err := k.CatchUp(ctx, now)
+	p, err := k.catchUp(ctx, now)
 	p.From, p.Rebuilt = 0, true
 	return p, err
 }
@@ -426,20 +504,14 @@ func (k *Kept) rebuild(ctx context.Context) error {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
 	defer tx.Rollback()
-	meta, err := readMeta(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if err := reset(ctx, tx); err != nil {
+	meta := map[string]string{"version": schemaVersion, "origin": k.m.origin, "calendars": domain.CalendarFingerprint(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
+	if err := k.reset(ctx, tx, meta); err != nil {
 		return fmt.Errorf("rebuild read models: %w", err)
-	}
-	if err := writeMeta(ctx, tx, map[string]string{"version": schemaVersion, "origin": meta["origin"], "calendars": meta["calendars"], "position": "0", "last_event": ""}); err != nil {
-		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
-	k.pos, k.lastID, k.ledger, k.settingsAt = 0, "", nil, time.Time{}
+	k.pos, k.lastID, k.ledger, k.settingsAt, k.maxLatest = 0, "", nil, time.Time{}, minInstant
 	return nil
 }
 
@@ -495,12 +567,15 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	for _, f := range ledgerFacts {
 		k.addLedger(f)
 	}
-	restore := func() { k.pos, k.ledger, k.settingsAt = prevPos, prevLedger, prevSettings }
+	prevMax := k.maxLatest
+	restore := func() { k.pos, k.ledger, k.settingsAt, k.maxLatest = prevPos, prevLedger, prevSettings, prevMax }
+	lastID := page[len(page)-1].ID.String()
+	seal := newSealer(k.m)
 	l := domain.ReplayLedger(k.ledger, domain.Cut{})
 	races := projections.RacesOf(k.ledger)
 	if settings {
 		// A settings change moves every clock: evaluate every incident.
-		ids, err := keptIncidents(ctx, tx)
+		ids, err := k.keptIncidents(ctx, tx, prevPos)
 		if err != nil {
 			restore()
 			return 0, err
@@ -516,7 +591,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	for _, id := range order {
 		t := byID[id]
 		var facts []domain.Fact
-		firstSeq, known, err := keptFirstSeq(ctx, tx, id)
+		firstSeq, known, err := k.keptFirstSeq(ctx, tx, id)
 		if err != nil {
 			restore()
 			return 0, err
@@ -541,14 +616,21 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 			continue
 		}
 		ev.firstSeq = firstSeq
-		if err := store(ctx, tx, ev); err != nil {
+		if err := k.store(ctx, tx, ev, seal, end, lastID); err != nil {
 			restore()
 			return 0, err
 		}
 		n++
 	}
-	lastID := page[len(page)-1].ID.String()
-	if err := writeMeta(ctx, tx, map[string]string{"position": strconv.FormatUint(end, 10), "last_event": lastID}); err != nil {
+	if err := seal.seal(ctx, tx); err != nil {
+		restore()
+		return 0, err
+	}
+	if err := writeMeta(ctx, tx, map[string]string{"position": strconv.FormatUint(end, 10), "last_event": lastID, "max_latest": strconv.FormatInt(k.maxLatest, 10)}); err != nil {
+		restore()
+		return 0, err
+	}
+	if err := k.m.sealMeta(ctx, tx); err != nil {
 		restore()
 		return 0, err
 	}
@@ -560,30 +642,50 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	return n, nil
 }
 
-func keptIncidents(ctx context.Context, q execer) ([]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT incident FROM rm_incidents ORDER BY first_seq`)
+// keptIncidents returns every kept incident, in first_seq order, checked
+// against their MACs and chain (kept at position pos at most).
+func (k *Kept) keptIncidents(ctx context.Context, q execer, pos uint64) ([]string, error) {
+	all, err := k.allIncidents(ctx, q, pos)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
+	out := make([]string, len(all))
+	for i, r := range all {
+		out[i] = str(r.vals[0])
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-func keptFirstSeq(ctx context.Context, q execer, id string) (uint64, bool, error) {
-	var seq int64
-	err := q.QueryRowContext(ctx, `SELECT first_seq FROM rm_incidents WHERE incident = ?`, id).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+// allIncidents reads rm_incidents whole, checked, without its head row.
+func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealedRow, error) {
+	t := incidentsTable
+	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents ORDER BY first_seq`)
+	if err != nil {
+		return nil, err
 	}
-	return uint64(seq), err == nil, err
+	var head *sealedRow
+	if len(rows) > 0 && rows[0].key.a == headSeq {
+		head, rows = &rows[0], rows[1:]
+	}
+	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, pos); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// keptFirstSeq returns incident id's first_seq as kept (its row checked
+// against its MAC); known is false when none is kept.
+func (k *Kept) keptFirstSeq(ctx context.Context, q execer, id string) (uint64, bool, error) {
+	t := incidentsTable
+	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents WHERE incident = ?`, id)
+	if err != nil || len(rows) == 0 {
+		return 0, false, err
+	}
+	r := rows[0]
+	if !hmac.Equal(r.mac, k.m.sum(t.name, r.vals, r.next)) {
+		return 0, false, &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents"}
+	}
+	return uint64(r.key.a), true, nil
 }
 
 // evaluation is one incident's kept rows.
@@ -683,8 +785,10 @@ func (ev *evaluation) encode() error {
 	return nil
 }
 
-// store replaces an incident's kept rows.
-func store(ctx context.Context, q execer, ev evaluation) error {
+// store replaces an incident's kept rows, derived at position pos (whose
+// last event is lastID); s seals them (and their neighbours) before the
+// transaction commits.
+func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, pos uint64, lastID string) error {
 	if err := ev.encode(); err != nil {
 		return err
 	}
@@ -692,31 +796,84 @@ func store(ctx context.Context, q execer, ev evaluation) error {
 	if ev.regJSON != nil {
 		reg = ev.regJSON
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (incident) DO UPDATE SET first_seq = excluded.first_seq, latest_at = excluded.latest_at, eval_at = excluded.eval_at,
-	valid_from = excluded.valid_from, valid_until = excluded.valid_until, closed = excluded.closed, list = excluded.list, register = excluded.register`,
-		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg); err != nil {
+	// The rows it replaces: their keys leave the chains.
+	gone := func(t *chainTable, query string) error {
+		rows, err := q.QueryContext(ctx, query, ev.id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var x ckey
+			var err error
+			switch t {
+			case deadlinesTable:
+				err = rows.Scan(&x.a, &x.b, &x.s, &x.c)
+			case incidentsTable:
+				err = rows.Scan(&x.a)
+			default:
+				err = rows.Scan(&x.a, &x.b)
+			}
+			if err != nil {
+				return err
+			}
+			s.touch(t, x)
+		}
+		return rows.Err()
+	}
+	if err := gone(incidentsTable, `DELETE FROM rm_incidents WHERE incident = ? RETURNING first_seq`); err != nil {
 		return err
 	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM rm_deadlines WHERE incident = ?`, ev.id); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register, pos, last_event, mac)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg, int64(pos), lastID); err != nil {
+		return err
+	}
+	s.touch(incidentsTable, ckey{a: int64(ev.firstSeq)})
+	if n := ev.latestAt.UnixNano(); n > k.maxLatest {
+		k.maxLatest = n
+	}
+	if err := gone(deadlinesTable, `DELETE FROM rm_deadlines WHERE incident = ? RETURNING open, due_at, incident, ord`); err != nil {
 		return err
 	}
 	for i, d := range ev.deadlines {
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), d.Status.Open(), string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i]); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row, pos, last_event, mac)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), d.Status.Open(), string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], int64(pos), lastID); err != nil {
 			return err
 		}
+		open := int64(0)
+		if d.Status.Open() {
+			open = 1
+		}
+		s.touch(deadlinesTable, ckey{a: open, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
 	}
-	if _, err := q.ExecContext(ctx, `DELETE FROM rm_facts_needed WHERE incident = ?`, ev.id); err != nil {
+	if err := gone(factsTable, `DELETE FROM rm_facts_needed WHERE incident = ? RETURNING first_seq, ord`); err != nil {
 		return err
 	}
 	for i, n := range ev.kept {
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i]); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row, pos, last_event, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], int64(pos), lastID); err != nil {
 			return err
 		}
+		s.touch(factsTable, ckey{a: int64(ev.firstSeq), b: int64(i)})
 	}
 	return nil
+}
+
+// noteTamper records a tampered view found (the caller rebuilds it).
+func (k *Kept) noteTamper(e *TamperError) {
+	k.tamperMu.Lock()
+	defer k.tamperMu.Unlock()
+	k.tampered = append(k.tampered, e)
+}
+
+// Tampered returns the tampered rows found since Open (each time the views
+// were then rebuilt from the log), and forgets them.
+func (k *Kept) Tampered() []*TamperError {
+	k.tamperMu.Lock()
+	defer k.tamperMu.Unlock()
+	out := k.tampered
+	k.tampered = nil
+	return out
 }

@@ -102,7 +102,7 @@ func TestKeptRowsSayRecordedLate(t *testing.T) {
 	// Make the file look kept by the schema before: version 2, rows
 	// without the field.
 	db := rawDB(t, f.path)
-	rows, err := db.Query(`SELECT incident, ord, row FROM rm_deadlines`)
+	rows, err := db.Query(`SELECT incident, ord, row FROM rm_deadlines WHERE incident != ''`) // not the head row (mac.go)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,10 +81,23 @@ func (k *Kept) reevaluate(ctx context.Context, id string, asOf time.Time, persis
 			return ev, false, err
 		}
 		defer tx.Rollback()
-		if err := store(ctx, tx, ev); err != nil {
-			return ev, false, err
+		prevMax := k.maxLatest
+		s := newSealer(k.m)
+		err = k.store(ctx, tx, ev, s, k.pos, k.lastID)
+		if err == nil {
+			err = s.seal(ctx, tx)
 		}
-		if err := tx.Commit(); err != nil {
+		if err == nil {
+			err = writeMeta(ctx, tx, map[string]string{"max_latest": strconv.FormatInt(k.maxLatest, 10)})
+		}
+		if err == nil {
+			err = k.m.sealMeta(ctx, tx)
+		}
+		if err == nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			k.maxLatest = prevMax
 			return ev, false, err
 		}
 	}
@@ -107,8 +120,9 @@ func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limi
 	var out []incidentRow
 	next := ""
 	cursor := after
+	pos := k.Position()
 	for {
-		batch, err := k.incidentBatch(ctx, cursor, 500)
+		batch, err := k.incidentBatch(ctx, cursor, 500, pos)
 		if err != nil {
 			return nil, "", err
 		}
@@ -138,28 +152,41 @@ func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limi
 	}
 }
 
-func (k *Kept) incidentBatch(ctx context.Context, after uint64, n int) ([]incidentRow, error) {
-	q := `SELECT incident, first_seq, latest_at, valid_from, valid_until, closed, list, register FROM rm_incidents WHERE first_seq > ? ORDER BY first_seq LIMIT ?`
+// incidentBatch reads at most n kept incidents after the cursor, with the
+// row before them (in one statement), and checks them against their MACs
+// and chain (kept at position pos at most).
+func (k *Kept) incidentBatch(ctx context.Context, after uint64, n int, pos uint64) ([]incidentRow, error) {
+	t := incidentsTable
+	cols := t.selectCols()
+	q := `SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE first_seq > ? ORDER BY first_seq LIMIT ?)`
 	start := int64(after)
 	if after == 0 {
 		start = -1
 	}
-	rows, err := k.db.QueryContext(ctx, q, start, n)
+	rows, err := scanSealed(ctx, k.db, t, q, start, start, n)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []incidentRow
-	for rows.Next() {
-		var r incidentRow
-		var seq int64
-		if err := rows.Scan(&r.id, &seq, &r.latestAt, &r.validFrom, &r.validTil, &r.closed, &r.list, &r.register); err != nil {
-			return nil, err
-		}
-		r.firstSeq = uint64(seq)
-		out = append(out, r)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
+	var pred *sealedRow
+	if len(rows) > 0 && rows[0].key.a <= start {
+		pred, rows = &rows[0], rows[1:]
 	}
-	return out, rows.Err()
+	full := len(rows) == n
+	inRange := func(x ckey) bool { return x.a > start && (!full || !rows[len(rows)-1].key.less(x)) }
+	if err := k.m.checkChain(t, pred, rows, inRange, pos); err != nil {
+		return nil, err
+	}
+	out := make([]incidentRow, len(rows))
+	for i, r := range rows {
+		v := r.vals
+		out[i] = incidentRow{id: str(v[0]), firstSeq: uint64(i64(v[1])), latestAt: i64(v[2]), validFrom: i64(v[4]), validTil: i64(v[5]), closed: i64(v[6]) != 0, list: blob(v[7]), register: blob(v[8])}
+		if v[8] == nil {
+			out[i].register = nil
+		}
+	}
+	return out, nil
 }
 
 // parseCursor reads an incident-list cursor.
@@ -178,6 +205,15 @@ func parseCursor(s string) (uint64, error) {
 // closed), a page at a time. With persist, incidents evaluated again are
 // kept (asOf is now).
 func (k *Kept) List(ctx context.Context, asOf time.Time, open bool, page Page, persist bool) (ListPage, error) {
+	var p ListPage
+	err := k.checked(ctx, asOf, func() (err error) {
+		p, err = k.list(ctx, asOf, open, page, persist)
+		return err
+	})
+	return p, err
+}
+
+func (k *Kept) list(ctx context.Context, asOf time.Time, open bool, page Page, persist bool) (ListPage, error) {
 	after, err := parseCursor(page.After)
 	if err != nil {
 		return ListPage{}, err
@@ -195,6 +231,15 @@ func (k *Kept) List(ctx context.Context, asOf time.Time, open bool, page Page, p
 
 // Register returns the breach register's entries at asOf, a page at a time.
 func (k *Kept) Register(ctx context.Context, asOf time.Time, page Page, persist bool) (RegisterPage, error) {
+	var p RegisterPage
+	err := k.checked(ctx, asOf, func() (err error) {
+		p, err = k.register(ctx, asOf, page, persist)
+		return err
+	})
+	return p, err
+}
+
+func (k *Kept) register(ctx context.Context, asOf time.Time, page Page, persist bool) (RegisterPage, error) {
 	after, err := parseCursor(page.After)
 	if err != nil {
 		return RegisterPage{}, err
@@ -237,7 +282,37 @@ func parseDeadlineCursor(s string) (seq, ord int64, err error) {
 // it (incident, regimes, due within, overdue, open), a page at a time.
 // Readings under another pack or beside another knowledge cut are
 // ErrUnsupported. With persist, incidents evaluated again are kept.
+//
+// Every kept row it answers from is checked against its MAC, and the rows
+// of each range it reads against their chain (mac.go); kept views that do
+// not check are rebuilt from the log (Tampered names them) and the answer
+// is read again.
 func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.DeadlineFilter, page Page, persist bool) (DeadlinePage, error) {
+	var p DeadlinePage
+	err := k.checked(ctx, asOf, func() (err error) {
+		p, err = k.deadlines(ctx, asOf, f, page, persist)
+		return err
+	})
+	return p, err
+}
+
+// checked runs read; when it finds a kept view tampered with, it notes
+// that, rebuilds the views from the log (evaluated at asOf) and runs read
+// again.
+func (k *Kept) checked(ctx context.Context, asOf time.Time, read func() error) error {
+	err := read()
+	var te *TamperError
+	if !errors.As(err, &te) {
+		return err
+	}
+	k.noteTamper(te)
+	if _, err := k.Rebuild(ctx, asOf); err != nil {
+		return err
+	}
+	return read()
+}
+
+func (k *Kept) deadlines(ctx context.Context, asOf time.Time, f projections.DeadlineFilter, page Page, persist bool) (DeadlinePage, error) {
 	if f.Pack != "" || f.ComparePack != "" || !f.NowKnownAt.IsZero() {
 		return DeadlinePage{}, ErrUnsupported
 	}
@@ -246,17 +321,10 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		return DeadlinePage{}, err
 	}
 	// The prefilter: an obligation's due time and whether it is open do not
-	// change with the instant, so SQL may select on them.
-	where := []string{"(d.first_seq, d.ord) > (?, ?)"}
-	args := []any{cseq, cord}
+	// change with the instant, so the read may select on them.
 	pre := func(d domain.Obligation) bool { return true }
-	if f.Incident != "" {
-		where = append(where, "d.incident = ?")
-		args = append(args, f.Incident)
-	}
 	selective := f.Open || f.Overdue || f.DueWithin > 0
 	if selective {
-		where = append(where, "d.open = 1")
 		pre = func(d domain.Obligation) bool { return d.Status.Open() }
 	}
 	var limitDue int64
@@ -267,8 +335,6 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		limitDue = asOf.UnixNano()
 	}
 	if limitDue != 0 {
-		where = append(where, "d.due_at <= ?")
-		args = append(args, limitDue)
 		prev := pre
 		pre = func(d domain.Obligation) bool { return prev(d) && d.DueAt.UnixNano() <= limitDue }
 	}
@@ -347,7 +413,7 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 		}
 		return true, nil
 	}
-	err = k.keptDeadlines(ctx, strings.Join(where, " AND "), args, asOf, selective, func(d keptDeadline) (bool, error) {
+	err = k.keptDeadlines(ctx, deadlineRange{afterSeq: cseq, afterOrd: cord, incident: f.Incident, open: selective, dueBy: limitDue}, asOf, func(d keptDeadline) (bool, error) {
 		more, err := visit(d)
 		full = full || !more
 		return more, err
@@ -367,84 +433,91 @@ func (k *Kept) Deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 	return p, nil
 }
 
-// deadlineBatch is how many kept deadline rows an ordered read takes at a time.
-const deadlineBatch = 2000
-
 // keptDeadline is a kept deadline row and whether it holds at the instant.
 type keptDeadline struct {
 	deadlineRow
 	valid bool
 }
 
-// keptDeadlines calls visit with the kept deadline rows that meet the
-// prefilter where (its first two arguments are the cursor's first_seq and
-// ord), in the view's order, with their JSON, until visit returns false.
-// A selective prefilter (open rows only) is read through the (open,
-// due_at) index and sorted here; otherwise the rows are read in order, a
-// batch at a time.
-func (k *Kept) keptDeadlines(ctx context.Context, where string, args []any, asOf time.Time, selective bool, visit func(keptDeadline) (bool, error)) error {
-	const cols = `SELECT d.first_seq, d.ord, d.incident, d.obligation, d.rule, d.regime, d.due_at, d.open, d.status, d.latest_at, d.valid_from, d.valid_until, d.row
-FROM rm_deadlines d WHERE `
-	n := asOf.UnixNano()
-	if selective {
-		rows, err := k.scanDeadlines(ctx, cols+where+` AND d.latest_at <= ?`, append(append([]any{}, args...), n), n)
-		if err != nil {
-			return err
-		}
-		sort.Slice(rows, func(i, j int) bool {
-			if rows[i].firstSeq != rows[j].firstSeq {
-				return rows[i].firstSeq < rows[j].firstSeq
-			}
-			return rows[i].ord < rows[j].ord
-		})
-		for _, r := range rows {
-			if more, err := visit(r); err != nil || !more {
-				return err
-			}
-		}
-		return nil
-	}
-	a := append([]any{}, args...)
-	for {
-		rows, err := k.scanDeadlines(ctx, cols+where+` AND d.latest_at <= ? ORDER BY d.first_seq, d.ord LIMIT ?`, append(append([]any{}, a...), n, deadlineBatch), n)
-		if err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if more, err := visit(r); err != nil || !more {
-				return err
-			}
-		}
-		if len(rows) < deadlineBatch {
-			return nil
-		}
-		last := rows[len(rows)-1]
-		a[0], a[1] = int64(last.firstSeq), int64(last.ord)
-	}
+// deadlineRange is what a deadline read selects: the rows after the cursor
+// (first_seq, ord), of one incident (""), open ones only, due by an
+// instant (0: any).
+type deadlineRange struct {
+	afterSeq, afterOrd int64
+	incident           string
+	open               bool
+	dueBy              int64
 }
 
-func (k *Kept) scanDeadlines(ctx context.Context, q string, args []any, asOf int64) ([]keptDeadline, error) {
-	rows, err := k.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []keptDeadline
-	for rows.Next() {
-		var d keptDeadline
-		var seq, ord, due, latest, from, until int64
-		var status string
-		var row []byte
-		if err := rows.Scan(&seq, &ord, &d.incident, &d.o.ID, &d.o.Rule, &d.o.Regime, &due, &d.open, &status, &latest, &from, &until, &row); err != nil {
-			return nil, err
+// keptDeadlines calls visit with the kept deadline rows in r whose
+// incident has no fact after asOf, in the view's order, with their JSON,
+// until visit returns false. The rows are read as a range of the chain
+// (open, due_at, incident, ord): the open ones due by r.dueBy through the
+// chain's index, or every row; with the row before the range, in one
+// statement, and checked against their MACs and chain before any is used.
+func (k *Kept) keptDeadlines(ctx context.Context, r deadlineRange, asOf time.Time, visit func(keptDeadline) (bool, error)) error {
+	t := deadlinesTable
+	cols := t.selectCols()
+	var q string
+	var args []any
+	inRange := func(ckey) bool { return true }
+	if r.open {
+		q = `SELECT * FROM (SELECT ` + cols + ` FROM rm_deadlines WHERE open < 1 ORDER BY ` + t.desc + ` LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_deadlines WHERE open = 1`
+		if r.dueBy != 0 {
+			q += ` AND due_at <= ?`
+			args = append(args, r.dueBy)
 		}
-		d.row = row
-		d.firstSeq, d.ord = uint64(seq), uint64(ord)
-		d.o.DueAt, d.o.Status = time.Unix(0, due).UTC(), domain.Status(status)
-		d.valid = latest <= asOf && from <= asOf && asOf < until
+		q += `)`
+		inRange = func(x ckey) bool { return x.a == 1 && (r.dueBy == 0 || x.b <= r.dueBy) }
+	} else {
+		q = `SELECT ` + cols + ` FROM rm_deadlines`
+	}
+	rows, err := scanSealed(ctx, k.db, t, q, args...)
+	if err != nil {
+		return err
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
+	var pred *sealedRow
+	if len(rows) > 0 && (rows[0].key.a < 1 && r.open || rows[0].key.a == -1) {
+		pred, rows = &rows[0], rows[1:]
+	}
+	if err := k.m.checkChain(t, pred, rows, inRange, k.Position()); err != nil {
+		return err
+	}
+	n := asOf.UnixNano()
+	out := make([]keptDeadline, 0, len(rows))
+	for _, x := range rows {
+		v := x.vals
+		seq, ord := i64(v[2]), i64(v[1])
+		if seq < r.afterSeq || seq == r.afterSeq && ord <= r.afterOrd {
+			continue
+		}
+		if r.incident != "" && str(v[0]) != r.incident {
+			continue
+		}
+		latest, from, until := i64(v[9]), i64(v[10]), i64(v[11])
+		if latest > n {
+			continue // its incident is folded again at asOf (futureIncidents)
+		}
+		d := keptDeadline{deadlineRow: deadlineRow{firstSeq: uint64(seq), ord: uint64(ord), incident: str(v[0]), open: i64(v[7]) == 1, row: blob(v[12])}}
+		d.o.ID, d.o.Rule, d.o.Regime = str(v[3]), str(v[4]), str(v[5])
+		d.o.DueAt, d.o.Status = time.Unix(0, i64(v[6])).UTC(), domain.Status(str(v[8]))
+		d.valid = latest <= n && from <= n && n < until
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].firstSeq != out[j].firstSeq {
+			return out[i].firstSeq < out[j].firstSeq
+		}
+		return out[i].ord < out[j].ord
+	})
+	for _, d := range out {
+		if more, err := visit(d); err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // rowsOf returns an evaluation's deadline rows.
@@ -459,38 +532,24 @@ func rowsOf(ev evaluation) []deadlineRow {
 // futureIncidents returns the kept incidents with a fact after asOf (the
 // one incident when only one is asked for), after the cursor.
 func (k *Kept) futureIncidents(ctx context.Context, asOf time.Time, only string, afterSeq int64) ([]string, error) {
-	// Through the latest_at index (few rows are after any instant worth
-	// asking about), sorted here.
-	q := `SELECT incident, first_seq FROM rm_incidents INDEXED BY rm_incidents_latest WHERE latest_at > ? AND first_seq >= ?`
-	args := []any{asOf.UnixNano(), afterSeq}
-	if only != "" {
-		q += ` AND incident = ?`
-		args = append(args, only)
+	k.mu.Lock()
+	maxLatest, pos := k.maxLatest, k.pos
+	k.mu.Unlock()
+	if asOf.UnixNano() >= maxLatest {
+		return nil, nil // no kept incident has a fact after asOf (rm_meta, under its MAC)
 	}
-	rows, err := k.db.QueryContext(ctx, q, args...)
+	// A read before some incident's latest fact: every kept incident,
+	// checked, is looked at.
+	all, err := k.allIncidents(ctx, k.db, pos)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	type found struct {
-		id  string
-		seq int64
-	}
-	var fs []found
-	for rows.Next() {
-		var f found
-		if err := rows.Scan(&f.id, &f.seq); err != nil {
-			return nil, err
+	var out []string
+	for _, r := range all {
+		id, seq, latest := str(r.vals[0]), i64(r.vals[1]), i64(r.vals[2])
+		if latest > asOf.UnixNano() && seq >= afterSeq && (only == "" || id == only) {
+			out = append(out, id)
 		}
-		fs = append(fs, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sort.Slice(fs, func(i, j int) bool { return fs[i].seq < fs[j].seq })
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.id
 	}
 	return out, nil
 }

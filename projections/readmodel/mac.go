@@ -1,0 +1,523 @@
+package readmodel
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Kept rows are trusted only under their MAC (HMAC-SHA256, key.go). A
+// row's MAC covers the ledger's origin, its table, every column of it
+// (among them pos and last_event: the log position, and the event there,
+// it was derived at), and the key of its successor in the table's chain
+// order (the order of the index its reads walk: the deadlines' (open,
+// due_at, incident, ord), the incidents' first_seq, the facts needed's
+// (first_seq, ord)), kept in its next column (NULL: the last row). Each
+// table starts with a head row whose key is below every other. So a read
+// of a range of the chain proves it whole with the row before it (or the
+// head): each row is the successor its predecessor names, and the last
+// names one beyond the range. Editing a row breaks its MAC; deleting one
+// leaves its predecessor naming a row that is not there; inserting one puts
+// a row where its predecessor names another. rm_meta (position, last
+// event, origin) carries a MAC over all of it.
+
+// ErrTampered: a kept row (or rm_meta) does not check against its MAC or
+// its chain. Errors of type *TamperError wrap it.
+var ErrTampered = errors.New("kept view tampered with")
+
+// TamperError names what did not check.
+type TamperError struct {
+	Table string   // rm_deadlines, rm_incidents, rm_facts_needed, rm_meta
+	Rows  []string // the rows, named by their keys
+	Why   string
+}
+
+func (e *TamperError) Error() string {
+	return fmt.Sprintf("kept view %s tampered with: %s: %s", e.Table, strings.Join(e.Rows, "; "), e.Why)
+}
+
+func (e *TamperError) Unwrap() error { return ErrTampered }
+
+// ckey is a row's place in its table's chain order: (a, b, s, c), compared
+// in that order; a table uses the fields it needs.
+type ckey struct {
+	a, b int64
+	s    string
+	c    int64
+}
+
+func (x ckey) less(y ckey) bool {
+	switch {
+	case x.a != y.a:
+		return x.a < y.a
+	case x.b != y.b:
+		return x.b < y.b
+	case x.s != y.s:
+		return x.s < y.s
+	}
+	return x.c < y.c
+}
+
+func (x ckey) encode() []byte {
+	b := make([]byte, 0, 24+len(x.s))
+	b = binary.BigEndian.AppendUint64(b, uint64(x.a))
+	b = binary.BigEndian.AppendUint64(b, uint64(x.b))
+	b = binary.BigEndian.AppendUint64(b, uint64(x.c))
+	return append(b, x.s...)
+}
+
+func decodeKey(b []byte) (ckey, bool) {
+	if len(b) < 24 {
+		return ckey{}, false
+	}
+	return ckey{a: int64(binary.BigEndian.Uint64(b)), b: int64(binary.BigEndian.Uint64(b[8:])), c: int64(binary.BigEndian.Uint64(b[16:])), s: string(b[24:])}, true
+}
+
+// chainTable describes one sealed table.
+type chainTable struct {
+	name  string
+	cols  []string // the columns the MAC covers, in this order
+	order string   // the chain order, as an ORDER BY list
+	desc  string   // the same, descending
+	tuple string   // the key as a row value, for comparisons
+	args  func(ckey) []any
+	keyOf func(v []any) ckey
+	name_ func(k ckey) string
+	head  []any // the head row's values of cols
+}
+
+func i64(v any) int64 {
+	n, _ := v.(int64)
+	return n
+}
+
+func str(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case []byte:
+		return string(s)
+	}
+	return ""
+}
+
+const headSeq = -1 // the head rows' first_seq and ord: below every row's
+
+var (
+	deadlinesTable = &chainTable{
+		name:  "rm_deadlines",
+		cols:  []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "open", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
+		order: "open, due_at, incident, ord",
+		desc:  "open DESC, due_at DESC, incident DESC, ord DESC",
+		tuple: "(open, due_at, incident, ord)",
+		args:  func(k ckey) []any { return []any{k.a, k.b, k.s, k.c} },
+		keyOf: func(v []any) ckey { return ckey{a: i64(v[7]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
+		name_: func(k ckey) string {
+			return fmt.Sprintf("(incident %q, ord %d, open %d, due_at %d)", k.s, k.c, k.a, k.b)
+		},
+		head: []any{"", int64(headSeq), int64(headSeq), "", "", "", int64(minInstant), int64(-1), "", int64(minInstant), int64(0), int64(0), []byte{}, int64(0), ""},
+	}
+	incidentsTable = &chainTable{
+		name:  "rm_incidents",
+		cols:  []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
+		order: "first_seq",
+		desc:  "first_seq DESC",
+		tuple: "(first_seq)",
+		args:  func(k ckey) []any { return []any{k.a} },
+		keyOf: func(v []any) ckey { return ckey{a: i64(v[1])} },
+		name_: func(k ckey) string { return fmt.Sprintf("(first_seq %d)", k.a) },
+		head:  []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(0), []byte{}, nil, int64(0), ""},
+	}
+	factsTable = &chainTable{
+		name:  "rm_facts_needed",
+		cols:  []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
+		order: "first_seq, ord",
+		desc:  "first_seq DESC, ord DESC",
+		tuple: "(first_seq, ord)",
+		args:  func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf: func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
+		name_: func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
+		head:  []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
+	}
+	chainTables = []*chainTable{incidentsTable, deadlinesTable, factsTable}
+)
+
+// rowName names a row for a report: its incident and key.
+func (t *chainTable) rowName(v []any, k ckey) string {
+	if v != nil && str(v[0]) != "" && t != deadlinesTable {
+		return fmt.Sprintf("(incident %q, %s)", str(v[0]), strings.TrimPrefix(t.name_(k), "("))
+	}
+	return t.name_(k)
+}
+
+func (t *chainTable) selectCols() string { return strings.Join(t.cols, ", ") + ", next, mac" }
+
+// macer computes MACs under one key for one ledger.
+type macer struct {
+	key    []byte
+	origin string
+}
+
+// put writes v to b, typed and length-prefixed.
+func put(b *bytes.Buffer, v any) {
+	var n [8]byte
+	switch x := v.(type) {
+	case nil:
+		b.WriteByte('n')
+	case int64:
+		b.WriteByte('i')
+		binary.BigEndian.PutUint64(n[:], uint64(x))
+		b.Write(n[:])
+	case string:
+		b.WriteByte('s')
+		binary.BigEndian.PutUint64(n[:], uint64(len(x)))
+		b.Write(n[:])
+		b.WriteString(x)
+	case []byte:
+		b.WriteByte('b')
+		binary.BigEndian.PutUint64(n[:], uint64(len(x)))
+		b.Write(n[:])
+		b.Write(x)
+	default:
+		fmt.Fprintf(b, "?%T", v) // never matches a value written as another type
+	}
+}
+
+func (m *macer) sum(table string, vals []any, next []byte) []byte {
+	var b bytes.Buffer
+	put(&b, "breachledger kept row v1")
+	put(&b, m.origin)
+	put(&b, table)
+	for _, v := range vals {
+		put(&b, v)
+	}
+	if next == nil {
+		put(&b, nil)
+	} else {
+		put(&b, next)
+	}
+	h := hmac.New(sha256.New, m.key)
+	h.Write(b.Bytes())
+	return h.Sum(nil)
+}
+
+// sealedRow is a kept row as read: its values (t.cols), its key, the key
+// of its successor it names (nil: none), and its MAC.
+type sealedRow struct {
+	vals []any
+	key  ckey
+	next []byte
+	mac  []byte
+}
+
+// scanSealed runs q (which selects t.selectCols()).
+func scanSealed(ctx context.Context, q execer, t *chainTable, query string, args ...any) ([]sealedRow, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(rows, t)
+}
+
+// scanRows reads rows of t.selectCols() and closes them.
+func scanRows(rows *sql.Rows, t *chainTable) ([]sealedRow, error) {
+	defer rows.Close()
+	var out []sealedRow
+	n := len(t.cols)
+	for rows.Next() {
+		vals := make([]any, n+2)
+		ptrs := make([]any, n+2)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		r := sealedRow{vals: vals[:n], next: blob(vals[n]), mac: blob(vals[n+1])}
+		if vals[n] == nil {
+			r.next = nil
+		}
+		r.key = t.keyOf(r.vals)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func blob(v any) []byte {
+	switch x := v.(type) {
+	case []byte:
+		return x
+	case string:
+		return []byte(x)
+	}
+	return nil
+}
+
+// checkChain checks rows, a range of t's chain in order, against their
+// MACs and their chain: pred is the row before the range (the head row for
+// a range from the start; nil when none was found), and inRange says
+// whether a key belongs to the range (what the last row names next must
+// not). maxPos is the kept position: no row is derived after it.
+func (m *macer) checkChain(t *chainTable, pred *sealedRow, rows []sealedRow, inRange func(ckey) bool, maxPos uint64) error {
+	bad := func(v []any, k ckey, why string) error {
+		return &TamperError{Table: t.name, Rows: []string{t.rowName(v, k)}, Why: why}
+	}
+	if pred == nil {
+		if len(rows) > 0 {
+			return bad(rows[0].vals, rows[0].key, "no row before it names it (the head row is gone)")
+		}
+		return &TamperError{Table: t.name, Rows: []string{"head"}, Why: "the head row is gone"}
+	}
+	check := func(r *sealedRow) error {
+		if !hmac.Equal(r.mac, m.sum(t.name, r.vals, r.next)) {
+			return bad(r.vals, r.key, "its MAC does not match its contents")
+		}
+		if p := i64(r.vals[len(r.vals)-2]); p < 0 || uint64(p) > maxPos {
+			return bad(r.vals, r.key, fmt.Sprintf("derived at position %d, after the kept position %d", p, maxPos))
+		}
+		return nil
+	}
+	if err := check(pred); err != nil {
+		return err
+	}
+	expect := pred.next
+	for i := range rows {
+		r := &rows[i]
+		if err := check(r); err != nil {
+			return err
+		}
+		if expect == nil || !bytes.Equal(expect, r.key.encode()) {
+			if k, ok := decodeKey(expect); ok && k.less(r.key) {
+				return bad(nil, k, "the row before it names it, and it is gone")
+			}
+			return bad(r.vals, r.key, "no row names it as its successor (inserted)")
+		}
+		expect = r.next
+	}
+	if expect != nil {
+		k, ok := decodeKey(expect)
+		if !ok {
+			return &TamperError{Table: t.name, Rows: []string{"next of the last row read"}, Why: "unreadable key"}
+		}
+		if inRange(k) {
+			return bad(nil, k, "the row before it names it, and it is gone")
+		}
+	}
+	return nil
+}
+
+// sealer collects the keys whose rows a transaction changed, per table,
+// and seals them and their predecessors at the end.
+type sealer struct {
+	m       *macer
+	touched map[*chainTable]map[ckey]bool
+}
+
+func newSealer(m *macer) *sealer {
+	return &sealer{m: m, touched: map[*chainTable]map[ckey]bool{}}
+}
+
+func (s *sealer) touch(t *chainTable, k ckey) {
+	if s.touched[t] == nil {
+		s.touched[t] = map[ckey]bool{}
+	}
+	s.touched[t][k] = true
+}
+
+// seal recomputes the next key and MAC of every touched row still there
+// and of the row before each touched key: every row whose successor the
+// changes moved is one of those. For each touched key k it reads k's row
+// and the one before (one statement) and the key after k (another): k's row
+// names that key next, the row before names k's row, or the key after k
+// when k's row is gone. A row whose next and MAC are already right is not
+// written.
+func (s *sealer) seal(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range chainTables {
+		if len(s.touched[t]) == 0 {
+			continue
+		}
+		keys := make([]ckey, 0, len(s.touched[t]))
+		for k := range s.touched[t] {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].less(keys[j]) })
+		if err := s.sealTable(ctx, tx, t, keys); err != nil {
+			return fmt.Errorf("seal %s: %w", t.name, err)
+		}
+	}
+	s.touched = map[*chainTable]map[ckey]bool{}
+	return nil
+}
+
+func (s *sealer) sealTable(ctx context.Context, tx *sql.Tx, t *chainTable, keys []ckey) error {
+	ph := placeholders(len(t.args(ckey{})))
+	around, err := tx.PrepareContext(ctx, `SELECT `+t.selectCols()+` FROM `+t.name+` WHERE `+t.tuple+` <= (`+ph+`) ORDER BY `+t.desc+` LIMIT 2`)
+	if err != nil {
+		return err
+	}
+	defer around.Close()
+	after, err := tx.PrepareContext(ctx, `SELECT `+t.order+` FROM `+t.name+` WHERE `+t.tuple+` > (`+ph+`) ORDER BY `+t.order+` LIMIT 1`)
+	if err != nil {
+		return err
+	}
+	defer after.Close()
+	update, err := tx.PrepareContext(ctx, `UPDATE `+t.name+` SET next = ?, mac = ? WHERE `+t.tuple+` = (`+ph+`)`)
+	if err != nil {
+		return err
+	}
+	defer update.Close()
+	done := map[ckey]bool{}
+	write := func(r sealedRow, next []byte) error {
+		if done[r.key] {
+			return nil
+		}
+		done[r.key] = true
+		mac := s.m.sum(t.name, r.vals, next)
+		if bytes.Equal(mac, r.mac) && bytes.Equal(next, r.next) && (next == nil) == (r.next == nil) {
+			return nil // already right
+		}
+		var nextArg any
+		if next != nil {
+			nextArg = next
+		}
+		_, err := update.ExecContext(ctx, append([]any{nextArg, mac}, t.args(r.key)...)...)
+		return err
+	}
+	for _, k := range keys {
+		rows, err := scanStmt(ctx, around, t, t.args(k)...)
+		if err != nil {
+			return err
+		}
+		succ, err := keyAfter(ctx, after, t, k)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(rows) > 0 && rows[0].key == k:
+			if err := write(rows[0], succ); err != nil {
+				return err
+			}
+			if len(rows) > 1 {
+				if err := write(rows[1], k.encode()); err != nil {
+					return err
+				}
+			}
+		case len(rows) > 0:
+			if err := write(rows[0], succ); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// scanStmt is scanSealed for a prepared statement.
+func scanStmt(ctx context.Context, st *sql.Stmt, t *chainTable, args ...any) ([]sealedRow, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(rows, t)
+}
+
+// keyAfter returns the encoded key of the row after k (nil: none).
+func keyAfter(ctx context.Context, st *sql.Stmt, t *chainTable, k ckey) ([]byte, error) {
+	n := len(t.args(k))
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err := st.QueryRowContext(ctx, t.args(k)...).Scan(ptrs...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var x ckey
+	switch t {
+	case deadlinesTable:
+		x = ckey{a: i64(vals[0]), b: i64(vals[1]), s: str(vals[2]), c: i64(vals[3])}
+	case incidentsTable:
+		x = ckey{a: i64(vals[0])}
+	case factsTable:
+		x = ckey{a: i64(vals[0]), b: i64(vals[1])}
+	}
+	return x.encode(), nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// insertHeads puts the head row of every table (after a reset).
+func (s *sealer) insertHeads(ctx context.Context, q execer) error {
+	for _, t := range chainTables {
+		if _, err := q.ExecContext(ctx, `INSERT INTO `+t.name+` (`+strings.Join(t.cols, ", ")+`, mac) VALUES (`+placeholders(len(t.cols))+`, x'')`, t.head...); err != nil {
+			return fmt.Errorf("insert %s head: %w", t.name, err)
+		}
+		s.touch(t, t.keyOf(t.head))
+	}
+	return nil
+}
+
+// metaMAC is the MAC of rm_meta's entries other than "mac".
+func (m *macer) metaMAC(meta map[string]string) string {
+	keys := make([]string, 0, len(meta))
+	for k := range meta {
+		if k != "mac" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	vals := make([]any, 0, 2*len(keys))
+	for _, k := range keys {
+		vals = append(vals, k, meta[k])
+	}
+	return fmt.Sprintf("%x", m.sum("rm_meta", vals, nil))
+}
+
+// sealMeta writes rm_meta's MAC.
+func (m *macer) sealMeta(ctx context.Context, q execer) error {
+	meta, err := readMeta(ctx, q)
+	if err != nil {
+		return err
+	}
+	return writeMeta(ctx, q, map[string]string{"mac": m.metaMAC(meta)})
+}
+
+// metaOK reports whether rm_meta checks against its MAC.
+func (m *macer) metaOK(meta map[string]string) bool {
+	return hmac.Equal([]byte(meta["mac"]), []byte(m.metaMAC(meta)))
+}
+
+// HasViews reports whether the SQLite file at path holds kept views
+// (rm_meta), reading it without changing it; false for a missing file.
+func HasViews(path string) bool {
+	if _, err := os.Stat(path); err != nil {
+		return false
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "mode=ro"}
+	db, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	var n int
+	return db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'rm_meta'`).Scan(&n) == nil && n == 1
+}

@@ -1,0 +1,236 @@
+package readmodel_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/projections/readmodel"
+)
+
+// art33A is A's GDPR Art. 33 notice to the authority, worked by hand:
+// awareness corrected to 2025-03-07T22:15Z, plus 72 hours; at 2025-03-11
+// it is overdue (the notice is recorded only later, by steps[17]).
+const art33A = `"due_at":"2025-03-10T22:15:00Z"`
+
+// The insider's attacks on the kept file: editing, deleting or inserting a
+// kept row, or moving rm_meta's position, never silences the alarm: the
+// overdue row is still answered (the views are rebuilt from the log) and
+// Tampered names what was changed.
+func TestTamperedRowsNeverSilenceTheAlarm(t *testing.T) {
+	ctx := context.Background()
+	asOf := at("2025-03-11T00:00:00Z")
+	overdue := projections.DeadlineFilter{Overdue: true}
+	tests := []struct {
+		name   string
+		before int // steps folded before the attack (the rest after it)
+		attack func(t *testing.T, db *sql.DB, st eventstore.Store)
+		table  string // what Tampered must name
+		row    string // and a word of the row it names
+	}{
+		{name: "status and open edited", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `UPDATE rm_deadlines SET status = 'met', open = 0, row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		}},
+		{name: "due_at moved a week on", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `UPDATE rm_deadlines SET due_at = due_at + 7*86400*1000000000 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		}},
+		{name: "overdue row deleted", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `DELETE FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		}},
+		{name: "every open row deleted", before: 17, table: "rm_deadlines", attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `DELETE FROM rm_deadlines WHERE open = 1`)
+		}},
+		{name: "overdue row replaced by a fake met row with its MAC", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `UPDATE rm_deadlines SET open = 0, status = 'met', due_at = 0 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		}},
+		{name: "fake met row inserted", before: 17, table: "rm_deadlines", row: `"Z"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
+SELECT 'Z', ord, first_seq + 1000, obligation, rule, regime, due_at, 1, 'overdue', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		}},
+		{name: "rm_meta position moved to the head past the declaration", before: 14, table: "rm_meta", attack: func(t *testing.T, db *sql.DB, st eventstore.Store) {
+			head, err := st.Head(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			last, err := st.ReadAll(context.Background(), head-1, 1)
+			if err != nil || len(last) != 1 {
+				t.Fatal(err)
+			}
+			exec(t, db, `UPDATE rm_meta SET value = ? WHERE key = 'position'`, head)
+			exec(t, db, `UPDATE rm_meta SET value = ? WHERE key = 'last_event'`, last[0].ID.String())
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			all := steps(f)[:17]
+			for _, step := range all[:tt.before] {
+				step()
+			}
+			path := filepath.Join(t.TempDir(), "views.db")
+			k := openKept(t, f.st, path)
+			if _, err := k.CatchUp(ctx, asOf); err != nil {
+				t.Fatal(err)
+			}
+			if tt.before == len(all) {
+				p, err := k.Deadlines(ctx, asOf, overdue, readmodel.Page{}, true)
+				if err != nil || !p.Alert || len(p.Deadlines) != 1 || !bytes.Contains(p.Deadlines[0], []byte(art33A)) {
+					t.Fatalf("before the attack: %s, alert %v, %v", p.Deadlines, p.Alert, err)
+				}
+			}
+			k.Close()
+			for _, step := range all[tt.before:] {
+				step()
+			}
+			db := rawDB(t, path)
+			tt.attack(t, db, f.st)
+
+			k = openKept(t, f.st, path) // as the next reader would
+			if _, err := k.CatchUp(ctx, asOf); err != nil {
+				t.Fatal(err)
+			}
+			p, err := k.Deadlines(ctx, asOf, overdue, readmodel.Page{}, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.Alert || len(p.Deadlines) != 1 || !bytes.Contains(p.Deadlines[0], []byte(art33A)) || !bytes.Contains(p.Deadlines[0], []byte(`"status":"overdue"`)) {
+				t.Errorf("after the attack: %s, alert %v; want A's Art. 33 notice overdue, alert", p.Deadlines, p.Alert)
+			}
+			found := k.Tampered()
+			if len(found) == 0 {
+				t.Fatalf("Tampered() is empty")
+			}
+			if e := found[0]; e.Table != tt.table || !strings.Contains(strings.Join(e.Rows, " "), tt.row) || !errors.Is(e, readmodel.ErrTampered) {
+				t.Errorf("Tampered()[0] = %v; want table %s, a row naming %s", e, tt.table, tt.row)
+			}
+			// Rebuilt: the next read finds nothing more.
+			if _, err := k.Deadlines(ctx, asOf, overdue, readmodel.Page{}, true); err != nil {
+				t.Fatal(err)
+			}
+			if again := k.Tampered(); len(again) != 0 {
+				t.Errorf("after the rebuild, Tampered() = %v", again)
+			}
+		})
+	}
+}
+
+// The incident list, the whole deadline view and the facts needed answer
+// from checked rows too: an incident deleted from rm_incidents or marked
+// closed, the facts needed deleted, the deadlines' head row deleted, an
+// overdue row's JSON said met, are found, and the answers stay the log's.
+func TestTamperedIncidentsAreFound(t *testing.T) {
+	ctx := context.Background()
+	asOf := at("2025-03-11T00:00:00Z")
+	for _, attack := range []string{
+		`DELETE FROM rm_incidents WHERE incident = 'A'`,
+		`UPDATE rm_incidents SET closed = 1 WHERE incident = 'A'`,
+		`DELETE FROM rm_facts_needed`,
+		`DELETE FROM rm_deadlines WHERE incident = ''`, // the head row: a whole read starts from it
+		`UPDATE rm_deadlines SET row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE status = 'overdue'`,
+	} {
+		t.Run(attack, func(t *testing.T) {
+			f := newFixture(t)
+			for _, step := range steps(f)[:17] {
+				step()
+			}
+			path := filepath.Join(t.TempDir(), "views.db")
+			k := openKept(t, f.st, path)
+			if _, err := k.CatchUp(ctx, asOf); err != nil {
+				t.Fatal(err)
+			}
+			want, err := k.List(ctx, asOf, true, readmodel.Page{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantD, err := k.Deadlines(ctx, asOf, projections.DeadlineFilter{}, readmodel.Page{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want.Incidents) != 2 { // A and C open; B closed
+				t.Fatalf("open incidents before: %d, want 2", len(want.Incidents))
+			}
+			exec(t, rawDB(t, path), attack)
+			got, err := k.List(ctx, asOf, true, readmodel.Page{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gotD, err := k.Deadlines(ctx, asOf, projections.DeadlineFilter{}, readmodel.Page{}, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Incidents) != 2 || len(gotD.Deadlines) != len(wantD.Deadlines) || len(gotD.FactsNeeded) != len(wantD.FactsNeeded) {
+				t.Errorf("after %s: %d open incidents, %d deadlines, %d facts needed; want 2, %d, %d", attack, len(got.Incidents), len(gotD.Deadlines), len(gotD.FactsNeeded), len(wantD.Deadlines), len(wantD.FactsNeeded))
+			}
+			if found := k.Tampered(); len(found) == 0 {
+				t.Errorf("after %s: Tampered() is empty", attack)
+			}
+		})
+	}
+}
+
+// The MAC key's trust rule: made 0600 on first use in the configuration
+// directory; a key file others may read is replaced (the views are then
+// rebuilt, and that is no tampering); a directory others may write is no
+// place for it (ErrNoKey).
+func TestKeyTrustRule(t *testing.T) {
+	ctx := context.Background()
+	config := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", config)
+	f := newFixture(t)
+	for _, step := range steps(f)[:5] {
+		step()
+	}
+	path := filepath.Join(t.TempDir(), "views.db")
+	k := openKept(t, f.st, path)
+	if _, err := k.CatchUp(ctx, at("2025-03-11T00:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	keyPath := filepath.Join(config, "breachledger", readmodel.KeyFile)
+	fi, err := os.Stat(keyPath)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v, %v; want mode 0600", fi, err)
+	}
+	old, _ := os.ReadFile(keyPath)
+	if err := os.Chmod(keyPath, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k = openKept(t, f.st, path)
+	if p := k.Position(); p != 0 {
+		t.Errorf("position under a replaced key = %d, want 0 (rebuilt)", p)
+	}
+	if found := k.Tampered(); len(found) != 0 {
+		t.Errorf("a replaced key is reported as tampering: %v", found)
+	}
+	k.Close()
+	if b, _ := os.ReadFile(keyPath); bytes.Equal(b, old) {
+		t.Errorf("a key others could read was kept")
+	}
+	if fi, _ := os.Stat(keyPath); fi.Mode().Perm() != 0o600 {
+		t.Errorf("replaced key mode %04o, want 0600", fi.Mode().Perm())
+	}
+	if err := os.Chmod(filepath.Join(config, "breachledger"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readmodel.Open(ctx, f.st, path); !errors.Is(err, readmodel.ErrNoKey) {
+		t.Errorf("Open with a world-writable key directory: %v, want ErrNoKey", err)
+	}
+}
+
+func exec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	res, err := db.Exec(q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatalf("%s: no row changed", q)
+	}
+}
