@@ -233,7 +233,7 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 // withStore opens the ledger named by --ledger for writing, runs fn, and
 // closes it. Readers use withReadStore.
 func withStore(c *cli.Context, create bool, fn func(st eventstore.Store) error) error {
-	return withOpened(c, func(loc string) (eventstore.Store, error) { return ledger.Open(c.Context, loc, create) }, fn)
+	return withOpened(c, func(loc string) (eventstore.Store, error) { return openWriter(c, loc, create) }, fn) // kept.go: drops old views from the file
 }
 
 // withReadStore opens the ledger named by --ledger for reading only, runs

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 	// Ledger keys go to the default place, under $XDG_CONFIG_HOME: a
 	// temporary one, not the user's.
 	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	// Kept views go to the default place, under $XDG_CACHE_HOME: a
+	// temporary one too (keptcache_e2e_test.go).
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(dir, "cache"))
 	build := exec.Command("go", "build", "-tags", "urfave_cli_no_docs", "-o", binary, ".") // as make build
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -63,7 +63,7 @@ Example:
 				return err
 			}
 			defer src.Close()
-			dst, err := ledger.Open(c.Context, to, true)
+			dst, err := openWriter(c, to, true) // kept.go: drops the views older builds kept in a ledger file
 			if err != nil {
 				return err
 			}

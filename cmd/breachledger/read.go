@@ -324,17 +324,18 @@ func historyDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filte
 // same rows the history gives, README: "Reports..."), caught up first, so
 // a cron job reading a large ledger folds only what is new. ok is false
 // when they cannot answer: a --known-at cut or another rule pack, or models
-// that cannot be kept here (a read-only ledger file, no cache directory);
-// the caller then folds the history. A ledger whose history changed under
-// the models is an error (run verify).
+// that cannot be kept (no cache directory, or one the trust rule refuses:
+// kept.go); the caller then folds the history, which is what the models
+// would fold in memory. A ledger whose history changed under the models is
+// an error (run verify).
 func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter projections.DeadlineFilter) (projections.KeptDeadlineView, bool, error) {
 	var none projections.KeptDeadlineView
 	if c.IsSet("known-at") || filter.Pack != "" || filter.ComparePack != "" || filter.Incident != "" {
 		return none, false, nil // one incident: its stream is read instead
 	}
-	kept, err := openKept(c, st)
+	kept, err := openKeptFile(c, st)
 	if err != nil {
-		return none, false, nil
+		return none, false, keptFallback(c, err, "answering from the log")
 	}
 	defer kept.Close()
 	if _, err := kept.CatchUp(c.Context, cut.AsOf); err != nil {

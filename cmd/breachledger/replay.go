@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -13,52 +10,9 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
-	"github.com/breachledger/breachledger/projections/readmodel"
 )
-
-var cacheFlag = &cli.StringFlag{Name: "cache", EnvVars: []string{"BREACHLEDGER_CACHE"},
-	Usage: "the SQLite `FILE` the read models of an EventStoreDB ledger are kept in (default: under the user cache directory; a SQLite ledger keeps them in its own file)"}
-
-// keptPath returns the file the read models are kept in: the ledger's own
-// file for the embedded store; --cache, or a file named after the ledger's
-// origin under the user's cache directory, for EventStoreDB.
-func keptPath(c *cli.Context, st eventstore.Store) (string, error) {
-	if p := c.String("cache"); p != "" {
-		return p, nil
-	}
-	loc := c.String("ledger")
-	if !esdb.IsLocation(loc) {
-		if scheme, rest, ok := strings.Cut(loc, "://"); ok && (scheme == "file" || scheme == "sqlite") {
-			return rest, nil
-		}
-		return loc, nil
-	}
-	origin, err := ledger.Origin(c.Context, st)
-	if err != nil {
-		return "", err
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", usagef("no cache directory for the read models (%v): give --cache FILE", err)
-	}
-	dir = filepath.Join(dir, "breachledger")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	return filepath.Join(dir, strings.TrimSuffix(keyFileName(origin), ".key")+".projections.db"), nil
-}
-
-// openKept opens the read models of the ledger in st.
-func openKept(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) {
-	path, err := keptPath(c, st)
-	if err != nil {
-		return nil, err
-	}
-	return readmodel.Open(c.Context, st, path)
-}
 
 // replayRow is one projection in replay's output.
 type replayRow struct {

@@ -554,8 +554,9 @@ func TestReplay(t *testing.T) {
 	if got := digests(cp); got != orig {
 		t.Errorf("a copy of the ledger replays to other digests:\n%s\n%s", got, orig)
 	}
-	// Alter a kept row: replay says so and exits 6; --rebuild repairs it.
-	db, err := sql.Open("sqlite", "file:"+r.c.ledger+"?_pragma=busy_timeout(10000)")
+	// Alter a kept row (in the cache file: keptcache_e2e_test.go): replay
+	// says so and exits 6; --rebuild repairs it.
+	db, err := sql.Open("sqlite", "file:"+keptFileOf(t, r.c.ledger)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

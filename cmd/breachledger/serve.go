@@ -26,9 +26,9 @@ register, reports and the raw events after a position; the OpenAPI document
 at /v1/openapi.json; the deadline board at /board. Every data endpoint needs a
 bearer token ("breachledger token issue NAME"); nothing can be written.
 
-The views come from read models kept with their position, in the ledger's
-own file (SQLite) or in a cache file (EventStoreDB), caught up before every
-request. It prints the address it listens on, then one log line per request
+The views come from read models kept with their position in a file under
+the user cache directory (--cache FILE; never the ledger's own file; in
+memory when there is nowhere to keep them), caught up before every request. It prints the address it listens on, then one log line per request
 on stderr.
 
 Examples:

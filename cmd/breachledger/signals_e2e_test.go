@@ -474,8 +474,8 @@ func (s *servedProc) next(t *testing.T) string {
 }
 
 // TestSignalServe sends serve SIGTERM (and SIGINT) while a request is in
-// flight: the request waits for the ledger's write lock, held by another
-// process, to catch the read models up. serve stops taking requests, lets
+// flight: the request waits for the write lock of the kept read models'
+// file, held by another process, to catch them up. serve stops taking requests, lets
 // that one finish with its whole answer, logs it after the shutdown began,
 // and exits 0; the listener is closed and the ledger verifies.
 func TestSignalServe(t *testing.T) {
@@ -505,10 +505,11 @@ func TestSignalServe(t *testing.T) {
 				t.Fatalf("log: %s", l)
 			}
 			// A new event, so the next request must write the read
-			// models: it waits for the lock.
+			// models: it waits for the lock of their file (in the cache:
+			// keptcache_e2e_test.go).
 			c.ok("oscar", "note", inc, "after the first request")
 			events := verified(t, c)
-			release := holdWriteLock(t, c.ledger)
+			release := holdWriteLock(t, keptFileOf(t, c.ledger))
 			type answer struct {
 				code int
 				body []byte

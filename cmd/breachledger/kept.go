@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/internal/cachedir"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/projections/readmodel"
+)
+
+// Kept views: where the read models live (never in the ledger's file; see
+// package internal/cachedir for the location and its trust rule), and what
+// a reader does when there is nowhere to keep them (answers from the log).
+
+var cacheFlag = &cli.StringFlag{Name: "cache", EnvVars: []string{"BREACHLEDGER_CACHE"},
+	Usage: "the SQLite `FILE` the kept views (read models) live in (default: one named after the ledger under the user cache directory, $XDG_CACHE_HOME/breachledger; never the ledger's own file)"}
+
+// keptPath returns the file the read models of the ledger in st are kept
+// in: --cache, or under the cache directory a file named after the
+// ledger's origin, plus, for a SQLite ledger, a digest of the ledger file's
+// absolute path. A copy of a ledger (the same origin) at another path keeps
+// views of its own: the views are caught up in place by the process that
+// holds them, and two processes reading a live ledger and a copy that is
+// behind would otherwise rebuild the one file under each other. (Even so,
+// the views never trust the file: they are rebuilt when the log no longer
+// holds the event they were last caught up to at that place, Kept.CatchUp.)
+// The error wraps cachedir.ErrNone when there is no cache directory, and
+// cachedir.ErrUntrusted when the one there breaks the trust rule.
+func keptPath(c *cli.Context, st eventstore.Store) (string, error) {
+	file := ledgerFile(c.String("ledger")) // keyplace.go
+	if p := c.String("cache"); p != "" {
+		if file != "" && sameFile(p, file) {
+			return "", usagef("--cache %s is the ledger file: views are never kept in the ledger; give another FILE, or leave --cache out to keep them under the user cache directory", p)
+		}
+		if err := cachedir.CheckFile(p); err != nil {
+			return "", err
+		}
+		return p, nil
+	}
+	origin, err := ledger.Origin(c.Context, st)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimSuffix(keyFileName(origin), ".key")
+	if file != "" {
+		name += "." + pathTag(file)
+	}
+	return cachedir.File(name + ".projections.db")
+}
+
+// pathTag is 12 hex digits of the SHA-256 of the file's absolute path,
+// its symbolic links resolved when they can be.
+func pathTag(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return hex.EncodeToString(sum[:6])
+}
+
+// sameFile reports whether a and b name one existing file.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		pa, _ := filepath.Abs(a)
+		pb, _ := filepath.Abs(b)
+		return pa == pb
+	}
+	return os.SameFile(fa, fb)
+}
+
+// openKeptFile opens the read models kept in their file (keptPath),
+// creating it with mode 0600 when missing.
+func openKeptFile(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) {
+	path, err := keptPath(c, st)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		f.Close() // SQLite has not opened it yet: closing drops no lock of its
+	case !errors.Is(err, fs.ErrExist):
+		return nil, fmt.Errorf("create kept views %s: %w", path, err)
+	}
+	return readmodel.Open(c.Context, st, path)
+}
+
+// openKept opens the read models for a reader that needs them (serve,
+// replay): in their file, or, when they cannot be kept there, in memory,
+// folded from the log (slower, the same answer). Nothing is said on stdout;
+// stderr notes, once, a cache location that exists but cannot be used (it
+// breaks the trust rule, or its file is damaged), never the mere absence
+// of one (an auditor's sandbox, a read-only home).
+func openKept(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) {
+	k, err := openKeptFile(c, st)
+	if err == nil {
+		return k, nil
+	}
+	if err := keptFallback(c, err, "answering from the log in memory"); err != nil {
+		return nil, err
+	}
+	return readmodel.Open(c.Context, st, readmodel.Memory)
+}
+
+// keptFallback says whether a reader goes on without the kept file after
+// err (nil: go on, from the log) or stops (a bad --cache, a cancelled
+// command). Going on, it notes on stderr a location that exists but cannot
+// be used, saying how the reader answers instead.
+func keptFallback(c *cli.Context, err error, instead string) error {
+	var usage usageError
+	if errors.As(err, &usage) || c.Context.Err() != nil {
+		return err
+	}
+	if !errors.Is(err, cachedir.ErrNone) {
+		fmt.Fprintf(c.App.ErrWriter, "breachledger: the kept views cannot be used (%v); %s\n", err, instead)
+	}
+	return nil
+}
+
+// openWriter opens the ledger at loc for a writer (ledger.Open) and drops
+// the views older builds kept in its file (dropOldViews).
+func openWriter(c *cli.Context, loc string, create bool) (eventstore.Store, error) {
+	st, err := ledger.Open(c.Context, loc, create)
+	if err != nil {
+		return nil, err
+	}
+	dropOldViews(c, st)
+	return st, nil
+}
+
+// dropOldViews drops from a SQLite ledger's file the read models older
+// builds kept there (readmodel.Tables): readers never read them, and a
+// forged row there must not outlive the build that could be fooled by it.
+// With none there it only reads the schema (sqlite.Store.DropTables), so
+// every writer can afford it. It never fails the writer: a read-only
+// ledger is left alone quietly (the writer refuses on its own), any other
+// failure is noted on stderr and the next writer tries again.
+func dropOldViews(c *cli.Context, st eventstore.Store) {
+	d, ok := st.(interface {
+		DropTables(ctx context.Context, names ...string) ([]string, error)
+	})
+	if !ok {
+		return
+	}
+	if _, err := d.DropTables(c.Context, readmodel.Tables...); err != nil && !sqlite.ReadOnly(err) && c.Context.Err() == nil {
+		fmt.Fprintf(c.App.ErrWriter, "breachledger: the views older builds kept in the ledger file could not be dropped (%v); readers never read them, and the next writer tries again\n", err)
+	}
+}
