@@ -221,6 +221,12 @@ func TestKeptViewsLiveInTheCache(t *testing.T) {
 	if err := db.QueryRow(`SELECT value FROM rm_meta WHERE key = 'position'`).Scan(&position); err != nil || position != uint64(len(log)) || replay.Events != uint64(len(log)) || !replay.Compared || !replay.Same {
 		t.Errorf("kept at position %d (%v); replay of %d events, compared %v, same %v; want all %d", position, err, replay.Events, replay.Compared, replay.Same, len(log))
 	}
+	// --cache naming the ledger file itself is refused (a usage error).
+	for _, cmd := range []string{"deadlines", "replay"} {
+		if r := c.run("auditor", cmd, "--cache", c.ledger); r.code != 2 || !strings.Contains(r.stderr, "never kept in the ledger") {
+			t.Errorf("%s --cache LEDGER: exit %d\n%s%s", cmd, r.code, r.stdout, r.stderr)
+		}
+	}
 	if tables := keptTables(t, c.ledger); len(tables) != 0 {
 		t.Errorf("after the readers the ledger holds %v", tables)
 	}
