@@ -100,7 +100,11 @@ func openKeptFile(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) 
 	case !errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("create kept views %s: %w", path, err)
 	}
-	return readmodel.Open(c.Context, st, path)
+	k, err := readmodel.Open(c.Context, st, path)
+	if err != nil && c.Context.Err() == nil {
+		return nil, fmt.Errorf("%w (if the file is damaged, remove it: the next reader keeps the views afresh)", err)
+	}
+	return k, err
 }
 
 // openKept opens the read models for a reader that needs them (serve,

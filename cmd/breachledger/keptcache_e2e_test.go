@@ -231,6 +231,21 @@ func TestKeptViewsLiveInTheCache(t *testing.T) {
 		t.Errorf("after the readers the ledger holds %v", tables)
 	}
 
+	// A damaged cache file: the same answer, from the log, and stderr says
+	// what to do.
+	db.Close()
+	if err := os.WriteFile(files[0], []byte(strings.Repeat("not a database ", 1000)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"deadlines", "--as-of", "2025-03-12T12:00:00Z", "--json"}, {"replay", "--as-of", "2025-04-01T00:00:00Z", "--json"}} {
+		key := strings.Join(args, " ")
+		r := runBinary(t, "", []string{"BREACHLEDGER_INCIDENT=", "XDG_CACHE_HOME=" + cached}, append([]string{"--ledger", c.ledger, "--actor", "auditor"}, args...)...)
+		got := reportsDigest.ReplaceAllString(string(placeholders([]byte(r.stdout), inc, log)), "${1}<NOW-DEPENDENT>")
+		if w := want[key]; got != w.stdout || r.code != w.code || !strings.Contains(r.stderr, "kept views cannot be used") || !strings.Contains(r.stderr, "remove it") {
+			t.Errorf("%s on a damaged cache file: exit %d\n%s%s\nwant exit %d and\n%s", key, r.code, got, r.stderr, w.code, w.stdout)
+		}
+	}
+
 	// serve with nowhere to keep the views answers from memory: the
 	// deadline alert the CLI gives.
 	_, secret := issueToken(t, c, "siem")
