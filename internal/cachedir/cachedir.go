@@ -121,7 +121,7 @@ func CheckFile(path string) error {
 	switch {
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("check kept file %s: %w: it is not a regular file (%s): remove it", path, ErrUntrusted, fi.Mode().Type())
-	case !ownedByMe(fi):
+	case !OwnedByMe(fi):
 		return fmt.Errorf("check kept file %s: %w: it is owned by another user: remove it", path, ErrUntrusted)
 	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("check kept file %s: %w: others may write it (mode %04o): remove it, or chmod go-w it", path, ErrUntrusted, fi.Mode().Perm())
@@ -137,7 +137,7 @@ func checkDir(dir string) error {
 	switch {
 	case !fi.IsDir():
 		return fmt.Errorf("check cache directory %s: %w: it is not a directory (%s): remove it, or set XDG_CACHE_HOME elsewhere", dir, ErrUntrusted, fi.Mode().Type())
-	case !ownedByMe(fi):
+	case !OwnedByMe(fi):
 		return fmt.Errorf("check cache directory %s: %w: it is owned by another user: set XDG_CACHE_HOME to a directory of your own", dir, ErrUntrusted)
 	case fi.Mode().Perm()&0o022 != 0:
 		return fmt.Errorf("check cache directory %s: %w: others may write it (mode %04o): chmod 700 it", dir, ErrUntrusted, fi.Mode().Perm())

@@ -4,6 +4,6 @@ package cachedir
 
 import "io/fs"
 
-// ownedByMe: ownership is not checked where there are no Unix owners; the
+// OwnedByMe: ownership is not checked where there are no Unix owners; the
 // directory's own permissions (the user's profile) protect it.
-func ownedByMe(fs.FileInfo) bool { return true }
+func OwnedByMe(fs.FileInfo) bool { return true }

@@ -72,11 +72,11 @@ func keyIn(dir string) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
 	}
-	if !fi.IsDir() || !ownedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
+	if !fi.IsDir() || !cachedir.OwnedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
 		return nil, false, fmt.Errorf("%w: %s is not a directory of yours that only you may write (mode %04o); make it so (chmod 700 %s)", ErrNoKey, dir, fi.Mode().Perm(), dir)
 	}
 	path := filepath.Join(dir, KeyFile)
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && ownedByMe(fi) && fi.Mode().Perm()&0o077 == 0 {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && cachedir.OwnedByMe(fi) && fi.Mode().Perm()&0o077 == 0 {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
