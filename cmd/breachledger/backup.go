@@ -105,19 +105,7 @@ func (e *env) checkCopy(c *cli.Context, dest string) error {
 	defer st.Close()
 	// The key for the ledger at --ledger (pinned there, --key, or kept);
 	// the copy has the ledger's origin. A backup records no pin.
-	key, _, err := e.ledgerTrust(c, st)
-	if err != nil {
-		return err
-	}
-	chain, err := ledger.ReadKeyChain(c.Context, st, key)
-	if err != nil {
-		return err
-	}
-	against, err := readAgainstChain(c, chain)
-	if err != nil {
-		return err
-	}
-	rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, Now: e.now()})
+	key, _, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{Now: e.now()})
 	if err != nil {
 		return fmt.Errorf("verify the copy %s: %w", dest, err)
 	}

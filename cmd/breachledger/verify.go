@@ -161,21 +161,7 @@ from the server's own time of arrival.`,
 				return e.verifyProof(c)
 			}
 			return withReadStore(c, false, func(st eventstore.Store) error {
-				key, pending, err := e.ledgerTrust(c, st)
-				if err != nil {
-					return err
-				}
-				// A kept checkpoint may be the notary's, after a hand-over
-				// from the trusted key the ledger records.
-				chain, err := ledger.ReadKeyChain(c.Context, st, key)
-				if err != nil {
-					return err
-				}
-				against, err := readAgainstChain(c, chain)
-				if err != nil {
-					return err
-				}
-				rep, err := ledger.VerifyWith(c.Context, st, key, ledger.VerifyOptions{Against: against, ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
+				key, pending, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
 				if err != nil {
 					return err
 				}
@@ -495,4 +481,25 @@ func (e *env) verifyProof(c *cli.Context) error {
 	}
 	fmt.Fprintf(e.stdout, "consistency proof OK: the %d events of the old checkpoint are the first %d of the new one's %d (%s)\n", o.Size, o.Size, n.Size, safetext.Line(n.Origin))
 	return nil
+}
+
+// verifyTrusted verifies the ledger in st with the key verify trusts
+// (ledgerTrust: --key, the pin, the kept key) and, with --against, against
+// a kept checkpoint, which may be the notary's after a hand-over from the
+// trusted key the ledger records. It returns the key, and the pin to
+// record if any.
+func (e *env) verifyTrusted(c *cli.Context, st eventstore.Store, opts ledger.VerifyOptions) (*integrity.PublicKey, *pendingPin, *integrity.Report, error) {
+	key, pending, err := e.ledgerTrust(c, st)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	chain, err := ledger.ReadKeyChain(c.Context, st, key)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if opts.Against, err = readAgainstChain(c, chain); err != nil {
+		return nil, nil, nil, err
+	}
+	rep, err := ledger.VerifyWith(c.Context, st, key, opts)
+	return key, pending, rep, err
 }
