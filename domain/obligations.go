@@ -238,25 +238,40 @@ func applies(inc *Incident, r *Rule) bool {
 // affected people live (scope and counts) and where the organisation is
 // established, sorted and without duplicates.
 func touchedJurisdictions(inc *Incident) []string {
+	g := &inc.Regulatory
+	var affected *AffectedRecorded
+	if g.Affected != nil {
+		affected = &g.Affected.AffectedRecorded
+	}
+	var profile *EntityProfiled
+	if g.Profile != nil {
+		profile = &g.Profile.EntityProfiled
+	}
+	return recordedJurisdictions(inc.Scope.Jurisdictions, affected, profile)
+}
+
+// recordedJurisdictions are the jurisdictions a scope, affected counts
+// (those above zero) and a profile's establishments record, normalized,
+// sorted and without duplicates (nil facts record none).
+func recordedJurisdictions(scope []string, affected *AffectedRecorded, profile *EntityProfiled) []string {
 	var out []string
 	add := func(j string) {
 		if j = normalizeJurisdiction(j); j != "" && !slices.Contains(out, j) {
 			out = append(out, j)
 		}
 	}
-	for _, j := range inc.Scope.Jurisdictions {
+	for _, j := range scope {
 		add(j)
 	}
-	g := &inc.Regulatory
-	if g.Affected != nil {
-		for _, c := range g.Affected.Counts {
+	if affected != nil {
+		for _, c := range affected.Counts {
 			if c.Count > 0 {
 				add(c.Jurisdiction)
 			}
 		}
 	}
-	if g.Profile != nil {
-		for _, j := range g.Profile.Establishments {
+	if profile != nil {
+		for _, j := range profile.Establishments {
 			add(j)
 		}
 	}

@@ -3,7 +3,6 @@ package domain
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -46,7 +45,7 @@ func (n *narrowed) next(f Fact) (out []change) {
 	default:
 		return nil // the other facts narrow nothing the rules read here
 	}
-	if n.noJurisdiction() {
+	if len(n.jurisdictions()) == 0 {
 		defer func() {
 			if js := n.jurisdictions(); len(js) > 0 && n.endsNoJurisdictionRule(js) {
 				out = append(out, change{kind: "first-jurisdiction", text: "jurisdictions first recorded: " + strings.Join(js, ", ")})
@@ -98,21 +97,12 @@ func (n *narrowed) next(f Fact) (out []change) {
 	return out
 }
 
-// noJurisdiction reports whether the facts so far record no jurisdiction
-// (touchedJurisdictions would be empty).
-func (n *narrowed) noJurisdiction() bool {
-	return (n.scope == nil || !slices.ContainsFunc(n.scope.Jurisdictions, func(j string) bool { return normalizeJurisdiction(j) != "" })) &&
-		(n.affected == nil || !slices.ContainsFunc(n.affected.Counts, func(c AffectedCount) bool { return c.Count > 0 && normalizeJurisdiction(c.Jurisdiction) != "" })) &&
-		(n.profile == nil || !slices.ContainsFunc(n.profile.Establishments, func(j string) bool { return normalizeJurisdiction(j) != "" }))
-}
-
 // endsNoJurisdictionRule reports whether a rule of the pack that applies
 // while no jurisdiction is recorded does not apply to js.
 func (n *narrowed) endsNoJurisdictionRule(js []string) bool {
 	if n.pack == nil {
 		return false
 	}
-	sort.Strings(js)
 	return slices.ContainsFunc(n.pack.Rules, func(r Rule) bool {
 		return r.Applies.IfNoJurisdictions && !slices.ContainsFunc(r.Applies.Jurisdictions, func(j string) bool { return touches(js, j) })
 	})
@@ -121,30 +111,11 @@ func (n *narrowed) endsNoJurisdictionRule(js []string) bool {
 // jurisdictions are the jurisdictions the facts so far record, as
 // touchedJurisdictions reads them.
 func (n *narrowed) jurisdictions() []string {
-	var out []string
-	add := func(j string) {
-		if j = normalizeJurisdiction(j); j != "" && !slices.Contains(out, j) {
-			out = append(out, j)
-		}
-	}
+	var scope []string
 	if n.scope != nil {
-		for _, j := range n.scope.Jurisdictions {
-			add(j)
-		}
+		scope = n.scope.Jurisdictions
 	}
-	if n.affected != nil {
-		for _, c := range n.affected.Counts {
-			if c.Count > 0 {
-				add(c.Jurisdiction)
-			}
-		}
-	}
-	if n.profile != nil {
-		for _, j := range n.profile.Establishments {
-			add(j)
-		}
-	}
-	return out
+	return recordedJurisdictions(scope, n.affected, n.profile)
 }
 
 // narrowing reports whether any fact of facts narrows an earlier one
