@@ -395,14 +395,15 @@ func withLateEntry(events []Event, reason string) []Event {
 	return out
 }
 
-// carriesBackdating reports whether e is an incident event (it carries
-// Backdating).
+// backdated is an incident event: it carries Backdating (the method is
+// promoted from the embedded struct).
+type backdated interface{ lateEntry() string }
+
+func (b Backdating) lateEntry() string { return b.LateEntryReason }
+
+// carriesBackdating reports whether e is an incident event.
 func carriesBackdating(e Event) bool {
-	t := reflect.TypeOf(e)
-	if t.Kind() != reflect.Struct {
-		return false
-	}
-	_, ok := t.FieldByName("Backdating")
+	_, ok := e.(backdated)
 	return ok
 }
 
@@ -437,12 +438,8 @@ func LateEntryReason(e Event) string { return lateEntryOf(e) }
 
 // lateEntryOf returns the late-entry reason recorded on e, if any.
 func lateEntryOf(e Event) string {
-	v := reflect.ValueOf(e)
-	if v.Kind() != reflect.Struct {
-		return ""
-	}
-	if f := v.FieldByName("Backdating"); f.IsValid() {
-		return f.Interface().(Backdating).LateEntryReason
+	if b, ok := e.(backdated); ok {
+		return b.lateEntry()
 	}
 	return ""
 }
