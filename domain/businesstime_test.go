@@ -178,7 +178,7 @@ func TestAwareBeforeDetection(t *testing.T) {
 		return domain.DetectIncident{By: by("oscar", "2025-03-07T21:40:00Z"), Source: domain.SourceAutomatedAlert, Summary: "x",
 			AwareAt: mt(aware), AwareReason: reason, Role: domain.RoleBoth}
 	}
-	now := mt("2025-03-07T22:00:00Z")
+	now := mt("2025-03-07T23:00:00Z") // after every awareness below
 	for _, tt := range []struct {
 		aware, reason, rule string
 	}{
@@ -187,9 +187,6 @@ func TestAwareBeforeDetection(t *testing.T) {
 		{"2025-03-07T21:00:00Z", "", "aware-before-detection"},
 		{"2025-03-07T21:00:00Z", "the SOC read the alert before the ticket was filed", ""},
 	} {
-		if tt.aware > "2025-03-07T22:00:00Z" {
-			now = mt(tt.aware)
-		}
 		events, err := domain.Decide(newHistory(t).state(), detect(tt.aware, tt.reason), now)
 		wantRule(t, err, tt.rule)
 		if err == nil && events[0].(domain.IncidentDetected).AwareReason != tt.reason {
@@ -345,7 +342,7 @@ func TestNoticeRecordedAfterDue(t *testing.T) {
 	f.RecordedAt = recorded
 	h.incident = append(h.incident, f)
 	inc := h.at(domain.Cut{})
-	o := obligation(t, domain.Obligations(&inc, inc2settings(h), recorded), "gdpr-art33")
+	o := obligation(t, domain.Obligations(&inc, h.state().Ledger.Settings, recorded), "gdpr-art33")
 	if o.Status != domain.StatusMet || o.RecordedLateBy != "633d2h" {
 		t.Errorf("gdpr-art33 = %s, recorded late by %q; want met, recorded late by 633d2h", o.Status, o.RecordedLateBy)
 	}
@@ -386,7 +383,6 @@ func TestCloseWithOpenObligations(t *testing.T) {
 	}
 }
 
-func inc2settings(h *history) domain.Settings { return h.state().Ledger.Settings }
 
 func (h *history) mustDecide(c domain.Command) {
 	h.tb.Helper()
