@@ -383,7 +383,6 @@ func TestCloseWithOpenObligations(t *testing.T) {
 	}
 }
 
-
 func (h *history) mustDecide(c domain.Command) {
 	h.tb.Helper()
 	if _, err := h.decide(c); err != nil {
