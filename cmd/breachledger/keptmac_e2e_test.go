@@ -41,9 +41,8 @@ func assessAndClassify(c *cli, inc string) {
 }
 
 // keptViewFiles returns the SQLite files that hold kept views (rm_meta) of
-// c's ledger: under the test's cache directory, under the tests' shared
-// one (serve runs with the tests' environment), or (builds that kept them
-// there) the ledger file itself.
+// c's ledger: under the test's cache directory, or under the tests'
+// shared one (serve runs with the tests' environment).
 func keptViewFiles(t *testing.T, c *cli) []string {
 	t.Helper()
 	var dirs []string
@@ -52,7 +51,7 @@ func keptViewFiles(t *testing.T, c *cli) []string {
 			dirs = append(dirs, filepath.Join(v, "breachledger"))
 		}
 	}
-	candidates := []string{c.ledger}
+	var candidates []string
 	for _, d := range dirs {
 		fs, _ := filepath.Glob(filepath.Join(d, "*.projections.db"))
 		candidates = append(candidates, fs...)
