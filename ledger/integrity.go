@@ -1079,6 +1079,9 @@ func ProveInclusion(ctx context.Context, st eventstore.Store, key *integrity.Pub
 	if err != nil {
 		return integrity.InclusionProof{}, err
 	}
+	if cp, err = Cosign(ctx, st, cp); err != nil {
+		return integrity.InclusionProof{}, fmt.Errorf("prove inclusion of %s: %w", id, err)
+	}
 	return integrity.InclusionProof{Leaf: integrity.LeafOf(*target), Hashes: hashes, Checkpoint: cp.Note}, nil
 }
 
@@ -1113,6 +1116,9 @@ func ProveConsistency(ctx context.Context, st eventstore.Store, key *integrity.P
 	hashes, err := leaves.Consistency(old.Size, cur.Size)
 	if err != nil {
 		return integrity.ConsistencyProof{}, err
+	}
+	if cur, err = Cosign(ctx, st, cur); err != nil {
+		return integrity.ConsistencyProof{}, fmt.Errorf("prove consistency: %w", err)
 	}
 	return integrity.ConsistencyProof{OldSize: old.Size, NewSize: cur.Size, Hashes: hashes, Old: old.Note, New: cur.Note}, nil
 }
@@ -1255,6 +1261,9 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 		for i < len(recs) && recs[i].Sequence < sc.Size {
 			i++
 		}
+	}
+	if cp, err = Cosign(ctx, st, cp); err != nil {
+		return nil, fmt.Errorf("export bundle: %w", err)
 	}
 	return integrity.BuildBundle(cp, key, leaves, recs, context, earlier)
 }
