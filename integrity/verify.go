@@ -132,6 +132,10 @@ type Report struct {
 	// in the log), as the Policy reported them: no reader counts them,
 	// and they are not problems (OK ignores them).
 	Raced []Problem `json:"raced,omitempty"`
+	// Witnessed says which trusted witnesses cosigned the newest valid
+	// checkpoint (or a bundle's or proof's), when the caller checked
+	// (WitnessPolicy); a policy not met is also a "witness" problem.
+	Witnessed *WitnessReport `json:"witnessed,omitempty"`
 }
 
 // Pending is the part of a notary's ledger not yet checkpointed.

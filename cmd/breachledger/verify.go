@@ -122,7 +122,7 @@ On EventStoreDB it also reports events that stream reads no longer return
 (a stream deleted or truncated), stream revisions gone from $all (a
 scavenge), and recorded times further than --clock-tolerance (default 5m)
 from the server's own time of arrival.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			str("key", "the ledger's public key: a file, or the key itself (default: the key pinned for the ledger's origin; a live ledger's first verify pins the key it finds)"),
 			strs("against", "a checkpoint (or proof) kept earlier that the ledger (or the bundle) must extend; repeatable"),
 			str("bundle", "verify this auditor bundle instead of the ledger"),
@@ -134,7 +134,7 @@ from the server's own time of arrival.`,
 			boolean("json", "print JSON"),
 			boolean("rules", "a team ledger: judge every append since the notary's appointment again, and report what the notary accepted that the rules refuse (and rejected that they accept)"),
 			&cli.DurationFlag{Name: "clock-tolerance", Usage: "EventStoreDB: how far a recorded time may be from the server's time of arrival (default 5m)"},
-		},
+		}, witnessFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unexpected argument %q", c.Args().First())
@@ -154,16 +154,25 @@ from the server's own time of arrival.`,
 			if err := refuseFlags(c, mode, verifyFlagModes); err != nil {
 				return err
 			}
+			wp, err := witnessPolicy(c)
+			if err != nil {
+				return err
+			}
 			switch mode {
 			case "--bundle":
-				return e.verifyBundle(c)
+				return e.verifyBundle(c, wp)
 			case "--proof":
-				return e.verifyProof(c)
+				return e.verifyProof(c, wp)
 			}
 			return withReadStore(c, false, func(st eventstore.Store) error {
 				key, pending, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
 				if err != nil {
 					return err
+				}
+				if wp != nil {
+					if err := e.witnessLedger(c, st, rep, wp); err != nil {
+						return err
+					}
 				}
 				if c.Bool("rules") {
 					found, err := notary.Audit(c.Context, st, key)
@@ -309,6 +318,9 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, w
 		for _, n := range rep.Against {
 			fmt.Fprintf(e.stdout, "consistent with the kept checkpoint of %d events\n", n)
 		}
+		if rep.Witnessed != nil {
+			fmt.Fprintf(e.stdout, "witnessed: %s\n", rep.Witnessed)
+		}
 		if rep.Pending != nil {
 			fmt.Fprintf(e.stdout, "%s: waiting for the notary's checkpoint (lag, not tampering, until the oldest has waited longer than notary-lag, %s)\n", rep.Pending, rep.Pending.Limit)
 		}
@@ -341,7 +353,7 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, w
 	return nil
 }
 
-func (e *env) verifyBundle(c *cli.Context) error {
+func (e *env) verifyBundle(c *cli.Context, wp *integrity.WitnessPolicy) error {
 	data, err := os.ReadFile(c.String("bundle"))
 	if err != nil {
 		return usageError{err}
@@ -361,6 +373,9 @@ func (e *env) verifyBundle(c *cli.Context) error {
 	rep, h, err := ledger.VerifyBundle(b, key, against)
 	if err != nil {
 		return err
+	}
+	if wp != nil {
+		addWitnessed(rep, wp, []byte(b.Checkpoint), nil, e.now())
 	}
 	a, err := e.sayAuthorship(c, nil, h)
 	if err != nil {
@@ -399,7 +414,7 @@ func (e *env) replay(h *projections.History) error {
 	return projections.WriteDeadlines(e.stdout, projections.Deadlines(h, cut, projections.DeadlineFilter{}))
 }
 
-func (e *env) verifyProof(c *cli.Context) error {
+func (e *env) verifyProof(c *cli.Context, wp *integrity.WitnessPolicy) error {
 	data, err := os.ReadFile(c.String("proof"))
 	if err != nil {
 		return usageError{err}
@@ -433,6 +448,10 @@ func (e *env) verifyProof(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
+		wr, err := checkProofWitnessed(wp, p.Checkpoint, e.now())
+		if err != nil {
+			return err
+		}
 		if given != nil {
 			if err := integrity.SameCheckpoint("the proof", cp, *given); err != nil {
 				return err
@@ -442,7 +461,7 @@ func (e *env) verifyProof(c *cli.Context) error {
 			return fmt.Errorf("the proof is for event %s (sequence %d), not %s: %w", p.Leaf.ID, p.Leaf.Sequence, want, integrity.ErrIntegrity)
 		}
 		if c.Bool("json") {
-			return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "inclusion", "checkpoint_size": cp.Size, "event_id": p.Leaf.ID,
+			return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "inclusion", "checkpoint_size": cp.Size, "event_id": p.Leaf.ID, "witnessed": wr,
 				"seq": p.Leaf.Sequence, "stream": p.Leaf.Stream, "revision": p.Leaf.Revision, "type": p.Leaf.Type, "actor": p.Leaf.Actor,
 				"signer": p.Leaf.Signer, "at": p.Leaf.OccurredAt, "recorded_at": p.Leaf.RecordedAt, "payload_sha256": fmt.Sprintf("%x", p.Leaf.PayloadSHA256)})
 		}
@@ -453,6 +472,9 @@ func (e *env) verifyProof(c *cli.Context) error {
 			fmt.Fprintf(e.stdout, " (signed with %s)", safetext.Line(l.Signer))
 		}
 		fmt.Fprintf(e.stdout, "\n  at %s, recorded %s, payload SHA-256 %x\n", l.OccurredAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.RecordedAt.Format("2006-01-02T15:04:05.999999999Z07:00"), l.PayloadSHA256)
+		if wr != nil {
+			fmt.Fprintf(e.stdout, "witnessed: %s\n", wr)
+		}
 		return nil
 	}
 	if c.String("event") != "" {
@@ -463,6 +485,10 @@ func (e *env) verifyProof(c *cli.Context) error {
 		return err
 	}
 	o, n, err := p.Verify(key)
+	if err != nil {
+		return err
+	}
+	wr, err := checkProofWitnessed(wp, p.New, e.now())
 	if err != nil {
 		return err
 	}
@@ -477,9 +503,12 @@ func (e *env) verifyProof(c *cli.Context) error {
 		}
 	}
 	if c.Bool("json") {
-		return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "consistency", "old_size": o.Size, "new_size": n.Size, "origin": n.Origin})
+		return writeJSON(e.stdout, map[string]any{"ok": true, "kind": "consistency", "old_size": o.Size, "new_size": n.Size, "origin": n.Origin, "witnessed": wr})
 	}
 	fmt.Fprintf(e.stdout, "consistency proof OK: the %d events of the old checkpoint are the first %d of the new one's %d (%s)\n", o.Size, o.Size, n.Size, safetext.Line(n.Origin))
+	if wr != nil {
+		fmt.Fprintf(e.stdout, "witnessed: %s\n", wr)
+	}
 	return nil
 }
 
