@@ -1,0 +1,373 @@
+package witnesstest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/formats/log"
+	fnote "github.com/transparency-dev/formats/note"
+	"github.com/transparency-dev/merkle/rfc6962"
+	"github.com/transparency-dev/merkle/testonly"
+	"golang.org/x/mod/sumdb/note"
+)
+
+// testLog is a log of the test's own, in the shape of breachledger's: an
+// RFC 6962 Merkle tree whose checkpoints (c2sp.org/tlog-checkpoint) are
+// signed notes under an Ed25519 key named after the log's origin.
+type testLog struct {
+	origin string
+	vkey   string
+	signer note.Signer
+	tree   *testonly.Tree
+}
+
+func newTestLog(t *testing.T, origin string, leaves ...string) *testLog {
+	t.Helper()
+	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &testLog{origin: origin, vkey: vkey, signer: s, tree: testonly.New(rfc6962.DefaultHasher)}
+	l.add(leaves...)
+	return l
+}
+
+func (l *testLog) add(leaves ...string) {
+	for _, leaf := range leaves {
+		l.tree.AppendData([]byte(leaf))
+	}
+}
+
+// checkpoint is the log's signed checkpoint at its current size.
+func (l *testLog) checkpoint(t *testing.T) []byte {
+	t.Helper()
+	text := log.Checkpoint{Origin: l.origin, Size: l.tree.Size(), Hash: l.tree.Hash()}.Marshal()
+	signed, err := note.Sign(&note.Note{Text: string(text)}, l.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// proof is the consistency proof from size old to the log's current size.
+func (l *testLog) proof(t *testing.T, old uint64) [][]byte {
+	t.Helper()
+	p, err := l.tree.ConsistencyProof(old, l.tree.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type response struct {
+	status      int
+	contentType string
+	body        string
+}
+
+// addCheckpoint is the whole of a tlog-witness client: POST
+// URL/add-checkpoint with "old N", the proof's hashes in base64 one a line,
+// an empty line, then the signed checkpoint.
+func addCheckpoint(t *testing.T, w *Witness, old uint64, proof [][]byte, signed []byte) response {
+	t.Helper()
+	var body bytes.Buffer
+	fmt.Fprintf(&body, "old %d\n", old)
+	for _, h := range proof {
+		fmt.Fprintf(&body, "%s\n", base64.StdEncoding.EncodeToString(h))
+	}
+	body.WriteString("\n")
+	body.Write(signed)
+	resp, err := http.Post(w.URL+"/add-checkpoint", "text/plain", &body)
+	if err != nil {
+		t.Fatalf("POST %s/add-checkpoint: %v", w.URL, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{resp.StatusCode, resp.Header.Get("Content-Type"), string(b)}
+}
+
+// checkCosigned checks a 200 answer: one cosignature line, by w, which
+// verifies over the checkpoint with w's verifier key and is dated between
+// from and now (cosignature/v1 carries a timestamp in seconds).
+func checkCosigned(t *testing.T, w *Witness, signed []byte, got response, from time.Time) {
+	t.Helper()
+	if got.status != http.StatusOK {
+		t.Fatalf("add-checkpoint: status %d %q, want 200", got.status, got.body)
+	}
+	lines := strings.Split(strings.TrimSuffix(got.body, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "— "+w.Name+" ") {
+		t.Fatalf("add-checkpoint: body %q, want one cosignature line by %s", got.body, w.Name)
+	}
+	v, err := fnote.NewVerifierForCosignatureV1(w.VKey)
+	if err != nil {
+		t.Fatalf("NewVerifierForCosignatureV1(%q): %v", w.VKey, err)
+	}
+	n, err := note.Open(append(bytes.Clone(signed), got.body...), note.VerifierList(v))
+	if err != nil {
+		t.Fatalf("open the checkpoint with %s's cosignature: %v", w.Name, err)
+	}
+	if len(n.Sigs) != 1 || n.Sigs[0].Name != w.Name {
+		t.Fatalf("verified signatures %+v, want one by %s", n.Sigs, w.Name)
+	}
+	if len(n.UnverifiedSigs) != 1 {
+		t.Fatalf("unverified signatures %+v, want only the log's own", n.UnverifiedSigs)
+	}
+	ts, err := fnote.CoSigV1Timestamp(n.Sigs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo, hi := from.Truncate(time.Second), time.Now().Add(time.Second); ts.Before(lo) || ts.After(hi) {
+		t.Errorf("cosignature timestamp %s, want within [%s, %s]", ts, lo, hi)
+	}
+}
+
+// checkConflict checks a 409 answer: the witness's latest size, as
+// text/x.tlog.size.
+func checkConflict(t *testing.T, got response, size uint64) {
+	t.Helper()
+	want := response{http.StatusConflict, "text/x.tlog.size", strconv.FormatUint(size, 10) + "\n"}
+	if got != want {
+		t.Fatalf("add-checkpoint: got %+v, want %+v", got, want)
+	}
+}
+
+// TestRFC6962RootByHand pins the tree the witness tests sign to RFC 6962
+// computed by hand: leaf hash SHA-256(0x00 || leaf), node hash
+// SHA-256(0x01 || left || right), and a tree of 3 the node of the first two
+// with the third.
+func TestRFC6962RootByHand(t *testing.T) {
+	leaf := func(s string) []byte { h := sha256.Sum256(append([]byte{0}, s...)); return h[:] }
+	node := func(l, r []byte) []byte {
+		h := sha256.Sum256(append(append([]byte{1}, l...), r...))
+		return h[:]
+	}
+	l := newTestLog(t, "breachledger/test/byhand", "a", "b", "c")
+	want := node(node(leaf("a"), leaf("b")), leaf("c"))
+	if got := l.tree.Hash(); !bytes.Equal(got, want) {
+		t.Fatalf("root of a, b, c: got %x, want %x", got, want)
+	}
+	// The empty tree a witness starts a log at (witnessctl add-log).
+	empty := sha256.Sum256(nil)
+	if got := testonly.New(rfc6962.DefaultHasher).Hash(); !bytes.Equal(got, empty[:]) {
+		t.Fatalf("root of the empty tree: got %x, want %x", got, empty)
+	}
+}
+
+// TestWitness proves the harness gives a real, working C2SP tlog-witness,
+// and documents the protocol a witness client speaks: a first checkpoint
+// cosigned, an extension proven consistent cosigned, a stale old size
+// answered with the witness's size, forks refused, and the witness's state
+// kept across a restart.
+func TestWitness(t *testing.T) {
+	start := time.Now()
+	w := Start(t, "witness.test/w1")
+	t.Logf("witness %s up at %s in %s, vkey %s", w.Name, w.URL, time.Since(start).Round(time.Millisecond), w.VKey)
+	if !strings.HasPrefix(w.URL, "http://127.0.0.1:") {
+		t.Errorf("URL %q, want http://127.0.0.1:PORT", w.URL)
+	}
+	if name, _, _ := strings.Cut(w.VKey, "+"); name != w.Name {
+		t.Errorf("VKey %q is not named %s", w.VKey, w.Name)
+	}
+
+	l := newTestLog(t, "breachledger/test/witnesstest", "e0", "e1", "e2")
+	w.AddLog(t, l.origin, l.vkey)
+	if got := w.Size(t, l.origin); got != 0 {
+		t.Fatalf("Size of a log just added: %d, want 0", got)
+	}
+
+	// The first checkpoint: old 0, no proof.
+	cp3 := l.checkpoint(t)
+	checkCosigned(t, w, cp3, addCheckpoint(t, w, 0, nil, cp3), start)
+	if got := w.Size(t, l.origin); got != 3 {
+		t.Fatalf("Size after cosigning 3 leaves: %d, want 3", got)
+	}
+
+	// An extension to 7: old 3 and the consistency proof from 3.
+	l.add("e3", "e4", "e5", "e6")
+	cp7, proof3to7 := l.checkpoint(t), l.proof(t, 3)
+	if len(proof3to7) == 0 {
+		t.Fatal("the proof from 3 to 7 is empty")
+	}
+	checkCosigned(t, w, cp7, addCheckpoint(t, w, 3, proof3to7, cp7), start)
+	if got := w.Size(t, l.origin); got != 7 {
+		t.Fatalf("Size after the extension: %d, want 7", got)
+	}
+
+	// The same checkpoint again from a stale old size: 409 with the size
+	// the witness holds, from which a client proves consistency.
+	checkConflict(t, addCheckpoint(t, w, 0, nil, cp7), 7)
+	checkConflict(t, addCheckpoint(t, w, 3, proof3to7, cp7), 7)
+
+	// What the witness refuses. A fork is signed with the log's own
+	// (stolen) key: a rewrite of the same 7 leaves, or one of 10, with its
+	// own honest proof from its own 7, is not consistent with what the
+	// witness cosigned.
+	fork := newTestLog(t, l.origin, "e0", "e1", "e2", "X3", "e4", "e5", "e6")
+	fork.signer = l.signer
+	fork7 := fork.checkpoint(t)
+	fork.add("e7", "e8", "e9")
+	fork10, forkProof := fork.checkpoint(t), fork.proof(t, 7)
+	good := newTestLog(t, l.origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
+	good.signer = l.signer
+	good10 := good.checkpoint(t)
+	goodProof6, err := good.tree.ConsistencyProof(6, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger := newTestLog(t, "breachledger/test/unknown", "e0")
+	impostor := newTestLog(t, l.origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9") // same origin, another key
+	for _, tc := range []struct {
+		name   string
+		old    uint64
+		proof  [][]byte
+		signed []byte
+		status int
+	}{
+		{"fork of the same size, old 7, no proof", 7, nil, fork7, http.StatusUnprocessableEntity},
+		{"fork of the same size, old 7, a bogus proof", 7, [][]byte{make([]byte, 32)}, fork7, http.StatusUnprocessableEntity},
+		{"fork of 10 with its own proof from its own 7", 7, forkProof, fork10, http.StatusUnprocessableEntity},
+		{"extension to 10 with the proof from 6", 7, goodProof6, good10, http.StatusUnprocessableEntity},
+		{"a log the witness does not know", 0, nil, stranger.checkpoint(t), http.StatusForbidden},
+		{"a checkpoint signed by another key", 7, good.proof(t, 7), impostor.checkpoint(t), http.StatusForbidden},
+		{"old larger than the checkpoint", 11, nil, good10, http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := addCheckpoint(t, w, tc.old, tc.proof, tc.signed)
+			if got.status != tc.status {
+				t.Errorf("status %d %q, want %d", got.status, got.body, tc.status)
+			}
+		})
+	}
+	if got := w.Size(t, l.origin); got != 7 {
+		t.Fatalf("Size after the refusals: %d, want 7", got)
+	}
+
+	// Down: nothing listens on its port.
+	w.Stop(t)
+	addr := strings.TrimPrefix(w.URL, "http://")
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("after Stop something still listens on %s", addr)
+	}
+	if got := w.Size(t, l.origin); got != 7 {
+		t.Fatalf("Size while stopped: %d, want 7", got)
+	}
+
+	// Up again on the same URL, key and state: the stale old size still
+	// gets 7, and the honest extension to 10 from 7 is cosigned with the
+	// same key.
+	vkey, url := w.VKey, w.URL
+	w.Restart(t)
+	if w.VKey != vkey || w.URL != url {
+		t.Fatalf("after Restart: %s %s, want %s %s", w.URL, w.VKey, url, vkey)
+	}
+	checkConflict(t, addCheckpoint(t, w, 0, nil, cp7), 7)
+	checkCosigned(t, w, good10, addCheckpoint(t, w, 7, good.proof(t, 7), good10), start)
+	if got := w.Size(t, l.origin); got != 10 {
+		t.Fatalf("Size after the extension to 10: %d, want 10", got)
+	}
+}
+
+// TestTwoWitnesses runs two witnesses at once, as a quorum test will: each
+// its own port and key, each cosigning the same checkpoint independently.
+func TestTwoWitnesses(t *testing.T) {
+	start := time.Now()
+	w1, w2 := Start(t, "witness.test/a"), Start(t, "witness.test/b")
+	if w1.URL == w2.URL || w1.VKey == w2.VKey {
+		t.Fatalf("two witnesses share a URL or key: %s %s, %s %s", w1.URL, w1.VKey, w2.URL, w2.VKey)
+	}
+	l := newTestLog(t, "breachledger/test/two", "e0", "e1")
+	for _, w := range []*Witness{w1, w2} {
+		w.AddLog(t, l.origin, l.vkey)
+	}
+	cp := l.checkpoint(t)
+	for _, w := range []*Witness{w1, w2} {
+		checkCosigned(t, w, cp, addCheckpoint(t, w, 0, nil, cp), start)
+	}
+	// w2 down does not stop w1.
+	w2.Stop(t)
+	l.add("e2")
+	cp3 := l.checkpoint(t)
+	checkCosigned(t, w1, cp3, addCheckpoint(t, w1, 2, l.proof(t, 2), cp3), start)
+	if got := []uint64{w1.Size(t, l.origin), w2.Size(t, l.origin)}; got[0] != 3 || got[1] != 2 {
+		t.Fatalf("sizes %v, want [3 2]", got)
+	}
+}
+
+// TestCleanupLeavesNothingRunning checks that a test's end stops its
+// witness's litewitness and ssh-agent and removes the agent's socket.
+func TestCleanupLeavesNothingRunning(t *testing.T) {
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
+		t.Skip("no /proc to look for the processes in")
+	}
+	var w *Witness
+	var agentDir string
+	t.Run("witness", func(t *testing.T) {
+		w = Start(t, "witness.test/cleanup")
+		agentDir = strings.TrimSuffix(w.sock, "/agent.sock")
+	})
+	addr := strings.TrimPrefix(w.URL, "http://")
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("after the test's end something still listens on %s", addr)
+	}
+	if _, err := os.Stat(agentDir); !os.IsNotExist(err) {
+		t.Errorf("the ssh-agent's directory %s is still there (%v)", agentDir, err)
+	}
+	if w.running() {
+		t.Error("the witness still counts as running")
+	}
+	// No process left of this test's: a litewitness with its database, or
+	// an ssh-agent on its socket.
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range procs {
+		if _, err := strconv.Atoi(p.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + p.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		cmdline := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmdline, w.db) || strings.Contains(cmdline, w.sock) {
+			t.Errorf("process %s still runs: %s", p.Name(), cmdline)
+		}
+	}
+}
+
+func TestVerifierKey(t *testing.T) {
+	for _, tc := range []struct {
+		stderr, want string
+		ok           bool
+	}{
+		{"time=x level=INFO msg=\"found key\" fingerprint=SHA256:abc\ntime=x level=INFO msg=\"verifier key\" vkey=w.test/a+01234567+BAAA\ntime=x level=INFO msg=listening addr=127.0.0.1:1\n", "w.test/a+01234567+BAAA", true},
+		{"time=x level=INFO msg=\"verifier key\" vkey=\"w.test/a b+01234567+BAAA\"\n", "w.test/a b+01234567+BAAA", true},
+		{"time=x level=INFO msg=listening addr=127.0.0.1:1\n", "", false},
+	} {
+		got, err := verifierKey(tc.stderr)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("verifierKey(%q) = %q, %v; want %q, ok %v", tc.stderr, got, err, tc.want, tc.ok)
+		}
+	}
+}
