@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 DEMO_DIR ?= demo
 SCENARIO := testdata/scenarios/privacy-breach/scenario.sh
 
-.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean
+.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean witness-tools
 
 all: build
 
@@ -61,9 +61,22 @@ vet:
 # whole suite under the race detector (SQLite-heavy tests stay small),
 # through gotestsum (a tool of go.mod): it ends with every skipped test and
 # why it skipped (a missing chromium or ssh-keygen, no real EventStoreDB).
-test: fmt-check vet
+# The witness tests run the litewitness and witnessctl that witness-tools
+# builds once for the run (internal/witnesstest).
+test: export BREACHLEDGER_WITNESS_TOOLS = $(WITNESS_TOOLS)
+test: fmt-check vet witness-tools
 	$(GO) test -count=1 -run '^TestMigrateRoundTrip$$' ./cmd/breachledger
 	$(GO) tool gotestsum --format pkgname -- -race -count=1 ./...
+
+# A real, independent C2SP tlog-witness for the tests: litewitness and
+# witnessctl (filippo.io/torchwood) built from tools/litewitness, a module of
+# its own so its dependencies stay out of go.mod, into .cache/tools. Without
+# BREACHLEDGER_WITNESS_TOOLS (go test by hand) internal/witnesstest builds
+# them itself under the temporary directory.
+WITNESS_TOOLS := $(abspath .cache/tools)
+witness-tools:
+	GOWORK=off $(GO) build -C tools/litewitness -buildvcs=false -o $(WITNESS_TOOLS)/ filippo.io/torchwood/cmd/litewitness filippo.io/torchwood/cmd/witnessctl
+	@echo "witness tools in $(WITNESS_TOOLS): BREACHLEDGER_WITNESS_TOOLS=$(WITNESS_TOOLS)"
 
 # staticcheck (a tool of go.mod, so its version is pinned with the others);
 # .ci/run fails on any finding.
