@@ -50,6 +50,9 @@ var eventTypes = map[string]func() Event{
 	// API tokens (tokens.go).
 	"APITokenIssued":  func() Event { return &APITokenIssued{} },
 	"APITokenRevoked": func() Event { return &APITokenRevoked{} },
+	// Witnesses (witnesses.go).
+	"WitnessAdded":   func() Event { return &WitnessAdded{} },
+	"WitnessRemoved": func() Event { return &WitnessRemoved{} },
 	// Custody of the log (custody.go).
 	"ForeignEventRejected": func() Event { return &ForeignEventRejected{} },
 	"LegacyTailAccepted":   func() Event { return &LegacyTailAccepted{} },

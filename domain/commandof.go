@@ -74,6 +74,10 @@ func CommandOf(by By, events []Event) (Command, error) {
 		return IssueToken{By: by, Name: e.Name, SHA256: e.SHA256, ExpiresAt: e.ExpiresAt, Reason: e.Reason}, nil
 	case APITokenRevoked:
 		return RevokeToken{By: by, Token: e.Token, Reason: e.Reason}, nil
+	case WitnessAdded:
+		return AddWitness{By: by, Key: e.Key, URL: e.URL, Reason: e.Reason}, nil
+	case WitnessRemoved:
+		return RemoveWitness{By: by, Key: e.Key, Reason: e.Reason}, nil
 	case ForeignEventRejected:
 		return RejectForeign{By: by, Records: []ForeignEventRejected{e}, Reason: e.Reason}, nil
 	case LegacyTailAccepted:

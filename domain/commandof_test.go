@@ -51,6 +51,12 @@ func ledgerSteps() []step {
 		{"revoke token", func(*history) domain.Command {
 			return domain.RevokeToken{By: by("admin", "2025-02-01T00:07:00Z"), Token: "T1", Reason: "rotated"}
 		}},
+		{"add witness", func(*history) domain.Command {
+			return domain.AddWitness{By: by("admin", "2025-02-01T00:07:10Z"), Key: witnessVKey("witness.example/w1", 0x04), URL: "HTTP://127.0.0.1:7380/", Reason: "the audit firm's"}
+		}},
+		{"remove witness", func(*history) domain.Command {
+			return domain.RemoveWitness{By: by("admin", "2025-02-01T00:07:20Z"), Key: witnessVKey("witness.example/w1", 0x04), Reason: "contract ended"}
+		}},
 		{"reject foreign", func(*history) domain.Command {
 			return domain.RejectForeign{By: by("admin", "2025-02-01T00:08:00Z"), Reason: "written around breachledger", Records: []domain.ForeignEventRejected{
 				{Seq: 40, EventID: "01950000-0000-7000-8000-000000000001", LeafSHA256: strings.Repeat("a", 64), Type: "NoteAdded", Stream: "incident-INC"},
@@ -419,6 +425,27 @@ func TestRedecideRefusesForgedAppends(t *testing.T) {
 			by:       by("admin", "2025-05-01T00:00:00Z"),
 			events:   []domain.Event{domain.APITokenIssued{Token: "T7", Name: "grc", SHA256: hash}},
 			wantRule: domain.RuleNotDecided, wantText: "field token",
+		},
+		{
+			name:     "a witness added by a non-admin",
+			given:    fresh,
+			by:       by("ian", "2025-05-01T00:00:00Z"),
+			events:   []domain.Event{domain.WitnessAdded{Key: witnessVKey("witness.example/mine", 0x04), URL: "http://127.0.0.1:7380"}},
+			wantRule: "witness-role",
+		},
+		{
+			name:     "a witness added by a plain note key",
+			given:    fresh,
+			by:       by("admin", "2025-05-01T00:00:00Z"),
+			events:   []domain.Event{domain.WitnessAdded{Key: "filippo.io/debian-archive+6c61b70b+Aaw9ASjgICSzfKJDcCqz7l3FtSpKvQYCvaRfdfOiIRun", URL: "http://127.0.0.1:7380"}},
+			wantRule: "witness-key",
+		},
+		{
+			name:     "a witness's URL recorded other than the rules record it",
+			given:    fresh,
+			by:       by("admin", "2025-05-01T00:00:00Z"),
+			events:   []domain.Event{domain.WitnessAdded{Key: witnessVKey("witness.example/w1", 0x06), URL: "http://127.0.0.1:7380/"}},
+			wantRule: domain.RuleNotDecided, wantText: "field url",
 		},
 		{
 			name:     "a self-grant",

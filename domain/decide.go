@@ -42,6 +42,7 @@ var CommandRoles = []struct {
 	{"grant", []Role{RoleAdmin}},
 	{"revoke", []Role{RoleAdmin}},
 	{"setting", []Role{RoleAdmin}},
+	{"witness", []Role{RoleAdmin}}, // the witnesses checkpoints go to (witnesses.go)
 	// Regulatory facts (facts_decide.go).
 	{"profile", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
 	{"affected", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
@@ -174,6 +175,8 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		return decideSigners(s, c, by)
 	case IssueToken, RevokeToken:
 		return decideTokens(s, c, by)
+	case AddWitness, RemoveWitness:
+		return decideWitnesses(s, c, by)
 	case RejectForeign, AcceptLegacyTail:
 		return decideCustody(s, c, by)
 	case AppointNotary:

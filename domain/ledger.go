@@ -19,6 +19,7 @@ type Ledger struct {
 	Settings    Settings                 `json:"settings"`
 	Signers     Signers                  `json:"-"` // keys actors sign with, and the signature policy (signers.go)
 	Tokens      Tokens                   `json:"-"` // API tokens for read-only HTTP, by hash (tokens.go)
+	Witnesses   Witnesses                `json:"-"` // witnesses the ledger's checkpoints are submitted to (witnesses.go)
 	Custody     Custody                  `json:"-"` // records written around breachledger, rejected or accepted (custody.go)
 
 	notary      *Notary // the notary, once appointed (notary.go)
@@ -93,6 +94,8 @@ func (l *Ledger) apply(f Fact) {
 		}
 	case APITokenIssued, APITokenRevoked:
 		l.Tokens.apply(f)
+	case WitnessAdded, WitnessRemoved:
+		l.Witnesses.apply(f)
 	case ForeignEventRejected, LegacyTailAccepted:
 		l.Custody.apply(f)
 	case NotaryAppointed:
@@ -125,6 +128,10 @@ type Settings struct {
 	// BackdateWindow is how far before the moment it is recorded a fact
 	// may be dated without a late-entry reason (businesstime.go).
 	BackdateWindow time.Duration `json:"backdate_window"`
+	// WitnessRefresh is how often the ledger key's holder resubmits the
+	// newest checkpoint to the ledger's witnesses even without new events,
+	// for fresh cosignatures (witnesses.go).
+	WitnessRefresh time.Duration `json:"witness_refresh"`
 }
 
 // DefaultSettings are a new ledger's settings.
@@ -134,6 +141,7 @@ var DefaultSettings = Settings{
 	DueSoonWindow:        24 * time.Hour,
 	NotaryLag:            15 * time.Minute,
 	BackdateWindow:       24 * time.Hour,
+	WitnessRefresh:       time.Hour,
 }
 
 // SettingKeys lists the keys SettingChanged accepts, with what each means.
@@ -143,6 +151,7 @@ var SettingKeys = []struct{ Key, Meaning string }{
 	{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
 	{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
 	{"backdate-window", "how far before the moment it is recorded an incident fact may be dated (--at) without --late-entry-reason (default 24h)"},
+	{"witness-refresh", "how often the ledger key's holder (the notary) resubmits the newest checkpoint to the ledger's witnesses even without new events, for fresh cosignatures; auditors verify with --max-age of at least twice this (default 1h)"},
 }
 
 // Value returns the setting of key (one of SettingKeys).
@@ -180,6 +189,8 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 		field = func(s *Settings) *time.Duration { return &s.NotaryLag }
 	case "backdate-window":
 		field = func(s *Settings) *time.Duration { return &s.BackdateWindow }
+	case "witness-refresh":
+		field = func(s *Settings) *time.Duration { return &s.WitnessRefresh }
 	default:
 		keys := make([]string, len(SettingKeys))
 		for i, k := range SettingKeys {

@@ -74,7 +74,7 @@ var policyKinds = []PolicyKind{
 	{"clocks", "every fact that starts, moves, holds or waives a deadline: detection, assessment, classification, scope, risk, declaration, requests and their decisions, notices and withdrawals, profile, affected counts, determinations, holds, rule packs, corrections, settings", clockTypes},
 	{"response", "the rest of an incident's record: stages, actions, evidence, risk factors, acknowledgements, post-mortem, closing, reopening, notes",
 		[]string{"StageChanged", "ActionTaken", "EvidenceRecorded", "RiskFactorsRecorded", "AcknowledgementReceived", "PostmortemCompleted", "IncidentClosed", "IncidentReopened", "NoteAdded"}},
-	{"ledger", "roles, settings, signers, the policy, API tokens and custody records", ledgerEventTypes},
+	{"ledger", "roles, settings, signers, the policy, API tokens, witnesses and custody records", ledgerEventTypes},
 }
 
 // PolicyKinds returns the kinds a signature policy can name.

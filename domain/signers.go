@@ -217,7 +217,7 @@ func EvolveLedger(l Ledger, f Fact) Ledger {
 
 // ledgerEventTypes are the ledger-stream events that must be signed once an
 // admin holds a registered key.
-var ledgerEventTypes = []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
+var ledgerEventTypes = []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "WitnessAdded", "WitnessRemoved", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
 
 // adminKeyed reports whether an actor who holds admin has an active key.
 func (l Ledger) adminKeyed() bool {
