@@ -48,6 +48,9 @@ var kindNames = map[string]string{
 	// API tokens.
 	"APITokenIssued":  "API token issued",
 	"APITokenRevoked": "API token revoked",
+	// Witnesses.
+	"WitnessAdded":   "witness added",
+	"WitnessRemoved": "witness removed",
 	// Custody of the log.
 	"ForeignEventRejected": "foreign record rejected",
 	"LegacyTailAccepted":   "legacy tail accepted",
@@ -192,6 +195,10 @@ func describe(e domain.Event) string {
 		return withReason(s, e.Reason)
 	case domain.APITokenRevoked:
 		return withReason(e.Token+" revoked", e.Reason)
+	case domain.WitnessAdded:
+		return withReason(fmt.Sprintf("checkpoints go to witness %s (key hash %s) at %s/add-checkpoint", domain.WitnessName(e.Key), witnessKeyHash(e.Key), e.URL), e.Reason)
+	case domain.WitnessRemoved:
+		return withReason(fmt.Sprintf("checkpoints no longer go to witness %s (key hash %s)", domain.WitnessName(e.Key), witnessKeyHash(e.Key)), e.Reason)
 	case domain.ForeignEventRejected:
 		if e.Rule != "" {
 			return withReason(fmt.Sprintf("the record at sequence %d (event %s, %q in %q) never counts: the notary found that its append breaks rule %s", e.Seq, e.EventID, e.Type, e.Stream, e.Rule), e.Reason)
@@ -286,6 +293,16 @@ func correctedSuffix(r domain.Ref) string {
 		return ""
 	}
 	return fmt.Sprintf(" [%s; first recorded by %s at %s]", DescribeCorrection(r.Corrected), r.Actor, stamp(r.Corrected.OriginalAt))
+}
+
+// witnessKeyHash is the HASH of a NAME+HASH+BASE64 key (what tells two
+// keys of one name apart), or "?".
+func witnessKeyHash(vkey string) string {
+	_, rest, _ := strings.Cut(vkey, "+")
+	if hash, _, ok := strings.Cut(rest, "+"); ok && hash != "" {
+		return hash
+	}
+	return "?"
 }
 
 func withReason(s, reason string) string {
