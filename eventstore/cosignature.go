@@ -37,8 +37,9 @@ type CosignatureStore interface {
 	// stored checkpoint of size events, atomically. It fails, storing
 	// nothing, with an error matching ErrNoCheckpoint when no checkpoint
 	// of that size is stored, and ErrInvalid when a line is not one
-	// signature line (ValidateCosignatureLine) or there are more than
-	// MaxCosignatures.
+	// signature line (ValidateCosignatureLine) or there are none or more
+	// than MaxCosignatures. Each line is kept as a new cosignature, even
+	// one equal to a line already saved.
 	SaveCosignatures(ctx context.Context, size uint64, lines [][]byte) error
 
 	// ReadCosignatures returns every cosignature saved for the checkpoint
