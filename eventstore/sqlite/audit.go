@@ -18,8 +18,9 @@ var _ eventstore.Auditor = (*Store)(nil)
 // checkpoints and leaf copies cannot show of themselves:
 //
 //   - the append-only schema: every trigger the migrations made (on
-//     events, checkpoints and checkpoint_leaves) must still be there,
-//     unaltered, and no other trigger may sit on those tables. A dropped
+//     events, checkpoints, checkpoint_leaves and cosignatures) must still
+//     be there, unaltered, and no other trigger may sit on those tables
+//     (a ledger read as it was, before cosignatures, has none). A dropped
 //     trigger is how history gets rewritten with plain SQL; an added one
 //     can rewrite what later appends insert.
 //   - orphaned leaf copies: rows of checkpoint_leaves past the log's last
@@ -32,7 +33,7 @@ var _ eventstore.Auditor = (*Store)(nil)
 // It reads one snapshot. opts are not used: SQLite sets recorded times
 // itself, under the append's lock.
 func (s *Store) Audit(ctx context.Context, _ eventstore.AuditOptions) ([]eventstore.Finding, error) {
-	want, err := schemaTriggers()
+	want, err := s.ownTriggers()
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

@@ -29,11 +29,11 @@ import (
 // is (a read-only directory without its -shm) is read from a private copy
 // of the file and its -wal in a temporary directory.
 //
-// The copy holds the ledger's own schema only (events, checkpoints and
-// their triggers): tables, views, indexes and triggers of anything else in
-// the file (kept views an older build wrote there, rm_*) are left out. It
-// is in rollback-journal mode, so it reads on read-only media without a
-// -wal or -shm.
+// The copy holds the ledger's own schema only (events, checkpoints,
+// cosignatures and their triggers): tables, views, indexes and triggers
+// of anything else in the file (kept views an older build wrote there,
+// rm_*) are left out. It is in rollback-journal mode, so it reads on
+// read-only media without a -wal or -shm.
 //
 // Backup never overwrites: an existing dst is an error wrapping
 // fs.ErrExist, and dst is left as it was. The copy is written to a

@@ -65,7 +65,8 @@ func dumpFile(t *testing.T, path string) string {
 }
 
 // TestMigrateToBasis opens a copy of the ledger made before bases were
-// recorded: the schema moves to version 3, every event reads back with no
+// recorded: the schema moves to version 4 (3: the basis, 4: the
+// cosignatures table, empty), every event reads back with no
 // basis and otherwise as it was, so its leaves still give the root its
 // checkpoint signed, its leaf copies and its one signature still match,
 // and the append-only triggers stand unaltered (also over the new
@@ -82,8 +83,8 @@ func TestMigrateToBasis(t *testing.T) {
 		t.Fatalf("Open(the fixture) error = %v", err)
 	}
 	defer s.Close()
-	if v := userVersion(t, path); v != 3 {
-		t.Errorf("schema version after Open = %d, want 3", v)
+	if v := userVersion(t, path); v != 4 {
+		t.Errorf("schema version after Open = %d, want 4", v)
 	}
 
 	// Each events row is as it was, with basis 0 added; every other row
@@ -347,8 +348,8 @@ func TestReadOnlyLegacyLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if v := userVersion(t, path); v != 3 {
-		t.Errorf("schema version once writable = %d, want 3", v)
+	if v := userVersion(t, path); v != 4 {
+		t.Errorf("schema version once writable = %d, want 4", v)
 	}
 	checkFixtureIntact(t, s)
 }

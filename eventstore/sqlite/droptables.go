@@ -8,7 +8,7 @@ import (
 )
 
 // ownTables are the store's own tables, which DropTables never drops.
-var ownTables = map[string]bool{"events": true, "checkpoints": true, "checkpoint_leaves": true}
+var ownTables = map[string]bool{"events": true, "checkpoints": true, "checkpoint_leaves": true, "cosignatures": true}
 
 // DropTables drops those of the named tables the ledger file holds (with
 // their indexes and triggers), in one transaction, and returns the names

@@ -64,7 +64,7 @@ INSERT INTO rm_deadlines VALUES ('A', 0, 1, 0);`); err != nil {
 	}
 	tx.Rollback()
 
-	for _, own := range []string{"events", "checkpoints", "checkpoint_leaves"} {
+	for _, own := range []string{"events", "checkpoints", "checkpoint_leaves", "cosignatures"} {
 		if _, err := s.DropTables(ctx, "rm_meta", own); err == nil || !strings.Contains(err.Error(), own) {
 			t.Errorf("DropTables(%s) = %v, want a refusal naming it", own, err)
 		}

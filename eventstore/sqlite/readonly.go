@@ -200,7 +200,8 @@ func (s *Store) openDB(ctx context.Context, path string, a access) error {
 }
 
 // readable checks that db holds a ledger of a schema this package reads as
-// it is: the current one, or the one before (read as it was, legacy).
+// it is: the current one, or one of the two before (read as they were:
+// legacy, noCosignatures).
 func (s *Store) readable(ctx context.Context, db *sql.DB) error {
 	version, err := s.schemaVersion(ctx, db)
 	if err != nil {
@@ -209,8 +210,11 @@ func (s *Store) readable(ctx context.Context, db *sql.DB) error {
 	switch {
 	case version == len(migrations):
 		return nil
+	case version == cosignaturesVersion-1:
+		s.noCosignatures = true
+		return nil
 	case version == basisVersion-1:
-		s.legacy = true
+		s.legacy, s.noCosignatures = true, true
 		return nil
 	case version == 0:
 		var tables int

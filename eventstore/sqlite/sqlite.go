@@ -18,9 +18,9 @@
 // busy-waiting on SQLite's lock.
 //
 // The schema is versioned with PRAGMA user_version and marked with PRAGMA
-// application_id; Open upgrades it inside a transaction. A ledger of the
-// previous version that cannot be written (a read-only file, an auditor's
-// copy) is opened as it is, for reading only.
+// application_id; Open upgrades it inside a transaction. A ledger of one of
+// the two previous versions that cannot be written (a read-only file, an
+// auditor's copy) is opened as it is, for reading only.
 package sqlite
 
 import (
@@ -86,8 +86,9 @@ CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN
 	SELECT RAISE(ABORT, 'breachledger: events are append-only; DELETE refused');
 END;`,
-	checkpointsMigration, // version 2: signed checkpoints and their leaves (checkpoints.go)
-	basisMigration,       // version 3: each event's basis (Record.Basis)
+	checkpointsMigration,  // version 2: signed checkpoints and their leaves (checkpoints.go)
+	basisMigration,        // version 3: each event's basis (Record.Basis)
+	cosignaturesMigration, // version 4: witnesses' cosignatures (cosignatures.go)
 }
 
 // basisVersion is the schema version that added the basis column.
@@ -141,6 +142,11 @@ type Store struct {
 	// upgraded because it is read-only: it is read as it is (columns),
 	// and writes are refused (writable).
 	legacy bool
+
+	// noCosignatures is set for a ledger of a schema version before the
+	// cosignatures table (cosignatures.go) read as it is: it has no
+	// cosignatures, and SaveCosignatures is refused.
+	noCosignatures bool
 
 	// readOnly is set by Options.ReadOnly (readonly.go); copyDir is the
 	// private copy it reads, if any; unlocked is the stamp of a file read
@@ -308,11 +314,19 @@ func (s *Store) migrate(ctx context.Context, create bool) error {
 		return fmt.Errorf("ledger not initialised: %w", eventstore.ErrNoLedger)
 	}
 	err = s.upgrade(ctx)
-	if errors.Is(err, errReadOnly) && version == basisVersion-1 {
-		// Only the basis column is missing, and every event of this
-		// version has none: read it as it is.
-		s.legacy = true
-		return nil
+	if errors.Is(err, errReadOnly) {
+		switch version {
+		case basisVersion - 1:
+			// Only the basis column and the cosignatures table are
+			// missing, and every event of this version has no basis:
+			// read it as it is.
+			s.legacy, s.noCosignatures = true, true
+			return nil
+		case cosignaturesVersion - 1:
+			// Only the cosignatures table is missing: it has none.
+			s.noCosignatures = true
+			return nil
+		}
 	}
 	return err
 }

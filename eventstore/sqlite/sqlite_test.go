@@ -382,7 +382,7 @@ func TestDump(t *testing.T) {
 	// 2024-05-01T09:00:00Z is 1714554000 s; 10:00:00.000000999 truncates to 10:00:00.
 	for _, want := range []string{
 		"PRAGMA application_id = 1112294471;\n",
-		"PRAGMA user_version = 3;\n", // 2: checkpoints (checkpoints.go), 3: basis
+		"PRAGMA user_version = 4;\n", // 2: checkpoints (checkpoints.go), 3: basis, 4: cosignatures
 		"-- table events on events\nCREATE TABLE events (",
 		"-- trigger events_no_delete on events\n",
 		`INSERT INTO "events" VALUES(0, X'0190000000007000800000000000ABCD', 'incident-1', 0, 'breach.Declared', 1714554000000000000, 'o''brien', 'SHA256:key', X'DEAD', X'7B2261223A317D', 1714557600000000000, 7);` + "\n",
