@@ -58,7 +58,9 @@
 // failures a few times with the same event IDs and metadata.
 //
 // The ledger's signed checkpoints (eventstore.CheckpointStore) live in the
-// stream CheckpointStreamPrefix + prefix, outside the ledger's prefix.
+// stream CheckpointStreamPrefix + prefix, and witnesses' cosignatures of
+// them (eventstore.CosignatureStore) in CosignatureStreamPrefix + prefix,
+// both outside the ledger's prefix.
 // Store.Audit (eventstore.Auditor) tells verification what only the
 // server knows: events hidden from stream reads but still in $all (a
 // stream deleted or truncated), revisions a scavenge removed, and recorded
