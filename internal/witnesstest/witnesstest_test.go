@@ -179,7 +179,7 @@ func TestRFC6962RootByHand(t *testing.T) {
 func TestWitness(t *testing.T) {
 	start := time.Now()
 	w := Start(t, "witness.test/w1")
-	t.Logf("witness %s up at %s in %s, vkey %s", w.Name, w.URL, time.Since(start).Round(time.Millisecond), w.VKey)
+	t.Logf("witness %s up at %s in %s (litewitness from %s), vkey %s", w.Name, w.URL, time.Since(start).Round(time.Millisecond), Tools(t), w.VKey)
 	if !strings.HasPrefix(w.URL, "http://127.0.0.1:") {
 		t.Errorf("URL %q, want http://127.0.0.1:PORT", w.URL)
 	}
