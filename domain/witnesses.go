@@ -131,7 +131,7 @@ func ParseWitnessKey(vkey string) (WitnessKey, error) {
 	size, ok := witnessKeySizes[alg]
 	switch {
 	case alg == witnessAlgNoteEd25519:
-		return bad(`a witness's key is a cosignature key (algorithm 0x04, cosignature/v1, or 0x06, ML-DSA-44): ask the witness's operator for it (litewitness prints it as "verifier key" at start-up)`,
+		return bad(`a witness's key is a cosignature/v1 key (algorithm 0x04 for Ed25519, 0x06 for ML-DSA-44): ask the witness's operator for it (litewitness prints it as "verifier key" at start-up)`,
 			"is a plain Ed25519 note key (algorithm 0x01), such as a log's or a ledger's own, not a witness's cosignature key")
 	case !ok:
 		return bad(witnessKeyHint, "has algorithm 0x%02x, not a witness's cosignature key (0x04 Ed25519 or 0x06 ML-DSA-44, cosignature/v1)", alg)

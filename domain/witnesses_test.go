@@ -105,7 +105,7 @@ func TestParseWitnessKey(t *testing.T) {
 		name, vkey, wantReason, wantHint string
 	}{
 		{"a plain Ed25519 note key (a log's)", "filippo.io/debian-archive+6c61b70b+Aaw9ASjgICSzfKJDcCqz7l3FtSpKvQYCvaRfdfOiIRun", "plain Ed25519 note key", `"verifier key"`},
-		{"the same key bytes as a note key", withAlg(edName, 0x01, edRaw[1:]), "plain Ed25519 note key", "cosignature key"},
+		{"the same key bytes as a note key", withAlg(edName, 0x01, edRaw[1:]), "plain Ed25519 note key", "cosignature/v1 key"},
 		{"a key hash that does not match", edName + "+" + flip(edHash, 0) + "+" + edB64, "hash to " + edHash, "altered or mistyped"},
 		{"another name on the same key", "witness.example/w2+" + edHash + "+" + edB64, "hash to", "altered or mistyped"},
 		{"an upper-case key hash", edName + "+" + strings.ToUpper(edHash) + "+" + edB64, "8 lower-case hex", "NAME+HASH+BASE64"},
