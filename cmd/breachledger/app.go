@@ -76,6 +76,7 @@ finished (nothing was appended; an append already begun is finished).`,
 	app.Commands = append(app.Commands, e.migrateCommand())      // migrate.go: copy a ledger between stores
 	app.Commands = append(app.Commands, integrityCommands(e)...) // keys.go: keys, signers, checkpoints, verify, prove, export
 	app.Flags = append(app.Flags, integrityFlags...)
+	app.Commands = append(app.Commands, e.witnessCommand()) // witnesscfg.go: the witnesses checkpoints go to
 	app.Commands = append(app.Commands, regulatoryCommands(e)...)
 	app.Commands = append(app.Commands, reportingCommands(e)...) // report.go: reports, register, replay, tokens, serve
 	for _, c := range app.Commands {
