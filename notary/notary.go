@@ -63,6 +63,8 @@ type Notary struct {
 	// unrecorded are the rejections decided and not yet in the log (the
 	// store refused the append): the next step records them first.
 	unrecorded []*unrecorded
+
+	wit witnessing // submissions to the ledger's witnesses (witness.go)
 }
 
 // unrecorded is a rejection waiting to be recorded, with its records once
@@ -651,7 +653,8 @@ func rejectionReason(err error) string {
 }
 
 // Run steps until ctx is done, waiting interval between steps that find
-// nothing new.
+// nothing new. It submits each new checkpoint to the ledger's witnesses,
+// and the newest again every witness-refresh even without new events.
 func (n *Notary) Run(ctx context.Context, interval time.Duration) error {
 	for {
 		res, err := n.Step(ctx)
@@ -661,6 +664,7 @@ func (n *Notary) Run(ctx context.Context, interval time.Duration) error {
 			}
 			return err
 		}
+		n.witness(ctx, res.Checkpoint != nil)
 		if res.Judged > 0 || len(res.Rejected) > 0 {
 			continue
 		}
