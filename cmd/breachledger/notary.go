@@ -183,7 +183,7 @@ func (e *env) notaryRunCommand() *cli.Command {
 					fmt.Fprintf(e.stdout, ", checkpoint of %d events", size)
 				}
 				fmt.Fprintln(e.stdout)
-				return nil
+				return e.notaryWitness(c, n)
 			})
 		},
 	}
@@ -261,11 +261,25 @@ func (e *env) notaryCheckpoint(c *cli.Context, st eventstore.Store) error {
 	if err != nil {
 		return fmt.Errorf("the notary's newest checkpoint: %w", err)
 	}
-	if err := e.output(c, cp.Note); err != nil {
+	if err := e.output(c, cosignedNote(c, st, cp.Size, cp.Note)); err != nil {
 		return err
 	}
 	if p := c.String("output"); p != "" && p != "-" {
 		fmt.Fprintf(e.stdout, "the notary's checkpoint of %d events written to %s (this ledger's checkpoints come from its notary alone: nothing was signed here)\n", cp.Size, p)
 	}
 	return nil
+}
+
+// notaryWitness is "notary run --once" submitting the newest checkpoint to
+// the ledger's witnesses, as the running notary does after every
+// checkpoint, saying on stderr what each made of it (submitToWitnesses).
+func (e *env) notaryWitness(c *cli.Context, n *notary.Notary) error {
+	if len(n.Witnesses()) == 0 {
+		return nil
+	}
+	_, outs, err := n.SubmitToWitnesses(c.Context)
+	if err != nil {
+		return err
+	}
+	return e.sayOutcomes(outs)
 }

@@ -78,13 +78,14 @@ Examples:
 					return err
 				}
 				commit(c, "after the checkpoint was signed and saved: it is printed or written as asked") // signals.go
-				if err := e.output(c, cp.Note); err != nil {
+				note, werr := e.witnessCheckpoint(c, st, cp)
+				if err := e.output(c, note); err != nil {
 					return err
 				}
 				if p := c.String("output"); p != "" && p != "-" {
 					fmt.Fprintf(e.stdout, "checkpoint of %d events written to %s\n", cp.Size, p)
 				}
-				return nil
+				return werr
 			})
 		},
 	}

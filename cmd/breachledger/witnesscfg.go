@@ -38,18 +38,10 @@ submits to them, and resubmits the newest checkpoint every witness-refresh
 	}
 }
 
-// moreWitnessCommands are further subcommands of "witness" that another
-// file adds (in an init function) beside the configuration here.
-var moreWitnessCommands []func(*env) *cli.Command
-
 // witnessSubcommands returns the subcommands of "witness": add, remove and
-// list, then moreWitnessCommands.
+// list (here), and submit (witnesssubmit.go).
 func (e *env) witnessSubcommands() []*cli.Command {
-	subs := []*cli.Command{e.witnessAddCommand(), e.witnessRemoveCommand(), e.witnessListCommand()}
-	for _, more := range moreWitnessCommands {
-		subs = append(subs, more(e))
-	}
-	return subs
+	return []*cli.Command{e.witnessAddCommand(), e.witnessRemoveCommand(), e.witnessListCommand(), e.witnessSubmitCommand()}
 }
 
 func (e *env) witnessAddCommand() *cli.Command {
