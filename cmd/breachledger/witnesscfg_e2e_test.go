@@ -248,3 +248,46 @@ func TestWitnessConfig(t *testing.T) {
 		}
 	})
 }
+
+// TestWitnessConfigTeamLedger: on a team ledger the notary judges a
+// change of witnesses like every ledger event. The admin's is checkpointed;
+// a witness of a responder's own, written around the CLI and signed with
+// his own key (so that checkpoints would go where he wants, and his
+// witness's cosignatures count), is rejected by rule witness-role and never
+// listed.
+func TestWitnessConfigTeamLedger(t *testing.T) {
+	c := newLedger(t)
+	tm := newTeam(t, c)
+	// The notary judges and checkpoints, then submits to the witnesses;
+	// none listens here, so it may end in an error after judging (what
+	// this test looks at).
+	notarize := func() string {
+		t.Helper()
+		r := c.run("alice", "--ledger-key", tm.notaryKey, "notary", "run", "--once")
+		if !strings.Contains(r.stdout, "judged") {
+			t.Fatalf("notary run --once: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		return r.stdout
+	}
+	audit := cosigV1Key(t, "witness.example/audit")
+	c.ok("alice", "witness", "add", audit, "http://127.0.0.1:9", "--reason", "the auditor's")
+	if out := notarize(); !strings.Contains(out, "rejected 0 append(s)") {
+		t.Errorf("the notary over the admin's witness: %q, want it accepted", out)
+	}
+	mine := cosigV1Key(t, "witness.example/oscar")
+	forged := tm.forge(t, domain.LedgerStream, "oscar", "oscar", time.Now().UTC(), domain.WitnessAdded{Key: mine, URL: "http://127.0.0.1:9"})
+	if out := notarize(); !strings.Contains(out, "rejected 1 append(s)") {
+		t.Errorf("the notary over a responder's own witness: %q, want it rejected", out)
+	}
+	notarize() // covers the rejection
+
+	var ws []witnessJSON
+	c.json(&ws, "witness", "list", "--all")
+	if len(ws) != 1 || ws[0].Key != audit || ws[0].Added.Actor != "alice" {
+		t.Errorf("witness list --all = %+v, want the admin's witness only", ws)
+	}
+	r := c.run("auditor", "verify")
+	if r.code != 6 || !strings.Contains(r.stdout, forged[0].ID.String()) || !strings.Contains(r.stdout, "rule witness-role") {
+		t.Errorf("verify over the rejected witness: exit %d, want 6 naming event %s and rule witness-role\n%s%s", r.code, forged[0].ID, r.stdout, r.stderr)
+	}
+}
