@@ -221,3 +221,54 @@ func TestProofFiles(t *testing.T) {
 		t.Errorf("a malformed consistency proof = %v", err)
 	}
 }
+
+// ExtendProof gives, from a compact range and the leaves after it alone,
+// the root and the proof Leaves gives from every leaf.
+func TestExtendProof(t *testing.T) {
+	all, _ := leaves(t, 70)
+	for _, size := range []uint64{0, 1, 2, 3, 7, 8, 9, 31, 32, 33, 50, 64, 69} {
+		for _, end := range []uint64{size, size + 1, size + 2, 64, 70} {
+			if end < size || end > 70 {
+				continue
+			}
+			tree := integrity.NewTree()
+			for i := uint64(0); i < size; i++ {
+				tree.Append(l2(t, all, i))
+			}
+			var after [][]byte
+			for i := size; i < end; i++ {
+				after = append(after, l2(t, all, i))
+			}
+			root, hashes, err := integrity.ExtendProof(size, tree.Range(), after)
+			if err != nil {
+				t.Fatalf("ExtendProof(%d → %d): %v", size, end, err)
+			}
+			wantRoot, _ := all.Root(end)
+			if !bytes.Equal(root, wantRoot) {
+				t.Errorf("ExtendProof(%d → %d): root differs from the tree of every leaf", size, end)
+			}
+			if size == 0 || size == end {
+				if len(hashes) != 0 {
+					t.Errorf("ExtendProof(%d → %d): %d hashes, want none", size, end, len(hashes))
+				}
+				continue
+			}
+			want, err := all.Consistency(size, end)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hashes) != len(want) {
+				t.Fatalf("ExtendProof(%d → %d): %d hashes, want %d", size, end, len(hashes), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(hashes[i], want[i]) {
+					t.Errorf("ExtendProof(%d → %d): hash %d differs", size, end, i)
+				}
+			}
+			oldRoot, _ := all.Root(size)
+			if err := integrity.VerifyConsistency(size, end, hashes, oldRoot, root); err != nil {
+				t.Errorf("ExtendProof(%d → %d): the proof does not verify: %v", size, end, err)
+			}
+		}
+	}
+}

@@ -155,3 +155,47 @@ func VerifyInclusion(index, size uint64, leafHash []byte, hashes [][]byte, root 
 func VerifyConsistency(size1, size2 uint64, hashes [][]byte, root1, root2 []byte) error {
 	return proof.VerifyConsistency(hasher, size1, size2, hashes, root1, root2)
 }
+
+// ExtendProof extends the tree of size leaves whose compact range is rng
+// (what Range returned, as a stored checkpoint keeps it) by leafHashes, and
+// returns the root of the extended tree and the RFC 6962 consistency proof
+// from size to it (none from 0, or when nothing is added). It reads no
+// other leaf: every node the proof needs left of size is in the compact
+// range, and the others are made by the appends, so the cost is that of
+// the leaves added. Whether rng is the genuine range is the caller's
+// question: the returned root, checked against a signed one, answers it.
+func ExtendProof(size uint64, rng [][]byte, leafHashes [][]byte) (root []byte, hashes [][]byte, err error) {
+	t, err := TreeFromRange(size, rng)
+	if err != nil {
+		return nil, nil, err
+	}
+	nodes := map[compact.NodeID][]byte{}
+	for i, id := range compact.RangeNodes(0, size, nil) {
+		nodes[id] = t.r.Hashes()[i]
+	}
+	keep := func(id compact.NodeID, h []byte) { nodes[id] = h }
+	for _, h := range leafHashes {
+		if err := t.r.Append(h, keep); err != nil {
+			return nil, nil, fmt.Errorf("extend the tree of size %d: %w", size, err)
+		}
+	}
+	root = t.Root()
+	end := t.Size()
+	if size == 0 || size == end {
+		return root, nil, nil
+	}
+	p, err := proof.Consistency(size, end)
+	if err != nil {
+		return nil, nil, fmt.Errorf("prove consistency from %d to %d: %w", size, end, err)
+	}
+	hs := make([][]byte, len(p.IDs))
+	for i, id := range p.IDs {
+		h, ok := nodes[id]
+		if !ok {
+			return nil, nil, fmt.Errorf("prove consistency from %d to %d: node %+v is neither in the compact range nor made by the appends", size, end, id)
+		}
+		hs[i] = h
+	}
+	hashes, err = p.Rehash(hs, hasher.HashChildren)
+	return root, hashes, err
+}
