@@ -42,17 +42,18 @@ var (
 )
 
 // A Submitter sends the ledger's newest checkpoint to its witnesses and
-// saves their cosignatures. It keeps the leaf hashes it has read, so each
-// submission reads only the records appended since the last, and what
-// each witness last cosigned. Use one Submitter per process and store.
+// saves their cosignatures. It remembers what each witness last cosigned;
+// the consistency proof from there is made from the compact range stored
+// with that checkpoint and the records appended since, so a submission
+// costs the events it adds, not the ledger's size. Use one Submitter per
+// process and store.
 type Submitter struct {
 	Store eventstore.Store // must also be an eventstore.CheckpointStore and CosignatureStore
 	HTTP  *http.Client     // default: one with DefaultTimeout
 	Log   *slog.Logger     // default: none
 
-	mu     sync.Mutex
-	leaves *integrity.Leaves
-	known  map[string]uint64 // by witness key: the size it last cosigned
+	mu    sync.Mutex
+	known map[string]uint64 // by witness key: the size it last cosigned
 }
 
 // Submit sends the newest stored checkpoint to every target, in parallel,
@@ -81,7 +82,8 @@ func (s *Submitter) Submit(ctx context.Context, targets []Target) (uint64, []Out
 	if err != nil {
 		return 0, nil, fmt.Errorf("submit to witnesses: %w", err)
 	}
-	if err := s.readLeaves(ctx, cp); err != nil {
+	pr, err := newProver(s.Store, cs, cp)
+	if err != nil {
 		return 0, nil, fmt.Errorf("submit the checkpoint of %d events to witnesses: %w", cp.Size, err)
 	}
 	if s.known == nil {
@@ -95,7 +97,7 @@ func (s *Submitter) Submit(ctx context.Context, targets []Target) (uint64, []Out
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
-			out[i], known[i] = s.submitOne(ctx, cos, cp, t, known[i])
+			out[i], known[i] = s.submitOne(ctx, cos, pr, t, known[i])
 		})
 	}
 	wg.Wait()
@@ -121,7 +123,8 @@ func (s *Submitter) logger() *slog.Logger {
 // submitOne submits cp to one witness, which last cosigned old events as
 // far as known, learning the size it did cosign from a 409. It returns the
 // outcome and the size the witness is now known to have cosigned.
-func (s *Submitter) submitOne(ctx context.Context, cos eventstore.CosignatureStore, cp eventstore.Checkpoint, t Target, old uint64) (Outcome, uint64) {
+func (s *Submitter) submitOne(ctx context.Context, cos eventstore.CosignatureStore, pr *prover, t Target, old uint64) (Outcome, uint64) {
+	cp := pr.cp
 	o := Outcome{Witness: t.Key.ID(), Size: cp.Size}
 	c := &Client{URL: t.URL, Key: t.Key, HTTP: s.HTTP}
 	for attempt := 0; ; attempt++ {
@@ -129,7 +132,7 @@ func (s *Submitter) submitOne(ctx context.Context, cos eventstore.CosignatureSto
 			o.Err = fmt.Errorf("witness %s has cosigned a checkpoint of %d events, and the ledger's newest covers %d: the ledger was rolled back, or another copy of it is checkpointed with its key: %w", o.Witness, old, cp.Size, ErrWitnessAhead)
 			return o, old
 		}
-		proof, err := s.proof(old, cp.Size)
+		proof, err := pr.proof(ctx, old)
 		if err != nil {
 			o.Err = err
 			return o, old
@@ -158,64 +161,112 @@ func (s *Submitter) submitOne(ctx context.Context, cos eventstore.CosignatureSto
 	}
 }
 
-// proof returns the consistency proof from old to size events (none from
-// 0, or between equal sizes).
-func (s *Submitter) proof(old, size uint64) ([][]byte, error) {
-	if old == 0 || old == size {
-		return nil, nil
-	}
-	return s.leaves.Consistency(old, size)
+// A prover makes the consistency proofs of one submission, from each size
+// a witness last cosigned to the checkpoint submitted, once per size.
+type prover struct {
+	st   eventstore.Store
+	cs   eventstore.CheckpointStore
+	cp   eventstore.Checkpoint
+	root []byte // the root cp's note signs
+
+	mu   sync.Mutex
+	done map[uint64]proved
 }
 
-// readLeaves extends the leaf hashes to cp.Size and checks they give the
-// root cp's note signs; a mismatch with leaves read earlier (the log
-// changed under the process) is retried once from the start.
-func (s *Submitter) readLeaves(ctx context.Context, cp eventstore.Checkpoint) error {
+type proved struct {
+	hashes [][]byte
+	err    error
+}
+
+func newProver(st eventstore.Store, cs eventstore.CheckpointStore, cp eventstore.Checkpoint) (*prover, error) {
 	var body log.Checkpoint
 	i := bytes.LastIndex(cp.Note, []byte("\n\n"))
 	if i < 0 {
-		return fmt.Errorf("the stored checkpoint is not a signed note: %w", integrity.ErrMalformed)
+		return nil, fmt.Errorf("the stored checkpoint is not a signed note: %w", integrity.ErrMalformed)
 	}
 	if _, err := body.Unmarshal(cp.Note[:i+1]); err != nil || body.Size != cp.Size {
-		return fmt.Errorf("the stored checkpoint of %d events does not parse as one: %w", cp.Size, integrity.ErrMalformed)
+		return nil, fmt.Errorf("the stored checkpoint of %d events does not parse as one: %w", cp.Size, integrity.ErrMalformed)
 	}
-	for attempt := 0; ; attempt++ {
-		if s.leaves == nil || s.leaves.Len() > cp.Size {
-			s.leaves = &integrity.Leaves{}
-		}
-		if err := s.extend(ctx, cp.Size); err != nil {
-			return err
-		}
-		root, err := s.leaves.Root(cp.Size)
-		if err != nil {
-			return err
-		}
-		if bytes.Equal(root, body.Hash) {
-			return nil
-		}
-		if attempt > 0 {
-			return fmt.Errorf("the log does not give the root its newest checkpoint signs; nothing is submitted (run \"breachledger verify\"): %w", integrity.ErrIntegrity)
-		}
-		s.leaves = nil
-	}
+	return &prover{st: st, cs: cs, cp: cp, root: body.Hash, done: map[uint64]proved{}}, nil
 }
 
-// extend reads the records from the leaves held up to size.
-func (s *Submitter) extend(ctx context.Context, size uint64) error {
-	if s.leaves.Len() >= size {
-		return nil
+// proof returns the consistency proof from old events to the checkpoint
+// (none from 0, or from its own size), after checking that the log,
+// extended from the compact range of old, gives the root the checkpoint
+// signs: nothing is submitted for a log that does not.
+func (p *prover) proof(ctx context.Context, old uint64) ([][]byte, error) {
+	if old == 0 || old == p.cp.Size {
+		return nil, nil
 	}
-	for r, err := range eventstore.All(ctx, s.Store, s.leaves.Len()) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d, ok := p.done[old]; ok {
+		return d.hashes, d.err
+	}
+	hashes, err := p.prove(ctx, old)
+	p.done[old] = proved{hashes, err}
+	return hashes, err
+}
+
+func (p *prover) prove(ctx context.Context, old uint64) ([][]byte, error) {
+	rng, err := p.rangeAt(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	after, err := leafHashes(ctx, p.st, old, p.cp.Size)
+	if err != nil {
+		return nil, err
+	}
+	root, hashes, err := integrity.ExtendProof(old, rng, after)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(root, p.root) {
+		return nil, fmt.Errorf("the log, extended from the checkpoint of %d events, does not give the root its checkpoint of %d signs; nothing is submitted (run \"breachledger verify\"): %w", old, p.cp.Size, integrity.ErrIntegrity)
+	}
+	return hashes, nil
+}
+
+// rangeAt returns the compact range of the tree of size events: the one
+// stored with the checkpoint of that size, or, when none is stored (the
+// witness cosigned a size this ledger never checkpointed), the one the
+// log's first size events give.
+func (p *prover) rangeAt(ctx context.Context, size uint64) ([][]byte, error) {
+	cps, err := p.cs.ReadCheckpoints(ctx, size-1, 1)
+	if err != nil {
+		return nil, fmt.Errorf("read the checkpoint of %d events: %w", size, err)
+	}
+	if len(cps) == 1 && cps[0].Size == size && len(cps[0].Range) > 0 {
+		return cps[0].Range, nil
+	}
+	hs, err := leafHashes(ctx, p.st, 0, size)
+	if err != nil {
+		return nil, err
+	}
+	t := integrity.NewTree()
+	for _, h := range hs {
+		t.Append(h)
+	}
+	return t.Range(), nil
+}
+
+// leafHashes returns the leaf hashes of the log's sequences [from, to).
+func leafHashes(ctx context.Context, st eventstore.Store, from, to uint64) ([][]byte, error) {
+	out := make([][]byte, 0, to-from)
+	if from == to {
+		return out, nil
+	}
+	for r, err := range eventstore.All(ctx, st, from) {
 		if err != nil {
-			return fmt.Errorf("read the log: %w", err)
+			return nil, fmt.Errorf("read the log: %w", err)
 		}
-		if r.Sequence != s.leaves.Len() {
-			return fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, s.leaves.Len(), integrity.ErrIntegrity)
+		if r.Sequence != from+uint64(len(out)) {
+			return nil, fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, from+uint64(len(out)), integrity.ErrIntegrity)
 		}
-		s.leaves.Append(integrity.LeafOf(r).Hash())
-		if s.leaves.Len() == size {
-			return nil
+		out = append(out, integrity.LeafOf(r).Hash())
+		if r.Sequence+1 == to {
+			return out, nil
 		}
 	}
-	return fmt.Errorf("the log ends at %d events, before its checkpoint of %d (run \"breachledger verify\"): %w", s.leaves.Len(), size, integrity.ErrIntegrity)
+	return nil, fmt.Errorf("the log ends at %d events, before its checkpoint of %d (run \"breachledger verify\"): %w", from+uint64(len(out)), to, integrity.ErrIntegrity)
 }

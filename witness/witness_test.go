@@ -338,3 +338,43 @@ func TestSubmitterAttacks(t *testing.T) {
 }
 
 var _ eventstore.CosignatureStore = (*sqlite.Store)(nil)
+
+// alteredRanges is a store whose stored compact ranges were altered (by
+// someone with the file): a proof made from them would not hold.
+type alteredRanges struct{ *sqlite.Store }
+
+func (a alteredRanges) ReadCheckpoints(ctx context.Context, after uint64, limit int) ([]eventstore.Checkpoint, error) {
+	cps, err := a.Store.ReadCheckpoints(ctx, after, limit)
+	for i := range cps {
+		if len(cps[i].Range) > 0 {
+			h := bytes.Clone(cps[i].Range[0])
+			h[0] ^= 1
+			cps[i].Range[0] = h
+		}
+	}
+	return cps, err
+}
+
+// TestSubmitterChecksTheRoot: the proof is made from the compact range
+// stored with the checkpoint the witness cosigned and the records since;
+// when they do not give the root the newest checkpoint signs, nothing is
+// submitted.
+func TestSubmitterChecksTheRoot(t *testing.T) {
+	ctx := context.Background()
+	l := newTestLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	fw, srv := newFakeWitness(t, "witness.test/w1")
+	targets := []witness.Target{fw.target(t, srv.URL)}
+	l.grant(t, "oscar")
+	if _, outs, err := (&witness.Submitter{Store: l.st}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
+		t.Fatalf("first submission: %+v, %v", outs, err)
+	}
+	l.grant(t, "ivy")
+	n := len(fw.calls)
+	_, outs, err := (&witness.Submitter{Store: alteredRanges{l.st}}).Submit(ctx, targets)
+	if err != nil || !errors.Is(outs[0].Err, integrity.ErrIntegrity) || !strings.Contains(outs[0].Err.Error(), "nothing is submitted") {
+		t.Fatalf("submission from an altered range: %+v, %v; want ErrIntegrity, nothing submitted", outs, err)
+	}
+	if got := fw.calls[n:]; len(got) != 1 || got[0] != "old 0" {
+		t.Errorf("requests %q, want only the first (old 0, answered 409): no checkpoint sent with a bad proof", got)
+	}
+}
