@@ -122,25 +122,40 @@ func TestWitnessCosignsCheckpoints(t *testing.T) {
 		}
 	})
 
-	t.Run("a new event needs a new cosignature; the submitter learns the witness's size from its 409", func(t *testing.T) {
+	t.Run("each write's checkpoint is cosigned as it is made; the submitter learns the witness's size from its 409", func(t *testing.T) {
 		c := c.with(t)
-		c.ok("oscar", "note", wl.inc, "after the witness", "--at", "2025-03-08T10:00:00Z")
-		if r := c.run("auditor", "verify", "--witness", w.VKey); r.code != 6 {
-			t.Errorf("verify --witness of an uncosigned newest checkpoint: exit %d, want 6\n%s%s", r.code, r.stdout, r.stderr)
-		}
 		before := w.Size(t, wl.origin)
-		// checkpoint submits too, and writes the cosigned checkpoint.
-		kept := filepath.Join(t.TempDir(), "kept.checkpoint")
-		c.ok("auditor", "checkpoint", "-o", kept)
-		after := w.Size(t, wl.origin)
-		if after != before+1 {
+		// A new process knows nothing of the witness: it asks from 0,
+		// learns the size from the 409, and proves from there.
+		c.ok("oscar", "note", wl.inc, "after the witness", "--at", "2025-03-08T10:00:00Z")
+		if after := w.Size(t, wl.origin); after != before+1 {
 			t.Errorf("witness size %d after one more event, want %d", after, before+1)
 		}
+		c.ok("auditor", "verify", "--witness", w.VKey)
+		// checkpoint submits too (a refresh of the same size), and writes
+		// the cosigned checkpoint.
+		kept := filepath.Join(t.TempDir(), "kept.checkpoint")
+		c.ok("auditor", "checkpoint", "-o", kept)
 		b, _ := os.ReadFile(kept)
 		if !bytes.Contains(b, []byte("\u2014 witness.test/w1 ")) {
 			t.Errorf("the kept checkpoint carries no cosignature:\n%s", b)
 		}
 		c.ok("auditor", "verify", "--witness", w.VKey, "--against", kept)
+	})
+
+	t.Run("a witness down does not stop a write", func(t *testing.T) {
+		c := c.with(t)
+		w.Stop(t)
+		r := c.run("oscar", "note", wl.inc, "while the witness is down", "--at", "2025-03-08T11:00:00Z")
+		w.Restart(t)
+		if r.code != 0 || !strings.Contains(r.stderr, "did not cosign") {
+			t.Fatalf("a write with the witness down: exit %d, want 0 with a warning\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		if r := c.run("auditor", "verify", "--witness", w.VKey); r.code != 6 {
+			t.Errorf("verify --witness while the newest checkpoint is not cosigned: exit %d, want 6", r.code)
+		}
+		c.ok("auditor", "witness", "submit")
+		c.ok("auditor", "verify", "--witness", w.VKey)
 	})
 
 	t.Run("bundles and proofs carry the cosignature", func(t *testing.T) {

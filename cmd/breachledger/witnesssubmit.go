@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
@@ -98,6 +101,12 @@ func (e *env) ledgerWitnesses(c *cli.Context, st eventstore.Store) ([]witness.Ta
 	if err != nil {
 		return nil, err
 	}
+	return e.witnessTargets(l), nil
+}
+
+// witnessTargets returns the witnesses l names, saying on stderr which it
+// leaves out because their key does not parse.
+func (e *env) witnessTargets(l domain.Ledger) []witness.Target {
 	var targets []witness.Target
 	for _, w := range l.Witnesses.Active() {
 		k, err := integrity.ParseWitnessKey(w.Key)
@@ -107,7 +116,7 @@ func (e *env) ledgerWitnesses(c *cli.Context, st eventstore.Store) ([]witness.Ta
 		}
 		targets = append(targets, witness.Target{Key: k, URL: w.URL})
 	}
-	return targets, nil
+	return targets
 }
 
 // witnessCheckpoint submits the checkpoint just signed (cp, the newest)
@@ -135,4 +144,40 @@ func cosignedNote(c *cli.Context, st eventstore.Store, size uint64, note []byte)
 		return note
 	}
 	return n
+}
+
+// writeWitnessTimeout bounds a writer's submission to each witness: the
+// fact is recorded and checkpointed already, and a responder under
+// pressure does not wait long for a witness.
+const writeWitnessTimeout = 5 * time.Second
+
+// witnessAfter submits the checkpoint a writer holding the ledger key (a
+// personal ledger's) just signed to the witnesses the ledger names, as a
+// notary does after each checkpoint, so each is cosigned as it is made. A
+// witness that cannot be reached or refuses is a warning on stderr, not a
+// failure of the write: the fact is recorded and checkpointed, and the
+// next write, "checkpoint" or "witness submit" sends the newest again.
+func (e *env) witnessAfter(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, res ledger.Result) {
+	if key == nil {
+		return
+	}
+	targets := e.witnessTargets(res.Ledger)
+	if len(targets) == 0 {
+		return
+	}
+	sub := &witness.Submitter{Store: st, HTTP: &http.Client{Timeout: writeWitnessTimeout}}
+	_, outs, err := sub.Submit(c.Context, targets)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "breachledger: recorded and checkpointed; not submitted to the witnesses: %s\n", safetext.Line(err.Error()))
+		return
+	}
+	for _, o := range outs {
+		switch {
+		case o.Err == nil:
+		case errors.Is(o.Err, witness.ErrFork), errors.Is(o.Err, witness.ErrWitnessAhead):
+			fmt.Fprintf(e.stderr, "breachledger: INTEGRITY: recorded and checkpointed, but %s\n", safetext.Line(o.Err.Error()))
+		default:
+			fmt.Fprintf(e.stderr, "breachledger: recorded and checkpointed; witness %s did not cosign (\"breachledger witness submit\" tries again): %s\n", safetext.Line(o.Witness), safetext.Line(o.Err.Error()))
+		}
+	}
 }

@@ -145,7 +145,11 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				if err := e.printWrite(c, res, now); err != nil {
 					return err
 				}
-				return e.checkpointAfter(c, st, key, res)
+				if err := e.checkpointAfter(c, st, key, res); err != nil {
+					return err
+				}
+				e.witnessAfter(c, st, key, res)
+				return nil
 			})
 		},
 	}
