@@ -102,6 +102,7 @@ name the first event that differs and how.
   breachledger verify [--key PUB] [--against KEPT.checkpoint ...]
   breachledger verify --bundle FILE --key PUB [--against KEPT.checkpoint ...] [--replay]   (no ledger needed)
   breachledger verify --proof FILE --key PUB [--event ID] [--checkpoint CP] [--old CP]
+  breachledger verify ... --witness W.vkey [--witness ...] [--quorum N] [--max-age 2h]
 
 --against checks the ledger is a consistent extension of a checkpoint kept
 earlier: it catches a rewritten or truncated history even when whoever did
@@ -116,6 +117,14 @@ should have (signatures against the registry at its place, then the
 rules), and reports each append the notary checkpointed that the rules
 refuse, and each it rejected that they accept. The notary's key verifies
 whatever it accepted; this does not trust it.
+
+--witness VKEY (repeatable), --quorum N (default: all) and --max-age D
+check, in every mode, that the checkpoint (the ledger's newest valid one,
+the bundle's, the proof's) carries valid cosignatures of at least N of the
+witnesses whose keys you trust, each made within D before now: a fork
+signed with a stolen ledger key gets none, and a rollback to an earlier,
+cosigned state has only old ones. Use a --max-age of at least twice the
+ledger's witness-refresh (breachledger settings).
 
 Each flag goes with its mode: a flag of another mode is a usage error.
 
