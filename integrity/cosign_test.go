@@ -2,11 +2,7 @@ package integrity_test
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,51 +12,31 @@ import (
 	fnote "github.com/transparency-dev/formats/note"
 
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
-// testWitness is a witness key made in the test: it cosigns at any
-// timestamp, so freshness can be tested without waiting.
-type testWitness struct {
-	name string
-	priv ed25519.PrivateKey
-	hash uint32
-	vkey string
-}
+// testWitness is a witness key made in the test (testsupport.Cosigner).
+type testWitness struct{ *testsupport.Cosigner }
 
 func newTestWitness(t *testing.T, name string) *testWitness {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := append([]byte{0x04}, pub...)
-	h := sha256.Sum256(append([]byte(name+"\n"), key...))
-	w := &testWitness{name: name, priv: priv, hash: binary.BigEndian.Uint32(h[:4])}
-	w.vkey = fmt.Sprintf("%s+%08x+%s", name, w.hash, base64.StdEncoding.EncodeToString(key))
-	return w
+	return &testWitness{testsupport.NewCosigner(t, name)}
 }
 
 func (w *testWitness) key(t *testing.T) *integrity.WitnessKey {
 	t.Helper()
-	k, err := integrity.ParseWitnessKey(w.vkey)
+	k, err := integrity.ParseWitnessKey(w.VKey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return k
 }
 
-// cosign returns w's cosignature line (c2sp.org/tlog-cosignature) of the
-// signed note's text at instant at.
+// cosign returns w's cosignature line of the signed note's text at
+// instant at.
 func (w *testWitness) cosign(t *testing.T, signed []byte, at time.Time) []byte {
 	t.Helper()
-	i := bytes.LastIndex(signed, []byte("\n\n"))
-	text := signed[:i+1]
-	ts := uint64(at.Unix())
-	msg := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", ts, text)
-	sig := binary.BigEndian.AppendUint32(nil, w.hash)
-	sig = binary.BigEndian.AppendUint64(sig, ts)
-	sig = append(sig, ed25519.Sign(w.priv, msg)...)
-	return fmt.Appendf(nil, "\u2014 %s %s\n", w.name, base64.StdEncoding.EncodeToString(sig))
+	return w.CosignNote(signed, at)
 }
 
 func signedCheckpoint(t *testing.T, size uint64) []byte {
@@ -86,20 +62,20 @@ func TestParseWitnessKey(t *testing.T) {
 	if got, want := k.Name(), "witness.test/w1"; got != want {
 		t.Errorf("Name() = %q, want %q", got, want)
 	}
-	if got, want := k.ID(), fmt.Sprintf("witness.test/w1+%08x", w.hash); got != want {
+	if got, want := k.ID(), fmt.Sprintf("witness.test/w1+%08x", w.Hash); got != want {
 		t.Errorf("ID() = %q, want %q", got, want)
 	}
 	// The formats library agrees on the key hash: a verifier it makes
 	// verifies a cosignature the test makes.
-	v, err := fnote.NewVerifierForCosignatureV1(w.vkey)
-	if err != nil || v.KeyHash() != w.hash {
-		t.Fatalf("formats/note: %v, hash %08x, want %08x", err, v.KeyHash(), w.hash)
+	v, err := fnote.NewVerifierForCosignatureV1(w.VKey)
+	if err != nil || v.KeyHash() != w.Hash {
+		t.Fatalf("formats/note: %v, hash %08x, want %08x", err, v.KeyHash(), w.Hash)
 	}
 	_, ledgerVKey, err := integrity.GenerateLedgerKey("breachledger/x/1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "witness.test/w1", "a+b+c", ledgerVKey, strings.Replace(w.vkey, "+", "+0", 1)} {
+	for _, bad := range []string{"", "witness.test/w1", "a+b+c", ledgerVKey, strings.Replace(w.VKey, "+", "+0", 1)} {
 		if _, err := integrity.ParseWitnessKey(bad); !errors.Is(err, integrity.ErrMalformed) {
 			t.Errorf("ParseWitnessKey(%q) = %v, want ErrMalformed", bad, err)
 		}

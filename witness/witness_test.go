@@ -3,11 +3,7 @@ package witness_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,6 +24,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/witness"
 )
@@ -38,10 +35,7 @@ import (
 // set, replaces its answer, for the misbehaviours a real witness would
 // not show.
 type fakeWitness struct {
-	name string
-	priv ed25519.PrivateKey
-	hash uint32
-	vkey string
+	*testsupport.Cosigner
 
 	mu     sync.Mutex
 	size   uint64
@@ -52,14 +46,7 @@ type fakeWitness struct {
 
 func newFakeWitness(t *testing.T, name string) (*fakeWitness, *httptest.Server) {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := append([]byte{0x04}, pub...)
-	h := sha256.Sum256(append([]byte(name+"\n"), key...))
-	fw := &fakeWitness{name: name, priv: priv, hash: binary.BigEndian.Uint32(h[:4])}
-	fw.vkey = fmt.Sprintf("%s+%08x+%s", name, fw.hash, base64.StdEncoding.EncodeToString(key))
+	fw := &fakeWitness{Cosigner: testsupport.NewCosigner(t, name)}
 	srv := httptest.NewServer(http.HandlerFunc(fw.serve))
 	t.Cleanup(srv.Close)
 	return fw, srv
@@ -105,21 +92,12 @@ func (fw *fakeWitness) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fw.size, fw.root = cp.Size, cp.Hash
-	fmt.Fprint(w, fw.cosign(text, time.Now()))
-}
-
-func (fw *fakeWitness) cosign(text []byte, at time.Time) string {
-	ts := uint64(at.Unix())
-	msg := fmt.Appendf(nil, "cosignature/v1\ntime %d\n%s", ts, text)
-	sig := binary.BigEndian.AppendUint32(nil, fw.hash)
-	sig = binary.BigEndian.AppendUint64(sig, ts)
-	sig = append(sig, ed25519.Sign(fw.priv, msg)...)
-	return fmt.Sprintf("\u2014 %s %s\n", fw.name, base64.StdEncoding.EncodeToString(sig))
+	w.Write(fw.Cosign(text, time.Now()))
 }
 
 func (fw *fakeWitness) target(t *testing.T, url string) witness.Target {
 	t.Helper()
-	k, err := integrity.ParseWitnessKey(fw.vkey)
+	k, err := integrity.ParseWitnessKey(fw.VKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +288,7 @@ func TestSubmitterAttacks(t *testing.T) {
 			{"200 without a cosignature", func(w http.ResponseWriter, _ []byte) bool { fmt.Fprint(w, "ok\n"); return true }, "without a cosignature line"},
 			{"200 with another key's cosignature", func(w http.ResponseWriter, body []byte) bool {
 				_, signed, _ := bytes.Cut(body, []byte("\n\n"))
-				fmt.Fprint(w, other.cosign(signed[:bytes.LastIndex(signed, []byte("\n\n"))+1], time.Now()))
+				w.Write(other.CosignNote(signed, time.Now()))
 				return true
 			}, "0 valid cosignatures"},
 		}
