@@ -36,16 +36,35 @@ type CosignatureStore interface {
 	// SaveCosignatures stores lines, in order, as cosignatures of the
 	// stored checkpoint of size events, atomically. It fails, storing
 	// nothing, with an error matching ErrNoCheckpoint when no checkpoint
-	// of that size is stored, and ErrInvalid when a line is not one
-	// signature line (ValidateCosignatureLine) or there are none or more
-	// than MaxCosignatures. Each line is kept as a new cosignature, even
-	// one equal to a line already saved.
+	// of that size is stored, and ErrInvalid when the batch fails
+	// ValidateCosignatures (none, more than MaxCosignatures, or a line
+	// that is not one signature line). Each line is kept as a new
+	// cosignature, even one equal to a line already saved.
 	SaveCosignatures(ctx context.Context, size uint64, lines [][]byte) error
 
 	// ReadCosignatures returns every cosignature saved for the checkpoint
 	// of size events, oldest first (none when there are none, or no such
 	// checkpoint).
 	ReadCosignatures(ctx context.Context, size uint64) ([]Cosignature, error)
+}
+
+// ValidateCosignatures checks a batch of lines as every store's
+// SaveCosignatures requires before saving any: one to MaxCosignatures
+// lines, each a signature line (ValidateCosignatureLine). Its error wraps
+// ErrInvalid and, for a bad line, says which one (counting from 1).
+func ValidateCosignatures(lines [][]byte) error {
+	switch {
+	case len(lines) == 0:
+		return fmt.Errorf("no cosignature lines to save: %w", ErrInvalid)
+	case len(lines) > MaxCosignatures:
+		return fmt.Errorf("%d cosignature lines, over %d: %w", len(lines), MaxCosignatures, ErrInvalid)
+	}
+	for i, l := range lines {
+		if err := ValidateCosignatureLine(l); err != nil {
+			return fmt.Errorf("line %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 // ValidateCosignatureLine checks what every store requires of a line

@@ -39,23 +39,6 @@ type cosignaturesEvent struct {
 
 func (s *Store) cosignatureStream() string { return CosignatureStreamPrefix + s.prefix }
 
-// validateCosignatures checks a batch of lines as SaveCosignatures
-// requires: one to eventstore.MaxCosignatures signature lines.
-func validateCosignatures(lines [][]byte) error {
-	switch {
-	case len(lines) == 0:
-		return fmt.Errorf("no cosignature lines to save: %w", eventstore.ErrInvalid)
-	case len(lines) > eventstore.MaxCosignatures:
-		return fmt.Errorf("%d cosignature lines, over %d: %w", len(lines), eventstore.MaxCosignatures, eventstore.ErrInvalid)
-	}
-	for i, l := range lines {
-		if err := eventstore.ValidateCosignatureLine(l); err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
 // SaveCosignatures stores lines as cosignatures of the stored checkpoint of
 // size events, as eventstore.CosignatureStore documents: it reads the
 // checkpoint stream to check the checkpoint is there (a checkpoint, once
@@ -70,7 +53,7 @@ func (s *Store) SaveCosignatures(ctx context.Context, size uint64, lines [][]byt
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	if err := validateCosignatures(lines); err != nil {
+	if err := eventstore.ValidateCosignatures(lines); err != nil {
 		return fail(err)
 	}
 	ctx, done, err := s.begin(ctx)

@@ -54,23 +54,6 @@ END;`
 // it was, before the cosignatures table, because it could not be written.
 var errNoCosignatureTable = fmt.Errorf("%w, and of schema version %d (before witnesses' cosignatures were kept): this program reads it but cannot keep cosignatures in it; open it once where it can be written to upgrade it", errReadOnly, cosignaturesVersion-1)
 
-// validateCosignatures checks a batch of lines as SaveCosignatures
-// requires: one to eventstore.MaxCosignatures signature lines.
-func validateCosignatures(lines [][]byte) error {
-	switch {
-	case len(lines) == 0:
-		return fmt.Errorf("no cosignature lines to save: %w", eventstore.ErrInvalid)
-	case len(lines) > eventstore.MaxCosignatures:
-		return fmt.Errorf("%d cosignature lines, over %d: %w", len(lines), eventstore.MaxCosignatures, eventstore.ErrInvalid)
-	}
-	for i, l := range lines {
-		if err := eventstore.ValidateCosignatureLine(l); err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
-		}
-	}
-	return nil
-}
-
 // SaveCosignatures stores lines as cosignatures of the stored checkpoint of
 // size events, as eventstore.CosignatureStore documents, in one IMMEDIATE
 // transaction that first checks the checkpoint is stored, durably
@@ -82,7 +65,7 @@ func (s *Store) SaveCosignatures(ctx context.Context, size uint64, lines [][]byt
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
-	if err := validateCosignatures(lines); err != nil {
+	if err := eventstore.ValidateCosignatures(lines); err != nil {
 		return fail(err)
 	}
 	if err := s.writable(); err != nil {
