@@ -313,3 +313,18 @@ func TestWitnessRollback(t *testing.T) {
 		t.Errorf("verify --bundle of the rolled-back copy under --max-age: exit %d, want 6\n%s%s", code, out.String(), errb.String())
 	}
 }
+
+// TestWitnessSubmitWithoutWitnesses: submitting on a ledger that names no
+// witness says so and exits 3; nothing is appended.
+func TestWitnessSubmitWithoutWitnesses(t *testing.T) {
+	c, _, log := smallLedger(t)
+	r := c.run("auditor", "witness", "submit")
+	if r.code != 3 || !strings.Contains(r.stderr, "witness add") {
+		t.Errorf("witness submit with no witness: exit %d, want 3 saying how to add one\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var after []logEntry
+	c.json(&after, "log")
+	if len(after) != len(log) {
+		t.Errorf("%d events after, want %d", len(after), len(log))
+	}
+}

@@ -31,7 +31,7 @@ Exit 0: every witness cosigned. Exit 6: a witness has cosigned more of
 this log than the ledger holds (rolled back, or another copy checkpointed
 with its key), or refuses the proof that the ledger extends what it
 cosigned (a fork). Exit 1: a witness could not be reached or refused for
-another reason (named).`,
+another reason (named). Exit 3: the ledger names no witness.`,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("unexpected argument %q", c.Args().First())
@@ -55,8 +55,7 @@ func (e *env) submitToWitnesses(c *cli.Context, st eventstore.Store, sub *witnes
 		return 0, err
 	}
 	if len(targets) == 0 {
-		fmt.Fprintln(e.stderr, `breachledger: the ledger names no witness (an admin adds one with "breachledger witness add VKEY URL")`)
-		return 0, nil
+		return 0, fmt.Errorf(`no witness to submit to: the ledger names none (an admin adds one with "breachledger witness add VKEY URL"): %w`, domain.ErrNotFound)
 	}
 	size, outs, err := sub.Submit(c.Context, targets)
 	if err != nil {
