@@ -32,13 +32,16 @@ type MigrateReport struct {
 	Copied  uint64   // records copied by this run
 	Digest  [32]byte // HistoryDigest of the first Total records, the same on both
 
-	Checkpoints uint64 // signed checkpoints copied (when both stores keep them)
+	Checkpoints  uint64 // signed checkpoints copied (when both stores keep them)
+	Cosignatures uint64 // witnesses' cosignature lines copied (when both stores keep them)
 }
 
 // Migrate copies the ledger in from to to, in sequence order, keeping every
 // field of every record (event IDs, sequences, revisions, recorded times,
 // actors, signatures), so every checkpoint and proof made on the source
-// also verifies on the copy. to must be an eventstore.Importer.
+// also verifies on the copy; then the signed checkpoints and the
+// witnesses' cosignatures of each (when both stores keep them), so a
+// cosigned checkpoint stays cosigned. to must be an eventstore.Importer.
 //
 // It copies the records the source holds when it begins. It is resumable:
 // a target that already holds a prefix of the source's history (from an
@@ -112,7 +115,7 @@ func Migrate(ctx context.Context, from, to eventstore.Store, opts MigrateOptions
 		return rep, fmt.Errorf("migrate: verify: history digests differ: source sha256:%x, target sha256:%x: %w", src, dst, ErrMigrateMismatch)
 	}
 	rep.Digest = src
-	if rep.Checkpoints, err = copyCheckpoints(ctx, from, to, total); err != nil {
+	if err := copyCheckpoints(ctx, from, to, total, &rep); err != nil {
 		return rep, fmt.Errorf("migrate: %w", err)
 	}
 	return rep, nil
@@ -120,12 +123,17 @@ func Migrate(ctx context.Context, from, to eventstore.Store, opts MigrateOptions
 
 // copyCheckpoints copies the source's signed checkpoints of at most total
 // records that the target lacks, in order of size, with their leaves, when
-// both stores keep checkpoints.
-func copyCheckpoints(ctx context.Context, from, to eventstore.Store, total uint64) (uint64, error) {
+// both stores keep checkpoints; and, when both keep witnesses'
+// cosignatures, each one's cosignatures right after it is saved. A run
+// interrupted between a checkpoint and its cosignatures leaves that
+// checkpoint the target's newest, so the next run begins by copying the
+// cosignatures of the target's newest checkpoint that it lacks (which
+// also brings over those a witness added on the source since).
+func copyCheckpoints(ctx context.Context, from, to eventstore.Store, total uint64, rep *MigrateReport) error {
 	src, ok1 := from.(eventstore.CheckpointStore)
 	dst, ok2 := to.(eventstore.CheckpointStore)
 	if !ok1 || !ok2 {
-		return 0, nil
+		return nil
 	}
 	after := uint64(0)
 	latest, err := dst.LatestCheckpoint(ctx)
@@ -133,22 +141,74 @@ func copyCheckpoints(ctx context.Context, from, to eventstore.Store, total uint6
 	case err == nil:
 		after = latest.Size
 	case !errors.Is(err, eventstore.ErrNoCheckpoint):
-		return 0, fmt.Errorf("read the target's checkpoints: %w", err)
+		return fmt.Errorf("read the target's checkpoints: %w", err)
 	}
-	var n uint64
+	if after > 0 && after <= total {
+		if err := copyCosignatures(ctx, from, to, after, rep); err != nil {
+			return err
+		}
+	}
 	for cp, err := range eventstore.Checkpoints(ctx, src, after) {
 		if err != nil {
-			return n, fmt.Errorf("read the source's checkpoints: %w", err)
+			return fmt.Errorf("read the source's checkpoints: %w", err)
 		}
 		if cp.Size > total {
 			break
 		}
 		if _, err := dst.SaveCheckpoint(ctx, cp); err != nil {
-			return n, fmt.Errorf("copy the checkpoint of size %d: %w", cp.Size, err)
+			return fmt.Errorf("copy the checkpoint of size %d: %w", cp.Size, err)
 		}
-		n++
+		rep.Checkpoints++
+		if err := copyCosignatures(ctx, from, to, cp.Size, rep); err != nil {
+			return err
+		}
 	}
-	return n, nil
+	return nil
+}
+
+// copyCosignatures copies, in order, the source's cosignature lines of the
+// checkpoint of size events that the target does not hold yet (each line
+// as many times as the source holds it), when both stores keep
+// cosignatures; the checkpoint must be stored in the target. It saves at
+// most eventstore.MaxCosignatures lines per call.
+func copyCosignatures(ctx context.Context, from, to eventstore.Store, size uint64, rep *MigrateReport) error {
+	src, ok1 := from.(eventstore.CosignatureStore)
+	dst, ok2 := to.(eventstore.CosignatureStore)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	want, err := src.ReadCosignatures(ctx, size)
+	if err != nil {
+		return fmt.Errorf("read the source's cosignatures: %w", err)
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	have, err := dst.ReadCosignatures(ctx, size)
+	if err != nil {
+		return fmt.Errorf("read the target's cosignatures: %w", err)
+	}
+	held := make(map[string]int, len(have))
+	for _, c := range have {
+		held[string(c.Line)]++
+	}
+	var missing [][]byte
+	for _, c := range want {
+		if held[string(c.Line)] > 0 {
+			held[string(c.Line)]--
+			continue
+		}
+		missing = append(missing, c.Line)
+	}
+	for len(missing) > 0 {
+		n := min(len(missing), eventstore.MaxCosignatures)
+		if err := dst.SaveCosignatures(ctx, size, missing[:n]); err != nil {
+			return fmt.Errorf("copy the cosignatures of the checkpoint of size %d: %w", size, err)
+		}
+		rep.Cosignatures += uint64(n)
+		missing = missing[n:]
+	}
+	return nil
 }
 
 // samePrefix checks that the first n records of a and b are equal.
