@@ -39,9 +39,10 @@ submits to them, and resubmits the newest checkpoint every witness-refresh
 }
 
 // witnessSubcommands returns the subcommands of "witness": add, remove and
-// list (here), and submit (witnesssubmit.go).
+// list (here), submit (witnesssubmit.go), and keygen, serve and log, to
+// run a witness (witnessserve.go).
 func (e *env) witnessSubcommands() []*cli.Command {
-	return []*cli.Command{e.witnessAddCommand(), e.witnessRemoveCommand(), e.witnessListCommand(), e.witnessSubmitCommand()}
+	return append([]*cli.Command{e.witnessAddCommand(), e.witnessRemoveCommand(), e.witnessListCommand(), e.witnessSubmitCommand()}, e.witnessServeSubcommands()...)
 }
 
 func (e *env) witnessAddCommand() *cli.Command {
