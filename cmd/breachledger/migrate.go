@@ -27,8 +27,9 @@ func (e *env) migrateCommand() *cli.Command {
 		Usage: "copy a whole ledger to another store (SQLite or EventStoreDB), event by event as stored; resumable, verified",
 		Description: `Copies every event of --from to --to in order, keeping event IDs,
 sequences, revisions, recorded times, actors and signatures, so checkpoints
-and proofs made on the source verify on the copy; signed checkpoints are
-copied too when both stores keep them. Progress goes to stderr.
+and proofs made on the source verify on the copy; signed checkpoints, and
+the witnesses' cosignatures kept beside them, are copied too when both
+stores keep them. Progress goes to stderr.
 
 Interrupted, it resumes: run it again, and it checks what the target already
 holds against the source, then copies the rest. A target holding anything
@@ -101,12 +102,13 @@ Example:
 					Events      uint64 `json:"events"`
 					Present     uint64 `json:"already_present"`
 					Copied      uint64 `json:"copied"`
-					Checkpoints uint64 `json:"checkpoints_copied"`
-					Digest      string `json:"history_digest"`
-				}{esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Present, rep.Copied, rep.Checkpoints, digest})
+					Checkpoints  uint64 `json:"checkpoints_copied"`
+					Cosignatures uint64 `json:"cosignatures_copied"`
+					Digest       string `json:"history_digest"`
+				}{esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Present, rep.Copied, rep.Checkpoints, rep.Cosignatures, digest})
 			}
-			fmt.Fprintf(e.stdout, "migrated %s to %s: %d events (%d copied now, %d already there and checked), %d checkpoints copied\n",
-				esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Copied, rep.Present, rep.Checkpoints)
+			fmt.Fprintf(e.stdout, "migrated %s to %s: %d events (%d copied now, %d already there and checked), %d checkpoints and %d cosignatures copied\n",
+				esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Copied, rep.Present, rep.Checkpoints, rep.Cosignatures)
 			fmt.Fprintf(e.stdout, "verified: both hold %d events with history digest %s\n", rep.Total, digest)
 			return nil
 		},

@@ -25,7 +25,7 @@ import (
 func (e *env) witnessCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "witness",
-		Usage: "the independent witnesses that cosign the ledger's checkpoints: add, remove, list (admin)",
+		Usage: "the independent witnesses that cosign the ledger's checkpoints: add, remove, list (admin), submit; keygen, serve, log (running a witness)",
 		Description: `A witness (C2SP tlog-witness, e.g. litewitness) cosigns a checkpoint only as a
 consistent extension of the last one it saw, so a history rewritten and
 re-signed with the ledger key gets no cosignature. The ledger records which
@@ -33,7 +33,10 @@ witnesses its checkpoints are submitted to, by each one's cosignature/v1
 verifier key (NAME+HASH+BASE64: litewitness prints it as "verifier key" at
 start-up) and its submission URL; the ledger key's holder (the notary)
 submits to them, and resubmits the newest checkpoint every witness-refresh
-("breachledger setting witness-refresh 30m"; default 1h).`,
+("breachledger setting witness-refresh 30m"; default 1h); "witness submit"
+sends the newest checkpoint now. "witness keygen", "witness serve" and
+"witness log" run a witness of your own, for an auditor who wants one
+binary.`,
 		Subcommands: e.witnessSubcommands(),
 	}
 }

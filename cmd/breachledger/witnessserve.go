@@ -115,6 +115,9 @@ Example:
 			if err := in.err(); err != nil {
 				return err
 			}
+			if fi, err := os.Stat(keyPath); err == nil && fi.Mode().Perm()&0o077 != 0 {
+				return usagef("--key %s: mode %04o lets others read the witness's private key; make it 0600 (chmod 600 %s)", safetext.Quote(keyPath), fi.Mode().Perm(), safetext.Quote(keyPath))
+			}
 			skey, err := os.ReadFile(keyPath)
 			if err != nil {
 				return usagef("--key %s: %v (make one with \"breachledger witness keygen NAME -o FILE\")", safetext.Quote(keyPath), err)

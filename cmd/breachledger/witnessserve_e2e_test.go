@@ -189,6 +189,17 @@ func TestWitnessServe(t *testing.T) {
 		t.Fatalf("the log just added: %+v, want %s at 0 with the empty tree's root and the ledger's key", got, origin)
 	}
 
+	// A key file others may read is refused, and serves nothing.
+	if err := os.Chmod(key, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := auditorRun(t, noLedger, "witness", "serve", "--db", db, "--key", key); r.code != 2 || !strings.Contains(r.stderr, "chmod 600") {
+		t.Errorf("serve with a key file of mode 0644: exit %d, want 2 saying chmod 600\n%s", r.code, r.stderr)
+	}
+	if err := os.Chmod(key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	// The witness runs; the ledger's admin adds it.
 	w := startWitnessServe(t, db, key)
 	if w.vkey != vkey {
