@@ -97,11 +97,11 @@ Example:
 			digest := "sha256:" + hex.EncodeToString(rep.Digest[:])
 			if c.Bool("json") {
 				return writeJSON(e.stdout, struct {
-					From        string `json:"from"`
-					To          string `json:"to"`
-					Events      uint64 `json:"events"`
-					Present     uint64 `json:"already_present"`
-					Copied      uint64 `json:"copied"`
+					From         string `json:"from"`
+					To           string `json:"to"`
+					Events       uint64 `json:"events"`
+					Present      uint64 `json:"already_present"`
+					Copied       uint64 `json:"copied"`
 					Checkpoints  uint64 `json:"checkpoints_copied"`
 					Cosignatures uint64 `json:"cosignatures_copied"`
 					Digest       string `json:"history_digest"`
