@@ -14,6 +14,7 @@ require (
 )
 
 require (
+	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
 	github.com/EventStore/EventStore-Client-Go/v4 v4.2.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/hallgren/eventsourcing/core v0.5.2 // indirect
