@@ -18,8 +18,10 @@ const (
 	SourceOperatorEscalation  Source = "operator-escalation"  // escalation by an operator
 )
 
-// Sources lists every detection source.
-var Sources = []Source{SourceAutomatedAlert, SourceFirstPartyReport, SourceVulnerabilityReport, SourceCustomerReport, SourceRedBlueTeam, SourceOperatorEscalation}
+// Sources returns every detection source, in a new slice.
+func Sources() []Source {
+	return []Source{SourceAutomatedAlert, SourceFirstPartyReport, SourceVulnerabilityReport, SourceCustomerReport, SourceRedBlueTeam, SourceOperatorEscalation}
+}
 
 // DataRole is the organisation's capacity under data-protection law for an
 // incident: controller of the data, processor for customers, or both.
@@ -32,8 +34,10 @@ const (
 	RoleBoth       DataRole = "both"
 )
 
-// DataRoles lists every data role.
-var DataRoles = []DataRole{RoleController, RoleProcessor, RoleBoth}
+// DataRoles returns every data role, in a new slice.
+func DataRoles() []DataRole {
+	return []DataRole{RoleController, RoleProcessor, RoleBoth}
+}
 
 // IsController reports whether the organisation acts as a controller.
 func (r DataRole) IsController() bool { return r == RoleController || r == RoleBoth }
@@ -53,8 +57,10 @@ const (
 	FunctionalHigh   FunctionalImpact = "high"   // some critical services no longer provided to any user
 )
 
-// FunctionalImpacts lists every functional impact category.
-var FunctionalImpacts = []FunctionalImpact{FunctionalNone, FunctionalLow, FunctionalMedium, FunctionalHigh}
+// FunctionalImpacts returns every functional impact category, in a new slice.
+func FunctionalImpacts() []FunctionalImpact {
+	return []FunctionalImpact{FunctionalNone, FunctionalLow, FunctionalMedium, FunctionalHigh}
+}
 
 // Recoverability is NIST SP 800-61 Rev. 2 Table 3-4 (recoverability effort
 // categories).
@@ -68,8 +74,10 @@ const (
 	RecoverNotRecoverable Recoverability = "not-recoverable" // recovery is not possible
 )
 
-// Recoverabilities lists every recoverability category.
-var Recoverabilities = []Recoverability{RecoverRegular, RecoverSupplemented, RecoverExtended, RecoverNotRecoverable}
+// Recoverabilities returns every recoverability category, in a new slice.
+func Recoverabilities() []Recoverability {
+	return []Recoverability{RecoverRegular, RecoverSupplemented, RecoverExtended, RecoverNotRecoverable}
+}
 
 // InformationImpact is the breach category: NIST SP 800-61 Rev. 2 Table 3-3
 // (information impact categories), which the seed's categories follow.
@@ -83,8 +91,10 @@ const (
 	InfoIntegrityLoss InformationImpact = "integrity-loss"     // sensitive or proprietary information changed or deleted
 )
 
-// InformationImpacts lists every information impact category.
-var InformationImpacts = []InformationImpact{InfoNone, InfoPrivacy, InfoProprietary, InfoIntegrityLoss}
+// InformationImpacts returns every information impact category, in a new slice.
+func InformationImpacts() []InformationImpact {
+	return []InformationImpact{InfoNone, InfoPrivacy, InfoProprietary, InfoIntegrityLoss}
+}
 
 // Severity is the incident's severity, derived from the three impact factors
 // (see DeriveSeverity) unless an assessor overrides it.
@@ -98,8 +108,10 @@ const (
 	SeverityCritical Severity = "critical"
 )
 
-// Severities lists every severity, lowest first.
-var Severities = []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+// Severities returns every severity, lowest first, in a new slice.
+func Severities() []Severity {
+	return []Severity{SeverityLow, SeverityMedium, SeverityHigh, SeverityCritical}
+}
 
 // Priority is the response priority; P1 is worked around the clock.
 type Priority string
@@ -112,8 +124,10 @@ const (
 	P4 Priority = "P4"
 )
 
-// Priorities lists every priority, most urgent first.
-var Priorities = []Priority{P1, P2, P3, P4}
+// Priorities returns every priority, most urgent first, in a new slice.
+func Priorities() []Priority {
+	return []Priority{P1, P2, P3, P4}
+}
 
 // Classification is what the security response team concluded the event is.
 type Classification string
@@ -126,8 +140,10 @@ const (
 	ClassOutOfScope       Classification = "out-of-scope"      // the customer's own responsibility (shared-responsibility model)
 )
 
-// Classifications lists every classification.
-var Classifications = []Classification{ClassFalsePositive, ClassSecurityIncident, ClassPrivacyBreach, ClassOutOfScope}
+// Classifications returns every classification, in a new slice.
+func Classifications() []Classification {
+	return []Classification{ClassFalsePositive, ClassSecurityIncident, ClassPrivacyBreach, ClassOutOfScope}
+}
 
 // Dismissed reports whether the classification ends the provider's duties:
 // a false positive or the customer's own responsibility.
@@ -143,8 +159,10 @@ const (
 	RiskHigh     RiskLevel = "high"
 )
 
-// RiskLevels lists every risk level.
-var RiskLevels = []RiskLevel{RiskUnlikely, RiskRisk, RiskHigh}
+// RiskLevels returns every risk level, in a new slice.
+func RiskLevels() []RiskLevel {
+	return []RiskLevel{RiskUnlikely, RiskRisk, RiskHigh}
+}
 
 // Art34Exception is a GDPR Art. 34(3) condition under which data subjects
 // need not be told despite a high risk.
@@ -158,8 +176,10 @@ const (
 	Art34Disproportionate Art34Exception = "disproportionate" // Art. 34(3)(c): disproportionate effort; public communication instead
 )
 
-// Art34Exceptions lists every Art. 34(3) exception (without the empty one).
-var Art34Exceptions = []Art34Exception{Art34Unintelligible, Art34RiskRemoved, Art34Disproportionate}
+// Art34Exceptions returns every Art. 34(3) exception (without the empty one), in a new slice.
+func Art34Exceptions() []Art34Exception {
+	return []Art34Exception{Art34Unintelligible, Art34RiskRemoved, Art34Disproportionate}
+}
 
 // Citation returns the article paragraph of the exception.
 func (e Art34Exception) Citation() string {
@@ -183,8 +203,10 @@ const (
 	BasisLegalDuty DeclarationBasis = "legal-duty" // a legal or contractual commitment to notify
 )
 
-// DeclarationBases lists every declaration basis.
-var DeclarationBases = []DeclarationBasis{BasisEvidence, BasisLegalDuty}
+// DeclarationBases returns every declaration basis, in a new slice.
+func DeclarationBases() []DeclarationBasis {
+	return []DeclarationBasis{BasisEvidence, BasisLegalDuty}
+}
 
 // ActionKind is the kind of a response action.
 type ActionKind string
@@ -196,8 +218,10 @@ const (
 	ActionRecovery    ActionKind = "recovery"
 )
 
-// ActionKinds lists every action kind.
-var ActionKinds = []ActionKind{ActionContainment, ActionMitigation, ActionRecovery}
+// ActionKinds returns every action kind, in a new slice.
+func ActionKinds() []ActionKind {
+	return []ActionKind{ActionContainment, ActionMitigation, ActionRecovery}
+}
 
 // RequestKind is the kind of a request that needs approval.
 type RequestKind string
@@ -212,8 +236,10 @@ const (
 	RequestDataTransfer RequestKind = "data-transfer"
 )
 
-// RequestKinds lists every request kind.
-var RequestKinds = []RequestKind{RequestNotificationDelay, RequestDataTransfer}
+// RequestKinds returns every request kind, in a new slice.
+func RequestKinds() []RequestKind {
+	return []RequestKind{RequestNotificationDelay, RequestDataTransfer}
+}
 
 // DelayReason is the ground for a notification delay exception.
 type DelayReason string
@@ -224,8 +250,10 @@ const (
 	DelayExtreme      DelayReason = "extreme-circumstances"   // other unusual or extreme circumstances
 )
 
-// DelayReasons lists every delay ground.
-var DelayReasons = []DelayReason{DelayRiskToOthers, DelayExtreme}
+// DelayReasons returns every delay ground, in a new slice.
+func DelayReasons() []DelayReason {
+	return []DelayReason{DelayRiskToOthers, DelayExtreme}
+}
 
 // RecipientKind is who a notification went to.
 type RecipientKind string
@@ -240,9 +268,11 @@ const (
 	RecipientAccountTeam        RecipientKind = "account-team" // internal account managers / customer support
 )
 
-// RecipientKinds lists every recipient kind.
-var RecipientKinds = []RecipientKind{RecipientSecurityContacts, RecipientSubscriptionAdmins, RecipientAuthority, RecipientDataSubjects, RecipientController, RecipientAccountTeam,
-	RecipientRegulator, RecipientPublicFiling, RecipientMedia, RecipientCoveredEntity}
+// RecipientKinds returns every recipient kind, in a new slice.
+func RecipientKinds() []RecipientKind {
+	return []RecipientKind{RecipientSecurityContacts, RecipientSubscriptionAdmins, RecipientAuthority, RecipientDataSubjects, RecipientController, RecipientAccountTeam,
+		RecipientRegulator, RecipientPublicFiling, RecipientMedia, RecipientCoveredEntity}
+}
 
 // IsCustomer reports whether the recipient is a customer's own contact.
 func (k RecipientKind) IsCustomer() bool {
@@ -263,8 +293,10 @@ const (
 	ChannelOther    Channel = "other"
 )
 
-// Channels lists every channel.
-var Channels = []Channel{ChannelEmail, ChannelPortal, ChannelPhone, ChannelLetter, ChannelInPerson, ChannelAPI, ChannelOther}
+// Channels returns every channel, in a new slice.
+func Channels() []Channel {
+	return []Channel{ChannelEmail, ChannelPortal, ChannelPhone, ChannelLetter, ChannelInPerson, ChannelAPI, ChannelOther}
+}
 
 // Phase is a notification's place in phased notification (GDPR Art. 33(4)).
 type Phase string
@@ -276,8 +308,10 @@ const (
 	PhaseFinal         Phase = "final"
 )
 
-// Phases lists every phase.
-var Phases = []Phase{PhaseInitial, PhaseSupplementary, PhaseFinal, PhaseEarlyWarning, PhaseNotification, PhaseIntermediate, PhaseDelayNotice, PhaseWithdrawn}
+// Phases returns every phase, in a new slice.
+func Phases() []Phase {
+	return []Phase{PhaseInitial, PhaseSupplementary, PhaseFinal, PhaseEarlyWarning, PhaseNotification, PhaseIntermediate, PhaseDelayNotice, PhaseWithdrawn}
+}
 
 // Art33Item is one of the items GDPR Art. 33(3) requires in an authority notice.
 type Art33Item string
@@ -290,8 +324,10 @@ const (
 	Art33Measures     Art33Item = "measures"     // (d) measures taken or proposed
 )
 
-// Art33Items lists every Art. 33(3) item in the article's order.
-var Art33Items = []Art33Item{Art33Nature, Art33Contact, Art33Consequences, Art33Measures}
+// Art33Items returns every Art. 33(3) item in the article's order, in a new slice.
+func Art33Items() []Art33Item {
+	return []Art33Item{Art33Nature, Art33Contact, Art33Consequences, Art33Measures}
+}
 
 // Role is what an actor may do in the ledger. Roles are granted and revoked
 // by events in the ledger stream.
@@ -309,8 +345,10 @@ const (
 	RoleAdmin                   Role = "admin"
 )
 
-// Roles lists every role.
-var Roles = []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal, RoleExecutiveIM, RoleAuditor, RoleAdmin}
+// Roles returns every role, in a new slice.
+func Roles() []Role {
+	return []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal, RoleExecutiveIM, RoleAuditor, RoleAdmin}
+}
 
 // Stage is a stage of the incident response process.
 type Stage string
@@ -324,8 +362,10 @@ const (
 	StageClose     Stage = "close"     // Close and Post-mortem
 )
 
-// Stages lists every stage in process order.
-var Stages = []Stage{StageDetect, StageAssess, StageDiagnose, StageStabilize, StageClose}
+// Stages returns every stage in process order, in a new slice.
+func Stages() []Stage {
+	return []Stage{StageDetect, StageAssess, StageDiagnose, StageStabilize, StageClose}
+}
 
 // Title returns the stage's name as the process writes it.
 func (s Stage) Title() string {
@@ -347,80 +387,80 @@ func (s Stage) Title() string {
 // Parse functions: each returns a *FieldError that lists the allowed values.
 
 // ParseSource parses a detection source.
-func ParseSource(s string) (Source, error) { return parseEnum("source", s, Sources) }
+func ParseSource(s string) (Source, error) { return parseEnum("source", s, Sources()) }
 
 // ParseDataRole parses a data role.
-func ParseDataRole(s string) (DataRole, error) { return parseEnum("role", s, DataRoles) }
+func ParseDataRole(s string) (DataRole, error) { return parseEnum("role", s, DataRoles()) }
 
 // ParseFunctionalImpact parses a functional impact category.
 func ParseFunctionalImpact(s string) (FunctionalImpact, error) {
-	return parseEnum("functional-impact", s, FunctionalImpacts)
+	return parseEnum("functional-impact", s, FunctionalImpacts())
 }
 
 // ParseRecoverability parses a recoverability category.
 func ParseRecoverability(s string) (Recoverability, error) {
-	return parseEnum("recoverability", s, Recoverabilities)
+	return parseEnum("recoverability", s, Recoverabilities())
 }
 
 // ParseInformationImpact parses an information impact category.
 func ParseInformationImpact(s string) (InformationImpact, error) {
-	return parseEnum("information-impact", s, InformationImpacts)
+	return parseEnum("information-impact", s, InformationImpacts())
 }
 
 // ParseSeverity parses a severity.
-func ParseSeverity(s string) (Severity, error) { return parseEnum("severity", s, Severities) }
+func ParseSeverity(s string) (Severity, error) { return parseEnum("severity", s, Severities()) }
 
 // ParsePriority parses a priority.
 func ParsePriority(s string) (Priority, error) {
-	return parseEnum("priority", strings.ToUpper(s), Priorities)
+	return parseEnum("priority", strings.ToUpper(s), Priorities())
 }
 
 // ParseClassification parses a classification.
 func ParseClassification(s string) (Classification, error) {
-	return parseEnum("classification", s, Classifications)
+	return parseEnum("classification", s, Classifications())
 }
 
 // ParseRiskLevel parses a risk level.
-func ParseRiskLevel(s string) (RiskLevel, error) { return parseEnum("risk", s, RiskLevels) }
+func ParseRiskLevel(s string) (RiskLevel, error) { return parseEnum("risk", s, RiskLevels()) }
 
 // ParseArt34Exception parses an Art. 34(3) exception.
 func ParseArt34Exception(s string) (Art34Exception, error) {
-	return parseEnum("art34-exception", s, Art34Exceptions)
+	return parseEnum("art34-exception", s, Art34Exceptions())
 }
 
 // ParseDeclarationBasis parses a declaration basis.
 func ParseDeclarationBasis(s string) (DeclarationBasis, error) {
-	return parseEnum("basis", s, DeclarationBases)
+	return parseEnum("basis", s, DeclarationBases())
 }
 
 // ParseActionKind parses an action kind.
-func ParseActionKind(s string) (ActionKind, error) { return parseEnum("kind", s, ActionKinds) }
+func ParseActionKind(s string) (ActionKind, error) { return parseEnum("kind", s, ActionKinds()) }
 
 // ParseRequestKind parses a request kind.
-func ParseRequestKind(s string) (RequestKind, error) { return parseEnum("kind", s, RequestKinds) }
+func ParseRequestKind(s string) (RequestKind, error) { return parseEnum("kind", s, RequestKinds()) }
 
 // ParseDelayReason parses a delay ground.
-func ParseDelayReason(s string) (DelayReason, error) { return parseEnum("reason", s, DelayReasons) }
+func ParseDelayReason(s string) (DelayReason, error) { return parseEnum("reason", s, DelayReasons()) }
 
 // ParseRecipientKind parses a recipient kind.
 func ParseRecipientKind(s string) (RecipientKind, error) {
-	return parseEnum("to", s, RecipientKinds)
+	return parseEnum("to", s, RecipientKinds())
 }
 
 // ParseChannel parses a channel.
-func ParseChannel(s string) (Channel, error) { return parseEnum("channel", s, Channels) }
+func ParseChannel(s string) (Channel, error) { return parseEnum("channel", s, Channels()) }
 
 // ParsePhase parses a notification phase.
-func ParsePhase(s string) (Phase, error) { return parseEnum("phase", s, Phases) }
+func ParsePhase(s string) (Phase, error) { return parseEnum("phase", s, Phases()) }
 
 // ParseArt33Item parses an Art. 33(3) item.
-func ParseArt33Item(s string) (Art33Item, error) { return parseEnum("art33", s, Art33Items) }
+func ParseArt33Item(s string) (Art33Item, error) { return parseEnum("art33", s, Art33Items()) }
 
 // ParseRole parses a role.
-func ParseRole(s string) (Role, error) { return parseEnum("role", s, Roles) }
+func ParseRole(s string) (Role, error) { return parseEnum("role", s, Roles()) }
 
 // ParseStage parses a stage.
-func ParseStage(s string) (Stage, error) { return parseEnum("stage", s, Stages) }
+func ParseStage(s string) (Stage, error) { return parseEnum("stage", s, Stages()) }
 
 func parseEnum[T ~string](field, s string, allowed []T) (T, error) {
 	if slices.Contains(allowed, T(s)) {

@@ -45,6 +45,9 @@ type RoleRevoked struct {
 type SettingChanged struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+	// Reason says why a setting dated before the moment it was recorded
+	// takes effect from then (rule setting-backdated-needs-reason).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Incident stream events. The envelope's business time is when the fact
@@ -266,12 +269,12 @@ func (e LedgerInitialized) validate(fs *fields) {
 
 func (e RoleGranted) validate(fs *fields) {
 	fs.require("actor", e.Actor)
-	fs.add(checkEnum("role", e.Role, Roles))
+	fs.add(checkEnum("role", e.Role, Roles()))
 }
 
 func (e RoleRevoked) validate(fs *fields) {
 	fs.require("actor", e.Actor)
-	fs.add(checkEnum("role", e.Role, Roles))
+	fs.add(checkEnum("role", e.Role, Roles()))
 }
 
 func (e SettingChanged) validate(fs *fields) {
@@ -283,32 +286,32 @@ func (e SettingChanged) validate(fs *fields) {
 }
 
 func (e IncidentDetected) validate(fs *fields) {
-	fs.add(checkEnum("source", e.Source, Sources))
+	fs.add(checkEnum("source", e.Source, Sources()))
 	fs.require("summary", e.Summary)
 	if e.AwareAt.IsZero() {
 		fs.add(&FieldError{Field: "aware-at", Problem: "required"})
 	}
-	fs.add(checkEnum("role", e.Role, DataRoles))
+	fs.add(checkEnum("role", e.Role, DataRoles()))
 }
 
 func (e IncidentAssessed) validate(fs *fields) {
-	fs.add(checkEnum("functional-impact", e.FunctionalImpact, FunctionalImpacts))
-	fs.add(checkEnum("recoverability", e.Recoverability, Recoverabilities))
-	fs.add(checkEnum("information-impact", e.InformationImpact, InformationImpacts))
-	fs.add(checkEnum("severity", e.Severity, Severities))
-	fs.add(checkEnum("priority", e.Priority, Priorities))
+	fs.add(checkEnum("functional-impact", e.FunctionalImpact, FunctionalImpacts()))
+	fs.add(checkEnum("recoverability", e.Recoverability, Recoverabilities()))
+	fs.add(checkEnum("information-impact", e.InformationImpact, InformationImpacts()))
+	fs.add(checkEnum("severity", e.Severity, Severities()))
+	fs.add(checkEnum("priority", e.Priority, Priorities()))
 	if (e.Severity != e.DerivedSeverity || e.Priority != e.DerivedPriority) && strings.TrimSpace(e.OverrideReason) == "" {
 		fs.problem("override-reason", "", "required when severity or priority differs from the derived %s/%s", e.DerivedSeverity, e.DerivedPriority)
 	}
 }
 
 func (e StageChanged) validate(fs *fields) {
-	fs.add(checkEnum("from", e.From, Stages))
-	fs.add(checkEnum("stage", e.To, Stages))
+	fs.add(checkEnum("from", e.From, Stages()))
+	fs.add(checkEnum("stage", e.To, Stages()))
 }
 
 func (e IncidentClassified) validate(fs *fields) {
-	fs.add(checkEnum("classification", e.Classification, Classifications))
+	fs.add(checkEnum("classification", e.Classification, Classifications()))
 	switch e.Classification {
 	case ClassFalsePositive:
 		if strings.TrimSpace(e.RootCause) == "" {
@@ -343,10 +346,10 @@ func (e ScopeRecorded) validate(fs *fields) {
 var jurisdictionRE = regexp.MustCompile(`^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|EEA)$`)
 
 func (e RiskDetermined) validate(fs *fields) {
-	fs.add(checkEnum("risk", e.Level, RiskLevels))
+	fs.add(checkEnum("risk", e.Level, RiskLevels()))
 	fs.require("reasoning", e.Reasoning)
 	if e.Art34Exception != Art34None {
-		fs.add(checkEnum("art34-exception", e.Art34Exception, Art34Exceptions))
+		fs.add(checkEnum("art34-exception", e.Art34Exception, Art34Exceptions()))
 		if e.Level != RiskHigh {
 			fs.problem("art34-exception", string(e.Art34Exception), "only applies when the risk is high")
 		}
@@ -354,12 +357,12 @@ func (e RiskDetermined) validate(fs *fields) {
 }
 
 func (e CRSPIDeclared) validate(fs *fields) {
-	fs.add(checkEnum("basis", e.Basis, DeclarationBases))
+	fs.add(checkEnum("basis", e.Basis, DeclarationBases()))
 	fs.require("reasoning", e.Reasoning)
 }
 
 func (e ActionTaken) validate(fs *fields) {
-	fs.add(checkEnum("kind", e.Kind, ActionKinds))
+	fs.add(checkEnum("kind", e.Kind, ActionKinds()))
 	fs.require("description", e.Description)
 }
 
@@ -377,11 +380,11 @@ func (e EvidenceRecorded) validate(fs *fields) {
 
 func (e RequestOpened) validate(fs *fields) {
 	fs.require("request", e.Request)
-	fs.add(checkEnum("kind", e.Kind, RequestKinds))
+	fs.add(checkEnum("kind", e.Kind, RequestKinds()))
 	fs.require("details", e.Details)
 	switch e.Kind {
 	case RequestNotificationDelay:
-		fs.add(checkEnum("reason", e.DelayReason, DelayReasons))
+		fs.add(checkEnum("reason", e.DelayReason, DelayReasons()))
 		if e.Until.IsZero() {
 			fs.problem("until", "", "required: a notification delay must say when it ends (renew it with a new request)")
 		}
@@ -398,20 +401,20 @@ func (e RequestOpened) validate(fs *fields) {
 
 func (e RequestApproved) validate(fs *fields) {
 	fs.require("request", e.Request)
-	fs.add(checkEnum("as", e.As, Roles))
+	fs.add(checkEnum("as", e.As, Roles()))
 }
 
 func (e RequestRejected) validate(fs *fields) {
 	fs.require("request", e.Request)
-	fs.add(checkEnum("as", e.As, Roles))
+	fs.add(checkEnum("as", e.As, Roles()))
 	fs.require("reason", e.Reason)
 }
 
 func (e NotificationSent) validate(fs *fields) {
-	fs.add(checkEnum("to", e.RecipientKind, RecipientKinds))
+	fs.add(checkEnum("to", e.RecipientKind, RecipientKinds()))
 	fs.require("recipient", e.Recipient)
-	fs.add(checkEnum("channel", e.Channel, Channels))
-	fs.add(checkEnum("phase", e.Phase, Phases))
+	fs.add(checkEnum("channel", e.Channel, Channels()))
+	fs.add(checkEnum("phase", e.Phase, Phases()))
 	if e.RecipientKind.IsCustomer() {
 		fs.require("customer", e.Customer)
 	} else if e.Customer != "" && e.RecipientKind != RecipientAccountTeam {
@@ -421,7 +424,7 @@ func (e NotificationSent) validate(fs *fields) {
 		fs.problem("no-security-contact", "", "only for notices to subscription admins")
 	}
 	for _, it := range e.Art33Items {
-		fs.add(checkEnum("art33", it, Art33Items))
+		fs.add(checkEnum("art33", it, Art33Items()))
 	}
 	if len(e.Art33Items) > 0 && e.RecipientKind != RecipientAuthority {
 		fs.problem("art33", "", "Art. 33(3) items are only for notices to a supervisory authority")
@@ -443,7 +446,7 @@ func (e IncidentClosed) validate(*fields) {}
 
 func (e IncidentReopened) validate(fs *fields) {
 	fs.require("reason", e.Reason)
-	fs.add(checkEnum("stage", e.Stage, Stages))
+	fs.add(checkEnum("stage", e.Stage, Stages()))
 	if e.Stage == StageClose || e.Stage == StageDetect {
 		fs.problem("stage", string(e.Stage), "a reopened incident goes back to assess, diagnose or stabilize")
 	}

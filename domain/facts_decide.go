@@ -83,8 +83,10 @@ type PinPack struct {
 // SECAttorneyGeneralDelays are the successive delays Form 8-K Item 1.05(c)
 // allows on the Attorney General's written notice: up to 30 days, then up
 // to 30 more, then up to 60 more in extraordinary circumstances; beyond
-// that only an SEC exemptive order.
-var SECAttorneyGeneralDelays = []time.Duration{30 * 24 * time.Hour, 30 * 24 * time.Hour, 60 * 24 * time.Hour}
+// that only an SEC exemptive order. A new slice on each call.
+func SECAttorneyGeneralDelays() []time.Duration {
+	return []time.Duration{30 * 24 * time.Hour, 30 * 24 * time.Hour, 60 * 24 * time.Hour}
+}
 
 // decideRegulatory decides the regulatory commands; ok is false for any other.
 func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event, ok bool, err error) {
@@ -277,7 +279,7 @@ func decideHold(s *State, c RecordHold, by By) (HoldRecorded, error) {
 				prev = append(prev, h)
 			}
 		}
-		if len(prev) >= len(SECAttorneyGeneralDelays) {
+		if len(prev) >= len(SECAttorneyGeneralDelays()) {
 			return e, refuse("sec-ag-delay-limit", "beyond 120 days only an SEC exemptive order delays the filing; record it as a note and file",
 				"Form 8-K Item 1.05(c) allows three Attorney General delays (30, 30 and 60 days); %d are recorded", len(prev))
 		}
@@ -291,7 +293,7 @@ func decideHold(s *State, c RecordHold, by By) (HoldRecorded, error) {
 				}
 			}
 		}
-		if limit := SECAttorneyGeneralDelays[len(prev)]; e.Until.Sub(base) > limit {
+		if limit := SECAttorneyGeneralDelays()[len(prev)]; e.Until.Sub(base) > limit {
 			return e, refuse("sec-ag-delay-limit", fmt.Sprintf("give an --until no later than %s", stamp(base.Add(limit))),
 				"delay %d of Form 8-K Item 1.05(c) is at most %s after %s", len(prev)+1, FormatDuration(limit), stamp(base))
 		}

@@ -37,13 +37,15 @@ const (
 	EntityEEAEstablishedRep  EntityType = "gdpr-art27-representative" // has an Art. 27 representative (does not trigger the one-stop shop)
 )
 
-// EntityTypes lists every entity type.
-var EntityTypes = []EntityType{EntityFinancial, EntityCreditInstitution, EntityCCP, EntityTradingVenue, EntityNIS2Essential, EntityNIS2Important,
-	EntityTrustService, EntitySECRegistrant, EntityHIPAACovered, EntityHIPAABusinessAssoc, EntityNYDFSCovered, EntitySmallAgent,
-	EntitySGDataIntermediary, EntityDORARolloverOff, EntityCaliforniaBusiness, EntityEEAEstablishedRep}
+// EntityTypes returns every entity type, in a new slice.
+func EntityTypes() []EntityType {
+	return []EntityType{EntityFinancial, EntityCreditInstitution, EntityCCP, EntityTradingVenue, EntityNIS2Essential, EntityNIS2Important,
+		EntityTrustService, EntitySECRegistrant, EntityHIPAACovered, EntityHIPAABusinessAssoc, EntityNYDFSCovered, EntitySmallAgent,
+		EntitySGDataIntermediary, EntityDORARolloverOff, EntityCaliforniaBusiness, EntityEEAEstablishedRep}
+}
 
 // ParseEntityType parses an entity type.
-func ParseEntityType(s string) (EntityType, error) { return parseEnum("entity-type", s, EntityTypes) }
+func ParseEntityType(s string) (EntityType, error) { return parseEnum("entity-type", s, EntityTypes()) }
 
 // DeterminationKind is a decision or finding that anchors a clock or
 // decides whether a regime applies.
@@ -65,13 +67,15 @@ const (
 	DetDORARecovered    DeterminationKind = "dora-regular-activities-recovered"
 )
 
-// DeterminationKinds lists every determination kind.
-var DeterminationKinds = []DeterminationKind{DetDiscovery, DetSECMaterial, DetSECInfoAvailable, DetDORAMajor, DetNIS2Significant, DetSGNotifiable,
-	DetBRPersonalData, DetBRRelevantRisk, DetNYDFSReportable, DetHIPAALowProb, DetNIS2Intermediate, DetDORARecovered}
+// DeterminationKinds returns every determination kind, in a new slice.
+func DeterminationKinds() []DeterminationKind {
+	return []DeterminationKind{DetDiscovery, DetSECMaterial, DetSECInfoAvailable, DetDORAMajor, DetNIS2Significant, DetSGNotifiable,
+		DetBRPersonalData, DetBRRelevantRisk, DetNYDFSReportable, DetHIPAALowProb, DetNIS2Intermediate, DetDORARecovered}
+}
 
 // ParseDeterminationKind parses a determination kind.
 func ParseDeterminationKind(s string) (DeterminationKind, error) {
-	return parseEnum("kind", s, DeterminationKinds)
+	return parseEnum("kind", s, DeterminationKinds())
 }
 
 // HoldKind is the legal basis on which a notification is held.
@@ -93,11 +97,13 @@ const (
 	HoldSECAttorneyGeneral HoldKind = "sec-ag-delay"
 )
 
-// HoldKinds lists every hold kind.
-var HoldKinds = []HoldKind{HoldLawEnforcement, HoldSECAttorneyGeneral}
+// HoldKinds returns every hold kind, in a new slice.
+func HoldKinds() []HoldKind {
+	return []HoldKind{HoldLawEnforcement, HoldSECAttorneyGeneral}
+}
 
 // ParseHoldKind parses a hold kind.
-func ParseHoldKind(s string) (HoldKind, error) { return parseEnum("kind", s, HoldKinds) }
+func ParseHoldKind(s string) (HoldKind, error) { return parseEnum("kind", s, HoldKinds()) }
 
 // AffectedCount is how many people one jurisdiction counts among the
 // affected (data subjects, residents, individuals).
@@ -205,7 +211,7 @@ func (e EntityProfiled) validate(fs *fields) {
 		}
 	}
 	for _, t := range e.EntityTypes {
-		fs.add(checkEnum("entity-type", t, EntityTypes))
+		fs.add(checkEnum("entity-type", t, EntityTypes()))
 	}
 	for _, s := range e.Sectors {
 		if strings.TrimSpace(s) == "" {
@@ -236,7 +242,7 @@ func (e AffectedRecorded) validate(fs *fields) {
 }
 
 func (e DeterminationMade) validate(fs *fields) {
-	fs.add(checkEnum("kind", e.Kind, DeterminationKinds))
+	fs.add(checkEnum("kind", e.Kind, DeterminationKinds()))
 	fs.require("reasoning", e.Reasoning)
 }
 
@@ -247,7 +253,7 @@ func (e AcknowledgementReceived) validate(fs *fields) {
 
 func (e HoldRecorded) validate(fs *fields) {
 	fs.require("hold", e.Hold)
-	fs.add(checkEnum("kind", e.Kind, HoldKinds))
+	fs.add(checkEnum("kind", e.Kind, HoldKinds()))
 	fs.require("basis", e.Basis)
 	fs.require("authority", e.Authority)
 	if e.Until.IsZero() && (e.Kind != HoldLawEnforcement || e.Written) {

@@ -48,7 +48,7 @@ func (l Ledger) HasAny(actor string, roles []Role) bool {
 // RolesOf returns actor's roles in the order of Roles.
 func (l Ledger) RolesOf(actor string) []Role {
 	var out []Role
-	for _, r := range Roles {
+	for _, r := range Roles() {
 		if l.Has(actor, r) {
 			out = append(out, r)
 		}

@@ -23,8 +23,10 @@ const (
 	StatusWaived  = Status("waived")   // an approved exception, the law's own exception or a withdrawn trigger removed the duty
 )
 
-// Statuses lists every status.
-var Statuses = []Status{StatusPending, StatusDueSoon, StatusOverdue, StatusMet, StatusMetLate, StatusHeld, StatusWaived}
+// Statuses returns every status, in a new slice.
+func Statuses() []Status {
+	return []Status{StatusPending, StatusDueSoon, StatusOverdue, StatusMet, StatusMetLate, StatusHeld, StatusWaived}
+}
 
 // Open reports whether the obligation still asks for something.
 func (s Status) Open() bool {

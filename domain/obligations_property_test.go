@@ -33,7 +33,7 @@ func genHistory(t *testing.T, r *rand.Rand) (*history, string, time.Time) {
 	h.add("oscar", at(2), domain.IncidentAssessed{FunctionalImpact: domain.FunctionalHigh, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy,
 		DerivedSeverity: domain.SeverityCritical, DerivedPriority: domain.P1, Severity: domain.SeverityCritical, Priority: domain.P1})
 	var ets []domain.EntityType
-	for _, e := range domain.EntityTypes {
+	for _, e := range domain.EntityTypes() {
 		if r.IntN(3) == 0 {
 			ets = append(ets, e)
 		}
@@ -47,13 +47,13 @@ func genHistory(t *testing.T, r *rand.Rand) (*history, string, time.Time) {
 	slices.SortFunc(counts, func(a, b domain.AffectedCount) int { return compare(a.Jurisdiction, b.Jurisdiction) })
 	h.add("sam", at(6), domain.AffectedRecorded{Counts: counts})
 	h.add("sam", at(6), domain.ScopeRecorded{Customers: pick([]string{"contoso", "fabrikam"}, 2), Jurisdictions: pick([]string{"DE", "GB", "US-CA"}, 2), Subjects: int64(r.IntN(2000))})
-	for _, k := range domain.DeterminationKinds {
+	for _, k := range domain.DeterminationKinds() {
 		if r.IntN(2) == 0 {
 			h.add("ivy", at(48), domain.DeterminationMade{Kind: k, Positive: r.IntN(5) > 0, Reasoning: "generated"})
 		}
 	}
 	if r.IntN(2) == 0 {
-		h.add("ivy", at(24), domain.RiskDetermined{Level: domain.RiskLevels[r.IntN(3)], Reasoning: "generated"})
+		h.add("ivy", at(24), domain.RiskDetermined{Level: domain.RiskLevels()[r.IntN(3)], Reasoning: "generated"})
 	}
 	if r.IntN(2) == 0 {
 		h.add("sam", at(24), domain.IncidentClassified{Classification: domain.ClassPrivacyBreach})
@@ -67,7 +67,7 @@ func genHistory(t *testing.T, r *rand.Rand) (*history, string, time.Time) {
 	kinds := []domain.RecipientKind{domain.RecipientAuthority, domain.RecipientRegulator, domain.RecipientDataSubjects, domain.RecipientSecurityContacts, domain.RecipientPublicFiling, domain.RecipientController}
 	for i := r.IntN(8); i > 0; i-- {
 		n := domain.NotificationSent{RecipientKind: kinds[r.IntN(len(kinds))], Recipient: []string{"acme", "authority"}[r.IntN(2)], Channel: domain.ChannelPortal,
-			Phase: domain.Phases[r.IntN(len(domain.Phases))]}
+			Phase: domain.Phases()[r.IntN(len(domain.Phases()))]}
 		if n.RecipientKind.IsCustomer() {
 			n.Customer = []string{"contoso", "fabrikam"}[r.IntN(2)]
 		}

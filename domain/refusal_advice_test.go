@@ -21,7 +21,7 @@ func (c *adviceClock) by() domain.By {
 
 func omnipotent(t *testing.T) *history {
 	h := newHistory(t)
-	for _, r := range domain.Roles {
+	for _, r := range domain.Roles() {
 		h.ledgerEvent("admin", "2025-01-01T00:02:00Z", domain.RoleGranted{Actor: "root", Role: r})
 	}
 	return h
@@ -99,7 +99,7 @@ func TestAdviceIsAccepted(t *testing.T) {
 		{"assess", assessCmd},
 		{"note", func(b domain.By) domain.Command { return domain.AddNote{By: b, Text: "n"} }},
 	}
-	for _, s := range domain.Stages {
+	for _, s := range domain.Stages() {
 		commands = append(commands, struct {
 			name string
 			cmd  build

@@ -26,14 +26,16 @@ type StageMove struct {
 //	diagnose   close      classified false-positive or out-of-scope
 //	stabilize  diagnose
 //	stabilize  close
-var StageMoves = []StageMove{
-	{From: StageDetect, To: StageAssess},
-	{From: StageAssess, To: StageDiagnose},
-	{From: StageAssess, To: StageClose, OnlyIfDismissed: true},
-	{From: StageDiagnose, To: StageStabilize},
-	{From: StageDiagnose, To: StageClose, OnlyIfDismissed: true},
-	{From: StageStabilize, To: StageDiagnose},
-	{From: StageStabilize, To: StageClose},
+func StageMoves() []StageMove {
+	return []StageMove{
+		{From: StageDetect, To: StageAssess},
+		{From: StageAssess, To: StageDiagnose},
+		{From: StageAssess, To: StageClose, OnlyIfDismissed: true},
+		{From: StageDiagnose, To: StageStabilize},
+		{From: StageDiagnose, To: StageClose, OnlyIfDismissed: true},
+		{From: StageStabilize, To: StageDiagnose},
+		{From: StageStabilize, To: StageClose},
+	}
 }
 
 // checkStageMove returns nil if inc may move to stage to, or the refusal.
@@ -47,7 +49,7 @@ func checkStageMove(inc *Incident, to Stage) *RuleError {
 		return refuse("stage-move", stageAdvice(inc, []Stage{to}),
 			"the incident is in Close and Post-mortem; nothing moves out of Close except a reopen")
 	}
-	for _, m := range StageMoves {
+	for _, m := range StageMoves() {
 		if m.From != from || m.To != to {
 			continue
 		}
@@ -68,7 +70,7 @@ func checkStageMove(inc *Incident, to Stage) *RuleError {
 // nextStages are the stages inc may move to now.
 func nextStages(inc *Incident) []Stage {
 	var out []Stage
-	for _, m := range StageMoves {
+	for _, m := range StageMoves() {
 		if m.From == inc.Stage && (!m.OnlyIfDismissed || inc.Dismissed()) {
 			out = append(out, m.To)
 		}
@@ -95,7 +97,7 @@ func stagePath(inc *Incident, to []Stage) []Stage {
 		if at == StageClose {
 			continue
 		}
-		for _, m := range StageMoves {
+		for _, m := range StageMoves() {
 			if _, seen := prev[m.To]; m.From == at && !seen && (!m.OnlyIfDismissed || inc.Dismissed()) {
 				prev[m.To] = at
 				queue = append(queue, m.To)

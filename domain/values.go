@@ -85,7 +85,7 @@ func UnknownPack(field, v string) *FieldError {
 
 // ParseStatus parses an obligation status word (pending, due-soon,
 // overdue, met, met-late, held, waived).
-func ParseStatus(s string) (Status, error) { return parseEnum("status", s, Statuses) }
+func ParseStatus(s string) (Status, error) { return parseEnum("status", s, Statuses()) }
 
 // noSuchObligation is the not-found error (exit 3) for an obligation ID
 // the incident does not hold (notify --for, hold --obligation), naming the

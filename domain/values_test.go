@@ -97,7 +97,7 @@ func TestUnknownPackAndStatus(t *testing.T) {
 	if got, want := UnknownPack("--pack", "9").Error(), `--pack "9": unknown rule pack (allowed: 2025.1, 2026.1)`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	for _, s := range Statuses {
+	for _, s := range Statuses() {
 		if got, err := ParseStatus(string(s)); err != nil || got != s {
 			t.Errorf("ParseStatus(%q) = %q, %v", s, got, err)
 		}

@@ -20,7 +20,7 @@ func TestDeadlineFilterUnknown(t *testing.T) {
 	if want := `--regime "FOO"|--regime "gdpr-art"|--compare-pack "2024.1"|--status "late"`; strings.Join(got, "|") != want {
 		t.Errorf("got %s, want %s", strings.Join(got, "|"), want)
 	}
-	if errs := (projections.DeadlineFilter{Regimes: []string{"uk gdpr", "nis2", "sec-8k"}, Statuses: domain.Statuses, Pack: "2025.1"}).Unknown(func(s string) string { return s }); len(errs) != 0 {
+	if errs := (projections.DeadlineFilter{Regimes: []string{"uk gdpr", "nis2", "sec-8k"}, Statuses: domain.Statuses(), Pack: "2025.1"}).Unknown(func(s string) string { return s }); len(errs) != 0 {
 		t.Errorf("known values refused: %v", errs)
 	}
 }

@@ -235,8 +235,8 @@ func BuildPeriodReport(h *History, from, to time.Time, cut domain.Cut, p Provena
 		}
 		r.Rows = append(r.Rows, row)
 	}
-	r.ByClassification = counts(classes, append(names(domain.Classifications), "unclassified"))
-	r.ByCategory = counts(categories, append(names(domain.InformationImpacts), "not assessed"))
+	r.ByClassification = counts(classes, append(names(domain.Classifications()), "unclassified"))
+	r.ByCategory = counts(categories, append(names(domain.InformationImpacts()), "not assessed"))
 	r.DetectionToDeclaration, r.DeclarationToNotice, r.AwarenessToAuthority = Stats(d2d), Stats(d2n), Stats(a2a)
 	sort.Strings(order)
 	for _, rule := range order {

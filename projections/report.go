@@ -709,7 +709,7 @@ func noticeChecks(inc *domain.Incident, obs []domain.Obligation, byID map[string
 			if carried[key] == nil {
 				carried[key] = map[domain.Art33Item]bool{}
 			}
-			for _, it := range domain.Art33Items {
+			for _, it := range domain.Art33Items() {
 				c := ContentCheck{Citation: regime + " Art. 33(3)", Item: art33Items[it]}
 				switch {
 				case slices.Contains(n.Art33Items, it):

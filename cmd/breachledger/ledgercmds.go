@@ -44,7 +44,7 @@ func ledgerCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.writer(writerSpec{
-			name: "grant", usage: "give an actor a role (admin): " + allowed(domain.Roles), argsUsage: "ACTOR ROLE",
+			name: "grant", usage: "give an actor a role (admin): " + allowed(domain.Roles()), argsUsage: "ACTOR ROLE",
 			example: `breachledger grant sam security-incident-manager --reason "on-call SIM rota 2025-Q1"`,
 			flags:   []cli.Flag{str("reason", "why")},
 			build: func(in *inputs, by domain.By) domain.Command {

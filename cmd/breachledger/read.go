@@ -141,7 +141,7 @@ func readerCommands(e *env) []*cli.Command {
 				boolean("overdue", "only overdue deadlines"),
 				boolean("open", "only open deadlines (pending, due-soon, overdue, held)"),
 				strs("regime", "only this regime (GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA, \"processor commitment\") or rule ID; repeatable; a value no rule of any pack matches is a usage error"),
-				strs("status", "only deadlines with this status: "+allowed(domain.Statuses)+"; repeatable"),
+				strs("status", "only deadlines with this status: "+allowed(domain.Statuses())+"; repeatable"),
 				str("pack", "evaluate under this rule pack instead of the one each incident recorded"),
 				str("compare-pack", "show this rule pack's reading beside the recorded one (e.g. the current pack beside an old history's)"),
 				cacheFlag,

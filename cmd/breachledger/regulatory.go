@@ -25,7 +25,7 @@ func regulatoryCommands(e *env) []*cli.Command {
 			flags: []cli.Flag{
 				strs("establishment", "a jurisdiction where the organisation is established, main establishment first (DE, US)"), strs("remove-establishment", "remove one"),
 				strs("sector", "a sector (banking, financial-market-infrastructure, digital-infrastructure, health...)"), strs("remove-sector", "remove one"),
-				strs("entity-type", "a regulatory status: "+allowed(domain.EntityTypes)), strs("remove-entity-type", "remove one"),
+				strs("entity-type", "a regulatory status: "+allowed(domain.EntityTypes())), strs("remove-entity-type", "remove one"),
 				strs("controller", "as processor: a controller to notify under GDPR Art. 33(2)"), strs("remove-controller", "remove one"),
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
@@ -62,7 +62,7 @@ func regulatoryCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.writer(writerSpec{
-			name: "determine", usage: "record a determination that starts or stops a clock: " + allowed(domain.DeterminationKinds), argsUsage: "INCIDENT KIND",
+			name: "determine", usage: "record a determination that starts or stops a clock: " + allowed(domain.DeterminationKinds()), argsUsage: "INCIDENT KIND",
 			example: lines(`breachledger determine INCIDENT sec-material --reasoning "disclosure committee: customer data of 2.1M accounts" --at 2025-07-02T15:00:00-04:00`,
 				`breachledger determine INCIDENT dora-major --reasoning "critical service down 3h, 2 criteria met (RTS 2024/1772 Art. 8)"`,
 				`breachledger determine INCIDENT hipaa-low-probability --no --reasoning "four-factor assessment: PHI viewed by an outside party"`),
@@ -82,7 +82,7 @@ func regulatoryCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.writer(writerSpec{
-			name: "hold", usage: "record a hold of notification on a legal basis (legal): " + allowed(domain.HoldKinds), argsUsage: "INCIDENT KIND",
+			name: "hold", usage: "record a hold of notification on a legal basis (legal): " + allowed(domain.HoldKinds()), argsUsage: "INCIDENT KIND",
 			example: lines(`breachledger hold INCIDENT law-enforcement --authority "FBI field office" --basis "notice would impede the investigation (45 CFR 164.412)" --written --until 2026-01-20T00:00:00Z`,
 				`breachledger hold INCIDENT sec-ag-delay --authority "US Attorney General" --basis "substantial risk to national security (Item 1.05(c))" --until 2025-08-08T23:59:59-04:00`),
 			incident: true,

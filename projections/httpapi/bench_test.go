@@ -99,7 +99,7 @@ func benchLedger(b *testing.B, n int, now time.Time) (*sqlite.Store, string, []s
 			continue
 		}
 		add(s, at.Add(30*time.Hour), "ian", domain.NotificationSent{RecipientKind: domain.RecipientAuthority, Recipient: "BfDI", Channel: domain.ChannelPortal, Phase: domain.PhaseInitial,
-			Art33Items: domain.Art33Items})
+			Art33Items: domain.Art33Items()})
 		add(s, at.Add(40*time.Hour), "ian", domain.NotificationSent{RecipientKind: domain.RecipientSecurityContacts, Customer: fmt.Sprintf("customer-%02d", i%40), Recipient: "soc",
 			Channel: domain.ChannelEmail, Phase: domain.PhaseInitial})
 	}
