@@ -301,9 +301,12 @@ func TestLateEntry(t *testing.T) {
 	if err != nil || !strings.Contains(string(payload), `"late_entry_reason":"transcribed from the bridge-call minutes"`) {
 		t.Errorf("stored payload %s %s (%v) does not carry the reason", typ, payload, err)
 	}
-	// Ledger facts (a setting, a grant) carry no business-time rule.
-	if _, err := domain.Decide(h.state(), domain.ChangeSetting{By: domain.By{Actor: "admin", At: mt("2025-03-01T00:00:00Z")}, Key: "due-soon-window", Value: "12h"}, now); err != nil {
-		t.Errorf("a ledger setting dated back: %v", err)
+	// Ledger facts carry no late-entry rule; a setting dated back needs
+	// its own reason instead (settings_history.go).
+	_, err = domain.Decide(h.state(), domain.ChangeSetting{By: domain.By{Actor: "admin", At: mt("2025-03-01T00:00:00Z")}, Key: "due-soon-window", Value: "12h"}, now)
+	wantRule(t, err, "setting-backdated-needs-reason")
+	if _, err := domain.Decide(h.state(), domain.ChangeSetting{By: domain.By{Actor: "admin", At: mt("2025-03-01T00:00:00Z")}, Key: "due-soon-window", Value: "12h", Reason: "board decision of 1 March"}, now); err != nil {
+		t.Errorf("a ledger setting dated back with a reason: %v", err)
 	}
 }
 

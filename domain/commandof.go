@@ -63,7 +63,7 @@ func CommandOf(by By, events []Event) (Command, error) {
 	case RoleRevoked:
 		return RevokeRole{By: by, Grantee: e.Actor, Role: e.Role, Reason: e.Reason}, nil
 	case SettingChanged:
-		return ChangeSetting{By: by, Key: e.Key, Value: e.Value}, nil
+		return ChangeSetting{By: by, Key: e.Key, Value: e.Value, Reason: e.Reason}, nil
 	case SignerRegistered:
 		return RegisterSigner{By: by, Actor: e.Actor, Key: e.Key, Fingerprint: e.Fingerprint, Reason: e.Reason}, nil
 	case SignerRevoked:

@@ -58,10 +58,12 @@ type RevokeRole struct {
 	Reason  string
 }
 
-// ChangeSetting sets a ledger setting (admin only).
+// ChangeSetting sets a ledger setting (admin only), in force from By.At.
+// An At more than SettingBackdateGrace before now needs a Reason.
 type ChangeSetting struct {
 	By
 	Key, Value string
+	Reason     string
 }
 
 // Incident commands.

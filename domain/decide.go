@@ -170,7 +170,10 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if err := needRole(s, by, "setting"); err != nil {
 			return nil, err
 		}
-		return one(SettingChanged{Key: c.Key, Value: c.Value})
+		if err := checkSettingTime(s, c, by, now); err != nil {
+			return nil, err
+		}
+		return one(SettingChanged{Key: c.Key, Value: c.Value, Reason: c.Reason})
 	case RegisterSigner, RevokeSigner, RotateSigner, SetSignaturePolicy:
 		return decideSigners(s, c, by)
 	case IssueToken, RevokeToken:

@@ -75,6 +75,7 @@ func (l *Ledger) apply(f Fact) {
 	switch e := f.Event.(type) {
 	case LedgerInitialized:
 		l.Initialized, l.Name = true, e.Name
+		l.Settings.start = f.At // the defaults are in force from here
 		l.grant(e.Admin, RoleAdmin)
 		if e.Signed {
 			l.signed, l.signedSince = true, f.Sequence
@@ -84,8 +85,8 @@ func (l *Ledger) apply(f Fact) {
 	case RoleRevoked:
 		delete(l.Roles[e.Actor], e.Role)
 	case SettingChanged:
-		if set, err := parseSetting(e.Key, e.Value); err == nil {
-			set(&l.Settings)
+		if c, ok := changeOf(f, e); ok {
+			l.Settings.record(c) // in force from its business time (settings_history.go)
 		}
 	case SignerRegistered, SignerRevoked, SignaturePolicySet:
 		l.Signers.apply(f)
@@ -113,6 +114,9 @@ func (l *Ledger) grant(actor string, r Role) {
 }
 
 // Settings are the ledger's organisational choices, set by admin events.
+// Each change is in force from its business time: At gives the settings in
+// force at an instant, and an obligation is computed with those in force at
+// its anchor (settings_history.go).
 type Settings struct {
 	// CustomerNoticeWindow is the processor's commitment: customer notices
 	// are delivered no more than this long after the CRSPI declaration.
@@ -132,6 +136,11 @@ type Settings struct {
 	// newest checkpoint to the ledger's witnesses even without new events,
 	// for fresh cosignatures (witnesses.go).
 	WitnessRefresh time.Duration `json:"witness_refresh"`
+
+	// history is every change, in order of effect, and start the ledger's
+	// start: the settings are bitemporal facts (settings_history.go).
+	history []settingChange
+	start   time.Time
 }
 
 // DefaultSettings are a new ledger's settings.

@@ -65,7 +65,7 @@ func TestNotaryRules(t *testing.T) {
 func TestSettingValues(t *testing.T) {
 	for _, k := range domain.SettingKeys {
 		h := signedModeHistory(t)
-		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: "1d7h"})
+		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: "1d7h", Reason: "test: dated back"})
 		got, ok := h.state().Ledger.Settings.Value(k.Key)
 		if want := 31 * time.Hour; !ok || got != want {
 			t.Errorf("Value(%q) = %v, %v; want %v", k.Key, got, ok, want)

@@ -78,11 +78,16 @@ type Obligation struct {
 	AckAt          time.Time `json:"acknowledged_at,omitzero"`
 	AckReference   string    `json:"ack_reference,omitempty"`
 	WithdrawnBy    string    `json:"withdrawn_by,omitempty"` // the event that withdrew its trigger (obligations_withdrawn.go)
+	// Setting is the ledger setting the window came from (rules with a
+	// Setting): its value in force at the anchor, and since when.
+	Setting *SettingApplied `json:"setting,omitempty"`
 
 	rule     *Rule
 	waived   string // non-empty: the reason the duty was removed
 	waivedBy Ref    // the fact that removed it
 	chained  bool   // anchored on an earlier report: only notices after it count
+
+	dueSoon time.Duration // the due-soon window in force at the anchor
 }
 
 // ObligationRule describes one rule of the current pack (kept for callers
@@ -122,6 +127,7 @@ func ObligationsUnder(inc *Incident, s Settings, asOf time.Time, p *Pack) []Obli
 	if !inc.Exists {
 		return nil
 	}
+	s = s.For(inc) // a closed incident keeps the settings it was closed under (settings_history.go)
 	var out []Obligation
 	done := map[string][]Obligation{} // rule ID → its obligations, for chained anchors
 	for i := range p.Rules {
@@ -596,8 +602,11 @@ func onlyFinancialSectors(g *Regulatory) bool {
 	return true
 }
 
-// evaluate computes the due time and the status of o at asOf.
-func evaluate(o *Obligation, inc *Incident, s Settings, asOf time.Time) {
+// evaluate computes the due time and the status of o at asOf, with the
+// settings in force at o's anchor (settings_history.go).
+func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
+	s := all.At(o.AnchorAt)
+	o.dueSoon = s.DueSoonWindow
 	r := o.rule
 	calJ := r.Calendar
 	if calJ == "" {
@@ -610,7 +619,8 @@ func evaluate(o *Obligation, inc *Incident, s Settings, asOf time.Time) {
 	var due time.Time
 	if r.Setting != "" {
 		w := settingWindow(s, r.Setting)
-		o.Window = FormatDuration(w)
+		applied := all.Applied(r.Setting, o.AnchorAt)
+		o.Window, o.Setting = FormatDuration(w), &applied
 		due = o.AnchorAt.Add(w)
 	} else {
 		o.Window = describeWindow(r.Period)

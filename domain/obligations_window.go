@@ -22,7 +22,11 @@ func StatusWindow(inc *Incident, obs []Obligation, s Settings, asOf time.Time) (
 		if !o.Status.Open() || o.rule == nil {
 			continue
 		}
-		points = append(points, o.DueAt.Add(-s.DueSoonWindow), o.DueAt.Add(time.Nanosecond))
+		soon := s.DueSoonWindow
+		if o.dueSoon > 0 { // the window in force at its anchor (settings_history.go)
+			soon = o.dueSoon
+		}
+		points = append(points, o.DueAt.Add(-soon), o.DueAt.Add(time.Nanosecond))
 		for _, h := range o.holds(inc) {
 			points = append(points, h.start, h.end)
 		}

@@ -83,7 +83,7 @@ func signedModeHistory(t *testing.T) *history {
 		}
 		h.mustRun(domain.RegisterSigner{By: as("admin", "2025-01-01T00:02:00Z"), Actor: actor, Key: keyOf(actor), Fingerprint: fp(actor)})
 	}
-	h.mustRun(domain.ChangeSetting{By: as("admin", "2025-01-01T00:03:00Z"), Key: wideBackdateWindow.Key, Value: wideBackdateWindow.Value})
+	h.mustRun(domain.ChangeSetting{By: as("admin", "2025-01-01T00:03:00Z"), Key: wideBackdateWindow.Key, Value: wideBackdateWindow.Value, Reason: "test history: set at the ledger's start"})
 	return h
 }
 
@@ -212,7 +212,7 @@ func TestSignedModeEveryEvent(t *testing.T) {
 		domain.CorrectEvent{By: by("ivy", at), Target: decl, NewAt: ts(t, "2025-03-10T10:00:00Z"), Reason: "x"},
 		domain.MakeDetermination{By: by("ivy", at), Kind: domain.DetDiscovery, Positive: true, Reasoning: "x"},
 		domain.GrantRole{By: by("admin", at), Grantee: "zed", Role: domain.RoleLegal},
-		domain.ChangeSetting{By: by("admin", at), Key: "due-soon-window", Value: "12h"},
+		domain.ChangeSetting{By: by("admin", at), Key: "due-soon-window", Value: "12h", Reason: "test: dated back"},
 		domain.SetSignaturePolicy{By: by("admin", at), All: true},
 		domain.DetectIncident{By: by("oscar", at), Source: domain.SourceCustomerReport, Summary: "x", Role: domain.RoleController},
 	}

@@ -350,7 +350,7 @@ func TestWitnessRefreshSetting(t *testing.T) {
 	if _, err := decideLedger(t, h, domain.ChangeSetting{By: by("ian", "2025-05-01T00:00:00Z"), Key: "witness-refresh", Value: "30m"}, ts(t, "2025-06-01T00:00:00Z")); err == nil {
 		t.Errorf("a non-admin changed witness-refresh")
 	}
-	if _, err := decideLedger(t, h, domain.ChangeSetting{By: by("admin", "2025-05-01T00:00:00Z"), Key: "witness-refresh", Value: "30m"}, ts(t, "2025-06-01T00:00:00Z")); err != nil {
+	if _, err := decideLedger(t, h, domain.ChangeSetting{By: by("admin", "2025-05-01T00:00:00Z"), Key: "witness-refresh", Value: "30m", Reason: "test: in force from May"}, ts(t, "2025-06-01T00:00:00Z")); err != nil {
 		t.Fatal(err)
 	}
 	s := h.state().Ledger.Settings
