@@ -207,6 +207,10 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 	return decideIncident(s, c, by, now)
 }
 
+// decideIncident decides a command on an existing incident: it checks the
+// incident exists and is open (a note, a correction and a reopen are
+// allowed on a closed one), then asks each command family in turn
+// (decide_incident.go, facts_decide.go).
 func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) {
 	inc := &s.Incident
 	if !inc.Exists {
@@ -219,184 +223,13 @@ func decideIncident(s *State, c Command, by By, now time.Time) ([]Event, error) 
 			return nil, closedRefusal(inc, c)
 		}
 	}
-	switch c := c.(type) {
-	case AssessIncident:
-		if err := needRole(s, by, "assess"); err != nil {
-			return nil, err
-		}
-		sev, pri := DeriveSeverity(c.FunctionalImpact, c.Recoverability, c.InformationImpact)
-		e := IncidentAssessed{
-			FunctionalImpact: c.FunctionalImpact, Recoverability: c.Recoverability, InformationImpact: c.InformationImpact,
-			Escalated: c.Escalated, DerivedSeverity: sev, DerivedPriority: pri, Severity: sev, Priority: pri,
-			OverrideReason: c.OverrideReason, Notes: c.Notes,
-		}
-		if c.Severity != "" {
-			e.Severity = c.Severity
-		}
-		if c.Priority != "" {
-			e.Priority = c.Priority
-		}
-		if inc.Stage == StageDetect {
-			return []Event{StageChanged{From: StageDetect, To: StageAssess, Reason: "assessment started"}, e}, nil
-		}
-		return one(e)
-	case MoveStage:
-		if err := needRole(s, by, "stage"); err != nil {
-			return nil, err
-		}
-		if err := checkStageMove(inc, c.To); err != nil {
-			return nil, err
-		}
-		return one(StageChanged{From: inc.Stage, To: c.To, Reason: c.Reason})
-	case ClassifyIncident:
-		if err := needRole(s, by, "classify"); err != nil {
-			return nil, err
-		}
-		if inc.Stage == StageDetect {
-			return nil, refuse("classify-stage", fmt.Sprintf(`assess it first ("breachledger assess %s ...")`, inc.ID), "an incident is classified on evidence, after it has been assessed; it is still in Detect")
-		}
-		return one(IncidentClassified{Classification: c.Classification, RootCause: c.RootCause, Reason: c.Reason})
-	case RecordScope:
-		if err := needRole(s, by, "scope"); err != nil {
-			return nil, err
-		}
-		return decideScope(inc, c)
-	case DetermineRisk:
-		if err := needRole(s, by, "risk"); err != nil {
-			return nil, err
-		}
-		if !inc.PersonalData() {
-			return nil, refuse("risk-needs-personal-data", "classify it privacy-breach, or assess its information impact as privacy-breach, first",
-				"the GDPR risk determination is about a personal data breach, and no personal data is recorded as involved")
-		}
-		return one(RiskDetermined{Level: c.Level, Reasoning: c.Reasoning, Art34Exception: c.Art34Exception})
-	case DeclareCRSPI:
-		if err := needRole(s, by, "declare"); err != nil {
-			return nil, err
-		}
-		if inc.Declaration != nil {
-			return nil, refuse("already-declared", "record a correction if the declaration's details were wrong",
-				"incident %s was already declared a CRSPI at %s", inc.ID, stamp(inc.Declaration.At))
-		}
-		if inc.Classification == nil || inc.Classification.Classification.Dismissed() {
-			return nil, refuse("declare-classification", classifyAdvice(inc, "security-incident or privacy-breach"),
-				"a CRSPI is declared for a security incident or privacy breach; the incident is %s", classificationOf(inc))
-		}
-		return one(CRSPIDeclared{Basis: c.Basis, Reasoning: c.Reasoning})
-	case TakeAction:
-		if err := needRole(s, by, "contain"); err != nil {
-			return nil, err
-		}
-		allowed := []Stage{StageDiagnose, StageStabilize}
-		if c.Kind == ActionRecovery {
-			allowed = []Stage{StageStabilize}
-		}
-		if !slices.Contains(allowed, inc.Stage) {
-			return nil, refuse("action-stage", stageAdvice(inc, allowed),
-				"%s actions are taken during %s; the incident is in %s", c.Kind, joinOr(names(allowed)), inc.Stage.Title())
-		}
-		return one(ActionTaken{Kind: c.Kind, Description: c.Description, Systems: c.Systems})
-	case RecordEvidence:
-		if err := needRole(s, by, "evidence"); err != nil {
-			return nil, err
-		}
-		return one(EvidenceRecorded{Description: c.Description, SHA256: strings.ToLower(c.SHA256), Location: c.Location, Size: c.Size})
-	case OpenRequest:
-		return decideRequest(s, c, by)
-	case ApproveRequest:
-		req, as, err := decideOnRequest(s, c.Request, c.As, by, "approve")
-		if err != nil {
-			return nil, err
-		}
-		if slices.ContainsFunc(req.Approvals, func(a Approval) bool { return a.As == as }) {
-			return nil, refuse("approval-duplicate-role", "the other required role must approve",
-				"request %s already has an approval as %s", req.Request, as)
-		}
-		if slices.ContainsFunc(req.Approvals, func(a Approval) bool { return a.Actor == by.Actor }) {
-			return nil, refuse("approval-same-person", "the other approval must come from a different person",
-				"%s already approved request %s; a %s needs %s, two distinct people", by.Actor, req.Request, req.Kind, joinAnd(RequiredApprovals(req.Kind)))
-		}
-		return one(RequestApproved{Request: req.Request, As: as, Comment: c.Comment})
-	case RejectRequest:
-		req, as, err := decideOnRequest(s, c.Request, c.As, by, "reject")
-		if err != nil {
-			return nil, err
-		}
-		return one(RequestRejected{Request: req.Request, As: as, Reason: c.Reason})
-	case SendNotification:
-		if err := needRole(s, by, "notify"); err != nil {
-			return nil, err
-		}
-		return decideNotification(s, c, by, now)
-	case CompletePostmortem:
-		if err := needRole(s, by, "postmortem"); err != nil {
-			return nil, err
-		}
-		if inc.Stage != StageStabilize && inc.Stage != StageClose {
-			return nil, refuse("postmortem-stage", stageAdvice(inc, []Stage{StageStabilize, StageClose}),
-				"a post-mortem is written in Stabilize and Recover or Close and Post-mortem; the incident is in %s", inc.Stage.Title())
-		}
-		return one(PostmortemCompleted{Summary: c.Summary, Location: c.Location, SHA256: strings.ToLower(c.SHA256)})
-	case CloseIncident:
-		if err := needRole(s, by, "close"); err != nil {
-			return nil, err
-		}
-		if inc.Classification == nil {
-			return nil, refuse("close-unclassified", classifyAdvice(inc, ""), "incident %s has no classification", inc.ID)
-		}
-		if inc.NeedsPostmortem() && inc.Postmortem == nil {
-			hint := fmt.Sprintf(`record the post-mortem first ("breachledger postmortem %s --summary ... --location ... --file DOC")`, inc.ID)
-			if inc.Stage != StageStabilize && inc.Stage != StageClose {
-				// A post-mortem is written in Stabilize or Close.
-				hint = stageAdvice(inc, []Stage{StageStabilize}) + ", then record the post-mortem there"
-			}
-			return nil, refuse("close-needs-postmortem", hint, "a %s needs a post-mortem before it is closed", breachKind(inc))
-		}
-		closed := IncidentClosed{Summary: c.Summary}
-		var open, described []string
-		for _, o := range Obligations(inc, s.Ledger.Settings, by.At) {
-			if o.Status.Open() {
-				open = append(open, o.ID)
-				described = append(described, fmt.Sprintf("%s (%s, due %s)", o.ID, o.Status, stamp(o.DueAt)))
-			}
-		}
-		if len(open) > 0 {
-			if c.OpenObligationsReason == "" {
-				return nil, refuse("close-open-obligations",
-					fmt.Sprintf(`meet them first ("breachledger deadlines %s"), or give --open-obligations-reason saying why the incident closes with them open (it is kept with the closure)`, inc.ID),
-					"incident %s still has open obligations: %s", inc.ID, strings.Join(described, ", "))
-			}
-			closed.OpenObligations, closed.OpenObligationsReason = open, c.OpenObligationsReason
-		}
-		if inc.Stage == StageClose {
-			return one(closed)
-		}
-		if err := checkStageMove(inc, StageClose); err != nil {
-			return nil, err
-		}
-		return []Event{StageChanged{From: inc.Stage, To: StageClose, Reason: "closing"}, closed}, nil
-	case ReopenIncident:
-		if err := needRole(s, by, "reopen"); err != nil {
-			return nil, err
-		}
-		if inc.Stage != StageClose {
-			return nil, refuse("reopen-not-closed", "nothing to do", "incident %s is not in Close and Post-mortem (it is in %s)", inc.ID, inc.Stage.Title())
-		}
-		stage := c.Stage
-		if stage == "" {
-			stage = StageDiagnose
-		}
-		return one(IncidentReopened{Reason: c.Reason, Stage: stage})
-	case AddNote:
-		if err := needRole(s, by, "note"); err != nil {
-			return nil, err
-		}
-		return one(NoteAdded{Text: c.Text})
-	case CorrectEvent:
-		return decideCorrection(s, c, by, now)
+	families := []func(*State, Command, By, time.Time) ([]Event, bool, error){
+		decideAssessment, decideResponse, decideNotifying, decideLifecycle, decideRegulatory,
 	}
-	if events, ok, err := decideRegulatory(s, c, by, now); ok {
-		return events, err
+	for _, family := range families {
+		if events, ok, err := family(s, c, by, now); ok {
+			return events, err
+		}
 	}
 	return nil, fmt.Errorf("decide %T: unknown command", c)
 }
