@@ -175,7 +175,7 @@ func TestCrashRecovery(t *testing.T) {
 	// SSH key, and signing changes nothing of what a kill can leave.
 	l.ok(t, "alice", "init", "--unsigned", "--name", "crash", "--at", "2025-03-01T00:00:00Z")
 	// The writers record facts of 2025 now: widen the backdate-window.
-	l.ok(t, "alice", "setting", "backdate-window", "36500d", "--at", "2025-03-01T00:00:00Z")
+	l.ok(t, "alice", "setting", "backdate-window", "36500d", "--at", "2025-03-01T00:00:00Z", "--reason", "a 2025 history recorded now")
 	l.ok(t, "alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:00:00Z")
 	keyPath := strings.TrimSpace(l.ok(t, "alice", "key", "path"))
 	detect := func(summary string) string {

@@ -159,7 +159,7 @@ var timeRules = []timeRule{
 			answers := slices.Contains(n.Obligations, o.ID) || o.satisfies(entry)
 			// A year-end anchor is a reporting period, not a fact: a notice
 			// may go before it.
-			if answers && o.AnchorEvent != "" && !strings.HasPrefix(o.rule.Anchor, "year-end:") {
+			if answers && o.AnchorEvent != "" && !strings.HasPrefix(string(o.rule.Anchor), "year-end:") {
 				out = append(out, dependency{Ref{EventID: o.AnchorEvent, At: o.AnchorAt}, o.Anchor + ", which starts " + o.ID})
 			}
 		}

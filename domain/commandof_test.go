@@ -165,7 +165,7 @@ func incidentSteps() []step {
 			return domain.RecordRiskFactors{By: by("sam", "2025-03-09T13:30:00Z"), RiskFactorsRecorded: domain.RiskFactorsRecorded{Exfiltrated: true, Subjects: 1200, RestoreHours: 4}}
 		}},
 		{"pin pack", func(*history) domain.Command {
-			return domain.PinPack{By: by("ivy", "2025-03-09T13:40:00Z"), Version: domain.Packs[0].Version, Reason: "counsel's advice"}
+			return domain.PinPack{By: by("ivy", "2025-03-09T13:40:00Z"), Version: domain.FirstPack().Version, Reason: "counsel's advice"}
 		}},
 		{"correct a note's text", func(h *history) domain.Command {
 			return domain.CorrectEvent{By: by("oscar", "2025-03-09T14:00:00Z"), Target: idOf(h, "NoteAdded"), Changes: []domain.FieldChange{{Field: "text", Value: "paged the on-call team"}}, Reason: "typo"}
@@ -219,7 +219,7 @@ func signedSteps() []step {
 			return domain.GrantRole{By: as("admin", "2025-02-01T00:01:00Z"), Grantee: "oscar", Role: domain.RoleSecurityResponse}
 		}},
 		{"signed detect", func(*history) domain.Command {
-			return domain.DetectIncident{By: as("oscar", "2025-03-07T21:40:00Z"), Source: domain.SourceCustomerReport, Summary: "x", Role: domain.RoleController, Pack: domain.Packs[0].Version}
+			return domain.DetectIncident{By: as("oscar", "2025-03-07T21:40:00Z"), Source: domain.SourceCustomerReport, Summary: "x", Role: domain.RoleController, Pack: domain.FirstPack().Version}
 		}},
 		{"signed note", func(*history) domain.Command {
 			return domain.AddNote{By: as("oscar", "2025-03-07T21:45:00Z"), Text: "signed"}

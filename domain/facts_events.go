@@ -390,7 +390,7 @@ func (g *Regulatory) PackVersion() string {
 	if g.Pack != nil {
 		return g.Pack.Version
 	}
-	return Packs[0].Version
+	return FirstPack().Version
 }
 
 // HasEntityType reports whether the profile records any of ts.

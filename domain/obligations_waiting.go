@@ -43,7 +43,7 @@ func FactsNeeded(inc *Incident) []FactNeeded {
 	if !ok {
 		p = CurrentPack()
 	}
-	return FactsNeededUnder(inc, p)
+	return FactsNeededUnder(inc, &p)
 }
 
 // FactsNeededUnder is FactsNeeded under pack p, whatever pack the
@@ -74,7 +74,7 @@ func FactsNeededUnder(inc *Incident, p *Pack) []FactNeeded {
 // checks come first: most rules do not anchor on a determination, and
 // most incidents made the ones theirs do.
 func waitsFor(inc *Incident, r *Rule) (DeterminationKind, bool) {
-	name := strings.TrimPrefix(r.Anchor, "year-end:")
+	name := strings.TrimPrefix(string(r.Anchor), "year-end:")
 	if !strings.HasPrefix(name, "determination:") || r.FanOut == "per-determination" {
 		// per-determination rules (an 8-K/A per piece of information
 		// determined later) are follow-ups that may never be owed.
@@ -120,7 +120,7 @@ func describeClock(r *Rule, kind DeterminationKind) string {
 	if kind == DetDiscovery {
 		from = "discovery"
 	}
-	if strings.HasPrefix(r.Anchor, "year-end:") {
+	if strings.HasPrefix(string(r.Anchor), "year-end:") {
 		from = "the end of the calendar year of " + from
 	}
 	return describeWindow(r.Period) + " after " + from

@@ -274,7 +274,7 @@ func TestOldPackHistoryReplaysOldDeadlines(t *testing.T) {
 		t.Errorf("gdpr-art33 = pack %s due %s", o.Pack, o.DueAt)
 	}
 	p, _ := domain.PackByVersion("2026.1")
-	now := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, p)
+	now := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
 	if diff := cmp.Diff([]string{"gdpr-art33", "uk-gdpr-art33"}, ids(now)); diff != "" {
 		t.Errorf("under 2026.1 (-want +got):\n%s", diff)
 	}

@@ -15,7 +15,7 @@ import (
 // in the packs' order.
 func Regimes() []string {
 	var out []string
-	for _, p := range Packs {
+	for _, p := range Packs() {
 		for _, r := range p.Rules {
 			if !slices.Contains(out, r.Regime) {
 				out = append(out, r.Regime)
@@ -29,7 +29,7 @@ func Regimes() []string {
 // the packs' order.
 func RuleIDs() []string {
 	var out []string
-	for _, p := range Packs {
+	for _, p := range Packs() {
 		for _, r := range p.Rules {
 			if !slices.Contains(out, r.ID) {
 				out = append(out, r.ID)
@@ -53,7 +53,7 @@ func RegimeMatches(v, regime, rule string) bool {
 // obligation of some rule of some shipped pack (RegimeMatches), else the
 // field error naming the valid regimes and rule IDs, the nearest first.
 func UnknownRegime(field, v string) *FieldError {
-	for _, p := range Packs {
+	for _, p := range Packs() {
 		for _, r := range p.Rules {
 			if RegimeMatches(v, r.Regime, r.ID) {
 				return nil

@@ -74,7 +74,7 @@ func TestUnknownRegime(t *testing.T) {
 	}
 	// Every regime and rule of every pack is listed, and each is accepted.
 	n := 0
-	for _, p := range Packs {
+	for _, p := range Packs() {
 		n += len(p.Rules)
 		for _, r := range p.Rules {
 			if !slices.Contains(Regimes(), r.Regime) || !slices.Contains(RuleIDs(), r.ID) {

@@ -38,7 +38,7 @@ type PackReading struct {
 func (f DeadlineFilter) obligations(inc *domain.Incident, s domain.Settings, asOf time.Time) []domain.Obligation {
 	if f.Pack != "" {
 		if p, ok := domain.PackByVersion(f.Pack); ok {
-			return domain.ObligationsUnder(inc, s, asOf, p)
+			return domain.ObligationsUnder(inc, s, asOf, &p)
 		}
 	}
 	return domain.Obligations(inc, s, asOf)
@@ -80,7 +80,7 @@ func (f DeadlineFilter) beside(h *History, id string, rows []DeadlineRow, cut do
 			return
 		}
 		inc := IncidentAt(id, h.Incidents[id], cut)
-		obs := domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, p)
+		obs := domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, &p)
 		for i := range rows {
 			j := slices.IndexFunc(obs, func(o domain.Obligation) bool { return o.ID == rows[i].ID })
 			if j < 0 {
@@ -101,7 +101,7 @@ func (f DeadlineFilter) onlyUnder(h *History, id string, rows []DeadlineRow, cut
 	}
 	inc := IncidentAt(id, h.Incidents[id], cut)
 	var out []DeadlineRow
-	for _, o := range domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, p) {
+	for _, o := range domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, &p) {
 		if !f.keepRegime(o) || !f.keepStatus(o) || slices.ContainsFunc(rows, func(r DeadlineRow) bool { return r.ID == o.ID }) {
 			continue
 		}

@@ -34,7 +34,7 @@ func (f DeadlineFilter) factsNeeded(inc *domain.Incident) []FactsNeededRow {
 	needs := domain.FactsNeeded(inc)
 	if f.Pack != "" {
 		if p, ok := domain.PackByVersion(f.Pack); ok {
-			needs = domain.FactsNeededUnder(inc, p)
+			needs = domain.FactsNeededUnder(inc, &p)
 		}
 	}
 	var out []FactsNeededRow

@@ -215,6 +215,9 @@ func writeObligationsOf(p *printer, incidents []string, obs []domain.Obligation,
 func obligationDetail(o domain.Obligation) string {
 	var parts []string
 	parts = append(parts, fmt.Sprintf("%s after %s", o.Window, o.Anchor))
+	if o.Setting != nil { // the ledger setting in force at the anchor (domain/settings_history.go)
+		parts = append(parts, o.Setting.String())
+	}
 	if o.Target {
 		parts = append(parts, "organisational target")
 	}

@@ -60,7 +60,7 @@ func TestBadInputCatalogue(t *testing.T) {
 	}
 
 	ok("alice", "init", "--name", "bad input", "--at", "2025-03-01T00:00:00Z")
-	ok("alice", "setting", "backdate-window", "36500d", "--at", "2025-03-01T00:00:00Z") // a 2025 history recorded now (cli.widenBackdateWindow)
+	ok("alice", "setting", "backdate-window", "36500d", "--at", "2025-03-01T00:00:00Z", "--reason", "a 2025 history recorded now") // a 2025 history recorded now (cli.widenBackdateWindow)
 	for actor, role := range map[string]string{"oscar": "responder", "sam": "security-response", "ivy": "security-incident-manager"} {
 		ok("alice", "grant", actor, role, "--at", "2025-03-01T00:01:00Z")
 		ok("alice", "signer", "register", actor, filepath.Join(signers, actor+".pub"), "--at", "2025-03-01T00:01:00Z")

@@ -185,7 +185,7 @@ func (c *cli) widenBackdateWindow(admin string, initArgs []string) {
 	c.tb.Helper()
 	args := []string{"setting", "backdate-window", "36500d"}
 	if i := slices.Index(initArgs, "--at"); i >= 0 && i+1 < len(initArgs) {
-		args = append(args, "--at", initArgs[i+1])
+		args = append(args, "--at", initArgs[i+1], "--reason", "the tests record histories long after they happened") // rule setting-backdated-needs-reason
 	}
 	if r := runBinary(c.tb, "", append([]string{"BREACHLEDGER_INCIDENT="}, c.env...), append([]string{"--ledger", c.ledger, "--actor", admin}, args...)...); r.code != 0 {
 		c.tb.Fatalf("breachledger setting backdate-window after init: exit %d\n%s%s", r.code, r.stdout, r.stderr)

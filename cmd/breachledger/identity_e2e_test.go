@@ -157,7 +157,7 @@ func TestThreePeopleEachTheirOwnKey(t *testing.T) {
 	ivy.ok("ivy", "risk", inc, "high", "--reasoning", "contact data of 1,200 people", "--at", "2025-03-08T15:00:00Z")
 	ivy.ok("ivy", "declare", inc, "--basis", "evidence", "--reasoning", "access logs", "--at", "2025-03-09T10:00:00Z")
 	oscar.ok("oscar", "note", inc, "bridge call held", "--at", "2025-03-09T11:00:00Z")
-	alice.ok("alice", "setting", "due-soon-window", "12h", "--at", "2025-03-09T12:00:00Z")
+	alice.ok("alice", "setting", "due-soon-window", "12h", "--at", "2025-03-09T12:00:00Z", "--reason", "a 2025 history recorded now")
 
 	// Each holds only their own key: none records as another.
 	if r := oscar.run("ivy", "note", inc, "as ivy"); r.code != 4 || !strings.Contains(r.stderr, "signature-required") || !strings.Contains(r.stderr, "signer keygen ivy") {

@@ -60,10 +60,12 @@ func ledgerCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.writer(writerSpec{
-			name: "setting", usage: "change a ledger setting (admin); \"breachledger settings\" lists them", argsUsage: "KEY VALUE",
-			example: `breachledger setting art34-target 48h`,
+			name: "setting", usage: "change a ledger setting (admin), in force from --at (default now) for incidents whose deadlines start after it; \"breachledger settings\" lists them", argsUsage: "KEY VALUE",
+			example: lines(`breachledger setting art34-target 48h`,
+				`breachledger setting customer-notice-window 48h --at 2025-03-01T00:00:00Z --reason "contract amendment effective 1 March"`),
+			flags: []cli.Flag{str("reason", "why it takes effect from --at: needed when --at is before now (rule setting-backdated-needs-reason); a closed incident is never judged again under it")},
 			build: func(in *inputs, by domain.By) domain.Command {
-				return domain.ChangeSetting{By: by, Key: in.arg("KEY"), Value: in.arg("VALUE")}
+				return domain.ChangeSetting{By: by, Key: in.arg("KEY"), Value: in.arg("VALUE"), Reason: in.c.String("reason")}
 			},
 		}),
 		{

@@ -162,13 +162,13 @@ func regulatoryCommands(e *env) []*cli.Command {
 				if err := in.err(); err != nil {
 					return err
 				}
-				packs := domain.Packs
+				packs := domain.Packs()
 				if version != "" {
 					p, ok := domain.PackByVersion(version)
 					if !ok { // a word for a value this binary knows: a usage error, like --pack
 						return domain.UnknownPack("VERSION", version)
 					}
-					packs = []domain.Pack{*p}
+					packs = []domain.Pack{p}
 				}
 				if c.Bool("json") {
 					return writeJSON(e.stdout, packs)

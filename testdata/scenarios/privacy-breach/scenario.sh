@@ -32,7 +32,7 @@ as alice init --name "Contoso Cloud IR" --at 2025-03-01T09:00:00Z
 # dated before its due time but recorded after it still needs
 # --late-entry-reason, whatever the window.
 LATE="recorded from the 2025 case file"
-as alice setting backdate-window 36500d --at 2025-03-01T09:00:00Z >/dev/null
+as alice setting backdate-window 36500d --at 2025-03-01T09:00:00Z --reason "the case file is recorded long after it happened" >/dev/null
 as alice grant oscar responder --at 2025-03-01T09:01:00Z
 as alice grant sam security-response --at 2025-03-01T09:02:00Z
 as alice grant ivy security-incident-manager --at 2025-03-01T09:03:00Z

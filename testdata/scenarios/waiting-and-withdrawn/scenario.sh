@@ -33,7 +33,7 @@ as alice init --name "Northwind Health Cloud IR" --at 2026-03-01T09:00:00Z
 # Recorded from the case file long after: facts may be dated far back, and
 # a notice dated before its due time but recorded after it says why.
 LATE="recorded from the 2026 case file"
-as alice setting backdate-window 36500d --at 2026-03-01T09:00:00Z >/dev/null
+as alice setting backdate-window 36500d --at 2026-03-01T09:00:00Z --reason "the case file is recorded long after it happened" >/dev/null
 as alice grant oscar responder --at 2026-03-01T09:01:00Z
 as alice grant sam security-response --at 2026-03-01T09:02:00Z
 as alice grant ivy security-incident-manager --at 2026-03-01T09:03:00Z
