@@ -99,14 +99,14 @@ type ObligationRule struct {
 	Summary  string
 }
 
-// ObligationRules are the rules of the current pack.
-var ObligationRules = func() []ObligationRule {
+// ObligationRules returns the rules of the current pack.
+func ObligationRules() []ObligationRule {
 	var out []ObligationRule
 	for _, r := range CurrentPack().Rules {
 		out = append(out, ObligationRule{ID: r.ID, Regime: r.Regime, Citation: r.Citation, Summary: r.Summary})
 	}
 	return out
-}()
+}
 
 // Obligations evaluates every obligation of inc at asOf under the pack the
 // incident is pinned to, sorted by due time. inc must have been replayed
@@ -117,7 +117,7 @@ func Obligations(inc *Incident, s Settings, asOf time.Time) []Obligation {
 	if !ok {
 		p = CurrentPack()
 	}
-	return ObligationsUnder(inc, s, asOf, p)
+	return ObligationsUnder(inc, s, asOf, &p)
 }
 
 // ObligationsUnder evaluates the obligations of inc at asOf under pack p,
@@ -190,7 +190,7 @@ func derive(inc *Incident, s Settings, r *Rule, done map[string][]Obligation) []
 			ID: r.ID, Rule: r.ID, Regime: r.Regime, Citation: r.Citation, Verify: joinNonEmpty(r.Verify, in.verify),
 			Recipient: r.Recipient, Whom: r.Whom, Customer: in.customer, Controller: in.controller, Jurisdiction: in.jurisdiction,
 			Phase: r.Phase, Anchor: in.anchor.label, AnchorEvent: in.anchor.event, AnchorAt: in.anchor.at, Target: r.Target,
-			rule: r, chained: strings.HasPrefix(r.Anchor, "report:") || strings.HasPrefix(r.Anchor, "latest-report:"),
+			rule: r, chained: r.Anchor.Chained(),
 		}
 		if in.key != "" {
 			o.ID = r.ID + "/" + in.key
@@ -401,7 +401,7 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 		return out
 	case "per-determination":
-		kind := DeterminationKind(strings.TrimPrefix(r.Anchor, "determination:"))
+		kind, _ := r.Anchor.Determination()
 		var out []instance
 		for _, d := range g.Determinations {
 			if d.Kind == kind && d.Positive {
@@ -465,8 +465,12 @@ func establishment(inc *Incident) string {
 	return "EU"
 }
 
-// resolveAnchor finds the event a named anchor refers to.
-func resolveAnchor(inc *Incident, name, jurisdiction string, done map[string][]Obligation) (anchor, bool) {
+// resolveAnchor finds the event a named anchor refers to, false when it
+// has not happened (yet). Pack.Validate refuses an unknown anchor in every
+// shipped pack (TestShippedPacksValidate), so meeting one here is a
+// programming error, not an obligation to drop.
+func resolveAnchor(inc *Incident, named Anchor, jurisdiction string, done map[string][]Obligation) (anchor, bool) {
+	name := string(named)
 	g := &inc.Regulatory
 	switch {
 	case name == "awareness":
@@ -530,7 +534,7 @@ func resolveAnchor(inc *Incident, name, jurisdiction string, done map[string][]O
 		}
 		return anchor{label: label + " (" + string(best.Phase) + ")", event: best.EventID, at: best.At}, true
 	case strings.HasPrefix(name, "year-end:"):
-		a, ok := resolveAnchor(inc, strings.TrimPrefix(name, "year-end:"), jurisdiction, done)
+		a, ok := resolveAnchor(inc, Anchor(strings.TrimPrefix(name, "year-end:")), jurisdiction, done)
 		if !ok {
 			return anchor{}, false
 		}
@@ -539,7 +543,7 @@ func resolveAnchor(inc *Incident, name, jurisdiction string, done map[string][]O
 		return anchor{label: fmt.Sprintf("end of calendar year %d (%s %s)", y, a.label, a.at.In(loc).Format("2006-01-02")), event: a.event,
 			at: time.Date(y, time.December, 31, 23, 59, 59, 0, loc)}, true
 	}
-	return anchor{}, false
+	panic(fmt.Sprintf("resolve anchor %q: unknown anchor (Pack.Validate refuses it: use an Anchor constant or constructor)", name))
 }
 
 // exception returns why the law removes the duty, or "".
@@ -569,13 +573,13 @@ func exceptionBy(inc *Incident, r *Rule) (string, Ref) {
 				cite = "UK " + cite
 			}
 			return fmt.Sprintf("%s exception: %s", cite, inc.Risk.Reasoning), inc.Risk.Ref
-		case strings.HasPrefix(x.When, "negative:"):
-			k := DeterminationKind(strings.TrimPrefix(x.When, "negative:"))
+		case strings.HasPrefix(string(x.When), "negative:"):
+			k, _, _ := x.When.Determination()
 			if _, latest, ok := g.Determination(k); ok && !latest.Positive {
 				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
-		case strings.HasPrefix(x.When, "positive:"):
-			k := DeterminationKind(strings.TrimPrefix(x.When, "positive:"))
+		case strings.HasPrefix(string(x.When), "positive:"):
+			k, _, _ := x.When.Determination()
 			if _, latest, ok := g.Determination(k); ok && latest.Positive {
 				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
@@ -624,7 +628,7 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 		due = o.AnchorAt.Add(w)
 	} else {
 		o.Window = describeWindow(r.Period)
-		due = AddPeriod(o.AnchorAt, r.Period, r.EndOfDay, cal)
+		due = AddPeriod(o.AnchorAt, r.Period, bool(r.EndOfDay), cal)
 	}
 	if r.Limit != nil {
 		if la, ok := resolveAnchor(inc, r.LimitAnchor, o.Jurisdiction, nil); ok {
