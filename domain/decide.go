@@ -17,55 +17,103 @@ type State struct {
 	Incident Incident
 }
 
-// CommandRoles is the one table of which roles may issue which command.
-// Approvals and rejections need the roles RequiredApprovals names;
-// corrections need a role that may record the corrected event.
-var CommandRoles = []struct {
-	Command string
+// CommandName names a command in the role table. The constants are the
+// only names: a misspelt one does not compile, and TestCommandRoles checks
+// that every constant has one row of the table and every needRole call
+// passes a constant.
+type CommandName string
+
+// Command names, as refusals print them ("notify-role").
+const (
+	CmdDetect     CommandName = "detect"
+	CmdAssess     CommandName = "assess"
+	CmdStage      CommandName = "stage"
+	CmdClassify   CommandName = "classify"
+	CmdScope      CommandName = "scope"
+	CmdRisk       CommandName = "risk"
+	CmdDeclare    CommandName = "declare"
+	CmdContain    CommandName = "contain"
+	CmdEvidence   CommandName = "evidence"
+	CmdRequest    CommandName = "request"
+	CmdNotify     CommandName = "notify"
+	CmdPostmortem CommandName = "postmortem"
+	CmdClose      CommandName = "close"
+	CmdReopen     CommandName = "reopen"
+	CmdNote       CommandName = "note"
+	CmdGrant      CommandName = "grant"
+	CmdRevoke     CommandName = "revoke"
+	CmdSetting    CommandName = "setting"
+	CmdWitness    CommandName = "witness"
+	CmdProfile    CommandName = "profile"
+	CmdAffected   CommandName = "affected"
+	CmdDetermine  CommandName = "determine"
+	CmdAck        CommandName = "ack"
+	CmdHold       CommandName = "hold"
+	CmdFactors    CommandName = "factors"
+	CmdPack       CommandName = "pack"
+)
+
+// CommandRole is one row of the role table: who may issue a command.
+type CommandRole struct {
+	Command CommandName
 	Roles   []Role
-}{
-	{"detect", writerRoles},
-	{"assess", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"stage", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"classify", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"scope", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
-	{"risk", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
-	{"declare", []Role{RoleSecurityIncidentManager}},
-	{"contain", []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"evidence", writerRoles},
-	{"request", writerRoles},
-	{"notify", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
-	{"postmortem", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"close", []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"reopen", []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
-	{"note", writerRoles},
-	{"grant", []Role{RoleAdmin}},
-	{"revoke", []Role{RoleAdmin}},
-	{"setting", []Role{RoleAdmin}},
-	{"witness", []Role{RoleAdmin}}, // the witnesses checkpoints go to (witnesses.go)
-	// Regulatory facts (facts_decide.go).
-	{"profile", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
-	{"affected", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
-	{"determine", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal, RoleExecutiveIM}},
-	{"ack", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
-	{"hold", []Role{RoleLegal}},
-	{"factors", []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
-	{"pack", []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
 }
 
-func rolesFor(command string) []Role {
-	for _, cr := range CommandRoles {
+// commandRoles is the one table of which roles may issue which command,
+// built fresh on each call. Approvals and rejections need the roles
+// RequiredApprovals names; corrections need a role that may record the
+// corrected event.
+func commandRoles() []CommandRole {
+	return []CommandRole{
+		{CmdDetect, slices.Clone(writerRoles)},
+		{CmdAssess, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdStage, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdClassify, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdScope, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+		{CmdRisk, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+		{CmdDeclare, []Role{RoleSecurityIncidentManager}},
+		{CmdContain, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdEvidence, slices.Clone(writerRoles)},
+		{CmdRequest, slices.Clone(writerRoles)},
+		{CmdNotify, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+		{CmdPostmortem, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdClose, []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdReopen, []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
+		{CmdNote, slices.Clone(writerRoles)},
+		{CmdGrant, []Role{RoleAdmin}},
+		{CmdRevoke, []Role{RoleAdmin}},
+		{CmdSetting, []Role{RoleAdmin}},
+		{CmdWitness, []Role{RoleAdmin}}, // the witnesses checkpoints go to (witnesses.go)
+		// Regulatory facts (facts_decide.go).
+		{CmdProfile, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+		{CmdAffected, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+		{CmdDetermine, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal, RoleExecutiveIM}},
+		{CmdAck, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+		{CmdHold, []Role{RoleLegal}},
+		{CmdFactors, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
+		{CmdPack, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+	}
+}
+
+// CommandRoles returns the role table (a fresh copy), in its order.
+func CommandRoles() []CommandRole { return commandRoles() }
+
+// RolesFor returns the roles that may issue command (a fresh slice).
+func RolesFor(command CommandName) []Role { return rolesFor(command) }
+
+func rolesFor(command CommandName) []Role {
+	for _, cr := range commandRoles() {
 		if cr.Command == command {
 			return cr.Roles
 		}
 	}
-	return nil
+	panic(fmt.Sprintf("roles for %q: no row in the role table (add one to commandRoles)", command))
 }
 
 // correctable maps each event type that may be corrected to the command
 // whose roles may correct it. Stage moves, requests and their decisions,
 // closures and ledger events are not corrected: record a new fact instead.
-var correctable = map[string]string{
+var correctable = map[string]CommandName{
 	"IncidentDetected":    "detect",
 	"IncidentAssessed":    "assess",
 	"IncidentClassified":  "classify",
@@ -145,7 +193,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 	case InitLedger:
 		return decideInit(s, c, by)
 	case GrantRole:
-		if err := needRole(s, by, "grant"); err != nil {
+		if err := needRole(s, by, CmdGrant); err != nil {
 			return nil, err
 		}
 		if err := checkNewActorName("grantee", c.Grantee); err != nil {
@@ -156,7 +204,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		}
 		return one(RoleGranted{Actor: c.Grantee, Role: c.Role, Reason: c.Reason})
 	case RevokeRole:
-		if err := needRole(s, by, "revoke"); err != nil {
+		if err := needRole(s, by, CmdRevoke); err != nil {
 			return nil, err
 		}
 		if !s.Ledger.Has(c.Grantee, c.Role) {
@@ -167,7 +215,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		}
 		return one(RoleRevoked{Actor: c.Grantee, Role: c.Role, Reason: c.Reason})
 	case ChangeSetting:
-		if err := needRole(s, by, "setting"); err != nil {
+		if err := needRole(s, by, CmdSetting); err != nil {
 			return nil, err
 		}
 		if err := checkSettingTime(s, c, by, now); err != nil {
@@ -188,7 +236,7 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if s.Incident.Exists {
 			return nil, refuse("incident-exists", "record further facts with the other commands", "incident %s already exists", s.Incident.ID)
 		}
-		if err := needRole(s, by, "detect"); err != nil {
+		if err := needRole(s, by, CmdDetect); err != nil {
 			return nil, err
 		}
 		aware := c.AwareAt
@@ -308,7 +356,7 @@ func upper(xs []string) []string {
 }
 
 func decideRequest(s *State, c OpenRequest, by By) ([]Event, error) {
-	if err := needRole(s, by, "request"); err != nil {
+	if err := needRole(s, by, CmdRequest); err != nil {
 		return nil, err
 	}
 	inc := &s.Incident
@@ -491,12 +539,12 @@ func rederive(a, old IncidentAssessed) IncidentAssessed {
 	return a
 }
 
-func needRole(s *State, by By, command string) error {
+func needRole(s *State, by By, command CommandName) error {
 	roles := rolesFor(command)
 	if s.Ledger.HasAny(by.Actor, roles) {
 		return nil
 	}
-	return refuse(command+"-role", fmt.Sprintf(`ask someone who holds %s, or an admin to grant a role ("breachledger grant %s %s")`, joinOr(names(roles)), by.Actor, roles[0]),
+	return refuse(string(command)+"-role", fmt.Sprintf(`ask someone who holds %s, or an admin to grant a role ("breachledger grant %s %s")`, joinOr(names(roles)), by.Actor, roles[0]),
 		"%s needs the %s role; %s holds %s", command, joinOr(names(roles)), by.Actor, rolesOrNone(s.Ledger, by.Actor))
 }
 

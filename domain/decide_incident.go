@@ -20,7 +20,7 @@ func decideAssessment(s *State, c Command, by By, _ time.Time) (events []Event, 
 	case ClassifyIncident:
 		events, err = decideClassify(s, c, by)
 	case RecordScope:
-		if err = needRole(s, by, "scope"); err == nil {
+		if err = needRole(s, by, CmdScope); err == nil {
 			events, err = decideScope(&s.Incident, c)
 		}
 	case DetermineRisk:
@@ -34,7 +34,7 @@ func decideAssessment(s *State, c Command, by By, _ time.Time) (events []Event, 
 }
 
 func decideAssess(s *State, c AssessIncident, by By) ([]Event, error) {
-	if err := needRole(s, by, "assess"); err != nil {
+	if err := needRole(s, by, CmdAssess); err != nil {
 		return nil, err
 	}
 	sev, pri := DeriveSeverity(c.FunctionalImpact, c.Recoverability, c.InformationImpact)
@@ -56,7 +56,7 @@ func decideAssess(s *State, c AssessIncident, by By) ([]Event, error) {
 }
 
 func decideClassify(s *State, c ClassifyIncident, by By) ([]Event, error) {
-	if err := needRole(s, by, "classify"); err != nil {
+	if err := needRole(s, by, CmdClassify); err != nil {
 		return nil, err
 	}
 	if inc := &s.Incident; inc.Stage == StageDetect {
@@ -66,7 +66,7 @@ func decideClassify(s *State, c ClassifyIncident, by By) ([]Event, error) {
 }
 
 func decideRisk(s *State, c DetermineRisk, by By) ([]Event, error) {
-	if err := needRole(s, by, "risk"); err != nil {
+	if err := needRole(s, by, CmdRisk); err != nil {
 		return nil, err
 	}
 	if !s.Incident.PersonalData() {
@@ -77,7 +77,7 @@ func decideRisk(s *State, c DetermineRisk, by By) ([]Event, error) {
 }
 
 func decideDeclare(s *State, c DeclareCRSPI, by By) ([]Event, error) {
-	if err := needRole(s, by, "declare"); err != nil {
+	if err := needRole(s, by, CmdDeclare); err != nil {
 		return nil, err
 	}
 	inc := &s.Incident
@@ -99,11 +99,11 @@ func decideResponse(s *State, c Command, by By, now time.Time) (events []Event, 
 	case TakeAction:
 		events, err = decideAction(s, c, by)
 	case RecordEvidence:
-		if err = needRole(s, by, "evidence"); err == nil {
+		if err = needRole(s, by, CmdEvidence); err == nil {
 			events, err = one(EvidenceRecorded{Description: c.Description, SHA256: strings.ToLower(c.SHA256), Location: c.Location, Size: c.Size})
 		}
 	case AddNote:
-		if err = needRole(s, by, "note"); err == nil {
+		if err = needRole(s, by, CmdNote); err == nil {
 			events, err = one(NoteAdded{Text: c.Text})
 		}
 	case CorrectEvent:
@@ -115,7 +115,7 @@ func decideResponse(s *State, c Command, by By, now time.Time) (events []Event, 
 }
 
 func decideAction(s *State, c TakeAction, by By) ([]Event, error) {
-	if err := needRole(s, by, "contain"); err != nil {
+	if err := needRole(s, by, CmdContain); err != nil {
 		return nil, err
 	}
 	inc := &s.Incident
@@ -145,7 +145,7 @@ func decideNotifying(s *State, c Command, by By, now time.Time) (events []Event,
 			events, err = one(RequestRejected{Request: req.Request, As: as, Reason: c.Reason})
 		}
 	case SendNotification:
-		if err = needRole(s, by, "notify"); err == nil {
+		if err = needRole(s, by, CmdNotify); err == nil {
 			events, err = decideNotification(s, c, by, now)
 		}
 	default:
@@ -189,7 +189,7 @@ func decideLifecycle(s *State, c Command, by By, _ time.Time) (events []Event, o
 }
 
 func decideMove(s *State, c MoveStage, by By) ([]Event, error) {
-	if err := needRole(s, by, "stage"); err != nil {
+	if err := needRole(s, by, CmdStage); err != nil {
 		return nil, err
 	}
 	if err := checkStageMove(&s.Incident, c.To); err != nil {
@@ -199,7 +199,7 @@ func decideMove(s *State, c MoveStage, by By) ([]Event, error) {
 }
 
 func decidePostmortem(s *State, c CompletePostmortem, by By) ([]Event, error) {
-	if err := needRole(s, by, "postmortem"); err != nil {
+	if err := needRole(s, by, CmdPostmortem); err != nil {
 		return nil, err
 	}
 	if inc := &s.Incident; inc.Stage != StageStabilize && inc.Stage != StageClose {
@@ -210,7 +210,7 @@ func decidePostmortem(s *State, c CompletePostmortem, by By) ([]Event, error) {
 }
 
 func decideClose(s *State, c CloseIncident, by By) ([]Event, error) {
-	if err := needRole(s, by, "close"); err != nil {
+	if err := needRole(s, by, CmdClose); err != nil {
 		return nil, err
 	}
 	inc := &s.Incident
@@ -263,7 +263,7 @@ func closeWithOpenObligations(s *State, c CloseIncident, by By) (IncidentClosed,
 }
 
 func decideReopen(s *State, c ReopenIncident, by By) ([]Event, error) {
-	if err := needRole(s, by, "reopen"); err != nil {
+	if err := needRole(s, by, CmdReopen); err != nil {
 		return nil, err
 	}
 	if inc := &s.Incident; inc.Stage != StageClose {

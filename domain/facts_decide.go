@@ -94,7 +94,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 	g := &inc.Regulatory
 	switch c := c.(type) {
 	case RecordProfile:
-		if err := needRole(s, by, "profile"); err != nil {
+		if err := needRole(s, by, CmdProfile); err != nil {
 			return nil, true, err
 		}
 		var cur EntityProfiled
@@ -118,7 +118,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{next}, true, nil
 	case RecordAffected:
-		if err := needRole(s, by, "affected"); err != nil {
+		if err := needRole(s, by, CmdAffected); err != nil {
 			return nil, true, err
 		}
 		var counts []AffectedCount
@@ -160,7 +160,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{AffectedRecorded{Counts: counts}}, true, nil
 	case MakeDetermination:
-		if err := needRole(s, by, "determine"); err != nil {
+		if err := needRole(s, by, CmdDetermine); err != nil {
 			return nil, true, err
 		}
 		if c.Kind == DetSECInfoAvailable && !g.Positive(DetSECMaterial) {
@@ -169,7 +169,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{DeterminationMade{Kind: c.Kind, Positive: c.Positive, Reasoning: c.Reasoning}}, true, nil
 	case RecordAcknowledgement:
-		if err := needRole(s, by, "ack"); err != nil {
+		if err := needRole(s, by, CmdAck); err != nil {
 			return nil, true, err
 		}
 		f, found := inc.Fact(c.Notice)
@@ -181,7 +181,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{AcknowledgementReceived{Notice: c.Notice, From: c.From, Reference: c.Reference}}, true, nil
 	case RecordHold:
-		if err := needRole(s, by, "hold"); err != nil {
+		if err := needRole(s, by, CmdHold); err != nil {
 			return nil, true, err
 		}
 		e, err := decideHold(s, c, by)
@@ -190,7 +190,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{e}, true, nil
 	case ReleaseHold:
-		if err := needRole(s, by, "hold"); err != nil {
+		if err := needRole(s, by, CmdHold); err != nil {
 			return nil, true, err
 		}
 		h := g.Hold(strings.ToUpper(c.Hold))
@@ -202,7 +202,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{HoldReleased{Hold: h.Hold, Reason: c.Reason}}, true, nil
 	case RecordRiskFactors:
-		if err := needRole(s, by, "factors"); err != nil {
+		if err := needRole(s, by, CmdFactors); err != nil {
 			return nil, true, err
 		}
 		if !inc.PersonalData() {
@@ -211,7 +211,7 @@ func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event
 		}
 		return []Event{c.RiskFactorsRecorded}, true, nil
 	case PinPack:
-		if err := needRole(s, by, "pack"); err != nil {
+		if err := needRole(s, by, CmdPack); err != nil {
 			return nil, true, err
 		}
 		if c.Version == g.PackVersion() {

@@ -378,7 +378,7 @@ func (ws *Witnesses) apply(f Fact) {
 }
 
 func decideWitnesses(s *State, c Command, by By) ([]Event, error) {
-	if err := needRole(s, by, "witness"); err != nil {
+	if err := needRole(s, by, CmdWitness); err != nil {
 		return nil, err
 	}
 	ws := s.Ledger.Witnesses
