@@ -336,7 +336,7 @@ func affectedIn(inc *Incident, in string) int64 {
 func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 	g := &inc.Regulatory
 	switch r.FanOut {
-	case "per-customer":
+	case FanOutPerCustomer:
 		if inc.Declaration == nil {
 			return nil
 		}
@@ -349,7 +349,7 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 			out = append(out, instance{key: c, customer: c, anchor: a})
 		}
 		return out
-	case "per-controller":
+	case FanOutPerController:
 		if g.Profile == nil {
 			return nil
 		}
@@ -362,7 +362,7 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 			out = append(out, instance{key: c, controller: c, anchor: a})
 		}
 		return out
-	case "per-authority":
+	case FanOutPerAuthority:
 		a, ok := resolveAnchor(inc, r.Anchor, "", done)
 		if !ok {
 			return nil
@@ -380,14 +380,14 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 			j = normalizeJurisdiction(g.Profile.Establishments[0])
 		}
 		return []instance{{jurisdiction: j, anchor: a}}
-	case "per-establishment":
+	case FanOutPerEstablishment:
 		j := establishment(inc)
 		a, ok := resolveAnchor(inc, r.Anchor, j, done)
 		if !ok {
 			return nil
 		}
 		return []instance{{jurisdiction: j, anchor: a}}
-	case "per-state-over-500":
+	case FanOutPerStateOver500:
 		a, ok := resolveAnchor(inc, r.Anchor, "", done)
 		if !ok || g.Affected == nil {
 			return nil
@@ -400,7 +400,7 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 		return out
-	case "per-determination":
+	case FanOutPerDetermination:
 		kind, _ := r.Anchor.Determination()
 		var out []instance
 		for _, d := range g.Determinations {
@@ -559,31 +559,31 @@ func exceptionBy(inc *Incident, r *Rule) (string, Ref) {
 	g := &inc.Regulatory
 	for _, x := range r.Exceptions {
 		switch {
-		case x.When == "dismissed" && inc.Dismissed():
+		case x.When == TriggerDismissed && inc.Dismissed():
 			return fmt.Sprintf("classified %s: no breach to notify", inc.Classification.Classification), inc.Classification.Ref
-		case x.When == "dismissed-after-declaration" && inc.Dismissed():
+		case x.When == TriggerDismissedAfterDeclaration && inc.Dismissed():
 			return fmt.Sprintf("reclassified %s after the declaration", inc.Classification.Classification), inc.Classification.Ref
-		case x.When == "risk-unlikely" && inc.Risk != nil && inc.Risk.Level == RiskUnlikely:
+		case x.When == TriggerRiskUnlikely && inc.Risk != nil && inc.Risk.Level == RiskUnlikely:
 			return x.Citation, inc.Risk.Ref
-		case x.When == "risk-not-high" && inc.Risk != nil && inc.Risk.Level != RiskHigh:
+		case x.When == TriggerRiskNotHigh && inc.Risk != nil && inc.Risk.Level != RiskHigh:
 			return fmt.Sprintf("risk no longer high (determined %q)", inc.Risk.Level), inc.Risk.Ref
-		case x.When == "art34-exception" && inc.Risk != nil && inc.Risk.Art34Exception != Art34None:
+		case x.When == TriggerArt34Exception && inc.Risk != nil && inc.Risk.Art34Exception != Art34None:
 			cite := inc.Risk.Art34Exception.Citation()
 			if r.Regime == "UK GDPR" {
 				cite = "UK " + cite
 			}
 			return fmt.Sprintf("%s exception: %s", cite, inc.Risk.Reasoning), inc.Risk.Ref
-		case strings.HasPrefix(string(x.When), "negative:"):
+		case strings.HasPrefix(string(x.When), triggerNegative):
 			k, _, _ := x.When.Determination()
 			if _, latest, ok := g.Determination(k); ok && !latest.Positive {
 				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
-		case strings.HasPrefix(string(x.When), "positive:"):
+		case strings.HasPrefix(string(x.When), triggerPositive):
 			k, _, _ := x.When.Determination()
 			if _, latest, ok := g.Determination(k); ok && latest.Positive {
 				return fmt.Sprintf("%s (%s by %s): %s", x.Citation, stamp(latest.At), latest.Actor, latest.Reasoning), latest.Ref
 			}
-		case x.When == "dora-applies" && g.HasEntityType(EntityFinancial, EntityCreditInstitution, EntityCCP, EntityTradingVenue) && onlyFinancialSectors(g):
+		case x.When == TriggerDORAApplies && g.HasEntityType(EntityFinancial, EntityCreditInstitution, EntityCCP, EntityTradingVenue) && onlyFinancialSectors(g):
 			return x.Citation, g.Profile.Ref
 		}
 	}
@@ -640,7 +640,7 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 		}
 	}
 	holds := o.holds(inc)
-	if r.HoldMode == "extend" {
+	if r.HoldMode == HoldExtend {
 		for _, h := range holds {
 			if h.start.Before(due) && h.end.After(due) {
 				due = h.end

@@ -75,7 +75,7 @@ func FactsNeededUnder(inc *Incident, p *Pack) []FactNeeded {
 // most incidents made the ones theirs do.
 func waitsFor(inc *Incident, r *Rule) (DeterminationKind, bool) {
 	name := strings.TrimPrefix(string(r.Anchor), "year-end:")
-	if !strings.HasPrefix(name, "determination:") || r.FanOut == "per-determination" {
+	if !strings.HasPrefix(name, "determination:") || r.FanOut == FanOutPerDetermination {
 		// per-determination rules (an 8-K/A per piece of information
 		// determined later) are follow-ups that may never be owed.
 		return "", false
@@ -91,11 +91,11 @@ func waitsFor(inc *Incident, r *Rule) (DeterminationKind, bool) {
 		return "", false
 	}
 	switch r.FanOut { // fan-outs that would give no obligation even once determined
-	case "per-state-over-500":
+	case FanOutPerStateOver500:
 		if !anyStateOver500(inc) {
 			return "", false
 		}
-	case "per-controller":
+	case FanOutPerController:
 		if g := inc.Regulatory.Profile; g == nil || len(g.Controllers) == 0 {
 			return "", false
 		}
