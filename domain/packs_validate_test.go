@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -225,4 +226,26 @@ func TestAnchorConstructors(t *testing.T) {
 	if k, pos, ok := domain.TriggerPositive(domain.DetHIPAALowProb).Determination(); !ok || !pos || k != domain.DetHIPAALowProb {
 		t.Errorf("Trigger.Determination: got %q %v %v", k, pos, ok)
 	}
+}
+
+// TestUnknownAnchorIsAProgrammingError: a pack that skipped Validate and
+// names an unknown anchor makes the engine panic naming the anchor; it
+// never silently drops the obligation (which would read as "nothing due").
+func TestUnknownAnchorIsAProgrammingError(t *testing.T) {
+	h := regulated(t, domain.RoleController, "2026-03-02T08:00:00Z", domain.EntityProfiled{Establishments: []string{"DE"}})
+	asOf := ts(t, "2026-03-03T00:00:00Z")
+	inc := h.at(domain.Cut{AsOf: asOf})
+	p := validPack()
+	p.Rules = p.Rules[:1]
+	if obs := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p); len(obs) != 1 || !obs[0].DueAt.Equal(ts(t, "2026-03-05T08:00:00Z")) {
+		t.Fatalf("the valid rule: got %v, want one obligation due 72 h after awareness", obs)
+	}
+	p.Rules[0].Anchor = "awarness"
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), `resolve anchor "awarness": unknown anchor`) {
+			t.Errorf("ObligationsUnder with an unknown anchor: recovered %v, want a panic naming the anchor", r)
+		}
+	}()
+	domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
 }
