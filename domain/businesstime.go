@@ -61,143 +61,145 @@ type dependency struct {
 }
 
 // timeRules is the one table of business-time rules (see the table above).
-var timeRules = []timeRule{
-	{Name: "before-detection", Fact: "any incident fact", NotBefore: "the detection", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if _, ok := f.Event.(IncidentDetected); ok || inc.Detection == nil {
-			return nil
-		}
-		return []dependency{{inc.Detection.Ref, "the detection"}}
-	}},
-	{Name: "aware-before-detection", Fact: "awareness (--aware-at)", NotBefore: "the detection, without --aware-reason",
-		// Later awareness is normal (an alert read the next morning);
-		// earlier needs a reason.
-		dependsOn: func(_ *Incident, _ Settings, f Fact) []dependency {
-			if d, ok := f.Event.(IncidentDetected); ok && d.AwareReason == "" {
-				return []dependency{{Ref{EventID: f.ID, At: f.At}, "the detection"}}
+func timeRules() []timeRule {
+	return []timeRule{
+		{Name: "before-detection", Fact: "any incident fact", NotBefore: "the detection", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if _, ok := f.Event.(IncidentDetected); ok || inc.Detection == nil {
+				return nil
+			}
+			return []dependency{{inc.Detection.Ref, "the detection"}}
+		}},
+		{Name: "aware-before-detection", Fact: "awareness (--aware-at)", NotBefore: "the detection, without --aware-reason",
+			// Later awareness is normal (an alert read the next morning);
+			// earlier needs a reason.
+			dependsOn: func(_ *Incident, _ Settings, f Fact) []dependency {
+				if d, ok := f.Event.(IncidentDetected); ok && d.AwareReason == "" {
+					return []dependency{{Ref{EventID: f.ID, At: f.At}, "the detection"}}
+				}
+				return nil
+			},
+			dated: func(f Fact) time.Time { return f.Event.(IncidentDetected).AwareAt },
+		},
+		{Name: "stage-before-entered", Fact: "a stage move, a closure", NotBefore: "the stage it leaves was entered", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			switch f.Event.(type) {
+			case StageChanged, IncidentClosed:
+				if n := len(inc.StageLog); n > 0 {
+					e := inc.StageLog[n-1]
+					return []dependency{{e.Ref, "entering " + e.Stage.Title()}}
+				}
 			}
 			return nil
-		},
-		dated: func(f Fact) time.Time { return f.Event.(IncidentDetected).AwareAt },
-	},
-	{Name: "stage-before-entered", Fact: "a stage move, a closure", NotBefore: "the stage it leaves was entered", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		switch f.Event.(type) {
-		case StageChanged, IncidentClosed:
-			if n := len(inc.StageLog); n > 0 {
-				e := inc.StageLog[n-1]
+		}},
+		{Name: "before-stage-entered", Fact: "a classification, an action, a post-mortem", NotBefore: "the stage it is recorded in was entered", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			var allowed []Stage
+			switch e := f.Event.(type) {
+			case IncidentClassified:
+				allowed = []Stage{StageAssess, StageDiagnose, StageStabilize, StageClose}
+			case ActionTaken:
+				allowed = []Stage{StageDiagnose, StageStabilize}
+				if e.Kind == ActionRecovery {
+					allowed = []Stage{StageStabilize}
+				}
+			case PostmortemCompleted:
+				allowed = []Stage{StageStabilize, StageClose}
+			default:
+				return nil
+			}
+			if e, ok := stageRun(inc, allowed); ok {
 				return []dependency{{e.Ref, "entering " + e.Stage.Title()}}
 			}
-		}
-		return nil
-	}},
-	{Name: "before-stage-entered", Fact: "a classification, an action, a post-mortem", NotBefore: "the stage it is recorded in was entered", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		var allowed []Stage
-		switch e := f.Event.(type) {
-		case IncidentClassified:
-			allowed = []Stage{StageAssess, StageDiagnose, StageStabilize, StageClose}
-		case ActionTaken:
-			allowed = []Stage{StageDiagnose, StageStabilize}
-			if e.Kind == ActionRecovery {
-				allowed = []Stage{StageStabilize}
-			}
-		case PostmortemCompleted:
-			allowed = []Stage{StageStabilize, StageClose}
-		default:
 			return nil
-		}
-		if e, ok := stageRun(inc, allowed); ok {
-			return []dependency{{e.Ref, "entering " + e.Stage.Title()}}
-		}
-		return nil
-	}},
-	{Name: "reopen-before-close", Fact: "a reopening", NotBefore: "the closure it undoes", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if _, ok := f.Event.(IncidentReopened); ok && len(inc.Closures) > 0 {
-			return []dependency{{inc.Closures[len(inc.Closures)-1].Ref, "the closure"}}
-		}
-		return nil
-	}},
-	{Name: "close-before-postmortem", Fact: "a closure that needs a post-mortem", NotBefore: "the post-mortem", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if _, ok := f.Event.(IncidentClosed); ok && inc.NeedsPostmortem() && inc.Postmortem != nil {
-			return []dependency{{inc.Postmortem.Ref, "the post-mortem"}}
-		}
-		return nil
-	}},
-	{Name: "decision-before-request", Fact: "an approval or rejection", NotBefore: "its request", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		var id string
-		switch e := f.Event.(type) {
-		case RequestApproved:
-			id = e.Request
-		case RequestRejected:
-			id = e.Request
-		default:
-			return nil
-		}
-		if r := inc.Request(id); r != nil {
-			return []dependency{{r.Ref, "request " + r.Request}}
-		}
-		return nil
-	}},
-	{Name: "declare-before-classification", Fact: "a CRSPI declaration", NotBefore: "the classification it rests on", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if _, ok := f.Event.(CRSPIDeclared); ok && inc.Classification != nil {
-			return []dependency{{inc.Classification.Ref, "the classification " + string(inc.Classification.Classification)}}
-		}
-		return nil
-	}},
-	{Name: "notify-before-declaration", Fact: "a customer notice", NotBefore: "the CRSPI declaration", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if n, ok := f.Event.(NotificationSent); ok && n.RecipientKind.IsCustomer() && inc.Declaration != nil {
-			return []dependency{{inc.Declaration.Ref, "the CRSPI declaration"}}
-		}
-		return nil
-	}},
-	{Name: "notice-before-clock", Fact: "a notice", NotBefore: "what starts the clock of each obligation it answers", dependsOn: func(inc *Incident, s Settings, f Fact) []dependency {
-		n, ok := f.Event.(NotificationSent)
-		if !ok {
-			return nil
-		}
-		entry := NotificationEntry{Ref: f.ref(), NotificationSent: n}
-		var out []dependency
-		for _, o := range Obligations(inc, s, f.At) {
-			answers := slices.Contains(n.Obligations, o.ID) || o.satisfies(entry)
-			// A year-end anchor is a reporting period, not a fact: a notice
-			// may go before it.
-			if answers && o.AnchorEvent != "" && !strings.HasPrefix(string(o.rule.Anchor), "year-end:") {
-				out = append(out, dependency{Ref{EventID: o.AnchorEvent, At: o.AnchorAt}, o.Anchor + ", which starts " + o.ID})
+		}},
+		{Name: "reopen-before-close", Fact: "a reopening", NotBefore: "the closure it undoes", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if _, ok := f.Event.(IncidentReopened); ok && len(inc.Closures) > 0 {
+				return []dependency{{inc.Closures[len(inc.Closures)-1].Ref, "the closure"}}
 			}
-		}
-		return out
-	}},
-	{Name: "notify-phase", Fact: "a follow-up notice", NotBefore: "the first notice to the same recipient", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		n, ok := f.Event.(NotificationSent)
-		if !ok || n.Phase.Opens() {
 			return nil
-		}
-		var first *NotificationEntry
-		for i := range inc.Notifications {
-			p := &inc.Notifications[i]
-			if sameAudience(p.NotificationSent, n) && (first == nil || p.At.Before(first.At)) {
-				first = p
+		}},
+		{Name: "close-before-postmortem", Fact: "a closure that needs a post-mortem", NotBefore: "the post-mortem", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if _, ok := f.Event.(IncidentClosed); ok && inc.NeedsPostmortem() && inc.Postmortem != nil {
+				return []dependency{{inc.Postmortem.Ref, "the post-mortem"}}
 			}
-		}
-		if first == nil {
 			return nil
-		}
-		return []dependency{{first.Ref, "the first notice to the same recipient"}}
-	}},
-	{Name: "ack-before-notice", Fact: "an acknowledgement", NotBefore: "its notice", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if a, ok := f.Event.(AcknowledgementReceived); ok {
-			if n, found := inc.Fact(a.Notice); found {
-				return []dependency{{n.ref(), "the notice"}}
+		}},
+		{Name: "decision-before-request", Fact: "an approval or rejection", NotBefore: "its request", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			var id string
+			switch e := f.Event.(type) {
+			case RequestApproved:
+				id = e.Request
+			case RequestRejected:
+				id = e.Request
+			default:
+				return nil
 			}
-		}
-		return nil
-	}},
-	{Name: "release-before-hold", Fact: "a hold's release", NotBefore: "the hold", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
-		if r, ok := f.Event.(HoldReleased); ok {
-			if h := inc.Regulatory.Hold(r.Hold); h != nil {
-				return []dependency{{h.Ref, "hold " + h.Hold}}
+			if r := inc.Request(id); r != nil {
+				return []dependency{{r.Ref, "request " + r.Request}}
 			}
-		}
-		return nil
-	}},
+			return nil
+		}},
+		{Name: "declare-before-classification", Fact: "a CRSPI declaration", NotBefore: "the classification it rests on", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if _, ok := f.Event.(CRSPIDeclared); ok && inc.Classification != nil {
+				return []dependency{{inc.Classification.Ref, "the classification " + string(inc.Classification.Classification)}}
+			}
+			return nil
+		}},
+		{Name: "notify-before-declaration", Fact: "a customer notice", NotBefore: "the CRSPI declaration", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if n, ok := f.Event.(NotificationSent); ok && n.RecipientKind.IsCustomer() && inc.Declaration != nil {
+				return []dependency{{inc.Declaration.Ref, "the CRSPI declaration"}}
+			}
+			return nil
+		}},
+		{Name: "notice-before-clock", Fact: "a notice", NotBefore: "what starts the clock of each obligation it answers", dependsOn: func(inc *Incident, s Settings, f Fact) []dependency {
+			n, ok := f.Event.(NotificationSent)
+			if !ok {
+				return nil
+			}
+			entry := NotificationEntry{Ref: f.ref(), NotificationSent: n}
+			var out []dependency
+			for _, o := range Obligations(inc, s, f.At) {
+				answers := slices.Contains(n.Obligations, o.ID) || o.satisfies(entry)
+				// A year-end anchor is a reporting period, not a fact: a notice
+				// may go before it.
+				if answers && o.AnchorEvent != "" && !strings.HasPrefix(string(o.rule.Anchor), "year-end:") {
+					out = append(out, dependency{Ref{EventID: o.AnchorEvent, At: o.AnchorAt}, o.Anchor + ", which starts " + o.ID})
+				}
+			}
+			return out
+		}},
+		{Name: "notify-phase", Fact: "a follow-up notice", NotBefore: "the first notice to the same recipient", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			n, ok := f.Event.(NotificationSent)
+			if !ok || n.Phase.Opens() {
+				return nil
+			}
+			var first *NotificationEntry
+			for i := range inc.Notifications {
+				p := &inc.Notifications[i]
+				if sameAudience(p.NotificationSent, n) && (first == nil || p.At.Before(first.At)) {
+					first = p
+				}
+			}
+			if first == nil {
+				return nil
+			}
+			return []dependency{{first.Ref, "the first notice to the same recipient"}}
+		}},
+		{Name: "ack-before-notice", Fact: "an acknowledgement", NotBefore: "its notice", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if a, ok := f.Event.(AcknowledgementReceived); ok {
+				if n, found := inc.Fact(a.Notice); found {
+					return []dependency{{n.ref(), "the notice"}}
+				}
+			}
+			return nil
+		}},
+		{Name: "release-before-hold", Fact: "a hold's release", NotBefore: "the hold", dependsOn: func(inc *Incident, _ Settings, f Fact) []dependency {
+			if r, ok := f.Event.(HoldReleased); ok {
+				if h := inc.Regulatory.Hold(r.Hold); h != nil {
+					return []dependency{{h.Ref, "hold " + h.Hold}}
+				}
+			}
+			return nil
+		}},
+	}
 }
 
 // stageRun returns the stage entry from which the incident has been, up to
@@ -229,8 +231,9 @@ func (c timeConflict) key() string {
 // timeConflicts returns the conflicts of f with the incident before it.
 func timeConflicts(inc *Incident, s Settings, f Fact) []timeConflict {
 	var out []timeConflict
-	for i := range timeRules {
-		r := &timeRules[i]
+	rules := timeRules()
+	for i := range rules {
+		r := &rules[i]
 		at := f.At
 		for _, d := range r.dependsOn(inc, s, f) {
 			if r.dated != nil {
@@ -335,22 +338,24 @@ func (c timeConflict) refusal(corrected string) *RuleError {
 }
 
 // factNames name the facts of an incident in refusals.
-var factNames = map[string]string{
-	"IncidentDetected": "detection", "IncidentAssessed": "assessment", "StageChanged": "stage move",
-	"IncidentClassified": "classification", "ScopeRecorded": "scope", "RiskDetermined": "risk determination",
-	"CRSPIDeclared": "CRSPI declaration", "ActionTaken": "action", "EvidenceRecorded": "evidence",
-	"RequestOpened": "request", "RequestApproved": "approval", "RequestRejected": "rejection",
-	"NotificationSent": "notice", "PostmortemCompleted": "post-mortem", "IncidentClosed": "closure",
-	"IncidentReopened": "reopening", "NoteAdded": "note", "EntityProfiled": "profile",
-	"AffectedRecorded": "affected count", "DeterminationMade": "determination",
-	"AcknowledgementReceived": "acknowledgement", "HoldRecorded": "hold", "HoldReleased": "release",
-	"RiskFactorsRecorded": "risk factors", "PackPinned": "rule pack pin", "EventCorrected": "correction",
+func factNames() map[string]string {
+	return map[string]string{
+		"IncidentDetected": "detection", "IncidentAssessed": "assessment", "StageChanged": "stage move",
+		"IncidentClassified": "classification", "ScopeRecorded": "scope", "RiskDetermined": "risk determination",
+		"CRSPIDeclared": "CRSPI declaration", "ActionTaken": "action", "EvidenceRecorded": "evidence",
+		"RequestOpened": "request", "RequestApproved": "approval", "RequestRejected": "rejection",
+		"NotificationSent": "notice", "PostmortemCompleted": "post-mortem", "IncidentClosed": "closure",
+		"IncidentReopened": "reopening", "NoteAdded": "note", "EntityProfiled": "profile",
+		"AffectedRecorded": "affected count", "DeterminationMade": "determination",
+		"AcknowledgementReceived": "acknowledgement", "HoldRecorded": "hold", "HoldReleased": "release",
+		"RiskFactorsRecorded": "risk factors", "PackPinned": "rule pack pin", "EventCorrected": "correction",
+	}
 }
 
 // describeFact names a fact in a refusal: "this notice" for a new one,
 // "notice EVENT-ID" for a recorded one.
 func describeFact(f Fact) string {
-	name, ok := factNames[f.Type]
+	name, ok := factNames()[f.Type]
 	if !ok {
 		name = f.Type
 	}

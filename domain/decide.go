@@ -65,7 +65,7 @@ type CommandRole struct {
 // corrected event.
 func commandRoles() []CommandRole {
 	return []CommandRole{
-		{CmdDetect, slices.Clone(writerRoles)},
+		{CmdDetect, writerRoles()},
 		{CmdAssess, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
 		{CmdStage, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
 		{CmdClassify, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
@@ -73,13 +73,13 @@ func commandRoles() []CommandRole {
 		{CmdRisk, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
 		{CmdDeclare, []Role{RoleSecurityIncidentManager}},
 		{CmdContain, []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
-		{CmdEvidence, slices.Clone(writerRoles)},
-		{CmdRequest, slices.Clone(writerRoles)},
+		{CmdEvidence, writerRoles()},
+		{CmdRequest, writerRoles()},
 		{CmdNotify, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
 		{CmdPostmortem, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager}},
 		{CmdClose, []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
 		{CmdReopen, []Role{RoleIncidentManager, RoleSecurityIncidentManager}},
-		{CmdNote, slices.Clone(writerRoles)},
+		{CmdNote, writerRoles()},
 		{CmdGrant, []Role{RoleAdmin}},
 		{CmdRevoke, []Role{RoleAdmin}},
 		{CmdSetting, []Role{RoleAdmin}},
@@ -113,24 +113,26 @@ func rolesFor(command CommandName) []Role {
 // correctable maps each event type that may be corrected to the command
 // whose roles may correct it. Stage moves, requests and their decisions,
 // closures and ledger events are not corrected: record a new fact instead.
-var correctable = map[string]CommandName{
-	"IncidentDetected":    "detect",
-	"IncidentAssessed":    "assess",
-	"IncidentClassified":  "classify",
-	"ScopeRecorded":       "scope",
-	"RiskDetermined":      "risk",
-	"CRSPIDeclared":       "declare",
-	"ActionTaken":         "contain",
-	"EvidenceRecorded":    "evidence",
-	"NotificationSent":    "notify",
-	"PostmortemCompleted": "postmortem",
-	"NoteAdded":           "note",
-	// Regulatory facts (facts_events.go).
-	"EntityProfiled":          "profile",
-	"AffectedRecorded":        "affected",
-	"DeterminationMade":       "determine",
-	"AcknowledgementReceived": "ack",
-	"RiskFactorsRecorded":     "factors",
+func correctable() map[string]CommandName {
+	return map[string]CommandName{
+		"IncidentDetected":    "detect",
+		"IncidentAssessed":    "assess",
+		"IncidentClassified":  "classify",
+		"ScopeRecorded":       "scope",
+		"RiskDetermined":      "risk",
+		"CRSPIDeclared":       "declare",
+		"ActionTaken":         "contain",
+		"EvidenceRecorded":    "evidence",
+		"NotificationSent":    "notify",
+		"PostmortemCompleted": "postmortem",
+		"NoteAdded":           "note",
+		// Regulatory facts (facts_events.go).
+		"EntityProfiled":          "profile",
+		"AffectedRecorded":        "affected",
+		"DeterminationMade":       "determine",
+		"AcknowledgementReceived": "ack",
+		"RiskFactorsRecorded":     "factors",
+	}
 }
 
 // MaxTextLength is the longest text any one field may hold (64 KiB).
@@ -483,7 +485,7 @@ func decideCorrection(s *State, c CorrectEvent, by By, now time.Time) ([]Event, 
 	if !ok {
 		return nil, &NotFoundError{What: "event", ID: c.Target, Hint: fmt.Sprintf(`event IDs of this incident are listed by "breachledger timeline %s"`, inc.ID)}
 	}
-	command, ok := correctable[target.Type]
+	command, ok := correctable()[target.Type]
 	if !ok {
 		return nil, refuse("correct-kind", "record a new fact instead (a stage move, a new request, a reopen...)",
 			"%s events cannot be corrected", target.Type)

@@ -301,7 +301,9 @@ func (s Settings) MarshalJSON() ([]byte, error) {
 
 // writerRoles are the roles that may record facts on an incident; auditors
 // and admins (as such) read only.
-var writerRoles = []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal, RoleExecutiveIM}
+func writerRoles() []Role {
+	return []Role{RoleResponder, RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal, RoleExecutiveIM}
+}
 
 func roleList(rs []Role) string {
 	return strings.Join(names(slices.Clone(rs)), ", ")

@@ -303,12 +303,14 @@ func touches(touched []string, j string) bool {
 
 // eea are the EEA states: the 27 EU Member States, Iceland, Liechtenstein
 // and Norway (ISO 3166-1 alpha-2; Greece is GR).
-var eea = []string{"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"}
+func eea() []string {
+	return []string{"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"}
+}
 
 // IsEEA reports whether a jurisdiction is (in) an EEA state.
 func IsEEA(j string) bool {
 	country, _, _ := strings.Cut(normalizeJurisdiction(j), "-")
-	return country == "EU" || country == "EEA" || slices.Contains(eea, country)
+	return country == "EU" || country == "EEA" || slices.Contains(eea(), country)
 }
 
 // affectedIn sums the affected counts of a jurisdiction ("US": the US and
@@ -592,14 +594,16 @@ func exceptionBy(inc *Incident, r *Rule) (string, Ref) {
 
 // financialSectors are NIS2 Annex I sectors 3 (banking) and 4 (financial
 // market infrastructures), where DORA displaces NIS2 Art. 23 (NIS2 Art. 4).
-var financialSectors = []string{"banking", "financial-market-infrastructure", "insurance", "investment"}
+func financialSectors() []string {
+	return []string{"banking", "financial-market-infrastructure", "insurance", "investment"}
+}
 
 func onlyFinancialSectors(g *Regulatory) bool {
 	if g.Profile == nil || len(g.Profile.Sectors) == 0 {
 		return true
 	}
 	for _, s := range g.Profile.Sectors {
-		if !slices.Contains(financialSectors, strings.ToLower(s)) {
+		if !slices.Contains(financialSectors(), strings.ToLower(s)) {
 			return false
 		}
 	}

@@ -44,43 +44,48 @@ type PolicyKind struct {
 // clockTypes are the event types that can start, move, hold or waive a
 // deadline: what Obligations reads (TestClockNeutralTypes proves that the
 // others do not change any obligation).
-var clockTypes = []string{
-	"IncidentDetected",   // awareness: the Art. 33 anchor
-	"IncidentAssessed",   // information impact: whether personal data is involved
-	"IncidentClassified", // privacy breach starts duties; false positive / out of scope waives them
-	"ScopeRecorded",      // customers, jurisdictions, subjects: who must be told
-	"RiskDetermined",     // high risk starts Art. 34; a lower risk waives it
-	"CRSPIDeclared",      // starts the customer clock
-	"RequestOpened",      // notification-delay requests hold clocks once approved
-	"RequestApproved",
-	"RequestRejected",
-	"NotificationSent", // meets a duty, anchors the next report, or withdraws one
-	"EntityProfiled",   // who the organisation is: which regimes apply
-	"AffectedRecorded", // counts per jurisdiction: thresholds and fan-out
-	"DeterminationMade",
-	"HoldRecorded",
-	"HoldReleased",
-	"PackPinned",     // the rules themselves
-	"EventCorrected", // moves any of the above
-	"SettingChanged", // the customer notice window and the Art. 34 target
+func clockTypes() []string {
+	return []string{
+		"IncidentDetected",   // awareness: the Art. 33 anchor
+		"IncidentAssessed",   // information impact: whether personal data is involved
+		"IncidentClassified", // privacy breach starts duties; false positive / out of scope waives them
+		"ScopeRecorded",      // customers, jurisdictions, subjects: who must be told
+		"RiskDetermined",     // high risk starts Art. 34; a lower risk waives it
+		"CRSPIDeclared",      // starts the customer clock
+		"RequestOpened",      // notification-delay requests hold clocks once approved
+		"RequestApproved",
+		"RequestRejected",
+		"NotificationSent", // meets a duty, anchors the next report, or withdraws one
+		"EntityProfiled",   // who the organisation is: which regimes apply
+		"AffectedRecorded", // counts per jurisdiction: thresholds and fan-out
+		"DeterminationMade",
+		"HoldRecorded",
+		"HoldReleased",
+		"PackPinned",     // the rules themselves
+		"EventCorrected", // moves any of the above
+		"SettingChanged", // the customer notice window and the Art. 34 target
+	}
 }
 
 // policyKinds are the kinds, in the order they are listed. Every event type
 // but LedgerInitialized belongs to at least one (TestPolicyKindsCoverEveryType).
-var policyKinds = []PolicyKind{
-	{"declaration", "the CRSPI declaration", []string{"CRSPIDeclared"}},
-	{"approvals", "approvals and rejections of requests", []string{"RequestApproved", "RequestRejected"}},
-	{"notifications", "notices sent", []string{"NotificationSent"}},
-	{"clocks", "every fact that starts, moves, holds or waives a deadline: detection, assessment, classification, scope, risk, declaration, requests and their decisions, notices and withdrawals, profile, affected counts, determinations, holds, rule packs, corrections, settings", clockTypes},
-	{"response", "the rest of an incident's record: stages, actions, evidence, risk factors, acknowledgements, post-mortem, closing, reopening, notes",
-		[]string{"StageChanged", "ActionTaken", "EvidenceRecorded", "RiskFactorsRecorded", "AcknowledgementReceived", "PostmortemCompleted", "IncidentClosed", "IncidentReopened", "NoteAdded"}},
-	{"ledger", "roles, settings, signers, the policy, API tokens, witnesses and custody records", ledgerEventTypes},
+func policyKinds() []PolicyKind {
+	return []PolicyKind{
+		{"declaration", "the CRSPI declaration", []string{"CRSPIDeclared"}},
+		{"approvals", "approvals and rejections of requests", []string{"RequestApproved", "RequestRejected"}},
+		{"notifications", "notices sent", []string{"NotificationSent"}},
+		{"clocks", "every fact that starts, moves, holds or waives a deadline: detection, assessment, classification, scope, risk, declaration, requests and their decisions, notices and withdrawals, profile, affected counts, determinations, holds, rule packs, corrections, settings", clockTypes()},
+		{"response", "the rest of an incident's record: stages, actions, evidence, risk factors, acknowledgements, post-mortem, closing, reopening, notes",
+			[]string{"StageChanged", "ActionTaken", "EvidenceRecorded", "RiskFactorsRecorded", "AcknowledgementReceived", "PostmortemCompleted", "IncidentClosed", "IncidentReopened", "NoteAdded"}},
+		{"ledger", "roles, settings, signers, the policy, API tokens, witnesses and custody records", ledgerEventTypes()},
+	}
 }
 
 // PolicyKinds returns the kinds a signature policy can name.
 func PolicyKinds() []PolicyKind {
-	out := make([]PolicyKind, len(policyKinds))
-	for i, k := range policyKinds {
+	kinds := policyKinds()
+	out := make([]PolicyKind, len(kinds))
+	for i, k := range kinds {
 		k.Types = slices.Clone(k.Types)
 		out[i] = k
 	}
@@ -89,7 +94,7 @@ func PolicyKinds() []PolicyKind {
 
 // PolicyKindTypes returns the event types of the kind called name.
 func PolicyKindTypes(name string) ([]string, bool) {
-	for _, k := range policyKinds {
+	for _, k := range policyKinds() {
 		if k.Name == name {
 			return slices.Clone(k.Types), true
 		}
@@ -100,7 +105,7 @@ func PolicyKindTypes(name string) ([]string, bool) {
 // ClockTypes returns the event types that can start, move, hold or waive a
 // deadline (the "clocks" policy kind), sorted.
 func ClockTypes() []string {
-	out := slices.Clone(clockTypes)
+	out := slices.Clone(clockTypes())
 	sort.Strings(out)
 	return out
 }
@@ -109,7 +114,7 @@ func ClockTypes() []string {
 // type signed: typ is an incident fact that moves a deadline. (Settings are
 // ledger events: the "ledger" kind does not make incident facts signed.)
 func governsClocks(typ string) bool {
-	return slices.Contains(clockTypes, typ) && !slices.Contains(ledgerEventTypes, typ)
+	return slices.Contains(clockTypes(), typ) && !slices.Contains(ledgerEventTypes(), typ)
 }
 
 // withClocks returns req with every clock type added when req names any
@@ -117,7 +122,7 @@ func governsClocks(typ string) bool {
 func withClocks(req []string) []string {
 	out := slices.Clone(req)
 	if slices.ContainsFunc(req, governsClocks) {
-		out = append(out, clockTypes...)
+		out = append(out, clockTypes()...)
 	}
 	sort.Strings(out)
 	out = slices.Compact(out)
@@ -204,7 +209,7 @@ func checkDecidedSignatures(s *State, c Command, by By, events []Event) error {
 // every policy it sets (withClocks); this also holds under a policy set
 // before it did.
 func checkClockSignature(l Ledger, typ string, by By) error {
-	if !slices.Contains(clockTypes, typ) {
+	if !slices.Contains(clockTypes(), typ) {
 		return nil
 	}
 	for _, t := range l.Signers.Required() {

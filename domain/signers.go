@@ -77,7 +77,7 @@ func (e SignerRevoked) validate(fs *fields) {
 
 func (e SignaturePolicySet) validate(fs *fields) {
 	for _, t := range e.Required {
-		if _, ok := eventTypes[t]; !ok || t == "LedgerInitialized" {
+		if _, ok := newEvent(t); !ok || t == "LedgerInitialized" {
 			fs.add(&FieldError{Field: "require", Value: t, Problem: "not an event kind that can be signed", Allowed: SignableTypes()})
 		}
 	}
@@ -217,7 +217,9 @@ func EvolveLedger(l Ledger, f Fact) Ledger {
 
 // ledgerEventTypes are the ledger-stream events that must be signed once an
 // admin holds a registered key.
-var ledgerEventTypes = []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "WitnessAdded", "WitnessRemoved", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
+func ledgerEventTypes() []string {
+	return []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "WitnessAdded", "WitnessRemoved", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
+}
 
 // adminKeyed reports whether an actor who holds admin has an active key.
 func (l Ledger) adminKeyed() bool {
@@ -239,7 +241,7 @@ func SignatureRequired(l Ledger, typ string) (bool, string) {
 	if l.Signers.required[typ] {
 		return true, fmt.Sprintf("the signature policy requires %s events to be signed", typ)
 	}
-	if slices.Contains(ledgerEventTypes, typ) && l.adminKeyed() {
+	if slices.Contains(ledgerEventTypes(), typ) && l.adminKeyed() {
 		return true, fmt.Sprintf("an admin has a registered key, so ledger events (%s) must be signed", typ)
 	}
 	return false, ""

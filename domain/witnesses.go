@@ -85,7 +85,9 @@ const (
 )
 
 // witnessKeySizes are the key sizes, in bytes, of each witness algorithm.
-var witnessKeySizes = map[byte]int{WitnessAlgEd25519: 32, WitnessAlgMLDSA44: 1312}
+func witnessKeySizes() map[byte]int {
+	return map[byte]int{WitnessAlgEd25519: 32, WitnessAlgMLDSA44: 1312}
+}
 
 // WitnessKey is a parsed witness verifier key.
 type WitnessKey struct {
@@ -128,7 +130,7 @@ func ParseWitnessKey(vkey string) (WitnessKey, error) {
 		return bad(witnessKeyHint, "does not end in the standard base64 of an algorithm byte and a key")
 	}
 	alg, key := raw[0], raw[1:]
-	size, ok := witnessKeySizes[alg]
+	size, ok := witnessKeySizes()[alg]
 	switch {
 	case alg == witnessAlgNoteEd25519:
 		return bad(`a witness's key is a cosignature/v1 key (algorithm 0x04 for Ed25519, 0x06 for ML-DSA-44): ask the witness's operator for it (litewitness prints it as "verifier key" at start-up)`,
