@@ -90,136 +90,177 @@ func SECAttorneyGeneralDelays() []time.Duration {
 
 // decideRegulatory decides the regulatory commands; ok is false for any other.
 func decideRegulatory(s *State, c Command, by By, now time.Time) (events []Event, ok bool, err error) {
-	inc := &s.Incident
-	g := &inc.Regulatory
 	switch c := c.(type) {
 	case RecordProfile:
-		if err := needRole(s, by, CmdProfile); err != nil {
-			return nil, true, err
-		}
-		var cur EntityProfiled
-		if g.Profile != nil {
-			cur = g.Profile.EntityProfiled
-		}
-		if c.Replace {
-			if err := replaceOnly(len(c.RemoveEstablishments) + len(c.RemoveSectors) + len(c.RemoveEntityTypes) + len(c.RemoveControllers)); err != nil {
-				return nil, true, err
-			}
-			c.RemoveEstablishments, c.RemoveSectors, c.RemoveEntityTypes, c.RemoveControllers = cur.Establishments, cur.Sectors, cur.EntityTypes, cur.Controllers
-		}
-		next := EntityProfiled{
-			Establishments: edit(cur.Establishments, upper(c.AddEstablishments), upper(c.RemoveEstablishments)),
-			Sectors:        edit(cur.Sectors, c.AddSectors, c.RemoveSectors),
-			EntityTypes:    editEnum(cur.EntityTypes, c.AddEntityTypes, c.RemoveEntityTypes),
-			Controllers:    edit(cur.Controllers, c.AddControllers, c.RemoveControllers),
-		}
-		if g.Profile != nil && reflect.DeepEqual(next, cur) {
-			return nil, true, &ValidationError{Fields: []*FieldError{{Field: "profile", Problem: "nothing changes"}}}
-		}
-		return []Event{next}, true, nil
+		events, err = decideProfile(s, c, by)
 	case RecordAffected:
-		if err := needRole(s, by, CmdAffected); err != nil {
-			return nil, true, err
-		}
-		var counts []AffectedCount
-		if g.Affected != nil {
-			counts = slices.Clone(g.Affected.Counts)
-		}
-		if c.Replace {
-			if err := replaceOnly(len(c.Remove)); err != nil {
-				return nil, true, err
-			}
-			counts = nil // Set is every count: none recorded before is kept
-		}
-		var fs fields
-		for _, j := range upper(c.Remove) {
-			i := slices.IndexFunc(counts, func(x AffectedCount) bool { return x.Jurisdiction == j })
-			if i < 0 {
-				fs.problem("remove", j, "no count recorded for it")
-				continue
-			}
-			counts = slices.Delete(counts, i, i+1)
-		}
-		for _, x := range c.Set {
-			x.Jurisdiction = normalizeJurisdiction(x.Jurisdiction)
-			if i := slices.IndexFunc(counts, func(y AffectedCount) bool { return y.Jurisdiction == x.Jurisdiction }); i >= 0 {
-				counts[i] = x
-			} else {
-				counts = append(counts, x)
-			}
-		}
-		if err := fs.err(); err != nil {
-			return nil, true, err
-		}
-		sort.SliceStable(counts, func(i, j int) bool { return counts[i].Jurisdiction < counts[j].Jurisdiction })
-		if counts == nil {
-			counts = []AffectedCount{}
-		}
-		if g.Affected != nil && reflect.DeepEqual(counts, g.Affected.Counts) {
-			return nil, true, &ValidationError{Fields: []*FieldError{{Field: "count", Problem: "nothing changes"}}}
-		}
-		return []Event{AffectedRecorded{Counts: counts}}, true, nil
+		events, err = decideAffected(s, c, by)
 	case MakeDetermination:
-		if err := needRole(s, by, CmdDetermine); err != nil {
-			return nil, true, err
-		}
-		if c.Kind == DetSECInfoAvailable && !g.Positive(DetSECMaterial) {
-			return nil, true, refuse("determination-order", fmt.Sprintf(`determine materiality first ("breachledger determine %s sec-material ...")`, inc.ID),
-				"an 8-K/A (Item 1.05 Instruction 2) amends the Item 1.05 filing, and the incident was not determined material")
-		}
-		return []Event{DeterminationMade{Kind: c.Kind, Positive: c.Positive, Reasoning: c.Reasoning}}, true, nil
+		events, err = decideDetermination(s, c, by)
 	case RecordAcknowledgement:
-		if err := needRole(s, by, CmdAck); err != nil {
-			return nil, true, err
-		}
-		f, found := inc.Fact(c.Notice)
-		if !found {
-			return nil, true, &NotFoundError{What: "notice", ID: c.Notice, Hint: fmt.Sprintf(`notice event IDs are listed by "breachledger timeline %s"`, inc.ID)}
-		}
-		if _, isNotice := f.Event.(NotificationSent); !isNotice {
-			return nil, true, refuse("ack-not-notice", "name the event ID of a notice (notify)", "event %s is a %s, not a notice", c.Notice, f.Type)
-		}
-		return []Event{AcknowledgementReceived{Notice: c.Notice, From: c.From, Reference: c.Reference}}, true, nil
+		events, err = decideAcknowledgement(s, c, by)
 	case RecordHold:
-		if err := needRole(s, by, CmdHold); err != nil {
-			return nil, true, err
-		}
-		e, err := decideHold(s, c, by)
-		if err != nil {
-			return nil, true, err
-		}
-		return []Event{e}, true, nil
+		events, err = decideRecordHold(s, c, by)
 	case ReleaseHold:
-		if err := needRole(s, by, CmdHold); err != nil {
-			return nil, true, err
-		}
-		h := g.Hold(strings.ToUpper(c.Hold))
-		if h == nil {
-			return nil, true, &NotFoundError{What: "hold", ID: c.Hold, Hint: "holds of this incident are listed by \"breachledger show\""}
-		}
-		if h.Released != nil || !h.end().After(by.At) {
-			return nil, true, refuse("hold-ended", "nothing to do", "hold %s already ended at %s", h.Hold, stamp(h.end()))
-		}
-		return []Event{HoldReleased{Hold: h.Hold, Reason: c.Reason}}, true, nil
+		events, err = decideReleaseHold(s, c, by)
 	case RecordRiskFactors:
-		if err := needRole(s, by, CmdFactors); err != nil {
-			return nil, true, err
-		}
-		if !inc.PersonalData() {
-			return nil, true, refuse("risk-needs-personal-data", "classify it privacy-breach, or assess its information impact as privacy-breach, first",
-				"the risk factors are those of a personal data breach, and no personal data is recorded as involved")
-		}
-		return []Event{c.RiskFactorsRecorded}, true, nil
+		events, err = decideRiskFactors(s, c, by)
 	case PinPack:
-		if err := needRole(s, by, CmdPack); err != nil {
-			return nil, true, err
-		}
-		if c.Version == g.PackVersion() {
-			return nil, true, refuse("pack-unchanged", "nothing to do", "incident %s is already evaluated under pack %s", inc.ID, c.Version)
-		}
-		return []Event{PackPinned{Version: c.Version, Reason: c.Reason}}, true, nil
+		events, err = decidePinPack(s, c, by)
+	default:
+		return nil, false, nil
 	}
-	return nil, false, nil
+	return events, true, err
+}
+
+func decideProfile(s *State, c RecordProfile, by By) ([]Event, error) {
+	g := &s.Incident.Regulatory
+	if err := needRole(s, by, CmdProfile); err != nil {
+		return nil, err
+	}
+	var cur EntityProfiled
+	if g.Profile != nil {
+		cur = g.Profile.EntityProfiled
+	}
+	if c.Replace {
+		if err := replaceOnly(len(c.RemoveEstablishments) + len(c.RemoveSectors) + len(c.RemoveEntityTypes) + len(c.RemoveControllers)); err != nil {
+			return nil, err
+		}
+		c.RemoveEstablishments, c.RemoveSectors, c.RemoveEntityTypes, c.RemoveControllers = cur.Establishments, cur.Sectors, cur.EntityTypes, cur.Controllers
+	}
+	next := EntityProfiled{
+		Establishments: edit(cur.Establishments, upper(c.AddEstablishments), upper(c.RemoveEstablishments)),
+		Sectors:        edit(cur.Sectors, c.AddSectors, c.RemoveSectors),
+		EntityTypes:    editEnum(cur.EntityTypes, c.AddEntityTypes, c.RemoveEntityTypes),
+		Controllers:    edit(cur.Controllers, c.AddControllers, c.RemoveControllers),
+	}
+	if g.Profile != nil && reflect.DeepEqual(next, cur) {
+		return nil, &ValidationError{Fields: []*FieldError{{Field: "profile", Problem: "nothing changes"}}}
+	}
+	return []Event{next}, nil
+}
+
+func decideAffected(s *State, c RecordAffected, by By) ([]Event, error) {
+	g := &s.Incident.Regulatory
+	if err := needRole(s, by, CmdAffected); err != nil {
+		return nil, err
+	}
+	var counts []AffectedCount
+	if g.Affected != nil {
+		counts = slices.Clone(g.Affected.Counts)
+	}
+	if c.Replace {
+		if err := replaceOnly(len(c.Remove)); err != nil {
+			return nil, err
+		}
+		counts = nil // Set is every count: none recorded before is kept
+	}
+	var fs fields
+	for _, j := range upper(c.Remove) {
+		i := slices.IndexFunc(counts, func(x AffectedCount) bool { return x.Jurisdiction == j })
+		if i < 0 {
+			fs.problem("remove", j, "no count recorded for it")
+			continue
+		}
+		counts = slices.Delete(counts, i, i+1)
+	}
+	for _, x := range c.Set {
+		x.Jurisdiction = normalizeJurisdiction(x.Jurisdiction)
+		if i := slices.IndexFunc(counts, func(y AffectedCount) bool { return y.Jurisdiction == x.Jurisdiction }); i >= 0 {
+			counts[i] = x
+		} else {
+			counts = append(counts, x)
+		}
+	}
+	if err := fs.err(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(counts, func(i, j int) bool { return counts[i].Jurisdiction < counts[j].Jurisdiction })
+	if counts == nil {
+		counts = []AffectedCount{}
+	}
+	if g.Affected != nil && reflect.DeepEqual(counts, g.Affected.Counts) {
+		return nil, &ValidationError{Fields: []*FieldError{{Field: "count", Problem: "nothing changes"}}}
+	}
+	return []Event{AffectedRecorded{Counts: counts}}, nil
+}
+
+func decideDetermination(s *State, c MakeDetermination, by By) ([]Event, error) {
+	inc := &s.Incident
+	g := &s.Incident.Regulatory
+	if err := needRole(s, by, CmdDetermine); err != nil {
+		return nil, err
+	}
+	if c.Kind == DetSECInfoAvailable && !g.Positive(DetSECMaterial) {
+		return nil, refuse("determination-order", fmt.Sprintf(`determine materiality first ("breachledger determine %s sec-material ...")`, inc.ID),
+			"an 8-K/A (Item 1.05 Instruction 2) amends the Item 1.05 filing, and the incident was not determined material")
+	}
+	return []Event{DeterminationMade{Kind: c.Kind, Positive: c.Positive, Reasoning: c.Reasoning}}, nil
+}
+
+func decideAcknowledgement(s *State, c RecordAcknowledgement, by By) ([]Event, error) {
+	inc := &s.Incident
+	if err := needRole(s, by, CmdAck); err != nil {
+		return nil, err
+	}
+	f, found := inc.Fact(c.Notice)
+	if !found {
+		return nil, &NotFoundError{What: "notice", ID: c.Notice, Hint: fmt.Sprintf(`notice event IDs are listed by "breachledger timeline %s"`, inc.ID)}
+	}
+	if _, isNotice := f.Event.(NotificationSent); !isNotice {
+		return nil, refuse("ack-not-notice", "name the event ID of a notice (notify)", "event %s is a %s, not a notice", c.Notice, f.Type)
+	}
+	return []Event{AcknowledgementReceived{Notice: c.Notice, From: c.From, Reference: c.Reference}}, nil
+}
+
+func decideRecordHold(s *State, c RecordHold, by By) ([]Event, error) {
+	if err := needRole(s, by, CmdHold); err != nil {
+		return nil, err
+	}
+	e, err := decideHold(s, c, by)
+	if err != nil {
+		return nil, err
+	}
+	return []Event{e}, nil
+}
+
+func decideReleaseHold(s *State, c ReleaseHold, by By) ([]Event, error) {
+	g := &s.Incident.Regulatory
+	if err := needRole(s, by, CmdHold); err != nil {
+		return nil, err
+	}
+	h := g.Hold(strings.ToUpper(c.Hold))
+	if h == nil {
+		return nil, &NotFoundError{What: "hold", ID: c.Hold, Hint: "holds of this incident are listed by \"breachledger show\""}
+	}
+	if h.Released != nil || !h.end().After(by.At) {
+		return nil, refuse("hold-ended", "nothing to do", "hold %s already ended at %s", h.Hold, stamp(h.end()))
+	}
+	return []Event{HoldReleased{Hold: h.Hold, Reason: c.Reason}}, nil
+}
+
+func decideRiskFactors(s *State, c RecordRiskFactors, by By) ([]Event, error) {
+	inc := &s.Incident
+	if err := needRole(s, by, CmdFactors); err != nil {
+		return nil, err
+	}
+	if !inc.PersonalData() {
+		return nil, refuse("risk-needs-personal-data", "classify it privacy-breach, or assess its information impact as privacy-breach, first",
+			"the risk factors are those of a personal data breach, and no personal data is recorded as involved")
+	}
+	return []Event{c.RiskFactorsRecorded}, nil
+}
+
+func decidePinPack(s *State, c PinPack, by By) ([]Event, error) {
+	inc := &s.Incident
+	g := &s.Incident.Regulatory
+	if err := needRole(s, by, CmdPack); err != nil {
+		return nil, err
+	}
+	if c.Version == g.PackVersion() {
+		return nil, refuse("pack-unchanged", "nothing to do", "incident %s is already evaluated under pack %s", inc.ID, c.Version)
+	}
+	return []Event{PackPinned{Version: c.Version, Reason: c.Reason}}, nil
 }
 
 func editEnum[T ~string](cur, add, remove []T) []T {
