@@ -422,14 +422,14 @@ func TestWaiverRecordedAfterDue(t *testing.T) {
 	f.RecordedAt = mt("2025-03-12T00:00:00Z")
 	h.incident = append(h.incident, f)
 	inc := h.at(domain.Cut{})
-	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, mt("2025-03-12T00:00:00Z")), "gdpr-art33")
+	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), mt("2025-03-12T00:00:00Z")), "gdpr-art33")
 	if o.Status != domain.StatusWaived || o.RecordedLateBy != "25h45m" {
 		t.Errorf("gdpr-art33 = %s, recorded late by %q; want waived, recorded late by 25h45m", o.Status, o.RecordedLateBy)
 	}
 	// As the ledger knew it before the determination was recorded, it was
 	// overdue, and nothing was recorded late.
 	known := h.at(domain.Cut{KnownAt: mt("2025-03-11T00:00:00Z")})
-	if o := obligation(t, domain.Obligations(&known, domain.DefaultSettings, mt("2025-03-11T00:00:00Z")), "gdpr-art33"); o.Status != domain.StatusOverdue || o.RecordedLateBy != "" {
+	if o := obligation(t, domain.Obligations(&known, domain.DefaultSettings(), mt("2025-03-11T00:00:00Z")), "gdpr-art33"); o.Status != domain.StatusOverdue || o.RecordedLateBy != "" {
 		t.Errorf("as known before: gdpr-art33 = %s, recorded late by %q; want overdue", o.Status, o.RecordedLateBy)
 	}
 }

@@ -29,7 +29,7 @@ type Ledger struct {
 
 // NewLedger returns the state of a ledger that was never initialised.
 func NewLedger() Ledger {
-	return Ledger{Roles: map[string]map[Role]bool{}, Settings: DefaultSettings}
+	return Ledger{Roles: map[string]map[Role]bool{}, Settings: DefaultSettings()}
 }
 
 // Has reports whether actor holds role.
@@ -143,24 +143,30 @@ type Settings struct {
 	start   time.Time
 }
 
-// DefaultSettings are a new ledger's settings.
-var DefaultSettings = Settings{
-	CustomerNoticeWindow: 72 * time.Hour,
-	Art34Target:          72 * time.Hour,
-	DueSoonWindow:        24 * time.Hour,
-	NotaryLag:            15 * time.Minute,
-	BackdateWindow:       24 * time.Hour,
-	WitnessRefresh:       time.Hour,
+// DefaultSettings returns a new ledger's settings (a fresh value: nothing
+// a caller does to it changes another's defaults).
+func DefaultSettings() Settings {
+	return Settings{
+		CustomerNoticeWindow: 72 * time.Hour,
+		Art34Target:          72 * time.Hour,
+		DueSoonWindow:        24 * time.Hour,
+		NotaryLag:            15 * time.Minute,
+		BackdateWindow:       24 * time.Hour,
+		WitnessRefresh:       time.Hour,
+	}
 }
 
-// SettingKeys lists the keys SettingChanged accepts, with what each means.
-var SettingKeys = []struct{ Key, Meaning string }{
-	{"customer-notice-window", "how long after a CRSPI declaration customer notices are due (default 72h)"},
-	{"art34-target", "target for telling data subjects of a high-risk breach, GDPR Art. 34(1) \"without undue delay\" (default 72h)"},
-	{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
-	{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
-	{"backdate-window", "how far before the moment it is recorded an incident fact may be dated (--at) without --late-entry-reason (default 24h)"},
-	{"witness-refresh", "how often the ledger key's holder (the notary) resubmits the newest checkpoint to the ledger's witnesses even without new events, for fresh cosignatures; auditors verify with --max-age of at least twice this (default 1h)"},
+// SettingKeys lists the keys SettingChanged accepts, with what each means
+// (a fresh slice on each call).
+func SettingKeys() []struct{ Key, Meaning string } {
+	return []struct{ Key, Meaning string }{
+		{"customer-notice-window", "how long after a CRSPI declaration customer notices are due (default 72h)"},
+		{"art34-target", "target for telling data subjects of a high-risk breach, GDPR Art. 34(1) \"without undue delay\" (default 72h)"},
+		{"due-soon-window", "an open deadline within this window is shown as due-soon (default 24h)"},
+		{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
+		{"backdate-window", "how far before the moment it is recorded an incident fact may be dated (--at) without --late-entry-reason (default 24h)"},
+		{"witness-refresh", "how often the ledger key's holder (the notary) resubmits the newest checkpoint to the ledger's witnesses even without new events, for fresh cosignatures; auditors verify with --max-age of at least twice this (default 1h)"},
+	}
 }
 
 // Value returns the setting of key (one of SettingKeys).
@@ -201,8 +207,8 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 	case "witness-refresh":
 		field = func(s *Settings) *time.Duration { return &s.WitnessRefresh }
 	default:
-		keys := make([]string, len(SettingKeys))
-		for i, k := range SettingKeys {
+		keys := make([]string, len(SettingKeys()))
+		for i, k := range SettingKeys() {
 			keys[i] = k.Key
 		}
 		return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}

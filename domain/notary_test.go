@@ -63,7 +63,7 @@ func TestNotaryRules(t *testing.T) {
 // TestSettingValues: every setting key reads back the value it was set
 // to (the settings table prints them through Value).
 func TestSettingValues(t *testing.T) {
-	for _, k := range domain.SettingKeys {
+	for _, k := range domain.SettingKeys() {
 		h := signedModeHistory(t)
 		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: "1d7h", Reason: "test: dated back"})
 		got, ok := h.state().Ledger.Settings.Value(k.Key)
@@ -71,7 +71,7 @@ func TestSettingValues(t *testing.T) {
 			t.Errorf("Value(%q) = %v, %v; want %v", k.Key, got, ok, want)
 		}
 	}
-	if _, ok := domain.DefaultSettings.Value("no-such-setting"); ok {
+	if _, ok := domain.DefaultSettings().Value("no-such-setting"); ok {
 		t.Error("Value of an unknown key is found")
 	}
 }

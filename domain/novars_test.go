@@ -15,9 +15,6 @@ import (
 // role table). Each entry says who. The lead empties this list when the
 // parts land; it must not grow.
 var beingConverted = map[string]string{
-	// S: settings as bitemporal facts (ledger.go).
-	"DefaultSettings": "S",
-	"SettingKeys":     "S",
 	// C: calendars on the record (obligations_calendar.go).
 	"calMu":     "C",
 	"calSource": "C",

@@ -48,7 +48,7 @@ func (h *history) obligationsAt(asOf string) []domain.Obligation {
 	h.tb.Helper()
 	at := ts(h.tb, asOf)
 	inc := h.at(domain.Cut{AsOf: at})
-	return domain.Obligations(&inc, domain.DefaultSettings, at)
+	return domain.Obligations(&inc, domain.DefaultSettings(), at)
 }
 
 func count(j string, n int64) domain.AffectedCount {

@@ -112,14 +112,14 @@ func TestPropertyEarlierAwarenessNeverLater(t *testing.T) {
 		earlier := aware.Add(-time.Duration(r.IntN(96*60)+1) * time.Minute)
 		asOf := aware.Add(time.Duration(r.IntN(60*24)) * time.Hour)
 		before := h.at(domain.Cut{AsOf: asOf})
-		was := domain.Obligations(&before, domain.DefaultSettings, asOf)
+		was := domain.Obligations(&before, domain.DefaultSettings(), asOf)
 		corr := domain.CorrectEvent{By: domain.By{Actor: "oscar", At: aware.Add(time.Minute)}, Target: det,
 			Changes: []domain.FieldChange{{Field: "aware_at", Value: earlier.Format(time.RFC3339)}, {Field: "aware_reason", Value: "the alert was read before it was filed"}}, Reason: "earlier"}
 		if _, err := h.decide(corr); err != nil {
 			t.Fatalf("seed %d: correct awareness: %v", seed, err)
 		}
 		after := h.at(domain.Cut{AsOf: asOf})
-		now := domain.Obligations(&after, domain.DefaultSettings, asOf)
+		now := domain.Obligations(&after, domain.DefaultSettings(), asOf)
 		if a, b := ids(was), ids(now); !slices.Equal(sorted(a), sorted(b)) {
 			t.Errorf("seed %d: awareness %s → %s changed the obligations %v → %v", seed, aware, earlier, a, b)
 			continue
@@ -147,7 +147,7 @@ func TestPropertyOverdueHasNoTimelyNotice(t *testing.T) {
 		for _, days := range []int{1, 5, 40, 400} {
 			asOf := aware.Add(time.Duration(days) * 24 * time.Hour)
 			inc := h.at(domain.Cut{AsOf: asOf})
-			for _, o := range domain.Obligations(&inc, domain.DefaultSettings, asOf) {
+			for _, o := range domain.Obligations(&inc, domain.DefaultSettings(), asOf) {
 				if o.Status != domain.StatusOverdue {
 					continue
 				}
@@ -189,7 +189,7 @@ func TestPropertyDeterministic(t *testing.T) {
 		var outs [2][]byte
 		for i := range outs {
 			inc := h.at(domain.Cut{AsOf: asOf})
-			b, err := json.Marshal(domain.Obligations(&inc, domain.DefaultSettings, asOf))
+			b, err := json.Marshal(domain.Obligations(&inc, domain.DefaultSettings(), asOf))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,7 +19,7 @@ func TestObligationsAcceptanceValues(t *testing.T) {
 
 	asOf := ts(t, "2025-03-12T12:00:00Z")
 	inc := h.at(domain.Cut{AsOf: asOf})
-	obs := domain.Obligations(&inc, domain.DefaultSettings, asOf)
+	obs := domain.Obligations(&inc, domain.DefaultSettings(), asOf)
 
 	art33 := obligation(t, obs, "gdpr-art33")
 	if got, want := art33.DueAt, ts(t, "2025-03-10T22:15:00Z"); !got.Equal(want) {
@@ -72,7 +72,7 @@ func TestArt33StatusOverTime(t *testing.T) {
 		t.Run(tt.asOf, func(t *testing.T) {
 			asOf := ts(t, tt.asOf)
 			inc := h.at(domain.Cut{AsOf: asOf})
-			got := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "gdpr-art33").Status
+			got := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "gdpr-art33").Status
 			if got != tt.want {
 				t.Errorf("status as of %s = %s, want %s", tt.asOf, got, tt.want)
 			}
@@ -94,7 +94,7 @@ func TestArt33OverdueThenMetLate(t *testing.T) {
 	} {
 		asOf := ts(t, tt.asOf)
 		inc := h.at(domain.Cut{AsOf: asOf})
-		o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "gdpr-art33")
+		o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "gdpr-art33")
 		if o.Status != tt.want {
 			t.Errorf("as of %s: status = %s, want %s", tt.asOf, o.Status, tt.want)
 		}
@@ -118,7 +118,7 @@ func TestNotificationDelayHold(t *testing.T) {
 		h := base(t)
 		asOf := ts(t, "2025-03-10T18:00:00Z")
 		inc := h.at(domain.Cut{AsOf: asOf})
-		o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "customer-notice/fabrikam")
+		o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "customer-notice/fabrikam")
 		if o.Status == domain.StatusHeld || !o.DueAt.Equal(ts(t, "2025-03-12T10:00:00Z")) {
 			t.Errorf("status %s due %s, want not held, due 2025-03-12T10:00Z", o.Status, o.DueAt)
 		}
@@ -141,7 +141,7 @@ func TestNotificationDelayHold(t *testing.T) {
 		} {
 			asOf := ts(t, tt.asOf)
 			inc := h.at(domain.Cut{AsOf: asOf})
-			obs := domain.Obligations(&inc, domain.DefaultSettings, asOf)
+			obs := domain.Obligations(&inc, domain.DefaultSettings(), asOf)
 			o := obligation(t, obs, "customer-notice/fabrikam")
 			if o.Status != tt.want {
 				t.Errorf("as of %s: fabrikam status = %s, want %s", tt.asOf, o.Status, tt.want)
@@ -159,7 +159,7 @@ func TestNotificationDelayHold(t *testing.T) {
 		h.add("eve", "2025-03-10T14:00:00Z", domain.RequestRejected{Request: "R1", As: domain.RoleExecutiveIM, Reason: "no"})
 		asOf := ts(t, "2025-03-10T15:00:00Z")
 		inc := h.at(domain.Cut{AsOf: asOf})
-		if o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "customer-notice/fabrikam"); o.Status == domain.StatusHeld {
+		if o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "customer-notice/fabrikam"); o.Status == domain.StatusHeld {
 			t.Errorf("rejected request holds the clock")
 		}
 		if got := inc.Request("R1").Status; got != domain.RequestStatusRejected {
@@ -191,7 +191,7 @@ func TestWaivers(t *testing.T) {
 			tt.then(h)
 			asOf := ts(t, "2025-03-15T00:00:00Z")
 			inc := h.at(domain.Cut{AsOf: asOf})
-			o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), tt.obligation)
+			o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), tt.obligation)
 			if o.Status != domain.StatusWaived || o.Reason == "" {
 				t.Errorf("status = %s (%q), want waived with a reason", o.Status, o.Reason)
 			}
@@ -207,7 +207,7 @@ func TestNoObligationsBeforeTheyApply(t *testing.T) {
 	// so no customer notice; no risk yet, so no Art. 34.
 	asOf := ts(t, "2025-03-08T00:00:00Z")
 	inc := h.at(domain.Cut{AsOf: asOf})
-	got := ids(domain.Obligations(&inc, domain.DefaultSettings, asOf))
+	got := ids(domain.Obligations(&inc, domain.DefaultSettings(), asOf))
 	if len(got) != 1 || got[0] != "gdpr-art33" {
 		t.Errorf("obligations as of %s = %v, want [gdpr-art33]", asOf, got)
 	}
@@ -216,7 +216,7 @@ func TestNoObligationsBeforeTheyApply(t *testing.T) {
 	p.add("oscar", "2025-03-07T21:40:00Z", domain.IncidentDetected{Source: domain.SourceCustomerReport, Summary: "x", AwareAt: ts(t, "2025-03-07T21:40:00Z"), Role: domain.RoleProcessor})
 	p.add("oscar", "2025-03-07T22:30:00Z", domain.IncidentAssessed{FunctionalImpact: domain.FunctionalLow, Recoverability: domain.RecoverRegular, InformationImpact: domain.InfoPrivacy})
 	pinc := p.at(domain.Cut{})
-	if got := domain.Obligations(&pinc, domain.DefaultSettings, asOf); len(got) != 0 {
+	if got := domain.Obligations(&pinc, domain.DefaultSettings(), asOf); len(got) != 0 {
 		t.Errorf("processor obligations before a declaration = %v, want none", ids(got))
 	}
 }
@@ -244,14 +244,14 @@ func TestAwarenessCorrectionKnownAt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			inc := h.at(domain.Cut{AsOf: asOf, KnownAt: tt.knownAt})
-			o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "gdpr-art33")
+			o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "gdpr-art33")
 			if !o.DueAt.Equal(ts(t, tt.due)) || o.Status != tt.status {
 				t.Errorf("Art. 33 = due %s %s, want due %s %s", o.DueAt.Format(time.RFC3339), o.Status, tt.due, tt.status)
 			}
 		})
 	}
 	inc := h.at(domain.Cut{AsOf: asOf})
-	if got, want := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "gdpr-art33").AnchorEvent, inc.Corrections[0].EventID; got != want {
+	if got, want := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "gdpr-art33").AnchorEvent, inc.Corrections[0].EventID; got != want {
 		t.Errorf("anchor event = %s, want the correction %s", got, want)
 	}
 }
@@ -263,14 +263,14 @@ func TestCustomerAddedAfterDeclaration(t *testing.T) {
 	h.breach()
 	h.add("sam", "2025-03-10T08:00:00Z", domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam", "tailspin"}})
 	inc := h.at(domain.Cut{})
-	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, ts(t, "2025-03-10T09:00:00Z")), "customer-notice/tailspin")
+	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), ts(t, "2025-03-10T09:00:00Z")), "customer-notice/tailspin")
 	if got, want := o.DueAt, ts(t, "2025-03-13T08:00:00Z"); !got.Equal(want) {
 		t.Errorf("tailspin due = %s, want %s", got, want)
 	}
 	if o.Anchor != "customer entered scope" {
 		t.Errorf("anchor = %q", o.Anchor)
 	}
-	if got, want := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, ts(t, "2025-03-10T09:00:00Z")), "customer-notice/contoso").DueAt, ts(t, "2025-03-12T10:00:00Z"); !got.Equal(want) {
+	if got, want := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), ts(t, "2025-03-10T09:00:00Z")), "customer-notice/contoso").DueAt, ts(t, "2025-03-12T10:00:00Z"); !got.Equal(want) {
 		t.Errorf("contoso due = %s, want %s (unchanged)", got, want)
 	}
 }

@@ -85,7 +85,7 @@ func TestFactsNeeded(t *testing.T) {
 				t.Errorf("facts needed (-want +got):\n%s", diff)
 			}
 			// A rule that waits has no obligation: no deadline row, no status.
-			for _, o := range domain.Obligations(&inc, domain.DefaultSettings, ts(t, "2026-03-01T00:00:00Z")) {
+			for _, o := range domain.Obligations(&inc, domain.DefaultSettings(), ts(t, "2026-03-01T00:00:00Z")) {
 				for _, w := range tt.want {
 					if o.Rule == w.rule {
 						t.Errorf("%s waits for a determination but has an obligation %s (%s)", w.rule, o.ID, o.Status)
@@ -109,7 +109,7 @@ func TestFactsNeededThenClock(t *testing.T) {
 	if n := domain.FactsNeeded(&inc); len(n) != 0 {
 		t.Errorf("facts needed after the determination = %+v", n)
 	}
-	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, ts(t, "2026-02-06T00:00:00Z")), "hipaa-ba")
+	o := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), ts(t, "2026-02-06T00:00:00Z")), "hipaa-ba")
 	// 2026-02-05 + 60 calendar days (23 left in February, 31 in March, 6
 	// in April) = 2026-04-06, end of day in New York (EDT, UTC-4)
 	if o.AnchorEvent != det || !o.DueAt.Equal(ts(t, "2026-04-07T03:59:59Z")) {

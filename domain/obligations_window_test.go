@@ -22,14 +22,14 @@ func TestPropertyStatusWindow(t *testing.T) {
 		for _, days := range []int{0, 2, 30, 900} {
 			asOf := aware.Add(time.Duration(days)*24*time.Hour + time.Duration(r.IntN(24*60))*time.Minute)
 			eval := func(at time.Time) string {
-				b, err := json.Marshal(domain.Obligations(&inc, domain.DefaultSettings, at))
+				b, err := json.Marshal(domain.Obligations(&inc, domain.DefaultSettings(), at))
 				if err != nil {
 					t.Fatal(err)
 				}
 				return string(b)
 			}
 			want := eval(asOf)
-			from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings, asOf), domain.DefaultSettings, asOf)
+			from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings(), asOf), domain.DefaultSettings(), asOf)
 			if !from.IsZero() && from.After(asOf) || !until.IsZero() && !until.After(asOf) {
 				t.Fatalf("seed %d: window [%s, %s) does not hold %s", seed, from, until, asOf)
 			}
@@ -68,7 +68,7 @@ func TestStatusWindowByHand(t *testing.T) {
 	h.breach()
 	inc := h.at(domain.Cut{})
 	asOf := ts(t, "2025-03-09T12:00:00Z")
-	from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings, asOf), domain.DefaultSettings, asOf)
+	from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings(), asOf), domain.DefaultSettings(), asOf)
 	// Art. 33 (due 03-10T22:15Z) is due-soon from 03-09T22:15Z; the
 	// customer notices (due 03-12T10:00Z) from 03-11T10:00Z; Art. 34 (high
 	// risk 03-08T15:00Z + 72h = 03-11T15:00Z) from 03-10T15:00Z.
@@ -87,7 +87,7 @@ func TestStatusWindowByHand(t *testing.T) {
 		h.add("ian", "2025-03-12T09:00:00Z", domain.NotificationSent{RecipientKind: domain.RecipientSecurityContacts, Customer: c, Recipient: "secops", Channel: domain.ChannelEmail, Phase: domain.PhaseInitial})
 	}
 	inc = h.at(domain.Cut{})
-	if from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings, ts(t, "2025-03-13T00:00:00Z")), domain.DefaultSettings, ts(t, "2025-03-13T00:00:00Z")); !from.IsZero() || !until.IsZero() {
+	if from, until := domain.StatusWindow(&inc, domain.Obligations(&inc, domain.DefaultSettings(), ts(t, "2025-03-13T00:00:00Z")), domain.DefaultSettings(), ts(t, "2025-03-13T00:00:00Z")); !from.IsZero() || !until.IsZero() {
 		t.Errorf("settled incident: window [%s, %s), want unbounded", from, until)
 	}
 }

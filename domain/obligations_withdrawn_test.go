@@ -188,7 +188,7 @@ func BenchmarkObligationsWithdrawn(b *testing.B) {
 			asOf := ts(b, "2025-03-11T00:00:00Z")
 			b.ReportAllocs()
 			for b.Loop() {
-				domain.Obligations(&inc, domain.DefaultSettings, asOf)
+				domain.Obligations(&inc, domain.DefaultSettings(), asOf)
 			}
 		})
 	}

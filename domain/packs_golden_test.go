@@ -83,7 +83,7 @@ func TestPackGoldens(t *testing.T) {
 			for _, fs := range sets {
 				asOf := ts(t, fs.asOf)
 				inc := fs.h.at(domain.Cut{AsOf: asOf})
-				obs := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
+				obs := domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p)
 				fmt.Fprintf(&b, "\n== %s as of %s: %d obligations\n", fs.name, fs.asOf, len(obs))
 				for _, o := range obs {
 					seen[o.Rule] = true
@@ -157,7 +157,7 @@ func TestPackGoldensByHand(t *testing.T) {
 		if !ok {
 			t.Fatalf("no pack %s", tt.pack)
 		}
-		obs := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
+		obs := domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p)
 		i := slices.IndexFunc(obs, func(o domain.Obligation) bool { return o.ID == tt.obligation })
 		if i < 0 {
 			t.Errorf("%s %s: absent", tt.pack, tt.obligation)
@@ -168,7 +168,7 @@ func TestPackGoldensByHand(t *testing.T) {
 		}
 	}
 	p25, _ := domain.PackByVersion("2025.1")
-	if got, want := len(domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p25)), 3; got != want {
+	if got, want := len(domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p25)), 3; got != want {
 		t.Errorf("2025.1 on the all fact set: got %d obligations, want %d (customer-notice/contoso, gdpr-art33, gdpr-art34)", got, want)
 	}
 }

@@ -237,7 +237,7 @@ func TestUnknownAnchorIsAProgrammingError(t *testing.T) {
 	inc := h.at(domain.Cut{AsOf: asOf})
 	p := validPack()
 	p.Rules = p.Rules[:1]
-	if obs := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p); len(obs) != 1 || !obs[0].DueAt.Equal(ts(t, "2026-03-05T08:00:00Z")) {
+	if obs := domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p); len(obs) != 1 || !obs[0].DueAt.Equal(ts(t, "2026-03-05T08:00:00Z")) {
 		t.Fatalf("the valid rule: got %v, want one obligation due 72 h after awareness", obs)
 	}
 	p.Rules[0].Anchor = "awarness"
@@ -247,5 +247,5 @@ func TestUnknownAnchorIsAProgrammingError(t *testing.T) {
 			t.Errorf("ObligationsUnder with an unknown anchor: recovered %v, want a panic naming the anchor", r)
 		}
 	}()
-	domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
+	domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p)
 }

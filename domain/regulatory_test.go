@@ -266,7 +266,7 @@ func TestOldPackHistoryReplaysOldDeadlines(t *testing.T) {
 	if got := inc.Regulatory.PackVersion(); got != "2025.1" {
 		t.Fatalf("pack of an unpinned history = %s, want 2025.1", got)
 	}
-	old := domain.Obligations(&inc, domain.DefaultSettings, asOf)
+	old := domain.Obligations(&inc, domain.DefaultSettings(), asOf)
 	if diff := cmp.Diff([]string{"gdpr-art33"}, ids(old)); diff != "" {
 		t.Errorf("under 2025.1 (-want +got):\n%s", diff)
 	}
@@ -274,7 +274,7 @@ func TestOldPackHistoryReplaysOldDeadlines(t *testing.T) {
 		t.Errorf("gdpr-art33 = pack %s due %s", o.Pack, o.DueAt)
 	}
 	p, _ := domain.PackByVersion("2026.1")
-	now := domain.ObligationsUnder(&inc, domain.DefaultSettings, asOf, &p)
+	now := domain.ObligationsUnder(&inc, domain.DefaultSettings(), asOf, &p)
 	if diff := cmp.Diff([]string{"gdpr-art33", "uk-gdpr-art33"}, ids(now)); diff != "" {
 		t.Errorf("under 2026.1 (-want +got):\n%s", diff)
 	}
@@ -283,12 +283,12 @@ func TestOldPackHistoryReplaysOldDeadlines(t *testing.T) {
 		t.Fatal(err)
 	}
 	inc = h.at(domain.Cut{AsOf: asOf})
-	if got := ids(domain.Obligations(&inc, domain.DefaultSettings, asOf)); !slices.Contains(got, "uk-gdpr-art33") {
+	if got := ids(domain.Obligations(&inc, domain.DefaultSettings(), asOf)); !slices.Contains(got, "uk-gdpr-art33") {
 		t.Errorf("after the pin: %v", got)
 	}
 	// And known at before the pin, the old reading stands.
 	before := h.at(domain.Cut{AsOf: asOf, KnownAt: ts(t, "2025-03-08T13:00:30Z")})
-	if got := ids(domain.Obligations(&before, domain.DefaultSettings, asOf)); slices.Contains(got, "uk-gdpr-art33") {
+	if got := ids(domain.Obligations(&before, domain.DefaultSettings(), asOf)); slices.Contains(got, "uk-gdpr-art33") {
 		t.Errorf("known at before the pin: %v", got)
 	}
 }
@@ -329,7 +329,7 @@ func TestDeterminationCorrections(t *testing.T) {
 		{recorded, "2025-07-09T03:59:59Z"},                   // Tue 07-01: Wed 2, Thu 3, (Fri 4), Mon 7, Tue 8
 	} {
 		inc := h.at(domain.Cut{AsOf: asOf, KnownAt: tt.knownAt})
-		if got := obligation(t, domain.Obligations(&inc, domain.DefaultSettings, asOf), "sec-8k-1.05").DueAt; !got.Equal(ts(t, tt.due)) {
+		if got := obligation(t, domain.Obligations(&inc, domain.DefaultSettings(), asOf), "sec-8k-1.05").DueAt; !got.Equal(ts(t, tt.due)) {
 			t.Errorf("known at %s: due %s, want %s", tt.knownAt, got, tt.due)
 		}
 	}

@@ -87,7 +87,7 @@ func (s *Settings) record(c settingChange) {
 
 // latest returns s with the exported fields in force after every change.
 func (s Settings) latest() Settings {
-	out := DefaultSettings
+	out := DefaultSettings()
 	out.history, out.start = s.history, s.start
 	for _, c := range s.history {
 		out.set(c)
@@ -105,7 +105,7 @@ func (s *Settings) set(c settingChange) {
 // every change that took effect at or before t. The history is kept, so
 // At may be called again on the result.
 func (s Settings) At(t time.Time) Settings {
-	out := DefaultSettings
+	out := DefaultSettings()
 	out.history, out.start = s.history, s.start
 	for _, c := range s.history {
 		if !c.since.After(t) {

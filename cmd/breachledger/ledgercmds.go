@@ -117,7 +117,7 @@ func ledgerCommands(e *env) []*cli.Command {
 					}
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "KEY\tVALUE\tMEANING")
-					for _, k := range domain.SettingKeys {
+					for _, k := range domain.SettingKeys() {
 						v, _ := l.Settings.Value(k.Key)
 						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, domain.FormatDuration(v), k.Meaning)
 					}
