@@ -133,6 +133,14 @@ func TestDueSoonWindowAtAnchor(t *testing.T) {
 	if o := obligation(t, obligationsSeen(t, h, "2025-03-11T09:00:00Z"), "customer-notice/contoso"); o.Status != domain.StatusPending {
 		t.Errorf("status = %s, want pending (24h window in force at the declaration)", o.Status)
 	}
+	// The status window agrees: the customer notices turn due-soon at
+	// 2025-03-11T10:00Z (24h before due), the first change after 09:00.
+	asOf := ts(t, "2025-03-11T09:00:00Z")
+	inc := h.at(domain.Cut{AsOf: asOf})
+	s := domain.ReplayLedger(h.ledger, domain.Cut{AsOf: asOf}).Settings
+	if _, until := domain.StatusWindow(&inc, domain.Obligations(&inc, s, asOf), s, asOf); !until.Equal(ts(t, "2025-03-11T10:00:00Z")) {
+		t.Errorf("StatusWindow until = %s, want 2025-03-11T10:00:00Z", until)
+	}
 	h2 := newHistory(t)
 	h2.settingAt("2025-03-01T00:00:00Z", "2025-03-01T00:00:00Z", domain.SettingChanged{Key: "due-soon-window", Value: "48h"})
 	h2.breach()
