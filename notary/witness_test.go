@@ -22,7 +22,7 @@ func TestRunSubmitsToWitnesses(t *testing.T) {
 	w := witnesstest.Start(t, "witness.test/notary")
 	w.AddLog(t, tm.notaryKey.Origin(), tm.oldKey.Public().String(), tm.notaryKey.Public().String())
 	tm.write(tm.alice, "", domain.AddWitness{By: tm.by(tm.alice), Key: w.VKey, URL: w.URL, Reason: "the auditor's witness"})
-	tm.write(tm.alice, "", domain.ChangeSetting{By: tm.by(tm.alice), Key: "witness-refresh", Value: "1s"})
+	tm.write(tm.alice, "", domain.ChangeSetting{By: tm.by(tm.alice), Key: "witness-refresh", Value: "1s", Reason: "the team's facts are all dated an hour back"})
 	tm.detect()
 	key, err := integrity.ParseWitnessKey(w.VKey)
 	if err != nil {
