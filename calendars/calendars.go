@@ -1,13 +1,14 @@
-// Package calendars builds the working-day calendars that regulatory
-// clocks count on: each jurisdiction's zone and its public holidays, taken
-// from github.com/rickar/cal/v2 (no hand-typed holiday lists), plus extra
-// closing days from a user calendar file.
+// Package calendars is the home of the frozen calendar generator: it
+// reads each jurisdiction's zone and public holidays from
+// github.com/rickar/cal/v2 (no hand-typed holiday lists) and writes them,
+// once per version, as data into domain/calendardata (Generate; go run
+// ./calendars/gen). The domain never calls rickar/cal: due dates count on
+// the frozen tables an incident pins, so upgrading rickar/cal cannot move a
+// past due date (TestFrozenVersionsRegenerate fails instead).
 //
-// Importing the package installs its calendars in the domain
-// (domain.UseCalendars), the way database/sql drivers register themselves;
-// Install replaces them, e.g. with user closures. Time zones come from the
-// tz database embedded in the binary (time/tzdata), so a deadline does not
-// depend on the zoneinfo of the machine that replays it.
+// Source is the live rickar/cal calendar the tables are generated from,
+// kept for tests that compare the two. User closing days are recorded on
+// the ledger ("breachledger calendar set", domain.ParseClosures).
 package calendars
 
 import (
@@ -51,11 +52,6 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 )
-
-func init() { domain.UseCalendars(New(nil)) }
-
-// Install makes the domain count on these calendars with the given closures.
-func Install(c Closures) { domain.UseCalendars(New(c)) }
 
 // country is what rickar/cal publishes for one country: its zone and its
 // national public holidays.
@@ -195,7 +191,7 @@ func validCode(j string) bool {
 	return !hasSub || (len(sub) >= 1 && len(sub) <= 3)
 }
 
-// Source is a domain.CalendarSource built from rickar/cal and closures.
+// Source is the live calendars of rickar/cal, with closures.
 type Source struct {
 	closures Closures
 }
@@ -203,8 +199,8 @@ type Source struct {
 // New returns the calendars, with extra closing days.
 func New(c Closures) *Source { return &Source{closures: c} }
 
-// Fingerprint identifies these calendars (domain.CalendarFingerprint): the
-// holiday source and every user closure, in order.
+// Fingerprint identifies these calendars: the holiday source and every
+// user closure, in order.
 func (s *Source) Fingerprint() string {
 	h := sha256.New()
 	var js []string
@@ -228,7 +224,7 @@ func (s *Source) Fingerprint() string {
 	return fmt.Sprintf("rickar/cal v2; closures sha256:%x", h.Sum(nil))
 }
 
-// Calendar implements domain.CalendarSource.
+// Calendar returns the live calendar of a jurisdiction.
 func (s *Source) Calendar(jurisdiction string) domain.Calendar {
 	j := strings.ToUpper(strings.TrimSpace(jurisdiction))
 	c := &Calendar{jurisdiction: j}

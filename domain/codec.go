@@ -18,6 +18,7 @@ func eventTypes() []eventType {
 		{"RoleGranted", func() Event { return &RoleGranted{} }},
 		{"RoleRevoked", func() Event { return &RoleRevoked{} }},
 		{"SettingChanged", func() Event { return &SettingChanged{} }},
+		{"CalendarSet", func() Event { return &CalendarSet{} }},
 		{"IncidentDetected", func() Event { return &IncidentDetected{} }},
 		{"IncidentAssessed", func() Event { return &IncidentAssessed{} }},
 		{"StageChanged", func() Event { return &StageChanged{} }},

@@ -62,6 +62,8 @@ func CommandOf(by By, events []Event) (Command, error) {
 		return GrantRole{By: by, Grantee: e.Actor, Role: e.Role, Reason: e.Reason}, nil
 	case RoleRevoked:
 		return RevokeRole{By: by, Grantee: e.Actor, Role: e.Role, Reason: e.Reason}, nil
+	case CalendarSet:
+		return SetCalendar{By: by, Text: e.Text, Reason: e.Reason}, nil
 	case SettingChanged:
 		return ChangeSetting{By: by, Key: e.Key, Value: e.Value, Reason: e.Reason}, nil
 	case SignerRegistered:
@@ -160,7 +162,7 @@ func commandOfMany(by By, events []Event, shape func() error) (Command, error) {
 		case IncidentDetected:
 			if pin, ok := events[1].(PackPinned); ok {
 				return DetectIncident{By: by, Source: first.Source, Summary: first.Summary, AwareAt: first.AwareAt, AwareReason: first.AwareReason,
-					Role: first.Role, Reference: first.Reference, Pack: pin.Version}, nil
+					Role: first.Role, Reference: first.Reference, Pack: pin.Version, Calendar: pinnedCalendar(pin)}, nil
 			}
 		case StageChanged:
 			switch second := events[1].(type) {

@@ -36,6 +36,9 @@ func ledgerSteps() []step {
 		{"setting", func(*history) domain.Command {
 			return domain.ChangeSetting{By: by("admin", "2025-02-01T00:02:00Z"), Key: "due-soon-window", Value: "12h"}
 		}},
+		{"calendar set", func(*history) domain.Command {
+			return domain.SetCalendar{By: by("admin", "2025-02-01T00:02:30Z"), Text: "* 2025-12-24 office closed\nDE 2025-12-31 Silvester\n", Reason: "year-end closure"}
+		}},
 		{"register signer", func(*history) domain.Command {
 			return domain.RegisterSigner{By: by("admin", "2025-02-01T00:03:00Z"), Actor: "oscar", Key: keyOf("oscar"), Fingerprint: fp("oscar"), Reason: "laptop"}
 		}},

@@ -80,6 +80,7 @@ type DetectIncident struct {
 	Role        DataRole
 	Reference   string
 	Pack        string // rule pack to evaluate it under; empty: the current pack
+	Calendar    string // frozen calendar version; empty: the current one (CurrentCalendarVersion)
 }
 
 // AssessIncident records an assessment; Severity and Priority, when set,

@@ -216,6 +216,8 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 			return nil, refuse("last-admin", "grant admin to someone else first", "%s is the last admin; a ledger without an admin cannot grant roles", c.Grantee)
 		}
 		return one(RoleRevoked{Actor: c.Grantee, Role: c.Role, Reason: c.Reason})
+	case SetCalendar:
+		return decideCalendar(s, c, by, now) // calendar_user.go
 	case ChangeSetting:
 		if err := needRole(s, by, CmdSetting); err != nil {
 			return nil, err
@@ -252,6 +254,11 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		if c.Pack != "" && c.Pack != pin.Version {
 			pin = PackPinned{Version: c.Pack, Reason: "pinned at detection (--pack)"}
 		}
+		calendar, err := detectionCalendar(c) // calendar_user.go
+		if err != nil {
+			return nil, err
+		}
+		pin.Calendar = calendar
 		return []Event{IncidentDetected{Source: c.Source, Summary: c.Summary, AwareAt: aware.UTC(), AwareReason: c.AwareReason, Role: c.Role, Reference: c.Reference}, pin}, nil
 	}
 	return decideIncident(s, c, by, now)

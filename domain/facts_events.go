@@ -193,6 +193,10 @@ type PackPinned struct {
 	Backdating
 	Version string `json:"version"`
 	Reason  string `json:"reason"`
+	// Calendar is the frozen calendar version (calendardata) pinned with
+	// the pack; empty: DefaultCalendarVersion (a detection leaves it out
+	// when it pins that one, as every detection before pins did).
+	Calendar string `json:"calendar,omitempty"`
 }
 
 func (EntityProfiled) isEvent()          {}
@@ -391,6 +395,18 @@ func (g *Regulatory) PackVersion() string {
 		return g.Pack.Version
 	}
 	return FirstPack().Version
+}
+
+// CalendarVersion is the frozen calendar version the incident's clocks
+// count on: the last pin that names one, or DefaultCalendarVersion for a
+// history recorded before calendars were pinned.
+func (g *Regulatory) CalendarVersion() string {
+	for i := len(g.PackHistory) - 1; i >= 0; i-- {
+		if v := g.PackHistory[i].Calendar; v != "" {
+			return v
+		}
+	}
+	return DefaultCalendarVersion()
 }
 
 // HasEntityType reports whether the profile records any of ts.

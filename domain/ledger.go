@@ -88,6 +88,8 @@ func (l *Ledger) apply(f Fact) {
 		if c, ok := changeOf(f, e); ok {
 			l.Settings.record(c) // in force from its business time (settings_history.go)
 		}
+	case CalendarSet:
+		l.Settings.calendars = l.Settings.calendars.with(f, e) // calendar_user.go
 	case SignerRegistered, SignerRevoked, SignaturePolicySet:
 		l.Signers.apply(f)
 		if p, ok := e.(SignaturePolicySet); ok && p.All && !l.signed {
@@ -141,6 +143,11 @@ type Settings struct {
 	// start: the settings are bitemporal facts (settings_history.go).
 	history []settingChange
 	start   time.Time
+
+	// calendars are the user calendars recorded by "calendar set", in
+	// ledger order (calendar_user.go); obligations count on the one in
+	// force at their anchor.
+	calendars *userCalendars
 }
 
 // DefaultSettings returns a new ledger's settings (a fresh value: nothing

@@ -14,12 +14,7 @@ import (
 // parts own and are converting (S: settings, C: calendars, P: packs and the
 // role table). Each entry says who. The lead empties this list when the
 // parts land; it must not grow.
-var beingConverted = map[string]string{
-	// C: calendars on the record (obligations_calendar.go).
-	"calMu":     "C",
-	"calSource": "C",
-	"Units":     "C",
-}
+var beingConverted = map[string]string{}
 
 // immutableInits are the initialisers whose result cannot be changed
 // through the variable in practice, and why.

@@ -540,7 +540,7 @@ func resolveAnchor(inc *Incident, named Anchor, jurisdiction string, done map[st
 		if !ok {
 			return anchor{}, false
 		}
-		loc := CalendarFor(jurisdiction).Location()
+		loc := CalendarOf(inc.Regulatory.CalendarVersion(), jurisdiction, nil).Location() // the zone only: no user closure moves it
 		y := a.at.In(loc).Year()
 		return anchor{label: fmt.Sprintf("end of calendar year %d (%s %s)", y, a.label, a.at.In(loc).Format("2006-01-02")), event: a.event,
 			at: time.Date(y, time.December, 31, 23, 59, 59, 0, loc)}, true
@@ -620,7 +620,7 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 	if calJ == "" {
 		calJ = o.Jurisdiction
 	}
-	cal := CalendarFor(calJ)
+	cal := all.CalendarAt(inc, calJ, o.AnchorAt) // frozen version + user closures in force at the anchor (calendar_user.go)
 	loc := cal.Location()
 	o.Calendar, o.TimeZone = cal.Name(), loc.String()
 
@@ -664,6 +664,9 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 		}
 	}
 	o.DueAt, o.DueLocal = due.UTC(), due.In(loc)
+	if r.Period.Unit == UnitBusinessDays || r.Rollover != RollNone || (r.Limit != nil && r.Limit.Unit == UnitBusinessDays) {
+		o.Verify = joinNonEmpty(o.Verify, uncovered(cal, o.AnchorAt, due))
+	}
 
 	if r.DelayNote {
 		if n, ok := o.delayNotice(inc); ok {

@@ -3,18 +3,23 @@ package domain
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/breachledger/breachledger/domain/calendardata"
 )
 
 // A Calendar says, for one jurisdiction, in which zone its days begin and
 // end and which days are not working days (weekends, public holidays, user
-// closures). The domain only defines the interface: the implementations,
-// built from published holiday tables, live outside it (package calendars)
-// and are installed with UseCalendars, the way database/sql drivers are.
+// closures). Calendars are data, never process state: the public holidays
+// come from a frozen calendar version (package calendardata, generated
+// once from rickar/cal and never changed), which each incident pins like
+// its rule pack (Regulatory.CalendarVersion), and the user closures from
+// the ledger ("calendar set", carried in Settings). Two readers of one
+// ledger therefore count on the same days, whatever files or library
+// versions they have.
 type Calendar interface {
-	// Name names the calendar and the source of its holidays, e.g.
-	// "DE (rickar/cal de, national)".
+	// Name names the calendar, its version and the source of its
+	// holidays, e.g. "DE (rickar/cal de, calendar 2026.1)".
 	Name() string
 	// Location is the zone in which the jurisdiction's days run.
 	Location() *time.Location
@@ -23,49 +28,120 @@ type Calendar interface {
 	Closed(t time.Time) (why string, closed bool)
 }
 
-// CalendarSource returns the calendar of a jurisdiction code: an ISO
-// 3166-1 alpha-2 country, optionally with a subdivision ("DE", "US-CA"),
-// or "EU"/"EEA". It never returns nil.
-type CalendarSource interface {
-	Calendar(jurisdiction string) Calendar
+// CalendarVersions lists the frozen calendar versions, oldest first.
+func CalendarVersions() []calendardata.Version { return calendardata.Versions() }
+
+// DefaultCalendarVersion is the version of an incident that pins none:
+// every incident recorded before calendars were pinned, and every
+// incident detected while it is also the current version (a detection
+// records a calendar version only when it is not this one, so that
+// detections recorded before pins decide again the same: Redecide).
+func DefaultCalendarVersion() string { return calendardata.Versions()[0].Name }
+
+// CurrentCalendarVersion is the newest frozen version: new incidents pin it.
+func CurrentCalendarVersion() string {
+	vs := calendardata.Versions()
+	return vs[len(vs)-1].Name
 }
 
-var (
-	calMu     sync.RWMutex
-	calSource CalendarSource = weekendSource{}
-)
+// CalendarVersion describes a frozen version, e.g. "calendar 2026.1
+// (rickar/cal v2.1.13, years 2020–2035)".
+func CalendarVersion(name string) (calendardata.Version, bool) { return calendardata.Lookup(name) }
 
-// UseCalendars installs the calendars obligations are computed on. The
-// program calls it once at start (package calendars does it on import);
-// without it every jurisdiction runs on UTC with Saturday and Sunday closed
-// and no holidays.
-func UseCalendars(src CalendarSource) {
-	calMu.Lock()
-	defer calMu.Unlock()
-	if src == nil {
-		src = weekendSource{}
+// CalendarOf returns the calendar of jurisdiction j (ISO 3166-1 alpha-2,
+// optionally with a subdivision: "DE", "US-CA"; "EU"; "" for UTC) in the
+// frozen version, with the closing days of user (nil: none). An unknown
+// version counts weekends only, and says so.
+func CalendarOf(version, j string, user *UserCalendar) Calendar {
+	j = normalizeJurisdiction(j)
+	c := &frozenCalendar{loc: time.UTC}
+	v, ok := calendardata.Lookup(version)
+	if !ok {
+		c.name = j + " (unknown calendar version " + version + ": weekends only, UTC)"
+		return c
 	}
-	calSource = src
-}
-
-// CalendarFingerprint identifies the installed calendars, so that results
-// kept from an evaluation (read models) are not reused on other calendars
-// (another user calendar file). A source may say what it is by a
-// Fingerprint() string method; otherwise its type names it.
-func CalendarFingerprint() string {
-	calMu.RLock()
-	defer calMu.RUnlock()
-	if f, ok := calSource.(interface{ Fingerprint() string }); ok {
-		return f.Fingerprint()
+	c.version, c.frozen = v, true
+	country, state, _ := strings.Cut(j, "-")
+	ct, known := calendardata.CountryOf(version, country)
+	switch {
+	case j == "":
+		c.name = "UTC"
+	case known && ct.Source != "":
+		c.country, c.loc = ct, zone(ct.Zone)
+		c.name = j + " (" + ct.Source
+		if country == "US" && state != "" {
+			if z, ok := calendardata.StateZone(version, state); ok {
+				c.loc = zone(z)
+			}
+			c.name += ": federal holidays"
+		}
+	case known:
+		c.loc, c.name = zone(ct.Zone), j+" (no holiday table: weekends only"
+	default:
+		c.name = j + " (no calendar: weekends only, UTC"
 	}
-	return fmt.Sprintf("%T", calSource)
+	if j != "" {
+		c.name += ", calendar " + v.Name + ")"
+	}
+	if c.closed = user.closuresFor(j); len(c.closed) > 0 {
+		c.name += fmt.Sprintf(" + %s recorded %s", plural(len(c.closed), "user closing day"), stamp(user.Recorded))
+	}
+	return c
 }
 
-// CalendarFor returns the installed calendar of a jurisdiction.
-func CalendarFor(jurisdiction string) Calendar {
-	calMu.RLock()
-	defer calMu.RUnlock()
-	return calSource.Calendar(jurisdiction)
+// zone loads a zone of the frozen tables (the tz database is embedded by
+// package calendardata, so it is found on every machine).
+func zone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// frozenCalendar is a jurisdiction's calendar in a frozen version.
+type frozenCalendar struct {
+	version calendardata.Version
+	frozen  bool
+	country calendardata.Country
+	name    string
+	loc     *time.Location
+	closed  map[string]string // user closing days by YYYY-MM-DD
+}
+
+// Name implements Calendar.
+func (c *frozenCalendar) Name() string { return c.name }
+
+// Location implements Calendar.
+func (c *frozenCalendar) Location() *time.Location { return c.loc }
+
+// Closed implements Calendar: user closing days, weekends, and the
+// public holidays of the frozen tables on the day they are observed.
+func (c *frozenCalendar) Closed(t time.Time) (string, bool) {
+	local := t.In(c.loc)
+	date := local.Format("2006-01-02")
+	if what, ok := c.closed[date]; ok {
+		return what, true
+	}
+	if wd := local.Weekday(); wd == time.Saturday || wd == time.Sunday {
+		return wd.String(), true
+	}
+	return c.country.Holiday(date)
+}
+
+// uncovered returns, when the frozen tables do not cover every year from
+// a to b (so a holiday in them could be missed), what an obligation's
+// [VERIFY] says; else "".
+func uncovered(cal Calendar, a, b time.Time) string {
+	c, ok := cal.(*frozenCalendar)
+	if !ok || !c.frozen || c.country.Source == "" {
+		return ""
+	}
+	ya, yb := a.In(c.loc).Year(), b.In(c.loc).Year()
+	if c.version.Covers(ya) && c.version.Covers(yb) {
+		return ""
+	}
+	return fmt.Sprintf("%s covers public holidays of years %d–%d only: holidays of %d–%d are not counted", c.version, c.version.FirstYear, c.version.LastYear, ya, yb)
 }
 
 // WeekendCalendar closes Saturday and Sunday in a zone and knows no holidays.
@@ -99,10 +175,6 @@ func (c WeekendCalendar) Closed(t time.Time) (string, bool) {
 	return "", false
 }
 
-type weekendSource struct{}
-
-func (weekendSource) Calendar(j string) Calendar { return WeekendCalendar{Jurisdiction: j} }
-
 // Unit is how a period is counted. The units are kept apart because the
 // laws keep them apart (research/regulatory.md §0).
 type Unit string
@@ -127,8 +199,8 @@ const (
 	UnitMonths Unit = "months"
 )
 
-// Units lists every unit.
-var Units = []Unit{UnitHours, UnitCalendarDays, UnitBusinessDays, UnitMonths}
+// Units lists every unit (a fresh slice each call).
+func Units() []Unit { return []Unit{UnitHours, UnitCalendarDays, UnitBusinessDays, UnitMonths} }
 
 // Period is a length of time in one unit.
 type Period struct {

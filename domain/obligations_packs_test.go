@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/breachledger/breachledger/calendars" // public holidays from rickar/cal
 	"github.com/breachledger/breachledger/domain"
 )
 

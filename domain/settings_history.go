@@ -89,6 +89,7 @@ func (s *Settings) record(c settingChange) {
 func (s Settings) latest() Settings {
 	out := DefaultSettings()
 	out.history, out.start = s.history, s.start
+	out.calendars = s.calendars // the recorded user calendars (calendar_user.go)
 	for _, c := range s.history {
 		out.set(c)
 	}
@@ -107,6 +108,7 @@ func (s *Settings) set(c settingChange) {
 func (s Settings) At(t time.Time) Settings {
 	out := DefaultSettings()
 	out.history, out.start = s.history, s.start
+	out.calendars = s.calendars // the recorded user calendars (calendar_user.go)
 	for _, c := range s.history {
 		if !c.since.After(t) {
 			out.set(c)

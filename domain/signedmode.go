@@ -64,6 +64,7 @@ func clockTypes() []string {
 		"PackPinned",     // the rules themselves
 		"EventCorrected", // moves any of the above
 		"SettingChanged", // the customer notice window and the Art. 34 target
+		"CalendarSet",    // user closing days count business days
 	}
 }
 

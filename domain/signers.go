@@ -218,7 +218,7 @@ func EvolveLedger(l Ledger, f Fact) Ledger {
 // ledgerEventTypes are the ledger-stream events that must be signed once an
 // admin holds a registered key.
 func ledgerEventTypes() []string {
-	return []string{"RoleGranted", "RoleRevoked", "SettingChanged", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "WitnessAdded", "WitnessRemoved", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
+	return []string{"RoleGranted", "RoleRevoked", "SettingChanged", "CalendarSet", "SignerRegistered", "SignerRevoked", "SignaturePolicySet", "APITokenIssued", "APITokenRevoked", "WitnessAdded", "WitnessRemoved", "ForeignEventRejected", "LegacyTailAccepted", "NotaryAppointed"}
 }
 
 // adminKeyed reports whether an actor who holds admin has an active key.

@@ -8,7 +8,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	_ "github.com/breachledger/breachledger/calendars" // installs the holiday calendars the clocks count on
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/safetext"
 )
@@ -123,6 +122,7 @@ func writeRegulatory(p *printer, v IncidentView) {
 		pinned = fmt.Sprintf("pinned %s by %s: %s", stamp(g.Pack.At), g.Pack.Actor, g.Pack.Reason)
 	}
 	row("Rule pack:", "%s, %s (current: %s)", g.PackVersion(), pinned, domain.CurrentPack().Version)
+	row("Calendar:", "%s (current: %s); user closing days, if any, are named on each deadline", g.CalendarDescription(), domain.CurrentCalendarVersion())
 	if pr := g.Profile; pr != nil {
 		row("Profile:", "%s%s", describeProfile(pr.EntityProfiled), correctedSuffix(pr.Ref))
 	}

@@ -14,6 +14,7 @@ var kindNames = map[string]string{
 	"RoleGranted":         "role granted",
 	"RoleRevoked":         "role revoked",
 	"SettingChanged":      "setting changed",
+	"CalendarSet":         "user calendar recorded",
 	"IncidentDetected":    "detected",
 	"IncidentAssessed":    "assessed",
 	"StageChanged":        "stage",
@@ -96,6 +97,12 @@ func describe(e domain.Event) string {
 		return withReason(fmt.Sprintf("%s revoked %s", e.Actor, e.Role), e.Reason)
 	case domain.SettingChanged:
 		return fmt.Sprintf("%s = %s", e.Key, e.Value)
+	case domain.CalendarSet:
+		n := 0
+		if cs, err := domain.ParseClosures(e.Text); err == nil {
+			n = len(cs)
+		}
+		return withReason(fmt.Sprintf("user calendar: %d closing day(s)", n), e.Reason)
 	case domain.IncidentDetected:
 		s := fmt.Sprintf("%s via %s; aware %s; acting as %s", e.Summary, e.Source, stamp(e.AwareAt), e.Role)
 		if e.Reference != "" {

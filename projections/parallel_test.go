@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	_ "github.com/breachledger/breachledger/calendars" // real calendars, shared by the parallel folds
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/projections"
 )

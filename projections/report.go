@@ -72,6 +72,7 @@ type ReportOverview struct {
 	Declaration    string                   `json:"declaration,omitempty"` // basis and reasoning
 	Scope          string                   `json:"scope"`
 	Pack           string                   `json:"pack"`
+	Calendar       string                   `json:"calendar"` // the pinned frozen calendar version; user closures are named per obligation
 	Events         int                      `json:"events"`
 }
 
@@ -336,7 +337,7 @@ func overview(inc *domain.Incident, events int) ReportOverview {
 	o := ReportOverview{
 		Summary: d.Summary, Source: d.Source, Reference: d.Reference, DetectedAt: d.At, DetectedBy: d.Actor, AwareAt: d.AwareAt, Role: d.Role,
 		Stage: inc.Stage, Closed: inc.Closed, Declared: inc.Declaration != nil, Scope: describeScope(inc.Scope.ScopeRecorded),
-		Pack: inc.Regulatory.PackVersion(), Events: events,
+		Pack: inc.Regulatory.PackVersion(), Calendar: inc.Regulatory.CalendarDescription(), Events: events,
 	}
 	if inc.Closed && len(inc.Closures) > 0 {
 		o.ClosedAt = inc.Closures[len(inc.Closures)-1].At

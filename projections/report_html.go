@@ -113,6 +113,7 @@ var reportHTML = sync.OnceValue(func() *template.Template {
 <tr><th>CRSPI declared</th><td>{{if .R.Overview.Declared}}{{stamp .R.Overview.DeclaredAt}} by {{.R.Overview.DeclaredBy}}: {{.R.Overview.Declaration}}{{else}}no{{end}}</td></tr>
 <tr><th>Scope</th><td>{{.R.Overview.Scope}}</td></tr>
 <tr><th>Rule pack</th><td>{{.R.Overview.Pack}}</td></tr>
+<tr><th>Calendar</th><td>{{.R.Overview.Calendar}}</td></tr>
 <tr><th>Events</th><td>{{.R.Overview.Events}}</td></tr>
 </table>
 <h3>Milestones</h3>

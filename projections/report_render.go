@@ -122,6 +122,7 @@ func reportTables(r IncidentReport) (overviewT, milestonesT, stagesT, totalsT, o
 	overviewT.add("CRSPI declared", decl)
 	overviewT.add("Scope", o.Scope)
 	overviewT.add("Rule pack", o.Pack)
+	overviewT.add("Calendar", o.Calendar)
 	overviewT.add("Events", strconv.Itoa(o.Events))
 
 	milestonesT = table{head: []string{"Milestone", "From (UTC)", "To (UTC)", "Time"}}

@@ -59,15 +59,18 @@ finished (nothing was appended; an append already begun is finished).`,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			if cerr := calendarUsage(err); cerr != nil {
+				return cerr // calendar.go
+			}
 			return usageError{err}
 		},
 		CommandNotFound: notFound, // suggest.go
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
 			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "whose identity to record as: writers sign with that person's registered SSH key, found in the key directory ($XDG_CONFIG_HOME/breachledger/signers/NAME), ssh-agent or ~/.ssh (default: the OS user)"},
-			&cli.StringFlag{Name: "calendar", EnvVars: []string{"BREACHLEDGER_CALENDAR"}, Usage: "a user calendar `FILE` of extra closing days (lines: JURISDICTION YYYY-MM-DD what)"},
+			&cli.StringFlag{Name: "calendar", Hidden: true}, // removed: refused naming "calendar set" (calendar.go)
 		},
-		Before:   func(c *cli.Context) error { return loadCalendar(c.String("calendar")) },
+		Before:   removedCalendarFlag, // calendar.go
 		Commands: []*cli.Command{},
 	}
 	app.Commands = append(app.Commands, ledgerCommands(e)...)
@@ -78,6 +81,7 @@ finished (nothing was appended; an append already begun is finished).`,
 	app.Flags = append(app.Flags, integrityFlags...)
 	app.Commands = append(app.Commands, e.witnessCommand()) // witnesscfg.go: the witnesses checkpoints go to
 	app.Commands = append(app.Commands, regulatoryCommands(e)...)
+	app.Commands = append(app.Commands, e.calendarCommand())     // calendar.go: the user calendar on the record
 	app.Commands = append(app.Commands, reportingCommands(e)...) // report.go: reports, register, replay, tokens, serve
 	for _, c := range app.Commands {
 		setUsageErrors(c)
@@ -92,7 +96,12 @@ finished (nothing was appended; an append already begun is finished).`,
 }
 
 func setUsageErrors(c *cli.Command) {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		if cerr := calendarUsage(err); cerr != nil {
+			return cerr // the removed --calendar (calendar.go)
+		}
+		return usageError{err}
+	}
 	for _, sub := range c.Subcommands {
 		setUsageErrors(sub)
 	}

@@ -154,7 +154,7 @@ func TestBadInputCatalogue(t *testing.T) {
 		{"10 MB note", "oscar", []string{"note", inc, tenMB}, 2, []string{"text", "65536-byte limit"}},
 		{"10 MB incident ID", "oscar", []string{"note", tenMB, "x"}, 3, []string{"not found"}},
 		{"10 MB bundle of garbage", "auditor", []string{"verify", "--bundle", bigFile, "--key", pub}, 6, []string{"read bundle"}},
-		{"10 MB line in a calendar", "auditor", []string{"--calendar", bigLine, "list"}, 2, []string{"--calendar"}},
+		{"10 MB line in a calendar", "alice", []string{"calendar", "set", bigLine}, 2, []string{"text", "65536-byte limit"}},
 		{"10 MB signer key file", "alice", []string{"signer", "register", "oscar", bigFile}, 2, []string{"key"}},
 		// Invalid UTF-8 and NUL bytes.
 		{"invalid UTF-8 in a summary", "oscar", []string{"detect", "--source", "customer-report", "--summary", "caf\xe9 \xff"}, 2, []string{"UTF-8"}},

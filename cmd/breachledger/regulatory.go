@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/breachledger/breachledger/calendars"
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/projections"
 )
@@ -185,23 +183,4 @@ func regulatoryCommands(e *env) []*cli.Command {
 			},
 		},
 	}
-}
-
-// loadCalendar installs the calendars with the closing days of a user
-// calendar file (--calendar).
-func loadCalendar(path string) error {
-	if path == "" {
-		return nil
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return usagef("--calendar: %v", err)
-	}
-	defer f.Close()
-	closures, err := calendars.ParseClosures(f)
-	if err != nil {
-		return usagef("--calendar %s: %v", path, err)
-	}
-	calendars.Install(closures)
-	return nil
 }

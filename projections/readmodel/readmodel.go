@@ -252,7 +252,7 @@ func (k *Kept) init(ctx context.Context) error {
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return err
 	}
-	calendars := domain.CalendarFingerprint()
+	calendars := calendarsMeta()
 	same := meta["version"] == schemaVersion && meta["origin"] == origin && meta["calendars"] == calendars
 	if same && !fresh && !k.m.metaOK(meta) {
 		// The position, the last event or the origin was changed under
@@ -261,8 +261,8 @@ func (k *Kept) init(ctx context.Context) error {
 		same = false
 	}
 	if !same || fresh {
-		// Another ledger, another schema, rows evaluated on other
-		// calendars (a user calendar file), a new MAC key, or rm_meta
+		// Another ledger, another schema, rows evaluated on other frozen
+		// calendar versions (an older binary), a new MAC key, or rm_meta
 		// tampered with: fold everything again.
 		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
 		if err := k.reset(ctx, tx, meta); err != nil {
@@ -306,7 +306,7 @@ func (k *Kept) loadLedger(ctx context.Context) error {
 
 func (k *Kept) addLedger(f domain.Fact) {
 	k.ledger = append(k.ledger, f)
-	if _, ok := f.Event.(domain.SettingChanged); ok && f.At.After(k.settingsAt) {
+	if movesClocks(f) && f.At.After(k.settingsAt) {
 		k.settingsAt = f.At
 	}
 }
@@ -504,7 +504,7 @@ func (k *Kept) rebuild(ctx context.Context) error {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
 	defer tx.Rollback()
-	meta := map[string]string{"version": schemaVersion, "origin": k.m.origin, "calendars": domain.CalendarFingerprint(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
+	meta := map[string]string{"version": schemaVersion, "origin": k.m.origin, "calendars": calendarsMeta(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
 	if err := k.reset(ctx, tx, meta); err != nil {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
@@ -539,8 +539,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 		}
 		if f.Stream == domain.LedgerStream {
 			ledgerFacts = append(ledgerFacts, f)
-			_, isSetting := f.Event.(domain.SettingChanged)
-			settings = settings || isSetting
+			settings = settings || movesClocks(f)
 			continue
 		}
 		id, ok := domain.IncidentID(f.Stream)
