@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -107,6 +108,11 @@ func settingsNormal(c *cli, out string, incidents ...string) string {
 		out = strings.ReplaceAll(out, id, "<INCIDENT-"+string(rune('A'+i))+">")
 	}
 	out = string(placeholders([]byte(out), "\x00", log))
+	for _, e := range log { // store-set recorded times in text (report.md's tables)
+		if rt := e.RecordedAt.UTC().Format(time.RFC3339Nano); !e.RecordedAt.IsZero() {
+			out = strings.ReplaceAll(out, rt, fmt.Sprintf("<RECORDED-%d>", e.Seq))
+		}
+	}
 	out = recordedLatePlaceholders(out)
 	out = settingsKnownAt.ReplaceAllString(out, "${1}<KNOWN-AT>")
 	out = settingsCheckpt.ReplaceAllString(out, "--checkpoint <CHECKPOINT>")
