@@ -233,7 +233,7 @@ func (s Settings) userCalendarFor(inc *Incident, t time.Time) *UserCalendar {
 }
 
 func decideCalendar(s *State, c SetCalendar, by By, now time.Time) ([]Event, error) {
-	if err := needRole(s, by, CmdSetting); err != nil {
+	if err := needRole(s, by, CmdCalendar); err != nil {
 		return nil, err
 	}
 	if now.Sub(by.At) > SettingBackdateGrace && strings.TrimSpace(c.Reason) == "" {

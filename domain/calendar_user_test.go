@@ -108,7 +108,7 @@ func TestSetCalendarRefusals(t *testing.T) {
 		cmd  domain.SetCalendar
 		rule string // "" for a usage error (FieldError)
 	}{
-		{name: "not an admin", cmd: domain.SetCalendar{By: by("ivy", "2025-03-01T00:00:00Z"), Text: "DE 2025-12-24 closed"}, rule: "setting-role"},
+		{name: "not an admin", cmd: domain.SetCalendar{By: by("ivy", "2025-03-01T00:00:00Z"), Text: "DE 2025-12-24 closed"}, rule: "calendar-role"},
 		{name: "a bad line", cmd: domain.SetCalendar{By: by("admin", "2025-03-01T00:00:00Z"), Text: "DE 2025-12-24 closed\nGermany 24.12.2025"}},
 		{name: "nothing to record", cmd: domain.SetCalendar{By: by("admin", "2025-03-01T00:00:00Z"), Text: "# nothing\n"}, rule: "calendar-unchanged"},
 		{name: "the same as in force", prep: func(h *history) {

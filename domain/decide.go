@@ -43,6 +43,7 @@ const (
 	CmdGrant      CommandName = "grant"
 	CmdRevoke     CommandName = "revoke"
 	CmdSetting    CommandName = "setting"
+	CmdCalendar   CommandName = "calendar" // calendar set: the user calendar (calendar_user.go)
 	CmdWitness    CommandName = "witness"
 	CmdProfile    CommandName = "profile"
 	CmdAffected   CommandName = "affected"
@@ -83,6 +84,7 @@ func commandRoles() []CommandRole {
 		{CmdGrant, []Role{RoleAdmin}},
 		{CmdRevoke, []Role{RoleAdmin}},
 		{CmdSetting, []Role{RoleAdmin}},
+		{CmdCalendar, []Role{RoleAdmin}},
 		{CmdWitness, []Role{RoleAdmin}}, // the witnesses checkpoints go to (witnesses.go)
 		// Regulatory facts (facts_decide.go).
 		{CmdProfile, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},

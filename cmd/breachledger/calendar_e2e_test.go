@@ -67,7 +67,7 @@ func TestCalendarOnTheRecord(t *testing.T) {
 	}
 
 	// Only an admin records it; a responder is refused by rule (exit 4).
-	if r := c.run("oscar", "calendar", "set", file); r.code != 4 || !strings.Contains(r.stderr, "setting-role") {
+	if r := c.run("oscar", "calendar", "set", file); r.code != 4 || !strings.Contains(r.stderr, "calendar-role") {
 		t.Errorf("a responder's calendar set: exit %d, want 4\n%s", r.code, r.stderr)
 	}
 	if r := c.run("alice", "calendar", "set", filepath.Join(dir, "missing.txt")); r.code != 2 {
