@@ -20,11 +20,11 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/internal/testsupport"
+	"github.com/breachledger/breachledger/internal/witnesstest"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/witness"
 )
@@ -104,76 +104,19 @@ func (fw *fakeWitness) target(t *testing.T, url string) witness.Target {
 	return witness.Target{Key: k, URL: url}
 }
 
-// testLedger is a SQLite ledger whose every append is checkpointed.
-type testLedger struct {
-	st  *sqlite.Store
-	w   ledger.Writer
-	key *integrity.LedgerKey
-	at  time.Time
-}
-
-func newTestLedger(t *testing.T, path string) *testLedger {
-	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	res, err := (ledger.Writer{Store: st}).Execute(ctx, "", domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Witnessed", Unsigned: true}, at)
-	if err != nil {
-		t.Fatal(err)
-	}
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	skey, _, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := integrity.ParseLedgerKey(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: k}).Checkpoint(ctx, res.Records); err != nil {
-		t.Fatal(err)
-	}
-	return &testLedger{st: st, key: k, at: at, w: ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: k}}}
-}
-
-// grant appends one checkpointed ledger event.
-func (l *testLedger) grant(t *testing.T, who string) {
-	t.Helper()
-	l.at = l.at.Add(time.Minute)
-	if _, err := l.w.Execute(context.Background(), "", domain.GrantRole{By: domain.By{Actor: "alice", At: l.at}, Grantee: who, Role: domain.RoleResponder}, l.at); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (l *testLedger) head(t *testing.T) uint64 {
-	t.Helper()
-	cp, err := l.st.LatestCheckpoint(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cp.Size
-}
-
 func TestSubmitter(t *testing.T) {
 	ctx := context.Background()
-	l := newTestLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	l := witnesstest.NewLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
 	fw, srv := newFakeWitness(t, "witness.test/w1")
 	targets := []witness.Target{fw.target(t, srv.URL)}
-	sub := &witness.Submitter{Store: l.st}
+	sub := &witness.Submitter{Store: l.Store}
 
 	size, outs, err := sub.Submit(ctx, targets)
-	if err != nil || len(outs) != 1 || outs[0].Err != nil || size != l.head(t) {
+	if err != nil || len(outs) != 1 || outs[0].Err != nil || size != l.Head(t) {
 		t.Fatalf("first submission: size %d, %+v, %v", size, outs, err)
 	}
-	l.grant(t, "oscar")
-	l.grant(t, "ivy")
+	l.Grant(t, "oscar")
+	l.Grant(t, "ivy")
 	if _, outs, err = sub.Submit(ctx, targets); err != nil || outs[0].Err != nil {
 		t.Fatalf("second submission: %+v, %v", outs, err)
 	}
@@ -181,34 +124,34 @@ func TestSubmitter(t *testing.T) {
 		t.Errorf("the second submission proved from %q, want %q (the size the witness cosigned)", got, want)
 	}
 	// Both checkpoints carry their cosignature, and the newest verifies.
-	lines, err := ledger.Cosignatures(ctx, l.st, l.head(t))
+	lines, err := ledger.Cosignatures(ctx, l.Store, l.Head(t))
 	if err != nil || len(lines) != 1 {
 		t.Fatalf("cosignatures of the newest checkpoint: %d (%v), want 1", len(lines), err)
 	}
-	cp, _ := l.st.LatestCheckpoint(ctx)
+	cp, _ := l.Store.LatestCheckpoint(ctx)
 	k := targets[0].Key
 	if _, err := (integrity.WitnessPolicy{Witnesses: []*integrity.WitnessKey{k}}).Check(cp.Note, lines, time.Now()); err != nil {
 		t.Errorf("the kept cosignature does not verify: %v", err)
 	}
 
 	t.Run("a new submitter learns the witness's size from its 409", func(t *testing.T) {
-		l.grant(t, "sam")
-		fresh := &witness.Submitter{Store: l.st}
+		l.Grant(t, "sam")
+		fresh := &witness.Submitter{Store: l.Store}
 		n := len(fw.calls)
 		if _, outs, err := fresh.Submit(ctx, targets); err != nil || outs[0].Err != nil {
 			t.Fatalf("submission: %+v, %v", outs, err)
 		}
-		if got := fw.calls[n:]; len(got) != 2 || got[0] != "old 0" || got[1] != fmt.Sprintf("old %d", l.head(t)-1) {
-			t.Errorf("requests %q, want old 0 then old %d", got, l.head(t)-1)
+		if got := fw.calls[n:]; len(got) != 2 || got[0] != "old 0" || got[1] != fmt.Sprintf("old %d", l.Head(t)-1) {
+			t.Errorf("requests %q, want old 0 then old %d", got, l.Head(t)-1)
 		}
 	})
 
 	t.Run("a refresh cosigns the same checkpoint again", func(t *testing.T) {
-		before, _ := l.st.ReadCosignatures(ctx, l.head(t))
+		before, _ := l.Store.ReadCosignatures(ctx, l.Head(t))
 		if _, outs, err := sub.Submit(ctx, targets); err != nil || outs[0].Err != nil {
 			t.Fatalf("refresh: %+v, %v", outs, err)
 		}
-		after, _ := l.st.ReadCosignatures(ctx, l.head(t))
+		after, _ := l.Store.ReadCosignatures(ctx, l.Head(t))
 		if len(after) != len(before)+1 {
 			t.Errorf("%d cosignatures after a refresh, want %d", len(after), len(before)+1)
 		}
@@ -218,11 +161,11 @@ func TestSubmitter(t *testing.T) {
 func TestSubmitterAttacks(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	honest := newTestLedger(t, filepath.Join(dir, "honest.db"))
+	honest := witnesstest.NewLedger(t, filepath.Join(dir, "honest.db"))
 	fw, srv := newFakeWitness(t, "witness.test/w1")
 	targets := []witness.Target{fw.target(t, srv.URL)}
-	honest.grant(t, "oscar")
-	if _, outs, err := (&witness.Submitter{Store: honest.st}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
+	honest.Grant(t, "oscar")
+	if _, outs, err := (&witness.Submitter{Store: honest.Store}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
 		t.Fatalf("honest submission: %+v, %v", outs, err)
 	}
 
@@ -231,7 +174,7 @@ func TestSubmitterAttacks(t *testing.T) {
 		fw.size += 5
 		fw.mu.Unlock()
 		defer func() { fw.mu.Lock(); fw.size -= 5; fw.mu.Unlock() }()
-		_, outs, err := (&witness.Submitter{Store: honest.st}).Submit(ctx, targets)
+		_, outs, err := (&witness.Submitter{Store: honest.Store}).Submit(ctx, targets)
 		if err != nil || !errors.Is(outs[0].Err, witness.ErrWitnessAhead) {
 			t.Errorf("submission to a witness that saw more: %+v, %v; want ErrWitnessAhead", outs, err)
 		}
@@ -249,24 +192,24 @@ func TestSubmitterAttacks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer fst.Close()
-		fork := &testLedger{st: fst, key: honest.key, at: honest.at, w: ledger.Writer{Store: fst, Checkpointer: &ledger.Checkpointer{Store: fst, Key: honest.key}}}
-		honest.grant(t, "ivy")
-		if _, outs, err := (&witness.Submitter{Store: honest.st}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
+		fork := witnesstest.WithStore(fst, honest.Key, honest.Origin, honest.At)
+		honest.Grant(t, "ivy")
+		if _, outs, err := (&witness.Submitter{Store: honest.Store}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
 			t.Fatalf("honest submission: %+v, %v", outs, err)
 		}
-		saved := honest.head(t)
+		saved := honest.Head(t)
 		for _, who := range []string{"mallory", "trent"} {
-			fork.grant(t, who)
-			_, outs, err := (&witness.Submitter{Store: fork.st}).Submit(ctx, targets)
+			fork.Grant(t, who)
+			_, outs, err := (&witness.Submitter{Store: fork.Store}).Submit(ctx, targets)
 			if err != nil || !errors.Is(outs[0].Err, witness.ErrFork) {
-				t.Errorf("the fork at %d events: %+v, %v; want ErrFork", fork.head(t), outs, err)
+				t.Errorf("the fork at %d events: %+v, %v; want ErrFork", fork.Head(t), outs, err)
 			}
 			fw.mu.Lock()
 			if fw.size != saved {
 				t.Errorf("the witness moved to %d on the fork's submission", fw.size)
 			}
 			fw.mu.Unlock()
-			if lines, _ := ledger.Cosignatures(ctx, fork.st, fork.head(t)); len(lines) != 0 {
+			if lines, _ := ledger.Cosignatures(ctx, fork.Store, fork.Head(t)); len(lines) != 0 {
 				t.Errorf("the fork's checkpoint got %d cosignatures", len(lines))
 			}
 		}
@@ -298,15 +241,15 @@ func TestSubmitterAttacks(t *testing.T) {
 				fw.answer = tt.answer
 				fw.mu.Unlock()
 				defer func() { fw.mu.Lock(); fw.answer = nil; fw.mu.Unlock() }()
-				before, _ := honest.st.ReadCosignatures(ctx, honest.head(t))
-				_, outs, err := (&witness.Submitter{Store: honest.st}).Submit(ctx, targets)
+				before, _ := honest.Store.ReadCosignatures(ctx, honest.Head(t))
+				_, outs, err := (&witness.Submitter{Store: honest.Store}).Submit(ctx, targets)
 				if err != nil || outs[0].Err == nil || !strings.Contains(outs[0].Err.Error(), tt.want) {
 					t.Errorf("outcome %+v (%v), want an error saying %q", outs, err, tt.want)
 				}
 				if outs[0].Err != nil && strings.ContainsRune(outs[0].Err.Error(), 0x1b) {
 					t.Errorf("the witness's answer reaches the error unescaped: %q", outs[0].Err)
 				}
-				after, _ := honest.st.ReadCosignatures(ctx, honest.head(t))
+				after, _ := honest.Store.ReadCosignatures(ctx, honest.Head(t))
 				if len(after) != len(before) {
 					t.Errorf("%d cosignatures kept after a bad answer, want %d", len(after), len(before))
 				}
@@ -339,16 +282,16 @@ func (a alteredRanges) ReadCheckpoints(ctx context.Context, after uint64, limit 
 // submitted.
 func TestSubmitterChecksTheRoot(t *testing.T) {
 	ctx := context.Background()
-	l := newTestLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	l := witnesstest.NewLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
 	fw, srv := newFakeWitness(t, "witness.test/w1")
 	targets := []witness.Target{fw.target(t, srv.URL)}
-	l.grant(t, "oscar")
-	if _, outs, err := (&witness.Submitter{Store: l.st}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
+	l.Grant(t, "oscar")
+	if _, outs, err := (&witness.Submitter{Store: l.Store}).Submit(ctx, targets); err != nil || outs[0].Err != nil {
 		t.Fatalf("first submission: %+v, %v", outs, err)
 	}
-	l.grant(t, "ivy")
+	l.Grant(t, "ivy")
 	n := len(fw.calls)
-	_, outs, err := (&witness.Submitter{Store: alteredRanges{l.st}}).Submit(ctx, targets)
+	_, outs, err := (&witness.Submitter{Store: alteredRanges{l.Store}}).Submit(ctx, targets)
 	if err != nil || !errors.Is(outs[0].Err, integrity.ErrIntegrity) || !strings.Contains(outs[0].Err.Error(), "nothing is submitted") {
 		t.Fatalf("submission from an altered range: %+v, %v; want ErrIntegrity, nothing submitted", outs, err)
 	}
