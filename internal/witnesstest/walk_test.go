@@ -38,27 +38,27 @@ func (w *Witness) id() *Witness { return w }
 func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start time.Time) {
 	t.Helper()
 	w := pw.id()
-	l := newTestLog(t, "breachledger/test/witnesstest", "e0", "e1", "e2")
-	pw.AddLog(t, l.origin, l.vkey)
-	if got := pw.Size(t, l.origin); got != 0 {
+	l := NewLog(t, "breachledger/test/witnesstest", "e0", "e1", "e2")
+	pw.AddLog(t, l.Origin, l.VKey)
+	if got := pw.Size(t, l.Origin); got != 0 {
 		t.Fatalf("Size of a log just added: %d, want 0", got)
 	}
 
 	// The first checkpoint: old 0, no proof.
-	cp3 := l.checkpoint(t)
+	cp3 := l.Checkpoint(t)
 	checkCosigned(t, w, cp3, addCheckpoint(t, w, 0, nil, cp3), start)
-	if got := pw.Size(t, l.origin); got != 3 {
+	if got := pw.Size(t, l.Origin); got != 3 {
 		t.Fatalf("Size after cosigning 3 leaves: %d, want 3", got)
 	}
 
 	// An extension to 7: old 3 and the consistency proof from 3.
-	l.add("e3", "e4", "e5", "e6")
-	cp7, proof3to7 := l.checkpoint(t), l.proof(t, 3)
+	l.Add("e3", "e4", "e5", "e6")
+	cp7, proof3to7 := l.Checkpoint(t), l.Proof(t, 3)
 	if len(proof3to7) == 0 {
 		t.Fatal("the proof from 3 to 7 is empty")
 	}
 	checkCosigned(t, w, cp7, addCheckpoint(t, w, 3, proof3to7, cp7), start)
-	if got := pw.Size(t, l.origin); got != 7 {
+	if got := pw.Size(t, l.Origin); got != 7 {
 		t.Fatalf("Size after the extension: %d, want 7", got)
 	}
 
@@ -71,20 +71,20 @@ func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start tim
 	// (stolen) key: a rewrite of the same 7 leaves, or one of 10, with its
 	// own honest proof from its own 7, is not consistent with what the
 	// witness cosigned.
-	fork := newTestLog(t, l.origin, "e0", "e1", "e2", "X3", "e4", "e5", "e6")
+	fork := NewLog(t, l.Origin, "e0", "e1", "e2", "X3", "e4", "e5", "e6")
 	fork.signer = l.signer
-	fork7 := fork.checkpoint(t)
-	fork.add("e7", "e8", "e9")
-	fork10, forkProof := fork.checkpoint(t), fork.proof(t, 7)
-	good := newTestLog(t, l.origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
+	fork7 := fork.Checkpoint(t)
+	fork.Add("e7", "e8", "e9")
+	fork10, forkProof := fork.Checkpoint(t), fork.Proof(t, 7)
+	good := NewLog(t, l.Origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
 	good.signer = l.signer
-	good10 := good.checkpoint(t)
+	good10 := good.Checkpoint(t)
 	goodProof6, err := good.tree.ConsistencyProof(6, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger := newTestLog(t, "breachledger/test/unknown", "e0")
-	impostor := newTestLog(t, l.origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9") // same origin, another key
+	stranger := NewLog(t, "breachledger/test/unknown", "e0")
+	impostor := NewLog(t, l.Origin, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9") // same origin, another key
 	for _, tc := range []struct {
 		name   string
 		old    uint64
@@ -96,8 +96,8 @@ func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start tim
 		{"fork of the same size, old 7, a bogus proof", 7, [][]byte{make([]byte, 32)}, fork7, http.StatusUnprocessableEntity},
 		{"fork of 10 with its own proof from its own 7", 7, forkProof, fork10, http.StatusUnprocessableEntity},
 		{"extension to 10 with the proof from 6", 7, goodProof6, good10, http.StatusUnprocessableEntity},
-		{"a log the witness does not know", 0, nil, stranger.checkpoint(t), unknownOrigin},
-		{"a checkpoint signed by another key", 7, good.proof(t, 7), impostor.checkpoint(t), http.StatusForbidden},
+		{"a log the witness does not know", 0, nil, stranger.Checkpoint(t), unknownOrigin},
+		{"a checkpoint signed by another key", 7, good.Proof(t, 7), impostor.Checkpoint(t), http.StatusForbidden},
 		{"old larger than the checkpoint", 11, nil, good10, http.StatusBadRequest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +107,7 @@ func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start tim
 			}
 		})
 	}
-	if got := pw.Size(t, l.origin); got != 7 {
+	if got := pw.Size(t, l.Origin); got != 7 {
 		t.Fatalf("Size after the refusals: %d, want 7", got)
 	}
 
@@ -118,7 +118,7 @@ func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start tim
 		c.Close()
 		t.Fatalf("after Stop something still listens on %s", addr)
 	}
-	if got := pw.Size(t, l.origin); got != 7 {
+	if got := pw.Size(t, l.Origin); got != 7 {
 		t.Fatalf("Size while stopped: %d, want 7", got)
 	}
 
@@ -131,8 +131,8 @@ func walkProtocol(t *testing.T, pw protocolWitness, unknownOrigin int, start tim
 		t.Fatalf("after Restart: %s %s, want %s %s", w.URL, w.VKey, url, vkey)
 	}
 	checkConflict(t, addCheckpoint(t, w, 0, nil, cp7), 7)
-	checkCosigned(t, w, good10, addCheckpoint(t, w, 7, good.proof(t, 7), good10), start)
-	if got := pw.Size(t, l.origin); got != 10 {
+	checkCosigned(t, w, good10, addCheckpoint(t, w, 7, good.Proof(t, 7), good10), start)
+	if got := pw.Size(t, l.Origin); got != 10 {
 		t.Fatalf("Size after the extension to 10: %d, want 10", got)
 	}
 }

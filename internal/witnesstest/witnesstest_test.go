@@ -2,7 +2,6 @@ package witnesstest
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -15,64 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
 	"github.com/transparency-dev/merkle/rfc6962"
 	"github.com/transparency-dev/merkle/testonly"
 	"golang.org/x/mod/sumdb/note"
 )
-
-// testLog is a log of the test's own, in the shape of breachledger's: an
-// RFC 6962 Merkle tree whose checkpoints (c2sp.org/tlog-checkpoint) are
-// signed notes under an Ed25519 key named after the log's origin.
-type testLog struct {
-	origin string
-	vkey   string
-	signer note.Signer
-	tree   *testonly.Tree
-}
-
-func newTestLog(t *testing.T, origin string, leaves ...string) *testLog {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &testLog{origin: origin, vkey: vkey, signer: s, tree: testonly.New(rfc6962.DefaultHasher)}
-	l.add(leaves...)
-	return l
-}
-
-func (l *testLog) add(leaves ...string) {
-	for _, leaf := range leaves {
-		l.tree.AppendData([]byte(leaf))
-	}
-}
-
-// checkpoint is the log's signed checkpoint at its current size.
-func (l *testLog) checkpoint(t *testing.T) []byte {
-	t.Helper()
-	text := log.Checkpoint{Origin: l.origin, Size: l.tree.Size(), Hash: l.tree.Hash()}.Marshal()
-	signed, err := note.Sign(&note.Note{Text: string(text)}, l.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
-}
-
-// proof is the consistency proof from size old to the log's current size.
-func (l *testLog) proof(t *testing.T, old uint64) [][]byte {
-	t.Helper()
-	p, err := l.tree.ConsistencyProof(old, l.tree.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 type response struct {
 	status      int
@@ -159,7 +105,7 @@ func TestRFC6962RootByHand(t *testing.T) {
 		h := sha256.Sum256(append(append([]byte{1}, l...), r...))
 		return h[:]
 	}
-	l := newTestLog(t, "breachledger/test/byhand", "a", "b", "c")
+	l := NewLog(t, "breachledger/test/byhand", "a", "b", "c")
 	want := node(node(leaf("a"), leaf("b")), leaf("c"))
 	if got := l.tree.Hash(); !bytes.Equal(got, want) {
 		t.Fatalf("root of a, b, c: got %x, want %x", got, want)
@@ -198,20 +144,20 @@ func TestTwoWitnesses(t *testing.T) {
 	if w1.URL == w2.URL || w1.VKey == w2.VKey {
 		t.Fatalf("two witnesses share a URL or key: %s %s, %s %s", w1.URL, w1.VKey, w2.URL, w2.VKey)
 	}
-	l := newTestLog(t, "breachledger/test/two", "e0", "e1")
+	l := NewLog(t, "breachledger/test/two", "e0", "e1")
 	for _, w := range []*Witness{w1, w2} {
-		w.AddLog(t, l.origin, l.vkey)
+		w.AddLog(t, l.Origin, l.VKey)
 	}
-	cp := l.checkpoint(t)
+	cp := l.Checkpoint(t)
 	for _, w := range []*Witness{w1, w2} {
 		checkCosigned(t, w, cp, addCheckpoint(t, w, 0, nil, cp), start)
 	}
 	// w2 down does not stop w1.
 	w2.Stop(t)
-	l.add("e2")
-	cp3 := l.checkpoint(t)
-	checkCosigned(t, w1, cp3, addCheckpoint(t, w1, 2, l.proof(t, 2), cp3), start)
-	if got := []uint64{w1.Size(t, l.origin), w2.Size(t, l.origin)}; got[0] != 3 || got[1] != 2 {
+	l.Add("e2")
+	cp3 := l.Checkpoint(t)
+	checkCosigned(t, w1, cp3, addCheckpoint(t, w1, 2, l.Proof(t, 2), cp3), start)
+	if got := []uint64{w1.Size(t, l.Origin), w2.Size(t, l.Origin)}; got[0] != 3 || got[1] != 2 {
 		t.Fatalf("sizes %v, want [3 2]", got)
 	}
 }

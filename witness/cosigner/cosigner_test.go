@@ -25,75 +25,13 @@ import (
 
 	"github.com/transparency-dev/formats/log"
 	fnote "github.com/transparency-dev/formats/note"
-	"github.com/transparency-dev/merkle/rfc6962"
-	"github.com/transparency-dev/merkle/testonly"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/witnesstest"
 	"github.com/breachledger/breachledger/witness/cosigner"
 )
-
-// testLog is a log of the test's own: an RFC 6962 tree whose checkpoints
-// are signed notes under an Ed25519 key named after its origin.
-type testLog struct {
-	origin string
-	vkey   string
-	signer note.Signer
-	tree   *testonly.Tree
-}
-
-func newTestLog(t testing.TB, origin string, leaves ...string) *testLog {
-	t.Helper()
-	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := note.NewSigner(skey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := &testLog{origin: origin, vkey: vkey, signer: s, tree: testonly.New(rfc6962.DefaultHasher)}
-	l.add(leaves...)
-	return l
-}
-
-func (l *testLog) add(leaves ...string) {
-	for _, leaf := range leaves {
-		l.tree.AppendData([]byte(leaf))
-	}
-}
-
-// checkpoint is the log's signed checkpoint at its current size.
-func (l *testLog) checkpoint(t testing.TB) []byte {
-	t.Helper()
-	return l.sign(t, log.Checkpoint{Origin: l.origin, Size: l.tree.Size(), Hash: l.tree.Hash()}.Marshal())
-}
-
-func (l *testLog) sign(t testing.TB, text []byte) []byte {
-	t.Helper()
-	signed, err := note.Sign(&note.Note{Text: string(text)}, l.signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signed
-}
-
-func (l *testLog) proof(t testing.TB, old uint64) [][]byte {
-	t.Helper()
-	p, err := l.tree.ConsistencyProof(old, l.tree.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-// fork is another log under l's origin and (stolen) key.
-func (l *testLog) fork(t testing.TB, leaves ...string) *testLog {
-	f := newTestLog(t, l.origin, leaves...)
-	f.signer, f.vkey = l.signer, l.vkey
-	return f
-}
 
 // server is a witness under test, on httptest, and what it logs.
 type server struct {
@@ -139,9 +77,9 @@ func (s *server) stop() {
 	}
 }
 
-func (s *server) addLog(t testing.TB, l *testLog) {
+func (s *server) addLog(t testing.TB, l *witnesstest.Log) {
 	t.Helper()
-	if _, err := s.db.AddLog(context.Background(), l.origin, l.vkey); err != nil {
+	if _, err := s.db.AddLog(context.Background(), l.Origin, l.VKey); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -295,22 +233,22 @@ func TestGenerateKey(t *testing.T) {
 }
 
 func TestParseLogKey(t *testing.T) {
-	l := newTestLog(t, "breachledger/test/log")
+	l := witnesstest.NewLog(t, "breachledger/test/log")
 	_, wkey, _ := cosigner.GenerateKey(rand.Reader, "breachledger/test/log")
-	other := newTestLog(t, "breachledger/test/other")
-	name, rest, _ := strings.Cut(l.vkey, "+")
+	other := witnesstest.NewLog(t, "breachledger/test/other")
+	name, rest, _ := strings.Cut(l.VKey, "+")
 	badHash := name + "+00000000" + rest[8:]
 	for _, tc := range []struct {
 		name, vkey, want string
 	}{
-		{"the log's key", l.vkey, ""},
-		{"another log's key", other.vkey, "not the origin"},
+		{"the log's key", l.VKey, ""},
+		{"another log's key", other.VKey, "not the origin"},
 		{"a witness's key", wkey, "witness's cosignature key"},
 		{"a hash that does not match", badHash, "not a signed-note verifier key"},
 		{"not a key", "hello", "not a signed-note verifier key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := cosigner.ParseLogKey(l.origin, tc.vkey)
+			_, err := cosigner.ParseLogKey(l.Origin, tc.vkey)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("ParseLogKey: %v", err)
@@ -336,20 +274,20 @@ func TestDB(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the database's mode: %v (%v), want 0600", fi.Mode(), err)
 	}
-	l := newTestLog(t, "breachledger/test/db")
-	k2 := newTestLog(t, l.origin) // a second key of the same log (a notary's)
+	l := witnesstest.NewLog(t, "breachledger/test/db")
+	k2 := witnesstest.NewLog(t, l.Origin) // a second key of the same log (a notary's)
 
-	added, err := db.AddLog(ctx, l.origin, l.vkey)
+	added, err := db.AddLog(ctx, l.Origin, l.VKey)
 	if err != nil || !added.NewLog || len(added.Keys) != 1 {
 		t.Fatalf("AddLog: %+v, %v", added, err)
 	}
-	got, ok, err := db.Log(ctx, l.origin)
+	got, ok, err := db.Log(ctx, l.Origin)
 	empty := sha256.Sum256(nil) // RFC 6962: the empty tree's root
 	if err != nil || !ok || got.Size != 0 || !bytes.Equal(got.Root, empty[:]) {
 		t.Fatalf("a log just added: %+v %v %v, want size 0 and the empty tree's root %x", got, ok, err, empty)
 	}
-	added, err = db.AddLog(ctx, l.origin, l.vkey, k2.vkey)
-	if err != nil || added.NewLog || len(added.Keys) != 1 || added.Keys[0] != k2.vkey || len(added.Already) != 1 {
+	added, err = db.AddLog(ctx, l.Origin, l.VKey, k2.VKey)
+	if err != nil || added.NewLog || len(added.Keys) != 1 || added.Keys[0] != k2.VKey || len(added.Already) != 1 {
 		t.Fatalf("AddLog again with a second key: %+v, %v", added, err)
 	}
 	for _, tc := range []struct {
@@ -357,9 +295,9 @@ func TestDB(t *testing.T) {
 		origin string
 		keys   []string
 	}{
-		{"a key named otherwise", l.origin, []string{newTestLog(t, "breachledger/test/else").vkey}},
-		{"no key", l.origin, nil},
-		{"an empty origin", "", []string{l.vkey}},
+		{"a key named otherwise", l.Origin, []string{witnesstest.NewLog(t, "breachledger/test/else").VKey}},
+		{"no key", l.Origin, nil},
+		{"an empty origin", "", []string{l.VKey}},
 	} {
 		if _, err := db.AddLog(ctx, tc.origin, tc.keys...); !errors.Is(err, cosigner.ErrInvalid) {
 			t.Errorf("AddLog %s: %v, want ErrInvalid", tc.name, err)
@@ -370,13 +308,13 @@ func TestDB(t *testing.T) {
 		t.Fatalf("Logs: %+v, %v; want one log with two keys (nothing of the refused added)", logs, err)
 	}
 
-	if left, err := db.RemoveKey(ctx, l.origin, k2.vkey); err != nil || left != 1 {
+	if left, err := db.RemoveKey(ctx, l.Origin, k2.VKey); err != nil || left != 1 {
 		t.Errorf("RemoveKey: %d left, %v; want 1", left, err)
 	}
-	if _, err := db.RemoveKey(ctx, l.origin, k2.vkey); !errors.Is(err, cosigner.ErrNotFound) {
+	if _, err := db.RemoveKey(ctx, l.Origin, k2.VKey); !errors.Is(err, cosigner.ErrNotFound) {
 		t.Errorf("RemoveKey of a key removed: %v, want ErrNotFound", err)
 	}
-	if _, err := db.RemoveKey(ctx, "breachledger/test/none", l.vkey); !errors.Is(err, cosigner.ErrNotFound) {
+	if _, err := db.RemoveKey(ctx, "breachledger/test/none", l.VKey); !errors.Is(err, cosigner.ErrNotFound) {
 		t.Errorf("RemoveKey of an unknown log: %v, want ErrNotFound", err)
 	}
 
@@ -430,16 +368,16 @@ func TestDB(t *testing.T) {
 func TestAddCheckpoint(t *testing.T) {
 	start := time.Now()
 	s := newServer(t, "witness.test/ours")
-	l := newTestLog(t, "breachledger/test/cosigner", "e0", "e1", "e2")
+	l := witnesstest.NewLog(t, "breachledger/test/cosigner", "e0", "e1", "e2")
 	s.addLog(t, l)
 
-	cp3 := l.checkpoint(t)
+	cp3 := l.Checkpoint(t)
 	checkCosigned(t, s, cp3, s.add(t, 0, nil, cp3), start)
-	if got := s.size(t, l.origin); got != 3 {
+	if got := s.size(t, l.Origin); got != 3 {
 		t.Fatalf("size after cosigning 3: %d", got)
 	}
-	l.add("e3", "e4", "e5", "e6")
-	cp7, proof3 := l.checkpoint(t), l.proof(t, 3)
+	l.Add("e3", "e4", "e5", "e6")
+	cp7, proof3 := l.Checkpoint(t), l.Proof(t, 3)
 	checkCosigned(t, s, cp7, s.add(t, 3, proof3, cp7), start)
 	// The same checkpoint again (a refresh): from its own size, no proof.
 	checkCosigned(t, s, cp7, s.add(t, 7, nil, cp7), start)
@@ -447,25 +385,25 @@ func TestAddCheckpoint(t *testing.T) {
 	checkConflict(t, s.add(t, 3, proof3, cp7), 7)
 
 	// The checkpoint of 10 the log goes on to, and what is refused.
-	good := l.fork(t, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
-	good10, proof7 := good.checkpoint(t), good.proof(t, 7)
-	proof6, _ := good.tree.ConsistencyProof(6, 10)
-	fork := l.fork(t, "e0", "e1", "e2", "X3", "e4", "e5", "e6")
-	fork7 := fork.checkpoint(t)
-	fork.add("e7", "e8", "e9")
-	fork10, forkProof := fork.checkpoint(t), fork.proof(t, 7)
-	impostor := newTestLog(t, l.origin, "e0") // same origin, another key
-	stranger := newTestLog(t, "breachledger/test/unknown", "e0")
+	good := l.Fork(t, "e0", "e1", "e2", "e3", "e4", "e5", "e6", "e7", "e8", "e9")
+	good10, proof7 := good.Checkpoint(t), good.Proof(t, 7)
+	proof6 := good.ProofBetween(t, 6, 10)
+	fork := l.Fork(t, "e0", "e1", "e2", "X3", "e4", "e5", "e6")
+	fork7 := fork.Checkpoint(t)
+	fork.Add("e7", "e8", "e9")
+	fork10, forkProof := fork.Checkpoint(t), fork.Proof(t, 7)
+	impostor := witnesstest.NewLog(t, l.Origin, "e0") // same origin, another key
+	stranger := witnesstest.NewLog(t, "breachledger/test/unknown", "e0")
 	// A signature line of the trusted key, altered.
 	altered := bytes.Clone(good10)
-	i := bytes.LastIndexByte(altered[:len(altered)-1], '\n') + len("\u2014 "+l.origin+" ") + 1
+	i := bytes.LastIndexByte(altered[:len(altered)-1], '\n') + len("\u2014 "+l.Origin+" ") + 1
 	sigb64 := altered[i : len(altered)-1]
 	sig, _ := base64.StdEncoding.DecodeString(string(sigb64))
 	sig[len(sig)-1] ^= 1
 	altered = append(altered[:i], base64.StdEncoding.EncodeToString(sig)+"\n"...)
 	// A note with a control character; signed text that is no checkpoint.
-	notCheckpoint := l.sign(t, []byte(l.origin+"\nhello\n"))
-	shortRoot := l.sign(t, []byte(l.origin+"\n10\n"+base64.StdEncoding.EncodeToString(make([]byte, 31))+"\n"))
+	notCheckpoint := l.Sign(t, []byte(l.Origin+"\nhello\n"))
+	shortRoot := l.Sign(t, []byte(l.Origin+"\n10\n"+base64.StdEncoding.EncodeToString(make([]byte, 31))+"\n"))
 	manyLines := bytes.Repeat([]byte(base64.StdEncoding.EncodeToString(make([]byte, 32))+"\n"), 64)
 
 	for _, tc := range []struct {
@@ -478,8 +416,8 @@ func TestAddCheckpoint(t *testing.T) {
 		{"fork of 10 with its own proof from its own 7", requestBody(7, forkProof, fork10), http.StatusUnprocessableEntity},
 		{"extension to 10 with the proof from 6", requestBody(7, proof6, good10), http.StatusUnprocessableEntity},
 		{"extension to 10 without a proof", requestBody(7, nil, good10), http.StatusUnprocessableEntity},
-		{"a log the witness does not know", requestBody(0, nil, stranger.checkpoint(t)), http.StatusNotFound},
-		{"signed by another key of the same name", requestBody(7, proof7, impostor.checkpoint(t)), http.StatusForbidden},
+		{"a log the witness does not know", requestBody(0, nil, stranger.Checkpoint(t)), http.StatusNotFound},
+		{"signed by another key of the same name", requestBody(7, proof7, impostor.Checkpoint(t)), http.StatusForbidden},
 		{"a trusted key's signature altered", requestBody(7, proof7, altered), http.StatusForbidden},
 		{"old larger than the checkpoint", requestBody(11, nil, good10), http.StatusBadRequest},
 		{"no empty line", []byte("old 7\n" + string(good10)), http.StatusBadRequest},
@@ -513,13 +451,13 @@ func TestAddCheckpoint(t *testing.T) {
 			t.Errorf("status %d, want 413", got.status)
 		}
 	})
-	if got := s.size(t, l.origin); got != 7 {
+	if got := s.size(t, l.Origin); got != 7 {
 		t.Fatalf("size after the refusals: %d, want 7", got)
 	}
 
 	// Refused, an honest extension still goes through; a checkpoint may
 	// carry signatures of keys the witness does not know.
-	withOther := append(bytes.Clone(good10), impostor.sign(t, []byte("x\n"))[len("x\n\n"):]...)
+	withOther := append(bytes.Clone(good10), impostor.Sign(t, []byte("x\n"))[len("x\n\n"):]...)
 	checkCosigned(t, s, withOther, s.add(t, 7, proof7, withOther), start)
 
 	t.Run("the log records a fork's checkpoint as evidence, and escapes what a request says", func(t *testing.T) {
@@ -540,7 +478,7 @@ func TestAddCheckpoint(t *testing.T) {
 	})
 
 	t.Run("the origin's only key removed: 403", func(t *testing.T) {
-		if _, err := s.db.RemoveKey(context.Background(), l.origin, l.vkey); err != nil {
+		if _, err := s.db.RemoveKey(context.Background(), l.Origin, l.VKey); err != nil {
 			t.Fatal(err)
 		}
 		defer s.addLog(t, l)
@@ -555,22 +493,22 @@ func TestAddCheckpoint(t *testing.T) {
 // 422, as a proof from 0 is.
 func TestSizeZero(t *testing.T) {
 	s := newServer(t, "witness.test/zero")
-	l := newTestLog(t, "breachledger/test/zero")
+	l := witnesstest.NewLog(t, "breachledger/test/zero")
 	s.addLog(t, l)
 	empty := sha256.Sum256(nil)
-	zero := l.sign(t, log.Checkpoint{Origin: l.origin, Size: 0, Hash: empty[:]}.Marshal())
-	bad := l.sign(t, log.Checkpoint{Origin: l.origin, Size: 0, Hash: make([]byte, 32)}.Marshal())
+	zero := l.Sign(t, log.Checkpoint{Origin: l.Origin, Size: 0, Hash: empty[:]}.Marshal())
+	bad := l.Sign(t, log.Checkpoint{Origin: l.Origin, Size: 0, Hash: make([]byte, 32)}.Marshal())
 	if got := s.add(t, 0, nil, bad); got.status != http.StatusUnprocessableEntity {
 		t.Errorf("size 0 with another root: %d %q, want 422", got.status, got.body)
 	}
 	checkCosigned(t, s, zero, s.add(t, 0, nil, zero), time.Now())
-	l.add("e0", "e1")
-	cp2 := l.checkpoint(t)
+	l.Add("e0", "e1")
+	cp2 := l.Checkpoint(t)
 	if got := s.add(t, 0, [][]byte{make([]byte, 32)}, cp2); got.status != http.StatusUnprocessableEntity {
 		t.Errorf("a proof from 0: %d %q, want 422", got.status, got.body)
 	}
 	checkCosigned(t, s, cp2, s.add(t, 0, nil, cp2), time.Now())
-	if got := s.size(t, l.origin); got != 2 {
+	if got := s.size(t, l.Origin); got != 2 {
 		t.Errorf("size %d, want 2", got)
 	}
 }
@@ -583,14 +521,14 @@ func TestRace(t *testing.T) {
 	for _, bFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("N+K persists first: %v", bFirst), func(t *testing.T) {
 			s := newServer(t, "witness.test/race")
-			l := newTestLog(t, "breachledger/test/race", "e0", "e1", "e2")
+			l := witnesstest.NewLog(t, "breachledger/test/race", "e0", "e1", "e2")
 			s.addLog(t, l)
-			cp3 := l.checkpoint(t)
+			cp3 := l.Checkpoint(t)
 			checkCosigned(t, s, cp3, s.add(t, 0, nil, cp3), time.Now())
-			l.add("e3", "e4")
-			cp5, proof5 := l.checkpoint(t), l.proof(t, 3) // N = 5
-			l.add("e5", "e6", "e7")
-			cp8, proof8 := l.checkpoint(t), l.proof(t, 3) // N+K = 8
+			l.Add("e3", "e4")
+			cp5, proof5 := l.Checkpoint(t), l.Proof(t, 3) // N = 5
+			l.Add("e5", "e6", "e7")
+			cp8, proof8 := l.Checkpoint(t), l.Proof(t, 3) // N+K = 8
 
 			held := make(chan chan struct{})
 			cosigner.SetBeforePersist(s.w, func() {
@@ -625,7 +563,7 @@ func TestRace(t *testing.T) {
 				t.Fatalf("answers out of order: %d then %d", a1.size, a2.size)
 			}
 			checkConflict(t, a2.r, firstSize)
-			if got := s.size(t, l.origin); got != firstSize {
+			if got := s.size(t, l.Origin); got != firstSize {
 				t.Errorf("the log is at %d, want %d (never back)", got, firstSize)
 			}
 		})
@@ -633,9 +571,9 @@ func TestRace(t *testing.T) {
 
 	t.Run("many at once", func(t *testing.T) {
 		s := newServer(t, "witness.test/race")
-		l := newTestLog(t, "breachledger/test/race", "e0")
+		l := witnesstest.NewLog(t, "breachledger/test/race", "e0")
 		s.addLog(t, l)
-		cp1 := l.checkpoint(t)
+		cp1 := l.Checkpoint(t)
 		checkCosigned(t, s, cp1, s.add(t, 0, nil, cp1), time.Now())
 		type req struct {
 			cp    []byte
@@ -643,8 +581,8 @@ func TestRace(t *testing.T) {
 		}
 		var reqs []req
 		for i := range 6 {
-			l.add(fmt.Sprintf("e%d", i+1))
-			reqs = append(reqs, req{l.checkpoint(t), l.proof(t, 1)})
+			l.Add(fmt.Sprintf("e%d", i+1))
+			reqs = append(reqs, req{l.Checkpoint(t), l.Proof(t, 1)})
 		}
 		var wg sync.WaitGroup
 		got := make([]response, len(reqs))
@@ -666,7 +604,7 @@ func TestRace(t *testing.T) {
 			t.Fatalf("%d requests cosigned, want exactly one", len(ok))
 		}
 		want := uint64(ok[0] + 2)
-		if size := s.size(t, l.origin); size != want {
+		if size := s.size(t, l.Origin); size != want {
 			t.Errorf("the log is at %d, want %d, the one cosigned", size, want)
 		}
 		for i, r := range got {
@@ -681,9 +619,9 @@ func TestRace(t *testing.T) {
 // answers from the size it had, with the same key.
 func TestRestart(t *testing.T) {
 	s := newServer(t, "witness.test/restart")
-	l := newTestLog(t, "breachledger/test/restart", "e0", "e1")
+	l := witnesstest.NewLog(t, "breachledger/test/restart", "e0", "e1")
 	s.addLog(t, l)
-	cp2 := l.checkpoint(t)
+	cp2 := l.Checkpoint(t)
 	checkCosigned(t, s, cp2, s.add(t, 0, nil, cp2), time.Now())
 	vkey := s.w.VerifierKey()
 	s.stop()
@@ -692,9 +630,9 @@ func TestRestart(t *testing.T) {
 		t.Fatalf("key after a restart: %s, want %s", s.w.VerifierKey(), vkey)
 	}
 	checkConflict(t, s.add(t, 0, nil, cp2), 2)
-	l.add("e2")
-	cp3 := l.checkpoint(t)
-	checkCosigned(t, s, cp3, s.add(t, 2, l.proof(t, 2), cp3), time.Now())
+	l.Add("e2")
+	cp3 := l.Checkpoint(t)
+	checkCosigned(t, s, cp3, s.add(t, 2, l.Proof(t, 2), cp3), time.Now())
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger and a test at once.
