@@ -26,20 +26,27 @@ func Cosignatures(ctx context.Context, st eventstore.Store, size uint64) ([][]by
 	return lines, nil
 }
 
-// Cosign returns cp with its note cosigned: the newest cosignature of
-// each witness kept beside the stored checkpoint of its size added to its
-// signature lines (integrity.Cosigned), as an auditor receives it in a
-// proof, a bundle or a kept checkpoint. The lines are not judged here:
-// the auditor checks them against the witness keys they trust.
-func Cosign(ctx context.Context, st eventstore.Store, cp integrity.Checkpoint) (integrity.Checkpoint, error) {
-	lines, err := Cosignatures(ctx, st, cp.Size)
+// CosignedNote returns note, the signed checkpoint of size events, with
+// the newest cosignature of each witness kept beside the stored checkpoint
+// of that size added to its signature lines (integrity.Cosigned), as an
+// auditor receives it in a proof, a bundle or a kept checkpoint. The lines
+// are not judged here: the auditor checks them against the witness keys
+// they trust.
+func CosignedNote(ctx context.Context, st eventstore.Store, size uint64, note []byte) ([]byte, error) {
+	lines, err := Cosignatures(ctx, st, size)
 	if err != nil || len(lines) == 0 {
-		return cp, err
+		return note, err
 	}
-	n, err := integrity.Cosigned(cp.Note, lines)
+	n, err := integrity.Cosigned(note, lines)
 	if err != nil {
-		return cp, fmt.Errorf("cosign the checkpoint of %d events: %w", cp.Size, err)
+		return note, fmt.Errorf("cosign the checkpoint of %d events: %w", size, err)
 	}
+	return n, nil
+}
+
+// Cosign returns cp with its note cosigned (CosignedNote).
+func Cosign(ctx context.Context, st eventstore.Store, cp integrity.Checkpoint) (integrity.Checkpoint, error) {
+	n, err := CosignedNote(ctx, st, cp.Size, cp.Note)
 	cp.Note = n
-	return cp, nil
+	return cp, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/witness"
 )
 
@@ -18,7 +17,6 @@ const retryAfter = 30 * time.Second
 type witnessing struct {
 	sub       *witness.Submitter
 	last      time.Time // the last submission
-	lastSize  uint64    // the checkpoint it submitted
 	failed    bool      // some witness did not cosign it
 	badKeys   map[string]bool
 	submitted bool
@@ -26,24 +24,19 @@ type witnessing struct {
 
 // Witnesses returns the witnesses the ledger names (witness add), as far
 // as the notary has judged it. A key that does not parse is left out
-// (logged once): the domain checks a key's form, not its cryptography.
+// (logged once).
 func (n *Notary) Witnesses() []witness.Target {
-	var out []witness.Target
-	for _, w := range n.l.Witnesses.Active() {
-		k, err := integrity.ParseWitnessKey(w.Key)
-		if err != nil {
-			if !n.wit.badKeys[w.Key] {
-				n.log.Warn("witness key does not parse; not submitting to it", "key", w.Key, "err", err)
-				if n.wit.badKeys == nil {
-					n.wit.badKeys = map[string]bool{}
-				}
-				n.wit.badKeys[w.Key] = true
+	targets, bad := witness.TargetsOf(n.l.Witnesses.Active())
+	for _, err := range bad {
+		if !n.wit.badKeys[err.Error()] {
+			n.log.Warn("witness left out", "err", err)
+			if n.wit.badKeys == nil {
+				n.wit.badKeys = map[string]bool{}
 			}
-			continue
+			n.wit.badKeys[err.Error()] = true
 		}
-		out = append(out, witness.Target{Key: k, URL: w.URL})
 	}
-	return out
+	return targets
 }
 
 // SubmitToWitnesses sends the newest checkpoint to the ledger's witnesses
@@ -58,7 +51,7 @@ func (n *Notary) SubmitToWitnesses(ctx context.Context) (uint64, []witness.Outco
 		n.wit.sub = &witness.Submitter{Store: n.store, Log: n.log}
 	}
 	size, outs, err := n.wit.sub.Submit(ctx, targets)
-	n.wit.last, n.wit.lastSize, n.wit.submitted = n.now(), size, true
+	n.wit.last, n.wit.submitted = n.now(), true
 	n.wit.failed = err != nil
 	for _, o := range outs {
 		if o.Err != nil {

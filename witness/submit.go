@@ -11,6 +11,7 @@ import (
 
 	"github.com/transparency-dev/formats/log"
 
+	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 )
@@ -269,4 +270,21 @@ func leafHashes(ctx context.Context, st eventstore.Store, from, to uint64) ([][]
 		}
 	}
 	return nil, fmt.Errorf("the log ends at %d events, before its checkpoint of %d (run \"breachledger verify\"): %w", from+uint64(len(out)), to, integrity.ErrIntegrity)
+}
+
+// TargetsOf returns the witnesses ws name (the ledger's, as domain folds
+// them) as targets, and, for each whose key does not parse (the domain
+// checks a key's form, not its cryptography), why it is left out.
+func TargetsOf(ws []domain.WitnessState) ([]Target, []error) {
+	var out []Target
+	var bad []error
+	for _, w := range ws {
+		k, err := integrity.ParseWitnessKey(w.Key)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("witness %s: its key does not parse; not submitted to: %w", w.Key, err))
+			continue
+		}
+		out = append(out, Target{Key: k, URL: w.URL})
+	}
+	return out, bad
 }

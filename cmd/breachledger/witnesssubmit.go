@@ -106,14 +106,9 @@ func (e *env) ledgerWitnesses(c *cli.Context, st eventstore.Store) ([]witness.Ta
 // witnessTargets returns the witnesses l names, saying on stderr which it
 // leaves out because their key does not parse.
 func (e *env) witnessTargets(l domain.Ledger) []witness.Target {
-	var targets []witness.Target
-	for _, w := range l.Witnesses.Active() {
-		k, err := integrity.ParseWitnessKey(w.Key)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "breachledger: witness %s: its key does not parse; not submitted to: %v\n", safetext.Line(w.Key), err)
-			continue
-		}
-		targets = append(targets, witness.Target{Key: k, URL: w.URL})
+	targets, bad := witness.TargetsOf(l.Witnesses.Active())
+	for _, err := range bad {
+		fmt.Fprintf(e.stderr, "breachledger: %s\n", safetext.Line(err.Error()))
 	}
 	return targets
 }
@@ -132,13 +127,10 @@ func (e *env) witnessCheckpoint(c *cli.Context, st eventstore.Store, cp eventsto
 }
 
 // cosignedNote returns note, the stored checkpoint of size events, with
-// the cosignatures kept beside it; note itself if they cannot be read.
+// the cosignatures kept beside it (ledger.CosignedNote); note itself if
+// they cannot be read.
 func cosignedNote(c *cli.Context, st eventstore.Store, size uint64, note []byte) []byte {
-	lines, err := ledger.Cosignatures(c.Context, st, size)
-	if err != nil || len(lines) == 0 {
-		return note
-	}
-	n, err := integrity.Cosigned(note, lines)
+	n, err := ledger.CosignedNote(c.Context, st, size, note)
 	if err != nil {
 		return note
 	}
