@@ -128,6 +128,9 @@ func decideProfile(s *State, c RecordProfile, by By) ([]Event, error) {
 		}
 		c.RemoveEstablishments, c.RemoveSectors, c.RemoveEntityTypes, c.RemoveControllers = cur.Establishments, cur.Sectors, cur.EntityTypes, cur.Controllers
 	}
+	if err := refuseNoEffect(cur.EntityTypes, c.AddEntityTypes); err != nil {
+		return nil, err
+	}
 	next := EntityProfiled{
 		Establishments: edit(cur.Establishments, upper(c.AddEstablishments), upper(c.RemoveEstablishments)),
 		Sectors:        edit(cur.Sectors, c.AddSectors, c.RemoveSectors),
@@ -436,4 +439,28 @@ func replaceOnly(removes int) error {
 		return nil
 	}
 	return &ValidationError{Fields: []*FieldError{{Field: "remove", Problem: "not with replace: the lists given are the whole new value"}}}
+}
+
+// refuseNoEffect refuses adding an entity type that no rule of the current
+// pack reads: recording it would change nothing, silently. A type already
+// in the profile (recorded before it was refused) stays.
+func refuseNoEffect(cur, add []EntityType) error {
+	recordable := RecordableEntityTypes()
+	for _, t := range add {
+		if slices.Contains(cur, t) || slices.Contains(recordable, t) {
+			continue
+		}
+		return refuse("entity-type-no-effect", fmt.Sprintf("record what decides the rules instead (%s); the entity types that change a rule are: %s", noEffectHint(t), joinTypes(recordable)),
+			"entity type %s changes no rule of pack %s", t, CurrentPack().Version)
+	}
+	return nil
+}
+
+// noEffectHint says what to record instead of an entity type that changes
+// nothing.
+func noEffectHint(t EntityType) string {
+	if t == EntityCaliforniaBusiness {
+		return "Cal. Civ. Code 1798.82 follows from the people affected in California: affected --count US-CA=N"
+	}
+	return "the facts the rules read: profile --establishment, affected --count, determine"
 }

@@ -51,9 +51,10 @@ type Obligation struct {
 	Anchor       string        `json:"anchor"`       // what starts the clock
 	AnchorEvent  string        `json:"anchor_event"` // the event that started it
 	AnchorAt     time.Time     `json:"anchor_at"`
-	Window       string        `json:"window"`          // the offset: "72h", "4 business days", "1 month"
-	Limit        string        `json:"limit,omitempty"` // a second limb that decided the due time
-	Target       bool          `json:"target"`          // an organisational target, not a time limit written in law
+	Window       string        `json:"window"`                 // the offset: "72h", "4 business days", "1 month"
+	Limit        string        `json:"limit,omitempty"`        // a second limb that decided the due time, or that had passed by the anchor
+	LimitLapsed  bool          `json:"limit_lapsed,omitempty"` // the limb had passed by the anchor and no longer applies (Rule.LimitPassed)
+	Target       bool          `json:"target"`                 // an organisational target, not a time limit written in law
 	Calendar     string        `json:"calendar"`
 	TimeZone     string        `json:"time_zone"`
 	DueAt        time.Time     `json:"due_at"`
@@ -78,6 +79,19 @@ type Obligation struct {
 	AckAt          time.Time `json:"acknowledged_at,omitzero"`
 	AckReference   string    `json:"ack_reference,omitempty"`
 	WithdrawnBy    string    `json:"withdrawn_by,omitempty"` // the event that withdrew its trigger (obligations_withdrawn.go)
+	// Scaled says why the period was multiplied (a small processing agent's
+	// doubled Brazilian deadlines).
+	Scaled string `json:"scaled,omitempty"`
+	// Filed says when a filing counts as filed, when the filing system's
+	// day moved it (EDGAR after 17:30 ET); DeemedFiledAt is that instant.
+	Filed         string    `json:"filed,omitempty"`
+	DeemedFiledAt time.Time `json:"deemed_filed_at,omitzero"`
+	// Assumed names a fact the engine had to assume: the calendar of an
+	// entity with no recorded establishment.
+	Assumed string `json:"assumed,omitempty"`
+	// Defect marks an obligation a known defect of its pack touches, with
+	// the fixing pack's reading beside it (packs_conventions.go).
+	Defect *DefectReading `json:"known_defect,omitempty"`
 	// Setting is the ledger setting the window came from (rules with a
 	// Setting): its value in force at the anchor, and since when.
 	Setting *SettingApplied `json:"setting,omitempty"`
@@ -140,6 +154,7 @@ func ObligationsUnder(inc *Incident, s Settings, asOf time.Time, p *Pack) []Obli
 		}
 	}
 	out = append(out, withdrawn(inc, s, asOf, p, out)...)
+	markDefects(inc, s, asOf, p, out)
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].DueAt.Equal(out[j].DueAt) {
 			return out[i].DueAt.Before(out[j].DueAt)
@@ -218,6 +233,9 @@ func applies(inc *Incident, r *Rule) bool {
 		return false
 	}
 	if len(a.EntityTypes) > 0 && !g.HasEntityType(a.EntityTypes...) {
+		return false
+	}
+	if len(a.NotEntityTypes) > 0 && g.HasEntityType(a.NotEntityTypes...) {
 		return false
 	}
 	if r.ID == "nis2-notification" && g.HasEntityType(EntityTrustService) {
@@ -369,11 +387,10 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 		if !ok {
 			return nil
 		}
-		if auths := authoritiesOfNonEEAController(inc); len(auths) > 0 {
+		if auths := authoritiesOfNonEEAController(inc, r); len(auths) > 0 {
 			var out []instance
 			for _, j := range auths {
-				out = append(out, instance{key: j, jurisdiction: j, anchor: a,
-					verify: "main establishment outside the EEA: no lead authority, so every authority where data subjects live (EDPB Guidelines 9/2022 para. 73; with EU establishments that do not decide on the processing, Guidelines 8/2022 on the lead authority)"})
+				out = append(out, instance{key: j, jurisdiction: j, anchor: a, verify: r.FanOut.Verify()})
 			}
 			return out
 		}
@@ -425,10 +442,21 @@ func fanOut(inc *Incident, r *Rule, done map[string][]Obligation) []instance {
 // EEA jurisdiction where affected people live: without a main establishment
 // in the Union there is no lead authority, so each of their authorities is
 // notified (EDPB Guidelines 9/2022 v2.0 para. 73: an Art. 27 representative
-// does not make one either). It returns nil for any other controller.
-func authoritiesOfNonEEAController(inc *Incident) []string {
+// does not make one either). A controller with no establishment recorded
+// counts as one outside the EEA when the profile records one of the rule's
+// OutsideEEAIf types (an Art. 27 representative is appointed only by a
+// controller not established in the Union, Art. 27(1) with Art. 3(2)). It
+// returns nil for any other controller.
+func authoritiesOfNonEEAController(inc *Incident, r *Rule) []string {
 	g := &inc.Regulatory
-	if g.Profile == nil || len(g.Profile.Establishments) == 0 || IsEEA(g.Profile.Establishments[0]) {
+	if g.Profile == nil {
+		return nil
+	}
+	outside := len(g.Profile.Establishments) > 0 && !IsEEA(g.Profile.Establishments[0])
+	if len(g.Profile.Establishments) == 0 && len(r.OutsideEEAIf) > 0 && g.HasEntityType(r.OutsideEEAIf...) {
+		outside = true
+	}
+	if !outside {
 		return nil
 	}
 	var out []string
@@ -631,17 +659,28 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 		o.Window, o.Setting = FormatDuration(w), &applied
 		due = o.AnchorAt.Add(w)
 	} else {
-		o.Window = describeWindow(r.Period)
-		due = AddPeriod(o.AnchorAt, r.Period, bool(r.EndOfDay), cal)
+		period, scaled, verify := r.scaled(inc)
+		o.Window, o.Scaled, o.Verify = describeWindow(period), scaled, joinNonEmpty(o.Verify, verify)
+		due = AddPeriod(o.AnchorAt, period, r.endOfDay(), cal)
+		if r.Months != nil && period.Unit == UnitMonths {
+			o.Verify = joinNonEmpty(o.Verify, r.Months.Verify)
+		}
 	}
 	if r.Limit != nil {
 		if la, ok := resolveAnchor(inc, r.LimitAnchor, o.Jurisdiction, nil); ok {
 			limit := AddPeriod(la.at, *r.Limit, false, cal)
-			if limit.Before(due) {
+			switch {
+			case r.LimitPassed == LimitPassedLapses && limit.Before(o.AnchorAt):
+				o.Limit = fmt.Sprintf("the limb of %s after %s (%s) had passed at the %s: %s from it alone", describeWindow(*r.Limit), la.label, stamp(la.at), o.Anchor, o.Window)
+				o.LimitLapsed = true
+			case limit.Before(due):
 				due = limit
 				o.Limit = fmt.Sprintf("no later than %s after %s (%s)", describeWindow(*r.Limit), la.label, stamp(la.at))
 			}
 		}
+	}
+	if r.FanOut == FanOutPerEstablishment && o.Jurisdiction == "EU" {
+		o.Assumed = fmt.Sprintf("no establishment in the EEA is recorded: counted on calendar %s; record the Member State of establishment with profile --establishment", cal.Name())
 	}
 	holds := o.holds(inc)
 	if r.HoldMode == HoldExtend {
@@ -677,12 +716,19 @@ func evaluate(o *Obligation, inc *Incident, all Settings, asOf time.Time) {
 		o.MetBy, o.MetAt = n.EventID, n.At
 		o.RecordedLateBy = recordedLate(n.RecordedAt, o.DueAt)
 		o.acknowledgement(inc)
-		if !n.At.After(o.DueAt) {
+		filed := n.At
+		if r.FilingDay != nil {
+			if filed, o.Filed = r.FilingDay.Deemed(n.At, cal); o.Filed != "" {
+				o.DeemedFiledAt = filed.UTC()
+				o.Verify = joinNonEmpty(o.Verify, r.FilingDay.Verify)
+			}
+		}
+		if !filed.After(o.DueAt) {
 			o.Status = StatusMet
 			o.Reason = o.withdrawal(inc)
 			return
 		}
-		o.Status, o.Reason = StatusMetLate, n.DelayReason
+		o.Status, o.Reason = StatusMetLate, joinNonEmpty(n.DelayReason, o.Filed)
 		if o.DelayNotice != "" {
 			o.Reason = joinNonEmpty(o.Reason, "notice of delay sent by the limit (Delegated Reg. (EU) 2025/301 Art. 5(3))")
 		}

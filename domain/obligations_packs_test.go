@@ -133,7 +133,7 @@ func TestEveryShippedObligation(t *testing.T) {
 			build: func(h *history) { h.determine("2025-05-30T20:00:00Z", domain.DetNIS2Significant, true) },
 			// + 72 h = Mon 2025-06-02T18:00Z
 			asOf: "2025-05-31T00:00:00Z", due: "2025-06-02T18:00:00Z", local: "2025-06-02T20:00:00+02:00", status: domain.StatusPending},
-		{name: "NIS2 trust service provider: notification within 24 h", obligation: "nis2-notification-tsp", citation: "NIS2 Directive (EU) 2022/2555 Art. 23(4)(b), second sentence",
+		{name: "NIS2 trust service provider: notification within 24 h", obligation: "nis2-notification-tsp", citation: "NIS2 Directive (EU) 2022/2555 Art. 23(4)",
 			aware: "2025-05-30T18:00:00Z", profile: inDE(domain.EntityTrustService, domain.EntityNIS2Essential),
 			build: func(h *history) { h.determine("2025-05-30T20:00:00Z", domain.DetNIS2Significant, true) },
 			asOf:  "2025-05-31T00:00:00Z", due: "2025-05-31T18:00:00Z", status: domain.StatusDueSoon},
@@ -294,7 +294,7 @@ func TestEveryShippedObligation(t *testing.T) {
 				h.determine("2025-04-17T13:00:00Z", domain.DetBRPersonalData, true)
 			},
 			asOf: "2025-04-18T00:00:00Z", due: "2025-04-25T02:59:59Z", status: domain.StatusPending},
-		{name: "Brazil supplement: 20 working days over Labour Day", obligation: "br-anpd-supplement", citation: "Resolução CD/ANPD nº 15/2024 Art. 6 §",
+		{name: "Brazil supplement: 20 working days over Labour Day", obligation: "br-anpd-supplement", citation: "Resolução CD/ANPD nº 15/2024 Art. 6",
 			role: ctrl, aware: "2025-04-17T12:00:00Z",
 			build: func(h *history) {
 				h.affected("2025-04-17T12:00:00Z", count("BR", 300))
@@ -304,6 +304,13 @@ func TestEveryShippedObligation(t *testing.T) {
 			// from Thu 04-24: Apr 25, 28, 29, 30 (4), May 1 holiday, May 2–23 (16 more) → Fri 2025-05-23
 			asOf: "2025-04-25T00:00:00Z", due: "2025-05-24T02:59:59Z", local: "2025-05-23T23:59:59-03:00", status: domain.StatusPending},
 
+		// Singapore: a data intermediary tells the organisation it processes for, against a 24 h target.
+		{name: "Singapore data intermediary: the organisation, without undue delay", obligation: "sg-intermediary/acme", citation: "Singapore PDPA s. 26C(3)",
+			role: domain.RoleProcessor, aware: "2025-12-20T02:00:00Z",
+			profile: domain.EntityProfiled{EntityTypes: []domain.EntityType{domain.EntitySGDataIntermediary}, Controllers: []string{"acme"}},
+			build:   func(h *history) { h.affected("2025-12-20T02:00:00Z", count("SG", 40)) },
+			// aware 2025-12-20T02:00Z + 24 h (an organisational target, elapsed hours)
+			asOf: "2025-12-20T03:00:00Z", due: "2025-12-21T02:00:00Z", status: domain.StatusDueSoon},
 		// Singapore: 3 calendar days after the day of the assessment.
 		{name: "Singapore PDPC: 3 calendar days over the year end", obligation: "sg-pdpc", citation: "Singapore PDPA s. 26D(1)",
 			aware: "2025-12-20T02:00:00Z",

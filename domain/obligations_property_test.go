@@ -105,6 +105,12 @@ func limit(o domain.Obligation) time.Time {
 
 // Moving awareness earlier (by a correction, the only way the ledger allows)
 // never moves a deadline later, and never adds or removes an obligation.
+// One exception is the law's own: a limb counted from awareness that has
+// passed by the time the obligation arises no longer applies (DORA: a
+// classification as major more than 24 h after awareness is due 4 h after
+// the classification, Rule.LimitPassed), so an earlier awareness can make
+// the limb lapse and the due time later. Such obligations are checked
+// instead by TestPropertyNoDueBeforeTrigger.
 func TestPropertyEarlierAwarenessNeverLater(t *testing.T) {
 	for seed := uint64(1); seed <= 300; seed++ {
 		r := rand.New(rand.NewPCG(seed, 2026))
@@ -126,6 +132,9 @@ func TestPropertyEarlierAwarenessNeverLater(t *testing.T) {
 		}
 		for _, o := range was {
 			n := obligation(t, now, o.ID)
+			if n.LimitLapsed && !o.LimitLapsed {
+				continue
+			}
 			if limit(n).After(limit(o)) {
 				t.Errorf("seed %d: awareness %s → %s moved %s later: %s → %s", seed, aware.Format(time.RFC3339), earlier.Format(time.RFC3339), o.ID, limit(o), limit(n))
 			}

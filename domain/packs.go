@@ -46,9 +46,23 @@ type Rule struct {
 	// Limit is a second limb: the obligation is due no later than Limit
 	// after LimitAnchor, whichever comes first (DORA: within 4 hours of
 	// classification, no later than 24 hours after awareness).
-	Limit       *Period   `json:"limit,omitempty"`
-	LimitAnchor Anchor    `json:"limit_anchor,omitempty"`
-	EndOfDay    PeriodEnd `json:"end_of_day,omitempty"` // months: EndOfDayLocal ends the period at the end of the day
+	Limit       *Period     `json:"limit,omitempty"`
+	LimitAnchor Anchor      `json:"limit_anchor,omitempty"`
+	LimitPassed LimitPassed `json:"limit_passed,omitempty"` // what the limb means when it has passed by the anchor (packs_conventions.go)
+	EndOfDay    PeriodEnd   `json:"end_of_day,omitempty"`   // months, packs before 2026.2: EndOfDayLocal ends the period at the end of the day
+	// Months states how a period in months is counted (2026.2 and later;
+	// it replaces EndOfDay).
+	Months *MonthConvention `json:"months,omitempty"`
+	// FilingDay: the notice is a filing whose day the filing system
+	// decides (EDGAR's 17:30 cut-off).
+	FilingDay *FilingDay `json:"filing_day,omitempty"`
+	// Scaled multiplies the period for some entity types (Brazil's small
+	// processing agents).
+	Scaled []Scaling `json:"scaled,omitempty"`
+	// OutsideEEAIf: per-authority fan-out: entity types that mark a
+	// controller established outside the EEA when no EEA establishment is
+	// recorded (an Art. 27 representative).
+	OutsideEEAIf []EntityType `json:"outside_eea_if,omitempty"`
 	// Target marks an organisational target: the law says "without undue
 	// delay" or similar and names no instant.
 	Target bool `json:"target"`
@@ -83,6 +97,9 @@ type Applicability struct {
 	PersonalData bool         `json:"personal_data,omitempty"` // personal data is (or was) involved
 	Declared     bool         `json:"declared,omitempty"`      // a CRSPI was declared
 	EntityTypes  []EntityType `json:"entity_types,omitempty"`  // the profile records one of these
+	// NotEntityTypes: the profile records none of these (a Singapore data
+	// intermediary notifies the organisation, not the Commission).
+	NotEntityTypes []EntityType `json:"not_entity_types,omitempty"`
 	// Jurisdictions: the incident touches one of these (affected people,
 	// scope or establishment); "EEA" stands for every EEA state. With
 	// Unless-no-jurisdictions, an incident that records no jurisdiction at
@@ -204,7 +221,7 @@ func ruleArt34() Rule {
 // pack. A pack is never changed once released (its golden file under
 // domain/testdata/packs fails the tests if it is): a changed rule goes into
 // a new pack.
-func Packs() []Pack { return []Pack{pack2025(), pack2026()} }
+func Packs() []Pack { return []Pack{pack2025(), pack2026(), pack2026v2()} }
 
 // pack2025 is the seed's engine.
 func pack2025() Pack {
@@ -481,7 +498,7 @@ func rules2026() []Rule {
 
 // CurrentPack returns the newest pack (a fresh value): new incidents are
 // pinned to it.
-func CurrentPack() Pack { return pack2026() }
+func CurrentPack() Pack { return pack2026v2() }
 
 // FirstPack returns the oldest pack (a fresh value): histories recorded
 // before pins are evaluated under it.

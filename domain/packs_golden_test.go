@@ -58,6 +58,28 @@ func packFactSets(t *testing.T) []struct {
 	small.affected("2026-03-02T09:00:00Z", count("US-TX", 10))
 	small.determine("2026-03-02T12:00:00Z", domain.DetDiscovery, true)
 
+	// "dora-late" (2026.2's fixes): a financial entity with no
+	// establishment recorded, classified major 30 h after awareness; a
+	// small processing agent in Brazil; an SEC registrant filing at 18:00
+	// ET on the due day.
+	late := regulated(t, domain.RoleController, "2026-03-02T08:00:00Z", domain.EntityProfiled{
+		EntityTypes: []domain.EntityType{domain.EntityFinancial, domain.EntitySmallAgent, domain.EntitySECRegistrant},
+	})
+	late.affected("2026-03-02T09:00:00Z", count("BR", 20))
+	late.determine("2026-03-02T13:00:00Z", domain.DetBRPersonalData, true)
+	late.determine("2026-03-02T15:00:00Z", domain.DetSECMaterial, true)
+	late.determine("2026-03-03T14:00:00Z", domain.DetDORAMajor, true)
+	late.notice("2026-03-06T23:00:00Z", domain.NotificationSent{RecipientKind: domain.RecipientPublicFiling, Recipient: "EDGAR", Jurisdiction: "US", Obligations: []string{"sec-8k-1.05"}})
+
+	// "outside-eea": a controller with an Art. 27 representative and no
+	// establishment, people in Germany, France and Singapore, acting as a
+	// Singapore data intermediary for acme.
+	outside := regulated(t, domain.RoleBoth, "2026-03-02T08:00:00Z", domain.EntityProfiled{
+		Controllers: []string{"acme"}, EntityTypes: []domain.EntityType{domain.EntityEEAEstablishedRep, domain.EntitySGDataIntermediary},
+	})
+	outside.affected("2026-03-02T09:00:00Z", count("DE", 10), count("FR", 5), count("SG", 30))
+	outside.determine("2026-03-02T12:00:00Z", domain.DetSGNotifiable, true)
+
 	return []struct {
 		name string
 		h    *history
@@ -65,6 +87,8 @@ func packFactSets(t *testing.T) []struct {
 	}{
 		{"all", all, "2026-03-05T00:00:00Z"},
 		{"tsp-small", small, "2026-03-05T00:00:00Z"},
+		{"dora-late", late, "2026-03-10T00:00:00Z"},
+		{"outside-eea", outside, "2026-03-03T00:00:00Z"},
 	}
 }
 
@@ -89,7 +113,12 @@ func TestPackGoldens(t *testing.T) {
 					seen[o.Rule] = true
 					fmt.Fprintf(&b, "%s\t%s\tdue %s (%s %s)\t%s after %s", o.ID, o.Status, o.DueAt.Format(time.RFC3339),
 						o.DueLocal.Format("2006-01-02T15:04:05"), o.TimeZone, o.Window, o.Anchor)
-					for _, x := range []struct{ k, v string }{{"limit", o.Limit}, {"rolled", o.Rolled}, {"reason", o.Reason}} {
+					defect := ""
+					if d := o.Defect; d != nil {
+						defect = fmt.Sprintf("%s, fixed in %s: due %s %s", d.Defect, d.FixedIn, d.DueAt.Format(time.RFC3339), d.Status)
+					}
+					for _, x := range []struct{ k, v string }{{"limit", o.Limit}, {"rolled", o.Rolled}, {"reason", o.Reason},
+						{"scaled", o.Scaled}, {"filed", o.Filed}, {"assumed", o.Assumed}, {"known defect", defect}} {
 						if x.v != "" {
 							fmt.Fprintf(&b, "\t%s: %s", x.k, x.v)
 						}

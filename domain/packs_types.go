@@ -102,6 +102,14 @@ const (
 	FanOutPerDetermination FanOut = "per-determination"
 )
 
+// Verify is what a fan-out adds to its obligations' [VERIFY] notes.
+func (f FanOut) Verify() string {
+	if f == FanOutPerAuthority {
+		return "main establishment outside the EEA: no lead authority, so every authority where data subjects live (EDPB Guidelines 9/2022 para. 73; with EU establishments that do not decide on the processing, Guidelines 8/2022 on the lead authority)"
+	}
+	return ""
+}
+
 // FanOuts returns every fan-out, in a new slice.
 func FanOuts() []FanOut {
 	return []FanOut{FanOutSingle, FanOutPerCustomer, FanOutPerController, FanOutPerAuthority, FanOutPerEstablishment, FanOutPerStateOver500, FanOutPerDetermination}

@@ -38,7 +38,15 @@ func (p Pack) Validate() error {
 		for _, err := range r.validate(earlier) {
 			errs = append(errs, fmt.Errorf("rule %s: %w", name, err))
 		}
+		if p.checksConventions() {
+			for _, err := range r.validateConventions() {
+				errs = append(errs, fmt.Errorf("rule %s: %w", name, err))
+			}
+		}
 		earlier = append(earlier, r.ID)
+	}
+	if p.checksConventions() {
+		errs = append(errs, p.validateMonthRules()...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("validate pack %s: %w", p.Version, err)
@@ -143,6 +151,7 @@ func (r Rule) validate(earlier []string) []error {
 	if r.HoldMode != "" && len(r.Holds) == 0 {
 		bad("hold mode %q without holds: list the hold kinds in Holds, or drop HoldMode", r.HoldMode)
 	}
+	errs = append(errs, r.validateTyped()...)
 	if !r.Effective.IsZero() && !r.Until.IsZero() && !r.Until.After(r.Effective) {
 		bad("until %s is not after effective %s: the rule would never apply", stamp(r.Until), stamp(r.Effective))
 	}
@@ -158,9 +167,14 @@ func (a Applicability) validate() []error {
 			bad("applies: unknown role %q: use one of %v", role, DataRoles())
 		}
 	}
-	for _, t := range a.EntityTypes {
+	for _, t := range slices.Concat(a.EntityTypes, a.NotEntityTypes) {
 		if !slices.Contains(EntityTypes(), t) {
 			bad("applies: unknown entity type %q: use one of %v", t, EntityTypes())
+		}
+	}
+	for _, t := range a.NotEntityTypes {
+		if slices.Contains(a.EntityTypes, t) {
+			bad("applies: entity type %q both required and excluded: the rule would never apply", t)
 		}
 	}
 	for _, j := range a.Jurisdictions {
@@ -238,4 +252,112 @@ func validPeriod(p Period) error {
 		return fmt.Errorf("length %d %s: a period is at least 1", p.N, p.Unit)
 	}
 	return nil
+}
+
+// validateTyped checks the typed conventions a rule sets (any pack may set
+// them; packs from 2026.2 on must, validateConventions).
+func (r Rule) validateTyped() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	switch r.LimitPassed {
+	case LimitPassedApplies:
+	case LimitPassedLapses:
+		if r.Limit == nil {
+			bad("limit_passed %q without a limit: drop it, or set Limit and LimitAnchor", r.LimitPassed)
+		}
+	default:
+		bad("unknown limit_passed %q: use %q or none", r.LimitPassed, LimitPassedLapses)
+	}
+	if m := r.Months; m != nil {
+		if r.Period.Unit != UnitMonths {
+			bad("months convention with a period in %s: it states how months are counted", r.Period.Unit)
+		}
+		if r.EndOfDay != EndAtInstant {
+			bad("both end_of_day and a months convention: the convention says where the month ends; drop end_of_day")
+		}
+		if m.Zone != ZoneAuthority {
+			bad("months convention: unknown zone %q: use %q", m.Zone, ZoneAuthority)
+		}
+		switch {
+		case m.Closed != ClosedStays && m.Closed != ClosedRollsOver:
+			bad("months convention: unknown closed_day %q: use %q or %q", m.Closed, ClosedStays, ClosedRollsOver)
+		case m.Closed == ClosedRollsOver && r.Rollover == RollNone:
+			bad("months convention: closed_day %q without a roll-over: set Rollover, or use %q", m.Closed, ClosedStays)
+		case m.Closed == ClosedStays && r.Rollover != RollNone:
+			bad("months convention: closed_day %q with roll-over %q: use %q", m.Closed, r.Rollover, ClosedRollsOver)
+		}
+		if m.Basis == "" {
+			bad("months convention without a basis: cite the provision it follows")
+		}
+	}
+	if f := r.FilingDay; f != nil {
+		if _, _, err := f.cutoff(); err != nil {
+			bad("%w", err)
+		}
+		if f.Citation == "" {
+			bad("filing day without a citation: cite the filing system's rule")
+		}
+		if !r.Recipient.IsAuthority() {
+			bad("filing day for recipient %q: only filings with an authority or a public filing system have one", r.Recipient)
+		}
+	}
+	for _, sc := range r.Scaled {
+		if sc.Factor < 2 || len(sc.For) == 0 || sc.Citation == "" {
+			bad("scaling %+v: give entity types, a factor of 2 or more and a citation", sc)
+		}
+		for _, t := range sc.For {
+			if !slices.Contains(EntityTypes(), t) {
+				bad("scaling: unknown entity type %q: use one of %v", t, EntityTypes())
+			}
+		}
+		if r.Setting != "" {
+			bad("scaling with setting %q: a setting's window is not scaled; drop one", r.Setting)
+		}
+	}
+	if len(r.OutsideEEAIf) > 0 && r.FanOut != FanOutPerAuthority {
+		bad("outside_eea_if with fan-out %s: it marks a controller outside the EEA for the per-authority fan-out only", r.FanOut)
+	}
+	for _, t := range r.OutsideEEAIf {
+		if !slices.Contains(EntityTypes(), t) {
+			bad("outside_eea_if: unknown entity type %q: use one of %v", t, EntityTypes())
+		}
+	}
+	return errs
+}
+
+// validateConventions holds a rule of a pack from 2026.2 on to the typed
+// conventions: a period in months states its convention, a second limb
+// says what it means once passed.
+func (r Rule) validateConventions() []error {
+	var errs []error
+	if r.Period.Unit == UnitMonths && r.Months == nil {
+		errs = append(errs, fmt.Errorf("a period in months without a months convention: state where it ends, on whose clock, what a closed last day does and why (MonthConvention)"))
+	}
+	if r.Limit != nil && r.LimitPassed == LimitPassedApplies {
+		errs = append(errs, fmt.Errorf("a limit without limit_passed: say what the limb means when it has passed by the anchor (LimitPassedLapses), or a due time can fall before its trigger"))
+	}
+	return errs
+}
+
+// validateMonthRules checks that two month rules of the pack that count
+// differently each say why.
+func (p Pack) validateMonthRules() []error {
+	var errs []error
+	for i, a := range p.Rules {
+		for _, b := range p.Rules[i+1:] {
+			if a.Months == nil || b.Months == nil {
+				continue
+			}
+			ca, cb := *a.Months, *b.Months
+			if ca.EndOfDay == cb.EndOfDay && ca.Zone == cb.Zone && ca.Closed == cb.Closed {
+				continue
+			}
+			for _, r := range []Rule{a, b} {
+				if r.Months.Why == "" {
+					errs = append(errs, fmt.Errorf("rule %s: counts months unlike rule %s and does not say why: set MonthConvention.Why", r.ID, map[bool]string{true: b.ID, false: a.ID}[r.ID == a.ID]))
+				}
+			}
+		}
+	}
+	return errs
 }

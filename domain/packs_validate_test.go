@@ -37,7 +37,8 @@ func validPack() domain.Pack {
 			Exceptions: []domain.Exception{{When: domain.TriggerNegative(domain.DetSECMaterial), Citation: "not material"}},
 		}, {
 			ID: "second", Regime: "R", Citation: "Art. 2", Who: "controller", Whom: "the authority", Summary: "s",
-			Recipient: domain.RecipientAuthority, Anchor: domain.AnchorReport("first"), Period: domain.Months(1), EndOfDay: domain.EndOfDayLocal,
+			Recipient: domain.RecipientAuthority, Anchor: domain.AnchorReport("first"), Period: domain.Months(1),
+			Months: &domain.MonthConvention{EndOfDay: domain.EndOfDayLocal, Zone: domain.ZoneAuthority, Closed: domain.ClosedStays, Basis: "Reg. 1182/71 Art. 3(2)(c)"},
 			FanOut: domain.FanOutSingle, Holds: []domain.HoldKind{domain.HoldLawEnforcement}, HoldMode: domain.HoldExtend,
 		}},
 	}
@@ -94,6 +95,36 @@ func TestPackValidateRefuses(t *testing.T) {
 		{"unknown role", func(p *domain.Pack) { p.Rules[0].Applies.Roles = []domain.DataRole{"owner"} }, `unknown role "owner"`},
 		{"unknown entity type", func(p *domain.Pack) { p.Rules[0].Applies.EntityTypes = []domain.EntityType{"bank"} }, `unknown entity type "bank"`},
 		{"count_in without threshold", func(p *domain.Pack) { p.Rules[0].Applies.CountIn = "US" }, "count_in \"US\" without a threshold"},
+		// The typed conventions of 2026.2 and later.
+		{"months without a convention", func(p *domain.Pack) { p.Rules[1].Months = nil }, "rule second: a period in months without a months convention"},
+		{"old end_of_day beside a convention", func(p *domain.Pack) { p.Rules[1].EndOfDay = domain.EndOfDayLocal }, "both end_of_day and a months convention"},
+		{"convention on hours", func(p *domain.Pack) { p.Rules[0].Months = p.Rules[1].Months }, "rule first: months convention with a period in hours"},
+		{"convention without basis", func(p *domain.Pack) { p.Rules[1].Months.Basis = "" }, "months convention without a basis"},
+		{"unknown zone", func(p *domain.Pack) { p.Rules[1].Months.Zone = "mars" }, `unknown zone "mars"`},
+		{"rolls over without a roll-over", func(p *domain.Pack) { p.Rules[1].Months.Closed = domain.ClosedRollsOver }, "without a roll-over"},
+		{"stays with a roll-over", func(p *domain.Pack) { p.Rules[1].Rollover = domain.RollNextWorkingDay }, `closed_day "stays" with roll-over`},
+		{"two month rules differ without why", func(p *domain.Pack) {
+			r := p.Rules[1]
+			r.ID, r.Anchor, r.Rollover = "third", domain.AnchorReport("second"), domain.RollNextWorkingDay
+			r.Months = &domain.MonthConvention{EndOfDay: domain.EndAtInstant, Zone: domain.ZoneAuthority, Closed: domain.ClosedRollsOver, Basis: "b", Why: "because"}
+			p.Rules = append(p.Rules, r)
+		}, "rule second: counts months unlike rule third and does not say why"},
+		{"limit without limit_passed", func(p *domain.Pack) {
+			p.Rules[0].Limit, p.Rules[0].LimitAnchor = &domain.Period{N: 24, Unit: domain.UnitHours}, domain.AnchorAwareness
+		}, "a limit without limit_passed"},
+		{"limit_passed without a limit", func(p *domain.Pack) { p.Rules[0].LimitPassed = domain.LimitPassedLapses }, "without a limit: drop it"},
+		{"bad filing cut-off", func(p *domain.Pack) { p.Rules[0].FilingDay = &domain.FilingDay{Cutoff: "5:30pm", Citation: "Rule 13"} }, `cut-off "5:30pm": write HH:MM`},
+		{"filing day to data subjects", func(p *domain.Pack) {
+			p.Rules[0].Recipient, p.Rules[0].FilingDay = domain.RecipientDataSubjects, &domain.FilingDay{Cutoff: "17:30", Citation: "Rule 13"}
+		}, "only filings with an authority"},
+		{"scaling by one", func(p *domain.Pack) {
+			p.Rules[0].Scaled = []domain.Scaling{{For: []domain.EntityType{domain.EntitySmallAgent}, Factor: 1, Citation: "x"}}
+		}, "a factor of 2 or more"},
+		{"outside-EEA marker on a single fan-out", func(p *domain.Pack) { p.Rules[0].OutsideEEAIf = []domain.EntityType{domain.EntityEEAEstablishedRep} }, "for the per-authority fan-out only"},
+		{"entity type required and excluded", func(p *domain.Pack) {
+			p.Rules[0].Applies.EntityTypes = []domain.EntityType{domain.EntitySGDataIntermediary}
+			p.Rules[0].Applies.NotEntityTypes = []domain.EntityType{domain.EntitySGDataIntermediary}
+		}, "both required and excluded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +179,12 @@ func TestPacksFrozen(t *testing.T) {
 			if r.Limit != nil {
 				r.Limit.N = 999
 			}
+			if r.Months != nil {
+				r.Months.Basis = "changed"
+			}
+			for k := range r.Scaled {
+				r.Scaled[k].Factor = 999
+			}
 		}
 	}
 	cur := domain.CurrentPack()
@@ -158,6 +195,9 @@ func TestPacksFrozen(t *testing.T) {
 	for i := range before {
 		for j := range before[i].Rules {
 			b, a := before[i].Rules[j], after[i].Rules[j]
+			if (b.Months != nil && *a.Months != *b.Months) || (len(b.Scaled) > 0 && a.Scaled[0].Factor != b.Scaled[0].Factor) {
+				t.Errorf("pack %s rule %s: convention changed through a copy", before[i].Version, b.ID)
+			}
 			if a.Period != b.Period || a.Citation != b.Citation || (b.Limit != nil && *a.Limit != *b.Limit) ||
 				!equalStrings(a.Applies.Roles, b.Applies.Roles) || len(a.Exceptions) != len(b.Exceptions) {
 				t.Errorf("pack %s rule %s changed through a copy", before[i].Version, b.ID)
@@ -178,7 +218,7 @@ func TestPacksFrozen(t *testing.T) {
 	if got, want := len(p25.Rules), 3; got != want {
 		t.Errorf("2025.1 rules: got %d, want %d", got, want)
 	}
-	if got, want := domain.CurrentPack().Version, "2026.1"; got != want {
+	if got, want := domain.CurrentPack().Version, "2026.2"; got != want {
 		t.Errorf("CurrentPack: got %s, want %s", got, want)
 	}
 	if got, want := domain.FirstPack().Version, "2025.1"; got != want {

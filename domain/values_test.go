@@ -33,7 +33,7 @@ func TestNearest(t *testing.T) {
 		{"gpdr", regimes, []string{"GDPR"}},
 		{"nis", regimes, []string{"NIS2"}},
 		{"FOO", regimes, nil},
-		{"2026", []string{"2025.1", "2026.1"}, []string{"2026.1"}},
+		{"2026", []string{"2025.1", "2026.1", "2026.2"}, []string{"2026.1", "2026.2"}},
 		{"overdu", []string{"pending", "due-soon", "overdue", "met", "met-late"}, []string{"overdue"}},
 		{"", regimes, nil},
 	} {
@@ -91,10 +91,10 @@ func TestUnknownPackAndStatus(t *testing.T) {
 	if fe := UnknownPack("pack", CurrentPack().Version); fe != nil {
 		t.Errorf("current pack: %v", fe)
 	}
-	if got, want := UnknownPack("--pack", "2026").Error(), `--pack "2026": unknown rule pack; did you mean "2026.1"? (allowed: 2025.1, 2026.1)`; got != want {
+	if got, want := UnknownPack("--pack", "2026").Error(), `--pack "2026": unknown rule pack; did you mean "2026.1" or "2026.2"? (allowed: 2025.1, 2026.1, 2026.2)`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if got, want := UnknownPack("--pack", "9").Error(), `--pack "9": unknown rule pack (allowed: 2025.1, 2026.1)`; got != want {
+	if got, want := UnknownPack("--pack", "9").Error(), `--pack "9": unknown rule pack (allowed: 2025.1, 2026.1, 2026.2)`; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	for _, s := range Statuses() {
