@@ -21,8 +21,8 @@ func TestUnknownValues(t *testing.T) {
 		{"regime=GDRP", []string{`did you mean \"GDPR\"?`}},
 		{"regime=GDPR&regime=gdpr-art33%2FFR", []string{`regime \"gdpr-art33/FR\": unknown regime or rule; did you mean \"gdpr-art33\"`}},
 		{"status=overdu", []string{`status \"overdu\": unknown value; did you mean \"overdue\"? (allowed: pending, due-soon, overdue, met, met-late, held, waived)`}},
-		{"pack=2026", []string{`pack \"2026\": unknown rule pack; did you mean \"2026.1\"? (allowed: 2025.1, 2026.1)`}},
-		{"compare_pack=1999.9", []string{`compare_pack \"1999.9\": unknown rule pack (allowed: 2025.1, 2026.1)`}},
+		{"pack=2026", []string{`pack \"2026\": unknown rule pack; did you mean \"2026.1\" or \"2026.2\"? (allowed: 2025.1, 2026.1, 2026.2)`}},
+		{"compare_pack=1999.9", []string{`compare_pack \"1999.9\": unknown rule pack (allowed: 2025.1, 2026.1, 2026.2)`}},
 	} {
 		resp, body := e.do("GET", "/v1/deadlines?"+tt.query, goodToken)
 		var er struct {
