@@ -325,29 +325,28 @@ func Roll(due time.Time, r Rollover, unit Unit, cal Calendar) (time.Time, string
 		if !closed {
 			return due, ""
 		}
-		day := due.In(loc)
-		for {
-			day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, loc)
-			if _, c := cal.Closed(day); !c {
-				break
-			}
-		}
-		return EndOfDay(day, loc), fmt.Sprintf("falls on %s (%s): end of the next working day, Reg. 1182/71 Art. 3(4)", due.In(loc).Format("Mon 2006-01-02"), why)
+		return EndOfDay(nextOpenDay(due, cal), loc), fmt.Sprintf("falls on %s (%s): end of the next working day, Reg. 1182/71 Art. 3(4)", due.In(loc).Format("Mon 2006-01-02"), why)
 	case RollNoonNextWorkingDay:
 		why, closed := cal.Closed(due)
 		if !closed {
 			return due, ""
 		}
-		day := due.In(loc)
-		for {
-			day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, loc)
-			if _, c := cal.Closed(day); !c {
-				break
-			}
-		}
-		return day, fmt.Sprintf("falls on %s (%s): noon of the next working day, Delegated Reg. (EU) 2025/301 Art. 5(4)", due.In(loc).Format("Mon 2006-01-02"), why)
+		return nextOpenDay(due, cal), fmt.Sprintf("falls on %s (%s): noon of the next working day, Delegated Reg. (EU) 2025/301 Art. 5(4)", due.In(loc).Format("Mon 2006-01-02"), why)
 	}
 	return due, ""
+}
+
+// nextOpenDay returns noon, in cal's zone, of the first day after t's day
+// on which cal is open.
+func nextOpenDay(t time.Time, cal Calendar) time.Time {
+	loc := cal.Location()
+	day := t.In(loc)
+	for {
+		day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, loc)
+		if _, closed := cal.Closed(day); !closed {
+			return day
+		}
+	}
 }
 
 // describeWindow writes a rule's offset for the obligation's "window".

@@ -107,13 +107,7 @@ func (f FilingDay) Deemed(t time.Time, cal Calendar) (time.Time, string) {
 	if !closed && !local.After(limit) {
 		return t, ""
 	}
-	day := time.Date(y, m, d, 12, 0, 0, 0, loc)
-	for {
-		day = time.Date(day.Year(), day.Month(), day.Day()+1, 12, 0, 0, 0, loc)
-		if _, c := cal.Closed(day); !c {
-			break
-		}
-	}
+	day := nextOpenDay(local, cal)
 	next := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
 	why := fmt.Sprintf("transmitted %s, after the %s cut-off", local.Format("Mon 2006-01-02 15:04 MST"), f.Cutoff)
 	if closed {
