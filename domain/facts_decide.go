@@ -128,7 +128,7 @@ func decideProfile(s *State, c RecordProfile, by By) ([]Event, error) {
 		}
 		c.RemoveEstablishments, c.RemoveSectors, c.RemoveEntityTypes, c.RemoveControllers = cur.Establishments, cur.Sectors, cur.EntityTypes, cur.Controllers
 	}
-	if err := refuseNoEffect(cur.EntityTypes, c.AddEntityTypes); err != nil {
+	if err := refuseNoEffect(g.PackVersion(), cur.EntityTypes, c.AddEntityTypes); err != nil {
 		return nil, err
 	}
 	next := EntityProfiled{
@@ -441,17 +441,24 @@ func replaceOnly(removes int) error {
 	return &ValidationError{Fields: []*FieldError{{Field: "remove", Problem: "not with replace: the lists given are the whole new value"}}}
 }
 
-// refuseNoEffect refuses adding an entity type that no rule of the current
-// pack reads: recording it would change nothing, silently. A type already
-// in the profile (recorded before it was refused) stays.
-func refuseNoEffect(cur, add []EntityType) error {
-	recordable := RecordableEntityTypes()
+// refuseNoEffect refuses adding an entity type that no rule of the
+// incident's pack reads, for incidents pinned to a pack held to that rule
+// (2026.2 and later): recording it would change nothing, silently. A type
+// already in the profile stays. An incident pinned to an older pack is
+// decided as it was when its history was recorded, so the notary's
+// re-decision of an old profile gives the same answer.
+func refuseNoEffect(version string, cur, add []EntityType) error {
+	p, ok := PackByVersion(version)
+	if !ok || !p.checksConventions() {
+		return nil
+	}
+	used := p.EntityTypesUsed()
 	for _, t := range add {
-		if slices.Contains(cur, t) || slices.Contains(recordable, t) {
+		if slices.Contains(cur, t) || slices.Contains(used, t) {
 			continue
 		}
-		return refuse("entity-type-no-effect", fmt.Sprintf("record what decides the rules instead (%s); the entity types that change a rule are: %s", noEffectHint(t), joinTypes(recordable)),
-			"entity type %s changes no rule of pack %s", t, CurrentPack().Version)
+		return refuse("entity-type-no-effect", fmt.Sprintf("record what decides the rules instead (%s); the entity types that change a rule are: %s", noEffectHint(t), joinTypes(used)),
+			"entity type %s changes no rule of pack %s", t, p.Version)
 	}
 	return nil
 }

@@ -419,6 +419,14 @@ func TestEveryEntityTypeChangesARule(t *testing.T) {
 			t.Errorf("entity type %s is refused but changes obligations", et)
 		}
 	}
+	// An incident pinned to 2026.1 is decided as its history was: the type
+	// is accepted there (so the notary's re-decision of an old profile
+	// stands), and changes nothing.
+	h := regulated(t, domain.RoleController, "2026-03-07T08:00:00Z", domain.EntityProfiled{Establishments: []string{"DE"}})
+	h.add("oscar", "2026-03-07T08:00:00Z", domain.PackPinned{Version: "2026.1", Reason: "test"})
+	if _, err := h.decide(domain.RecordProfile{By: domain.By{Actor: "ivy", At: ts(t, "2026-03-07T09:00:00Z")}, AddEntityTypes: []domain.EntityType{domain.EntityCaliforniaBusiness}}); err != nil {
+		t.Errorf("profile --entity-type california-business under 2026.1: %v", err)
+	}
 	if got, want := len(domain.EntityTypes())-len(recordable), 1; got != want {
 		t.Errorf("%d entity types refused, want %d (california-business)", got, want)
 	}

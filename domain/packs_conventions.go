@@ -183,9 +183,11 @@ func (p Pack) EntityTypesUsed() []EntityType {
 	return out
 }
 
-// RecordableEntityTypes are the entity types a new profile may record:
-// those the current pack reads. The others are refused (rule
-// entity-type-no-effect); old events that carry them still replay.
+// RecordableEntityTypes are the entity types a new incident's profile may
+// record: those the current pack reads. The others are refused for
+// incidents pinned to a pack from 2026.2 on (rule entity-type-no-effect);
+// old events that carry them still replay, and incidents pinned to older
+// packs are decided as their histories were.
 func RecordableEntityTypes() []EntityType { return CurrentPack().EntityTypesUsed() }
 
 // KnownDefect is a fault found in a released pack after its release. The
