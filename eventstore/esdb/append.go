@@ -143,11 +143,19 @@ func (s *Store) appendOnce(ctx context.Context, c *conn, stream string, expected
 		return nil, err
 	}
 	if len(recs) > 0 {
-		if _, first, ok := s.idx.lookup(recs[0].ID); ok {
+		_, first, ok, err := s.idx.lookup(recs[0].ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			return s.retried(ctx, c, stream, expected, recs, first)
 		}
 		for _, r := range recs[1:] {
-			if _, _, ok := s.idx.lookup(r.ID); ok {
+			_, _, ok, err := s.idx.lookup(r.ID)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				return nil, fmt.Errorf("event %s: %w", r.ID, eventstore.ErrDuplicateEvent)
 			}
 		}
@@ -168,7 +176,10 @@ func (s *Store) appendOnce(ctx context.Context, c *conn, stream string, expected
 	first := wr.NextExpectedVersion + 1 - uint64(len(recs))
 	out := make([]eventstore.Record, len(recs))
 	for i, r := range recs {
-		seq, e, ok := s.idx.lookup(r.ID)
+		seq, e, ok, err := s.idx.lookup(r.ID)
+		if err != nil {
+			return nil, err
+		}
 		if !ok || e.stream != stream || e.rev != first+uint64(i) {
 			return nil, fmt.Errorf("event %s: appended at revision %d but not found there in $all", r.ID, first+uint64(i))
 		}

@@ -47,6 +47,19 @@ type checkpointEvent struct {
 	Leaves     [][]byte  `json:"leaves,omitempty"`
 	Chunks     int       `json:"chunks,omitempty"`
 	SavedAt    time.Time `json:"saved_at"`
+	// Anchor is the $all position and event ID of the last event the
+	// checkpoint covers (sequence Size-1), so a reader's rank file can be
+	// checked against it (rankfile.go). Checkpoints saved before it have
+	// none.
+	Anchor *rankAnchor `json:"anchor,omitempty"`
+}
+
+// rankAnchor ties a sequence to the event at a position of $all.
+type rankAnchor struct {
+	Seq     uint64    `json:"seq"`
+	Commit  uint64    `json:"commit"`
+	Prepare uint64    `json:"prepare"`
+	ID      uuid.UUID `json:"id"`
 }
 
 type leavesEvent struct {
@@ -122,9 +135,13 @@ func (s *Store) saveCheckpoint(ctx context.Context, c *conn, cp eventstore.Check
 		}
 		total += len(leaf)
 	}
+	anchor, err := s.anchorOf(ctx, c, cp.Size-1)
+	if err != nil {
+		return eventstore.Checkpoint{}, err
+	}
 	ev := checkpointEvent{
 		Attempt: uuid.New(), Size: cp.Size, Root: cp.Root, Note: cp.Note, Range: cp.Range,
-		LeavesFrom: newest, SavedAt: s.now().UTC().Truncate(time.Microsecond),
+		LeavesFrom: newest, SavedAt: s.now().UTC().Truncate(time.Microsecond), Anchor: anchor,
 	}
 	var chunks []leavesEvent
 	if total <= leavesChunk {
@@ -211,6 +228,57 @@ func (s *Store) latestCheckpoint(ctx context.Context, c *conn) (eventstore.Check
 		}
 		cp.Leaves = nil
 		return cp, last, nil
+	}
+}
+
+// anchorOf returns the anchor of sequence seq, catching the index up to
+// it; nil when the ledger has no such event (the store keeps checkpoints
+// as opaque bytes, and does not judge them).
+func (s *Store) anchorOf(ctx context.Context, c *conn, seq uint64) (*rankAnchor, error) {
+	if s.idx.len() <= seq {
+		if err := s.catchUp(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if seq >= s.idx.n {
+		return nil, nil
+	}
+	e, err := s.idx.rowLocked(seq)
+	if err != nil {
+		return nil, err
+	}
+	return &rankAnchor{Seq: seq, Commit: e.pos.Commit, Prepare: e.pos.Prepare, ID: e.id}, nil
+}
+
+// latestAnchor returns the anchor of the newest checkpoint, if it has one.
+func (s *Store) latestAnchor(ctx context.Context, c *conn) (rankAnchor, bool, error) {
+	rs, err := c.c.ReadStream(ctx, s.checkpointStream(), esclient.ReadStreamOptions{Direction: esclient.Backwards, From: esclient.End{}}, 1<<20)
+	if err != nil {
+		return rankAnchor{}, false, s.check(c, callError(ctx, "read checkpoints", err))
+	}
+	defer rs.Close()
+	for {
+		e, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return rankAnchor{}, false, nil
+		}
+		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+			return rankAnchor{}, false, nil
+		}
+		if err != nil {
+			return rankAnchor{}, false, s.check(c, callError(ctx, "read checkpoints", err))
+		}
+		ev := e.OriginalEvent()
+		if ev.EventType != checkpointType {
+			continue
+		}
+		_, ce, err := decodeCheckpoint(ev)
+		if err != nil || ce.Anchor == nil || ce.Anchor.Seq != ce.Size-1 {
+			return rankAnchor{}, false, err
+		}
+		return *ce.Anchor, true, nil
 	}
 }
 

@@ -37,14 +37,18 @@
 // events (types starting with "$", such as a tombstone). $all positions
 // have gaps; ranks do not. Ranks are computed by reading the ledger's
 // events in $all through a subscription filtered on the prefix (the server
-// filters) and cached in memory, per Store, as one entry per event (its
-// position, event ID, stream and revision: about 100 bytes). The first call
-// that needs a sequence therefore reads every event of the ledger once (a
-// CLI command pays this on every run: the ledger's size in bytes, read
-// from the server); later calls read only what was appended since. Reads
-// check that the positions they see match the cache, so a ledger whose
-// history was removed under a running Store fails loudly instead of
-// shifting sequences.
+// filters), one row per event (its position, event ID, stream and
+// revision). With Options.RankFile the rows are kept in a file between
+// processes (rankfile.go: a SQLite file in the user's cache, each row under
+// a MAC, checked against the server before use and against the newest
+// checkpoint's anchor), so a command reads from the server only the events
+// appended since the file was last brought up to date, and its memory does
+// not grow with the ledger; the first command on a machine reads the
+// ledger once to fill it. Without a rank file the rows are kept in memory,
+// per Store (about 100 bytes an event), and the first call that needs a
+// sequence reads every event of the ledger. Reads check that the positions
+// they see match the rows, so a ledger whose history was removed under a
+// running Store fails loudly instead of shifting sequences.
 //
 // # Following, outages, checkpoints
 //
@@ -69,8 +73,9 @@
 // # What EventStoreDB does not give
 //
 // Event IDs are unique per ledger only as far as the adapter checks them:
-// before an append it looks the IDs up in the ledger, which catches reuse
-// but not two processes racing with the same new ID. An append is capped by
+// before an append it looks the IDs up in the ledger's rows (in the rank
+// file, indexed, or in memory), which catches reuse but not two processes
+// racing with the same new ID. An append is capped by
 // the server at 1 MiB of data, metadata and type together (MaxAppendSize,
 // configurable on the server), so a payload of exactly 1 MiB does not fit
 // under the default cap, and a batch is refused whole when it exceeds it.
@@ -86,6 +91,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -114,6 +120,16 @@ type Options struct {
 	Logger esclient.LoggingFunc
 	// Now is the clock that stamps recorded times; default time.Now.
 	Now func() time.Time
+	// RankFile, when set, is the file the ledger's ranks are kept in
+	// between processes (rankfile.go): a SQLite file of derived data, in
+	// a place only this user can write (package cachedir says which);
+	// never the ledger's. Without it the ranks are kept in memory, and the
+	// first call that needs one reads the whole ledger.
+	RankFile string
+	// RankKey is the key of the rank file's MACs (at least 16 bytes; the
+	// kept views' key serves): kept where the file is not, so whoever can
+	// write the file cannot forge its rows. Needed with RankFile.
+	RankKey []byte
 }
 
 // Store is a ledger kept in EventStoreDB. It is safe for concurrent use.
@@ -132,7 +148,8 @@ type Store struct {
 	kill context.CancelFunc
 	ops  sync.WaitGroup // calls in progress
 
-	idx index
+	idx     index
+	scanned atomic.Uint64 // ledger events read by scans of $all (tests count them)
 }
 
 // conn is one client and the calls using it. A client whose connection
@@ -165,8 +182,18 @@ func Open(ctx context.Context, location string, opts Options) (*Store, error) {
 	s := &Store{cfg: *loc.config, prefix: loc.Prefix, display: loc.Display, now: opts.Now}
 	s.life, s.kill = context.WithCancel(context.Background())
 	s.idx.init()
+	if opts.RankFile != "" {
+		f, err := openRankFile(opts.RankFile, loc.Prefix, opts.RankKey)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", s.display, err)
+		}
+		s.idx.file = f
+	}
 	c, err := s.newClient()
 	if err != nil {
+		if s.idx.file != nil {
+			s.idx.file.close()
+		}
 		return nil, fmt.Errorf("open %s: %w", s.display, err)
 	}
 	s.cur = c
@@ -300,14 +327,23 @@ func (s *Store) begin(ctx context.Context) (context.Context, func(), error) {
 }
 
 // with calls fn with the current client, which stays open until fn
-// returns.
+// returns. When fn finds the rank file at fault (errRankFile), the index
+// and its file are emptied and fn is called once more: it reads the ledger
+// again as it needs.
 func (s *Store) with(fn func(c *conn) error) error {
 	s.mu.Lock()
 	c := s.cur
 	c.users++
 	s.mu.Unlock()
 	defer s.release(c)
-	return fn(c)
+	err := fn(c)
+	if errors.Is(err, errRankFile) {
+		if err := s.idx.reset(s.prefix); err != nil {
+			return err
+		}
+		err = fn(c)
+	}
+	return err
 }
 
 func (s *Store) release(c *conn) {
@@ -390,6 +426,13 @@ func (s *Store) Close() error {
 	s.ops.Wait() // every call has ended: no client is in use
 	if c != nil {
 		c.c.Close()
+	}
+	if f := s.idx.file; f != nil {
+		if err := s.idx.flush(); err != nil {
+			f.close()
+			return fmt.Errorf("close %s: %w", s.display, err)
+		}
+		return f.close()
 	}
 	return nil
 }

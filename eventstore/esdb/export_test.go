@@ -6,3 +6,6 @@ func Generation(s *Store) int {
 	defer s.mu.Unlock()
 	return s.gen
 }
+
+// Scanned returns how many ledger events s has read from $all to rank them.
+func Scanned(s *Store) uint64 { return s.scanned.Load() }

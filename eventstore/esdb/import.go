@@ -57,7 +57,11 @@ func (s *Store) Import(ctx context.Context, recs []eventstore.Record) error {
 		return fmt.Errorf("import at sequence %d: the ledger's next sequence is %d: %w", recs[0].Sequence, head, eventstore.ErrSequence)
 	}
 	for _, r := range recs {
-		if _, _, ok := s.idx.lookup(r.ID); ok {
+		_, _, ok, err := s.idx.lookup(r.ID)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
+		if ok {
 			return fmt.Errorf("import: event %s: %w", r.ID, eventstore.ErrDuplicateEvent)
 		}
 	}
@@ -85,7 +89,10 @@ func (s *Store) Import(ctx context.Context, recs []eventstore.Record) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	for _, r := range recs {
-		seq, e, ok := s.idx.lookup(r.ID)
+		seq, e, ok, err := s.idx.lookup(r.ID)
+		if err != nil {
+			return fmt.Errorf("import: %w", err)
+		}
 		if !ok || seq != r.Sequence || e.rev != r.Revision || e.stream != r.Stream {
 			return fmt.Errorf("import: event %s landed at sequence %d, revision %d, not %d, %d: did another writer append meanwhile? %w",
 				r.ID, seq, e.rev, r.Sequence, r.Revision, eventstore.ErrSequence)

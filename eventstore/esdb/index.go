@@ -28,14 +28,24 @@ type entry struct {
 }
 
 // index maps ledger sequences (ranks in $all) to events and back. It only
-// grows: entries[seq] never changes once set, and a read that finds
-// another event at a known sequence fails.
+// grows: the row of a sequence never changes once set, and a read that
+// finds another event at a known sequence fails.
+//
+// Without a rank file every row is in memory (entries, ids). With one
+// (rankfile.go), memory holds only the rows observed since the last flush,
+// from sequence base on; the others are read from the file.
 type index struct {
 	mu           sync.Mutex
-	entries      []entry
+	entries      []entry // rows base..n-1 (every row without a file)
 	ids          map[uuid.UUID]uint64
 	names        map[string]string
-	lastRecorded time.Time // of the newest event seen
+	base         uint64 // sequence of entries[0]
+	n            uint64 // rows known
+	last         entry  // row n-1, when n > 0
+	lastRecorded time.Time
+	file         *rankFile   // nil: memory only
+	checked      bool        // the file's rows were checked against the server (prepareIndex)
+	anchor       *rankAnchor // the newest checkpoint's, while the index has not reached it
 
 	catchUp sync.Mutex // one catch-up scan at a time
 }
@@ -48,29 +58,69 @@ func (x *index) init() {
 func (x *index) len() uint64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return uint64(len(x.entries))
+	return x.n
+}
+
+// rowLocked returns the row of seq < x.n; x.mu must be held.
+func (x *index) rowLocked(seq uint64) (entry, error) {
+	if seq >= x.base && seq-x.base < uint64(len(x.entries)) {
+		return x.entries[seq-x.base], nil
+	}
+	if x.file == nil {
+		return entry{}, fmt.Errorf("sequence %d is not in the index", seq)
+	}
+	e, ok, err := x.file.get(seq)
+	if err != nil {
+		return entry{}, err
+	}
+	if !ok {
+		return entry{}, errRankFile
+	}
+	return e, nil
 }
 
 // after returns where a read of $all must start to see sequence seq
 // (exclusive of the returned position), for seq at most the index length.
-func (x *index) after(seq uint64) esclient.AllPosition {
+func (x *index) after(seq uint64) (esclient.AllPosition, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if seq == 0 || len(x.entries) == 0 {
-		return esclient.Start{}
+	if seq == 0 || x.n == 0 {
+		return esclient.Start{}, nil
 	}
-	return x.entries[min(seq, uint64(len(x.entries)))-1].pos
+	if seq >= x.n {
+		return x.last.pos, nil
+	}
+	e, err := x.rowLocked(seq - 1)
+	if err != nil {
+		return nil, err
+	}
+	return e.pos, nil
 }
 
-// lookup returns the entry of an event ID.
-func (x *index) lookup(id uuid.UUID) (uint64, entry, bool) {
+// lookup returns the row of an event ID.
+// The first occurrence of an ID owns it: the file's rows come before the
+// ones in memory.
+func (x *index) lookup(id uuid.UUID) (uint64, entry, bool, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	seq, ok := x.ids[id]
-	if !ok {
-		return 0, entry{}, false
+	if seq, e, ok, err := x.fileID(id); ok || err != nil {
+		e.stream = x.intern(e.stream)
+		return seq, e, ok, err
 	}
-	return seq, x.entries[seq], true
+	if seq, ok := x.ids[id]; ok {
+		e, err := x.rowLocked(seq)
+		return seq, e, err == nil, err
+	}
+	return 0, entry{}, false, nil
+}
+
+func (x *index) intern(stream string) string {
+	name, ok := x.names[stream]
+	if !ok {
+		name = stream
+		x.names[name] = name
+	}
+	return name
 }
 
 // errChanged: the ledger's events in $all are not those this Store has
@@ -81,34 +131,158 @@ var errChanged = eventstore.ErrHistoryChanged
 func (x *index) observe(seq uint64, ev *esclient.RecordedEvent, stream string, recorded time.Time) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	n := uint64(len(x.entries))
 	switch {
-	case seq < n:
-		if e := x.entries[seq]; e.pos != ev.Position || e.id != ev.EventID {
+	case seq < x.n:
+		e, err := x.rowLocked(seq)
+		if err != nil {
+			return err
+		}
+		if e.pos != ev.Position || e.id != ev.EventID {
+			if seq < x.base { // a row of the rank file: the file is wrong, or out of date
+				return errRankFile
+			}
 			return fmt.Errorf("sequence %d was event %s at position %d, now event %s at %d: %w",
 				seq, e.id, e.pos.Commit, ev.EventID, ev.Position.Commit, errChanged)
 		}
 		return nil
-	case seq > n:
-		return fmt.Errorf("sequence %d read before %d: %w", seq, n, errChanged)
+	case seq > x.n:
+		return fmt.Errorf("sequence %d read before %d: %w", seq, x.n, errChanged)
 	}
-	if n > 0 && !after(ev.Position, x.entries[n-1].pos) {
+	if a := x.anchor; a != nil && seq == a.Seq {
+		if ev.Position.Commit != a.Commit || ev.EventID != a.ID {
+			return errRankFile // the rows before it miscount the ledger
+		}
+		x.anchor = nil
+	}
+	if x.n > 0 && !after(ev.Position, x.last.pos) {
 		return fmt.Errorf("event %s at position %d is not after sequence %d at %d: %w",
-			ev.EventID, ev.Position.Commit, n-1, x.entries[n-1].pos.Commit, errChanged)
+			ev.EventID, ev.Position.Commit, x.n-1, x.last.pos.Commit, errChanged)
 	}
-	name, ok := x.names[stream]
-	if !ok {
-		name = stream
-		x.names[name] = name
-	}
-	x.entries = append(x.entries, entry{pos: ev.Position, id: ev.EventID, stream: name, rev: ev.EventNumber})
-	if _, dup := x.ids[ev.EventID]; !dup { // the first occurrence owns the ID
+	e := entry{pos: ev.Position, id: ev.EventID, stream: x.intern(stream), rev: ev.EventNumber}
+	x.entries = append(x.entries, e)
+	if _, dup := x.ids[ev.EventID]; !dup { // the first occurrence owns the ID (lookup asks the file first)
 		x.ids[ev.EventID] = seq
 	}
+	x.n, x.last = seq+1, e
 	if recorded.After(x.lastRecorded) {
 		x.lastRecorded = recorded
 	}
+	if x.file != nil && len(x.entries) >= rankFlush {
+		return x.flushLocked()
+	}
 	return nil
+}
+
+// between checks that the row of seq lies between its neighbours in $all
+// (positions rise with sequences): a rank file whose rows were swapped is
+// found out at the first use of one of them.
+func (x *index) between(seq uint64) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.file == nil || seq >= x.n {
+		return nil
+	}
+	row, err := x.rowLocked(seq)
+	if err != nil {
+		return err
+	}
+	if seq > 0 {
+		prev, err := x.rowLocked(seq - 1)
+		if err != nil {
+			return err
+		}
+		if !after(row.pos, prev.pos) {
+			return errRankFile
+		}
+	}
+	if seq+1 < x.n {
+		next, err := x.rowLocked(seq + 1)
+		if err != nil {
+			return err
+		}
+		if !after(next.pos, row.pos) {
+			return errRankFile
+		}
+	}
+	return nil
+}
+
+// fileID looks an ID up in the rank file's rows written before base (none
+// without a file; rows another process wrote since are not this index's
+// yet).
+func (x *index) fileID(id uuid.UUID) (uint64, entry, bool, error) {
+	if x.file == nil {
+		return 0, entry{}, false, nil
+	}
+	seq, e, ok, err := x.file.byID(id)
+	if !ok || err != nil || seq >= x.base {
+		return 0, entry{}, false, err
+	}
+	return seq, e, true, nil
+}
+
+// flush writes the rows kept in memory to the rank file.
+func (x *index) flush() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.flushLocked()
+}
+
+func (x *index) flushLocked() error {
+	if x.file == nil || len(x.entries) == 0 {
+		return nil
+	}
+	if err := x.file.put(x.base, x.entries); err != nil {
+		return err
+	}
+	if err := x.file.setLastRecorded(x.lastRecorded); err != nil {
+		return err
+	}
+	x.base, x.entries = x.n, nil
+	clear(x.ids)
+	return nil
+}
+
+// refreshLocked reads the rank file's length, newest row and newest
+// recorded time, when nothing is waiting to be written (before the
+// index's first use).
+func (x *index) refreshLocked() error {
+	if x.file == nil || len(x.entries) > 0 {
+		return nil
+	}
+	n, err := x.file.length()
+	if err != nil {
+		return err
+	}
+	if n <= x.n {
+		return nil
+	}
+	last, ok, err := x.file.get(n - 1)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errRankFile
+	}
+	rec, err := x.file.lastRecorded()
+	if err != nil {
+		return err
+	}
+	x.base, x.n, x.last = n, n, last
+	if rec.After(x.lastRecorded) {
+		x.lastRecorded = rec
+	}
+	return nil
+}
+
+// resetLocked empties the index and its rank file.
+func (x *index) resetLocked(prefix string) error {
+	x.entries, x.base, x.n, x.last, x.lastRecorded, x.anchor = nil, 0, 0, entry{}, time.Time{}, nil
+	clear(x.ids)
+	if x.file == nil {
+		return nil
+	}
+	return x.file.reset(prefix)
 }
 
 func after(a, b esclient.Position) bool {
@@ -126,14 +300,26 @@ type scanFunc func(seq uint64, ev *esclient.RecordedEvent) (bool, error)
 // It stops at the subscription's caught_up message or, for servers that do
 // not send one, at an event or checkpoint at or past the newest position of
 // $all read before subscribing.
-func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) error {
+func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) (err error) {
+	if err := s.prepareIndex(ctx, c); err != nil {
+		return err
+	}
+	defer func() { // what was observed is kept, however the scan ends
+		if ferr := s.idx.flush(); err == nil {
+			err = ferr
+		}
+	}()
 	start := min(from, s.idx.len())
 	end, empty, err := s.endOfAll(ctx, c)
 	if err != nil || empty {
 		return err
 	}
+	pos, err := s.idx.after(start)
+	if err != nil {
+		return err
+	}
 	sub, err := c.c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{
-		From:   s.idx.after(start),
+		From:   pos,
 		Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{s.prefix}},
 	})
 	if err != nil {
@@ -151,6 +337,7 @@ func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) err
 				continue
 			}
 			if s.isLedgerEvent(ev) {
+				s.scanned.Add(1)
 				if err := s.record(seq, ev); err != nil {
 					return err
 				}
@@ -205,11 +392,128 @@ func (s *Store) endOfAll(ctx context.Context, c *conn) (esclient.Position, bool,
 	return ev.OriginalEvent().Position, false, nil
 }
 
+// prepareIndex brings the index up to what its rank file holds (another
+// process may have brought it further) and, the first time, checks the
+// file against the server: the rows of the first and the newest event
+// must name the events at their positions in $all. A file that does not
+// is emptied, and the ledger is read again.
+//
+// The newest checkpoint's anchor (the position and ID of its last event,
+// checkpoints.go) checks the count: the file's row at that sequence must be
+// that event, so a file that lost, gained or renumbered rows before it is
+// found out; the rows after it are read again from $all (the events
+// since the newest checkpoint) and must agree with the file. With no
+// anchor (no checkpoint yet, or checkpoints saved before anchors), the
+// newest row is read again at its position instead.
+func (s *Store) prepareIndex(ctx context.Context, c *conn) error {
+	x := &s.idx
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.file == nil || x.checked {
+		return nil // once checked, the index catches up from $all itself
+	}
+	err := x.refreshLocked()
+	if err == nil && x.n > 0 {
+		err = s.checkFileLocked(ctx, c)
+	}
+	switch {
+	case errors.Is(err, errRankFile):
+		if err := x.resetLocked(s.prefix); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	x.checked = true
+	return nil
+}
+
+// checkFileLocked checks the file's first row, and its count against the
+// newest checkpoint's anchor (see prepareIndex).
+func (s *Store) checkFileLocked(ctx context.Context, c *conn) error {
+	x := &s.idx
+	if err := s.checkRowsLocked(ctx, c, 0); err != nil {
+		return err
+	}
+	a, ok, err := s.latestAnchor(ctx, c)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return s.checkRowsLocked(ctx, c, x.n-1)
+	case a.Seq >= x.n: // the file is behind the checkpoint: check the anchor when the catch-up reaches it
+		x.anchor = &a
+		return s.checkRowsLocked(ctx, c, x.n-1)
+	}
+	row, err := x.rowLocked(a.Seq)
+	if err != nil {
+		return err
+	}
+	if row.pos.Commit != a.Commit || row.id != a.ID {
+		return errRankFile
+	}
+	if err := s.checkRowsLocked(ctx, c, a.Seq); err != nil {
+		return err
+	}
+	x.base, x.n, x.last = a.Seq+1, a.Seq+1, row // the rows after it are read again, and must agree
+	return nil
+}
+
+// checkRowsLocked reads the events at the positions of the given rows
+// from $all and returns errRankFile unless each is the row's event.
+func (s *Store) checkRowsLocked(ctx context.Context, c *conn, seqs ...uint64) error {
+	for _, seq := range seqs {
+		e, err := s.idx.rowLocked(seq)
+		if err != nil {
+			return err
+		}
+		rs, err := c.c.ReadAll(ctx, esclient.ReadAllOptions{From: e.pos}, 1)
+		if err != nil {
+			return s.check(c, callError(ctx, "read $all", err))
+		}
+		ev, err := rs.Recv()
+		rs.Close()
+		if errors.Is(err, io.EOF) {
+			return errRankFile
+		}
+		if err != nil {
+			return s.check(c, callError(ctx, "read $all", err))
+		}
+		got := ev.OriginalEvent()
+		if got == nil || got.Position != e.pos || got.EventID != e.id || got.StreamID != s.prefix+e.stream || got.EventNumber != e.rev {
+			return errRankFile
+		}
+	}
+	return nil
+}
+
+// reset empties the index and its rank file (Store.with does, when the
+// file is found at fault): the next call reads the ledger again.
+func (x *index) reset(prefix string) error {
+	x.catchUp.Lock()
+	defer x.catchUp.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.file == nil {
+		return errRankFile // rows in memory are never at fault
+	}
+	x.checked = true // an empty file needs no check
+	return x.resetLocked(prefix)
+}
+
 // catchUp brings the index up to the end of $all.
 func (s *Store) catchUp(ctx context.Context, c *conn) error {
 	s.idx.catchUp.Lock()
 	defer s.idx.catchUp.Unlock()
-	return s.scan(ctx, c, eventstore.End, func(uint64, *esclient.RecordedEvent) (bool, error) { return true, nil })
+	if err := s.scan(ctx, c, eventstore.End, func(uint64, *esclient.RecordedEvent) (bool, error) { return true, nil }); err != nil {
+		return err
+	}
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	if s.idx.anchor != nil { // the end of $all and still short of the checkpoint: the file's rows miscount the ledger
+		return errRankFile
+	}
+	return nil
 }
 
 // callError wraps an error of the client for op: ctx's error when ctx is

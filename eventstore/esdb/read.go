@@ -117,14 +117,40 @@ func (s *Store) readError(ctx context.Context, c *conn, stream string, err error
 
 // sequenceOf returns the sequence of ev, read from one of the ledger's
 // streams.
+//
+// With a rank file, the row found is checked against the event as read:
+// a row at another position than the event's is the file's fault (a stale
+// file, or one edited by hand), never a reason to give the event that
+// sequence: the file is emptied and the ledger read again, once.
+//
+// With a rank file, the row found is checked against the event as read
+// (its position) and against its neighbours (positions rise with
+// sequences); a row that fails, or an event with no row although the file
+// reaches past it, is the file's fault (errRankFile: Store.with empties
+// the file and the call reads the ledger again), never a reason to give
+// the event another sequence.
 func (s *Store) sequenceOf(ctx context.Context, c *conn, ev *esclient.RecordedEvent) (uint64, error) {
+	file := s.idx.file != nil
 	for range 2 {
-		if seq, e, ok := s.idx.lookup(ev.EventID); ok {
+		seq, e, ok, err := s.idx.lookup(ev.EventID)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
 			if e.stream != ev.StreamID[len(s.prefix):] || e.rev != ev.EventNumber {
 				return 0, fmt.Errorf("event %s of %s at revision %d: its ID is the ledger's event at sequence %d, of %s at revision %d: %w",
 					ev.EventID, ev.StreamID, ev.EventNumber, seq, e.stream, e.rev, eventstore.ErrDuplicateEvent)
 			}
+			if file && e.pos != ev.Position {
+				return 0, errRankFile
+			}
+			if err := s.idx.between(seq); err != nil {
+				return 0, err
+			}
 			return seq, nil
+		}
+		if file && s.caughtUpPast(ev) {
+			return 0, errRankFile // the file reaches past the event and has no row for it
 		}
 		if err := s.catchUp(ctx, c); err != nil {
 			return 0, err
@@ -132,6 +158,13 @@ func (s *Store) sequenceOf(ctx context.Context, c *conn, ev *esclient.RecordedEv
 	}
 	return 0, fmt.Errorf("event %s of %s at revision %d is not in $all under the prefix %q: %w",
 		ev.EventID, ev.StreamID, ev.EventNumber, s.prefix, errChanged)
+}
+
+// caughtUpPast reports whether the index has rows beyond ev's position.
+func (s *Store) caughtUpPast(ev *esclient.RecordedEvent) bool {
+	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
+	return s.idx.n > 0 && !after(ev.Position, s.idx.last.pos)
 }
 
 // ReadAll returns records of the whole ledger in sequence order, as
@@ -281,8 +314,17 @@ func (s *Store) followOnce(ctx context.Context, seq *uint64, from uint64, yield 
 }
 
 func (s *Store) follow(ctx context.Context, c *conn, seq *uint64, from uint64, yield func(eventstore.Record, error) bool) error {
+	if s.idx.len() < *seq { // the index was emptied (Store.with): read up to where Follow is first
+		if err := s.catchUp(ctx, c); err != nil {
+			return err
+		}
+	}
+	pos, err := s.idx.after(*seq)
+	if err != nil {
+		return err
+	}
 	sub, err := c.c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{
-		From:   s.idx.after(*seq),
+		From:   pos,
 		Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{s.prefix}},
 	})
 	if err != nil {
