@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,6 +56,14 @@ type stream struct {
 	events     []*Event
 	last       int64 // revision of the last event written; -1 for none
 	tombstoned bool
+	// ids maps each event ID to the first stored event of the stream
+	// with it (an append that is not an idempotent retry may repeat an
+	// ID), so that the idempotency check needs no scan.
+	ids map[uuid.UUID]*Event
+	// unordered is set when an event was stamped earlier than the one
+	// before it (the clock went back): $maxAge then cannot be found by
+	// binary search and is checked event by event.
+	unordered bool
 }
 
 // streamMeta is what the server honours of a stream's metadata (the latest
@@ -73,6 +82,11 @@ type Memory struct {
 	lastPos uint64
 	changed chan struct{} // closed and replaced on every write
 	now     func() time.Time
+
+	// examined counts the stored events a request looked at (binary
+	// search probes included), so that tests can check that a request's
+	// cost follows its answer, not the size of a stream or of $all.
+	examined atomic.Int64
 }
 
 // NewMemory returns an empty store.
@@ -89,7 +103,8 @@ func (m *Memory) SetClock(now func() time.Time) {
 
 // Events returns a copy of $all: every event still physically stored, in
 // position order, including events hidden from stream reads (deleted,
-// truncated) until Scavenge removes them.
+// truncated) until Scavenge removes them. It is for tests that inspect the
+// store and costs a copy of the whole log; no request of the protocol uses it.
 func (m *Memory) Events() []Event {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -117,10 +132,13 @@ func (m *Memory) broadcast() {
 func (m *Memory) write(name string, evs []*Event) {
 	st := m.streams[name]
 	if st == nil {
-		st = &stream{last: -1}
+		st = &stream{last: -1, ids: map[uuid.UUID]*Event{}}
 		m.streams[name] = st
 	}
 	now := m.now().UTC().Truncate(100 * time.Nanosecond)
+	if n := len(st.events); n > 0 && now.Before(st.events[n-1].Created) {
+		st.unordered = true
+	}
 	for _, e := range evs {
 		e.Stream = name
 		if e.Type == "$streamDeleted" {
@@ -134,6 +152,9 @@ func (m *Memory) write(name string, evs []*Event) {
 		e.Position = m.lastPos
 		e.Created = now
 		st.events = append(st.events, e)
+		if _, dup := st.ids[e.ID]; !dup {
+			st.ids[e.ID] = e
+		}
 		m.all = append(m.all, e)
 	}
 }
@@ -206,17 +227,12 @@ func (m *Memory) idempotent(st *stream, exp expectation, evs []*Event) (appendRe
 	if st == nil || len(evs) == 0 {
 		return appendResult{}, false
 	}
-	first := -1
-	for i, e := range st.events {
-		if e.ID == evs[0].ID {
-			first = i
-			break
-		}
-	}
-	if first < 0 {
+	e0, ok := st.ids[evs[0].ID]
+	if !ok {
 		return appendResult{}, false
 	}
-	rev := st.events[first].Revision
+	rev := e0.Revision
+	first := m.searchLocked(st, 0, len(st.events), func(e *Event) bool { return e.Revision >= rev })
 	switch exp.kind {
 	case expectNoStream:
 		if rev != 0 {
@@ -235,6 +251,7 @@ func (m *Memory) idempotent(st *stream, exp expectation, evs []*Event) (appendRe
 		return appendResult{}, false
 	}
 	for i, e := range evs {
+		m.examined.Add(1)
 		if st.events[first+i].ID != e.ID {
 			return appendResult{}, false
 		}
@@ -347,23 +364,46 @@ func (m *Memory) metaLocked(name string) streamMeta {
 
 func (sm streamMeta) deleted() bool { return sm.tb != nil && *sm.tb == deletedTB }
 
-// visibleLocked returns the events of name a stream read shows: those not
-// truncated by $tb, $maxCount or $maxAge, and never a tombstone.
-func (m *Memory) visibleLocked(name string) []*Event {
-	st := m.streams[name]
-	if st == nil {
-		return nil
+// windowLocked returns the part of st (the stream name) that stream reads
+// may show, st.events[lo:hi], found by binary search without copying:
+// never the tombstone, nothing below $tb or outside the last $maxCount
+// revisions, nothing older than $maxAge. When the stream's stamps are not
+// in order (the clock went back), $maxAge cannot be searched for and
+// hidden, if not nil, reports the events of the window it hides.
+func (m *Memory) windowLocked(name string, st *stream) (lo, hi int, hidden func(*Event) bool) {
+	hi = len(st.events)
+	if hi > 0 && st.events[hi-1].Revision == tombstoneRevision {
+		hi--
 	}
 	sm := m.metaLocked(name)
-	now := m.now()
-	var out []*Event
-	for _, e := range st.events {
-		if m.hiddenLocked(st, sm, e, now) {
-			continue
-		}
-		out = append(out, e)
+	floor := int64(0)
+	if sm.tb != nil && *sm.tb > floor {
+		floor = *sm.tb
 	}
-	return out
+	if sm.maxCount != nil {
+		if c := st.last - *sm.maxCount + 1; c > floor {
+			floor = c
+		}
+	}
+	lo = m.searchLocked(st, 0, hi, func(e *Event) bool { return int64(e.Revision) >= floor })
+	if sm.maxAge != nil {
+		cutoff := m.now().Add(-time.Duration(*sm.maxAge) * time.Second)
+		if st.unordered {
+			hidden = func(e *Event) bool { return e.Created.Before(cutoff) }
+		} else {
+			lo = m.searchLocked(st, lo, hi, func(e *Event) bool { return !e.Created.Before(cutoff) })
+		}
+	}
+	return lo, hi, hidden
+}
+
+// searchLocked returns the first index in [lo, hi) of st.events where ok
+// holds (hi if none); ok must be false then true along the range.
+func (m *Memory) searchLocked(st *stream, lo, hi int, ok func(*Event) bool) int {
+	return lo + sort.Search(hi-lo, func(i int) bool {
+		m.examined.Add(1)
+		return ok(st.events[lo+i])
+	})
 }
 
 // hiddenLocked reports whether e of st is hidden from stream reads.
@@ -403,6 +443,12 @@ func (m *Memory) Scavenge() int {
 			kept = append(kept, e)
 		}
 		st.events = kept
+		st.ids = make(map[uuid.UUID]*Event, len(kept))
+		for _, e := range kept {
+			if _, dup := st.ids[e.ID]; !dup {
+				st.ids[e.ID] = e
+			}
+		}
 	}
 	if len(gone) == 0 {
 		return 0
@@ -421,10 +467,16 @@ func (m *Memory) Scavenge() int {
 // after returns the index in m.all of the first event with a position above
 // pos; m.mu must be held.
 func (m *Memory) afterLocked(pos uint64) int {
-	return sort.Search(len(m.all), func(i int) bool { return m.all[i].Position > pos })
+	return sort.Search(len(m.all), func(i int) bool {
+		m.examined.Add(1)
+		return m.all[i].Position > pos
+	})
 }
 
 // fromLocked returns the index of the first event at or above pos.
 func (m *Memory) fromLocked(pos uint64) int {
-	return sort.Search(len(m.all), func(i int) bool { return m.all[i].Position >= pos })
+	return sort.Search(len(m.all), func(i int) bool {
+		m.examined.Add(1)
+		return m.all[i].Position >= pos
+	})
 }

@@ -437,24 +437,42 @@ func (s *streamsServer) Read(req *api.ReadReq, stream api.Streams_ReadServer) er
 	return nil
 }
 
+// readStream serves a stream read at a cost of O(log n + what it returns)
+// (plus the events $maxAge hides, when the stream's clock went back): the
+// visible window and the starting revision are found by binary search.
 func (s *streamsServer) readStream(r readOpts) (evs []*Event, found, deleted bool) {
 	m := s.mem()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if st := m.streams[r.stream]; st != nil && st.tombstoned {
+	st := m.streams[r.stream]
+	if st == nil {
+		return nil, false, false
+	}
+	if st.tombstoned {
 		return nil, true, true
 	}
-	visible := m.visibleLocked(r.stream)
-	if len(visible) == 0 {
+	lo, hi, hidden := m.windowLocked(r.stream, st)
+	visible := func(i int) bool {
+		m.examined.Add(1)
+		return hidden == nil || !hidden(st.events[i])
+	}
+	for i := hi - 1; i >= lo && !found; i-- {
+		found = visible(i) // without hidden, the first look answers
+	}
+	if !found {
 		return nil, false, false
 	}
 	if r.start {
 		r.from = 0 // from the start is from revision 0, whichever the direction
 	}
 	if r.backwards {
-		for i := len(visible) - 1; i >= 0 && uint64(len(evs)) < r.count; i-- {
-			if r.end || visible[i].Revision <= r.from {
-				evs = append(evs, visible[i])
+		i := hi
+		if !r.end {
+			i = m.searchLocked(st, lo, hi, func(e *Event) bool { return e.Revision > r.from })
+		}
+		for i--; i >= lo && uint64(len(evs)) < r.count; i-- {
+			if visible(i) {
+				evs = append(evs, st.events[i])
 			}
 		}
 		return evs, true, false
@@ -462,12 +480,10 @@ func (s *streamsServer) readStream(r readOpts) (evs []*Event, found, deleted boo
 	if r.end {
 		return nil, true, false
 	}
-	for _, e := range visible {
-		if uint64(len(evs)) >= r.count {
-			break
-		}
-		if e.Revision >= r.from {
-			evs = append(evs, e)
+	i := m.searchLocked(st, lo, hi, func(e *Event) bool { return e.Revision >= r.from })
+	for ; i < hi && uint64(len(evs)) < r.count; i++ {
+		if visible(i) {
+			evs = append(evs, st.events[i])
 		}
 	}
 	return evs, true, false
@@ -488,6 +504,7 @@ func (s *streamsServer) readAll(r readOpts) []*Event {
 			i = m.fromLocked(r.from) // the events before the position
 		}
 		for i--; i >= 0 && uint64(len(evs)) < r.count; i-- {
+			m.examined.Add(1)
 			if keep(m.all[i]) {
 				evs = append(evs, m.all[i])
 			}
@@ -502,6 +519,7 @@ func (s *streamsServer) readAll(r readOpts) []*Event {
 		i = m.fromLocked(r.from) // inclusive
 	}
 	for ; i < len(m.all) && uint64(len(evs)) < r.count; i++ {
+		m.examined.Add(1)
 		if keep(m.all[i]) {
 			evs = append(evs, m.all[i])
 		}
@@ -607,6 +625,7 @@ func (s *streamsServer) next(r readOpts, cursor uint64, started bool) (out []*Ev
 		}
 		for ; i < len(m.all) && scanned < subscriptionBatch; i++ {
 			e := m.all[i]
+			m.examined.Add(1)
 			scanned++
 			last = e.Position
 			if r.filter == nil || r.filter(e) {
@@ -619,8 +638,14 @@ func (s *streamsServer) next(r readOpts, cursor uint64, started bool) (out []*Ev
 	if st == nil {
 		return nil, 0, 0
 	}
-	for _, e := range st.events {
-		if started && e.Revision <= cursor || e.Revision == tombstoneRevision {
+	i := 0
+	if started {
+		i = m.searchLocked(st, 0, len(st.events), func(e *Event) bool { return e.Revision > cursor })
+	}
+	for ; i < len(st.events); i++ {
+		e := st.events[i]
+		m.examined.Add(1)
+		if e.Revision == tombstoneRevision {
 			continue
 		}
 		out = append(out, e)
