@@ -1,44 +1,19 @@
 package readmodel
 
-import (
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-
-	"github.com/breachledger/breachledger/internal/cachedir"
-)
+import "github.com/breachledger/breachledger/internal/viewkey"
 
 // The MAC key. Kept rows are trusted for an answer only under a MAC whose
-// key is kept outside the cache: whoever can write the cache file (it is
-// derived data, and a copy may travel) must not be able to forge rows. The
-// key is the reading user's: 32 random bytes, hex, in
-// os.UserConfigDir()/breachledger/views.key (mode 0600, in a directory of
-// mode 0700), made on first use.
-//
-// The trust rule: the directory must be a directory owned by the user and
-// writable by no one else, or no key is used (ErrNoKey: the caller keeps no
-// views and answers from the log). A key file that is not a regular file
-// owned by the user with mode 0600 (others may have read it, or put it
-// there), or that does not hold a key, is replaced by a fresh key: rows
-// kept under the old one are then rebuilt from the log, never trusted.
+// key is kept outside the cache, in the user's configuration directory
+// (package internal/viewkey has the key and its trust rule). With no
+// trusted place for it (ErrNoKey) no views are kept: answer from the log.
 
 // KeyFile is the key's file name in the user's configuration directory
 // (under breachledger/).
-const KeyFile = "views.key"
+const KeyFile = viewkey.KeyFile
 
 // ErrNoKey: there is no trusted place for the MAC key (no configuration
-// directory, or one that others may write). Kept views are not used then:
-// answer from the log. With no configuration directory at all (or one that
-// cannot be made) it also wraps cachedir.ErrNone: nowhere, as with no cache.
-var ErrNoKey = errors.New("no place to keep the kept views' MAC key")
-
-// keyLen is the MAC key's length in bytes.
-const keyLen = 32
+// directory, or one that others may write). It is viewkey.ErrNoKey.
+var ErrNoKey = viewkey.ErrNoKey
 
 // loadKey returns the MAC key for views kept at path: a fresh key for the
 // in-memory views (nothing outlives them), else the user's key file, made
@@ -46,77 +21,7 @@ const keyLen = 32
 // be under it.
 func loadKey(path string) (key []byte, fresh bool, err error) {
 	if path == Memory {
-		return randomKey(), true, nil
+		return viewkey.Random(), true, nil
 	}
-	base, err := os.UserConfigDir()
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %w (%v): set XDG_CONFIG_HOME or HOME", ErrNoKey, cachedir.ErrNone, err)
-	}
-	return keyIn(filepath.Join(base, "breachledger"))
-}
-
-func randomKey() []byte {
-	b := make([]byte, keyLen)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported systems
-	}
-	return b
-}
-
-// keyIn reads (or makes) the key file in dir, under the trust rule.
-func keyIn(dir string) ([]byte, bool, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, false, fmt.Errorf("%w: %w: %v", ErrNoKey, cachedir.ErrNone, err) // a read-only home: nowhere, as with no cache
-	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	if !fi.IsDir() || !cachedir.OwnedByMe(fi) || fi.Mode().Perm()&0o022 != 0 {
-		return nil, false, fmt.Errorf("%w: %s is not a directory of yours that only you may write (mode %04o); make it so (chmod 700 %s)", ErrNoKey, dir, fi.Mode().Perm(), dir)
-	}
-	path := filepath.Join(dir, KeyFile)
-	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && cachedir.OwnedByMe(fi) && fi.Mode().Perm()&0o077 == 0 {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-		}
-		if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) == keyLen {
-			return k, false, nil
-		}
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	// Missing, or not to be trusted: a fresh key, written whole under a
-	// temporary name first. A key file that another process made meanwhile
-	// wins (Link refuses to replace), unless there was one to replace.
-	key := randomKey()
-	tmp, err := os.CreateTemp(dir, ".views.key-*")
-	if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-		tmp.Close()
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	if _, err := os.Lstat(path); err == nil {
-		if err := os.Rename(tmp.Name(), path); err != nil {
-			return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-		}
-		return key, true, nil
-	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return keyIn(dir) // another process made it first
-	} else if err != nil {
-		return nil, false, fmt.Errorf("%w: %v", ErrNoKey, err)
-	}
-	return key, true, nil
+	return viewkey.LoadFresh()
 }
