@@ -124,7 +124,11 @@ func writeRegulatory(p *printer, v IncidentView) {
 	row("Rule pack:", "%s, %s (current: %s)", g.PackVersion(), pinned, domain.CurrentPack().Version)
 	row("Calendar:", "%s (current: %s); user closing days, if any, are named on each deadline", g.CalendarDescription(), domain.CurrentCalendarVersion())
 	if pr := g.Profile; pr != nil {
-		row("Profile:", "%s%s", describeProfile(pr.EntityProfiled), correctedSuffix(pr.Ref))
+		pack, ok := domain.PackByVersion(g.PackVersion())
+		if !ok {
+			pack = domain.CurrentPack()
+		}
+		row("Profile:", "%s%s", describeProfileUnder(pr.EntityProfiled, &pack), correctedSuffix(pr.Ref))
 	}
 	if a := g.Affected; a != nil {
 		row("Affected:", "%s%s", describeCounts(a.Counts), correctedSuffix(a.Ref))
@@ -161,7 +165,11 @@ func writeRegulatory(p *printer, v IncidentView) {
 	}
 }
 
-func describeProfile(e domain.EntityProfiled) string {
+func describeProfile(e domain.EntityProfiled) string { return describeProfileUnder(e, nil) }
+
+// describeProfileUnder describes a profile; with a pack, an entity type no
+// rule of the pack reads is marked "(no effect under pack X)".
+func describeProfileUnder(e domain.EntityProfiled, pack *domain.Pack) string {
 	var parts []string
 	if len(e.Establishments) > 0 {
 		parts = append(parts, "established in "+strings.Join(e.Establishments, ", "))
@@ -170,7 +178,16 @@ func describeProfile(e domain.EntityProfiled) string {
 		parts = append(parts, "sectors "+strings.Join(e.Sectors, ", "))
 	}
 	if len(e.EntityTypes) > 0 {
-		parts = append(parts, "entity types "+strings.Join(names(e.EntityTypes), ", "))
+		types := names(e.EntityTypes)
+		if pack != nil {
+			used := pack.EntityTypesUsed()
+			for i, t := range e.EntityTypes {
+				if !slices.Contains(used, t) {
+					types[i] += fmt.Sprintf(" (no effect under pack %s)", pack.Version)
+				}
+			}
+		}
+		parts = append(parts, "entity types "+strings.Join(types, ", "))
 	}
 	if len(e.Controllers) > 0 {
 		parts = append(parts, "controllers "+strings.Join(e.Controllers, ", "))
@@ -231,15 +248,19 @@ func names[T ~string](vs []T) []string {
 	return out
 }
 
-// WritePack writes a rule pack: every rule with its citation, anchor,
-// period, calendar and [VERIFY] markers.
+// WritePack writes a rule pack: the summary table of every rule with its
+// citation, anchor, period, calendar and [VERIFY] marker; then each rule in
+// detail: what switches it on, what waives it, how its clock is counted,
+// and every [VERIFY] note it carries (its own, its fan-out's, its month
+// convention's, its scaling's, its filing day's); then the pack's known
+// defects.
 func WritePack(w io.Writer, p *domain.Pack, current bool) error {
 	pr := &printer{w: w}
 	tag := ""
 	if current {
 		tag = " (current)"
 	}
-	pr.f("Rule pack %s%s, released %s\n  %s\n\n", p.Version, tag, p.Released.Format("2006-01-02"), p.Notes)
+	pr.f("Rule pack %s%s, released %s\n  %s\n\n", safetext.Line(p.Version), tag, p.Released.Format("2006-01-02"), safetext.Line(p.Notes))
 	tw := tabwriter.NewWriter(pr, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "RULE\tREGIME\tCITATION\tWHO → WHOM\tCLOCK\n")
 	for _, r := range p.Rules {
@@ -260,19 +281,238 @@ func WritePack(w io.Writer, p *domain.Pack, current bool) error {
 			clock += "; from " + r.Effective.Format("2006-01-02")
 		}
 		cite := r.Citation
-		if r.Verify != "" {
+		if len(verifyLines(r)) > 0 {
 			cite += " [VERIFY]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s → %s\t%s\n", r.ID, r.Regime, cite, r.Who, r.Recipient, clock)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safetext.Line(r.ID), safetext.Line(r.Regime), safetext.Line(cite),
+			safetext.Line(fmt.Sprintf("%s → %s", r.Who, r.Recipient)), safetext.Line(clock))
 	}
 	tw.Flush()
+	pr.f("\nRules in detail:\n")
 	for _, r := range p.Rules {
-		if r.Verify != "" {
-			pr.f("\n[VERIFY] %s: %s", r.ID, r.Verify)
+		pr.f("\n%s (%s, %s)\n", safetext.Line(r.ID), safetext.Line(r.Regime), safetext.Line(r.Citation))
+		for _, l := range ruleDetail(r) {
+			pr.f("  %s\n", safetext.Line(l))
 		}
 	}
-	pr.f("\n")
+	pr.f("\nKnown defects:\n")
+	defects := domain.KnownDefects(p.Version)
+	if len(defects) == 0 {
+		pr.f("  none known\n")
+	}
+	for _, d := range defects {
+		rules := "rules: any"
+		if len(d.Rules) > 0 {
+			rules = "rules: " + strings.Join(d.Rules, ", ")
+		}
+		fixed := "not yet fixed"
+		if d.FixedIn != "" {
+			fixed = "fixed in pack " + d.FixedIn
+		}
+		pr.f("  %s\n", safetext.Line(fmt.Sprintf("%s (%s; %s): %s", d.ID, rules, fixed, d.Description)))
+	}
 	return pr.err
+}
+
+// ruleDetail describes one rule of a pack, a line per aspect.
+func ruleDetail(r domain.Rule) []string {
+	var out []string
+	line := func(k, format string, args ...any) { out = append(out, k+": "+fmt.Sprintf(format, args...)) }
+	line("who → whom", "%s → %s (%s)", r.Who, r.Whom, r.Recipient)
+	line("applies when", "%s", describeApplies(r.Applies))
+	anchor := string(r.Anchor)
+	line("clock", "%s after %s", clockPeriod(r), anchor)
+	if r.Limit != nil {
+		passed := "a limb that has passed by the anchor still applies (the obligation is then due before its trigger)"
+		if r.LimitPassed == domain.LimitPassedLapses {
+			passed = "a limb that has passed by the anchor lapses: the period from the anchor alone decides"
+		}
+		line("limit", "no later than %s after %s; %s", r.Limit, r.LimitAnchor, passed)
+	}
+	if r.Target {
+		line("target", "organisational: the law names no instant")
+	}
+	if r.Months != nil {
+		m := r.Months
+		end := "at the anchor's wall-clock time"
+		if m.EndOfDay == domain.EndOfDayLocal {
+			end = "at the end of the last day"
+		}
+		line("months", "end %s, on the %s's clock; a last day on a weekend or holiday: %s", end, m.Zone, m.Closed)
+		line("months basis", "%s", m.Basis)
+		if m.Why != "" {
+			line("months why", "%s", m.Why)
+		}
+	} else if r.EndOfDay == domain.EndOfDayLocal {
+		line("months", "end at the end of the last day")
+	}
+	cal := "the obligation's jurisdiction"
+	if r.Calendar != "" {
+		cal = r.Calendar
+	}
+	roll := "none"
+	if r.Rollover != "" {
+		roll = string(r.Rollover)
+		if len(r.RolloverExcept) > 0 {
+			roll += ", except for " + strings.Join(names(r.RolloverExcept), ", ")
+		}
+	}
+	line("calendar", "%s; roll-over %s", cal, roll)
+	for _, s := range r.Scaled {
+		line("scaled", "×%d for %s (%s)", s.Factor, strings.Join(names(s.For), " or "), s.Citation)
+	}
+	if f := r.FilingDay; f != nil {
+		line("filing day", "a filing after %s local time, or on a day the filing system is closed, counts as filed the next open day (%s)", f.Cutoff, f.Citation)
+	}
+	fan := string(r.FanOut)
+	if r.FanOut == domain.FanOutPerAuthority {
+		fan += ": one notice per supervisory authority where affected people live, when the controller's main establishment is outside the EEA"
+		if len(r.OutsideEEAIf) > 0 {
+			fan += fmt.Sprintf(" (or, with no establishment recorded, the profile records %s)", strings.Join(names(r.OutsideEEAIf), " or "))
+		}
+		fan += "; else one"
+	}
+	line("fan-out", "%s", fan)
+	if r.Phase != "" {
+		line("phase", "%s", r.Phase)
+	}
+	if len(r.Exceptions) > 0 {
+		ws := make([]string, len(r.Exceptions))
+		for i, e := range r.Exceptions {
+			ws[i] = fmt.Sprintf("%s (%s)", e.When, e.Citation)
+		}
+		line("waived when", "%s", strings.Join(ws, "; "))
+	}
+	var holds []string
+	if len(r.Holds) > 0 {
+		mode := string(r.HoldMode)
+		if mode == "" {
+			mode = "pause"
+		}
+		holds = append(holds, fmt.Sprintf("%s (%s)", strings.Join(names(r.Holds), ", "), mode))
+	}
+	if r.Requests {
+		holds = append(holds, "an approved notification-delay request")
+	}
+	if len(holds) > 0 {
+		line("held by", "%s", strings.Join(holds, "; "))
+	}
+	if r.DelayNote {
+		line("delay notice", "due by the limit when it cannot be met")
+	}
+	if !r.Effective.IsZero() || !r.Until.IsZero() {
+		span := "anchors"
+		if !r.Effective.IsZero() {
+			span += " from " + stamp(r.Effective)
+		}
+		if !r.Until.IsZero() {
+			span += " before " + stamp(r.Until)
+		}
+		line("in force", "%s", span)
+	}
+	if r.Summary != "" {
+		line("summary", "%s", r.Summary)
+	}
+	out = append(out, verifyLines(r)...)
+	return out
+}
+
+// verifyLines are a rule's [VERIFY] notes as the detail prints them: each
+// note whole, with what it is about.
+func verifyLines(r domain.Rule) []string {
+	var out []string
+	add := func(about, note string) {
+		switch {
+		case note == "":
+		case strings.HasPrefix(note, "[VERIFY"):
+			if about != "" {
+				note += " (" + about + ")"
+			}
+			out = append(out, note)
+		case about != "":
+			out = append(out, "[VERIFY] "+about+": "+note)
+		default:
+			out = append(out, "[VERIFY] "+note)
+		}
+	}
+	add("", r.Verify)
+	if v := r.FanOut.Verify(); v != "" {
+		about := "fan-out " + string(r.FanOut)
+		if r.FanOut == domain.FanOutPerAuthority {
+			about = "per-authority notices, for a controller established outside the EEA"
+		}
+		add(about, v)
+	}
+	if m := r.Months; m != nil {
+		add("months", m.Verify)
+	}
+	for _, sc := range r.Scaled {
+		add(fmt.Sprintf("scaled ×%d", sc.Factor), sc.Verify)
+	}
+	if f := r.FilingDay; f != nil {
+		add("filing day", f.Verify)
+	}
+	return out
+}
+
+// people is "1 person", "500 people".
+func people(n int64) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
+}
+
+// clockPeriod is a rule's period as the detail prints it.
+func clockPeriod(r domain.Rule) string {
+	if r.Setting != "" {
+		return fmt.Sprintf("the %s setting (default %s)", r.Setting, r.Period)
+	}
+	return r.Period.String()
+}
+
+// describeApplies says what switches a rule on: every condition set must
+// hold.
+func describeApplies(a domain.Applicability) string {
+	var parts []string
+	if len(a.Roles) > 0 {
+		parts = append(parts, "acting as "+strings.Join(names(a.Roles), " or "))
+	}
+	if a.PersonalData {
+		parts = append(parts, "personal data involved")
+	}
+	if a.Declared {
+		parts = append(parts, "a CRSPI declared")
+	}
+	if len(a.EntityTypes) > 0 {
+		parts = append(parts, "entity types (any of) "+strings.Join(names(a.EntityTypes), ", "))
+	}
+	if len(a.NotEntityTypes) > 0 {
+		parts = append(parts, "not entity types (none of) "+strings.Join(names(a.NotEntityTypes), ", "))
+	}
+	if len(a.Jurisdictions) > 0 {
+		j := "jurisdictions (any of) " + strings.Join(a.Jurisdictions, ", ")
+		if a.IfNoJurisdictions {
+			j += ", or none recorded"
+		}
+		parts = append(parts, j)
+	} else if a.IfNoJurisdictions {
+		parts = append(parts, "no jurisdiction recorded")
+	}
+	in := "in all"
+	if a.CountIn != "" {
+		in = "in " + a.CountIn
+	}
+	if a.MinAffected > 0 {
+		parts = append(parts, fmt.Sprintf("at least %s affected %s", people(a.MinAffected), in))
+	}
+	if a.BelowAffected > 0 {
+		parts = append(parts, fmt.Sprintf("fewer than %s affected %s", people(a.BelowAffected), in))
+	}
+	if len(parts) == 0 {
+		return "always (every incident)"
+	}
+	return strings.Join(parts, "; ")
 }
 
 // citation is the citation as the tables print it, with the [VERIFY]

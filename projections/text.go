@@ -227,6 +227,12 @@ func obligationDetail(o domain.Obligation) string {
 	if o.Rolled != "" {
 		parts = append(parts, o.Rolled)
 	}
+	if o.Scaled != "" {
+		parts = append(parts, "scaled "+o.Scaled)
+	}
+	if o.Assumed != "" {
+		parts = append(parts, "assumed: "+o.Assumed)
+	}
 	switch o.Status {
 	case domain.StatusMet, domain.StatusMetLate:
 		parts = append(parts, fmt.Sprintf("sent %s", stamp(o.MetAt)))
@@ -236,13 +242,37 @@ func obligationDetail(o domain.Obligation) string {
 	case domain.StatusHeld:
 		parts = append(parts, fmt.Sprintf("held until %s", stamp(o.HeldUntil)))
 	}
+	if o.Filed != "" && !strings.Contains(o.Reason, o.Filed) {
+		parts = append(parts, o.Filed)
+	}
 	if o.Reason != "" {
 		parts = append(parts, o.Reason)
 	}
 	if o.Pack != "" {
 		parts = append(parts, "pack "+o.Pack)
 	}
+	if d := o.Defect; d != nil {
+		parts = append(parts, defectDetail(o.Pack, d))
+	}
 	return strings.Join(parts, "; ")
+}
+
+// defectDetail describes a known defect of the pack an obligation was
+// computed under, with the fixing pack's reading beside it.
+func defectDetail(pack string, d *domain.DefectReading) string {
+	if pack == "" {
+		pack = "?"
+	}
+	s := fmt.Sprintf("known defect of pack %s: %s", pack, d.Description)
+	switch {
+	case d.FixedIn == "" || d.FixedIn == pack:
+		return s + " (not yet fixed)"
+	case d.Absent:
+		return s + fmt.Sprintf("; pack %s: no such obligation", d.FixedIn)
+	case d.DueAt.IsZero():
+		return s + fmt.Sprintf("; fixed in pack %s", d.FixedIn)
+	}
+	return s + fmt.Sprintf("; pack %s: due %s, %s", d.FixedIn, stamp(d.DueAt), d.Status)
 }
 
 // Relative says how far t is from now: "in 2d4h", "3h20m ago", "now";

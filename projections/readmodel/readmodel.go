@@ -52,8 +52,10 @@ import (
 // row carries recorded_late_by when the fact that waived it was recorded
 // after the due time. 6: every row carries the position (and event) it was
 // derived at, its successor's key and a MAC (mac.go); rows kept before
-// have none and are rebuilt.
-const schemaVersion = "6"
+// have none and are rebuilt. 7: deadline rows carry known_defect, scaled,
+// filed, deemed_filed_at and assumed (pack 2026.2, issue 18): rows of an
+// incident pinned to an older pack, kept before, lack the known defect.
+const schemaVersion = "7"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
