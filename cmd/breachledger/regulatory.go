@@ -18,12 +18,12 @@ func regulatoryCommands(e *env) []*cli.Command {
 		e.writer(writerSpec{
 			name: "profile", usage: "record who the organisation is for this incident: establishments, sectors, entity types, controllers it processes for", argsUsage: "INCIDENT",
 			example: lines(`breachledger profile INCIDENT --establishment DE --sector banking --sector digital-infrastructure --entity-type credit-institution --entity-type nis2-essential --entity-type sec-registrant`,
-				`breachledger profile INCIDENT --establishment US --entity-type gdpr-art27-representative   # a controller outside the EEA: one notice per supervisory authority`),
+				`breachledger profile INCIDENT --entity-type gdpr-art27-representative   # a controller outside the EEA with an Art. 27 representative: one notice per supervisory authority where people live`),
 			incident: true,
 			flags: []cli.Flag{
 				strs("establishment", "a jurisdiction where the organisation is established, main establishment first (DE, US)"), strs("remove-establishment", "remove one"),
 				strs("sector", "a sector (banking, financial-market-infrastructure, digital-infrastructure, health...)"), strs("remove-sector", "remove one"),
-				strs("entity-type", "a regulatory status: "+allowed(domain.EntityTypes())), strs("remove-entity-type", "remove one"),
+				strs("entity-type", "a regulatory status a rule of the incident's pack reads; under the current pack: "+allowed(domain.RecordableEntityTypes())), strs("remove-entity-type", "remove one: "+allowed(domain.EntityTypes())),
 				strs("controller", "as processor: a controller to notify under GDPR Art. 33(2)"), strs("remove-controller", "remove one"),
 			},
 			build: func(in *inputs, by domain.By) domain.Command {
