@@ -160,7 +160,7 @@ func TestMultiRegimeScenario(t *testing.T) {
 				{"dora-intermediate", "2025-10-05T12:30:00Z", "", "met-late"},
 				{"sec-8k-1.05", "2025-10-17T03:59:59Z", "2025-10-16T23:59:59-04:00", "met"}, // Thu 10-09: Fri 10, (Mon 13 Columbus Day), Tue 14, Wed 15, Thu 16
 				{"sec-8k-a/1", "2025-10-31T03:59:59Z", "2025-10-30T23:59:59-04:00", "met"},  // Fri 10-24: Mon 27 … Thu 30
-				{"dora-final", "2025-11-06T09:00:00Z", "2025-11-06T10:00:00+01:00", "met"},  // latest intermediate 2025-10-06T08:00Z (10:00 CEST) + 1 month, 10:00 CET
+				{"dora-final", "2025-11-06T22:59:59Z", "2025-11-06T23:59:59+01:00", "met"},  // latest intermediate 2025-10-06T08:00Z (10:00 CEST) + 1 month, to the end of the day (pack 2026.2: Reg. 1182/71 Art. 3(2)(c))
 			}},
 		} {
 			var v regView
@@ -182,7 +182,7 @@ func TestMultiRegimeScenario(t *testing.T) {
 		regimes := map[string]int{}
 		for _, o := range v.Deadlines {
 			regimes[o.Regime]++
-			if o.Pack != "2026.1" || o.Citation == "" {
+			if o.Pack != "2026.2" || o.Citation == "" {
 				t.Errorf("%s: pack %q citation %q", o.ID, o.Pack, o.Citation)
 			}
 		}
@@ -302,7 +302,7 @@ func regIDs(v regView) []string {
 }
 
 // A history recorded under pack 2025.1, read by this binary (which ships
-// 2026.1), shows 2025.1's deadlines; the newer reading is shown beside it
+// 2026.1 and 2026.2), shows 2025.1's deadlines; the newer reading is shown beside it
 // on request, and adopting it is a recorded decision.
 func TestOldPackHistoryWithNewBinary(t *testing.T) {
 	c := newLedger(t)
@@ -346,7 +346,7 @@ func TestOldPackHistoryWithNewBinary(t *testing.T) {
 	}
 	// An unknown pack is a word this binary does not know: a usage error
 	// listing the packs it ships (issue 14), as --pack is.
-	if r := c.run("auditor", "packs", "1999.1"); r.code != 2 || !strings.Contains(r.stderr, `"1999.1": unknown rule pack (allowed: 2025.1, 2026.1)`) {
+	if r := c.run("auditor", "packs", "1999.1"); r.code != 2 || !strings.Contains(r.stderr, `"1999.1": unknown rule pack (allowed: 2025.1, 2026.1, 2026.2)`) {
 		t.Errorf("packs 1999.1: exit %d, want 2\n%s", r.code, r.stderr)
 	}
 }

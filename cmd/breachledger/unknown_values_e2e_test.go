@@ -39,7 +39,7 @@ func TestUnknownValues(t *testing.T) {
 
 	validRegimes := "valid regimes: processor commitment, GDPR, UK GDPR, NIS2, DORA, SEC, HIPAA, California, NYDFS, LGPD, PDPA"
 	statuses := "(allowed: pending, due-soon, overdue, met, met-late, held, waived)"
-	packs := "(allowed: 2025.1, 2026.1)"
+	packs := "(allowed: 2025.1, 2026.1, 2026.2)"
 	for _, tt := range []struct {
 		name   string
 		actor  string
@@ -57,14 +57,14 @@ func TestUnknownValues(t *testing.T) {
 		{"one bad regime among good ones", "auditor", []string{"deadlines", "--regime", "GDPR", "--regime", "NIS3"}, 2, []string{`--regime "NIS3"`, `did you mean "NIS2"?`}, `--regime "GDPR"`},
 		{"an unknown status", "auditor", []string{"deadlines", "--status", "overdu"}, 2, []string{`--status "overdu": unknown value; did you mean "overdue"? ` + statuses}, ""},
 		{"a status of another vocabulary", "auditor", []string{"deadlines", "--status", "late"}, 2, []string{`--status "late": unknown value ` + statuses}, ""},
-		{"an unknown pack", "auditor", []string{"deadlines", "--pack", "2026"}, 2, []string{`--pack "2026": unknown rule pack; did you mean "2026.1"? ` + packs}, ""},
+		{"an unknown pack", "auditor", []string{"deadlines", "--pack", "2026"}, 2, []string{`--pack "2026": unknown rule pack; did you mean "2026.1" or "2026.2"? ` + packs}, ""},
 		{"an unknown pack to compare", "auditor", []string{"deadlines", "--compare-pack", "1999.1"}, 2, []string{`--compare-pack "1999.1": unknown rule pack ` + packs}, ""},
 		{"all at once", "auditor", []string{"deadlines", "--regime", "FOO", "--status", "x", "--pack", "y"}, 2, []string{"3 problems", `--regime "FOO"`, `--status "x"`, `--pack "y"`}, ""},
-		{"packs VERSION", "auditor", []string{"packs", "2026"}, 2, []string{`VERSION "2026": unknown rule pack; did you mean "2026.1"? ` + packs}, ""},
+		{"packs VERSION", "auditor", []string{"packs", "2026"}, 2, []string{`VERSION "2026": unknown rule pack; did you mean "2026.1" or "2026.2"? ` + packs}, ""},
 		// Writers: nothing appended.
 		{"detect --pack", "oscar", []string{"detect", "--source", "customer-report", "--summary", "x", "--pack", "2025"}, 2,
 			[]string{`--pack "2025": unknown rule pack; did you mean "2025.1"? ` + packs}, ""},
-		{"pack VERSION", "ivy", []string{"pack", inc, "2026.2", "--reason", "x"}, 2, []string{`VERSION "2026.2": unknown rule pack; did you mean`, `"2026.1"`, packs}, ""},
+		{"pack VERSION", "ivy", []string{"pack", inc, "2026.3", "--reason", "x"}, 2, []string{`VERSION "2026.3": unknown rule pack; did you mean`, `"2026.1"`, packs}, ""},
 		// A usage error comes before the roles: oscar may not pin a pack,
 		// but the word he typed is wrong whoever types it.
 		{"pack VERSION by someone without the role", "oscar", []string{"pack", inc, "9", "--reason", "x"}, 2, []string{`VERSION "9": unknown rule pack ` + packs}, "pack-role"},
