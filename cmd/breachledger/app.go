@@ -12,7 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -66,7 +66,7 @@ finished (nothing was appended; an append already begun is finished).`,
 		},
 		CommandNotFound: notFound, // suggest.go
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "ledger", Value: ledger.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
+			&cli.StringFlag{Name: "ledger", Value: stores.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
 			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "whose identity to record as: writers sign with that person's registered SSH key, found in the key directory ($XDG_CONFIG_HOME/breachledger/signers/NAME), ssh-agent or ~/.ssh (default: the OS user)"},
 			&cli.StringFlag{Name: "calendar", Hidden: true}, // removed: refused naming "calendar set" (calendar.go)
 		},
@@ -248,15 +248,27 @@ func withStore(c *cli.Context, create bool, fn func(st eventstore.Store) error) 
 
 // withReadStore opens the ledger named by --ledger for reading only, runs
 // fn, and closes it: the ledger file and everything beside it are left as
-// they were, and a read-only directory will do (ledger.OpenReader). live is
-// for serve, which must see appends made while it runs.
+// they were, and a read-only directory will do (stores.Options.ReadOnly).
+// live is for serve, which must see appends made while it runs.
 func withReadStore(c *cli.Context, live bool, fn func(st eventstore.Store) error) error {
-	return withOpened(c, func(loc string) (eventstore.Store, error) { return ledger.OpenReader(c.Context, loc, live) }, fn)
+	return withOpened(c, func(loc string) (eventstore.Store, error) {
+		return openStore(c, loc, stores.Options{ReadOnly: true, Live: live}) // kept.go
+	}, fn)
+}
+
+// withAuditStore is withReadStore for verify, the auditor's full read: it
+// keeps no EventStoreDB rank file, reading the ledger's ranks from the
+// server (it reads every event anyway), so an audit rests on nothing kept
+// on this machine.
+func withAuditStore(c *cli.Context, fn func(st eventstore.Store) error) error {
+	return withOpened(c, func(loc string) (eventstore.Store, error) {
+		return stores.Open(c.Context, loc, stores.Options{ReadOnly: true})
+	}, fn)
 }
 
 func withOpened(c *cli.Context, open func(location string) (eventstore.Store, error), fn func(st eventstore.Store) error) error {
 	if strings.TrimSpace(c.String("ledger")) == "" {
-		return usagef("--ledger is empty: give the ledger's file PATH or its esdb:// location, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", ledger.DefaultLocation)
+		return usagef("--ledger is empty: give the ledger's file PATH or its esdb:// location, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", stores.DefaultLocation)
 	}
 	st, err := open(c.String("ledger"))
 	if err != nil {

@@ -12,10 +12,10 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/safetext"
+	"github.com/breachledger/breachledger/stores"
 )
 
 func (e *env) backupCommand() *cli.Command {
@@ -66,17 +66,17 @@ Examples:
 			dest := c.Args().First()
 			location := c.String("ledger")
 			if strings.TrimSpace(location) == "" {
-				return usagef("--ledger is empty: give the ledger's file PATH, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", ledger.DefaultLocation)
+				return usagef("--ledger is empty: give the ledger's file PATH, or leave --ledger out (and BREACHLEDGER_LEDGER unset) for the default %s", stores.DefaultLocation)
 			}
-			if esdb.IsLocation(location) {
+			if stores.IsESDB(location) {
 				return &domain.RuleError{Rule: "backup-sqlite-only",
-					Reason: fmt.Sprintf("%s is an EventStoreDB ledger: backup copies an embedded SQLite ledger's file, and this one has none", esdb.Redact(location)),
+					Reason: fmt.Sprintf("%s is an EventStoreDB ledger: backup copies an embedded SQLite ledger's file, and this one has none", stores.Redact(location)),
 					Hint:   `export it with "breachledger export --bundle FILE" (an auditor verifies it with "verify --bundle FILE --key PUB"), or use the server's own backup`}
 			}
 			if _, err := os.Lstat(dest); err == nil {
 				return destExists(dest)
 			}
-			if err := ledger.Backup(c.Context, location, dest); err != nil {
+			if err := stores.Backup(c.Context, location, dest); err != nil {
 				if errors.Is(err, fs.ErrExist) {
 					return destExists(dest)
 				}
@@ -98,7 +98,7 @@ func destExists(dest string) error {
 // checkCopy opens the copy at dest read-only, verifies it with the key
 // verify would use for the ledger, and prints what it holds.
 func (e *env) checkCopy(c *cli.Context, dest string) error {
-	st, err := ledger.OpenReader(c.Context, dest, false)
+	st, err := stores.Open(c.Context, dest, stores.Options{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("verify the copy: %w", err)
 	}

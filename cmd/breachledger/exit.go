@@ -14,6 +14,7 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/safetext"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // Exit codes, one table for the whole CLI (README: Exit codes).
@@ -58,7 +59,7 @@ func exitCode(err error) int {
 		return int(silent)
 	case errors.As(err, &stopped):
 		return stopped.code()
-	case errors.As(err, &usage), errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrTooLarge):
+	case errors.As(err, &usage), errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrTooLarge), errors.Is(err, stores.ErrNoESDB):
 		return exitUsage
 	case errors.Is(err, domain.ErrRefused):
 		return exitRefused
@@ -100,6 +101,8 @@ func report(w io.Writer, err error) {
 		fmt.Fprintf(w, "breachledger: %s\n", safetext.Text(strings.TrimSpace(err.Error())))
 	}
 	switch code := exitCode(err); {
+	case errors.Is(err, stores.ErrNoESDB):
+		// exit 2, and the message says what to do: no usage hint
 	case code == exitUsage:
 		fmt.Fprintln(w, `(usage error: see "breachledger help COMMAND")`)
 	case errors.Is(err, eventstore.ErrNotLedger):

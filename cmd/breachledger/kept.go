@@ -16,8 +16,10 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/internal/cachedir"
+	"github.com/breachledger/breachledger/internal/viewkey"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections/readmodel"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // Kept views: where the read models live (never in the ledger's file; see
@@ -139,10 +141,14 @@ func keptFallback(c *cli.Context, err error, instead string) error {
 	return nil
 }
 
-// openWriter opens the ledger at loc for a writer (ledger.Open) and drops
-// the views older builds kept in its file (dropOldViews).
+// openWriter opens the ledger at loc for a writer and drops the views
+// older builds kept in its file (dropOldViews). A writer keeps an
+// EventStoreDB ledger's ranks in memory, read from the server, not in a
+// rank file (openStore): a rank file kept from before events were removed
+// from the middle of $all (a scavenge) still numbers them, and a writer
+// must find the removal and refuse to sign over it.
 func openWriter(c *cli.Context, loc string, create bool) (eventstore.Store, error) {
-	st, err := ledger.Open(c.Context, loc, create)
+	st, err := stores.Open(c.Context, loc, stores.Options{Create: create})
 	if err != nil {
 		return nil, err
 	}
@@ -167,4 +173,35 @@ func dropOldViews(c *cli.Context, st eventstore.Store) {
 	if _, err := d.DropTables(c.Context, readmodel.Tables...); err != nil && !sqlite.ReadOnly(err) && c.Context.Err() == nil {
 		fmt.Fprintf(c.App.ErrWriter, "breachledger: the views older builds kept in the ledger file could not be dropped (%v); readers never read them, and the next writer tries again\n", err)
 	}
+}
+
+// openStore opens the ledger at loc (package stores) for a reader, keeping
+// an EventStoreDB ledger's ranks between commands in a rank file in the
+// user cache directory (keptRanks): a command reads from the server only
+// what was appended since the last.
+func openStore(c *cli.Context, loc string, opts stores.Options) (eventstore.Store, error) {
+	opts.Ranks = func(name string) (string, []byte) { return keptRanks(c, name) }
+	return stores.Open(c.Context, loc, opts)
+}
+
+// keptRanks returns the rank file of an EventStoreDB ledger (name, from
+// stores.RankFileName) in the user cache directory and the key of its MACs
+// (the kept views' key, package viewkey: kept outside the cache), or ""
+// when there is nowhere to keep it: the ranks are then kept in memory, and
+// the command reads the ledger's ranks from the server. The mere absence
+// of a cache directory or a key says nothing; a cache location that breaks
+// the trust rule is noted on stderr, as for the kept views.
+func keptRanks(c *cli.Context, name string) (string, []byte) {
+	path, err := cachedir.File(name)
+	if err != nil {
+		if errors.Is(err, cachedir.ErrUntrusted) {
+			fmt.Fprintf(c.App.ErrWriter, "breachledger: the rank file cannot be used (%v); reading the ledger's ranks from the server\n", err)
+		}
+		return "", nil
+	}
+	key, err := viewkey.Load()
+	if err != nil {
+		return "", nil
+	}
+	return path, key
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // Where the ledger key is kept. Whoever holds the ledger key can rewrite
@@ -29,7 +29,7 @@ const keyBesideRule = "key-beside-ledger"
 // ledgerFile returns the path of the SQLite file that --ledger names, or
 // "" for a ledger that is not a file (EventStoreDB).
 func ledgerFile(location string) string {
-	if esdb.IsLocation(location) {
+	if stores.IsESDB(location) {
 		return ""
 	}
 	if scheme, rest, ok := strings.Cut(location, "://"); ok {

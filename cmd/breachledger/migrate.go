@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // migrateFailure is a migration whose copy did not match its source: exit
@@ -59,7 +59,7 @@ Example:
 			case c.Int("batch") <= 0:
 				return usagef("--batch must be at least 1")
 			}
-			src, err := ledger.Open(c.Context, from, false)
+			src, err := stores.Open(c.Context, from, stores.Options{})
 			if err != nil {
 				return err
 			}
@@ -84,15 +84,15 @@ Example:
 				// holds it now.
 				n, herr := dst.Head(context.WithoutCancel(c.Context))
 				if herr != nil {
-					return &stoppedPart{done: fmt.Sprintf("nothing was appended to %s; how much of it the target %s holds is unknown (%v): run the same migrate again to check and go on", esdb.Redact(from), esdb.Redact(to), herr), err: err}
+					return &stoppedPart{done: fmt.Sprintf("nothing was appended to %s; how much of it the target %s holds is unknown (%v): run the same migrate again to check and go on", stores.Redact(from), stores.Redact(to), herr), err: err}
 				}
-				return &stoppedPart{done: fmt.Sprintf("the target %s holds the first %d events of %s (run the same migrate again to check them and go on)", esdb.Redact(to), n, esdb.Redact(from)), err: err}
+				return &stoppedPart{done: fmt.Sprintf("the target %s holds the first %d events of %s (run the same migrate again to check them and go on)", stores.Redact(to), n, stores.Redact(from)), err: err}
 			}
 			if err != nil {
 				return err
 			}
 			if err := dst.Close(); err != nil {
-				return fmt.Errorf("close %s: %w", esdb.Redact(to), err)
+				return fmt.Errorf("close %s: %w", stores.Redact(to), err)
 			}
 			digest := "sha256:" + hex.EncodeToString(rep.Digest[:])
 			if c.Bool("json") {
@@ -105,10 +105,10 @@ Example:
 					Checkpoints  uint64 `json:"checkpoints_copied"`
 					Cosignatures uint64 `json:"cosignatures_copied"`
 					Digest       string `json:"history_digest"`
-				}{esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Present, rep.Copied, rep.Checkpoints, rep.Cosignatures, digest})
+				}{stores.Redact(from), stores.Redact(to), rep.Total, rep.Present, rep.Copied, rep.Checkpoints, rep.Cosignatures, digest})
 			}
 			fmt.Fprintf(e.stdout, "migrated %s to %s: %d events (%d copied now, %d already there and checked), %d checkpoints and %d cosignatures copied\n",
-				esdb.Redact(from), esdb.Redact(to), rep.Total, rep.Copied, rep.Present, rep.Checkpoints, rep.Cosignatures)
+				stores.Redact(from), stores.Redact(to), rep.Total, rep.Copied, rep.Present, rep.Checkpoints, rep.Cosignatures)
 			fmt.Fprintf(e.stdout, "verified: both hold %d events with history digest %s\n", rep.Total, digest)
 			return nil
 		},

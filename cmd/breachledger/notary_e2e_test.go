@@ -17,6 +17,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // A team ledger (issue 13): the notary holds the ledger key, the
@@ -106,7 +107,7 @@ func (tm *team) seal(t *testing.T, keyFile, previousPub string) {
 		}
 	}
 	ctx := context.Background()
-	if c.Store, err = ledger.Open(ctx, tm.c.ledger, false); err != nil {
+	if c.Store, err = stores.Open(ctx, tm.c.ledger, stores.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Store.Close()
@@ -132,7 +133,7 @@ func (tm *team) notarize() string {
 func (tm *team) forge(t *testing.T, stream, actor, signer string, at time.Time, events ...domain.Event) []eventstore.Record {
 	t.Helper()
 	ctx := context.Background()
-	st, err := ledger.Open(ctx, tm.c.ledger, false)
+	st, err := stores.Open(ctx, tm.c.ledger, stores.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

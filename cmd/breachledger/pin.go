@@ -15,10 +15,10 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/safetext"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // Pinned trust. verify trusts a ledger key only when the user gave it
@@ -158,8 +158,8 @@ func writeFileAtomic(path string, b []byte) error {
 // without credentials or connection settings, plus its stream prefix
 // ("esdb://HOSTS?prefix=P").
 func ledgerLocation(location string) (string, error) {
-	if esdb.IsLocation(location) {
-		loc, err := esdb.ParseLocation(location)
+	if stores.IsESDB(location) {
+		prefix, err := stores.ESDBPrefix(location)
 		if err != nil {
 			return "", err
 		}
@@ -171,7 +171,7 @@ func ledgerLocation(location string) (string, error) {
 		if at := strings.LastIndex(hosts, "@"); at >= 0 {
 			hosts = hosts[at+1:]
 		}
-		return scheme + "://" + strings.ToLower(hosts) + "?prefix=" + loc.Prefix, nil
+		return scheme + "://" + strings.ToLower(hosts) + "?prefix=" + prefix, nil
 	}
 	path := location
 	if scheme, rest, ok := strings.Cut(location, "://"); ok && (scheme == "file" || scheme == "sqlite") {

@@ -174,7 +174,7 @@ from the server's own time of arrival.`,
 			case "--proof":
 				return e.verifyProof(c, wp)
 			}
-			return withReadStore(c, false, func(st eventstore.Store) error {
+			return withAuditStore(c, func(st eventstore.Store) error { // app.go
 				key, pending, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
 				if err != nil {
 					return err

@@ -12,6 +12,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/internal/witnesstest"
 	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/stores"
 )
 
 // Issue 16 on EventStoreDB: there a ledger is a team ledger, and the
@@ -34,7 +35,7 @@ func readPub(t *testing.T, path string) string {
 func cosignatureCount(t *testing.T, location string) (size uint64, lines int) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := ledger.Open(ctx, location, false)
+	st, err := stores.Open(ctx, location, stores.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

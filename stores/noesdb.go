@@ -1,0 +1,29 @@
+//go:build noesdb
+
+package stores
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/breachledger/breachledger/eventstore"
+)
+
+// WithESDB says whether this binary can open EventStoreDB ledgers.
+const WithESDB = false
+
+func openESDB(_ context.Context, location string, _ Options) (eventstore.Store, error) {
+	return nil, fmt.Errorf("open ledger %s: %w", Redact(location), ErrNoESDB)
+}
+
+// ESDBPrefix returns ErrNoESDB: this binary cannot open EventStoreDB
+// ledgers.
+func ESDBPrefix(location string) (string, error) {
+	return "", fmt.Errorf("open %s: %w", Redact(location), ErrNoESDB)
+}
+
+// RankFileName returns ErrNoESDB: this binary cannot open EventStoreDB
+// ledgers.
+func RankFileName(location string) (string, error) {
+	return "", fmt.Errorf("open %s: %w", Redact(location), ErrNoESDB)
+}
