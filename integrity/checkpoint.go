@@ -7,9 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"unicode"
 
@@ -60,8 +57,8 @@ type Checkpoint struct {
 
 // A LedgerKey is the ledger's private key: it signs checkpoints. Its name is
 // the ledger's origin. It signs through a KeySigner: a key file's key
-// (ParseLedgerKey, ReadLedgerKey) or a key held by ssh-agent (NewLedgerKey
-// with an AgentKey).
+// (ParseLedgerKey; package internal/keyfiles reads the file) or a key held
+// by ssh-agent (NewLedgerKey with an AgentKey).
 type LedgerKey struct {
 	signer note.Signer
 	public *PublicKey
@@ -182,69 +179,4 @@ func (p *PublicKey) Open(signed []byte) (Checkpoint, error) {
 		return Checkpoint{}, fmt.Errorf("parse checkpoint: root of %d bytes: %w", len(cp.Hash), ErrMalformed)
 	}
 	return Checkpoint{Origin: cp.Origin, Size: cp.Size, Root: cp.Hash, Note: bytes.Clone(signed)}, nil
-}
-
-// Key files. The private key file holds the encoded signer key and nothing
-// else; the public key file (the same path + ".pub") the verifier key.
-
-// WriteKeyFiles writes a new ledger key to path (mode 0600, in a directory
-// created with mode 0700 if missing) and its public key to path+".pub"
-// (mode 0644). It never overwrites a key.
-func WriteKeyFiles(path, skey, vkey string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("write ledger key: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return fmt.Errorf("write ledger key: %w", err)
-	}
-	if _, err := f.WriteString(skey + "\n"); err != nil {
-		f.Close()
-		return fmt.Errorf("write ledger key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write ledger key: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write ledger key: %w", err)
-	}
-	if err := os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644); err != nil {
-		return fmt.Errorf("write ledger public key: %w", err)
-	}
-	return nil
-}
-
-// ReadLedgerKey reads a private key file written by WriteKeyFiles. It
-// refuses a file that others than its owner may read.
-func ReadLedgerKey(path string) (*LedgerKey, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("read ledger key: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("read ledger key %s: mode %04o lets others read it; make it 0600 (chmod 600 %s)", path, fi.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read ledger key: %w", err)
-	}
-	k, err := ParseLedgerKey(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("read ledger key %s: %w", path, err)
-	}
-	return k, nil
-}
-
-// ReadPublicKey reads a public key: the contents of file arg, or arg itself
-// when it is not a file but an encoded key.
-func ReadPublicKey(arg string) (*PublicKey, error) {
-	b, err := os.ReadFile(arg)
-	switch {
-	case err == nil:
-		return ParsePublicKey(string(b))
-	case errors.Is(err, fs.ErrNotExist) && strings.Count(arg, "+") >= 2:
-		return ParsePublicKey(arg)
-	}
-	return nil, fmt.Errorf("read ledger public key: %w", err)
 }

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -51,19 +48,6 @@ func ParseWitnessKey(vkey string) (*WitnessKey, error) {
 		return nil, fmt.Errorf("parse witness key %q: %v: %w", vkey, err, ErrMalformed)
 	}
 	return &WitnessKey{v: v, vkey: vkey}, nil
-}
-
-// ReadWitnessKey reads a witness key: the contents of file arg, or arg
-// itself when it is not a file but an encoded key.
-func ReadWitnessKey(arg string) (*WitnessKey, error) {
-	b, err := os.ReadFile(arg)
-	switch {
-	case err == nil:
-		return ParseWitnessKey(string(b))
-	case errors.Is(err, fs.ErrNotExist) && strings.Count(arg, "+") >= 2:
-		return ParseWitnessKey(arg)
-	}
-	return nil, fmt.Errorf("read witness key: %w", err)
 }
 
 // String returns the encoded key.

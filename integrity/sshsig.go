@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 
 	"github.com/hiddeco/sshsig"
@@ -106,29 +105,6 @@ func ParseSignerKey(s string) (ssh.PublicKey, string, error) {
 // AuthorizedKey returns key in authorized_keys form, without a comment.
 func AuthorizedKey(key ssh.PublicKey) string {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(key)))
-}
-
-// SignerFromFile reads an SSH private key file (as ssh-keygen writes it).
-// An encrypted key needs its passphrase; nil means none.
-func SignerFromFile(path string, passphrase []byte) (ssh.Signer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read SSH key: %w", err)
-	}
-	var s ssh.Signer
-	if passphrase != nil {
-		s, err = ssh.ParsePrivateKeyWithPassphrase(b, passphrase)
-	} else {
-		s, err = ssh.ParsePrivateKey(b)
-	}
-	var missing *ssh.PassphraseMissingError
-	if errors.As(err, &missing) {
-		return nil, fmt.Errorf("read SSH key %s: it is encrypted; load it into ssh-agent and sign with --ssh-agent, or set BREACHLEDGER_SIGN_KEY_PASSPHRASE", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read SSH key %s: %w", path, err)
-	}
-	return s, nil
 }
 
 // AgentSigners connects to the ssh-agent at socket and returns its keys.

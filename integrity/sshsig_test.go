@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/internal/testsupport"
 )
 
@@ -80,7 +81,7 @@ func TestSSHKeygenInterop(t *testing.T) {
 	})
 
 	t.Run("we sign, ssh-keygen verifies", func(t *testing.T) {
-		signer, err := integrity.SignerFromFile(key, nil)
+		signer, err := keyfiles.ReadSSHSigner(key, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

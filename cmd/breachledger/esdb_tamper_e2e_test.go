@@ -17,6 +17,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore/esdb/esdbtest"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -298,7 +299,7 @@ func testLedgerKey(tb testing.TB, st eventstore.Store) *integrity.LedgerKey {
 		tb.Fatal(err)
 	}
 	name := strings.ReplaceAll(strings.TrimPrefix(origin, "breachledger/"), "/", "-") + ".key"
-	key, err := integrity.ReadLedgerKey(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keys", name))
+	key, err := keyfiles.ReadLedgerKey(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keys", name))
 	if err != nil {
 		tb.Fatal(err)
 	}

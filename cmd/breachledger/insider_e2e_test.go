@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 )
 
 // Insider attacks on bundles, proofs, signatures and the schema (issue 10,
@@ -76,7 +77,7 @@ func stolenLedgerKey(tb testing.TB, origin string) *integrity.LedgerKey {
 	tb.Helper()
 	files, _ := filepath.Glob(filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keys", "*.key"))
 	for _, f := range files {
-		if k, err := integrity.ReadLedgerKey(f); err == nil && k.Origin() == origin {
+		if k, err := keyfiles.ReadLedgerKey(f); err == nil && k.Origin() == origin {
 			return k
 		}
 	}
@@ -386,7 +387,7 @@ func TestSignatureAllowedSignersAttack(t *testing.T) {
 	base.json(&log, "log")
 	seq := log[len(log)-1].Seq
 	mallory := sshKey(t, "mallory")
-	signer, err := integrity.SignerFromFile(mallory, nil)
+	signer, err := keyfiles.ReadSSHSigner(mallory, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

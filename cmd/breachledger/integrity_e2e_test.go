@@ -22,6 +22,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/internal/testsupport"
 	"github.com/breachledger/breachledger/ledger"
 )
@@ -557,7 +558,7 @@ func TestTamperWithKey(t *testing.T) {
 		c := copyLedger(t, base)
 		c.ok("alice", "signer", "revoke", "ivy", fingerprint(t, ivyKey), "--reason", "laptop stolen")
 		n := n + 1
-		signer, err := integrity.SignerFromFile(ivyKey, nil)
+		signer, err := keyfiles.ReadSSHSigner(ivyKey, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

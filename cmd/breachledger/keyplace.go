@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/stores"
 )
 
@@ -21,7 +22,7 @@ import (
 // would stop the ledger at night, under a clock), but every use of it
 // draws a warning on stderr saying what to do instead. A key file that
 // others than its owner may read is refused outright
-// (integrity.ReadLedgerKey).
+// (keyfiles.ReadLedgerKey).
 
 // keyBesideRule names the warning.
 const keyBesideRule = "key-beside-ledger"
@@ -110,7 +111,7 @@ func (e *env) newLedgerKey(c *cli.Context, st eventstore.Store, origin, what, ad
 	if err != nil {
 		return nil, err
 	}
-	if err := integrity.WriteKeyFiles(p, skey, vkey); err != nil {
+	if err := keyfiles.WriteLedgerKey(p, skey, vkey); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(e.stderr, "%s: %s (private, mode 0600: %s), public key in %s.pub\n", what, p, advice, p)

@@ -17,6 +17,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/notary"
 	"github.com/breachledger/breachledger/safetext"
@@ -186,7 +187,7 @@ func ledgerKeyAt(c *cli.Context, st eventstore.Store, origin, path string) (*int
 		return agentLedgerKey(c, st, origin, fp)
 	}
 	warnKeyBeside(c, path)
-	k, err := integrity.ReadLedgerKey(path)
+	k, err := keyfiles.ReadLedgerKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no ledger key at %s: give --ledger-key FILE (or BREACHLEDGER_LEDGER_KEY), or make a key for a ledger that has none with \"breachledger key create\"", path)
 	}
@@ -219,7 +220,7 @@ func publicKey(c *cli.Context, st eventstore.Store) (*integrity.PublicKey, error
 }
 
 func readPublicKey(arg string) (*integrity.PublicKey, error) {
-	k, err := integrity.ReadPublicKey(arg)
+	k, err := keyfiles.ReadPublicKey(arg)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--key: %w", err)}
 	}
@@ -257,7 +258,7 @@ func (e *env) createLedgerKey(c *cli.Context, st eventstore.Store) (*integrity.L
 		return nil, err
 	}
 	commit(c, "while the ledger key was being made: it was finished, as printed above") // signals.go
-	if err := integrity.WriteKeyFiles(path, skey, vkey); err != nil {
+	if err := keyfiles.WriteLedgerKey(path, skey, vkey); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, "ledger key: %s (private, mode 0600; keep it apart from the ledger and back it up)\n", path)
@@ -449,7 +450,7 @@ func signKeyFile(path string) (ssh.Signer, error) {
 	if p, ok := os.LookupEnv("BREACHLEDGER_SIGN_KEY_PASSPHRASE"); ok {
 		pass = []byte(p)
 	}
-	return integrity.SignerFromFile(path, pass)
+	return keyfiles.ReadSSHSigner(path, pass)
 }
 
 // signerFrom returns the actor's signer chosen by --sign-key and

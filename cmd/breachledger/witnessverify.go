@@ -10,6 +10,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -38,7 +39,7 @@ func witnessPolicy(c *cli.Context) (*integrity.WitnessPolicy, error) {
 	p := &integrity.WitnessPolicy{}
 	var ids []string
 	for _, arg := range keys {
-		k, err := integrity.ReadWitnessKey(arg)
+		k, err := keyfiles.ReadWitnessKey(arg)
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--witness %s: %w", arg, err)}
 		}

@@ -30,6 +30,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/keyfiles"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -52,7 +53,7 @@ func run(path, keyPath, name, incident string) error {
 		return err
 	}
 	defer st.Close()
-	key, err := integrity.ReadLedgerKey(keyPath)
+	key, err := keyfiles.ReadLedgerKey(keyPath)
 	if err != nil {
 		return err
 	}
