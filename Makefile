@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 DEMO_DIR ?= demo
 SCENARIO := testdata/scenarios/privacy-breach/scenario.sh
 
-.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean witness-tools
+.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean witness-tools noesdb-check
 
 all: build
 
@@ -64,9 +64,29 @@ vet:
 # The witness tests run the litewitness and witnessctl that witness-tools
 # builds once for the run (internal/witnesstest).
 test: export BREACHLEDGER_WITNESS_TOOLS = $(WITNESS_TOOLS)
-test: fmt-check vet witness-tools
+test: fmt-check vet witness-tools noesdb-check
 	$(GO) test -count=1 -run '^TestMigrateRoundTrip$$' ./cmd/breachledger
 	$(GO) tool gotestsum --format pkgname -- -race -count=1 ./...
+
+# The binary without the EventStoreDB client (-tags noesdb: a SQLite-only
+# install that does not pay the client's, gRPC's and protobuf's package
+# initialisers; README: Running on EventStoreDB/KurrentDB) builds, refuses
+# an esdb:// location (exit 2, saying how to build one that opens it),
+# and makes and verifies a bundle. A few seconds.
+NOESDB := $(abspath .cache/noesdb)
+noesdb-check:
+	$(GO) test -count=1 -tags noesdb ./stores
+	CGO_ENABLED=0 $(GO) build -tags 'urfave_cli_no_docs noesdb' -o $(NOESDB)/breachledger ./cmd/breachledger
+	@set -e; B=$(NOESDB)/breachledger; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	export XDG_CONFIG_HOME=$$d/config XDG_CACHE_HOME=$$d/cache; \
+	code=0; $$B --ledger 'esdb://127.0.0.1:1?tls=false' show x 2>$$d/err || code=$$?; \
+	if [ $$code -ne 2 ] || ! grep -q 'built without EventStoreDB support (-tags noesdb): build it without the tag' $$d/err; then \
+		echo "noesdb build on an esdb:// location: exit $$code, want 2:"; cat $$d/err; exit 1; fi; \
+	$$B --ledger $$d/l.db --actor alice init --unsigned --name 'noesdb check' >/dev/null 2>&1; \
+	$$B --ledger $$d/l.db export --bundle $$d/l.bundle >/dev/null; \
+	$$B --ledger $$d/l.db key public -o $$d/l.pub >/dev/null; \
+	$$B verify --bundle $$d/l.bundle --key $$d/l.pub >/dev/null; \
+	echo "noesdb build: refuses esdb:// (exit 2), verifies a bundle"
 
 # A real, independent C2SP tlog-witness for the tests: litewitness and
 # witnessctl (filippo.io/torchwood) built from tools/litewitness, a module of
@@ -109,9 +129,11 @@ golden:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger ./projections/httpapi
 	cd bench && $(GO) run ./sidebyside
+	cd bench && $(GO) run ./esdbscale
 
 bench-short:
 	cd bench && $(GO) run ./sidebyside -short
+	cd bench && $(GO) run ./esdbscale -short
 
 # The crash harness for minutes (crashtest/): CLI and library writers killed
 # with SIGKILL at random and restarted, then every acknowledged append, no
