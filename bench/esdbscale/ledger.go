@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// The generated ledger is the one bench/sidebyside builds (its data.go:
+// newLedger, incidentEvents, fillIncidents), copied here because both are
+// package main: 20-event incidents recorded by oscar, imported 1000 events
+// per transaction, each batch with its signed checkpoint.
+
+// perIncident is how many events each generated incident has.
+const perIncident = 20
+
+// target is the incident the measured commands touch.
+const target = "BENCHCLI"
+
+var t0 = time.Date(2025, 3, 7, 21, 40, 0, 0, time.UTC)
+
+// incidentEvents returns the first n events of a generated incident: a
+// detection, assessment, classification, scope, risk, declaration, then
+// notes, as a responder team records them.
+func incidentEvents(i, n int) []domain.Event {
+	events := []domain.Event{
+		domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: fmt.Sprintf("bulk read of tenant blobs on cluster eu-%d", i%9), AwareAt: t0, Role: domain.RoleBoth},
+		domain.PackPinned{Version: "2026.1"},
+		domain.StageChanged{From: domain.StageDetect, To: domain.StageAssess},
+		domain.IncidentAssessed{FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, DerivedSeverity: domain.SeverityHigh, DerivedPriority: domain.P1, Severity: domain.SeverityHigh, Priority: domain.P1},
+		domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose},
+		domain.IncidentClassified{Classification: domain.ClassPrivacyBreach, Reason: "personal data read"},
+		domain.ScopeRecorded{Customers: []string{"contoso", "fabrikam"}, DataCategories: []string{"contact details"}, Subjects: 1200, Records: 5400, Jurisdictions: []string{"DE", "FR"}},
+		domain.RiskDetermined{Level: domain.RiskHigh, Reasoning: "contact data of 1,200 people"},
+		domain.CRSPIDeclared{Basis: domain.BasisEvidence, Reasoning: "access logs show reads of both tenants' blobs"},
+	}
+	for len(events) < n {
+		events = append(events, domain.NoteAdded{Text: fmt.Sprintf("status update %d: investigation continues on cluster eu-%d; no further access seen since the token was revoked", len(events), i%9)})
+	}
+	return events[:n]
+}
+
+// incidentRecords returns the first n events of generated incident i, in
+// stream id, as records: UUIDv7 IDs, business times an hour apart.
+func incidentRecords(i int, id string, n int) ([]eventstore.Record, error) {
+	stream := domain.IncidentStream(id)
+	events := incidentEvents(i, n)
+	recs := make([]eventstore.Record, len(events))
+	for j, e := range events {
+		typ, payload, err := domain.Encode(e)
+		if err != nil {
+			return nil, err
+		}
+		recs[j] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: stream, Type: typ,
+			OccurredAt: t0.Add(time.Duration(j) * time.Hour), Actor: "oscar", Payload: payload, Revision: uint64(j)}
+	}
+	return recs, nil
+}
+
+// benchLedger is a generated ledger file and its key file.
+type benchLedger struct {
+	path    string
+	keyPath string
+	key     *integrity.LedgerKey
+}
+
+// newLedger creates a ledger at path as breachledger init does (alice
+// admin, oscar responder, the backdate-window widened so that notes dated
+// 2025 are accepted, a ledger key written beside it) and signs its first
+// checkpoint.
+func newLedger(ctx context.Context, path string) (*sqlite.Store, benchLedger, error) {
+	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: true})
+	if err != nil {
+		return nil, benchLedger{}, err
+	}
+	fail := func(err error) (*sqlite.Store, benchLedger, error) {
+		st.Close()
+		return nil, benchLedger{}, err
+	}
+	w := ledger.Writer{Store: st}
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	cmds := []domain.Command{
+		domain.InitLedger{By: domain.By{Actor: "alice", At: at}, Name: "Bench", Unsigned: true},
+		domain.GrantRole{By: domain.By{Actor: "alice", At: at}, Grantee: "oscar", Role: domain.RoleResponder},
+		domain.ChangeSetting{By: domain.By{Actor: "alice", At: at}, Key: "backdate-window", Value: "36500d"},
+	}
+	for _, c := range cmds {
+		if _, err := w.Execute(ctx, "", c, at); err != nil {
+			return fail(err)
+		}
+	}
+	origin, err := ledger.Origin(ctx, st)
+	if err != nil {
+		return fail(err)
+	}
+	skey, vkey, err := integrity.GenerateLedgerKey(origin)
+	if err != nil {
+		return fail(err)
+	}
+	bl := benchLedger{path: path, keyPath: filepath.Join(filepath.Dir(path), filepath.Base(path)+".key")}
+	if err := writeKeyFiles(bl.keyPath, skey, vkey); err != nil {
+		return fail(err)
+	}
+	if bl.key, err = integrity.ParseLedgerKey(skey); err != nil {
+		return fail(err)
+	}
+	own, err := st.ReadAll(ctx, 0, 0)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := (ledger.Checkpointer{Store: st, Key: bl.key}).Checkpoint(ctx, own); err != nil {
+		return fail(err)
+	}
+	return st, bl, nil
+}
+
+// buildLedger creates a SQLite ledger of exactly n events at path: the
+// ledger's own first events, then 20-event incidents, with the target
+// incident (targetEvents events) in the middle of them, so that a command
+// on it reads a small answer out of a big ledger.
+func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLedger, error) {
+	st, bl, err := newLedger(ctx, path)
+	if err != nil {
+		return benchLedger{}, err
+	}
+	defer st.Close()
+	head, err := st.Head(ctx)
+	if err != nil {
+		return benchLedger{}, err
+	}
+	rest := n - int(head) - targetEvents
+	if rest < 0 {
+		return benchLedger{}, fmt.Errorf("a ledger of %d events cannot hold the ledger's %d own events and the %d-event target incident", n, head, targetEvents)
+	}
+	cp := ledger.Checkpointer{Store: st, Key: bl.key}
+	const batch = 1000
+	var pending []eventstore.Record
+	flush := func() error {
+		now := time.Now().UTC().Truncate(time.Microsecond)
+		for i := range pending {
+			pending[i].Sequence = head + uint64(i)
+			pending[i].RecordedAt = now
+		}
+		if err := st.Import(ctx, pending); err != nil {
+			return err
+		}
+		if _, err := cp.Checkpoint(ctx, pending); err != nil {
+			return err
+		}
+		head += uint64(len(pending))
+		pending = pending[:0]
+		return nil
+	}
+	add := func(recs []eventstore.Record) error {
+		pending = append(pending, recs...)
+		if len(pending) >= batch {
+			return flush()
+		}
+		return nil
+	}
+	placed := false
+	for i := 0; rest > 0 || !placed; i++ {
+		if !placed && (rest <= (n-targetEvents)/2 || rest == 0) {
+			recs, err := incidentRecords(i, target, targetEvents)
+			if err != nil {
+				return benchLedger{}, err
+			}
+			if err := add(recs); err != nil {
+				return benchLedger{}, err
+			}
+			placed = true
+			continue
+		}
+		k := min(perIncident, rest)
+		recs, err := incidentRecords(i, fmt.Sprintf("BENCH%07d", i), k)
+		if err != nil {
+			return benchLedger{}, err
+		}
+		if err := add(recs); err != nil {
+			return benchLedger{}, err
+		}
+		rest -= k
+	}
+	if len(pending) > 0 {
+		if err := flush(); err != nil {
+			return benchLedger{}, err
+		}
+	}
+	if head != uint64(n) {
+		return benchLedger{}, fmt.Errorf("built a ledger of %d events, want %d", head, n)
+	}
+	return bl, nil
+}
+
+// writeKeyFiles writes the ledger key files the CLI's --ledger-key reads:
+// the private key at path (mode 0600), the public key at path.pub (what
+// breachledger init writes; written here so that the benchmark does not
+// depend on where the product keeps its key-file code).
+func writeKeyFiles(path, skey, vkey string) error {
+	if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644)
+}

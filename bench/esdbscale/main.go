@@ -1,0 +1,379 @@
+// Command esdbscale measures breachledger CLI commands on EventStoreDB as
+// the ledger grows (issue 19): for each size it starts the in-process test
+// server as a process of its own (bench/esdbserver), puts a ledger of that
+// many events on it, then runs the CLI as its own process, one warm-up run
+// and then -runs timed runs of each command:
+//
+//   - note BENCHCLI TEXT        (an append)
+//   - show BENCHCLI
+//   - log --incident BENCHCLI
+//
+// BENCHCLI is a 40-event incident in the middle of 20-event ones, so show
+// and log read a small answer out of a big ledger. It prints a Markdown
+// table of the median and slowest wall time, start to exit, and the CLI
+// process's peak RSS (getrusage ru_maxrss), then each command's largest-size
+// figures against its 1,000-event ones.
+//
+//	go run ./esdbscale                     # 1,000, 100,000 and 1,000,000 events
+//	go run ./esdbscale -short              # 1,000 and 10,000: a quick look
+//	go run ./esdbscale -sizes 1000,100000
+//
+// The ledger is built as a SQLite file with the library (batched imports
+// with signed checkpoints, as bench/sidebyside builds its ledgers), then
+// copied onto the server with "breachledger migrate", as a team moving to
+// EventStoreDB would; the time both take is printed. The server keeps
+// everything in memory (about 1 KiB per event).
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	root, dir    string // the repository; the scratch directory
+	bin, server  string // the built CLI and esdbserver
+	runs         int
+	targetEvents int
+}
+
+// A result is one command measured at one size.
+type result struct {
+	command string
+	events  int
+	times   []time.Duration // the timed runs, not the warm-up
+	maxRSS  int64           // KiB, the largest of every run's (the warm-up's too)
+}
+
+// A command is what the CLI runs after its global flags.
+type command struct {
+	name string
+	args []string
+}
+
+var commands = []command{
+	{"note", []string{"note", target, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z"}},
+	{"show", []string{"show", target}},
+	{"log --incident", []string{"log", "--incident", target}},
+}
+
+func main() {
+	short := flag.Bool("short", false, "sizes 1,000 and 10,000: a quick look, not figures to record")
+	sizes := flag.String("sizes", "1000,100000,1000000", "comma-separated ledger sizes, in events (the first is the ratios' base)")
+	runs := flag.Int("runs", 5, "timed runs of each command at each size, after one warm-up run")
+	dir := flag.String("dir", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
+	flag.Parse()
+	spec := *sizes
+	if *short {
+		spec = "1000,10000"
+	}
+	var ns []int
+	for _, f := range strings.Split(spec, ",") {
+		n, err := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(f), "_", ""))
+		if err != nil || n <= 0 {
+			fail(fmt.Errorf("bad size %q in -sizes", f))
+		}
+		ns = append(ns, n)
+	}
+	cfg := config{runs: *runs, targetEvents: 40}
+	root, err := repoRoot()
+	if err != nil {
+		fail(err)
+	}
+	cfg.root = root
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "breachledger-esdbscale-")
+		if err != nil {
+			fail(err)
+		}
+		defer os.RemoveAll(d)
+		cfg.dir = d
+	} else {
+		cfg.dir = *dir
+		if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
+			fail(err)
+		}
+	}
+	cfg.bin = filepath.Join(cfg.dir, "breachledger")
+	cfg.server = filepath.Join(cfg.dir, "esdbserver")
+	if err := goBuild(cfg.root, "./cmd/breachledger", cfg.bin); err != nil {
+		fail(err)
+	}
+	if err := goBuild(filepath.Join(cfg.root, "bench"), "./esdbserver", cfg.server); err != nil {
+		fail(err)
+	}
+
+	var results []result
+	var notes []string
+	for _, n := range ns {
+		rs, note, err := measure(cfg, n)
+		if err != nil {
+			fail(fmt.Errorf("%d events: %w", n, err))
+		}
+		results = append(results, rs...)
+		notes = append(notes, note)
+	}
+	printTable(results, ns)
+	fmt.Println()
+	for _, n := range notes {
+		fmt.Println("- " + n)
+	}
+}
+
+// measure builds a ledger of n events on a fresh server and measures every
+// command on it.
+func measure(cfg config, n int) ([]result, string, error) {
+	ctx := context.Background()
+	dir := filepath.Join(cfg.dir, strconv.Itoa(n))
+	for _, d := range []string{dir, filepath.Join(dir, "home"), filepath.Join(dir, "config"), filepath.Join(dir, "cache")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, "", err
+		}
+	}
+	defer os.RemoveAll(dir)
+	progress("%d events: building the SQLite ledger", n)
+	start := time.Now()
+	bl, err := buildLedger(ctx, filepath.Join(dir, "ledger.db"), n, cfg.targetEvents)
+	if err != nil {
+		return nil, "", err
+	}
+	built := time.Since(start)
+
+	srv, url, err := startServer(cfg.server)
+	if err != nil {
+		return nil, "", err
+	}
+	defer srv.stop()
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + filepath.Join(dir, "home"),
+		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
+		"TZ=UTC",
+	}
+	progress("%d events: built in %s; migrate to %s", n, built.Round(time.Millisecond), url)
+	start = time.Now()
+	if _, err := run(cfg.bin, env, "migrate", "--from", bl.path, "--to", url); err != nil {
+		return nil, "", err
+	}
+	migrated := time.Since(start)
+	if err := os.Remove(bl.path); err != nil { // the server holds it now
+		return nil, "", err
+	}
+
+	global := []string{"--ledger", url, "--ledger-key", bl.keyPath, "--actor", "oscar"}
+	var out []result
+	for _, c := range commands {
+		progress("%d events: %s", n, c.name)
+		r := result{command: c.name, events: n}
+		for i := range 1 + cfg.runs {
+			m, err := run(cfg.bin, env, append(slices.Clone(global), c.args...)...)
+			if err != nil {
+				return nil, "", err
+			}
+			r.maxRSS = max(r.maxRSS, m.maxRSS)
+			if i > 0 {
+				r.times = append(r.times, m.wall)
+			}
+		}
+		out = append(out, r)
+	}
+	serverRSS, err := srv.stop()
+	if err != nil {
+		return nil, "", err
+	}
+	note := fmt.Sprintf("%s events: SQLite ledger built in %s, migrated onto the server in %s; the server's peak RSS %.0f MiB",
+		fmtInt(n), built.Round(time.Millisecond), migrated.Round(time.Millisecond), mib(serverRSS))
+	return out, note, nil
+}
+
+// A measurement is one CLI process: wall time, start to exit, and its peak
+// resident set.
+type measurement struct {
+	wall   time.Duration
+	maxRSS int64 // KiB on Linux
+}
+
+// run runs the CLI with env and args and measures it.
+func run(bin string, env []string, args ...string) (measurement, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	cmd.Stdout = io.Discard
+	var stderr limitedBuffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return measurement{}, fmt.Errorf("breachledger %s: %v\n%s", strings.Join(args, " "), err, stderr.b)
+	}
+	return measurement{wall: wall, maxRSS: maxRSS(cmd.ProcessState)}, nil
+}
+
+func maxRSS(ps *os.ProcessState) int64 {
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		return int64(ru.Maxrss)
+	}
+	return 0
+}
+
+// server is a running esdbserver process.
+type server struct {
+	cmd    *exec.Cmd
+	done   chan error
+	stderr *limitedBuffer
+}
+
+// startServer starts esdbserver on a free port and returns it with the
+// connection string it printed.
+func startServer(bin string) (*server, string, error) {
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1), stderr: &limitedBuffer{}}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return nil, "", fmt.Errorf("esdbserver printed no address: %v\n%s", err, s.stderr.b)
+	}
+	done := s.done
+	go func() { done <- cmd.Wait() }()
+	return s, strings.TrimSpace(line), nil
+}
+
+// stop sends SIGTERM, waits for the exit and returns the server's peak RSS
+// in KiB. Stopping a stopped server returns 0.
+func (s *server) stop() (int64, error) {
+	if s.done == nil {
+		return 0, nil
+	}
+	done := s.done
+	s.done = nil
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			return 0, fmt.Errorf("esdbserver: %v\n%s", err, s.stderr.b)
+		}
+	case <-time.After(30 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
+		return 0, errors.New("esdbserver did not stop within 30 s of SIGTERM")
+	}
+	return maxRSS(s.cmd.ProcessState), nil
+}
+
+// printTable prints the results as Markdown, then each command's figures
+// at the largest size against the first (smallest).
+func printTable(rs []result, ns []int) {
+	fmt.Println("| command | events | median ms | p-max ms | peak RSS MiB |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, r := range rs {
+		fmt.Printf("| %s | %s | %.1f | %.1f | %.1f |\n", r.command, fmtInt(r.events), msec(median(r.times)), msec(slices.Max(r.times)), mib(r.maxRSS))
+	}
+	if len(ns) < 2 {
+		return
+	}
+	lo, hi := ns[0], slices.Max(ns)
+	fmt.Println()
+	fmt.Printf("| command | median, %s ÷ %s events | peak RSS, %s − %s events |\n", fmtInt(hi), fmtInt(lo), fmtInt(hi), fmtInt(lo))
+	fmt.Println("|---|---:|---:|")
+	for _, c := range commands {
+		var a, b result
+		for _, r := range rs {
+			if r.command == c.name && r.events == lo {
+				a = r
+			}
+			if r.command == c.name && r.events == hi {
+				b = r
+			}
+		}
+		fmt.Printf("| %s | %.2f× | %+.1f MiB |\n", c.name, float64(median(b.times))/float64(median(a.times)), mib(b.maxRSS)-mib(a.maxRSS))
+	}
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(0.5*float64(len(s)))) - 1
+	return s[max(0, i)]
+}
+
+func msec(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
+func fmtInt(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "esdbscale: "+format+"\n", args...)
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "esdbscale:", err)
+	os.Exit(1)
+}
+
+// goBuild builds a package of module dir into out, as make build does.
+func goBuild(dir, pkg, out string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", out, pkg)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// repoRoot finds the main module: the directory above bench/ with go.mod.
+func repoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/breachledger/breachledger\n") {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("run from inside the breachledger repository (no go.mod of github.com/breachledger/breachledger above %s)", wd)
+		}
+	}
+}
+
+type limitedBuffer struct{ b []byte }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if len(l.b) < 4096 {
+		l.b = append(l.b, p[:min(len(p), 4096-len(l.b))]...)
+	}
+	return len(p), nil
+}
