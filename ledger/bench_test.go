@@ -8,14 +8,16 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/google/uuid"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 )
@@ -146,7 +148,7 @@ func BenchmarkReplayDecode(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if _, err := projections.FactOf(r); err != nil {
+			if _, err := history.FactOf(r); err != nil {
 				b.Fatal(err)
 			}
 		}

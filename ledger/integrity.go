@@ -18,8 +18,8 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // Integrity: the application side of package integrity. It signs
@@ -443,7 +443,7 @@ func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
 // SignaturePolicy judges actor signatures as the domain's signer registry
 // and signature policy stood at each event's place in the log: a fold of
 // the ledger stream, one record at a time. An event that lost a revocation
-// race (projections.Races) is judged as its writer decided it: a key
+// race (history.Races) is judged as its writer decided it: a key
 // revoked at or after the ledger revision it was decided on still signs
 // it, if the signature verifies; it is reported in Raced, not as a
 // problem, and does not change the ledger state.
@@ -461,7 +461,7 @@ func (w Writer) sign(r *eventstore.Record, made map[string][]byte) error {
 // afterwards (amendProblems).
 type SignaturePolicy struct {
 	l     domain.Ledger
-	races projections.Races
+	races history.Races
 	raced []integrity.Problem
 	init  *eventstore.Record // a signed LedgerInitialized, judged with the event after it
 
@@ -597,7 +597,7 @@ func (p *SignaturePolicy) AmendSuspects() []string {
 // Events before rulesFrom (the first record that carries a basis) were
 // recorded by a breachledger that allowed unsigned amendments, and are
 // folded but not judged.
-func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom uint64, rejected map[uint64]string) []integrity.Problem {
+func amendProblems(recs []eventstore.Record, races *history.Races, rulesFrom uint64, rejected map[uint64]string) []integrity.Problem {
 	var out []integrity.Problem
 	facts := make([]domain.Fact, 0, len(recs))
 	signed := false
@@ -605,7 +605,7 @@ func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom
 		if _, ok := rejected[r.Sequence]; ok {
 			continue
 		}
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			continue // not an event any reader counts
 		}
@@ -614,7 +614,7 @@ func amendProblems(recs []eventstore.Record, races *projections.Races, rulesFrom
 		}
 		if f.Signer == "" && signed && f.Sequence >= rulesFrom {
 			id, _ := domain.IncidentID(f.Stream)
-			inc := projections.IncidentAt(id, facts, domain.Cut{})
+			inc := history.IncidentAt(id, facts, domain.Cut{})
 			var re *domain.RuleError
 			if err := domain.CheckAmendsSigned(&inc, f.Event, f.Actor); errors.As(err, &re) {
 				amended, _ := domain.AmendsSigned(&inc, f.Event)
@@ -672,7 +672,7 @@ func (p *SignaturePolicy) evolve(r eventstore.Record) {
 	if r.Stream != domain.LedgerStream {
 		return
 	}
-	if f, err := projections.FactOf(r); err == nil {
+	if f, err := history.FactOf(r); err == nil {
 		p.l = domain.EvolveLedger(p.l, f)
 		p.races.Learn(f)
 	}
@@ -1272,7 +1272,7 @@ func ExportBundle(ctx context.Context, st eventstore.Store, key *integrity.Publi
 // (integrity.VerifyBundle, judging actor signatures with the bundle's
 // ledger stream) and against the checkpoints an auditor kept, and returns
 // its events as a history to replay.
-func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, *projections.History, error) {
+func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integrity.Checkpoint) (*integrity.Report, *history.History, error) {
 	policy := NewSignaturePolicy()
 	rep, recs, err := integrity.VerifyBundle(b, key, policy, against)
 	if err != nil {
@@ -1287,14 +1287,14 @@ func VerifyBundle(b *integrity.Bundle, key *integrity.PublicKey, against []integ
 		}
 		return of, nil
 	})
-	h := projections.NewHistory()
+	h := history.New()
 	for _, r := range recs {
 		if r.Stream == domain.LedgerStream && r.Revision == 0 {
 			if origin, err := originOf(r); err == nil && origin != key.Origin() {
 				rep.Problems = append([]integrity.Problem{{Seq: r.Sequence, EventID: r.ID.String(), What: "origin", Detail: fmt.Sprintf("the key is for ledger %q, the bundle's ledger is %q", key.Origin(), origin)}}, rep.Problems...)
 			}
 		}
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			rep.Problems = append(rep.Problems, integrity.Problem{Seq: r.Sequence, EventID: r.ID.String(), What: "payload", Detail: err.Error()})
 			continue

@@ -8,8 +8,8 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // Notary mode (domain.NotaryAppointed). A ledger checkpoints inline until
@@ -194,7 +194,7 @@ func notaryLag(ctx context.Context, st eventstore.Store, recs []eventstore.Recor
 	if err != nil {
 		return err
 	}
-	facts, err := projections.FactsOf(counting(recs, Coverage{Size: uncovered.Seq, Rejected: rejected}))
+	facts, err := history.FactsOf(counting(recs, Coverage{Size: uncovered.Seq, Rejected: rejected}))
 	if err != nil {
 		return err
 	}

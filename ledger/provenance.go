@@ -10,8 +10,8 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // ReadCheckpointed reads the events a report is built from: those a
@@ -25,12 +25,12 @@ import (
 // keep, when not nil, chooses the records that go into the history (every
 // record still counts for the root): a report of one incident needs only
 // its stream and the ledger's.
-func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key *integrity.PublicKey, keep func(eventstore.Record) bool) (*projections.History, projections.Provenance, error) {
+func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key *integrity.PublicKey, keep func(eventstore.Record) bool) (*history.History, history.Provenance, error) {
 	origin, err := Origin(ctx, st)
 	if err != nil {
-		return nil, projections.Provenance{}, err
+		return nil, history.Provenance{}, err
 	}
-	p := projections.Provenance{Origin: origin}
+	p := history.Provenance{Origin: origin}
 	// Through a View, the tree needs every record, rejected ones
 	// included; the history leaves those out.
 	var rejected map[uint64]string
@@ -54,7 +54,7 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 	if stored != nil {
 		end = stored.Size
 	}
-	h := projections.NewHistory()
+	h := history.New()
 	tree := integrity.NewTree()
 	for r, err := range eventstore.All(ctx, st, 0) {
 		if err != nil {
@@ -70,14 +70,14 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 		if _, no := rejected[r.Sequence]; no || (keep != nil && !keep(r)) {
 			continue
 		}
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			return nil, p, err
 		}
 		h.Add(f)
 	}
-	p.Custody = projections.CustodyNotes(h.Ledger)
-	p.Raced = projections.RaceNotes(h.Raced)
+	p.Custody = history.CustodyNotes(h.Ledger)
+	p.Raced = history.RaceNotes(h.Raced)
 	root := tree.Root()
 	p.TreeSize, p.Root, p.RootHex, p.Recomputed = tree.Size(), base64.StdEncoding.EncodeToString(root), hex.EncodeToString(root), stored != nil
 	if stored == nil {

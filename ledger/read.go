@@ -8,12 +8,12 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/history"
 )
 
 // ReadStream returns the facts of one stream that count; a missing stream
 // has none. Of a stream other than the ledger stream, it leaves out the
-// facts that lost a revocation race (projections.Races), judged with the
+// facts that lost a revocation race (history.Races), judged with the
 // ledger stream, which it reads after the stream: a revocation that
 // precedes one of the stream's facts is then read too.
 func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domain.Fact, error) {
@@ -21,7 +21,7 @@ func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domai
 	if err != nil {
 		return nil, err
 	}
-	facts, err := projections.FactsOf(recs)
+	facts, err := history.FactsOf(recs)
 	if err != nil || stream == domain.LedgerStream || !anyBasis(recs) {
 		return facts, err
 	}
@@ -29,19 +29,19 @@ func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domai
 	if err != nil {
 		return nil, err
 	}
-	facts, _ = projections.RacesOf(ledgerFacts).Counting(facts)
+	facts, _ = history.RacesOf(ledgerFacts).Counting(facts)
 	return facts, nil
 }
 
 // ReadRaces reads the ledger stream's revocations, to judge with them which
-// events lost a revocation race (projections.Races): those of the log
+// events lost a revocation race (history.Races): those of the log
 // before the read.
-func ReadRaces(ctx context.Context, s eventstore.Store) (*projections.Races, error) {
+func ReadRaces(ctx context.Context, s eventstore.Store) (*history.Races, error) {
 	facts, err := ReadStream(ctx, s, domain.LedgerStream)
 	if err != nil {
 		return nil, err
 	}
-	return projections.RacesOf(facts), nil
+	return history.RacesOf(facts), nil
 }
 
 // anyBasis reports whether any of recs records the ledger revision it was
@@ -75,12 +75,12 @@ func readRecords(ctx context.Context, s eventstore.Store, stream string) ([]even
 // A read is whole or an error: once ctx is done, ReadHistory returns its
 // error (errors.Is(err, context.Canceled) after a cancel), never the part
 // read so far, and its goroutines end.
-func ReadHistory(ctx context.Context, s eventstore.Store) (*projections.History, error) {
+func ReadHistory(ctx context.Context, s eventstore.Store) (*history.History, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan chan decodedPage, runtime.GOMAXPROCS(0)+1) // in sequence order
 	go readPages(ctx, s, pages)
-	h := projections.NewHistory()
+	h := history.New()
 	for next := range pages {
 		p := <-next
 		if p.err != nil {
@@ -139,7 +139,7 @@ func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decode
 		ch := make(chan decodedPage, 1) // buffered: the decoder never waits for a reader that left
 		go func() {
 			defer func() { <-workers }()
-			facts, err := projections.FactsOf(recs)
+			facts, err := history.FactsOf(recs)
 			ch <- decodedPage{facts: facts, err: err}
 		}()
 		if !send(ch) {

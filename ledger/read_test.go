@@ -12,8 +12,8 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // ReadHistory reads and decodes pages concurrently; the history it builds
@@ -48,12 +48,12 @@ func TestReadHistoryMatchesAPlainLoop(t *testing.T) {
 		}
 		revs[stream] += uint64(len(recs))
 	}
-	want := projections.NewHistory()
+	want := history.New()
 	for r, err := range eventstore.All(ctx, st, 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/history"
 )
 
 // ErrConflictPersisted: other writers kept changing the stream and the
@@ -155,7 +155,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		}
 		res := Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp, Ledger: state.Ledger}
 		if incident != "" {
-			written, err := projections.FactsOf(stored)
+			written, err := history.FactsOf(stored)
 			if err != nil {
 				return Result{}, err
 			}
@@ -289,17 +289,17 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 			return domain.State{}, nil, 0, 0, err
 		}
 	}
-	ledgerFacts, err := projections.FactsOf(counting(ledgerRecs, cov))
+	ledgerFacts, err := history.FactsOf(counting(ledgerRecs, cov))
 	if err != nil {
 		return domain.State{}, nil, 0, 0, err
 	}
 	state.Ledger = domain.ReplayLedger(ledgerFacts, domain.Cut{})
 	if incident != "" {
-		if facts, err = projections.FactsOf(counting(incidentRecs, cov)); err != nil {
+		if facts, err = history.FactsOf(counting(incidentRecs, cov)); err != nil {
 			return domain.State{}, nil, 0, 0, err
 		}
-		facts, _ = projections.RacesOf(ledgerFacts).Counting(facts)
-		state.Incident = projections.IncidentAt(incident, facts, domain.Cut{})
+		facts, _ = history.RacesOf(ledgerFacts).Counting(facts)
+		state.Incident = history.IncidentAt(incident, facts, domain.Cut{})
 	}
 	return state, facts, basis, length, nil
 }

@@ -32,9 +32,9 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
-	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/safetext"
 )
 
@@ -230,7 +230,7 @@ func (n *Notary) start(ctx context.Context) error {
 
 // fold adds an accepted record to the state.
 func (n *Notary) fold(r eventstore.Record) error {
-	f, err := projections.FactOf(r)
+	f, err := history.FactOf(r)
 	if err != nil {
 		return fmt.Errorf("notary: %w", err)
 	}
@@ -500,7 +500,7 @@ func (n *Notary) judge(g []eventstore.Record) error {
 	}
 	// Decided on an earlier ledger revision (first.Basis) and refused on
 	// this one (a key or role revoked in between): a revocation race,
-	// which readers leave out (projections.Races) and verify reports
+	// which readers leave out (history.Races) and verify reports
 	// without failing, when its signatures and the rules accept it as
 	// decided.
 	if s := n.stateFor(first.Stream, first.Basis); s.Ledger.Initialized && n.judgeOn(s, g, events) == nil {
@@ -538,8 +538,8 @@ func (n *Notary) stateFor(stream string, basis uint64) domain.State {
 		s.Ledger = domain.ReplayLedger(upTo, domain.Cut{})
 	}
 	if id, ok := domain.IncidentID(stream); ok {
-		facts, _ := projections.RacesOf(n.ledgerFacts).Counting(n.incidents[stream])
-		s.Incident = projections.IncidentAt(id, facts, domain.Cut{})
+		facts, _ := history.RacesOf(n.ledgerFacts).Counting(n.incidents[stream])
+		s.Incident = history.IncidentAt(id, facts, domain.Cut{})
 	}
 	return s
 }

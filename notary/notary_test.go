@@ -1002,7 +1002,7 @@ func TestRun(t *testing.T) {
 // TestRevocationRace: an append decided while its author's key was active
 // and recorded after an admin revoked it (a revocation race, issue 12) is
 // not rejected: it is what the rules decided on the ledger revision it
-// names, readers leave it out (projections.Races), and verify reports it
+// names, readers leave it out (history.Races), and verify reports it
 // as raced with nothing wrong. A forged append claiming that old revision
 // but signed with a key revoked before it is still rejected.
 func TestRevocationRace(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -119,7 +120,7 @@ func TestCorrectionsSayWhoAndWhetherSigned(t *testing.T) {
 				"html": "corrected by sam " + signedWord + " in <code>ev-fix</code>",
 				"json": `"correction":{"event_id":"ev-fix","at":"2025-03-12T12:00:00Z","actor":"sam",`,
 			} {
-				r, ok := projections.BuildReport(h.LedgerAt(cut), "A", h.Incidents["A"], cut, projections.Provenance{}, format)
+				r, ok := projections.BuildReport(h.LedgerAt(cut), "A", h.Incidents["A"], cut, history.Provenance{}, format)
 				if !ok {
 					t.Fatal("no report")
 				}

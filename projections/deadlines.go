@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/safetext"
 )
 
@@ -54,13 +55,13 @@ func (f DeadlineFilter) keepRegime(o domain.Obligation) bool {
 }
 
 // beside fills the rows' readings at the other cut and under the other pack.
-func (f DeadlineFilter) beside(h *History, id string, rows []DeadlineRow, cut domain.Cut) {
+func (f DeadlineFilter) beside(h *history.History, id string, rows []DeadlineRow, cut domain.Cut) {
 	if len(rows) == 0 {
 		return
 	}
 	if !f.NowKnownAt.IsZero() && f.NowKnownAt.After(cut.KnownAt) {
 		now := domain.Cut{AsOf: cut.AsOf, KnownAt: f.NowKnownAt}
-		inc := IncidentAt(id, h.Incidents[id], now)
+		inc := history.IncidentAt(id, h.Incidents[id], now)
 		obs := f.obligations(&inc, h.LedgerAt(now).Settings, cut.AsOf)
 		for i := range rows {
 			j := slices.IndexFunc(obs, func(o domain.Obligation) bool { return o.ID == rows[i].ID })
@@ -78,7 +79,7 @@ func (f DeadlineFilter) beside(h *History, id string, rows []DeadlineRow, cut do
 		if !ok {
 			return
 		}
-		inc := IncidentAt(id, h.Incidents[id], cut)
+		inc := history.IncidentAt(id, h.Incidents[id], cut)
 		obs := domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, &p)
 		for i := range rows {
 			j := slices.IndexFunc(obs, func(o domain.Obligation) bool { return o.ID == rows[i].ID })
@@ -93,12 +94,12 @@ func (f DeadlineFilter) beside(h *History, id string, rows []DeadlineRow, cut do
 
 // onlyUnder returns the obligations the compared pack has and the view does
 // not: what a newer pack would add.
-func (f DeadlineFilter) onlyUnder(h *History, id string, rows []DeadlineRow, cut domain.Cut) []DeadlineRow {
+func (f DeadlineFilter) onlyUnder(h *history.History, id string, rows []DeadlineRow, cut domain.Cut) []DeadlineRow {
 	p, ok := domain.PackByVersion(f.ComparePack)
 	if f.ComparePack == "" || !ok {
 		return nil
 	}
-	inc := IncidentAt(id, h.Incidents[id], cut)
+	inc := history.IncidentAt(id, h.Incidents[id], cut)
 	var out []DeadlineRow
 	for _, o := range domain.ObligationsUnder(&inc, h.LedgerAt(cut).Settings, cut.AsOf, &p) {
 		if !f.keepRegime(o) || !f.keepStatus(o) || slices.ContainsFunc(rows, func(r DeadlineRow) bool { return r.ID == o.ID }) {

@@ -7,6 +7,7 @@ import (
 	"hash"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // Projection names, in the order replay prints them.
@@ -72,7 +73,7 @@ type timelineRow struct {
 // Digests rebuilds every projection of h at the cut from scratch and
 // returns their digests, in the order of Projections. p is the provenance
 // the reports name.
-func Digests(h *History, cut domain.Cut, p Provenance) ([]Digest, error) {
+func Digests(h *history.History, cut domain.Cut, p history.Provenance) ([]Digest, error) {
 	ds := map[string]*Digester{}
 	for _, name := range Projections {
 		ds[name] = NewDigester(name)

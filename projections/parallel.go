@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // eachIndex runs fn for every i in [0, n) on up to GOMAXPROCS goroutines
@@ -42,9 +43,9 @@ func eachIndex[T any](n int, fn func(i int) T) []T {
 
 // States folds every incident of h into its state at the cut, in the order
 // the incidents were first recorded (IncidentIDs), on every CPU.
-func States(h *History, cut domain.Cut) []domain.Incident {
+func States(h *history.History, cut domain.Cut) []domain.Incident {
 	ids := h.IncidentIDs()
 	return eachIndex(len(ids), func(i int) domain.Incident {
-		return IncidentAt(ids[i], h.Incidents[ids[i]], cut)
+		return history.IncidentAt(ids[i], h.Incidents[ids[i]], cut)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -13,7 +14,7 @@ import (
 // one incident at a time would, in the same order (run with -race: the
 // folds share the history and the calendars).
 func TestParallelFoldsAreOrderedAndDeterministic(t *testing.T) {
-	h := projections.NewHistory()
+	h := history.New()
 	seq := uint64(0)
 	add := func(stream, when string, e domain.Event) {
 		typ, _, err := domain.Encode(e)
@@ -58,7 +59,7 @@ func TestParallelFoldsAreOrderedAndDeterministic(t *testing.T) {
 	}
 }
 
-func render(t *testing.T, h *projections.History, cut domain.Cut) string {
+func render(t *testing.T, h *history.History, cut domain.Cut) string {
 	t.Helper()
 	l, err := json.Marshal(projections.List(h, cut, false))
 	if err != nil {

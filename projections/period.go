@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // PeriodReport is the report over the incidents detected in a period: how
@@ -51,8 +52,8 @@ type PeriodReport struct {
 	// ledger learnt of only after the due time.
 	RecordedLate []RecordedLateNotice `json:"recorded_late"`
 
-	Integrity Provenance `json:"integrity"`
-	Reproduce string     `json:"reproduce"`
+	Integrity history.Provenance `json:"integrity"`
+	Reproduce string             `json:"reproduce"`
 }
 
 // Count is how many incidents have one value.
@@ -157,7 +158,7 @@ type PeriodIncident struct {
 
 // BuildPeriodReport builds the report over the incidents of h detected in
 // [from, to), at the cut.
-func BuildPeriodReport(h *History, from, to time.Time, cut domain.Cut, p Provenance, format string) PeriodReport {
+func BuildPeriodReport(h *history.History, from, to time.Time, cut domain.Cut, p history.Provenance, format string) PeriodReport {
 	l := h.LedgerAt(cut)
 	r := PeriodReport{Ledger: l.Name, From: from, To: to, AsOf: cut.AsOf, KnownAt: cut.KnownAt, Integrity: p,
 		Reproduce: reproduce(fmt.Sprintf("--from %s --to %s --format %s", stamp(from), stamp(to), format), p, cut.AsOf, cut.KnownAt)}
@@ -166,7 +167,7 @@ func BuildPeriodReport(h *History, from, to time.Time, cut domain.Cut, p Provena
 	rates := map[string]*OnTimeRate{}
 	var order []string
 	for _, id := range h.IncidentIDs() {
-		inc := IncidentAt(id, h.Incidents[id], cut)
+		inc := history.IncidentAt(id, h.Incidents[id], cut)
 		if !inc.Exists || inc.Detection.At.Before(from) || !inc.Detection.At.Before(to) {
 			continue
 		}
@@ -359,7 +360,7 @@ func writePeriodMarkdown(w io.Writer, r PeriodReport) error {
 	p.f("## Incidents\n\n")
 	rowsT.md(p)
 	p.f("## Integrity\n\n")
-	for _, l := range r.Integrity.footer() {
+	for _, l := range footer(r.Integrity) {
 		p.f("%s\n\n", md(l))
 	}
 	p.f("Rebuild this report byte for byte:\n\n```\n%s\n```\n", r.Reproduce)
@@ -399,7 +400,7 @@ func writePeriodCSV(w io.Writer, r PeriodReport) error {
 		c.row("incident", x.Incident, strconv.Itoa(x.Obligations), string(x.Classification), fmt.Sprintf("%s; detected %s; %s; late %d, overdue %d", x.Summary, stamp(x.DetectedAt), x.Category, x.Late, x.Overdue))
 	}
 	p := r.Integrity
-	c.row("integrity", p.Origin, strconv.FormatUint(p.TreeSize, 10), p.Root, strings.Join(p.footer(), " "))
+	c.row("integrity", p.Origin, strconv.FormatUint(p.TreeSize, 10), p.Root, strings.Join(footer(p), " "))
 	c.row("reproduce", "", "", r.Reproduce, "")
 	return c.flush()
 }

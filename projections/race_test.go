@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -41,15 +42,15 @@ func note(seq, basis uint64, actor, signer string) domain.Fact {
 }
 
 func TestRacesJudge(t *testing.T) {
-	keyRace := projections.Race{Decided: 2, Revoked: 3, RevokedSeq: 4, RevokedBy: "ev-4", Type: "SignerRevoked", Key: keyOscar, Actor: "oscar"}
-	roleRace := func(decided uint64) projections.Race {
-		return projections.Race{Decided: decided, Revoked: 4, RevokedSeq: 6, RevokedBy: "ev-6", Type: "RoleRevoked", Role: domain.RoleResponder, Actor: "oscar"}
+	keyRace := history.Race{Decided: 2, Revoked: 3, RevokedSeq: 4, RevokedBy: "ev-4", Type: "SignerRevoked", Key: keyOscar, Actor: "oscar"}
+	roleRace := func(decided uint64) history.Race {
+		return history.Race{Decided: decided, Revoked: 4, RevokedSeq: 6, RevokedBy: "ev-6", Type: "RoleRevoked", Role: domain.RoleResponder, Actor: "oscar"}
 	}
 	tests := []struct {
 		name   string
 		f      domain.Fact
 		raced  bool
-		want   projections.Race
+		want   history.Race
 		substr string
 	}{
 		{name: "no basis recorded (an old event) never races", f: note(7, 0, "oscar", keyOscar)},
@@ -64,12 +65,12 @@ func TestRacesJudge(t *testing.T) {
 		{name: "decided on every revocation", f: note(7, 5, "oscar", keyOscar)},
 		{name: "another actor is not concerned", f: note(7, 3, "ivy", keyOther)},
 		{name: "unsigned, decided before the signature policy was set", f: note(9, 5, "ivy", ""), raced: true,
-			want:   projections.Race{Decided: 4, Revoked: 5, RevokedSeq: 8, RevokedBy: "ev-8", Type: "SignaturePolicySet", Actor: "alice"},
+			want:   history.Race{Decided: 4, Revoked: 5, RevokedSeq: 8, RevokedBy: "ev-8", Type: "SignaturePolicySet", Actor: "alice"},
 			substr: "decided at ledger revision 4, unsigned; the signature policy was set again at 5 (by alice, event ev-8 at seq 8)"},
 		{name: "signed: a policy set since does not concern it", f: note(9, 5, "ivy", keyOther)},
 		{name: "unsigned, decided on the policy", f: note(9, 6, "ivy", "")},
 	}
-	rs := projections.RacesOf(raceLog())
+	rs := history.RacesOf(raceLog())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, raced := rs.Judge(tt.f)
@@ -98,7 +99,7 @@ func TestHistorySetsRacedFactsApart(t *testing.T) {
 	byStream := append(append([]domain.Fact{}, log...), incident...)
 	for name, facts := range map[string][]domain.Fact{"sequence order": inOrder, "ledger stream first": byStream} {
 		t.Run(name, func(t *testing.T) {
-			h := projections.NewHistory()
+			h := history.New()
 			for _, f := range facts {
 				h.Add(f)
 			}
@@ -125,7 +126,7 @@ func TestHistorySetsRacedFactsApart(t *testing.T) {
 func TestRaceNotesInReports(t *testing.T) {
 	det := domain.Fact{ID: "ev-3", Sequence: 3, Stream: domain.IncidentStream("A"), Type: "IncidentDetected", Actor: "oscar", Signer: keyOscar, Basis: 3,
 		At: at("2025-03-07T21:40:00Z"), Event: domain.IncidentDetected{Source: domain.SourceAutomatedAlert, Summary: "bulk read", AwareAt: at("2025-03-07T21:40:00Z"), Role: domain.RoleBoth}}
-	h := projections.NewHistory()
+	h := history.New()
 	log := raceLog()
 	for _, f := range append(log[:3:3], det, log[3], note(5, 3, "oscar", keyOscar)) {
 		h.Add(f)
@@ -134,11 +135,11 @@ func TestRaceNotesInReports(t *testing.T) {
 		t.Fatalf("raced %v, want the note at seq 5", h.Raced)
 	}
 	want := `Sequence 5 (event ev-5, "NoteAdded" by "oscar" in "` + domain.IncidentStream("A") + `") lost a revocation race: decided at ledger revision 2, revoked at 3 (oscar's key ` + keyOscar + `, by event ev-4 at seq 4). It never counts, and is left out of this report.`
-	notes := projections.RaceNotes(h.Raced)
+	notes := history.RaceNotes(h.Raced)
 	if diff := cmp.Diff([]string{want}, notes); diff != "" {
-		t.Fatalf("RaceNotes (-want +got):\n%s", diff)
+		t.Fatalf("history.RaceNotes (-want +got):\n%s", diff)
 	}
-	p := projections.Provenance{Origin: "example.org/ledger", TreeSize: 6, Root: "cm9vdA==", RootHex: "726f6f74", Raced: notes}
+	p := history.Provenance{Origin: "example.org/ledger", TreeSize: 6, Root: "cm9vdA==", RootHex: "726f6f74", Raced: notes}
 	cut := domain.Cut{AsOf: at("2025-03-10T00:00:00Z"), KnownAt: at("2025-03-10T00:00:00Z")}
 	for _, format := range projections.ReportFormats {
 		r, _ := projections.BuildReport(h.LedgerAt(cut), "A", h.Incidents["A"], cut, p, format)

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -58,9 +59,9 @@ func golden(t *testing.T, name string, got []byte) {
 //     "3h31m" (and 3h30m late);
 //   - customer-notice/northwind, due the same, was sent 2025-03-11T12:00Z and
 //     recorded a minute later, before the due time → "met", no mention.
-func lateRecorded(t *testing.T) *projections.History {
+func lateRecorded(t *testing.T) *history.History {
 	t.Helper()
-	h := projections.NewHistory()
+	h := history.New()
 	seq := uint64(0)
 	revs := map[string]uint64{}
 	add := func(stream, when, recorded, actor string, e domain.Event) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // The breach register is the record GDPR Art. 33(5) asks a controller to
@@ -22,12 +23,12 @@ import (
 
 // Register is the breach register at a cut.
 type Register struct {
-	Ledger    string          `json:"ledger"`
-	AsOf      time.Time       `json:"as_of"`
-	KnownAt   time.Time       `json:"known_at"`
-	Entries   []RegisterEntry `json:"entries"`
-	Integrity Provenance      `json:"integrity"`
-	Reproduce string          `json:"reproduce"`
+	Ledger    string             `json:"ledger"`
+	AsOf      time.Time          `json:"as_of"`
+	KnownAt   time.Time          `json:"known_at"`
+	Entries   []RegisterEntry    `json:"entries"`
+	Integrity history.Provenance `json:"integrity"`
+	Reproduce string             `json:"reproduce"`
 }
 
 // RegisterEntry is one breach.
@@ -123,12 +124,12 @@ type RegisterApproval struct {
 }
 
 // BuildRegister builds the breach register over every incident of h.
-func BuildRegister(h *History, cut domain.Cut, p Provenance, format string) Register {
+func BuildRegister(h *history.History, cut domain.Cut, p history.Provenance, format string) Register {
 	l := h.LedgerAt(cut)
 	r := Register{Ledger: l.Name, AsOf: cut.AsOf, KnownAt: cut.KnownAt, Integrity: p,
 		Reproduce: strings.Replace(reproduce("--format "+format, p, cut.AsOf, cut.KnownAt), "breachledger report", "breachledger register", 1)}
 	for _, id := range h.IncidentIDs() {
-		inc := IncidentAt(id, h.Incidents[id], cut)
+		inc := history.IncidentAt(id, h.Incidents[id], cut)
 		if e, ok := RegisterEntryOf(&inc, domain.Obligations(&inc, l.Settings, cut.AsOf)); ok {
 			r.Entries = append(r.Entries, e)
 		}
@@ -385,7 +386,7 @@ func writeRegisterMarkdown(w io.Writer, r Register) error {
 		t.md(p)
 	}
 	p.f("## Integrity\n\n")
-	for _, l := range r.Integrity.footer() {
+	for _, l := range footer(r.Integrity) {
 		p.f("%s\n\n", md(l))
 	}
 	p.f("Rebuild this register byte for byte:\n\n```\n%s\n```\n", r.Reproduce)

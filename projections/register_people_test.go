@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -80,7 +81,7 @@ func TestRegisterCountsAffected(t *testing.T) {
 		t.Errorf("HTML facts do not count the affected people:\n%s", html)
 	}
 	// The register's count is the one the rules' thresholds count.
-	inc := projections.IncidentAt("A", h.Incidents["A"], domain.Cut{AsOf: at("2025-03-11T12:00:00Z"), KnownAt: at("2025-04-01T00:00:00Z")})
+	inc := history.IncidentAt("A", h.Incidents["A"], domain.Cut{AsOf: at("2025-03-11T12:00:00Z"), KnownAt: at("2025-04-01T00:00:00Z")})
 	if n, counted := inc.PeopleAffected(); n != e.Subjects || !counted {
 		t.Errorf("PeopleAffected = %d, %v; the register says %d", n, counted, e.Subjects)
 	}

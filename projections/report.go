@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // IncidentReport is what an auditor reads about one incident: every event
@@ -45,8 +46,8 @@ type IncidentReport struct {
 
 	Events []TimelineEntry `json:"events"`
 
-	Integrity Provenance `json:"integrity"`
-	Reproduce string     `json:"reproduce"` // the command that rebuilds this report
+	Integrity history.Provenance `json:"integrity"`
+	Reproduce string             `json:"reproduce"` // the command that rebuilds this report
 }
 
 // ReportOverview is the incident at a glance.
@@ -293,8 +294,8 @@ type ReportPostmortem struct {
 // of its stream and the ledger's state, built from the events p names. ok
 // is false when the cut sees none of the incident. format is the report's
 // format as the reproduce command should name it (md, html, json, csv).
-func BuildReport(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut, p Provenance, format string) (IncidentReport, bool) {
-	inc := IncidentAt(id, facts, cut)
+func BuildReport(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut, p history.Provenance, format string) (IncidentReport, bool) {
+	inc := history.IncidentAt(id, facts, cut)
 	if !inc.Exists {
 		return IncidentReport{}, false
 	}

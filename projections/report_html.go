@@ -44,7 +44,7 @@ var htmlFuncs = template.FuncMap{
 	},
 	"title":  noticeTitle,
 	"facts":  noticeFacts,
-	"footer": func(p Provenance) []string { return p.footer() },
+	"footer": footer,
 	"stage":  func(s domain.Stage) string { return s.Title() },
 	"dict":   dict,
 	"countRecordedLate": func(obs []ReportObligation) int {

@@ -332,7 +332,7 @@ func writeReportMarkdown(w io.Writer, r IncidentReport) error {
 	p.f("Every event the cut sees, in business-time order.\n\n")
 	eventsT.md(p)
 	p.f("## Integrity\n\n")
-	for _, l := range r.Integrity.footer() {
+	for _, l := range footer(r.Integrity) {
 		p.f("%s\n\n", md(l))
 	}
 	if r.Integrity.Note != "" {
@@ -434,7 +434,7 @@ func writeReportCSV(w io.Writer, r IncidentReport) error {
 		c.row("event", strconv.FormatUint(e.Sequence, 10), e.EventID, stamp(e.At), "", stamp(e.RecordedAt), e.Actor, e.Signer, e.Type, "", "", "", e.Kind, d)
 	}
 	p := r.Integrity
-	c.row("integrity", strconv.FormatUint(p.TreeSize, 10), p.Origin, "", "", "", "", "", "checkpoint", strconv.FormatBool(p.Signed), "", "", p.Root, strings.Join(p.footer(), " "))
+	c.row("integrity", strconv.FormatUint(p.TreeSize, 10), p.Origin, "", "", "", "", "", "checkpoint", strconv.FormatBool(p.Signed), "", "", p.Root, strings.Join(footer(p), " "))
 	c.row("reproduce", "", "", "", "", "", "", "", "", "", "", "", r.Reproduce, "")
 	return c.flush()
 }

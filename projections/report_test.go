@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
-var testProvenance = projections.Provenance{Origin: "breachledger/t/0", TreeSize: 14, Root: "cm9vdA==", RootHex: "726f6f74", Signed: true, Recomputed: true, Note: "breachledger/t/0\n14\ncm9vdA==\n\n— breachledger/t/0 c2ln\n"}
+var testProvenance = history.Provenance{Origin: "breachledger/t/0", TreeSize: 14, Root: "cm9vdA==", RootHex: "726f6f74", Signed: true, Recomputed: true, Note: "breachledger/t/0\n14\ncm9vdA==\n\n— breachledger/t/0 c2ln\n"}
 
 // The report of incident A of build(), worked out by hand.
 func TestReportByHand(t *testing.T) {

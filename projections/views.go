@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 )
 
 // IncidentView is the state of one incident at a cut: what `show` prints.
@@ -28,7 +29,7 @@ type IncidentView struct {
 
 // Show builds the view of incident id. ok is false when the cut sees none of it.
 func Show(ledger domain.Ledger, id string, facts []domain.Fact, cut domain.Cut) (IncidentView, bool) {
-	inc := IncidentAt(id, facts, cut)
+	inc := history.IncidentAt(id, facts, cut)
 	if !inc.Exists {
 		return IncidentView{}, false
 	}
@@ -191,7 +192,7 @@ type DeadlineFilter struct {
 }
 
 // Deadlines builds the deadline view over every incident of h.
-func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
+func Deadlines(h *history.History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 	ledger := h.LedgerAt(cut)
 	v := DeadlineView{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Deadlines: []DeadlineRow{}}
 	if filter.DueWithin > 0 {
@@ -208,7 +209,7 @@ func Deadlines(h *History, cut domain.Cut, filter DeadlineFilter) DeadlineView {
 	}
 	for _, ir := range eachIndex(len(ids), func(i int) incidentRows {
 		id := ids[i]
-		inc := IncidentAt(id, h.Incidents[id], cut)
+		inc := history.IncidentAt(id, h.Incidents[id], cut)
 		if !inc.Exists {
 			return incidentRows{}
 		}
@@ -257,12 +258,12 @@ type IncidentList struct {
 }
 
 // List builds the incident list; with open, closed incidents are left out.
-func List(h *History, cut domain.Cut, open bool) IncidentList {
+func List(h *history.History, cut domain.Cut, open bool) IncidentList {
 	ledger := h.LedgerAt(cut)
 	l := IncidentList{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incidents: []ListEntry{}}
 	ids := h.IncidentIDs()
 	for _, e := range eachIndex(len(ids), func(i int) *ListEntry {
-		inc := IncidentAt(ids[i], h.Incidents[ids[i]], cut)
+		inc := history.IncidentAt(ids[i], h.Incidents[ids[i]], cut)
 		if !inc.Exists || (open && inc.Closed) {
 			return nil
 		}

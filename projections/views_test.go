@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -21,9 +22,9 @@ func at(s string) time.Time {
 
 // build returns a history of one ledger and two incidents: A, a declared
 // privacy breach with two customers, and B, a false positive closed early.
-func build(t *testing.T) *projections.History {
+func build(t *testing.T) *history.History {
 	t.Helper()
-	h := projections.NewHistory()
+	h := history.New()
 	seq := uint64(0)
 	revs := map[string]uint64{}
 	add := func(stream, when, actor string, e domain.Event) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/safetext"
@@ -104,7 +105,7 @@ func (a authorship) marks() bool { return a.signed && a.since > 0 }
 // sayAuthorship prints verify's line on authorship, before its report: of
 // the ledger in st, or of the bundle's history h. It goes to stdout with
 // the report, or to stderr beside a JSON one. It returns what it said.
-func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *projections.History) (authorship, error) {
+func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *history.History) (authorship, error) {
 	a := authorship{signed: true}
 	switch {
 	case st != nil:
@@ -128,7 +129,7 @@ func (e *env) sayAuthorship(c *cli.Context, st eventstore.Store, h *projections.
 // authorshipFooter is a report's line on authorship (its provenance
 // footer): of the whole ledger of h, or, for an incident's report, of its
 // facts, which may all come after the switch to signed mode.
-func authorshipFooter(h *projections.History, facts []domain.Fact) string {
+func authorshipFooter(h *history.History, facts []domain.Fact) string {
 	l := domain.ReplayLedger(h.Ledger, domain.Cut{})
 	if !l.Initialized {
 		return ""

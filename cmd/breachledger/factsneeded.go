@@ -4,8 +4,8 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // newFactsNeeded returns the facts a write made needed: the rules that, as
@@ -15,7 +15,7 @@ import (
 // the determination, so that a clock never waits unseen.
 func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
 	cut := domain.Cut{AsOf: now}
-	after := projections.IncidentAt(res.Incident, res.Facts, cut)
+	after := history.IncidentAt(res.Incident, res.Facts, cut)
 	needs := domain.FactsNeeded(&after)
 	if len(needs) == 0 {
 		return nil
@@ -30,7 +30,7 @@ func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
 			earlier = append(earlier, f)
 		}
 	}
-	before := projections.IncidentAt(res.Incident, earlier, cut)
+	before := history.IncidentAt(res.Incident, earlier, cut)
 	had := map[string]bool{}
 	for _, n := range domain.FactsNeeded(&before) {
 		had[n.Rule] = true

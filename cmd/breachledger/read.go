@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
@@ -253,7 +254,7 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 		return err
 	}
 	for i := range entries {
-		races.Mark(&entries[i])
+		entries[i].MarkRaced(races)
 	}
 	if c.Bool("json") {
 		if entries == nil {
@@ -358,11 +359,11 @@ func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter p
 
 // deadlineHistory reads what the deadline view needs: the whole ledger, or
 // for one incident only the ledger stream and that incident's stream.
-func deadlineHistory(c *cli.Context, st eventstore.Store, incident string) (*projections.History, error) {
+func deadlineHistory(c *cli.Context, st eventstore.Store, incident string) (*history.History, error) {
 	if incident == "" {
 		return ledger.ReadHistory(c.Context, st)
 	}
-	h := projections.NewHistory()
+	h := history.New()
 	for _, stream := range []string{domain.LedgerStream, domain.IncidentStream(incident)} {
 		facts, err := ledger.ReadStream(c.Context, st, stream)
 		if err != nil {

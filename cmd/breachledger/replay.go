@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 )
@@ -171,7 +172,7 @@ func (e *env) replayAll(ctx context.Context, c *cli.Context, st eventstore.Store
 	return res, nil
 }
 
-func incidentsOf(h *projections.History) [][]domain.Fact {
+func incidentsOf(h *history.History) [][]domain.Fact {
 	var out [][]domain.Fact
 	for _, id := range h.IncidentIDs() {
 		out = append(out, h.Incidents[id])

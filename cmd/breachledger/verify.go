@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/notary"
@@ -406,7 +407,7 @@ func (e *env) verifyBundle(c *cli.Context, wp *integrity.WitnessPolicy) error {
 
 // replay prints each incident of a verified bundle as of now, as "show"
 // would, and the deadlines.
-func (e *env) replay(h *projections.History) error {
+func (e *env) replay(h *history.History) error {
 	now := e.now().UTC()
 	cut := domain.Cut{AsOf: now, KnownAt: now}
 	l := domain.ReplayLedger(h.Ledger, cut)

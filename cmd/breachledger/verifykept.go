@@ -8,6 +8,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -96,7 +97,7 @@ func (e *env) verifyKept(c *cli.Context, st eventstore.Store) error {
 // replayedKept returns the digests of the kept projections (incidents,
 // deadlines, register) replayed from the history at the cut, in the order
 // Kept.Digests gives them (as projections.Digests computes them).
-func replayedKept(h *projections.History, cut domain.Cut, p projections.Provenance) ([]projections.Digest, error) {
+func replayedKept(h *history.History, cut domain.Cut, p history.Provenance) ([]projections.Digest, error) {
 	ds := []*projections.Digester{projections.NewDigester(projections.ProjectionIncidents), projections.NewDigester(projections.ProjectionDeadlines), projections.NewDigester(projections.ProjectionRegister)}
 	for _, x := range projections.List(h, cut, false).Incidents {
 		ds[0].Add(x)

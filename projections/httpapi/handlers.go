@@ -13,6 +13,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -152,7 +153,7 @@ func offsetPage[T any](rows []T, cursor string, limit int) ([]T, string, error) 
 }
 
 // history reads the whole ledger.
-func (s *Server) history(ctx context.Context) (*projections.History, error) {
+func (s *Server) history(ctx context.Context) (*history.History, error) {
 	return ledger.ReadHistory(ctx, s.Store)
 }
 
@@ -478,7 +479,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) error {
 	}{From: from, Next: from, Head: head, Events: []projections.LogEntry{}, Authorship: s.authorship()}
 	for _, rec := range recs {
 		e := projections.LogEntryOf(rec)
-		races.Mark(&e)
+		e.MarkRaced(races)
 		out.Events = append(out.Events, e)
 		out.Next = rec.Sequence + 1
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/httpapi"
@@ -163,7 +164,7 @@ func (e *env) ok(path string, v any) []byte {
 	return body
 }
 
-func (e *env) history() *projections.History {
+func (e *env) history() *history.History {
 	e.t.Helper()
 	h, err := ledger.ReadHistory(context.Background(), e.st)
 	if err != nil {

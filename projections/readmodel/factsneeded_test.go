@@ -77,7 +77,7 @@ func TestFactsNeededMatchHistory(t *testing.T) {
 	if _, err := k.CatchUp(ctx, at("2026-03-10T00:00:00Z")); err != nil {
 		t.Fatal(err)
 	}
-	h := history(t, f.st)
+	h := readHistory(t, f.st)
 	filters := []projections.DeadlineFilter{{}, {Regimes: []string{"HIPAA"}}, {Incident: "W"}, {Incident: "H", Open: true}, {Overdue: true}}
 	for _, s := range []string{"2026-03-02T12:30:00Z", "2026-03-04T00:00:00Z", "2026-03-07T00:00:00Z", "2026-03-10T00:00:00Z", "2026-06-01T00:00:00Z"} {
 		for _, flt := range filters {

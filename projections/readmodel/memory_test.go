@@ -23,7 +23,7 @@ func TestMemory(t *testing.T) {
 	for _, step := range ss {
 		step()
 	}
-	h := history(t, f.st)
+	h := readHistory(t, f.st)
 	k := openKept(t, f.st, readmodel.Memory)
 	p, err := k.CatchUp(ctx, at("2025-04-01T00:00:00Z"))
 	if err != nil {

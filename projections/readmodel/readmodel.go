@@ -41,6 +41,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -317,7 +318,7 @@ func (k *Kept) addLedger(f domain.Fact) {
 // those that lost a revocation race (races: those the ledger facts folded
 // so far decide; a revocation precedes the event it wins over, so it is
 // folded before it).
-func (k *Kept) incidentFacts(ctx context.Context, id string, races *projections.Races) ([]domain.Fact, error) {
+func (k *Kept) incidentFacts(ctx context.Context, id string, races *history.Races) ([]domain.Fact, error) {
 	facts, err := k.streamFacts(ctx, domain.IncidentStream(id))
 	if err != nil {
 		return nil, err
@@ -340,7 +341,7 @@ func (k *Kept) streamFacts(ctx context.Context, stream string) ([]domain.Fact, e
 		if r.Sequence >= k.pos {
 			continue
 		}
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			return nil, err
 		}
@@ -535,7 +536,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 			return 0, fmt.Errorf("the log has sequence %d where %d or later should be", r.Sequence, next)
 		}
 		next = r.Sequence + 1
-		f, err := projections.FactOf(r)
+		f, err := history.FactOf(r)
 		if err != nil {
 			return 0, err
 		}
@@ -573,7 +574,7 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 	lastID := page[len(page)-1].ID.String()
 	seal := newSealer(k.m)
 	l := domain.ReplayLedger(k.ledger, domain.Cut{})
-	races := projections.RacesOf(k.ledger)
+	races := history.RacesOf(k.ledger)
 	if settings {
 		// A settings change moves every clock: evaluate every incident.
 		ids, err := k.keptIncidents(ctx, tx, prevPos)
@@ -711,7 +712,7 @@ type evaluation struct {
 // the cut's as-of time (at when the cut has none), with the window in
 // which they hold. ok is false when the cut sees no detection.
 func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, at time.Time, settingsAt time.Time) (evaluation, bool) {
-	inc := projections.IncidentAt(id, facts, cut)
+	inc := history.IncidentAt(id, facts, cut)
 	if !inc.Exists {
 		return evaluation{}, false
 	}
@@ -736,7 +737,7 @@ func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, a
 	ev.kept = ev.needs
 	if !cut.AsOf.IsZero() && ev.latestAt.After(cut.AsOf) {
 		// The cut leaves facts out: keep what the whole history needs.
-		all := projections.IncidentAt(id, facts, domain.Cut{KnownAt: cut.KnownAt})
+		all := history.IncidentAt(id, facts, domain.Cut{KnownAt: cut.KnownAt})
 		ev.kept = projections.FactsNeededRowsOf(&all, domain.FactsNeeded(&all))
 	}
 	from, until := domain.StatusWindow(&inc, obs, l.Settings, asOf)

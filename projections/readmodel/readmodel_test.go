@@ -17,6 +17,7 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -137,7 +138,7 @@ func steps(f *fixture) []func() {
 // after the clocks move.
 var asOfs = []string{"2025-03-08T00:00:00Z", "2025-03-09T10:30:00Z", "2025-03-10T23:00:00Z", "2025-03-12T12:00:00Z", "2025-06-01T00:00:00Z"}
 
-func history(t *testing.T, st eventstore.Store) *projections.History {
+func readHistory(t *testing.T, st eventstore.Store) *history.History {
 	t.Helper()
 	h, err := ledger.ReadHistory(context.Background(), st)
 	if err != nil {
@@ -148,9 +149,9 @@ func history(t *testing.T, st eventstore.Store) *projections.History {
 
 // reference returns the digests of the kept projections rebuilt from the
 // history, as replay computes them.
-func reference(t *testing.T, h *projections.History, asOf time.Time) []projections.Digest {
+func reference(t *testing.T, h *history.History, asOf time.Time) []projections.Digest {
 	t.Helper()
-	ds, err := projections.Digests(h, domain.Cut{AsOf: asOf}, projections.Provenance{})
+	ds, err := projections.Digests(h, domain.Cut{AsOf: asOf}, history.Provenance{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestIncrementalEqualsReplay(t *testing.T) {
 			t.Fatalf("step %d: caught up to %d, want %d", i, p.To, i+1)
 		}
 	}
-	h := history(t, f.st)
+	h := readHistory(t, f.st)
 	rebuilt := openKept(t, f.st, filepath.Join(t.TempDir(), "cache.db"))
 	if _, err := rebuilt.CatchUp(ctx, at("2025-04-01T00:00:00Z")); err != nil {
 		t.Fatal(err)
@@ -256,7 +257,7 @@ func TestDeadlinesMatchHistory(t *testing.T) {
 	if _, err := k.CatchUp(ctx, at("2025-03-10T23:00:00Z")); err != nil {
 		t.Fatal(err)
 	}
-	h := history(t, f.st)
+	h := readHistory(t, f.st)
 	filters := []projections.DeadlineFilter{
 		{}, {Open: true}, {Overdue: true}, {DueWithin: 24 * time.Hour}, {DueWithin: 72 * time.Hour, Regimes: []string{"GDPR"}},
 		{Incident: "A"}, {Incident: "C", Open: true}, {Regimes: []string{"processor commitment"}},

@@ -25,7 +25,7 @@ func TestKeptRowsSayRecordedLate(t *testing.T) {
 	}
 	due := at("2025-03-10T22:15:00Z")
 	var recorded time.Time
-	for _, fact := range history(t, f.st).Incidents["A"] {
+	for _, fact := range readHistory(t, f.st).Incidents["A"] {
 		if n, ok := fact.Event.(domain.NotificationSent); ok && n.Recipient == "CNIL" {
 			recorded = fact.RecordedAt
 		}

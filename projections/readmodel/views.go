@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/projections"
 )
 
@@ -63,7 +64,7 @@ func valid(latestAt, from, until int64, t time.Time) bool {
 func (k *Kept) reevaluate(ctx context.Context, id string, asOf time.Time, persist bool) (evaluation, bool, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	facts, err := k.incidentFacts(ctx, id, projections.RacesOf(k.ledger))
+	facts, err := k.incidentFacts(ctx, id, history.RacesOf(k.ledger))
 	if err != nil {
 		return evaluation{}, false, err
 	}

@@ -1,4 +1,4 @@
-package projections
+package history
 
 import (
 	"fmt"
@@ -151,15 +151,6 @@ func (rs *Races) Check(actor, signer string, basis, seq uint64) (Race, bool) {
 	}
 	first.Decided = basis - 1
 	return first, true
-}
-
-// Mark sets e.Raced when the event lost a revocation race. Read the
-// ledger stream for rs after the entries: a revocation precedes what it
-// wins over.
-func (rs *Races) Mark(e *LogEntry) {
-	if race, ok := rs.Check(e.Actor, e.Signer, e.Basis, e.Seq); ok {
-		e.Raced = &race
-	}
 }
 
 // Counting returns the facts of facts that count (a new slice), and those
