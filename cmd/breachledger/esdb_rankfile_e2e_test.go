@@ -17,7 +17,8 @@ import (
 // appended, a command that kept the file answers the same as one that
 // reads the whole ledger, and so does verify. With no cache directory the
 // ranks are kept in memory, silently; a cache directory that breaks the
-// trust rule is said once on stderr, and the command answers all the same.
+// trust rule, or a damaged rank file (removed), is said once on stderr,
+// and the command answers all the same.
 func TestRankFileESDB(t *testing.T) {
 	c, _ := newESDBLedger(t)
 	cache := t.TempDir()
@@ -96,5 +97,26 @@ func TestRankFileESDB(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "third note") {
 		t.Errorf("log with an untrusted cache directory:\n%s", r.stdout)
+	}
+
+	// A damaged rank file: said once, removed, and kept afresh by the
+	// next reader.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{files[0], files[0] + "-wal", files[0] + "-shm"} {
+		os.Remove(p)
+	}
+	if err := os.WriteFile(files[0], []byte("not a rank file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, wantNote := range []int{1, 0} {
+		r := c.run("auditor", "log", "--incident", inc, "--json")
+		if r.code != 0 || strings.Count(r.stderr, "the rank file cannot be used") != wantNote || !strings.Contains(r.stdout, "third note") {
+			t.Errorf("log %d with a damaged rank file: exit %d, stderr:\n%s", i+1, r.code, r.stderr)
+		}
+	}
+	if got := rows(); got != len(log) {
+		t.Errorf("the rank file kept afresh holds %d rows, the ledger %d events", got, len(log))
 	}
 }

@@ -179,8 +179,25 @@ func dropOldViews(c *cli.Context, st eventstore.Store) {
 // an EventStoreDB ledger's ranks between commands in a rank file in the
 // user cache directory (keptRanks): a command reads from the server only
 // what was appended since the last.
+// A rank file that cannot be opened (damaged: not a SQLite file) is
+// removed, said once on stderr, and the ranks are kept in memory: the
+// next reader keeps the file afresh.
 func openStore(c *cli.Context, loc string, opts stores.Options) (eventstore.Store, error) {
-	opts.Ranks = func(name string) (string, []byte) { return keptRanks(c, name) }
+	var file string
+	opts.Ranks = func(name string) (string, []byte) {
+		var key []byte
+		file, key = keptRanks(c, name)
+		return file, key
+	}
+	st, err := stores.Open(c.Context, loc, opts)
+	if err == nil || file == "" || !strings.Contains(err.Error(), "rank file "+file) || c.Context.Err() != nil {
+		return st, err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "breachledger: the rank file cannot be used (%v); it is removed, and the ledger's ranks are read from the server\n", err)
+	for _, p := range []string{file, file + "-wal", file + "-shm"} {
+		os.Remove(p)
+	}
+	opts.Ranks = nil
 	return stores.Open(c.Context, loc, opts)
 }
 
