@@ -329,3 +329,31 @@ func All(ctx context.Context, s Store, from uint64) iter.Seq2[Record, error] {
 		}
 	}
 }
+
+// StreamRecords yields every record of one stream of s from revision from
+// to the current end, in revision order (which is sequence order), paging
+// through ReadStream. A stream that does not exist yields nothing. It
+// stops at the first error, yielding it.
+func StreamRecords(ctx context.Context, s Store, stream string, from uint64) iter.Seq2[Record, error] {
+	return func(yield func(Record, error) bool) {
+		for {
+			page, err := s.ReadStream(ctx, stream, ReadOptions{From: from, Limit: DefaultPageSize})
+			if errors.Is(err, ErrNotFound) {
+				return
+			}
+			if err != nil {
+				yield(Record{}, err)
+				return
+			}
+			for _, r := range page {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			if len(page) < DefaultPageSize {
+				return
+			}
+			from = page[len(page)-1].Revision + 1
+		}
+	}
+}

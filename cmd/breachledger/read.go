@@ -228,20 +228,20 @@ func visible(id string, facts []domain.Fact, cut domain.Cut) error {
 }
 
 func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) error {
-	stream := ""
-	if id := c.String("incident"); id != "" {
-		stream = domain.IncidentStream(id)
+	from, limit := c.Uint64("from"), c.Int("limit")
+	records := eventstore.All(c.Context, st, from)
+	if id := c.String("incident"); id != "" { // one stream: read it, not the ledger
+		records = eventstore.StreamRecords(c.Context, st, domain.IncidentStream(id), 0)
 	}
-	limit := c.Int("limit")
 	var entries []projections.LogEntry
-	for r, err := range eventstore.All(c.Context, st, c.Uint64("from")) {
+	for r, err := range records {
 		if err != nil {
 			return fmt.Errorf("read ledger: %w", err)
 		}
 		if r.RecordedAt.After(cut.KnownAt) {
 			break
 		}
-		if stream != "" && r.Stream != stream {
+		if r.Sequence < from {
 			continue
 		}
 		entries = append(entries, projections.LogEntryOf(r))

@@ -22,6 +22,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -1120,5 +1121,25 @@ func testAllPages(t *testing.T, s eventstore.Store) {
 	}
 	if diff := cmp.Diff(want[:3], got); diff != "" {
 		t.Errorf("All(0) stopped after 3 mismatch (-want +got):\n%s", diff)
+	}
+
+	// StreamRecords pages through one stream: incident-0 holds the
+	// batches that start at 0 and 1500, a page and a half of records.
+	var seqs, revs []uint64
+	for r, err := range eventstore.StreamRecords(t.Context(), s, "incident-0", 0) {
+		if err != nil {
+			t.Fatalf("StreamRecords() error = %v", err)
+		}
+		seqs, revs = append(seqs, r.Sequence), append(revs, r.Revision)
+	}
+	wantSeqs := append(slices.Clone(want[:batch]), want[1500:1500+batch]...)
+	if diff := cmp.Diff(wantSeqs, seqs); diff != "" {
+		t.Errorf("StreamRecords(incident-0) sequences mismatch (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want[:2*batch], revs); diff != "" {
+		t.Errorf("StreamRecords(incident-0) revisions mismatch (-want +got):\n%s", diff)
+	}
+	for r, err := range eventstore.StreamRecords(t.Context(), s, "incident-none", 0) {
+		t.Errorf("StreamRecords of a stream never written yielded %+v, %v", r, err)
 	}
 }
