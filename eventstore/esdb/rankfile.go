@@ -283,3 +283,27 @@ func (f *rankFile) setLastRecorded(t time.Time) error {
 	}
 	return nil
 }
+
+// DetachRankFile makes s keep its ranks in memory, read from the server,
+// from the next call on, leaving its rank file as it is. A process that
+// signs over the ledger (a personal ledger's writer, which checkpoints
+// every append) must number events from $all as it is now: a rank file
+// kept from before events were removed from the middle of $all (a
+// scavenge) still numbers them, and the writer must find the removal and
+// refuse to sign over it. Readers and a team ledger's writers, which sign
+// no checkpoint, keep using the file.
+func (s *Store) DetachRankFile() error {
+	x := &s.idx
+	x.catchUp.Lock()
+	defer x.catchUp.Unlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	f := x.file
+	if f == nil {
+		return nil
+	}
+	x.file = nil
+	x.entries, x.base, x.n, x.last, x.lastRecorded, x.anchor = nil, 0, 0, entry{}, time.Time{}, nil
+	clear(x.ids)
+	return f.close()
+}

@@ -294,3 +294,23 @@ func TestRankFileUnderAnotherKey(t *testing.T) {
 		t.Errorf("read %d events from $all, want the whole ledger (5): the rows under the other key must not be used", n)
 	}
 }
+
+// TestDetachRankFile: a Store that signs (DetachRankFile) numbers events
+// from $all as it is now, whatever the rank file says.
+func TestDetachRankFile(t *testing.T) {
+	ctx := context.Background()
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	file := filepath.Join(t.TempDir(), "ranks.db")
+	appendN(t, openRanked(t, srv.URL(), file), "incident-a", 3)
+	s := openRanked(t, srv.URL(), file)
+	if err := s.DetachRankFile(); err != nil {
+		t.Fatal(err)
+	}
+	head, err := s.Head(ctx)
+	if err != nil || head != 3 {
+		t.Fatalf("Head = %d, %v; want 3", head, err)
+	}
+	if n := esdb.Scanned(s); n != 3 {
+		t.Errorf("read %d events from $all, want all 3: a detached Store does not use the file", n)
+	}
+}
