@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -100,7 +101,7 @@ func newLedger(ctx context.Context, path string) (*sqlite.Store, benchLedger, er
 		return nil, benchLedger{}, err
 	}
 	bl := benchLedger{path: path, keyPath: filepath.Join(filepath.Dir(path), filepath.Base(path)+".key")}
-	if err := integrity.WriteKeyFiles(bl.keyPath, skey, vkey); err != nil {
+	if err := writeKeyFiles(bl.keyPath, skey, vkey); err != nil {
 		st.Close()
 		return nil, benchLedger{}, err
 	}
@@ -180,4 +181,15 @@ func fillIncidentsWith(ctx context.Context, st *sqlite.Store, key *integrity.Led
 		}
 	}
 	return flush()
+}
+
+// writeKeyFiles writes the ledger key files the CLI's --ledger-key reads:
+// the private key at path (mode 0600), the public key at path.pub, as
+// breachledger init does. The product's key-file code lives in the main
+// module's internal/keyfiles, which this module cannot import.
+func writeKeyFiles(path, skey, vkey string) error {
+	if err := os.WriteFile(path, []byte(skey+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644)
 }

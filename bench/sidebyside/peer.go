@@ -17,8 +17,8 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
-	"github.com/breachledger/breachledger/projections"
 )
 
 // perSave is how many events each save appends: an incident's opening
@@ -107,11 +107,11 @@ func peer(cfg config) ([]row, error) {
 			if err != nil {
 				return result{}, err
 			}
-			facts, err := projections.FactsOf(recs)
+			facts, err := history.FactsOf(recs)
 			if err != nil {
 				return result{}, err
 			}
-			if inc := projections.IncidentAt(id, facts, domain.Cut{}); inc.Stage != domain.StageDiagnose {
+			if inc := history.IncidentAt(id, facts, domain.Cut{}); inc.Stage != domain.StageDiagnose {
 				return result{}, fmt.Errorf("incident %s loaded in stage %s, want diagnose", id, inc.Stage)
 			}
 		}
