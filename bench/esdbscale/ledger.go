@@ -18,8 +18,13 @@ import (
 
 // The generated ledger is the one bench/sidebyside builds (its data.go:
 // newLedger, incidentEvents, fillIncidents), copied here because both are
-// package main: 20-event incidents recorded by oscar, imported 1000 events
-// per transaction, each batch with its signed checkpoint.
+// package main: 20-event incidents, imported 1000 events per transaction.
+// A personal ledger's are recorded by oscar, unsigned, each batch with its
+// checkpoint signed by the ledger key (the writer's). A team ledger's
+// (team.go) are recorded by the responders in turn, each event signed with
+// its author's SSH key, and checkpointed by the notary's key every
+// sealEvery events and at the end, as "breachledger notary run" leaves a
+// ledger it has caught up with.
 
 // perIncident is how many events each generated incident has.
 const perIncident = 20
@@ -50,9 +55,14 @@ func incidentEvents(i, n int) []domain.Event {
 	return events[:n]
 }
 
+// sealEvery is how many events a team ledger's notary checkpoints at a
+// time while the ledger is built.
+const sealEvery = 5000
+
 // incidentRecords returns the first n events of generated incident i, in
-// stream id, as records: UUIDv7 IDs, business times an hour apart.
-func incidentRecords(i int, id string, n int) ([]eventstore.Record, error) {
+// stream id, recorded by actor, as records: UUIDv7 IDs, business times an
+// hour apart, decided on the ledger stream's first basis events.
+func incidentRecords(i int, id, actor string, basis uint64, n int) ([]eventstore.Record, error) {
 	stream := domain.IncidentStream(id)
 	events := incidentEvents(i, n)
 	recs := make([]eventstore.Record, len(events))
@@ -62,16 +72,27 @@ func incidentRecords(i int, id string, n int) ([]eventstore.Record, error) {
 			return nil, err
 		}
 		recs[j] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: stream, Type: typ,
-			OccurredAt: t0.Add(time.Duration(j) * time.Hour), Actor: "oscar", Payload: payload, Revision: uint64(j)}
+			OccurredAt: t0.Add(time.Duration(j) * time.Hour), Actor: actor, Payload: payload, Basis: basis, Revision: uint64(j)}
 	}
 	return recs, nil
 }
 
-// benchLedger is a generated ledger file and its key file.
+// benchLedger is a generated ledger file and its keys.
 type benchLedger struct {
-	path    string
+	path string
+	team bool
+	// keyPath is the private key file of key, the key that signs the
+	// ledger's checkpoints: a personal ledger's ledger key (the CLI's
+	// --ledger-key), or a team ledger's notary's key (keyPath.pub is the
+	// public key that verifies the ledger).
 	keyPath string
 	key     *integrity.LedgerKey
+	// A team ledger's: the ledger key before the notary's, the
+	// responders' SSH keys by name, and the ledger stream's length after
+	// the appointment (the responders' appends' basis).
+	previous *integrity.PublicKey
+	signers  map[string]actorKey
+	basis    uint64
 }
 
 // newLedger creates a ledger at path as breachledger init does (alice
@@ -127,9 +148,18 @@ func newLedger(ctx context.Context, path string) (*sqlite.Store, benchLedger, er
 // buildLedger creates a SQLite ledger of exactly n events at path: the
 // ledger's own first events, then 20-event incidents, with the target
 // incident (targetEvents events) in the middle of them, so that a command
-// on it reads a small answer out of a big ledger.
-func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLedger, error) {
-	st, bl, err := newLedger(ctx, path)
+// on it reads a small answer out of a big ledger. A personal ledger's key
+// file is written beside it; a team ledger (team.go) writes oscar's SSH
+// key to signersDir and every other key to keysDir.
+func buildLedger(ctx context.Context, path string, n, targetEvents int, team bool, keysDir, signersDir string) (benchLedger, error) {
+	var st *sqlite.Store
+	var bl benchLedger
+	var err error
+	if team {
+		st, bl, err = newTeamLedger(ctx, path, keysDir, signersDir)
+	} else {
+		st, bl, err = newLedger(ctx, path)
+	}
 	if err != nil {
 		return benchLedger{}, err
 	}
@@ -142,9 +172,10 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLe
 	if rest < 0 {
 		return benchLedger{}, fmt.Errorf("a ledger of %d events cannot hold the ledger's %d own events and the %d-event target incident", n, head, targetEvents)
 	}
-	cp := ledger.Checkpointer{Store: st, Key: bl.key}
+	cp := ledger.Checkpointer{Store: st, Key: bl.key, Previous: bl.previous}
 	const batch = 1000
 	var pending []eventstore.Record
+	sealed := uint64(0) // a team ledger: what the notary's newest checkpoint covers
 	flush := func() error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
 		for i := range pending {
@@ -154,14 +185,30 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLe
 		if err := st.Import(ctx, pending); err != nil {
 			return err
 		}
-		if _, err := cp.Checkpoint(ctx, pending); err != nil {
-			return err
-		}
 		head += uint64(len(pending))
+		if !bl.team {
+			if _, err := cp.Checkpoint(ctx, pending); err != nil {
+				return err
+			}
+		} else if head-sealed >= sealEvery || head == uint64(n) {
+			// The notary has judged every append so far (they are
+			// honest: the rules would decide them so) and checkpoints
+			// the whole ledger.
+			c, err := cp.Seal(ctx, head)
+			if err != nil {
+				return err
+			}
+			sealed = c.Size
+		}
 		pending = pending[:0]
 		return nil
 	}
-	add := func(recs []eventstore.Record) error {
+	add := func(recs []eventstore.Record, actor string) error {
+		if bl.team {
+			if err := bl.signers[actor].sign(recs); err != nil {
+				return err
+			}
+		}
 		pending = append(pending, recs...)
 		if len(pending) >= batch {
 			return flush()
@@ -171,22 +218,26 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLe
 	placed := false
 	for i := 0; rest > 0 || !placed; i++ {
 		if !placed && (rest <= (n-targetEvents)/2 || rest == 0) {
-			recs, err := incidentRecords(i, target, targetEvents)
+			recs, err := incidentRecords(i, target, "oscar", bl.basis, targetEvents)
 			if err != nil {
 				return benchLedger{}, err
 			}
-			if err := add(recs); err != nil {
+			if err := add(recs, "oscar"); err != nil {
 				return benchLedger{}, err
 			}
 			placed = true
 			continue
 		}
 		k := min(perIncident, rest)
-		recs, err := incidentRecords(i, fmt.Sprintf("BENCH%07d", i), k)
+		actor := "oscar"
+		if bl.team {
+			actor = responders[i%len(responders)]
+		}
+		recs, err := incidentRecords(i, fmt.Sprintf("BENCH%07d", i), actor, bl.basis, k)
 		if err != nil {
 			return benchLedger{}, err
 		}
-		if err := add(recs); err != nil {
+		if err := add(recs, actor); err != nil {
 			return benchLedger{}, err
 		}
 		rest -= k
@@ -198,6 +249,9 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int) (benchLe
 	}
 	if head != uint64(n) {
 		return benchLedger{}, fmt.Errorf("built a ledger of %d events, want %d", head, n)
+	}
+	if size, err := latestSize(ctx, st); err != nil || size != head {
+		return benchLedger{}, fmt.Errorf("the newest checkpoint covers %d of the ledger's %d events (%v)", size, head, err)
 	}
 	return bl, nil
 }
@@ -211,4 +265,13 @@ func writeKeyFiles(path, skey, vkey string) error {
 		return err
 	}
 	return os.WriteFile(path+".pub", []byte(vkey+"\n"), 0o644)
+}
+
+// latestSize is how many events the newest checkpoint covers.
+func latestSize(ctx context.Context, st *sqlite.Store) (uint64, error) {
+	cp, err := st.LatestCheckpoint(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return cp.Size, nil
 }

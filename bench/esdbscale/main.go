@@ -18,6 +18,25 @@
 //	go run ./esdbscale -short              # 1,000 and 10,000: a quick look
 //	go run ./esdbscale -sizes 1000,100000
 //
+// The ledger measured is a team ledger, the deployment EventStoreDB is for
+// (README: "A team on EventStoreDB"): signed mode, alice its first admin,
+// responders oscar and rita holding only their own SSH keys, a notary
+// appointed that alone holds the ledger key and has checkpointed the whole
+// ledger, every event signed by its author. The CLI runs as oscar: no
+// --ledger-key, his private SSH key in $XDG_CONFIG_HOME/breachledger/
+// signers/oscar, --actor oscar, the notary's public key pinned
+// ("breachledger pin add --key"). Each size has HOME and XDG directories of
+// its own, so the rank file (eventstore/esdb: the ledger's ranks, kept in
+// the user cache) starts empty; the warm-up run fills it. The CLI's notes
+// stay pending (no notary runs during the measurement). At the first size,
+// before measuring, "breachledger verify --key NOTARY.pub" must find the
+// ledger intact (with a cache of its own).
+//
+// -personal measures a personal ledger instead: unsigned, recorded by
+// oscar, every batch checkpointed with the ledger key, and the CLI run
+// with --ledger-key: a writer that signs a checkpoint after every append,
+// and so numbers events from the server as it now is (esdb.DetachRankFile).
+//
 // The ledger is built as a SQLite file with the library (batched imports
 // with signed checkpoints, as bench/sidebyside builds its ledgers), then
 // copied onto the server with "breachledger migrate", as a team moving to
@@ -31,7 +50,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -48,6 +66,7 @@ type config struct {
 	bin, server  string // the built CLI and esdbserver
 	runs         int
 	targetEvents int
+	personal     bool // a personal ledger, the CLI with --ledger-key; else a team ledger, the CLI as a responder
 }
 
 // A result is one command measured at one size.
@@ -75,6 +94,7 @@ func main() {
 	sizes := flag.String("sizes", "1000,100000,1000000", "comma-separated ledger sizes, in events (the first is the ratios' base)")
 	runs := flag.Int("runs", 5, "timed runs of each command at each size, after one warm-up run")
 	dir := flag.String("dir", "", "scratch directory (default: a new one under $TMPDIR, removed at the end)")
+	personal := flag.Bool("personal", false, "a personal ledger (the CLI with --ledger-key, checkpointing every append) instead of a team ledger with a notary (the CLI as responder oscar)")
 	flag.Parse()
 	spec := *sizes
 	if *short {
@@ -88,7 +108,7 @@ func main() {
 		}
 		ns = append(ns, n)
 	}
-	cfg := config{runs: *runs, targetEvents: 40}
+	cfg := config{runs: *runs, targetEvents: 40, personal: *personal}
 	root, err := repoRoot()
 	if err != nil {
 		fail(err)
@@ -118,14 +138,16 @@ func main() {
 
 	var results []result
 	var notes []string
-	for _, n := range ns {
-		rs, note, err := measure(cfg, n)
+	for i, n := range ns {
+		rs, note, err := measure(cfg, n, i == 0)
 		if err != nil {
 			fail(fmt.Errorf("%d events: %w", n, err))
 		}
 		results = append(results, rs...)
-		notes = append(notes, note)
+		notes = append(notes, note...)
 	}
+	fmt.Println(setup(cfg))
+	fmt.Println()
 	printTable(results, ns)
 	fmt.Println()
 	for _, n := range notes {
@@ -133,48 +155,95 @@ func main() {
 	}
 }
 
+// setup says which deployment the table is for.
+func setup(cfg config) string {
+	if cfg.personal {
+		return "Setup: a personal ledger (unsigned, checkpointed by the ledger key); the CLI runs as oscar with --ledger-key, checkpointing after every append."
+	}
+	return "Setup: a team ledger (signed mode; alice admin; responders oscar and rita with their own SSH keys; every event signed by its author; a notary appointed whose key checkpointed the whole ledger); the CLI runs as responder oscar with his SSH key only (--actor oscar, no --ledger-key), ranks kept in the rank file in his user cache; no notary runs during the measurement, so the notes stay pending."
+}
+
 // measure builds a ledger of n events on a fresh server and measures every
-// command on it.
-func measure(cfg config, n int) ([]result, string, error) {
+// command on it. With check, it first verifies the ledger on the server
+// with the CLI.
+func measure(cfg config, n int, check bool) ([]result, []string, error) {
 	ctx := context.Background()
 	dir := filepath.Join(cfg.dir, strconv.Itoa(n))
-	for _, d := range []string{dir, filepath.Join(dir, "home"), filepath.Join(dir, "config"), filepath.Join(dir, "cache")} {
+	config := filepath.Join(dir, "config")
+	for _, d := range []string{dir, filepath.Join(dir, "home"), config, filepath.Join(dir, "cache"), filepath.Join(dir, "keys")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 	}
 	defer os.RemoveAll(dir)
 	progress("%d events: building the SQLite ledger", n)
 	start := time.Now()
-	bl, err := buildLedger(ctx, filepath.Join(dir, "ledger.db"), n, cfg.targetEvents)
+	bl, err := buildLedger(ctx, filepath.Join(dir, "ledger.db"), n, cfg.targetEvents, !cfg.personal,
+		filepath.Join(dir, "keys"), filepath.Join(config, "breachledger", "signers"))
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	built := time.Since(start)
 
 	srv, url, err := startServer(cfg.server)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	defer srv.stop()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + filepath.Join(dir, "home"),
-		"XDG_CONFIG_HOME=" + filepath.Join(dir, "config"),
+		"XDG_CONFIG_HOME=" + config,
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
 		"TZ=UTC",
 	}
 	progress("%d events: built in %s; migrate to %s", n, built.Round(time.Millisecond), url)
 	start = time.Now()
 	if _, err := run(cfg.bin, env, "migrate", "--from", bl.path, "--to", url); err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
 	migrated := time.Since(start)
 	if err := os.Remove(bl.path); err != nil { // the server holds it now
-		return nil, "", err
+		return nil, nil, err
 	}
 
-	global := []string{"--ledger", url, "--ledger-key", bl.keyPath, "--actor", "oscar"}
+	var notes []string
+	if !cfg.personal {
+		// oscar trusts the ledger's key because he pinned it, as the
+		// notary's holder gave it to him: readers count only what a
+		// checkpoint signed by the pinned key (or one it handed over to)
+		// covers.
+		if _, err := run(cfg.bin, env, "pin", "add", "--key", bl.keyPath+".pub"); err != nil {
+			return nil, nil, err
+		}
+	}
+	if check {
+		// With a cache of its own: the measured commands' rank file
+		// starts empty.
+		venv := slices.Clone(env)
+		for i, v := range venv {
+			if strings.HasPrefix(v, "XDG_CACHE_HOME=") {
+				venv[i] = "XDG_CACHE_HOME=" + filepath.Join(dir, "verify-cache")
+			}
+		}
+		key := bl.keyPath + ".pub"
+		progress("%d events: verify --key %s", n, filepath.Base(key))
+		m, err := run(cfg.bin, venv, "--ledger", url, "verify", "--key", key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("verify: %w", err)
+		}
+		who := "the ledger key's public key"
+		if bl.team {
+			who = "the notary's public key"
+		}
+		notes = append(notes, fmt.Sprintf("%s events: \"breachledger verify --key\" with %s on the server, before the measurement: %s",
+			fmtInt(n), who, strings.Join(strings.Fields(strings.TrimSpace(string(m.out))), " ")))
+	}
+
+	global := []string{"--ledger", url, "--actor", "oscar"}
+	if cfg.personal {
+		global = append(global, "--ledger-key", bl.keyPath)
+	}
 	var out []result
 	for _, c := range commands {
 		progress("%d events: %s", n, c.name)
@@ -182,7 +251,7 @@ func measure(cfg config, n int) ([]result, string, error) {
 		for i := range 1 + cfg.runs {
 			m, err := run(cfg.bin, env, append(slices.Clone(global), c.args...)...)
 			if err != nil {
-				return nil, "", err
+				return nil, nil, err
 			}
 			r.maxRSS = max(r.maxRSS, m.maxRSS)
 			if i > 0 {
@@ -193,18 +262,19 @@ func measure(cfg config, n int) ([]result, string, error) {
 	}
 	serverRSS, err := srv.stop()
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	note := fmt.Sprintf("%s events: SQLite ledger built in %s, migrated onto the server in %s; the server's peak RSS %.0f MiB",
-		fmtInt(n), built.Round(time.Millisecond), migrated.Round(time.Millisecond), mib(serverRSS))
-	return out, note, nil
+	notes = append(notes, fmt.Sprintf("%s events: SQLite ledger built in %s, migrated onto the server in %s; the server's peak RSS %.0f MiB",
+		fmtInt(n), built.Round(time.Millisecond), migrated.Round(time.Millisecond), mib(serverRSS)))
+	return out, notes, nil
 }
 
 // A measurement is one CLI process: wall time, start to exit, and its peak
 // resident set.
 type measurement struct {
 	wall   time.Duration
-	maxRSS int64 // KiB on Linux
+	maxRSS int64  // KiB on Linux
+	out    []byte // stdout and stderr, the first 4 KiB
 }
 
 // run runs the CLI with env and args and measures it.
@@ -213,8 +283,8 @@ func run(bin string, env []string, args ...string) (measurement, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
-	cmd.Stdout = io.Discard
 	var stderr limitedBuffer
+	cmd.Stdout = &stderr
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
@@ -222,7 +292,7 @@ func run(bin string, env []string, args ...string) (measurement, error) {
 	if err != nil {
 		return measurement{}, fmt.Errorf("breachledger %s: %v\n%s", strings.Join(args, " "), err, stderr.b)
 	}
-	return measurement{wall: wall, maxRSS: maxRSS(cmd.ProcessState)}, nil
+	return measurement{wall: wall, maxRSS: maxRSS(cmd.ProcessState), out: stderr.b}, nil
 }
 
 func maxRSS(ps *os.ProcessState) int64 {
