@@ -21,7 +21,8 @@ import (
 // package main: 20-event incidents, imported 1000 events per transaction.
 // A personal ledger's are recorded by oscar, unsigned, each batch with its
 // checkpoint signed by the ledger key (the writer's). A team ledger's
-// (team.go) are recorded by the responders in turn, each event signed with
+// (team.go) are recorded by the responders in turn, each command decided
+// by the rules as the CLI would (decidedIncident), each event signed with
 // its author's SSH key, and checkpointed by the notary's key every
 // sealEvery events and at the end, as "breachledger notary run" leaves a
 // ledger it has caught up with.
@@ -88,11 +89,13 @@ type benchLedger struct {
 	keyPath string
 	key     *integrity.LedgerKey
 	// A team ledger's: the ledger key before the notary's, the
-	// responders' SSH keys by name, and the ledger stream's length after
-	// the appointment (the responders' appends' basis).
+	// responders' SSH keys by name, the ledger stream's length after the
+	// appointment (the responders' appends' basis) and the ledger state
+	// it makes (what their commands are decided on).
 	previous *integrity.PublicKey
 	signers  map[string]actorKey
 	basis    uint64
+	ledger   domain.Ledger
 }
 
 // newLedger creates a ledger at path as breachledger init does (alice
@@ -176,8 +179,14 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int, team boo
 	const batch = 1000
 	var pending []eventstore.Record
 	sealed := uint64(0) // a team ledger: what the notary's newest checkpoint covers
+	// A team ledger's events are decided at recorded, and recorded then:
+	// the time the notary decides them again at.
+	recorded := time.Now().UTC().Truncate(time.Microsecond)
 	flush := func() error {
 		now := time.Now().UTC().Truncate(time.Microsecond)
+		if bl.team {
+			now = recorded
+		}
 		for i := range pending {
 			pending[i].Sequence = head + uint64(i)
 			pending[i].RecordedAt = now
@@ -203,41 +212,47 @@ func buildLedger(ctx context.Context, path string, n, targetEvents int, team boo
 		pending = pending[:0]
 		return nil
 	}
-	add := func(recs []eventstore.Record, actor string) error {
-		if bl.team {
-			if err := bl.signers[actor].sign(recs); err != nil {
-				return err
-			}
-		}
+	add := func(recs []eventstore.Record) error {
 		pending = append(pending, recs...)
 		if len(pending) >= batch {
 			return flush()
 		}
 		return nil
 	}
+	// gen returns generated incident i: a team ledger's decided by the
+	// rules and signed by its author, a personal ledger's unsigned.
+	gen := func(i int, id, actor string, k int) ([]eventstore.Record, error) {
+		if bl.team {
+			return decidedIncident(bl.ledger, i, id, actor, bl.signers[actor], bl.basis, head+uint64(len(pending)), k, recorded)
+		}
+		return incidentRecords(i, id, actor, 0, k)
+	}
 	placed := false
 	for i := 0; rest > 0 || !placed; i++ {
 		if !placed && (rest <= (n-targetEvents)/2 || rest == 0) {
-			recs, err := incidentRecords(i, target, "oscar", bl.basis, targetEvents)
+			recs, err := gen(i, target, "oscar", targetEvents)
 			if err != nil {
 				return benchLedger{}, err
 			}
-			if err := add(recs, "oscar"); err != nil {
+			if err := add(recs); err != nil {
 				return benchLedger{}, err
 			}
 			placed = true
 			continue
 		}
 		k := min(perIncident, rest)
+		if rest-k == 1 { // no incident of one event: this one takes it
+			k++
+		}
 		actor := "oscar"
 		if bl.team {
 			actor = responders[i%len(responders)]
 		}
-		recs, err := incidentRecords(i, fmt.Sprintf("BENCH%07d", i), actor, bl.basis, k)
+		recs, err := gen(i, fmt.Sprintf("BENCH%07d", i), actor, k)
 		if err != nil {
 			return benchLedger{}, err
 		}
-		if err := add(recs, actor); err != nil {
+		if err := add(recs); err != nil {
 			return benchLedger{}, err
 		}
 		rest -= k

@@ -29,8 +29,10 @@
 // its own, so the rank file (eventstore/esdb: the ledger's ranks, kept in
 // the user cache) starts empty; the warm-up run fills it. The CLI's notes
 // stay pending (no notary runs during the measurement). At the first size,
-// before measuring, "breachledger verify --key NOTARY.pub" must find the
-// ledger intact (with a cache of its own).
+// before measuring, "breachledger verify --rules --key NOTARY.pub" must
+// find the ledger intact (with a cache of its own): every checkpoint signed
+// by the notary's key (or the key before it, which handed over to it), and
+// every append what the rules decide, as the notary would have judged it.
 //
 // -personal measures a personal ledger instead: unsigned, recorded by
 // oscar, every batch checkpointed with the ledger key, and the CLI run
@@ -218,17 +220,18 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		}
 	}
 	if check {
-		// With a cache of its own: the measured commands' rank file
-		// starts empty.
+		// With a cache and config directory of its own, as an auditor's:
+		// the measured commands' rank file starts empty, and their pins
+		// are what the setup made.
 		venv := slices.Clone(env)
 		for i, v := range venv {
-			if strings.HasPrefix(v, "XDG_CACHE_HOME=") {
-				venv[i] = "XDG_CACHE_HOME=" + filepath.Join(dir, "verify-cache")
+			if k, _, _ := strings.Cut(v, "="); k == "XDG_CACHE_HOME" || k == "XDG_CONFIG_HOME" {
+				venv[i] = k + "=" + filepath.Join(dir, "verify", k)
 			}
 		}
 		key := bl.keyPath + ".pub"
-		progress("%d events: verify --key %s", n, filepath.Base(key))
-		m, err := run(cfg.bin, venv, "--ledger", url, "verify", "--key", key)
+		progress("%d events: verify --rules --key %s", n, filepath.Base(key))
+		m, err := run(cfg.bin, venv, "--ledger", url, "verify", "--rules", "--key", key)
 		if err != nil {
 			return nil, nil, fmt.Errorf("verify: %w", err)
 		}
@@ -236,7 +239,7 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		if bl.team {
 			who = "the notary's public key"
 		}
-		notes = append(notes, fmt.Sprintf("%s events: \"breachledger verify --key\" with %s on the server, before the measurement: %s",
+		notes = append(notes, fmt.Sprintf("%s events: \"breachledger verify --rules --key\" with %s on the server, before the measurement: %s",
 			fmtInt(n), who, strings.Join(strings.Fields(strings.TrimSpace(string(m.out))), " ")))
 	}
 

@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 )
@@ -189,11 +191,92 @@ func newTeamLedger(ctx context.Context, path, keysDir, signersDir string) (*sqli
 	}
 	// The responders' appends are decided on the ledger stream as it now
 	// is: their basis is its length.
-	for _, err := range eventstore.StreamRecords(ctx, st, domain.LedgerStream, 0) {
+	var ledgerRecs []eventstore.Record
+	for r, err := range eventstore.StreamRecords(ctx, st, domain.LedgerStream, 0) {
 		if err != nil {
 			return fail(err)
 		}
-		bl.basis++
+		ledgerRecs = append(ledgerRecs, r)
 	}
+	bl.basis = uint64(len(ledgerRecs))
+	facts, err := history.FactsOf(ledgerRecs)
+	if err != nil {
+		return fail(err)
+	}
+	bl.ledger = domain.ReplayLedger(facts, domain.Cut{})
 	return st, bl, nil
+}
+
+// incidentScript is a responder's writes to incident inc (the i-th
+// generated), one command per append, as a team records it: a detection,
+// assessment, classification, scope, risk, declaration, then notes.
+func incidentScript(step, i int, by domain.By, inc string) domain.Command {
+	switch step {
+	case 0:
+		return domain.DetectIncident{By: by, Source: domain.SourceAutomatedAlert, Summary: fmt.Sprintf("bulk read of tenant blobs on cluster eu-%d", i%9), Role: domain.RoleBoth}
+	case 1:
+		return domain.AssessIncident{By: by, FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy}
+	case 2:
+		return domain.ClassifyIncident{By: by, Classification: domain.ClassPrivacyBreach, Reason: "personal data read"}
+	case 3:
+		return domain.RecordScope{By: by, AddCustomers: []string{"contoso", "fabrikam"}, AddDataCategories: []string{"contact details"}, AddJurisdictions: []string{"DE", "FR"}}
+	case 4:
+		return domain.DetermineRisk{By: by, Level: domain.RiskHigh, Reasoning: "contact data of 1,200 people"}
+	case 5:
+		return domain.DeclareCRSPI{By: by, Basis: domain.BasisEvidence, Reasoning: "access logs show reads of both tenants' blobs"}
+	}
+	return domain.AddNote{By: by, Text: fmt.Sprintf("status update %d: investigation continues on cluster eu-%d; no further access seen since the token was revoked", step, i%9)}
+}
+
+// decidedIncident returns generated incident i of exactly n events (n >=
+// 2), in stream id, recorded by actor and signed with his key, as the CLI
+// would have written it: each command of incidentScript decided by the
+// rules (domain.Decide) on the ledger state l and the incident as its
+// earlier appends make it, at now, business times an hour apart; the
+// scripted commands whose events would not fit in n are left out, and
+// notes make up the rest. seq is the sequence of its first record and
+// basis the ledger stream's length, as the records will be stored. So the
+// notary, judging each append again, would accept every one
+// ("breachledger verify --rules").
+func decidedIncident(l domain.Ledger, i int, id, actor string, k actorKey, basis, seq uint64, n int, now time.Time) ([]eventstore.Record, error) {
+	stream := domain.IncidentStream(id)
+	var recs []eventstore.Record
+	var facts []domain.Fact
+	for step := 0; len(recs) < n; step++ {
+		by := domain.By{Actor: actor, At: t0.Add(time.Duration(step) * time.Hour), Signer: k.fp}
+		c := incidentScript(step, i, by, id)
+		state := domain.State{Ledger: l, Incident: history.IncidentAt(id, facts, domain.Cut{})}
+		events, err := domain.Decide(state, c, now)
+		if err != nil {
+			return nil, fmt.Errorf("incident %s, %T: %w", id, c, err)
+		}
+		if len(recs)+len(events) > n {
+			if step == 0 {
+				return nil, fmt.Errorf("incident %s: its detection alone is %d events, more than %d", id, len(events), n)
+			}
+			// Too big to fit: notes (one event each) make up the rest.
+			c = incidentScript(1<<20, i, by, id)
+			if events, err = domain.Decide(state, c, now); err != nil {
+				return nil, fmt.Errorf("incident %s, %T: %w", id, c, err)
+			}
+		}
+		for _, e := range events {
+			typ, payload, err := domain.Encode(e)
+			if err != nil {
+				return nil, err
+			}
+			r := eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: stream, Type: typ, OccurredAt: by.At, Actor: actor, Payload: payload,
+				Basis: basis, Revision: uint64(len(recs)), Sequence: seq + uint64(len(recs)), RecordedAt: now}
+			f, err := history.FactOf(r)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, r)
+			facts = append(facts, f)
+		}
+	}
+	if err := k.sign(recs); err != nil {
+		return nil, err
+	}
+	return recs, nil
 }
