@@ -199,9 +199,21 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		"XDG_CACHE_HOME=" + filepath.Join(dir, "cache"),
 		"TZ=UTC",
 	}
+	// apart gives a command HOME and XDG directories of its own under
+	// dir/name, as another person's (the admin who migrates, the auditor
+	// who verifies): what it keeps is not in oscar's cache or config.
+	apart := func(name string) []string {
+		e := slices.Clone(env)
+		for i, v := range e {
+			if k, _, _ := strings.Cut(v, "="); k == "HOME" || k == "XDG_CACHE_HOME" || k == "XDG_CONFIG_HOME" {
+				e[i] = k + "=" + filepath.Join(dir, name, k)
+			}
+		}
+		return e
+	}
 	progress("%d events: built in %s; migrate to %s", n, built.Round(time.Millisecond), url)
 	start = time.Now()
-	if _, err := run(cfg.bin, env, "migrate", "--from", bl.path, "--to", url); err != nil {
+	if _, err := run(cfg.bin, apart("admin"), "migrate", "--from", bl.path, "--to", url); err != nil {
 		return nil, nil, err
 	}
 	migrated := time.Since(start)
@@ -220,15 +232,9 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		}
 	}
 	if check {
-		// With a cache and config directory of its own, as an auditor's:
-		// the measured commands' rank file starts empty, and their pins
-		// are what the setup made.
-		venv := slices.Clone(env)
-		for i, v := range venv {
-			if k, _, _ := strings.Cut(v, "="); k == "XDG_CACHE_HOME" || k == "XDG_CONFIG_HOME" {
-				venv[i] = k + "=" + filepath.Join(dir, "verify", k)
-			}
-		}
+		// As an auditor: the measured commands' rank file starts empty,
+		// and their pins are what the setup made.
+		venv := apart("auditor")
 		key := bl.keyPath + ".pub"
 		progress("%d events: verify --rules --key %s", n, filepath.Base(key))
 		m, err := run(cfg.bin, venv, "--ledger", url, "verify", "--rules", "--key", key)
@@ -243,6 +249,9 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 			fmtInt(n), who, strings.Join(strings.Fields(strings.TrimSpace(string(m.out))), " ")))
 	}
 
+	if cached, err := os.ReadDir(filepath.Join(dir, "cache")); err != nil || len(cached) > 0 {
+		return nil, nil, fmt.Errorf("oscar's cache directory is not empty before the warm-up (%d entries, %v)", len(cached), err)
+	}
 	global := []string{"--ledger", url, "--actor", "oscar"}
 	if cfg.personal {
 		global = append(global, "--ledger-key", bl.keyPath)
@@ -267,6 +276,25 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var files []string
+	var size int64
+	err = filepath.WalkDir(filepath.Join(dir, "cache"), func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(filepath.Join(dir, "cache"), p)
+		files = append(files, rel)
+		size += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	notes = append(notes, fmt.Sprintf("%s events: oscar's cache after the runs: %d file(s), %.1f MiB (%s)", fmtInt(n), len(files), mib(size/1024), strings.Join(files, ", ")))
 	notes = append(notes, fmt.Sprintf("%s events: SQLite ledger built in %s, migrated onto the server in %s; the server's peak RSS %.0f MiB",
 		fmtInt(n), built.Round(time.Millisecond), migrated.Round(time.Millisecond), mib(serverRSS)))
 	return out, notes, nil
