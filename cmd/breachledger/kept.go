@@ -143,12 +143,14 @@ func keptFallback(c *cli.Context, err error, instead string) error {
 
 // openWriter opens the ledger at loc for a writer and drops the views
 // older builds kept in its file (dropOldViews). A writer keeps an
-// EventStoreDB ledger's ranks in memory, read from the server, not in a
-// rank file (openStore): a rank file kept from before events were removed
-// from the middle of $all (a scavenge) still numbers them, and a writer
-// must find the removal and refuse to sign over it.
+// EventStoreDB ledger's ranks in its rank file (openStore), as readers do,
+// until it loads the ledger key to sign (ledgerKeyAt detaches the file): a
+// rank file kept from before events were removed from the middle of $all
+// (a scavenge) still numbers them, and a process that signs must find the
+// removal and refuse to sign over it. A team ledger's writers hold no
+// ledger key and sign no checkpoint: they keep the file.
 func openWriter(c *cli.Context, loc string, create bool) (eventstore.Store, error) {
-	st, err := stores.Open(c.Context, loc, stores.Options{Create: create})
+	st, err := openStore(c, loc, stores.Options{Create: create})
 	if err != nil {
 		return nil, err
 	}

@@ -184,7 +184,11 @@ func ledgerKeyAt(c *cli.Context, st eventstore.Store, origin, path string) (*int
 		if err != nil {
 			return nil, err
 		}
-		return agentLedgerKey(c, st, origin, fp)
+		k, err := agentLedgerKey(c, st, origin, fp)
+		if err != nil {
+			return nil, err
+		}
+		return k, detachRanks(st)
 	}
 	warnKeyBeside(c, path)
 	k, err := keyfiles.ReadLedgerKey(path)
@@ -197,7 +201,19 @@ func ledgerKeyAt(c *cli.Context, st eventstore.Store, origin, path string) (*int
 	if k.Origin() != origin {
 		return nil, fmt.Errorf("the ledger key %s is for %q, not this ledger (%q)", path, k.Origin(), origin)
 	}
-	return k, nil
+	return k, detachRanks(st)
+}
+
+// detachRanks makes a process that is about to sign over the ledger number
+// its events from the server as the ledger is now, not from an EventStoreDB
+// rank file kept on this machine (esdb.Store.DetachRankFile): only then
+// does it find events removed from the middle of $all, and refuse to sign
+// over the removal.
+func detachRanks(st eventstore.Store) error {
+	if d, ok := st.(interface{ DetachRankFile() error }); ok {
+		return d.DetachRankFile()
+	}
+	return nil
 }
 
 // publicKey returns the key that commands producing proofs and bundles

@@ -201,6 +201,7 @@ func (s *Store) readEvents(ctx context.Context, from uint64, limit int) ([]Event
 	for n := 1; ; n++ {
 		var out []Event
 		err := s.with(func(c *conn) error {
+			out = out[:0] // Store.with may call this again, after emptying a rank file at fault
 			return s.scan(ctx, c, from, func(seq uint64, ev *esclient.RecordedEvent) (bool, error) {
 				if seq < from {
 					return true, nil
