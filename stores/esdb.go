@@ -34,6 +34,11 @@ func openESDB(ctx context.Context, location string, opts Options) (eventstore.St
 	return st, nil
 }
 
+// ErrRankFileUnusable: the EventStoreDB rank file named by Options.Ranks
+// could not be opened or made (esdb.ErrRankFileUnusable); nothing was
+// opened.
+var ErrRankFileUnusable = esdb.ErrRankFileUnusable
+
 // ESDBPrefix returns the stream prefix of the EventStoreDB ledger at
 // location, after checking the location as Open would (without
 // connecting).

@@ -4,6 +4,7 @@ package stores
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/breachledger/breachledger/eventstore"
@@ -15,6 +16,10 @@ const WithESDB = false
 func openESDB(_ context.Context, location string, _ Options) (eventstore.Store, error) {
 	return nil, fmt.Errorf("open ledger %s: %w", Redact(location), ErrNoESDB)
 }
+
+// ErrRankFileUnusable is never returned by this binary, which opens no
+// EventStoreDB ledger.
+var ErrRankFileUnusable = errors.New("rank file unusable")
 
 // ESDBPrefix returns ErrNoESDB: this binary cannot open EventStoreDB
 // ledgers.

@@ -192,7 +192,7 @@ func openStore(c *cli.Context, loc string, opts stores.Options) (eventstore.Stor
 		return file, key
 	}
 	st, err := stores.Open(c.Context, loc, opts)
-	if err == nil || file == "" || !strings.Contains(err.Error(), "rank file "+file) || c.Context.Err() != nil {
+	if err == nil || file == "" || !errors.Is(err, stores.ErrRankFileUnusable) || c.Context.Err() != nil {
 		return st, err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "breachledger: the rank file cannot be used (%v); it is removed, and the ledger's ranks are read from the server\n", err)

@@ -109,13 +109,13 @@ func openRankFile(path, prefix string, key []byte) (*rankFile, error) {
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", rankCacheKiB))
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open rank file %s: %w", path, err)
+		return nil, fmt.Errorf("open rank file %s: %w: %w", path, ErrRankFileUnusable, err)
 	}
 	db.SetMaxOpenConns(1)
 	f := &rankFile{db: db, path: path, prefix: prefix, key: key}
 	if err := f.init(prefix); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open rank file %s: %w", path, err)
+		return nil, fmt.Errorf("open rank file %s: %w: %w", path, ErrRankFileUnusable, err)
 	}
 	return f, nil
 }
@@ -179,6 +179,11 @@ func (f *rankFile) length() (uint64, error) {
 
 // errRankFile: the rank file disagrees with itself or with the server.
 var errRankFile = errors.New("rank file out of date")
+
+// ErrRankFileUnusable: Open could not open or make the rank file (not a
+// SQLite file, a directory in its place, a disk full): nothing was
+// opened. The caller may remove it and open again, or open without one.
+var ErrRankFileUnusable = errors.New("rank file unusable")
 
 // get returns the row of sequence seq.
 func (f *rankFile) get(seq uint64) (entry, bool, error) {
