@@ -6,19 +6,8 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/breachledger/breachledger/eventstore/esdb"
 	"github.com/breachledger/breachledger/stores"
 )
-
-// TestRedactAsESDB: stores.Redact (linked with or without the client) says
-// what the adapter's own Redact says.
-func TestRedactAsESDB(t *testing.T) {
-	for _, in := range []string{"esdb://u:pw@db1:2113?tls=false", "esdb+discover://u:p@w@h:2113/?x=a@b", "esdb://u@db1", "x"} {
-		if got, want := stores.Redact(in), esdb.Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, esdb.Redact %q", in, got, want)
-		}
-	}
-}
 
 // TestRankFileName: one name per location (without its password) and
 // prefix, a plain file name.

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/esdb/esdburl"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 )
 
@@ -57,9 +58,7 @@ var ErrNoESDB = errors.New("this breachledger was built without EventStoreDB sup
 
 // IsESDB reports whether location names an EventStoreDB ledger, whether
 // or not this binary can open one.
-func IsESDB(location string) bool {
-	return strings.HasPrefix(location, "esdb://") || strings.HasPrefix(location, "esdb+discover://")
-}
+func IsESDB(location string) bool { return esdburl.IsLocation(location) }
 
 // Open opens the store at location (see the package documentation).
 func Open(ctx context.Context, location string, opts Options) (eventstore.Store, error) {
@@ -121,23 +120,5 @@ func FilePath(location string) (string, error) {
 }
 
 // Redact returns location with the password of its credentials, if any,
-// replaced by "xxxxx", for messages.
-func Redact(location string) string {
-	scheme, rest, ok := strings.Cut(location, "://")
-	if !ok {
-		return location
-	}
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return location
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return location
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
-}
+// replaced by "xxxxx", for messages (esdburl.Redact).
+func Redact(location string) string { return esdburl.Redact(location) }

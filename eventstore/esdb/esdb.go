@@ -97,6 +97,7 @@ import (
 	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/eventstore/esdb/esdburl"
 )
 
 var (
@@ -253,10 +254,9 @@ func ParseLocation(location string) (Location, error) {
 	return Location{Prefix: prefix, Display: display, Conn: conn, config: cfg}, nil
 }
 
-// IsLocation reports whether location names an EventStoreDB ledger.
-func IsLocation(location string) bool {
-	return strings.HasPrefix(location, "esdb://") || strings.HasPrefix(location, "esdb+discover://")
-}
+// IsLocation reports whether location names an EventStoreDB ledger
+// (esdburl.IsLocation).
+func IsLocation(location string) bool { return esdburl.IsLocation(location) }
 
 func checkPrefix(prefix string) error {
 	if err := eventstore.ValidateStream(prefix); err != nil {
@@ -269,26 +269,8 @@ func checkPrefix(prefix string) error {
 }
 
 // Redact returns location with the password of its credentials, if any,
-// replaced by "xxxxx", for messages.
-func Redact(location string) string {
-	scheme, rest, ok := strings.Cut(location, "://")
-	if !ok {
-		return location
-	}
-	end := strings.IndexAny(rest, "/?")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return location
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return location
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
-}
+// replaced by "xxxxx", for messages (esdburl.Redact).
+func Redact(location string) string { return esdburl.Redact(location) }
 
 // Prefix returns the ledger's stream prefix.
 func (s *Store) Prefix() string { return s.prefix }
