@@ -310,24 +310,8 @@ const DefaultPageSize = 1000
 // All yields every record of s from sequence from to the current end, paging
 // through ReadAll. It stops at the first error, yielding it.
 func All(ctx context.Context, s Store, from uint64) iter.Seq2[Record, error] {
-	return func(yield func(Record, error) bool) {
-		for {
-			page, err := s.ReadAll(ctx, from, DefaultPageSize)
-			if err != nil {
-				yield(Record{}, err)
-				return
-			}
-			for _, r := range page {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if len(page) < DefaultPageSize {
-				return
-			}
-			from = page[len(page)-1].Sequence + 1
-		}
-	}
+	return pages(from, func(from uint64) ([]Record, error) { return s.ReadAll(ctx, from, DefaultPageSize) },
+		func(r Record) uint64 { return r.Sequence + 1 })
 }
 
 // StreamRecords yields every record of one stream of s from revision from
@@ -335,12 +319,21 @@ func All(ctx context.Context, s Store, from uint64) iter.Seq2[Record, error] {
 // through ReadStream. A stream that does not exist yields nothing. It
 // stops at the first error, yielding it.
 func StreamRecords(ctx context.Context, s Store, stream string, from uint64) iter.Seq2[Record, error] {
+	return pages(from, func(from uint64) ([]Record, error) {
+		page, err := s.ReadStream(ctx, stream, ReadOptions{From: from, Limit: DefaultPageSize})
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		return page, err
+	}, func(r Record) uint64 { return r.Revision + 1 })
+}
+
+// pages yields the records of read's pages of DefaultPageSize from from
+// on, each page read from next of the last record of the one before.
+func pages(from uint64, read func(from uint64) ([]Record, error), next func(Record) uint64) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		for {
-			page, err := s.ReadStream(ctx, stream, ReadOptions{From: from, Limit: DefaultPageSize})
-			if errors.Is(err, ErrNotFound) {
-				return
-			}
+			page, err := read(from)
 			if err != nil {
 				yield(Record{}, err)
 				return
@@ -353,7 +346,7 @@ func StreamRecords(ctx context.Context, s Store, stream string, from uint64) ite
 			if len(page) < DefaultPageSize {
 				return
 			}
-			from = page[len(page)-1].Revision + 1
+			from = next(page[len(page)-1])
 		}
 	}
 }
