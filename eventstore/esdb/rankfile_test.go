@@ -122,6 +122,8 @@ func TestRankFileEditedByHand(t *testing.T) {
 		{"a row moved to another position", `UPDATE ranks SET commit_ = commit_ + 1, prepare = prepare + 1 WHERE seq = 2`},
 		{"a row removed and the rest shifted", `DELETE FROM ranks WHERE seq = 1; UPDATE ranks SET seq = seq - 1 WHERE seq > 1`},
 		{"the newest row removed", `DELETE FROM ranks WHERE seq = (SELECT max(seq) FROM ranks)`},
+		{"a row removed, a gap left", `DELETE FROM ranks WHERE seq = 1`},
+		{"the first row removed", `DELETE FROM ranks WHERE seq = 0`},
 		{"the rows after the checkpoint swapped", `UPDATE ranks SET seq = -1 WHERE seq = 3; UPDATE ranks SET seq = 3 WHERE seq = 4; UPDATE ranks SET seq = 4 WHERE seq = -1`},
 	}
 	for _, tt := range tests {
