@@ -61,6 +61,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 type config struct {
@@ -112,7 +114,7 @@ func main() {
 		ns = append(ns, n)
 	}
 	cfg := config{runs: *runs, targetEvents: 40, personal: *personal}
-	root, err := repoRoot()
+	root, err := benchledger.RepoRoot()
 	if err != nil {
 		fail(err)
 	}
@@ -132,10 +134,10 @@ func main() {
 	}
 	cfg.bin = filepath.Join(cfg.dir, "breachledger")
 	cfg.server = filepath.Join(cfg.dir, "esdbserver")
-	if err := goBuild(cfg.root, "./cmd/breachledger", cfg.bin); err != nil {
+	if err := benchledger.GoBuild(cfg.root, "./cmd/breachledger", cfg.bin); err != nil {
 		fail(err)
 	}
-	if err := goBuild(filepath.Join(cfg.root, "bench"), "./esdbserver", cfg.server); err != nil {
+	if err := benchledger.GoBuild(filepath.Join(cfg.root, "bench"), "./esdbserver", cfg.server); err != nil {
 		fail(err)
 	}
 
@@ -214,11 +216,11 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 	}
 	progress("%d events: built in %s; migrate to %s", n, built.Round(time.Millisecond), url)
 	start = time.Now()
-	if _, err := run(cfg.bin, apart("admin"), "migrate", "--from", bl.path, "--to", url); err != nil {
+	if _, err := run(cfg.bin, apart("admin"), "migrate", "--from", bl.Path, "--to", url); err != nil {
 		return nil, nil, err
 	}
 	migrated := time.Since(start)
-	if err := os.Remove(bl.path); err != nil { // the server holds it now
+	if err := os.Remove(bl.Path); err != nil { // the server holds it now
 		return nil, nil, err
 	}
 
@@ -228,7 +230,7 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		// notary's holder gave it to him: readers count only what a
 		// checkpoint signed by the pinned key (or one it handed over to)
 		// covers.
-		if _, err := run(cfg.bin, env, "pin", "add", "--key", bl.keyPath+".pub"); err != nil {
+		if _, err := run(cfg.bin, env, "pin", "add", "--key", bl.KeyPath+".pub"); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -236,7 +238,7 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 		// As an auditor: the measured commands' rank file starts empty,
 		// and their pins are what the setup made.
 		venv := apart("auditor")
-		key := bl.keyPath + ".pub"
+		key := bl.KeyPath + ".pub"
 		progress("%d events: verify --rules --key %s", n, filepath.Base(key))
 		m, err := run(cfg.bin, venv, "--ledger", url, "verify", "--rules", "--key", key)
 		if err != nil {
@@ -255,7 +257,7 @@ func measure(cfg config, n int, check bool) ([]result, []string, error) {
 	}
 	global := []string{"--ledger", url, "--actor", "oscar"}
 	if cfg.personal {
-		global = append(global, "--ledger-key", bl.keyPath)
+		global = append(global, "--ledger-key", bl.KeyPath)
 	}
 	var out []result
 	for _, c := range commands {
@@ -444,33 +446,6 @@ func progress(format string, args ...any) {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "esdbscale:", err)
 	os.Exit(1)
-}
-
-// goBuild builds a package of module dir into out, as make build does.
-func goBuild(dir, pkg, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", out, pkg)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
-
-// repoRoot finds the main module: the directory above bench/ with go.mod.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/breachledger/breachledger\n") {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("run from inside the breachledger repository (no go.mod of github.com/breachledger/breachledger above %s)", wd)
-		}
-	}
 }
 
 type limitedBuffer struct{ b []byte }

@@ -2,85 +2,25 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/history"
-	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/ledger"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
-// The team ledger is the one bench/sidebyside's notary rows build (its
-// notary.go: newTeamLedger), copied here because both are package main:
-// signed mode with alice the first admin, responders oscar and rita
-// holding only their own SSH keys, and a notary appointed that alone holds
-// the ledger key from then on.
-
-// actorKey is a person's own SSH key (Ed25519), in memory and as an
-// OpenSSH private key file.
-type actorKey struct {
-	signer ssh.Signer
-	fp     string
-	path   string
-}
-
-// newActorKey makes an Ed25519 SSH key and writes it to dir/name (mode
-// 0600, OpenSSH format: what "breachledger signer keygen" writes) and its
-// public key to dir/name.pub.
-func newActorKey(dir, name string) (actorKey, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return actorKey{}, err
-	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return actorKey{}, err
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return actorKey{}, err
-	}
-	block, err := ssh.MarshalPrivateKey(priv, name+"@bench")
-	if err != nil {
-		return actorKey{}, err
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		return actorKey{}, err
-	}
-	if err := os.WriteFile(path+".pub", ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644); err != nil {
-		return actorKey{}, err
-	}
-	return actorKey{signer: signer, fp: integrity.Fingerprint(signer.PublicKey()), path: path}, nil
-}
-
-func signWith(k actorKey) func([]byte) ([]byte, error) {
-	return func(env []byte) ([]byte, error) { return integrity.SignEnvelope(env, k.signer) }
-}
-
-// sign signs each record's content envelope with k, as the CLI signs what
-// its actor records.
-func (k actorKey) sign(recs []eventstore.Record) error {
-	for i := range recs {
-		recs[i].Signer = k.fp
-		sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(recs[i]).Marshal(), k.signer)
-		if err != nil {
-			return err
-		}
-		recs[i].Signature = sig
-	}
-	return nil
-}
+// The team ledger is the one bench/sidebyside's notary rows build (both
+// made by bench/internal/benchledger's NewTeamLedger): signed mode with
+// alice the first admin, responders oscar and rita holding only their own
+// SSH keys, and a notary appointed that alone holds the ledger key from
+// then on.
 
 // responders are the team's writers. oscar runs the measured commands and
 // records the target incident; the others alternate with him.
@@ -99,95 +39,33 @@ var responders = []string{"oscar", "rita"}
 // signersDir/oscar, where the CLI looks for it; everyone else's, and the
 // notary's key (notary.key, notary.key.pub), to keysDir.
 func newTeamLedger(ctx context.Context, path, keysDir, signersDir string) (*sqlite.Store, benchLedger, error) {
-	bl := benchLedger{path: path, team: true, signers: map[string]actorKey{}}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: true})
+	bl := benchLedger{team: true, signers: map[string]benchledger.ActorKey{}}
+	bl.Path = path
+	bl.KeyPath = filepath.Join(keysDir, "notary.key")
+	st, tl, err := benchledger.NewTeamLedger(ctx, path, benchledger.TeamOptions{
+		Responders: responders,
+		KeyDir: func(name string) string {
+			if name == "oscar" {
+				return signersDir
+			}
+			return keysDir
+		},
+		PublicKeys:     true,
+		BackdateWindow: "36500d",
+		Appoint:        true,
+		AppointReason:  "team ledger: writers hold no ledger key",
+		NotaryKeyPath:  bl.KeyPath,
+	})
 	if err != nil {
-		return nil, bl, err
+		return nil, benchLedger{}, err
 	}
 	fail := func(err error) (*sqlite.Store, benchLedger, error) {
 		st.Close()
 		return nil, bl, err
 	}
-	alice, err := newActorKey(keysDir, "alice")
-	if err != nil {
-		return fail(err)
-	}
-	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	by := domain.By{Actor: "alice", At: at, Signer: alice.fp}
-	init := domain.InitLedger{By: by, Name: "Bench team", AdminKey: integrity.AuthorizedKey(alice.signer.PublicKey()), AdminFingerprint: alice.fp}
-	if _, err := (ledger.Writer{Store: st, Sign: signWith(alice)}).Execute(ctx, "", init, at); err != nil {
-		return fail(fmt.Errorf("init: %w", err))
-	}
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		return fail(err)
-	}
-	skey, _, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		return fail(err)
-	}
-	old, err := integrity.ParseLedgerKey(skey)
-	if err != nil {
-		return fail(err)
-	}
-	own, err := st.ReadAll(ctx, 0, 0)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: old}).Checkpoint(ctx, own); err != nil {
-		return fail(err)
-	}
-	admin := ledger.Writer{Store: st, Sign: signWith(alice), Checkpointer: &ledger.Checkpointer{Key: old}}
-	cmds := []domain.Command{domain.ChangeSetting{By: by, Key: "backdate-window", Value: "36500d"}}
-	for _, name := range responders {
-		dir := keysDir
-		if name == "oscar" {
-			dir = signersDir
-		}
-		k, err := newActorKey(dir, name)
-		if err != nil {
-			return fail(err)
-		}
-		bl.signers[name] = k
-		cmds = append(cmds,
-			domain.GrantRole{By: by, Grantee: name, Role: domain.RoleSecurityIncidentManager, Reason: "on call"},
-			domain.RegisterSigner{By: by, Actor: name, Key: integrity.AuthorizedKey(k.signer.PublicKey()), Fingerprint: k.fp})
-	}
-	for _, c := range cmds {
-		if _, err := admin.Execute(ctx, "", c, at); err != nil {
-			return fail(fmt.Errorf("%T: %w", c, err))
-		}
-	}
-
-	nskey, nvkey, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		return fail(err)
-	}
-	bl.keyPath = filepath.Join(keysDir, "notary.key")
-	if err := writeKeyFiles(bl.keyPath, nskey, nvkey); err != nil {
-		return fail(err)
-	}
-	if bl.key, err = integrity.ParseLedgerKey(nskey); err != nil {
-		return fail(err)
-	}
-	bl.previous = old.Public()
-	to := bl.key.Public()
-	cp, err := ledger.StoredCheckpoint(ctx, st, old.Public(), 0)
-	if err != nil {
-		return fail(err)
-	}
-	handover, err := old.SignHandover(to, cp)
-	if err != nil {
-		return fail(err)
-	}
-	sshKey, err := to.SSHKey()
-	if err != nil {
-		return fail(err)
-	}
-	appointment := domain.AppointNotary{By: by, Actor: "notary", Key: integrity.AuthorizedKey(sshKey), Fingerprint: integrity.Fingerprint(sshKey),
-		LedgerKey: to.String(), Handover: string(handover), Reason: "team ledger: writers hold no ledger key"}
-	if _, err := (ledger.Writer{Store: st, Sign: signWith(alice)}).Execute(ctx, "", appointment, at); err != nil {
-		return fail(fmt.Errorf("appoint the notary: %w", err))
+	bl.Key, bl.previous = tl.Notary, tl.Old.Public()
+	for _, r := range tl.Responders {
+		bl.signers[r.Name] = r.Key
 	}
 	// The responders' appends are decided on the ledger stream as it now
 	// is: their basis is its length.
@@ -238,12 +116,12 @@ func incidentScript(step, i int, by domain.By, inc string) domain.Command {
 // basis the ledger stream's length, as the records will be stored. So the
 // notary, judging each append again, would accept every one
 // ("breachledger verify --rules").
-func decidedIncident(l domain.Ledger, i int, id, actor string, k actorKey, basis, seq uint64, n int, now time.Time) ([]eventstore.Record, error) {
+func decidedIncident(l domain.Ledger, i int, id, actor string, k benchledger.ActorKey, basis, seq uint64, n int, now time.Time) ([]eventstore.Record, error) {
 	stream := domain.IncidentStream(id)
 	var recs []eventstore.Record
 	var facts []domain.Fact
 	for step := 0; len(recs) < n; step++ {
-		by := domain.By{Actor: actor, At: t0.Add(time.Duration(step) * time.Hour), Signer: k.fp}
+		by := domain.By{Actor: actor, At: benchledger.T0.Add(time.Duration(step) * time.Hour), Signer: k.FP}
 		c := incidentScript(step, i, by, id)
 		state := domain.State{Ledger: l, Incident: history.IncidentAt(id, facts, domain.Cut{})}
 		events, err := domain.Decide(state, c, now)
@@ -275,7 +153,7 @@ func decidedIncident(l domain.Ledger, i int, id, actor string, k actorKey, basis
 			facts = append(facts, f)
 		}
 	}
-	if err := k.sign(recs); err != nil {
+	if err := k.Sign(recs); err != nil {
 		return nil, err
 	}
 	return recs, nil

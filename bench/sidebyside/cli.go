@@ -15,6 +15,8 @@ import (
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // dsn is the data source name the embedded store opens a ledger file with
@@ -48,17 +50,6 @@ func checkPragmas(db *sql.DB) error {
 	}
 	if mode != "wal" || sync != 2 {
 		return fmt.Errorf("baseline connection has journal_mode %s, synchronous %d; want wal, 2 (FULL)", mode, sync)
-	}
-	return nil
-}
-
-// goBuild builds a package of module dir into out.
-func goBuild(dir, pkg, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-tags", "urfave_cli_no_docs", "-o", out, pkg) // as make build
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
 	}
 	return nil
 }
@@ -103,23 +94,23 @@ func cliAppend(cfg config) ([]row, error) {
 		return nil, err
 	}
 	bin, base := filepath.Join(dir, "breachledger"), filepath.Join(dir, "appendone")
-	if err := goBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
+	if err := benchledger.GoBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
 		return nil, err
 	}
-	if err := goBuild(filepath.Join(cfg.root, "bench"), "./appendone", base); err != nil {
+	if err := benchledger.GoBuild(filepath.Join(cfg.root, "bench"), "./appendone", base); err != nil {
 		return nil, err
 	}
 
-	st, bl, err := newLedger(ctx, filepath.Join(dir, "cli.db"))
+	st, bl, err := benchledger.NewLedger(ctx, filepath.Join(dir, "cli.db"))
 	if err != nil {
 		return nil, err
 	}
-	if err := fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil); err != nil {
+	if err := fillIncidents(ctx, st, bl.Key, 0, prefill/perIncident, nil); err != nil {
 		st.Close()
 		return nil, err
 	}
 	inc := "BENCHCLI"
-	if err := detectIncident(ctx, st, bl.key, inc, "side-by-side CLI append"); err != nil {
+	if err := detectIncident(ctx, st, bl.Key, inc, "side-by-side CLI append"); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -128,7 +119,7 @@ func cliAppend(cfg config) ([]row, error) {
 		return nil, err
 	}
 	basePath := filepath.Join(dir, "base.db")
-	b, err := os.ReadFile(bl.path)
+	b, err := os.ReadFile(bl.Path)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +127,7 @@ func cliAppend(cfg config) ([]row, error) {
 		return nil, err
 	}
 
-	cliArgs := []string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar",
+	cliArgs := []string{"--ledger", bl.Path, "--ledger-key", bl.KeyPath, "--actor", "oscar",
 		"note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z"}
 	baseArgs := []string{"-db", basePath, "-stream", domain.IncidentStream(inc)}
 	cli, raw, err := alternate(warmup, runs,
@@ -157,7 +148,7 @@ func cliAppend(cfg config) ([]row, error) {
 		if i >= warmup/2 {
 			startup = append(startup, d)
 		}
-		d, err = timeExec(bin, "--ledger", bl.path, "--ledger-key", bl.keyPath, "show", inc)
+		d, err = timeExec(bin, "--ledger", bl.Path, "--ledger-key", bl.KeyPath, "show", inc)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,8 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // deadlines is the row "deadlines --due-within 24h at 100,000 incidents,
@@ -42,7 +44,7 @@ func deadlines(cfg config) ([]row, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	st, _, err := newLedger(ctx, filepath.Join(dir, "deadlines.db"))
+	st, _, err := benchledger.NewLedger(ctx, filepath.Join(dir, "deadlines.db"))
 	if err != nil {
 		return nil, err
 	}

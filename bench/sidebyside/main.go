@@ -15,12 +15,13 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // config is what every row reads.
@@ -80,7 +81,7 @@ func main() {
 	}
 
 	cfg := config{short: *short}
-	root, err := repoRoot()
+	root, err := benchledger.RepoRoot()
 	if err != nil {
 		fail(err)
 	}
@@ -156,22 +157,6 @@ func keys() string {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "sidebyside:", err)
 	os.Exit(1)
-}
-
-// repoRoot finds the main module: the directory above bench/ with go.mod.
-func repoRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/breachledger/breachledger\n") {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("run from inside the breachledger repository (no go.mod of github.com/breachledger/breachledger above %s)", wd)
-		}
-	}
 }
 
 func cpuModel() string {

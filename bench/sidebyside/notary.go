@@ -11,14 +11,14 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/notary"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // The soak test's write rate. The crash harness (crashtest, make soak) sets
@@ -38,133 +38,30 @@ const (
 // "breachledger notary run"'s default.
 const notaryInterval = 200 * time.Millisecond
 
-// A teamLedger is a ledger in signed mode (alice admin, her key registered
-// at init) whose responders hold only their own SSH keys, with its ledger
-// key until now (old) and, once appointed, its notary's key.
-type teamLedger struct {
-	path       string
-	alice      actorKey
-	old        *integrity.LedgerKey
-	notaryKey  *integrity.LedgerKey // nil: the ledger checkpoints inline (a personal ledger)
-	responders []responder
-}
-
-type responder struct {
-	name string
-	key  actorKey
-}
-
-// keys returns every registered author key, by fingerprint.
-func (tl teamLedger) keys() map[string]ssh.PublicKey {
-	m := map[string]ssh.PublicKey{tl.alice.fp: tl.alice.signer.PublicKey()}
-	for _, r := range tl.responders {
-		m[r.key.fp] = r.key.signer.PublicKey()
-	}
-	return m
-}
-
-func signWith(k actorKey) func([]byte) ([]byte, error) {
-	return func(env []byte) ([]byte, error) { return integrity.SignEnvelope(env, k.signer) }
-}
+// A teamLedger is a ledger in signed mode whose responders hold only their
+// own SSH keys (benchledger.TeamLedger).
+type teamLedger = benchledger.TeamLedger
 
 // newTeamLedger makes a ledger at path as "breachledger init" does in
-// signed mode, registers the SSH keys of two responders (oscar and rita,
-// security incident managers: they may record every command of the
-// incident script), each append checkpointed inline with the ledger key,
-// and, with appoint, appoints a notary holding a new key as "breachledger
-// notary appoint" does: the hand-over signed by the key until now at the
-// newest checkpoint, the appointment appended without a checkpoint.
+// signed mode, registers the SSH keys (written to dir) of two responders
+// (oscar and rita, security incident managers: they may record every
+// command of the incident script), each append checkpointed inline with
+// the ledger key, and, with appoint, appoints a notary holding a new key
+// as "breachledger notary appoint" does (benchledger.NewTeamLedger).
 func newTeamLedger(ctx context.Context, path, dir string, appoint bool) (*sqlite.Store, teamLedger, error) {
-	tl := teamLedger{path: path}
+	tl := teamLedger{Path: path}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, tl, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, tl, err
 	}
-	st, err := sqlite.Open(ctx, path, sqlite.Options{Create: true})
-	if err != nil {
-		return nil, tl, err
-	}
-	fail := func(err error) (*sqlite.Store, teamLedger, error) {
-		st.Close()
-		return nil, tl, err
-	}
-	if tl.alice, err = newActorKey(dir, "alice"); err != nil {
-		return fail(err)
-	}
-	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
-	alice := domain.By{Actor: "alice", At: at, Signer: tl.alice.fp}
-	init := domain.InitLedger{By: alice, Name: "Bench team", AdminKey: integrity.AuthorizedKey(tl.alice.signer.PublicKey()), AdminFingerprint: tl.alice.fp}
-	if _, err := (ledger.Writer{Store: st, Sign: signWith(tl.alice)}).Execute(ctx, "", init, at); err != nil {
-		return fail(fmt.Errorf("init: %w", err))
-	}
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		return fail(err)
-	}
-	skey, _, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		return fail(err)
-	}
-	if tl.old, err = integrity.ParseLedgerKey(skey); err != nil {
-		return fail(err)
-	}
-	own, err := st.ReadAll(ctx, 0, 0)
-	if err != nil {
-		return fail(err)
-	}
-	if _, err := (ledger.Checkpointer{Store: st, Key: tl.old}).Checkpoint(ctx, own); err != nil {
-		return fail(err)
-	}
-	admin := ledger.Writer{Store: st, Sign: signWith(tl.alice), Checkpointer: &ledger.Checkpointer{Key: tl.old}}
-	for _, name := range []string{"oscar", "rita"} {
-		k, err := newActorKey(dir, name)
-		if err != nil {
-			return fail(err)
-		}
-		tl.responders = append(tl.responders, responder{name: name, key: k})
-		for _, c := range []domain.Command{
-			domain.GrantRole{By: alice, Grantee: name, Role: domain.RoleSecurityIncidentManager, Reason: "on call"},
-			domain.RegisterSigner{By: alice, Actor: name, Key: integrity.AuthorizedKey(k.signer.PublicKey()), Fingerprint: k.fp},
-		} {
-			if _, err := admin.Execute(ctx, "", c, at); err != nil {
-				return fail(fmt.Errorf("%T %s: %w", c, name, err))
-			}
-		}
-	}
-	if !appoint {
-		return st, tl, nil
-	}
-	nskey, nvkey, err := integrity.GenerateLedgerKey(origin)
-	if err != nil {
-		return fail(err)
-	}
-	if tl.notaryKey, err = integrity.ParseLedgerKey(nskey); err != nil {
-		return fail(err)
-	}
-	to, err := integrity.ParsePublicKey(nvkey)
-	if err != nil {
-		return fail(err)
-	}
-	cp, err := ledger.StoredCheckpoint(ctx, st, tl.old.Public(), 0)
-	if err != nil {
-		return fail(err)
-	}
-	handover, err := tl.old.SignHandover(to, cp)
-	if err != nil {
-		return fail(err)
-	}
-	sshKey, err := to.SSHKey()
-	if err != nil {
-		return fail(err)
-	}
-	appointment := domain.AppointNotary{By: alice, Actor: "notary", Key: integrity.AuthorizedKey(sshKey), Fingerprint: integrity.Fingerprint(sshKey),
-		LedgerKey: to.String(), Handover: string(handover), Reason: "team ledger"}
-	if _, err := (ledger.Writer{Store: st, Sign: signWith(tl.alice)}).Execute(ctx, "", appointment, at); err != nil {
-		return fail(fmt.Errorf("appoint the notary: %w", err))
-	}
-	return st, tl, nil
+	return benchledger.NewTeamLedger(ctx, path, benchledger.TeamOptions{
+		Responders:    []string{"oscar", "rita"},
+		KeyDir:        func(string) string { return dir },
+		Appoint:       appoint,
+		AppointReason: "team ledger",
+	})
 }
 
 // incidentScript is a responder's writes to one incident, as a team
@@ -195,7 +92,7 @@ func incidentScript(step int, by domain.By, inc string) domain.Command {
 // notary's ledger) holding no ledger key.
 type scriptWriter struct {
 	w      ledger.Writer
-	r      responder
+	r      benchledger.Responder
 	prefix string
 	inc    string
 	n      int // incidents begun
@@ -203,10 +100,10 @@ type scriptWriter struct {
 	events int // events in the current incident
 }
 
-func newScriptWriter(st *sqlite.Store, tl teamLedger, r responder, prefix string) *scriptWriter {
-	w := ledger.Writer{Store: st, Sign: signWith(r.key)}
-	if tl.notaryKey == nil {
-		w.Checkpointer = &ledger.Checkpointer{Key: tl.old}
+func newScriptWriter(st *sqlite.Store, tl teamLedger, r benchledger.Responder, prefix string) *scriptWriter {
+	w := ledger.Writer{Store: st, Sign: benchledger.SignWith(r.Key)}
+	if tl.Notary == nil {
+		w.Checkpointer = &ledger.Checkpointer{Key: tl.Old}
 	}
 	return &scriptWriter{w: w, r: r, prefix: prefix}
 }
@@ -218,10 +115,10 @@ func (s *scriptWriter) next(ctx context.Context) ([]eventstore.Record, error) {
 		s.n++
 	}
 	now := time.Now().UTC()
-	by := domain.By{Actor: s.r.name, At: now.Truncate(time.Second), Signer: s.r.key.fp}
+	by := domain.By{Actor: s.r.Name, At: now.Truncate(time.Second), Signer: s.r.Key.FP}
 	res, err := s.w.Execute(ctx, s.inc, incidentScript(s.step, by, s.inc), now)
 	if err != nil {
-		return nil, fmt.Errorf("%s, append %d to %s: %w", s.r.name, s.step, s.inc, err)
+		return nil, fmt.Errorf("%s, append %d to %s: %w", s.r.Name, s.step, s.inc, err)
 	}
 	if s.w.Checkpointer != nil && res.Checkpoint == nil { // as the CLI: sign after the append
 		if _, err := (ledger.Checkpointer{Store: s.w.Store, Key: s.w.Checkpointer.Key}).Checkpoint(ctx, res.Records); err != nil {
@@ -315,7 +212,7 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 	}
 	start := time.Now()
 	var writers []*scriptWriter
-	for i, r := range tl.responders {
+	for i, r := range tl.Responders {
 		writers = append(writers, newScriptWriter(st, tl, r, fmt.Sprintf("BACKLOG%d-", i)))
 	}
 	var appends, written int
@@ -368,7 +265,7 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 		}
 		defer done()
 		t := time.Now()
-		n, err := notary.New(ctx, st, tl.notaryKey, notary.Options{})
+		n, err := notary.New(ctx, st, tl.Notary, notary.Options{})
 		if err != nil {
 			return 0, err
 		}
@@ -399,7 +296,7 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 			return 0, fmt.Errorf("the notary judged %d records (want %d), rejected %d appends (want 0), checkpointed %d (want %d)", judged, tail, rejected, size, head)
 		}
 		if !verified { // once: what it checkpointed verifies from the key before it
-			rep, err := ledger.Verify(ctx, st, tl.old.Public(), nil)
+			rep, err := ledger.Verify(ctx, st, tl.Old.Public(), nil)
 			if err != nil {
 				return 0, err
 			}
@@ -410,7 +307,7 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 		}
 		return d, nil
 	}
-	keys := tl.keys()
+	keys := tl.Keys()
 	var checked int
 	baseline := func() (time.Duration, error) {
 		st, done, err := fresh("baseline")
@@ -440,7 +337,7 @@ func notaryThroughput(ctx context.Context, cfg config) (row, error) {
 			}
 			seq = page[len(page)-1].Sequence + 1
 		}
-		cp, err := (ledger.Checkpointer{Store: st, Key: tl.notaryKey, Previous: tl.old.Public()}).Seal(ctx, head)
+		cp, err := (ledger.Checkpointer{Store: st, Key: tl.Notary, Previous: tl.Old.Public()}).Seal(ctx, head)
 		if err != nil {
 			return 0, err
 		}
@@ -497,7 +394,7 @@ func writeAtRate(ctx context.Context, st *sqlite.Store, tl teamLedger, d time.Du
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range soakWriters {
-		w := newScriptWriter(st, tl, tl.responders[i%len(tl.responders)], fmt.Sprintf("%sW%d-", prefix, i))
+		w := newScriptWriter(st, tl, tl.Responders[i%len(tl.Responders)], fmt.Sprintf("%sW%d-", prefix, i))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -584,7 +481,7 @@ func lagOnce(ctx context.Context, cfg config, interval time.Duration, round int,
 	var stop context.CancelFunc
 	var ran chan error
 	if withNotary {
-		n, err := notary.New(ctx, st, tl.notaryKey, notary.Options{})
+		n, err := notary.New(ctx, st, tl.Notary, notary.Options{})
 		if err != nil {
 			return lagRun{}, err
 		}

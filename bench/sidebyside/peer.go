@@ -19,6 +19,8 @@ import (
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // perSave is how many events each save appends: an incident's opening
@@ -29,7 +31,7 @@ const perSave = 5
 // sides (the peer serialises them with its default JSON encoder, as our
 // codec does).
 func saveEvents(i int) []domain.Event {
-	return incidentEvents(i)[:perSave]
+	return benchledger.IncidentEvents(i, perSave)
 }
 
 // Incident is the peer's aggregate: the same incident state our fold

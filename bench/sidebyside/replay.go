@@ -17,6 +17,8 @@ import (
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
 // bigSize is the size of the ledger the replay and verify rows read.
@@ -45,7 +47,7 @@ func bigLedger(cfg config) (benchLedger, uint64, error) {
 			return
 		}
 		var st *sqlite.Store
-		st, big, bigErr = newLedger(ctx, filepath.Join(dir, "big.db"))
+		st, big, bigErr = benchledger.NewLedger(ctx, filepath.Join(dir, "big.db"))
 		if bigErr != nil {
 			return
 		}
@@ -53,7 +55,7 @@ func bigLedger(cfg config) (benchLedger, uint64, error) {
 		start := time.Now()
 		n := bigSize(cfg)
 		incidents := (n - 2) / perIncident
-		bigErr = fillIncidents(ctx, st, big.key, 0, incidents, func(done int) {
+		bigErr = fillIncidents(ctx, st, big.Key, 0, incidents, func(done int) {
 			if done%10_000 < 50 {
 				fmt.Printf("   building the ledger: %d of %d incidents (%s)\n", done, incidents, time.Since(start).Round(time.Second))
 			}
@@ -62,7 +64,7 @@ func bigLedger(cfg config) (benchLedger, uint64, error) {
 			return
 		}
 		bigEvents, bigErr = st.Head(ctx)
-		fi, _ := os.Stat(big.path)
+		fi, _ := os.Stat(big.Path)
 		fmt.Printf("   built a ledger of %d events (%d incidents) in %s: %d MB\n", bigEvents, incidents, time.Since(start).Round(time.Second), fi.Size()>>20)
 	})
 	return big, bigEvents, bigErr
@@ -122,7 +124,7 @@ func replay(cfg config) ([]row, error) {
 		rounds = 1
 	}
 	product := func() (time.Duration, error) {
-		st, err := sqlite.Open(ctx, bl.path, sqlite.Options{})
+		st, err := sqlite.Open(ctx, bl.Path, sqlite.Options{})
 		if err != nil {
 			return 0, err
 		}
@@ -146,7 +148,7 @@ func replay(cfg config) ([]row, error) {
 	}
 	baseline := func() (time.Duration, error) {
 		start := time.Now()
-		got, err := rawRows(ctx, bl.path, func(r *eventstore.Record, id []byte) error {
+		got, err := rawRows(ctx, bl.Path, func(r *eventstore.Record, id []byte) error {
 			if _, err := uuid.FromBytes(id); err != nil {
 				return err
 			}
@@ -202,7 +204,7 @@ func verify(cfg config) ([]row, error) {
 	baseline := func() (time.Duration, error) {
 		start := time.Now()
 		tree := integrity.NewTree()
-		_, err := rawRows(ctx, bl.path, func(r *eventstore.Record, id []byte) error {
+		_, err := rawRows(ctx, bl.Path, func(r *eventstore.Record, id []byte) error {
 			var err error
 			if r.ID, err = uuid.FromBytes(id); err != nil {
 				return err
@@ -271,13 +273,13 @@ func ratesOf(n uint64, secs []float64) []float64 {
 // verifyOnce times ledger.Verify of bl's ledger, which must be intact with
 // n events.
 func verifyOnce(ctx context.Context, bl benchLedger, n uint64) (time.Duration, *integrity.Report, error) {
-	st, err := sqlite.Open(ctx, bl.path, sqlite.Options{})
+	st, err := sqlite.Open(ctx, bl.Path, sqlite.Options{})
 	if err != nil {
 		return 0, nil, err
 	}
 	defer st.Close()
 	start := time.Now()
-	rep, err := ledger.Verify(ctx, st, bl.key.Public(), nil)
+	rep, err := ledger.Verify(ctx, st, bl.Key.Public(), nil)
 	if err != nil {
 		return 0, nil, err
 	}

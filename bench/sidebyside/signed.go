@@ -2,94 +2,49 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
+
+	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
-
-// actorKey is a responder's own SSH key (Ed25519), in memory and as an
-// OpenSSH private key file for the CLI's --sign-key.
-type actorKey struct {
-	signer ssh.Signer
-	fp     string
-	path   string
-}
-
-// newActorKey makes an Ed25519 SSH key and writes it to dir/name.
-func newActorKey(dir, name string) (actorKey, error) {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return actorKey{}, err
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		return actorKey{}, err
-	}
-	block, err := ssh.MarshalPrivateKey(priv, name+"@bench")
-	if err != nil {
-		return actorKey{}, err
-	}
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(block), 0o600); err != nil {
-		return actorKey{}, err
-	}
-	return actorKey{signer: signer, fp: integrity.Fingerprint(signer.PublicKey()), path: path}, nil
-}
 
 // registerKey records k as oscar's signer key, checkpointed in its append
 // (alice, the admin, has no key of her own in these ledgers, so the
 // registration needs no signature).
-func registerKey(ctx context.Context, st eventstore.Store, ledgerKey *integrity.LedgerKey, k actorKey) error {
+func registerKey(ctx context.Context, st eventstore.Store, ledgerKey *integrity.LedgerKey, k benchledger.ActorKey) error {
 	at := time.Date(2025, 3, 1, 0, 5, 0, 0, time.UTC)
 	w := ledger.Writer{Store: st, Checkpointer: &ledger.Checkpointer{Store: st, Key: ledgerKey}}
 	_, err := w.Execute(ctx, "", domain.RegisterSigner{By: domain.By{Actor: "alice", At: at},
-		Actor: "oscar", Key: integrity.AuthorizedKey(k.signer.PublicKey()), Fingerprint: k.fp}, at)
+		Actor: "oscar", Key: integrity.AuthorizedKey(k.Signer.PublicKey()), Fingerprint: k.FP}, at)
 	return err
 }
 
 // newSignedLedger is newLedger at path with oscar's SSH key made in dir
 // and registered.
-func newSignedLedger(ctx context.Context, path, dir string) (*sqlite.Store, benchLedger, actorKey, error) {
-	st, bl, err := newLedger(ctx, path)
+func newSignedLedger(ctx context.Context, path, dir string) (*sqlite.Store, benchLedger, benchledger.ActorKey, error) {
+	st, bl, err := benchledger.NewLedger(ctx, path)
 	if err != nil {
-		return nil, benchLedger{}, actorKey{}, err
+		return nil, benchLedger{}, benchledger.ActorKey{}, err
 	}
-	key, err := newActorKey(dir, "oscar")
+	key, err := benchledger.NewActorKey(dir, "oscar")
 	if err == nil {
-		err = registerKey(ctx, st, bl.key, key)
+		err = registerKey(ctx, st, bl.Key, key)
 	}
 	if err != nil {
 		st.Close()
-		return nil, benchLedger{}, actorKey{}, err
+		return nil, benchLedger{}, benchledger.ActorKey{}, err
 	}
 	return st, bl, key, nil
-}
-
-// signRecords signs each record's content envelope with k, as the CLI
-// signs what oscar records.
-func signRecords(recs []eventstore.Record, k actorKey) error {
-	for i := range recs {
-		recs[i].Signer = k.fp
-		sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(recs[i]).Marshal(), k.signer)
-		if err != nil {
-			return err
-		}
-		recs[i].Signature = sig
-	}
-	return nil
 }
 
 // signedCLIAppend: one "breachledger note" signed with the actor's SSH key
@@ -108,17 +63,17 @@ func signedCLIAppend(cfg config) ([]row, error) {
 		return nil, err
 	}
 	bin := filepath.Join(dir, "breachledger")
-	if err := goBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
+	if err := benchledger.GoBuild(cfg.root, "./cmd/breachledger", bin); err != nil {
 		return nil, err
 	}
 	st, bl, key, err := newSignedLedger(ctx, filepath.Join(dir, "ledger.db"), dir)
 	if err != nil {
 		return nil, err
 	}
-	err = fillIncidents(ctx, st, bl.key, 0, prefill/perIncident, nil)
+	err = fillIncidents(ctx, st, bl.Key, 0, prefill/perIncident, nil)
 	inc := "BENCHSIGNED"
 	if err == nil {
-		err = detectIncident(ctx, st, bl.key, inc, "side-by-side signed append")
+		err = detectIncident(ctx, st, bl.Key, inc, "side-by-side signed append")
 	}
 	head, _ := st.Head(ctx)
 	if cerr := st.Close(); err == nil {
@@ -134,17 +89,17 @@ func signedCLIAppend(cfg config) ([]row, error) {
 	os.Setenv("HOME", home)
 	defer os.Setenv("HOME", oldHome)
 	args := func(extra ...string) []string {
-		a := append([]string{"--ledger", bl.path, "--ledger-key", bl.keyPath, "--actor", "oscar"}, extra...)
+		a := append([]string{"--ledger", bl.Path, "--ledger-key", bl.KeyPath, "--actor", "oscar"}, extra...)
 		return append(a, "note", inc, "status update: investigation continues on cluster eu-3, no further access seen", "--at", "2025-03-08T00:00:00Z")
 	}
-	signedArgs, unsignedArgs := args("--sign-key", key.path), args()
+	signedArgs, unsignedArgs := args("--sign-key", key.Path), args()
 	signed, unsigned, err := alternate(warmup, runs,
 		func() (time.Duration, error) { return timeExec(bin, signedArgs...) },
 		func() (time.Duration, error) { return timeExec(bin, unsignedArgs...) })
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSignedNotes(ctx, bl.path, inc, warmup+runs); err != nil {
+	if err := checkSignedNotes(ctx, bl.Path, inc, warmup+runs); err != nil {
 		return nil, err
 	}
 	ratio := float64(median(signed)) / float64(median(unsigned))
@@ -208,7 +163,7 @@ func signedVerify(cfg config) ([]row, error) {
 		return nil, err
 	}
 	start := time.Now()
-	err = fillIncidentsWith(ctx, st, bl.key, 0, (n-3)/perIncident, nil, func(recs []eventstore.Record) error { return signRecords(recs, key) })
+	err = fillIncidentsWith(ctx, st, bl.Key, 0, (n-3)/perIncident, nil, func(recs []eventstore.Record) error { return key.Sign(recs) })
 	head, _ := st.Head(ctx)
 	if cerr := st.Close(); err == nil {
 		err = cerr
@@ -232,9 +187,9 @@ func signedVerify(cfg config) ([]row, error) {
 	baseline := func() (time.Duration, error) {
 		start := time.Now()
 		tree := integrity.NewTree()
-		pub := key.signer.PublicKey()
+		pub := key.Signer.PublicKey()
 		rawSigned = 0
-		_, err := rawRows(ctx, bl.path, func(r *eventstore.Record, id []byte) error {
+		_, err := rawRows(ctx, bl.Path, func(r *eventstore.Record, id []byte) error {
 			var err error
 			if r.ID, err = uuid.FromBytes(id); err != nil {
 				return err
