@@ -119,19 +119,12 @@ func main() {
 		fail(err)
 	}
 	cfg.root = root
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "breachledger-esdbscale-")
-		if err != nil {
-			fail(err)
-		}
-		defer os.RemoveAll(d)
-		cfg.dir = d
-	} else {
-		cfg.dir = *dir
-		if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
-			fail(err)
-		}
+	d, cleanup, err := benchledger.ScratchDir(*dir, "breachledger-esdbscale-")
+	if err != nil {
+		fail(err)
 	}
+	defer cleanup()
+	cfg.dir = d
 	cfg.bin = filepath.Join(cfg.dir, "breachledger")
 	cfg.server = filepath.Join(cfg.dir, "esdbserver")
 	if err := benchledger.GoBuild(cfg.root, "./cmd/breachledger", cfg.bin); err != nil {

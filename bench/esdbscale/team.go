@@ -85,30 +85,9 @@ func newTeamLedger(ctx context.Context, path, keysDir, signersDir string) (*sqli
 	return st, bl, nil
 }
 
-// incidentScript is a responder's writes to incident inc (the i-th
-// generated), one command per append, as a team records it: a detection,
-// assessment, classification, scope, risk, declaration, then notes.
-func incidentScript(step, i int, by domain.By, inc string) domain.Command {
-	switch step {
-	case 0:
-		return domain.DetectIncident{By: by, Source: domain.SourceAutomatedAlert, Summary: fmt.Sprintf("bulk read of tenant blobs on cluster eu-%d", i%9), Role: domain.RoleBoth}
-	case 1:
-		return domain.AssessIncident{By: by, FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy}
-	case 2:
-		return domain.ClassifyIncident{By: by, Classification: domain.ClassPrivacyBreach, Reason: "personal data read"}
-	case 3:
-		return domain.RecordScope{By: by, AddCustomers: []string{"contoso", "fabrikam"}, AddDataCategories: []string{"contact details"}, AddJurisdictions: []string{"DE", "FR"}}
-	case 4:
-		return domain.DetermineRisk{By: by, Level: domain.RiskHigh, Reasoning: "contact data of 1,200 people"}
-	case 5:
-		return domain.DeclareCRSPI{By: by, Basis: domain.BasisEvidence, Reasoning: "access logs show reads of both tenants' blobs"}
-	}
-	return domain.AddNote{By: by, Text: fmt.Sprintf("status update %d: investigation continues on cluster eu-%d; no further access seen since the token was revoked", step, i%9)}
-}
-
 // decidedIncident returns generated incident i of exactly n events (n >=
 // 2), in stream id, recorded by actor and signed with his key, as the CLI
-// would have written it: each command of incidentScript decided by the
+// would have written it: each command of benchledger.IncidentScript (on cluster eu-(i mod 9)) decided by the
 // rules (domain.Decide) on the ledger state l and the incident as its
 // earlier appends make it, at now, business times an hour apart; the
 // scripted commands whose events would not fit in n are left out, and
@@ -122,7 +101,7 @@ func decidedIncident(l domain.Ledger, i int, id, actor string, k benchledger.Act
 	var facts []domain.Fact
 	for step := 0; len(recs) < n; step++ {
 		by := domain.By{Actor: actor, At: benchledger.T0.Add(time.Duration(step) * time.Hour), Signer: k.FP}
-		c := incidentScript(step, i, by, id)
+		c := benchledger.IncidentScript(step, by, fmt.Sprintf("eu-%d", i%9))
 		state := domain.State{Ledger: l, Incident: history.IncidentAt(id, facts, domain.Cut{})}
 		events, err := domain.Decide(state, c, now)
 		if err != nil {
@@ -133,7 +112,7 @@ func decidedIncident(l domain.Ledger, i int, id, actor string, k benchledger.Act
 				return nil, fmt.Errorf("incident %s: its detection alone is %d events, more than %d", id, len(events), n)
 			}
 			// Too big to fit: notes (one event each) make up the rest.
-			c = incidentScript(1<<20, i, by, id)
+			c = benchledger.IncidentScript(1<<20, by, fmt.Sprintf("eu-%d", i%9))
 			if events, err = domain.Decide(state, c, now); err != nil {
 				return nil, fmt.Errorf("incident %s, %T: %w", id, c, err)
 			}

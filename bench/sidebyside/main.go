@@ -86,19 +86,12 @@ func main() {
 		fail(err)
 	}
 	cfg.root = root
-	if *dir == "" {
-		d, err := os.MkdirTemp("", "breachledger-sidebyside-")
-		if err != nil {
-			fail(err)
-		}
-		defer os.RemoveAll(d)
-		cfg.dir = d
-	} else {
-		cfg.dir = *dir
-		if err := os.MkdirAll(cfg.dir, 0o755); err != nil {
-			fail(err)
-		}
+	d, cleanup, err := benchledger.ScratchDir(*dir, "breachledger-sidebyside-")
+	if err != nil {
+		fail(err)
 	}
+	defer cleanup()
+	cfg.dir = d
 	want := map[string]bool{}
 	for _, k := range strings.Split(*rows, ",") {
 		if k = strings.TrimSpace(k); k != "" {

@@ -64,30 +64,8 @@ func newTeamLedger(ctx context.Context, path, dir string, appoint bool) (*sqlite
 	})
 }
 
-// incidentScript is a responder's writes to one incident, as a team
-// records it: a detection, assessment, classification, scope, risk,
-// declaration, then notes; each command one append. It returns the
-// command of the incident's step-th append.
-func incidentScript(step int, by domain.By, inc string) domain.Command {
-	switch step {
-	case 0:
-		return domain.DetectIncident{By: by, Source: domain.SourceAutomatedAlert, Summary: "bulk read of tenant blobs on cluster " + inc, Role: domain.RoleBoth}
-	case 1:
-		return domain.AssessIncident{By: by, FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy}
-	case 2:
-		return domain.ClassifyIncident{By: by, Classification: domain.ClassPrivacyBreach, Reason: "personal data read"}
-	case 3:
-		return domain.RecordScope{By: by, AddCustomers: []string{"contoso", "fabrikam"}, AddDataCategories: []string{"contact details"}, AddJurisdictions: []string{"DE", "FR"}}
-	case 4:
-		return domain.DetermineRisk{By: by, Level: domain.RiskHigh, Reasoning: "contact data of 1,200 people"}
-	case 5:
-		return domain.DeclareCRSPI{By: by, Basis: domain.BasisEvidence, Reasoning: "access logs show reads of both tenants' blobs"}
-	}
-	return domain.AddNote{By: by, Text: fmt.Sprintf("status update %d: investigation continues on cluster %s; no further access seen since the token was revoked", step, inc)}
-}
-
 // scriptWriter is one responder writing incidents one after another, each
-// of about perIncident events (incidentScript), through ledger.Writer with
+// of about perIncident events (benchledger.IncidentScript, on a cluster named as the incident), through ledger.Writer with
 // their own SSH key: checkpointing inline with the ledger key, or (a
 // notary's ledger) holding no ledger key.
 type scriptWriter struct {
@@ -116,7 +94,7 @@ func (s *scriptWriter) next(ctx context.Context) ([]eventstore.Record, error) {
 	}
 	now := time.Now().UTC()
 	by := domain.By{Actor: s.r.Name, At: now.Truncate(time.Second), Signer: s.r.Key.FP}
-	res, err := s.w.Execute(ctx, s.inc, incidentScript(s.step, by, s.inc), now)
+	res, err := s.w.Execute(ctx, s.inc, benchledger.IncidentScript(s.step, by, s.inc), now)
 	if err != nil {
 		return nil, fmt.Errorf("%s, append %d to %s: %w", s.r.Name, s.step, s.inc, err)
 	}

@@ -174,3 +174,17 @@ func RepoRoot() (string, error) {
 		}
 	}
 }
+
+// ScratchDir returns dir, made if missing, or, when dir is "", a new
+// directory under $TMPDIR named after pattern (os.MkdirTemp); cleanup
+// removes the new directory (it leaves dir alone).
+func ScratchDir(dir, pattern string) (path string, cleanup func(), err error) {
+	if dir == "" {
+		d, err := os.MkdirTemp("", pattern)
+		if err != nil {
+			return "", nil, err
+		}
+		return d, func() { os.RemoveAll(d) }, nil
+	}
+	return dir, func() {}, os.MkdirAll(dir, 0o755)
+}

@@ -242,3 +242,25 @@ func NewTeamLedger(ctx context.Context, path string, opts TeamOptions) (*sqlite.
 	}
 	return st, tl, nil
 }
+
+// IncidentScript is a responder's writes to one incident, as a team
+// records it, each command one append: a detection of a bulk read on
+// cluster, assessment, classification, scope, risk, declaration, then
+// notes. It returns the command of the incident's step-th append.
+func IncidentScript(step int, by domain.By, cluster string) domain.Command {
+	switch step {
+	case 0:
+		return domain.DetectIncident{By: by, Source: domain.SourceAutomatedAlert, Summary: "bulk read of tenant blobs on cluster " + cluster, Role: domain.RoleBoth}
+	case 1:
+		return domain.AssessIncident{By: by, FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy}
+	case 2:
+		return domain.ClassifyIncident{By: by, Classification: domain.ClassPrivacyBreach, Reason: "personal data read"}
+	case 3:
+		return domain.RecordScope{By: by, AddCustomers: []string{"contoso", "fabrikam"}, AddDataCategories: []string{"contact details"}, AddJurisdictions: []string{"DE", "FR"}}
+	case 4:
+		return domain.DetermineRisk{By: by, Level: domain.RiskHigh, Reasoning: "contact data of 1,200 people"}
+	case 5:
+		return domain.DeclareCRSPI{By: by, Basis: domain.BasisEvidence, Reasoning: "access logs show reads of both tenants' blobs"}
+	}
+	return domain.AddNote{By: by, Text: fmt.Sprintf("status update %d: investigation continues on cluster %s; no further access seen since the token was revoked", step, cluster)}
+}
