@@ -71,8 +71,11 @@ func (t table) md(p *printer) {
 }
 
 // mdEscaper escapes Markdown syntax in text that safetext.Line has made
-// one line with no control, bidi or zero-width character left raw.
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "`", "\\`")
+// one line with no control, bidi or zero-width character left raw. Text
+// from the ledger never makes a link or an image: [ and ] are escaped, and
+// < and > (autolinks, HTML) too, so "[x](javascript:...)" prints as text.
+// The reports themselves write no link.
+var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "`", "\\`", "[", `\[`, "]", `\]`)
 
 func mdCells(cs []string) []string {
 	out := make([]string, len(cs))
@@ -348,10 +351,18 @@ type csvWriter struct {
 	err error
 }
 
+// row writes one row, every cell neutralised for spreadsheets
+// (safetext.CSVCell): a responder's "=cmd|..." in a reason must not run in
+// the DPO's spreadsheet.
 func (c *csvWriter) row(cells ...string) {
-	if c.err == nil {
-		c.err = c.w.Write(cells)
+	if c.err != nil {
+		return
 	}
+	safe := make([]string, len(cells))
+	for i, cell := range cells {
+		safe[i] = safetext.CSVCell(cell)
+	}
+	c.err = c.w.Write(safe)
 }
 
 func (c *csvWriter) flush() error {

@@ -226,3 +226,16 @@ func JSON(b []byte) []byte {
 func appendU(out []byte, r rune) []byte {
 	return append(out, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
+
+// CSVCell returns s made safe to open in a spreadsheet: a cell whose first
+// character (after any spaces) is one a spreadsheet reads as the start of
+// a formula or a command (=, +, -, @, tab, carriage return: OWASP's CSV
+// injection rule) gets a leading apostrophe, so that Excel, LibreOffice
+// and Google Sheets show it as text and run nothing. Everything else is
+// returned as it is.
+func CSVCell(s string) string {
+	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
+		return "'" + s
+	}
+	return s
+}

