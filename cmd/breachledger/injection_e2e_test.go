@@ -86,3 +86,31 @@ func TestExportsDoNotAttackTheirReader(t *testing.T) {
 		}
 	}
 }
+
+// TestLogTextHasEveryEnvelopeField: log's text rows carry the business
+// time, the signer, the basis and the payload, as its help says, not only
+// the recorded time.
+func TestLogTextHasEveryEnvelopeField(t *testing.T) {
+	c := newLedger(t)
+	c.ok("alice", "init", "--name", "log", "--at", "2025-03-01T00:00:00Z")
+	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:02:00Z", "oscar")
+	inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--source", "customer-report", "--summary", "tenant data on a paste site",
+		"--aware-at", "2025-03-07T22:15:00Z", "--at", "2025-03-07T21:40:00Z"))
+	out := c.ok("auditor", "log", "--incident", inc)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("log --incident: %q", out)
+	}
+	head, row := strings.Fields(lines[0]), lines[1]
+	for _, col := range []string{"AT", "RECORDED", "SIGNER", "BASIS", "PAYLOAD"} {
+		if !strings.Contains(lines[0], col) {
+			t.Errorf("log header %q lacks %s", head, col)
+		}
+	}
+	for _, want := range []string{"2025-03-07T21:40:00Z", `"summary":"tenant data on a paste site"`, "SHA256:"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("log row lacks %q:\n%s", want, row)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -180,7 +181,7 @@ func readerCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.reader(readerSpec{
-			name: "log", usage: "print the raw ledger log in sequence order, with every envelope field", example: `breachledger log --from 0 --limit 50 --json`,
+			name: "log", usage: "print the raw ledger log in sequence order, with every envelope field: business and recorded time, stream, revision, type, actor, signer, basis, event ID and payload (one line, escaped)", example: `breachledger log --from 0 --limit 50 --json`,
 			flags: []cli.Flag{
 				&cli.Uint64Flag{Name: "from", Usage: "first sequence number"},
 				&cli.IntFlag{Name: "limit", Usage: "at most this many events (0: all)"},
@@ -267,16 +268,24 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 		return err
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SEQ\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tEVENT ID")
+	fmt.Fprintln(tw, "SEQ\tAT (UTC)\tRECORDED (UTC)\tSTREAM\tREV\tTYPE\tACTOR\tSIGNER\tBASIS\tEVENT ID\tPAYLOAD")
 	for _, le := range entries {
 		raced := ""
-		if le.Raced != nil { // an extra cell of its own: the columns stay aligned
-			raced = "\tRACED, never counts: " + safetext.Line(le.Raced.String())
+		if le.Raced != nil { // after the payload, the row's last column
+			raced = "  RACED, never counts: " + safetext.Line(le.Raced.String())
 		}
 		if a.marks() && a.unproven(le.Seq) { // before the switch to signed mode (authorship.go)
-			raced += "\t" + unprovenMark
+			raced += "  " + unprovenMark
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s%s\n", le.Seq, le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision, safetext.Line(le.Type), safetext.Line(le.Actor), le.EventID, raced)
+		signer, basis := "-", "-"
+		if le.Signer != "" {
+			signer = safetext.Line(le.Signer)
+		}
+		if le.Basis > 0 {
+			basis = strconv.FormatUint(le.Basis, 10)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s%s\n", le.Seq, le.At.Format(time.RFC3339Nano), le.RecordedAt.Format(time.RFC3339Nano), safetext.Line(le.Stream), le.Revision,
+			safetext.Line(le.Type), safetext.Line(le.Actor), signer, basis, le.EventID, safetext.Line(string(le.Payload)), raced)
 	}
 	return tw.Flush()
 }
