@@ -157,6 +157,16 @@ func (s *Server) history(ctx context.Context) (*history.History, error) {
 	return ledger.ReadHistory(ctx, s.Store)
 }
 
+// incidentID checks an incident ID taken from a request: it must name a
+// stream the ledger could hold (valid UTF-8, no space or control
+// character), else the request is a 400 that says so.
+func incidentID(id string) (string, error) {
+	if err := eventstore.ValidateStream(domain.IncidentStream(id)); err != nil {
+		return "", badRequest("incident ID %q: an incident ID must be valid UTF-8 with no space or control character", id)
+	}
+	return id, nil
+}
+
 // visible returns not-found when the cut sees no detection of incident id.
 func visible(id string, facts []domain.Fact, cut domain.Cut) error {
 	if len(facts) == 0 || !domain.Replay(facts, cut).Exists {
@@ -242,7 +252,10 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
+	id, err := incidentID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	facts, l, err := s.incidentFacts(r.Context(), id, cut)
 	if err != nil {
 		return err
@@ -257,7 +270,10 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
+	id, err := incidentID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	facts, _, err := s.incidentFacts(r.Context(), id, cut)
 	if err != nil {
 		return err
@@ -295,7 +311,10 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	id := r.PathValue("id")
+	id, err := incidentID(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
 	stream := domain.IncidentStream(id)
 	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, size, s.Key, func(rec eventstore.Record) bool {
 		return rec.Stream == stream || rec.Stream == domain.LedgerStream
@@ -330,6 +349,11 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !q.time("known_at").IsZero() {
 		f.NowKnownAt = q.now // beside what was known then, what is known now, as the CLI does
+	}
+	if f.Incident != "" {
+		if _, err := incidentID(f.Incident); err != nil {
+			q.failf("%v", err)
+		}
 	}
 	limit, cursor := q.limit(), q.str("cursor")
 	if err := q.err(); err != nil {

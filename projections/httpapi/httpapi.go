@@ -10,8 +10,10 @@
 // JSON with a code and a message; an internal error's detail goes to the
 // server's log, never to the client.
 //
-// Views at the current time come from the read models kept with their
-// position (package readmodel), caught up before each request; a view at
+// A request's token is checked first, against the API tokens held in
+// memory and refreshed from the ledger stream; views at the current time
+// come from the read models kept with their position (package readmodel),
+// caught up for each authenticated request; a view at
 // another time (as_of, known_at) is rebuilt from the log.
 package httpapi
 
@@ -26,11 +28,15 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/projections/readmodel"
 )
@@ -55,6 +61,7 @@ type Server struct {
 	Key *integrity.PublicKey
 
 	requests atomic.Uint64
+	tokens   tokenTable
 }
 
 // Handler returns the API's handler.
@@ -171,25 +178,28 @@ func tokenOf(ctx context.Context) string {
 	return *t
 }
 
-// authenticated checks the bearer token against the ledger's API tokens
-// (after catching the read models up, so a revocation counts at once),
-// then runs h.
+// authenticated checks the bearer token first: a request without a
+// well-formed "Authorization: Bearer TOKEN" is refused before any read,
+// and a token is checked against the ledger's API tokens held in memory,
+// brought up to date from the ledger stream alone (so a revocation counts
+// at once, and no incident view is caught up for a request that is then
+// refused). Only a request whose token is accepted catches the read models
+// up and runs h.
 func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := s.now()
-		if _, err := s.Kept.CatchUp(r.Context(), now); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		auth := r.Header.Get("Authorization")
-		scheme, secret, ok := strings.Cut(auth, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
+		secret, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachledger"`)
 			s.fail(w, r, &apiError{status: http.StatusUnauthorized, code: "unauthorized", msg: "a bearer token is required: Authorization: Bearer TOKEN (an admin issues one with \"breachledger token issue\")"})
 			return
 		}
-		sum := sha256.Sum256([]byte(strings.TrimSpace(secret)))
-		tok, ok := s.Kept.Ledger().Tokens.Authenticate(hex.EncodeToString(sum[:]), now)
+		now := s.now()
+		sum := sha256.Sum256([]byte(secret))
+		tok, ok, err := s.tokens.authenticate(r.Context(), s.Store, hex.EncodeToString(sum[:]), now)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="breachledger", error="invalid_token"`)
 			s.fail(w, r, &apiError{status: http.StatusUnauthorized, code: "unauthorized", msg: "the token is unknown, revoked or expired"})
@@ -197,6 +207,10 @@ func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request) er
 		}
 		if slot, _ := r.Context().Value(tokenKey{}).(*string); slot != nil {
 			*slot = tok.Token + " " + tok.Name // for the request log: who read what
+		}
+		if _, err := s.Kept.CatchUp(r.Context(), now); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 		if err := h(w, r); err != nil {
 			s.fail(w, r, err)
@@ -207,6 +221,97 @@ func (s *Server) authenticated(h func(w http.ResponseWriter, r *http.Request) er
 			s.log().Error("kept view tampered with; rebuilt from the log, and answered from it", "request", requestID(r.Context()), "error", te.Error())
 		}
 	})
+}
+
+// bearer returns the secret of an "Authorization: Bearer TOKEN" header,
+// and false when the header is missing or not of that form.
+func bearer(auth string) (string, bool) {
+	scheme, secret, ok := strings.Cut(auth, " ")
+	secret = strings.TrimSpace(secret)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return "", false
+	}
+	return secret, true
+}
+
+// tokenTable is the ledger's API tokens, held in memory: the ledger's
+// state folded from the ledger stream with the domain's own rules
+// (domain.EvolveLedger, as domain.ReplayLedger folds it), and brought up
+// to date before each check by reading only the ledger stream's records
+// after the last one it folded. The incident streams and the kept read
+// models are not touched.
+type tokenTable struct {
+	mu     sync.Mutex
+	ledger domain.Ledger
+	folded bool      // the ledger holds the stream up to last
+	last   uint64    // the revision of the last record folded
+	lastID uuid.UUID // and its event ID
+}
+
+// authenticate brings the table up to date and checks the hex SHA-256 of a
+// secret at instant at.
+func (t *tokenTable) authenticate(ctx context.Context, st eventstore.Store, hash string, at time.Time) (domain.TokenState, bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.refresh(ctx, st); err != nil {
+		return domain.TokenState{}, false, err
+	}
+	tok, ok := t.ledger.Tokens.Authenticate(hash, at)
+	return tok, ok, nil
+}
+
+// refresh folds the ledger stream's records after the last one folded.
+//
+// Head comes first: on a store that is a view of what counts
+// (ledger.View), it reads the coverage again, so the stream read sees the
+// records checkpointed since. The read starts at the last record folded,
+// to check the stream still holds it there; when it does not (the ledger
+// was replaced), or when a record folded now rejects an earlier one (which
+// then no longer counts), the stream is folded again from the start.
+func (t *tokenTable) refresh(ctx context.Context, st eventstore.Store) error {
+	if _, err := st.Head(ctx); err != nil {
+		return fmt.Errorf("read the API tokens: %w", err)
+	}
+	return t.fold(ctx, st)
+}
+
+func (t *tokenTable) fold(ctx context.Context, st eventstore.Store) error {
+	incremental := t.folded
+	opts := eventstore.ReadOptions{}
+	if incremental {
+		opts.From = t.last
+	}
+	recs, err := st.ReadStream(ctx, domain.LedgerStream, opts)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		recs, err = nil, nil
+	}
+	if err != nil {
+		return fmt.Errorf("read the API tokens: %w", err)
+	}
+	if incremental {
+		if len(recs) == 0 || recs[0].ID != t.lastID || recs[0].Revision != t.last {
+			t.folded = false
+			return t.fold(ctx, st)
+		}
+		recs = recs[1:]
+	} else {
+		t.ledger = domain.NewLedger()
+	}
+	facts, err := history.FactsOf(recs)
+	if err != nil {
+		return fmt.Errorf("read the API tokens: %w", err)
+	}
+	for _, f := range facts {
+		if _, rejects := f.Event.(domain.ForeignEventRejected); rejects && incremental {
+			t.folded = false
+			return t.fold(ctx, st)
+		}
+		t.ledger = domain.EvolveLedger(t.ledger, f)
+	}
+	if len(recs) > 0 {
+		t.folded, t.last, t.lastID = true, recs[len(recs)-1].Revision, recs[len(recs)-1].ID
+	}
+	return nil
 }
 
 // apiError is an error meant for the client.
@@ -262,6 +367,9 @@ func writeJSON(w http.ResponseWriter, v any) error {
 
 func (s *Server) board(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:")
+	// No other site may frame the board (clickjacking): frame-ancestors for
+	// browsers that read CSP, X-Frame-Options for those that do not.
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; frame-ancestors 'none'")
+	w.Header().Set("X-Frame-Options", "DENY")
 	w.Write(boardHTML)
 }
