@@ -232,9 +232,10 @@ func appendU(out []byte, r rune) []byte {
 // a formula or a command (=, +, -, @, tab, carriage return: OWASP's CSV
 // injection rule) gets a leading apostrophe, so that Excel, LibreOffice
 // and Google Sheets show it as text and run nothing. Everything else is
-// returned as it is.
+// returned as it is, and so is a lone "-" (a placeholder, text in every
+// spreadsheet).
 func CSVCell(s string) string {
-	if t := strings.TrimLeft(s, " "); t != "" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
+	if t := strings.TrimLeft(s, " "); t != "" && t != "-" && strings.ContainsRune("=+-@\t\r", rune(t[0])) {
 		return "'" + s
 	}
 	return s

@@ -213,6 +213,8 @@ func TestCSVCell(t *testing.T) {
 		{"2025-03-10T20:00:00Z", "2025-03-10T20:00:00Z"},
 		{"a=b", "a=b"},
 		{"   ", "   "},
+		{"-", "-"},
+		{"--", "'--"},
 	}
 	for _, tt := range tests {
 		if got := CSVCell(tt.in); got != tt.want {
