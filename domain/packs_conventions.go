@@ -240,17 +240,18 @@ type DefectReading struct {
 // markDefects marks the obligations of out (computed under p) that are
 // due before their trigger, and fills in the fixing pack's reading.
 func markDefects(inc *Incident, s Settings, asOf time.Time, p *Pack, out []Obligation) {
+	d := KnownDefect{ID: DefectDueBeforeTrigger, Pack: p.Version,
+		Description: "due before the fact that starts the obligation (a defect not yet listed for this pack)"}
+	listed := KnownDefects(p.Version)
+	if i := slices.IndexFunc(listed, func(k KnownDefect) bool { return k.ID == DefectDueBeforeTrigger }); i >= 0 {
+		d = listed[i]
+	}
 	var fixes []Obligation
 	fixed := false
 	for i := range out {
 		o := &out[i]
 		if !o.DueAt.Before(o.AnchorAt) {
 			continue
-		}
-		d := KnownDefect{ID: DefectDueBeforeTrigger, Pack: p.Version,
-			Description: "due before the fact that starts the obligation (a defect not yet listed for this pack)"}
-		if i := slices.IndexFunc(KnownDefects(p.Version), func(k KnownDefect) bool { return k.ID == DefectDueBeforeTrigger }); i >= 0 {
-			d = KnownDefects(p.Version)[i]
 		}
 		o.Defect = &DefectReading{Defect: d.ID, Description: d.Description, FixedIn: d.FixedIn}
 		fix, ok := PackByVersion(d.FixedIn)

@@ -12,9 +12,6 @@ import (
 	"github.com/breachledger/breachledger/eventstore/esdb"
 )
 
-// WithESDB says whether this binary can open EventStoreDB ledgers.
-const WithESDB = true
-
 func openESDB(ctx context.Context, location string, opts Options) (eventstore.Store, error) {
 	var eo esdb.Options
 	if opts.Ranks != nil {

@@ -10,9 +10,6 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 )
 
-// WithESDB says whether this binary can open EventStoreDB ledgers.
-const WithESDB = false
-
 func openESDB(_ context.Context, location string, _ Options) (eventstore.Store, error) {
 	return nil, fmt.Errorf("open ledger %s: %w", Redact(location), ErrNoESDB)
 }

@@ -65,7 +65,7 @@ func Open(ctx context.Context, location string, opts Options) (eventstore.Store,
 	if IsESDB(location) {
 		return openESDB(ctx, location, opts) // esdb.go, or noesdb.go
 	}
-	path, err := FilePath(location)
+	path, err := filePath(location)
 	switch {
 	case errors.Is(err, errEmptyPath):
 		return nil, fmt.Errorf("open ledger: %w", err)
@@ -89,7 +89,7 @@ func Backup(ctx context.Context, location, dst string) error {
 	if IsESDB(location) {
 		return fmt.Errorf("back up %s: %w", Redact(location), ErrBackupStore)
 	}
-	path, err := FilePath(location)
+	path, err := filePath(location)
 	if err != nil {
 		if !errors.Is(err, errEmptyPath) {
 			err = fmt.Errorf("%w (use a file path for the embedded SQLite store)", err)
@@ -101,9 +101,9 @@ func Backup(ctx context.Context, location, dst string) error {
 
 var errEmptyPath = errors.New("empty path")
 
-// FilePath returns the file path of a SQLite location: the location
+// filePath returns the file path of a SQLite location: the location
 // itself, or what follows file:// or sqlite://.
-func FilePath(location string) (string, error) {
+func filePath(location string) (string, error) {
 	path := location
 	if scheme, rest, ok := strings.Cut(location, "://"); ok {
 		switch scheme {

@@ -320,10 +320,13 @@ func (s *Store) with(fn func(c *conn) error) error {
 	defer s.release(c)
 	err := fn(c)
 	if errors.Is(err, errRankFile) {
-		if err := s.idx.reset(s.prefix); err != nil {
-			return err
+		reset, rerr := s.idx.reset(s.prefix)
+		if rerr != nil {
+			return rerr
 		}
-		err = fn(c)
+		if reset {
+			err = fn(c)
+		}
 	}
 	return err
 }

@@ -488,17 +488,19 @@ func (s *Store) checkRowsLocked(ctx context.Context, c *conn, seqs ...uint64) er
 }
 
 // reset empties the index and its rank file (Store.with does, when the
-// file is found at fault): the next call reads the ledger again.
-func (x *index) reset(prefix string) error {
+// file is found at fault), so the next call reads the ledger again, and
+// says whether it did: an index without a file (rows this process read
+// itself) is never at fault, and stays as it is.
+func (x *index) reset(prefix string) (bool, error) {
 	x.catchUp.Lock()
 	defer x.catchUp.Unlock()
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.file == nil {
-		return errRankFile // rows in memory are never at fault
+		return false, nil
 	}
 	x.checked = true // an empty file needs no check
-	return x.resetLocked(prefix)
+	return true, x.resetLocked(prefix)
 }
 
 // catchUp brings the index up to the end of $all.

@@ -1,6 +1,6 @@
 // Package cachedir says where breachledger keeps what it derives from a
-// ledger and can always derive again (the kept views today; later the
-// EventStoreDB rank index), and which places it trusts for that. There is
+// ledger and can always derive again (the kept views, and EventStoreDB
+// ledgers' rank files), and which places it trusts for that. There is
 // one location and one trust rule for every kept thing:
 //
 //   - the location is breachledger/ under the user's cache directory
