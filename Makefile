@@ -127,7 +127,7 @@ golden:
 # BENCHMARKS.md beside its baseline, with the ratio and whether the goal is
 # met. bench-short is a quick look at the same rows (not figures to record).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger ./projections/httpapi
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 60m ./eventstore/sqlite ./ledger ./httpapi
 	cd bench && $(GO) run ./sidebyside
 	cd bench && $(GO) run ./esdbscale
 

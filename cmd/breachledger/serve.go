@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/httpapi"
 	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/projections/httpapi"
 )
 
 func (e *env) serveCommand() *cli.Command {

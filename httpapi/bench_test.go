@@ -19,8 +19,8 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/httpapi"
 	"github.com/breachledger/breachledger/projections"
-	"github.com/breachledger/breachledger/projections/httpapi"
 	"github.com/breachledger/breachledger/projections/readmodel"
 )
 

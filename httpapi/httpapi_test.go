@@ -24,9 +24,9 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
 	"github.com/breachledger/breachledger/history"
+	"github.com/breachledger/breachledger/httpapi"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
-	"github.com/breachledger/breachledger/projections/httpapi"
 	"github.com/breachledger/breachledger/projections/readmodel"
 )
 
