@@ -38,6 +38,7 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/failure"
 	"github.com/breachledger/breachledger/projections/readmodel"
 )
 
@@ -327,31 +328,48 @@ func badRequest(format string, args ...any) error {
 	return &apiError{status: http.StatusBadRequest, code: "bad_request", msg: fmt.Sprintf(format, args...)}
 }
 
-// fail writes err as a JSON error. Errors meant for the client (bad
-// requests, not found) say what is wrong; anything else is an internal
-// error whose detail goes to the log only.
+// fail writes err as a JSON error, with the status and code of its kind
+// in the table the CLI's exit codes come from too (internal/failure).
+// Errors meant for the client (bad requests, not found) say what is wrong;
+// anything else is an internal error whose detail goes to the log only.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ae *apiError
-	var nf *domain.NotFoundError
-	switch {
-	case errors.As(err, &ae):
-	case errors.As(err, &nf):
-		ae = &apiError{status: http.StatusNotFound, code: "not_found", msg: fmt.Sprintf("%s %q not found", nf.What, nf.ID)}
-	case errors.Is(err, readmodel.ErrBadCursor):
-		ae = &apiError{status: http.StatusBadRequest, code: "bad_request", msg: "bad cursor: pass the next_cursor a previous page returned"}
-	case errors.Is(err, context.Canceled):
-		ae = &apiError{status: 499, code: "canceled", msg: "the request was canceled"}
-	case errors.Is(err, integrity.ErrIntegrity):
-		s.log().Error("integrity", "request", requestID(r.Context()), "error", err.Error())
-		ae = &apiError{status: http.StatusInternalServerError, code: "integrity", msg: fmt.Sprintf("the ledger does not verify against its checkpoint; run \"breachledger verify\" (request %d)", requestID(r.Context()))}
-	default:
-		s.log().Error("internal error", "request", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err.Error())
-		ae = &apiError{status: http.StatusInternalServerError, code: "internal", msg: fmt.Sprintf("internal error; the server's log has the details (request %d)", requestID(r.Context()))}
+	if !errors.As(err, &ae) {
+		ae = s.clientError(r, err)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(ae.status)
 	b, _ := json.Marshal(map[string]any{"error": map[string]any{"code": ae.code, "message": ae.msg, "status": ae.status}})
 	w.Write(append(b, '\n'))
+}
+
+// clientError is what the client is told of err: its kind's status and
+// code, and a message that names what is wrong without the server's
+// detail (logged with the request's number, which the message gives).
+func (s *Server) clientError(r *http.Request, err error) *apiError {
+	kind := failure.Of(err)
+	ae := &apiError{status: kind.HTTPStatus(), code: kind.Code()}
+	var nf *domain.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		ae.msg = fmt.Sprintf("%s %q not found", nf.What, nf.ID)
+	case errors.Is(err, readmodel.ErrBadCursor):
+		ae.msg = "bad cursor: pass the next_cursor a previous page returned"
+	case kind == failure.Canceled:
+		ae.msg = "the request was canceled"
+	case kind == failure.Integrity:
+		s.log().Error("integrity", "request", requestID(r.Context()), "error", err.Error())
+		ae.msg = fmt.Sprintf("the ledger does not verify against its checkpoint; run \"breachledger verify\" (request %d)", requestID(r.Context()))
+	case kind == failure.Usage:
+		ae.msg = err.Error() // about the request's own input
+	case kind == failure.Internal:
+		s.log().Error("internal error", "request", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		ae.msg = fmt.Sprintf("internal error; the server's log has the details (request %d)", requestID(r.Context()))
+	default: // the server's own state (no ledger, say): its kind, not its detail
+		s.log().Error(kind.Code(), "request", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		ae.msg = fmt.Sprintf("%s; the server's log has the details (request %d)", strings.ReplaceAll(kind.Code(), "_", " "), requestID(r.Context()))
+	}
+	return ae
 }
 
 // writeJSON writes v as JSON.

@@ -11,8 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/internal/failure"
 	"github.com/breachledger/breachledger/safetext"
 	"github.com/breachledger/breachledger/stores"
 )
@@ -46,7 +45,9 @@ type silentExit int
 
 func (e silentExit) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-// exitCode maps an error to the process exit status.
+// exitCode maps an error to the process exit status: what only the CLI
+// knows (a bad command line, a signal, a build without EventStoreDB) here,
+// everything else by the one table the API shares (internal/failure).
 func exitCode(err error) int {
 	var silent silentExit
 	var usage usageError
@@ -59,17 +60,13 @@ func exitCode(err error) int {
 		return int(silent)
 	case errors.As(err, &stopped):
 		return stopped.code()
-	case errors.As(err, &usage), errors.Is(err, domain.ErrInvalid), errors.Is(err, eventstore.ErrTooLarge), errors.Is(err, stores.ErrNoESDB):
+	case errors.As(err, &usage), errors.Is(err, stores.ErrNoESDB):
 		return exitUsage
-	case errors.Is(err, domain.ErrRefused):
-		return exitRefused
-	case errors.Is(err, domain.ErrNotFound), errors.Is(err, eventstore.ErrNoLedger):
-		return exitNotFound
-	case errors.Is(err, ledger.ErrConflictPersisted):
-		return exitConflict
-	case errors.Is(err, integrity.ErrIntegrity), errors.Is(err, integrity.ErrMalformed), errors.Is(err, eventstore.ErrHistoryChanged):
-		return exitIntegrity
-	case errors.As(err, &ec):
+	}
+	if kind := failure.Of(err); kind != failure.Internal && kind != failure.Canceled {
+		return kind.ExitCode()
+	}
+	if errors.As(err, &ec) {
 		return ec.ExitCode()
 	}
 	return exitInternal

@@ -8,6 +8,7 @@ import (
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/internal/failure"
 )
 
 // TestExitCodeIntegrity: what a reader finds when the ledger's history is
@@ -30,5 +31,26 @@ func TestExitCodeIntegrity(t *testing.T) {
 	report(&b, tests[0].err)
 	if !strings.Contains(b.String(), `run "breachledger verify"`) {
 		t.Errorf("report of changed history says %q, want it to point to verify", b.String())
+	}
+}
+
+// TestExitCodesAreTheSharedTable: the CLI's exit codes are the shared
+// table's (internal/failure), which the API's statuses come from too.
+func TestExitCodesAreTheSharedTable(t *testing.T) {
+	tests := []struct {
+		kind failure.Kind
+		want int
+	}{
+		{failure.Internal, exitInternal},
+		{failure.Usage, exitUsage},
+		{failure.NotFound, exitNotFound},
+		{failure.Refused, exitRefused},
+		{failure.Conflict, exitConflict},
+		{failure.Integrity, exitIntegrity},
+	}
+	for _, tt := range tests {
+		if got := tt.kind.ExitCode(); got != tt.want {
+			t.Errorf("%s: the shared table says exit %d, the CLI's constant is %d", tt.kind, got, tt.want)
+		}
 	}
 }
