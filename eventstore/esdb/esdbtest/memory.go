@@ -364,6 +364,17 @@ func (m *Memory) metaLocked(name string) streamMeta {
 
 func (sm streamMeta) deleted() bool { return sm.tb != nil && *sm.tb == deletedTB }
 
+// exists reports whether a read of name finds the stream: it was written
+// and is neither soft-deleted nor tombstoned. A stream whose events $tb,
+// $maxCount or $maxAge all hide exists, and reads of it are empty, as on a
+// real server.
+func (m *Memory) exists(name string) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	st := m.streams[name]
+	return st != nil && st.last >= 0 && !st.tombstoned && !m.metaLocked(name).deleted()
+}
+
 // windowLocked returns the part of st (the stream name) that stream reads
 // may show, st.events[lo:hi], found by binary search without copying:
 // never the tombstone, nothing below $tb or outside the last $maxCount

@@ -27,9 +27,10 @@
 // let anyone delete or truncate a stream: Delete (soft: the stream's events
 // disappear from stream reads, a later append continues its revisions),
 // Tombstone ($streamDeleted; the stream is gone for good), and stream
-// metadata $maxCount, $maxAge and $tb honoured on stream reads. Events so
-// hidden stay in $all until Memory.Scavenge removes them, as a scavenge
-// does. For connection tests it offers TLS with basic-auth users, a gossip
+// metadata $maxCount, $maxAge and $tb honoured on stream reads (a stream
+// they empty reads as empty; only a stream never written or deleted is not
+// found). Events so hidden stay in $all until Memory.Scavenge removes them,
+// as a scavenge does. For connection tests it offers TLS with basic-auth users, a gossip
 // view for seed lists and esdb+discover://, Stop/Restart on the same
 // address, and DropConnections.
 //

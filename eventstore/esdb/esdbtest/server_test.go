@@ -348,8 +348,8 @@ func TestStreamMetadata(t *testing.T) {
 		t.Errorf("ReadStream() under $tb 4 = %v, want [4]", revs)
 	}
 	clock = clock.Add(2 * time.Hour)
-	if _, _, err := read(c, "s", esclient.ReadStreamOptions{}, 100); !isCode(err, esclient.ErrorCodeResourceNotFound) {
-		t.Errorf("ReadStream() with every event past $maxAge error = %v, want ResourceNotFound", err)
+	if types, _, err := read(c, "s", esclient.ReadStreamOptions{}, 100); err != nil || len(types) != 0 {
+		t.Errorf("ReadStream() with every event past $maxAge = %v, %v, want an empty read", types, err)
 	}
 	if n := countStream(srv, "s"); n != 5 {
 		t.Errorf("$all holds %d events of s before a scavenge, want 5", n)
@@ -433,5 +433,91 @@ func TestRestartKeepsMemory(t *testing.T) {
 	types, _, err := read(client(t, srv), "s", esclient.ReadStreamOptions{}, 10)
 	if err != nil || !cmp.Equal([]string{"A"}, types) {
 		t.Errorf("ReadStream() after a restart = %v, %v, want [A]", types, err)
+	}
+}
+
+// TestReadOfEmptiedStream: a stream whose events $tb or $maxAge all hide
+// still exists, and a read of it (either way) succeeds with no events;
+// only a stream never written or deleted is not found, and a tombstoned
+// one is deleted. $all still holds the hidden events.
+func TestReadOfEmptiedStream(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	clock := time.Now()
+	srv.Memory().SetClock(func() time.Time { return clock })
+	c := client(t, srv)
+	meta := func(stream string, set func(*esclient.StreamMetadata)) {
+		t.Helper()
+		var m esclient.StreamMetadata
+		set(&m)
+		if _, err := c.SetStreamMetadata(t.Context(), stream, esclient.AppendToStreamOptions{}, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendTo(t, c, "tb", esclient.Any{}, ev("A"), ev("B"))
+	meta("tb", func(m *esclient.StreamMetadata) { m.SetTruncateBefore(2) })
+	appendTo(t, c, "aged", esclient.Any{}, ev("A"))
+	meta("aged", func(m *esclient.StreamMetadata) { m.SetMaxAge(time.Minute) })
+	appendTo(t, c, "deleted", esclient.Any{}, ev("A"))
+	if _, err := c.DeleteStream(t.Context(), "deleted", esclient.DeleteStreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	appendTo(t, c, "tombstoned", esclient.Any{}, ev("A"))
+	if _, err := c.TombstoneStream(t.Context(), "tombstoned", esclient.TombstoneStreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(time.Hour)
+
+	for _, tt := range []struct {
+		stream string
+		want   esclient.ErrorCode // 0: an empty read
+	}{
+		{"tb", 0},
+		{"aged", 0},
+		{"never-written", esclient.ErrorCodeResourceNotFound},
+		{"deleted", esclient.ErrorCodeResourceNotFound},
+		{"tombstoned", esclient.ErrorCodeStreamDeleted},
+	} {
+		for _, opts := range []esclient.ReadStreamOptions{
+			{},
+			{Direction: esclient.Backwards, From: esclient.End{}},
+			{From: esclient.Revision(0)},
+			{Direction: esclient.Backwards, From: esclient.Revision(1)},
+		} {
+			types, _, err := read(c, tt.stream, opts, 10)
+			switch {
+			case tt.want == 0 && (err != nil || len(types) != 0):
+				t.Errorf("ReadStream(%s, %+v) = %v, %v, want an empty read", tt.stream, opts, types, err)
+			case tt.want != 0 && !isCode(err, tt.want):
+				t.Errorf("ReadStream(%s, %+v) = %v, %v, want error code %v", tt.stream, opts, types, err, tt.want)
+			}
+		}
+	}
+	for stream, want := range map[string]int{"tb": 2, "aged": 1, "deleted": 1} {
+		if got := countAll(t, c, stream); got != want {
+			t.Errorf("ReadAll() holds %d events of %s, want %d (hidden from stream reads only)", got, stream, want)
+		}
+	}
+}
+
+// countAll counts the events of stream in a forward read of $all.
+func countAll(tb testing.TB, c *esclient.Client, stream string) int {
+	tb.Helper()
+	rs, err := c.ReadAll(context.Background(), esclient.ReadAllOptions{}, 1000)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer rs.Close()
+	n := 0
+	for {
+		e, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if e.OriginalEvent().StreamID == stream {
+			n++
+		}
 	}
 }

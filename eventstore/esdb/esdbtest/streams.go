@@ -423,7 +423,7 @@ func (s *streamsServer) Read(req *api.ReadReq, stream api.Streams_ReadServer) er
 		if deleted {
 			return deletedError(stream.SetTrailer, r.stream)
 		}
-		if !found {
+		if !found && !s.mem().exists(r.stream) {
 			return stream.Send(&api.ReadResp{Content: &api.ReadResp_StreamNotFound_{StreamNotFound: &api.ReadResp_StreamNotFound{
 				StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
 			}}})
@@ -440,6 +440,9 @@ func (s *streamsServer) Read(req *api.ReadReq, stream api.Streams_ReadServer) er
 // readStream serves a stream read at a cost of O(log n + what it returns)
 // (plus the events $maxAge hides, when the stream's clock went back): the
 // visible window and the starting revision are found by binary search.
+// found reports whether the stream has events that reads show; a stream
+// without (all hidden by $tb, $maxCount or $maxAge) may still exist, and
+// its read is then empty, not "not found" (Memory.exists).
 func (s *streamsServer) readStream(r readOpts) (evs []*Event, found, deleted bool) {
 	m := s.mem()
 	m.mu.RLock()
