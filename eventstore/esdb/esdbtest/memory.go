@@ -83,15 +83,46 @@ type Memory struct {
 	changed chan struct{} // closed and replaced on every write
 	now     func() time.Time
 
+	// seedEnd is the position of the last event NewMemory wrote (the
+	// system streams every server starts with); Events leaves them out.
+	seedEnd uint64
+
 	// examined counts the stored events a request looked at (binary
 	// search probes included), so that tests can check that a request's
 	// cost follows its answer, not the size of a stream or of $all.
 	examined atomic.Int64
 }
 
-// NewMemory returns an empty store.
+// NewMemory returns a store holding what a new server's database holds:
+// the system streams of its two default users (SystemUsers).
 func NewMemory() *Memory {
-	return &Memory{streams: map[string]*stream{}, changed: make(chan struct{}), now: time.Now}
+	m := &Memory{streams: map[string]*stream{}, changed: make(chan struct{}), now: time.Now}
+	for _, u := range SystemUsers {
+		data, _ := json.Marshal(map[string]any{"loginName": u.Login, "fullName": u.FullName, "disabled": false, "groups": u.Groups})
+		m.write("$user-"+u.Login, []*Event{{ID: uuid.New(), Type: "$UserCreated", ContentType: "application/json", Data: data}})
+		m.write("$users", []*Event{{ID: uuid.New(), Type: "$User", ContentType: "application/octet-stream", Data: []byte(u.Login)}})
+	}
+	m.seedEnd = m.lastPos
+	return m
+}
+
+// SystemUser is a user a new server has.
+type SystemUser struct {
+	Login, FullName string
+	Groups          []string
+}
+
+// SystemUsers are the users every new server has, as the system streams
+// NewMemory writes record them: "$users" lists their logins ($User events
+// whose data is the login, which the official client's tests wait for)
+// and "$user-<login>" holds each one's $UserCreated (without the password
+// hash and salt a real server keeps there). Their stream names and event
+// types start with "$", so a subscription filtered on a stream prefix or
+// excluding system events never sees them. The server checks no
+// passwords against them: Options.Users does that.
+var SystemUsers = []SystemUser{
+	{Login: "admin", FullName: "Event Store Administrator", Groups: []string{"$admins"}},
+	{Login: "ops", FullName: "Event Store Operations", Groups: []string{"$ops"}},
 }
 
 // SetClock replaces the clock that stamps "created" and judges $maxAge.
@@ -101,16 +132,20 @@ func (m *Memory) SetClock(now func() time.Time) {
 	m.now = now
 }
 
-// Events returns a copy of $all: every event still physically stored, in
-// position order, including events hidden from stream reads (deleted,
-// truncated) until Scavenge removes them. It is for tests that inspect the
-// store and costs a copy of the whole log; no request of the protocol uses it.
+// Events returns a copy of $all without the system streams a new server
+// starts with (SystemUsers): every event written since, still physically
+// stored, in position order, including events hidden from stream reads
+// (deleted, truncated) until Scavenge removes them. It is for tests that
+// inspect the store and costs a copy of the whole log; no request of the
+// protocol uses it (reads of $all do show the system streams).
 func (m *Memory) Events() []Event {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]Event, len(m.all))
-	for i, e := range m.all {
-		out[i] = *e
+	out := make([]Event, 0, len(m.all))
+	for _, e := range m.all {
+		if e.Position > m.seedEnd {
+			out = append(out, *e)
+		}
 	}
 	return out
 }

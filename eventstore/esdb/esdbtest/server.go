@@ -21,7 +21,10 @@
 //     exception=maximum-append-size-exceeded and maximum-append-size;
 //   - positions rise strictly, with gaps, and are never 0; commit equals
 //     prepare;
-//   - a metastream ("$$name") keeps only its latest event ($maxCount=1).
+//   - a metastream ("$$name") keeps only its latest event ($maxCount=1);
+//   - a new server's $all holds the system streams of its default users
+//     ("$users", "$user-admin", "$user-ops"; SystemUsers), as a real one
+//     does, under "$" names and types that prefix filters never match.
 //
 // It also behaves like a server whose users have the default ACLs, which
 // let anyone delete or truncate a stream: Delete (soft: the stream's events

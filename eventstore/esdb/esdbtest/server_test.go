@@ -2,6 +2,7 @@ package esdbtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"strings"
@@ -143,11 +144,13 @@ func TestClientRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, e.OriginalEvent())
+		if !strings.HasPrefix(e.OriginalEvent().StreamID, "$") { // the server's own (TestSystemStreams)
+			all = append(all, e.OriginalEvent())
+		}
 	}
 	rs.Close()
 	if len(all) != 5 {
-		t.Fatalf("ReadAll() = %d events, want 5", len(all))
+		t.Fatalf("ReadAll() = %d events outside system streams, want 5", len(all))
 	}
 	var last uint64
 	for i, e := range all {
@@ -251,7 +254,7 @@ func TestWire(t *testing.T) {
 	defer cancel()
 
 	rc, err := sc.Read(ctx, &api.ReadReq{Options: &api.ReadReq_Options{
-		StreamOption: &api.ReadReq_Options_All{All: &api.ReadReq_Options_AllOptions{AllOption: &api.ReadReq_Options_AllOptions_Start{Start: &shared.Empty{}}}},
+		StreamOption: &api.ReadReq_Options_All{All: &api.ReadReq_Options_AllOptions{AllOption: &api.ReadReq_Options_AllOptions_End{End: &shared.Empty{}}}},
 		CountOption:  &api.ReadReq_Options_Subscription{Subscription: &api.ReadReq_Options_SubscriptionOptions{}},
 		FilterOption: &api.ReadReq_Options_NoFilter{NoFilter: &shared.Empty{}},
 		UuidOption:   &api.ReadReq_Options_UUIDOption{Content: &api.ReadReq_Options_UUIDOption_Structured{Structured: &shared.Empty{}}},
@@ -265,7 +268,7 @@ func TestWire(t *testing.T) {
 	}
 	msg, err = rc.Recv()
 	if err != nil || msg.GetCaughtUp() == nil {
-		t.Errorf("second message on an empty server = %v, %v, want caught_up", msg, err)
+		t.Errorf("second message of a subscription from the end = %v, %v, want caught_up", msg, err)
 	}
 
 	var trailer metadata.MD
@@ -519,5 +522,104 @@ func countAll(tb testing.TB, c *esclient.Client, stream string) int {
 		if e.OriginalEvent().StreamID == stream {
 			n++
 		}
+	}
+}
+
+// TestSystemStreams: a server starts with its users, as a real one does:
+// $users lists the logins admin and ops ($User events, which the official
+// client's tests wait for), and $user-<login> holds each user's
+// $UserCreated. They are in $all, under a "$" stream name and event type,
+// so a subscription filtered on a prefix or excluding system events never
+// sees them; Memory.Events leaves them out.
+func TestSystemStreams(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+
+	rs, err := c.ReadStream(t.Context(), "$users", esclient.ReadStreamOptions{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := rs.Recv()
+	rs.Close()
+	if err != nil {
+		t.Fatalf("ReadStream($users, 1) error = %v, want the first user", err)
+	}
+	if e := first.OriginalEvent(); e.EventType != "$User" || string(e.Data) != "admin" {
+		t.Errorf("first event of $users = %s %q, want $User \"admin\"", e.EventType, e.Data)
+	}
+	types, _, err := read(c, "$users", esclient.ReadStreamOptions{}, 10)
+	if err != nil || !cmp.Equal([]string{"$User", "$User"}, types) {
+		t.Errorf("ReadStream($users) = %v, %v, want two $User events", types, err)
+	}
+	for _, login := range []string{"admin", "ops"} {
+		rs, err := c.ReadStream(t.Context(), "$user-"+login, esclient.ReadStreamOptions{Direction: esclient.Backwards, From: esclient.End{}}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := rs.Recv()
+		rs.Close()
+		if err != nil {
+			t.Fatalf("ReadStream($user-%s) error = %v", login, err)
+		}
+		var data struct {
+			LoginName string   `json:"loginName"`
+			Groups    []string `json:"groups"`
+		}
+		if err := json.Unmarshal(e.OriginalEvent().Data, &data); err != nil || e.OriginalEvent().EventType != "$UserCreated" || data.LoginName != login {
+			t.Errorf("$user-%s = %s %s (%v), want $UserCreated of %s", login, e.OriginalEvent().EventType, e.OriginalEvent().Data, err, login)
+		}
+	}
+
+	var inAll []string
+	rsAll, err := c.ReadAll(t.Context(), esclient.ReadAllOptions{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		e, err := rsAll.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := e.OriginalEvent()
+		if !strings.HasPrefix(ev.StreamID, "$") || !strings.HasPrefix(ev.EventType, "$") {
+			t.Errorf("event %s of %s in a new server's $all, want only system streams and types", ev.EventType, ev.StreamID)
+		}
+		inAll = append(inAll, ev.StreamID)
+	}
+	rsAll.Close()
+	if len(inAll) < 4 {
+		t.Errorf("a new server's $all = %v, want at least $users twice and $user-admin, $user-ops", inAll)
+	}
+	if n := len(srv.Memory().Events()); n != 0 {
+		t.Errorf("Memory().Events() = %d events on a new server, want none (the system streams are left out)", n)
+	}
+
+	// A subscription that excludes system events sees only the user's.
+	appendTo(t, c, "s", esclient.Any{}, ev("A"))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	sub, err := c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{From: esclient.Start{}, Filter: esclient.ExcludeSystemEventsFilter()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var seen []string
+	for {
+		se := sub.Recv()
+		if se.SubscriptionDropped != nil {
+			t.Fatalf("subscription dropped: %v", se.SubscriptionDropped.Error)
+		}
+		if se.EventAppeared != nil {
+			seen = append(seen, se.EventAppeared.OriginalEvent().EventType)
+		}
+		if se.CaughtUp != nil {
+			break
+		}
+	}
+	if diff := cmp.Diff([]string{"A"}, seen); diff != "" {
+		t.Errorf("subscription excluding system events (-want +got):\n%s", diff)
 	}
 }
