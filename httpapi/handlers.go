@@ -13,7 +13,6 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
-	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -133,28 +132,12 @@ func (q *query) cut() (cut domain.Cut, explicit bool) {
 	return cut, explicit
 }
 
-// offset pages a view rebuilt from the log: the cursor is "@N", the number
-// of rows already returned.
-func offsetPage[T any](rows []T, cursor string, limit int) ([]T, string, error) {
-	start := 0
-	if cursor != "" {
-		n, err := strconv.Atoi(strings.TrimPrefix(cursor, "@"))
-		if !strings.HasPrefix(cursor, "@") || err != nil || n < 0 || n > len(rows) {
-			return nil, "", readmodel.ErrBadCursor
-		}
-		start = n
+// cutTime is a cut's parameter as given: zero when it is absent or "now".
+func (q *query) cutTime(name string) time.Time {
+	if s := q.str(name); s == "" || s == "now" {
+		return time.Time{}
 	}
-	end := min(start+limit, len(rows))
-	next := ""
-	if end < len(rows) {
-		next = "@" + strconv.Itoa(end)
-	}
-	return rows[start:end], next, nil
-}
-
-// history reads the whole ledger.
-func (s *Server) history(ctx context.Context) (*history.History, error) {
-	return ledger.ReadHistory(ctx, s.Store)
+	return q.time(name)
 }
 
 // incidentID checks an incident ID taken from a request: it must name a
@@ -211,15 +194,20 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
 		Authorship projections.Authorship `json:"authorship"`
 	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
 	if explicit {
-		h, err := s.history(r.Context())
+		cq := newCutQuery("incidents", q, struct{ Open bool }{open})
+		v, start, err := s.rebuilt(r.Context(), cq, cursor, func(ctx context.Context, pos uint64, cut domain.Cut, _ time.Time) (any, int, error) {
+			h, err := s.historyAt(ctx, pos)
+			if err != nil {
+				return nil, 0, err
+			}
+			l := projections.List(h, cut, open)
+			return l.Incidents, len(l.Incidents), nil
+		})
 		if err != nil {
 			return err
 		}
-		rows, next, err := offsetPage(projections.List(h, cut, open).Incidents, cursor, limit)
-		if err != nil {
-			return err
-		}
-		out.Incidents, out.Next = rows, next
+		out.Incidents, out.Next = cutRows(v.value.([]projections.ListEntry), v, cq, start, limit)
+		out.AsOf, out.KnownAt, out.Position = v.cut.AsOf, v.cut.KnownAt, v.pos
 		return writeJSON(w, out)
 	}
 	p, err := s.Kept.List(r.Context(), cut.AsOf, open, readmodel.Page{After: cursor, Limit: limit}, true)
@@ -393,16 +381,28 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		out.Deadlines, out.FactsNeeded, out.Alert, out.Next = p.Deadlines, p.FactsNeeded, p.Alert, p.Next
 		return writeJSON(w, out)
 	}
-	h, err := s.history(r.Context())
+	key := f
+	key.NowKnownAt = time.Time{} // the instant of the view, in its key when it counts
+	cq := newCutQuery("deadlines", q, key)
+	cq.nowBound = cq.nowBound || !f.NowKnownAt.IsZero()
+	cv, start, err := s.rebuilt(r.Context(), cq, cursor, func(ctx context.Context, pos uint64, cut domain.Cut, at time.Time) (any, int, error) {
+		h, err := s.historyAt(ctx, pos)
+		if err != nil {
+			return nil, 0, err
+		}
+		f := f
+		if !f.NowKnownAt.IsZero() {
+			f.NowKnownAt = at
+		}
+		v := projections.Deadlines(h, cut, f)
+		return v, len(v.Deadlines) + len(v.FactsNeeded), nil
+	})
 	if err != nil {
 		return err
 	}
-	v := projections.Deadlines(h, cut, f)
-	rows, next, err := offsetPage(v.Deadlines, cursor, limit)
-	if err != nil {
-		return err
-	}
-	out.Deadlines, out.Alert, out.Next = rows, v.Alert, next
+	v := cv.value.(projections.DeadlineView)
+	out.Deadlines, out.Next = cutRows(v.Deadlines, cv, cq, start, limit)
+	out.AsOf, out.KnownAt, out.Position, out.Alert = cv.cut.AsOf, cv.cut.KnownAt, cv.pos, v.Alert
 	out.FactsNeeded = v.FactsNeeded
 	if cursor != "" {
 		out.FactsNeeded = []projections.FactsNeededRow{} // the first page had them
@@ -437,19 +437,30 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 		out.Entries, out.Next = p.Entries, p.Next
 		return writeJSON(w, out)
 	}
+	if format == projections.FormatJSON {
+		cq := newCutQuery("register", q, struct{ Format string }{format})
+		v, start, err := s.rebuilt(r.Context(), cq, cursor, func(ctx context.Context, pos uint64, cut domain.Cut, _ time.Time) (any, int, error) {
+			// Checkpointed as the other formats are; the entries are
+			// those of the records below pos.
+			h, p, err := ledger.ReadCheckpointed(ctx, s.Store, 0, s.Key, func(rec eventstore.Record) bool { return rec.Sequence < pos })
+			if err != nil {
+				return nil, 0, err
+			}
+			reg := projections.BuildRegister(h, cut, p, format)
+			return reg.Entries, len(reg.Entries), nil
+		})
+		if err != nil {
+			return err
+		}
+		out.Entries, out.Next = cutRows(v.value.([]projections.RegisterEntry), v, cq, start, limit)
+		out.AsOf, out.KnownAt, out.Position = v.cut.AsOf, v.cut.KnownAt, v.pos
+		return writeJSON(w, out)
+	}
 	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, 0, s.Key, nil)
 	if err != nil {
 		return err
 	}
 	reg := projections.BuildRegister(h, cut, p, format)
-	if format == projections.FormatJSON {
-		rows, next, err := offsetPage(reg.Entries, cursor, limit)
-		if err != nil {
-			return err
-		}
-		out.Entries, out.Next = rows, next
-		return writeJSON(w, out)
-	}
 	return written(w, format, func(b *bytes.Buffer) error { return projections.WriteRegister(b, reg, format) })
 }
 

@@ -14,7 +14,14 @@
 // memory and refreshed from the ledger stream; views at the current time
 // come from the read models kept with their position (package readmodel),
 // caught up for each authenticated request; a view at
-// another time (as_of, known_at) is rebuilt from the log.
+// another time (as_of, known_at, or the deadlines under another rule
+// pack) is rebuilt from the log up to its head, once per query rather than
+// once per page: the view is kept in a small cache (entries and rows
+// bounded, least recently used out; see cutCache), and its pages' cursors
+// name the ledger position and instant it was built at, so every page of
+// a query is of the same ledger state even while the ledger grows, and a
+// page whose view was evicted is built again at that position. The
+// register in another format than JSON is rebuilt for each request.
 package httpapi
 
 import (
@@ -60,9 +67,13 @@ type Server struct {
 	// Key, when set, checks the signature of the checkpoints reports are
 	// built from.
 	Key *integrity.PublicKey
+	// CutCacheEntries and CutCacheRows bound the cache of views rebuilt
+	// from the log (0: DefaultCutCacheEntries, DefaultCutCacheRows).
+	CutCacheEntries, CutCacheRows int
 
 	requests atomic.Uint64
 	tokens   tokenTable
+	cuts     cutCache
 }
 
 // Handler returns the API's handler.
