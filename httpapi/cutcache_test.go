@@ -381,3 +381,36 @@ func slicesWith(s []string, i int, v string) []string {
 	out[i] = v
 	return out
 }
+
+// The OpenAPI document lists the 400 of a malformed incident ID in every
+// path that takes one.
+func TestOpenAPIIDPathsList400(t *testing.T) {
+	e := newEnv(t)
+	_, body := e.do("GET", "/v1/openapi.json", "")
+	var doc struct {
+		Paths map[string]struct {
+			Get struct {
+				Parameters []struct {
+					Ref string `json:"$ref"`
+				} `json:"parameters"`
+				Responses map[string]json.RawMessage `json:"responses"`
+			} `json:"get"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var withID []string
+	for path, p := range doc.Paths {
+		if !strings.Contains(path, "{id}") {
+			continue
+		}
+		withID = append(withID, path)
+		if _, ok := p.Get.Responses["400"]; !ok {
+			t.Errorf("%s takes an incident ID but lists no 400", path)
+		}
+	}
+	if len(withID) != 3 {
+		t.Errorf("paths with an incident ID: %v, want 3", withID)
+	}
+}
