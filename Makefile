@@ -7,7 +7,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 DEMO_DIR ?= demo
 SCENARIO := testdata/scenarios/privacy-breach/scenario.sh
 
-.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean witness-tools noesdb-check
+.PHONY: all build demo test lint test-esdb vet fmt-check bench bench-short soak fuzz golden clean witness-tools noesdb-check esdb-conformance
 
 all: build
 
@@ -111,6 +111,14 @@ lint:
 test-esdb:
 	@test -n "$(BREACHLEDGER_ESDB_URL)" || { echo "set BREACHLEDGER_ESDB_URL, e.g. make test-esdb BREACHLEDGER_ESDB_URL='esdb://localhost:2113?tls=false'"; exit 2; }
 	BREACHLEDGER_ESDB_URL='$(BREACHLEDGER_ESDB_URL)' $(GO) test -count=1 -v -run 'RealServer|RealESDB' ./eventstore/esdb ./cmd/breachledger
+
+# The official EventStore-Client-Go v4.2.0 test suite (its esdb/*_test.go,
+# from the module cache) against the in-process test server esdbtest, plain
+# and TLS with basic auth, in a temporary copy of the client module whose
+# container set-up is replaced (eventstore/esdb/esdbtest/testdata/conformance).
+# Prints passed / skipped with reasons / failed; fails on a failed test.
+esdb-conformance:
+	GO=$(GO) bash eventstore/esdb/esdbtest/testdata/conformance/run.sh .
 
 # Regenerates the golden files; review the diff before committing it.
 golden:
