@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -80,6 +81,9 @@ type Memory struct {
 	all     []*Event
 	streams map[string]*stream
 	lastPos uint64
+	// bounds is every position ever given to an event, rising: the valid
+	// starts of a read of $all (a scavenge does not take them back).
+	bounds  []uint64
 	changed chan struct{} // closed and replaced on every write
 	now     func() time.Time
 
@@ -185,6 +189,7 @@ func (m *Memory) write(name string, evs []*Event) {
 		}
 		m.lastPos += uint64(128 + len(e.Type) + len(e.Metadata) + len(e.Data))
 		e.Position = m.lastPos
+		m.bounds = append(m.bounds, e.Position)
 		e.Created = now
 		st.events = append(st.events, e)
 		if _, dup := st.ids[e.ID]; !dup {
@@ -508,6 +513,18 @@ func (m *Memory) Scavenge() int {
 	m.all = kept
 	m.broadcast()
 	return len(gone)
+}
+
+// validStartLocked reports whether a read of $all may start at pos: 0 (the
+// start), the position of an event (also one a scavenge removed since), or
+// past the end of the log. Any other position lies inside an event's
+// record, and a real server refuses it.
+func (m *Memory) validStartLocked(pos uint64) bool {
+	if pos == 0 || pos > m.lastPos {
+		return true
+	}
+	_, ok := slices.BinarySearch(m.bounds, pos)
+	return ok
 }
 
 // after returns the index in m.all of the first event with a position above

@@ -21,6 +21,11 @@
 //     exception=maximum-append-size-exceeded and maximum-append-size;
 //   - positions rise strictly, with gaps, and are never 0; commit equals
 //     prepare;
+//   - a read of or a subscription to $all starts at 0, at a position some
+//     event had (a scavenge does not take it back) or past the end (the
+//     end); any other position is refused with status Unknown "Trying to
+//     read from an invalid position.", a subscription after its
+//     confirmation, as KurrentDB does;
 //   - a metastream ("$$name") keeps only its latest event ($maxCount=1);
 //   - a new server's $all holds the system streams of its default users
 //     ("$users", "$user-admin", "$user-ops"; SystemUsers), as a real one

@@ -623,3 +623,113 @@ func TestSystemStreams(t *testing.T) {
 		t.Errorf("subscription excluding system events (-want +got):\n%s", diff)
 	}
 }
+
+// TestAllStartPosition: a read of or a subscription to $all may start at 0
+// (the start), at an event's position (also one a scavenge removed since)
+// or past the end of the log; a position inside the log that is no
+// event's is refused, as KurrentDB does (ReadResponseException.
+// InvalidPosition: status Unknown, "Trying to read from an invalid
+// position."), a subscription after its confirmation.
+func TestAllStartPosition(t *testing.T) {
+	srv := esdbtest.Start(t, esdbtest.Options{})
+	c := client(t, srv)
+	a := appendTo(t, c, "gone", esclient.Any{}, ev("A"))
+	if _, err := c.DeleteStream(t.Context(), "gone", esclient.DeleteStreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Memory().Scavenge() // A's position stays a valid start
+	b := appendTo(t, c, "s", esclient.Any{}, ev("B"))
+	last := appendTo(t, c, "s", esclient.Any{}, ev("C"))
+	pos := func(p uint64) esclient.Position { return esclient.Position{Commit: p, Prepare: p} }
+	readAll := func(opts esclient.ReadAllOptions) ([]string, error) {
+		rs, err := c.ReadAll(t.Context(), opts, 100)
+		if err != nil {
+			return nil, err
+		}
+		defer rs.Close()
+		var types []string
+		for {
+			e, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				return types, nil
+			}
+			if err != nil {
+				return types, err
+			}
+			if !strings.HasPrefix(e.OriginalEvent().StreamID, "$") {
+				types = append(types, e.OriginalEvent().EventType)
+			}
+		}
+	}
+	const invalid = "Trying to read from an invalid position."
+	for _, tt := range []struct {
+		name  string
+		opts  esclient.ReadAllOptions
+		types []string
+		bad   bool
+	}{
+		{"forwards from 0", esclient.ReadAllOptions{From: pos(0)}, []string{"B", "C"}, false},
+		{"forwards from a scavenged event's position", esclient.ReadAllOptions{From: pos(a.CommitPosition)}, []string{"B", "C"}, false},
+		{"forwards from B", esclient.ReadAllOptions{From: pos(b.CommitPosition)}, []string{"B", "C"}, false},
+		{"forwards from past the end", esclient.ReadAllOptions{From: pos(last.CommitPosition + 1)}, nil, false},
+		{"backwards from past the end", esclient.ReadAllOptions{Direction: esclient.Backwards, From: pos(last.CommitPosition + 1)}, []string{"C", "B"}, false},
+		{"forwards from inside the log", esclient.ReadAllOptions{From: pos(b.CommitPosition - 1)}, nil, true},
+		{"backwards from inside the log", esclient.ReadAllOptions{Direction: esclient.Backwards, From: pos(last.CommitPosition - 1)}, nil, true},
+	} {
+		types, err := readAll(tt.opts)
+		switch {
+		case tt.bad && (!isCode(err, esclient.ErrorCodeUnknown) || !strings.Contains(err.Error(), invalid)):
+			t.Errorf("ReadAll(%s) = %v, %v, want ErrorCodeUnknown %q", tt.name, types, err, invalid)
+		case !tt.bad && (err != nil || !cmp.Equal(tt.types, types)):
+			t.Errorf("ReadAll(%s) = %v, %v, want %v", tt.name, types, err, tt.types)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	bad, err := c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{From: pos(b.CommitPosition - 1)})
+	if err != nil {
+		t.Fatalf("SubscribeToAll(inside the log) error = %v, want a confirmed subscription that then drops", err)
+	}
+	defer bad.Close()
+	for {
+		se := bad.Recv()
+		if se.EventAppeared != nil || se.CaughtUp != nil {
+			t.Fatalf("subscription from inside the log: got %+v, want it dropped", se)
+		}
+		if d := se.SubscriptionDropped; d != nil {
+			if status.Code(d.Error) != codes.Unknown || !strings.Contains(d.Error.Error(), invalid) { // the client passes the status on as it is
+				t.Errorf("subscription from inside the log dropped with %v, want status Unknown %q", d.Error, invalid)
+			}
+			break
+		}
+	}
+	past, err := c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{From: pos(last.CommitPosition + 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer past.Close()
+	for caughtUp := false; !caughtUp; {
+		se := past.Recv()
+		switch {
+		case se.SubscriptionDropped != nil:
+			t.Fatalf("subscription from past the end dropped: %v", se.SubscriptionDropped.Error)
+		case se.EventAppeared != nil:
+			t.Fatalf("subscription from past the end got %s before caught up", se.EventAppeared.OriginalEvent().EventType)
+		}
+		caughtUp = se.CaughtUp != nil
+	}
+	appendTo(t, c, "s", esclient.Any{}, ev("D"))
+	for {
+		se := past.Recv()
+		if se.SubscriptionDropped != nil {
+			t.Fatalf("subscription from past the end dropped: %v", se.SubscriptionDropped.Error)
+		}
+		if se.EventAppeared != nil {
+			if got := se.EventAppeared.OriginalEvent().EventType; got != "D" {
+				t.Errorf("subscription from past the end: first event %s, want D", got)
+			}
+			break
+		}
+	}
+}

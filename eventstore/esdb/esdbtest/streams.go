@@ -411,6 +411,23 @@ func (s *streamsServer) Read(req *api.ReadReq, stream api.Streams_ReadServer) er
 	if err != nil {
 		return err
 	}
+	if r.all && !r.start && !r.end {
+		m := s.mem()
+		m.mu.RLock()
+		valid := m.validStartLocked(r.from)
+		if r.from > m.lastPos {
+			r.from, r.end = 0, true // past the end is the end
+		}
+		m.mu.RUnlock()
+		if !valid {
+			if r.subscription { // confirmed first, then refused, as KurrentDB does
+				if err := stream.Send(confirmation()); err != nil {
+					return err
+				}
+			}
+			return errInvalidPosition
+		}
+	}
 	if r.subscription {
 		return s.subscribe(r, stream)
 	}
@@ -535,9 +552,7 @@ func (s *streamsServer) readAll(r readOpts) []*Event {
 // is written, until the client goes away or the server stops.
 func (s *streamsServer) subscribe(r readOpts, stream api.Streams_ReadServer) error {
 	ctx := stream.Context()
-	if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_Confirmation{Confirmation: &api.ReadResp_SubscriptionConfirmation{
-		SubscriptionId: uuid.NewString(),
-	}}}); err != nil {
+	if err := stream.Send(confirmation()); err != nil {
 		return err
 	}
 	m := s.mem()
@@ -606,6 +621,17 @@ func (s *streamsServer) subscribe(r readOpts, stream api.Streams_ReadServer) err
 		}
 	}
 }
+
+func confirmation() *api.ReadResp {
+	return &api.ReadResp{Content: &api.ReadResp_Confirmation{Confirmation: &api.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString(),
+	}}}
+}
+
+// errInvalidPosition is KurrentDB's answer (RpcExceptions.InvalidPositionException,
+// since 23.10; status Unknown before too) to a read of or a subscription to
+// $all from a position inside the log that is no event's.
+var errInvalidPosition = status.Error(codes.Unknown, "Trying to read from an invalid position.")
 
 func checkpoint(pos uint64) *api.ReadResp {
 	return &api.ReadResp{Content: &api.ReadResp_Checkpoint_{Checkpoint: &api.ReadResp_Checkpoint{CommitPosition: pos, PreparePosition: pos}}}
