@@ -62,9 +62,11 @@ vet:
 # through gotestsum (a tool of go.mod): it ends with every skipped test and
 # why it skipped (a missing chromium or ssh-keygen, no real EventStoreDB).
 # The witness tests run the litewitness and witnessctl that witness-tools
-# builds once for the run (internal/witnesstest).
+# builds once for the run (internal/witnesstest). Before them, the
+# official EventStoreDB client's own suite against the in-process test
+# server (esdb-conformance, about 40 s), with its summary.
 test: export BREACHLEDGER_WITNESS_TOOLS = $(WITNESS_TOOLS)
-test: fmt-check vet witness-tools noesdb-check
+test: fmt-check vet witness-tools noesdb-check esdb-conformance
 	$(GO) test -count=1 -run '^TestMigrateRoundTrip$$' ./cmd/breachledger
 	$(GO) tool gotestsum --format pkgname -- -race -count=1 ./...
 

@@ -31,7 +31,8 @@ type result struct {
 	listed                []string          // the skip table, "name\treason"
 	server                map[string]bool   // top-level tests that started a server
 	pkgFailed             bool
-	tail                  []string // last output lines without a test, for a failed pass
+	tail                  []string            // last output lines without a test, for a failed pass
+	why                   map[string][]string // failed test -> what it printed (its last lines)
 }
 
 func main() {
@@ -82,6 +83,9 @@ func main() {
 		}
 		for _, test := range r.failed {
 			lines = append(lines, fmt.Sprintf("  FAIL %s %s", name, test))
+			for _, l := range r.why[test] {
+				lines = append(lines, "    "+l)
+			}
 		}
 		if r.pkgFailed && len(r.failed) == 0 {
 			lines = append(lines, fmt.Sprintf("  FAIL %s: the pass failed without a failed test:", name))
@@ -112,7 +116,7 @@ func read(file string) (*result, error) {
 		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
 	defer f.Close()
-	r := &result{reasons: map[string]string{}, server: map[string]bool{}}
+	r := &result{reasons: map[string]string{}, server: map[string]bool{}, why: map[string][]string{}}
 	final := map[string]string{}    // test -> pass, fail or skip
 	output := map[string][]string{} // test -> its output lines
 	sc := bufio.NewScanner(f)
@@ -165,6 +169,11 @@ func read(file string) (*result, error) {
 		case "fail":
 			if !parent || !failedBelow(final, test) {
 				r.failed = append(r.failed, test)
+				for _, l := range output[test] {
+					if l != "" && !strings.HasPrefix(l, "=== ") {
+						r.why[test] = keep(r.why[test], l)
+					}
+				}
 			}
 		}
 	}
