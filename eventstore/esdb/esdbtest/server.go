@@ -16,8 +16,9 @@
 //   - keepalive pings are allowed every 5 s, also without streams, so the
 //     client's 10 s pings do not get it disconnected;
 //   - messages up to 32 MiB are received, and an append whose events
-//     (data, custom metadata and type) exceed the append cap (1 MiB, as on
-//     a real server) is refused with InvalidArgument and the trailers
+//     exceed the append cap (1 MiB, as on a real server, counted as the
+//     server version counts: Options.Version) is refused with
+//     InvalidArgument and the trailers
 //     exception=maximum-append-size-exceeded and maximum-append-size;
 //   - positions rise strictly, with gaps, and are never 0; commit equals
 //     prepare;
@@ -58,6 +59,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
@@ -73,9 +75,14 @@ import (
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 )
 
-// MaxAppendSize is the default append cap, as on a real server: the data,
-// custom metadata and type of all events of one append, in bytes.
+// MaxAppendSize is the default append cap, as on a real server: the bytes
+// of all events of one append, counted as the server version counts them
+// (appendSize). An append of exactly the cap fits.
 const MaxAppendSize = 1 << 20
+
+// DefaultVersion is the server version a Server reports and behaves as
+// unless Options.Version says otherwise.
+const DefaultVersion = "24.10.4"
 
 // Options configure a Server. The zero value is a plain single node on a
 // free port of 127.0.0.1 with a memory of its own.
@@ -94,8 +101,17 @@ type Options struct {
 	Users map[string]string
 	// MaxAppendSize overrides the append cap (default MaxAppendSize).
 	MaxAppendSize int
-	// Version is the server version reported by ServerFeatures (default
-	// "24.10.0").
+	// Version is the server version ServerFeatures reports (default
+	// DefaultVersion), "major.minor.patch". The server behaves as that
+	// version does where versions differ:
+	//   - before 24.10.4 the append cap counts the events' data only;
+	//     from 24.10.4 on, data, custom metadata and the event type at two
+	//     bytes a UTF-16 code unit (the server's Event.SizeOnDisk, whose
+	//     earlier form counted the data alone);
+	//   - before 23.10 a subscription gets no caught_up message: a
+	//     filtered $all subscription learns it went live only from the
+	//     checkpoint it gets then (at the end of $all), any other
+	//     subscription not at all.
 	Version string
 }
 
@@ -104,6 +120,7 @@ type Server struct {
 	mem           *Memory
 	opts          Options
 	maxAppendSize int
+	version       [3]int // Options.Version parsed
 	id            uuid.UUID
 
 	mu       sync.Mutex
@@ -139,13 +156,57 @@ func Listen(opts Options) (*Server, error) {
 		opts.MaxAppendSize = MaxAppendSize
 	}
 	if opts.Version == "" {
-		opts.Version = "24.10.0"
+		opts.Version = DefaultVersion
 	}
-	s := &Server{mem: opts.Memory, opts: opts, maxAppendSize: opts.MaxAppendSize, id: uuid.New(), calls: map[string]int{}}
+	version, err := parseVersion(opts.Version)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{mem: opts.Memory, opts: opts, maxAppendSize: opts.MaxAppendSize, version: version, id: uuid.New(), calls: map[string]int{}}
 	if err := s.serve(opts.Addr); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// parseVersion parses "major.minor.patch" (anything after a third dot or
+// a dash is ignored), as the client parses the version it is told.
+func parseVersion(v string) ([3]int, error) {
+	var out [3]int
+	core, _, _ := strings.Cut(v, "-")
+	parts := strings.SplitN(core, ".", 4)
+	if len(parts) < 3 {
+		return out, fmt.Errorf("parse server version %q: want major.minor.patch", v)
+	}
+	for i := range out {
+		n, err := strconv.Atoi(parts[i])
+		if err != nil || n < 0 {
+			return out, fmt.Errorf("parse server version %q: part %d is not a number: want major.minor.patch", v, i+1)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// atLeast reports whether the server is version major.minor.patch or later.
+func (s *Server) atLeast(major, minor, patch int) bool {
+	v := s.version
+	switch {
+	case v[0] != major:
+		return v[0] > major
+	case v[1] != minor:
+		return v[1] > minor
+	}
+	return v[2] >= patch
+}
+
+// appendSize is what one event counts towards the append cap on this
+// server's version (see Options.Version).
+func (s *Server) appendSize(data, meta []byte, typ string) int {
+	if !s.atLeast(24, 10, 4) {
+		return len(data)
+	}
+	return len(data) + len(meta) + 2*len(utf16.Encode([]rune(typ)))
 }
 
 func (s *Server) serve(addr string) error {

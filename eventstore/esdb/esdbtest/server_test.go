@@ -733,3 +733,49 @@ func TestAllStartPosition(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendSizeByVersion: the append cap counts what the server version
+// counts, and an append of exactly the cap fits (the server refuses only
+// a size above it): before 24.10.4 the events' data alone; from 24.10.4
+// on data, custom metadata and the event type at two bytes a UTF-16 code
+// unit (Event.SizeOnDisk). The default version counts as 24.10.4 does.
+func TestAppendSizeByVersion(t *testing.T) {
+	meta := []byte(`{"envelope":"x"}`)
+	const asciiType, wideType = "Big", "Größe€𝄞" // 8 UTF-16 code units (𝄞 takes two)
+	for _, tt := range []struct {
+		version string
+		typ     string
+		data    int // bytes of data in an append that just fits
+	}{
+		{"21.10.0", asciiType, esdbtest.MaxAppendSize},
+		{"23.10.0", wideType, esdbtest.MaxAppendSize},
+		{"24.10.3", asciiType, esdbtest.MaxAppendSize},
+		{"24.10.4", asciiType, esdbtest.MaxAppendSize - len(meta) - 2*3},
+		{"25.0.0", wideType, esdbtest.MaxAppendSize - len(meta) - 2*8},
+		{"", asciiType, esdbtest.MaxAppendSize - len(meta) - 2*3},
+	} {
+		srv := esdbtest.Start(t, esdbtest.Options{Version: tt.version})
+		c := client(t, srv)
+		event := func(n int) esclient.EventData {
+			return esclient.EventData{EventID: uuid.New(), EventType: tt.typ, ContentType: esclient.ContentTypeBinary, Data: make([]byte, n), Metadata: meta}
+		}
+		if _, err := c.AppendToStream(t.Context(), "fits", esclient.AppendToStreamOptions{}, event(tt.data)); err != nil {
+			t.Errorf("version %q: append of %d bytes of data (type %q) error = %v, want it to fit", tt.version, tt.data, tt.typ, err)
+		}
+		_, err := c.AppendToStream(t.Context(), "over", esclient.AppendToStreamOptions{}, event(tt.data+1))
+		if err == nil || !strings.Contains(err.Error(), "Maximum Append Size of 1048576 Exceeded") {
+			t.Errorf("version %q: append of one byte more error = %v, want Maximum Append Size of 1048576 Exceeded", tt.version, err)
+		}
+	}
+}
+
+// TestBadVersion: a version the client could not parse is refused at
+// start, not served.
+func TestBadVersion(t *testing.T) {
+	for _, v := range []string{"24.10", "v24.10.0", "24.x.0"} {
+		if srv, err := esdbtest.Listen(esdbtest.Options{Version: v}); err == nil {
+			srv.Stop()
+			t.Errorf("Listen(Version %q) succeeded, want an error", v)
+		}
+	}
+}

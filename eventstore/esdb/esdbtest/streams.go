@@ -147,7 +147,7 @@ func (s *streamsServer) Append(stream api.Streams_AppendServer) error {
 		case !hasCT:
 			badEvent = status.Error(codes.InvalidArgument, "event without a content-type in its metadata")
 		}
-		size += len(msg.Data) + len(msg.CustomMetadata) + len(typ)
+		size += s.srv.appendSize(msg.Data, msg.CustomMetadata, typ)
 		evs = append(evs, &Event{ID: id, Type: typ, ContentType: ct, Metadata: msg.CustomMetadata, Data: msg.Data})
 	}
 	if badEvent != nil {
