@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,54 +208,4 @@ func (s *Store) retried(ctx context.Context, c *conn, stream string, expected ev
 		}
 	}
 	return got, nil
-}
-
-var gotRE = regexp.MustCompile(`but got '([^']*)'`)
-
-// appendError translates the client's error for an append.
-func (s *Store) appendError(ctx context.Context, c *conn, stream string, expected eventstore.Expected, events []esclient.EventData, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	code, _ := code(err)
-	switch {
-	case code == esclient.ErrorCodeWrongExpectedVersion:
-		length, lerr := s.conflictLength(ctx, c, stream, err)
-		if lerr != nil {
-			return lerr
-		}
-		return &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
-	case code == esclient.ErrorCodeStreamDeleted:
-		return fmt.Errorf("stream %s: %w", stream, ErrStreamDeleted)
-	}
-	if max, ok := maxAppendSize(err); ok {
-		total := 0
-		for _, e := range events {
-			total += size(e)
-		}
-		return &AppendSizeError{Stream: stream, Size: total, Max: max}
-	}
-	return s.check(c, err)
-}
-
-// conflictLength returns the length of the stream a WrongExpectedVersion
-// error names ("expecting '0' but got '2'": 3 events), reading it from the
-// server if the message does not say.
-func (s *Store) conflictLength(ctx context.Context, c *conn, stream string, err error) (uint64, error) {
-	if m := gotRE.FindStringSubmatch(err.Error()); m != nil {
-		if m[1] == "no_stream" {
-			return 0, nil
-		}
-		if rev, perr := strconv.ParseUint(m[1], 10, 64); perr == nil {
-			return rev + 1, nil
-		}
-	}
-	last, rerr := s.readStream(ctx, c, stream, eventstore.ReadOptions{From: eventstore.End, Backwards: true, Limit: 1})
-	switch {
-	case errors.Is(rerr, eventstore.ErrNotFound):
-		return 0, nil
-	case rerr != nil:
-		return 0, rerr
-	}
-	return last[0].Revision + 1, nil
 }

@@ -288,10 +288,10 @@ func (s *Store) firstVisible(ctx context.Context, c *conn, name string) (visibil
 	}
 	defer rs.Close()
 	e, err := rs.Recv()
-	switch code, _ := code(err); {
-	case errors.Is(err, io.EOF), code == esclient.ErrorCodeResourceNotFound:
+	switch class := classify(err).class; {
+	case errors.Is(err, io.EOF), class == classNotFound:
 		return notFound, 0, nil
-	case code == esclient.ErrorCodeStreamDeleted:
+	case class == classDeleted:
 		return tombstoned, 0, nil
 	case err != nil:
 		return 0, 0, s.check(c, callError(ctx, "read "+name, err))

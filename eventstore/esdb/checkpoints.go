@@ -166,7 +166,7 @@ func (s *Store) saveCheckpoint(ctx context.Context, c *conn, cp eventstore.Check
 		}
 		_, err = c.c.AppendToStream(ctx, s.checkpointStream(), esclient.AppendToStreamOptions{ExpectedRevision: expected},
 			esclient.EventData{EventType: typ, ContentType: esclient.ContentTypeJson, Data: data})
-		if code, _ := code(err); code == esclient.ErrorCodeWrongExpectedVersion {
+		if classify(err).class == classConflict {
 			return errCheckpointRace
 		}
 		if err != nil {
@@ -209,7 +209,7 @@ func (s *Store) latestCheckpoint(ctx context.Context, c *conn) (eventstore.Check
 			}
 			return eventstore.Checkpoint{}, last, eventstore.ErrNoCheckpoint
 		}
-		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+		if classify(err).class == classNotFound {
 			return eventstore.Checkpoint{}, esclient.NoStream{}, eventstore.ErrNoCheckpoint
 		}
 		if err != nil {
@@ -264,7 +264,7 @@ func (s *Store) latestAnchor(ctx context.Context, c *conn) (rankAnchor, bool, er
 		if errors.Is(err, io.EOF) {
 			return rankAnchor{}, false, nil
 		}
-		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+		if classify(err).class == classNotFound {
 			return rankAnchor{}, false, nil
 		}
 		if err != nil {
@@ -357,7 +357,7 @@ func (s *Store) readCheckpoints(ctx context.Context, c *conn, after uint64, limi
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+		if classify(err).class == classNotFound {
 			break
 		}
 		if err != nil {

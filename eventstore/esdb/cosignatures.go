@@ -104,7 +104,7 @@ func (s *Store) hasCheckpoint(ctx context.Context, c *conn, size uint64) (bool, 
 		if errors.Is(err, io.EOF) {
 			return false, nil
 		}
-		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+		if classify(err).class == classNotFound {
 			return false, nil
 		}
 		if err != nil {
@@ -172,7 +172,7 @@ func (s *Store) readCosignatures(ctx context.Context, c *conn, size uint64) ([]e
 		if errors.Is(err, io.EOF) {
 			return out, nil
 		}
-		if code, _ := code(err); code == esclient.ErrorCodeResourceNotFound {
+		if classify(err).class == classNotFound {
 			return out, nil
 		}
 		if err != nil {

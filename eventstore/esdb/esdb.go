@@ -70,6 +70,17 @@
 // stream deleted or truncated), revisions a scavenge removed, and recorded
 // times far from the server's "created".
 //
+// # Errors
+//
+// The client's errors are read by type, in one place (errors.go): the
+// client's error code, the gRPC status beneath it, the transport's error
+// types; never their text, but for two numbers only the text carries (a
+// conflict's current revision, the server's append cap), each read by one
+// function that accepts only the text recorded for it. Refusals wrap
+// eventstore's sentinels (ErrConflict, ErrNotFound, ErrTooLarge) or this
+// package's (ErrStreamDeleted, ErrAccessDenied, ErrUnauthenticated,
+// ErrNotLeader), with what to do about them.
+//
 // # What EventStoreDB does not give
 //
 // Event IDs are unique per ledger only as far as the adapter checks them:
@@ -110,10 +121,6 @@ const DefaultPrefix = "breachledger/"
 
 // PrefixSetting is the connection-string setting that names the prefix.
 const PrefixSetting = "prefix"
-
-// ErrStreamDeleted: the stream was tombstoned (hard-deleted) on the server;
-// it can never be read or written again.
-var ErrStreamDeleted = errors.New("stream deleted on the server")
 
 // Options control Open.
 type Options struct {
@@ -365,14 +372,6 @@ func (s *Store) check(c *conn, err error) error {
 	// c is closed by the release of its last call (check is called from
 	// within one).
 	return err
-}
-
-func clientGaveUp(err error) bool {
-	var e *esclient.Error
-	if errors.As(err, &e) && e.IsErrorCode(esclient.ErrorCodeConnectionClosed) {
-		return true
-	}
-	return strings.Contains(err.Error(), "maximum discovery attempt count reached")
 }
 
 // ping reads the newest event of $all: it checks that the server answers

@@ -5,16 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/breachledger/breachledger/eventstore"
 )
@@ -517,90 +512,3 @@ func (s *Store) catchUp(ctx context.Context, c *conn) error {
 	}
 	return nil
 }
-
-// callError wraps an error of the client for op: ctx's error when ctx is
-// done (the client reports cancellation in its own ways).
-func callError(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%s: %w", op, ctxErr)
-	}
-	return fmt.Errorf("%s: %w", op, err)
-}
-
-// code returns the client's error code of err.
-func code(err error) (esclient.ErrorCode, bool) {
-	var e *esclient.Error
-	if errors.As(err, &e) {
-		return e.Code(), true
-	}
-	return 0, false
-}
-
-// transient reports whether a call that failed with err may succeed if
-// made again: the server was unreachable, the leader changed, the call
-// timed out or was aborted, or the connection broke.
-func transient(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	if c, ok := code(err); ok {
-		switch c {
-		case esclient.ErrorUnavailable, esclient.ErrorAborted, esclient.ErrorCodeDeadlineExceeded,
-			esclient.ErrorCodeNotLeader, esclient.ErrorCodeConnectionClosed:
-			return true
-		}
-	}
-	if clientGaveUp(err) {
-		return true
-	}
-	switch status.Code(unwrapStatus(err)) {
-	case codes.Unavailable, codes.Aborted, codes.Internal, codes.DeadlineExceeded, codes.ResourceExhausted:
-		return true
-	case codes.Unknown:
-		return strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "connection")
-	}
-	return false
-}
-
-// unwrapStatus returns the gRPC status error inside err, or err.
-func unwrapStatus(err error) error {
-	var se interface{ GRPCStatus() *status.Status }
-	if errors.As(err, &se) {
-		return se.GRPCStatus().Err()
-	}
-	return err
-}
-
-// maxAppendSize returns the cap named by err if it is the server's refusal
-// of an append over its maximum append size.
-func maxAppendSize(err error) (int, bool) {
-	st, ok := status.FromError(unwrapStatus(err))
-	if !ok || st.Code() != codes.InvalidArgument {
-		return 0, false
-	}
-	m := maxAppendRE.FindStringSubmatch(st.Message())
-	if m == nil {
-		return 0, false
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n, true
-}
-
-var maxAppendRE = regexp.MustCompile(`Maximum Append Size of (\d+) Exceeded`)
-
-// AppendSizeError is the server's refusal of an append whose events
-// (payloads, envelopes and types together) exceed its maximum append size.
-// Nothing was appended. errors.Is(err, eventstore.ErrTooLarge) is true.
-type AppendSizeError struct {
-	Stream string
-	Size   int // bytes the append counted
-	Max    int // the server's cap
-}
-
-func (e *AppendSizeError) Error() string {
-	return fmt.Sprintf("%d bytes of events (payloads, envelopes and types) are over the server's maximum append size of %d bytes (EventStoreDB's MaxAppendSize): %v",
-		e.Size, e.Max, eventstore.ErrTooLarge)
-}
-
-// Is makes errors.Is(err, eventstore.ErrTooLarge) true.
-func (e *AppendSizeError) Is(target error) bool { return target == eventstore.ErrTooLarge }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/breachledger/breachledger/eventstore"
 )
@@ -99,20 +97,6 @@ func (s *Store) readStream(ctx context.Context, c *conn, stream string, opts eve
 		out = append(out, e.Record)
 	}
 	return out, nil
-}
-
-// readError translates the client's error for a stream read.
-func (s *Store) readError(ctx context.Context, c *conn, stream string, err error) error {
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	switch code, _ := code(err); code {
-	case esclient.ErrorCodeResourceNotFound:
-		return eventstore.ErrNotFound
-	case esclient.ErrorCodeStreamDeleted:
-		return fmt.Errorf("stream %s: %w", stream, ErrStreamDeleted)
-	}
-	return s.check(c, err)
 }
 
 // sequenceOf returns the sequence of ev, read from one of the ledger's
@@ -358,30 +342,4 @@ func (s *Store) follow(ctx context.Context, c *conn, seq *uint64, from uint64, y
 			return s.check(c, se.SubscriptionDropped.Error)
 		}
 	}
-}
-
-// resumable reports whether a subscription that dropped with err may be
-// made again: anything but a refusal by the server or a ledger that does
-// not read right.
-func resumable(err error) bool {
-	if err == nil || errors.Is(err, errChanged) || errors.Is(err, eventstore.ErrDuplicateEvent) {
-		return false
-	}
-	if c, ok := code(err); ok {
-		switch c {
-		case esclient.ErrorCodeAccessDenied, esclient.ErrorCodeUnauthenticated, esclient.ErrorCodeStreamDeleted, esclient.ErrorCodeUnsupportedFeature:
-			return false
-		}
-	}
-	switch status.Code(unwrapStatus(err)) {
-	case codes.PermissionDenied, codes.Unauthenticated, codes.InvalidArgument, codes.Unimplemented:
-		return false
-	}
-	return transient(err) || clientGaveUp(err) || isTransport(err)
-}
-
-// isTransport reports whether err is a broken call rather than an answer.
-func isTransport(err error) bool {
-	_, isStatus := status.FromError(unwrapStatus(err))
-	return isStatus || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
