@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -776,6 +777,90 @@ func TestBadVersion(t *testing.T) {
 		if srv, err := esdbtest.Listen(esdbtest.Options{Version: v}); err == nil {
 			srv.Stop()
 			t.Errorf("Listen(Version %q) succeeded, want an error", v)
+		}
+	}
+}
+
+// TestNoCaughtUpBefore2310: a server older than 23.10 sends no caught_up
+// message. A filtered $all subscription learns it went live only from the
+// checkpoint at the end of $all it gets then; a stream subscription gets
+// its events and then, with nothing in between, the live ones. From 23.10
+// on both get caught_up.
+func TestNoCaughtUpBefore2310(t *testing.T) {
+	for _, tt := range []struct {
+		version  string
+		caughtUp bool
+	}{{"21.10.0", false}, {"22.10.3", false}, {"23.10.0", true}, {"", true}} {
+		srv := esdbtest.Start(t, esdbtest.Options{Version: tt.version})
+		c := client(t, srv)
+		appendTo(t, c, "keep-1", esclient.Any{}, ev("A"))
+		end := appendTo(t, c, "other", esclient.Any{}, ev("X")) // $all ends outside the filter
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		all, err := c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{
+			From:   esclient.Start{},
+			Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{"keep-"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer all.Close()
+		stream, err := c.SubscribeToStream(ctx, "keep-1", esclient.SubscribeToStreamOptions{From: esclient.Start{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stream.Close()
+
+		// what a subscription says up to its first live event ("L")
+		trace := func(sub *esclient.Subscription) []string {
+			var got []string
+			for {
+				se := sub.Recv()
+				switch {
+				case se.SubscriptionDropped != nil:
+					t.Fatalf("version %q: subscription dropped: %v", tt.version, se.SubscriptionDropped.Error)
+				case se.EventAppeared != nil:
+					typ := se.EventAppeared.OriginalEvent().EventType
+					got = append(got, typ)
+					if typ == "L" {
+						return got
+					}
+				case se.CheckPointReached != nil:
+					if se.CheckPointReached.Commit == end.CommitPosition {
+						got = append(got, "checkpoint at the end")
+					}
+				case se.CaughtUp != nil:
+					got = append(got, "caught up")
+				}
+				wentLive := "caught up"
+				if !tt.caughtUp {
+					wentLive = "checkpoint at the end"
+				}
+				if len(got) > 0 && got[len(got)-1] == wentLive && !slices.Contains(got, "live") {
+					got = append(got, "live")
+					appendTo(t, c, "keep-1", esclient.Any{}, ev("L"))
+				}
+			}
+		}
+		wantAll := []string{"A", "checkpoint at the end", "live", "L"}
+		wantStream := []string{"A", "L"}
+		if tt.caughtUp {
+			wantAll = []string{"A", "checkpoint at the end", "caught up", "live", "L"}
+			wantStream = []string{"A", "caught up", "L"}
+		}
+		if diff := cmp.Diff(wantAll, trace(all)); diff != "" {
+			t.Errorf("version %q: filtered $all subscription (-want +got):\n%s", tt.version, diff)
+		}
+		// The stream subscription saw A before L was written, and L after;
+		// its trace holds "caught up" only if the server sent it.
+		var got []string
+		for _, s := range trace(stream) {
+			if s != "live" {
+				got = append(got, s)
+			}
+		}
+		if diff := cmp.Diff(wantStream, got); diff != "" {
+			t.Errorf("version %q: stream subscription (-want +got):\n%s", tt.version, diff)
 		}
 	}
 }

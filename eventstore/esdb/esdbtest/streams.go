@@ -548,8 +548,10 @@ func (s *streamsServer) readAll(r readOpts) []*Event {
 }
 
 // subscribe confirms the subscription, sends what is stored after the
-// starting point (exclusive), then caught_up, then every new event as it
-// is written, until the client goes away or the server stops.
+// starting point (exclusive), then (a filtered $all subscription) a
+// checkpoint at the end of $all and (from version 23.10 on) caught_up, then
+// every new event as it is written, until the client goes away or the
+// server stops.
 func (s *streamsServer) subscribe(r readOpts, stream api.Streams_ReadServer) error {
 	ctx := stream.Context()
 	if err := stream.Send(confirmation()); err != nil {
@@ -608,8 +610,10 @@ func (s *streamsServer) subscribe(r readOpts, stream api.Streams_ReadServer) err
 					return err
 				}
 			}
-			if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_CaughtUp_{CaughtUp: &api.ReadResp_CaughtUp{}}}); err != nil {
-				return err
+			if s.srv.atLeast(23, 10, 0) { // older servers send none (Options.Version)
+				if err := stream.Send(&api.ReadResp{Content: &api.ReadResp_CaughtUp_{CaughtUp: &api.ReadResp_CaughtUp{}}}); err != nil {
+					return err
+				}
 			}
 		}
 		select {
