@@ -39,9 +39,11 @@
 // metadata $maxCount, $maxAge and $tb honoured on stream reads (a stream
 // they empty reads as empty; only a stream never written or deleted is not
 // found). Events so hidden stay in $all until Memory.Scavenge removes them,
-// as a scavenge does. For connection tests it offers TLS with basic-auth users, a gossip
-// view for seed lists and esdb+discover://, Stop/Restart on the same
-// address, and DropConnections.
+// as a scavenge does. For connection tests it offers TLS with basic-auth
+// users, a gossip view for seed lists and esdb+discover://, Stop/Restart on
+// the same address, and DropConnections. Options.Version picks what differs
+// between server versions: how the append cap counts, and whether a
+// subscription gets caught_up (not before 23.10).
 //
 // Not implemented: BatchAppend, persistent subscriptions, projections,
 // link resolution, ACL checks and not-leader redirects.
