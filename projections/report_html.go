@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // The HTML renderings are single self-contained files: the style sheet and
@@ -232,14 +233,19 @@ func writeReportHTML(w io.Writer, r IncidentReport) error {
 
 // timelineSVG draws the incident on one time axis: a band per stage stay,
 // a dot per event, a numbered diamond per deadline, and the as-of line.
+// A deadline beyond the axis's end is an arrow at its right edge, in a row
+// of its own below the axis, labelled with its number, obligation ID and
+// due time, so several never overlap. The plot keeps a margin of
+// half a tick label on either side, so no label is clipped.
 func timelineSVG(r IncidentReport) string {
 	const (
-		width, left, right = 1000.0, 16.0, 16.0
+		width, left, right = 1000.0, 40.0, 40.0
 		bandY, bandH       = 20.0, 26.0
 		eventY             = 84.0
 		dueY               = 140.0
 		axisY              = 172.0
-		height             = 192.0
+		baseHeight         = 192.0
+		rowY, rowH         = 210.0, 14.0 // the rows of deadlines beyond the axis
 	)
 	start, end := r.Overview.DetectedAt, r.Overview.DetectedAt
 	widen := func(t time.Time) {
@@ -287,6 +293,18 @@ func timelineSVG(r IncidentReport) string {
 		}
 		return left + (width-left-right)*float64(t.Sub(start))/float64(total)
 	}
+	// A deadline before the events widens the axis (widen), so only those
+	// after its end are off the chart.
+	offChart := 0
+	for _, o := range r.Obligations {
+		if o.DueAt.After(end) {
+			offChart++
+		}
+	}
+	height := baseHeight
+	if offChart > 0 {
+		height = rowY + float64(offChart-1)*rowH + 8
+	}
 	var b strings.Builder
 	esc := template.HTMLEscapeString
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" role="img" aria-label="Timeline of incident %s">`, width, height, esc(r.Incident))
@@ -332,17 +350,23 @@ func timelineSVG(r IncidentReport) string {
 			class, ex, eventY+float64(stack)*8-12, e.Sequence, esc(stamp(e.At)), esc(e.Kind), esc(e.Summary), esc(e.Actor))
 	}
 	// Deadlines.
+	row := 0
 	for i, o := range r.Obligations {
 		dx := x(o.DueAt)
 		title := fmt.Sprintf("#%d %s (%s) due %s: %s", i+1, o.ID, o.Citation, stamp(o.DueAt), StatusLabel(o.Obligation))
+		st := esc(string(o.Status))
 		if o.DueAt.After(end) {
-			// Beyond the axis: an arrow at its edge.
-			fmt.Fprintf(&b, `<path class="due st-%s" d="M%.1f %.0f l8 6 l-8 6 z"><title>%s (beyond the axis)</title></path>`, esc(string(o.Status)), dx-8, dueY-6, esc(title))
-			fmt.Fprintf(&b, `<text class="due-num" x="%.1f" y="%.0f">%d</text>`, dx-4, dueY+17+float64(i%2)*9, i+1)
+			// Beyond the axis: an arrow at its right edge, in a row of its
+			// own, after a label that names the deadline.
+			y := rowY + float64(row)*rowH
+			row++
+			label := fmt.Sprintf("#%d %s due %s", i+1, clip(safetext.Line(o.ID), 40), o.DueAt.UTC().Format("2006-01-02 15:04 UTC"))
+			fmt.Fprintf(&b, `<path class="due st-%s" d="M%.1f %.0f l8 5 l-8 5 z"><title>%s (beyond the axis)</title></path>`, st, width-right-8, y-5, esc(title))
+			fmt.Fprintf(&b, `<text class="due-label beyond-end" x="%.1f" y="%.0f">%s →</text>`, width-right-12, y+4, esc(label))
 			continue
 		}
-		fmt.Fprintf(&b, `<line class="due-line st-%s" x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f"/>`, esc(string(o.Status)), dx, bandY, dx, dueY)
-		fmt.Fprintf(&b, `<path class="due st-%s" d="M%.1f %.0f l6 6 l-6 6 l-6 -6 z"><title>%s</title></path>`, esc(string(o.Status)), dx, dueY-6, esc(title))
+		fmt.Fprintf(&b, `<line class="due-line st-%s" x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f"/>`, st, dx, bandY, dx, dueY)
+		fmt.Fprintf(&b, `<path class="due st-%s" d="M%.1f %.0f l6 6 l-6 6 l-6 -6 z"><title>%s</title></path>`, st, dx, dueY-6, esc(title))
 		fmt.Fprintf(&b, `<text class="due-num" x="%.1f" y="%.0f">%d</text>`, dx, dueY+17+float64(i%2)*9, i+1)
 	}
 	// The as-of line.
@@ -360,6 +384,17 @@ func timelineSVG(r IncidentReport) string {
 	}
 	b.WriteString(`</svg>`)
 	return b.String()
+}
+
+// clip shortens s to n runes, ending it with an ellipsis, so a long
+// obligation ID cannot push its label off the chart (the full ID is in the
+// deadline's tooltip and the obligations table).
+func clip(s string, n int) string {
+	rs := []rune(s)
+	if len(rs) <= n {
+		return s
+	}
+	return string(rs[:n-1]) + "…"
 }
 
 func shortStage(s domain.Stage, w float64) string {
