@@ -12,6 +12,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/history"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // PeriodReport is the report over the incidents detected in a period: how
@@ -361,9 +362,9 @@ func writePeriodMarkdown(w io.Writer, r PeriodReport) error {
 	rowsT.md(p)
 	p.f("## Integrity\n\n")
 	for _, l := range footer(r.Integrity) {
-		p.f("%s\n\n", md(l))
+		p.f("%s\n\n", mdLine(l))
 	}
-	p.f("Rebuild this report byte for byte:\n\n```\n%s\n```\n", r.Reproduce)
+	p.f("Rebuild this report byte for byte:\n\n%s", mdFence(safetext.Line(r.Reproduce)))
 	return p.err
 }
 

@@ -70,12 +70,50 @@ func (t table) md(p *printer) {
 	p.f("\n")
 }
 
-// mdEscaper escapes Markdown syntax in text that safetext.Line has made
-// one line with no control, bidi or zero-width character left raw. Text
-// from the ledger never makes a link or an image: [ and ] are escaped, and
-// < and > (autolinks, HTML) too, so "[x](javascript:...)" prints as text.
+// mdEscape escapes Markdown syntax in text that safetext.Line has made one
+// line with no control, bidi or zero-width character left raw, so that
+// text from the ledger never forms a link, an image, an autolink or HTML
+// in CommonMark or GitHub-flavoured Markdown, whatever renders it:
+//
+//   - \ first, so that a backslash of the text cannot cancel one of ours;
+//   - [ and ] (links, images, link reference definitions, footnotes);
+//   - < and > as &lt; and &gt; (autolinks, raw HTML, HTML blocks), and &
+//     as &amp;, so that an entity reference (&#91;) shows as written;
+//   - GFM's extended autolinks: the : of "://" (http://, https://, ftp://),
+//     the . after "www" (www.example.com) and every @ (e-mail, mailto:,
+//     xmpp:) are backslash-escaped;
+//   - | * ` and # (table cells, emphasis, code, a heading's closing #s).
+//
+// A backslash-escaped character renders as itself, so the text reads as
+// recorded. What could start a block at the start of a line is mdLine's.
 // The reports themselves write no link.
-var mdEscaper = strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "`", "\\`", "[", `\[`, "]", `\]`)
+func mdEscape(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' || c == '[' || c == ']' || c == '|' || c == '*' || c == '`' || c == '#' || c == '@':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '>':
+			b.WriteString("&gt;")
+		case c == '&':
+			b.WriteString("&amp;")
+		case c == '\n' || c == '\r':
+			b.WriteByte(' ')
+		case c == ':' && strings.HasPrefix(s[i+1:], "//"),
+			c == '.' && i >= 3 && strings.EqualFold(s[i-3:i], "www"):
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
 
 func mdCells(cs []string) []string {
 	out := make([]string, len(cs))
@@ -88,7 +126,65 @@ func mdCells(cs []string) []string {
 	return out
 }
 
-func md(s string) string { return mdEscaper.Replace(safetext.Line(s)) }
+// md returns ledger text for a Markdown table cell or inside a line.
+func md(s string) string { return mdEscape(safetext.Line(s)) }
+
+// mdLine returns ledger text for the start of a line of its own (a
+// paragraph): md, and then nothing at its start that opens a block: a
+// list item (- + 1. 1)), a quote (>), a thematic break or setext
+// underline (- _ =), a fence (~~~) or, by four spaces, a code block.
+func mdLine(s string) string {
+	s = md(s)
+	t := strings.TrimLeft(s, " ")
+	lead := strings.Repeat("&#32;", len(s)-len(t))
+	if t == "" {
+		return lead
+	}
+	switch c := t[0]; {
+	case strings.IndexByte("-+=_~>", c) >= 0:
+		return lead + `\` + t
+	case c >= '0' && c <= '9':
+		if j := strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' }); j > 0 && (t[j] == '.' || t[j] == ')') {
+			return lead + t[:j] + `\` + t[j:]
+		}
+	}
+	return lead + t
+}
+
+// mdCode returns s as a code span whose backticks outnumber any run of
+// backticks in s, so s cannot end it early.
+func mdCode(s string) string {
+	s = safetext.Line(s)
+	ticks := strings.Repeat("`", longestRun(s, '`')+1)
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return ticks + s + ticks
+}
+
+// longestRun returns the length of the longest run of c in s.
+func longestRun(s string, c byte) int {
+	longest, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return longest
+}
+
+// mdFence returns s as a fenced code block whose fence is longer than any
+// run of backticks in s, so no line of s can close it.
+func mdFence(s string) string {
+	fence := strings.Repeat("`", max(3, longestRun(s, '`')+1))
+	if !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return fence + "\n" + s + fence + "\n"
+}
 
 // ts formats an instant for a table cell.
 func ts(t time.Time) string {
@@ -281,8 +377,8 @@ func noticeFacts(n NoticeCheck) string {
 func writeReportMarkdown(w io.Writer, r IncidentReport) error {
 	p := &printer{w: w}
 	overviewT, milestonesT, stagesT, totalsT, obligationsT, exceptionsT, holdsT, actionsT, evidenceT, eventsT, correctionsT := reportTables(r)
-	p.f("# Incident report %s\n\n", r.Incident)
-	p.f("%s\n\n", md(r.Overview.Summary))
+	p.f("# Incident report %s\n\n", md(r.Incident))
+	p.f("%s\n\n", mdLine(r.Overview.Summary))
 	p.f("Ledger %s; as of %s, known at %s.\n\n", md(r.Ledger), stamp(r.AsOf), stamp(r.KnownAt))
 	p.f("## Overview\n\n")
 	overviewT.md(p)
@@ -315,8 +411,8 @@ func writeReportMarkdown(w io.Writer, r IncidentReport) error {
 		p.f("No notice was sent.\n\n")
 	}
 	for _, n := range r.Notices {
-		p.f("### %s — %s\n\n", md(noticeTitle(n)), n.Verdict)
-		p.f("%s\n\n", md(noticeFacts(n)))
+		p.f("### %s — %s\n\n", md(noticeTitle(n)), md(n.Verdict))
+		p.f("%s\n\n", mdLine(noticeFacts(n)))
 		if len(n.Checks) > 0 {
 			noticeTable(n).md(p)
 		}
@@ -327,7 +423,7 @@ func writeReportMarkdown(w io.Writer, r IncidentReport) error {
 	evidenceT.md(p)
 	p.f("## Post-mortem\n\n")
 	if pm := r.Postmortem; pm != nil {
-		p.f("%s\n\nCompleted %s by %s; the document is at %s, SHA-256 `%s`.\n\n", md(pm.Summary), stamp(pm.At), md(pm.Actor), md(pm.Location), pm.SHA256)
+		p.f("%s\n\nCompleted %s by %s; the document is at %s, SHA-256 %s.\n\n", mdLine(pm.Summary), stamp(pm.At), md(pm.Actor), md(pm.Location), mdCode(pm.SHA256))
 	} else {
 		p.f("None recorded.\n\n")
 	}
@@ -336,12 +432,12 @@ func writeReportMarkdown(w io.Writer, r IncidentReport) error {
 	eventsT.md(p)
 	p.f("## Integrity\n\n")
 	for _, l := range footer(r.Integrity) {
-		p.f("%s\n\n", md(l))
+		p.f("%s\n\n", mdLine(l))
 	}
 	if r.Integrity.Note != "" {
-		p.f("```\n%s```\n\n", r.Integrity.Note)
+		p.f("%s\n", mdFence(safetext.Text(r.Integrity.Note)))
 	}
-	p.f("Rebuild this report byte for byte:\n\n```\n%s\n```\n", r.Reproduce)
+	p.f("Rebuild this report byte for byte:\n\n%s", mdFence(safetext.Line(r.Reproduce)))
 	return p.err
 }
 
