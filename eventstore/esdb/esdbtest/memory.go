@@ -1,7 +1,6 @@
 package esdbtest
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -363,17 +362,11 @@ func (m *Memory) tombstone(name string, exp expectation) (uint64, int64, error) 
 
 // rawMetaLocked returns the latest metadata object of name (empty if none).
 func (m *Memory) rawMetaLocked(name string) map[string]any {
-	meta := map[string]any{}
 	ms := m.streams["$$"+name]
 	if ms == nil || len(ms.events) == 0 {
-		return meta
-	}
-	d := json.NewDecoder(bytes.NewReader(ms.events[len(ms.events)-1].Data))
-	d.UseNumber()
-	if err := d.Decode(&meta); err != nil {
 		return map[string]any{}
 	}
-	return meta
+	return decodeObject(ms.events[len(ms.events)-1].Data)
 }
 
 // writeMetaLocked writes meta as the new metadata of name.

@@ -32,8 +32,17 @@
 //     ("$users", "$user-admin", "$user-ops"; SystemUsers), as a real one
 //     does, under "$" names and types that prefix filters never match.
 //
-// It also behaves like a server whose users have the default ACLs, which
-// let anyone delete or truncate a stream: Delete (soft: the stream's events
+// A server with Options.Users is a secure node: calls are authenticated
+// (a wrong password is Unauthenticated, no credentials an anonymous user,
+// refused) and checked against ACLs as KurrentDB's default policy does
+// (acl.go): $admins may do anything; a stream's $acl in its metadata
+// ($r, $w, $d, $mr, $mw), else $settings' $userStreamAcl /
+// $systemStreamAcl, else the defaults (user streams: every user; streams
+// starting with "$", $all among them: $admins); a refusal is
+// PermissionDenied "Access Denied" with exception=access-denied. A server
+// without users is an insecure node and checks nothing, so the default
+// users' ACLs let anyone delete or truncate a stream: Delete (soft: the
+// stream's events
 // disappear from stream reads, a later append continues its revisions),
 // Tombstone ($streamDeleted; the stream is gone for good), and stream
 // metadata $maxCount, $maxAge and $tb honoured on stream reads (a stream
@@ -41,18 +50,24 @@
 // found). Events so hidden stay in $all until Memory.Scavenge removes them,
 // as a scavenge does. For connection tests it offers TLS with basic-auth
 // users, a gossip view for seed lists and esdb+discover://, Stop/Restart on
-// the same address, and DropConnections. Options.Version picks what differs
-// between server versions: how the append cap counts, and whether a
-// subscription gets caught_up (not before 23.10).
+// the same address, and DropConnections. In a cluster (StartCluster) a
+// follower serves reads and forwards writes to the leader, as a real one
+// does for calls that do not require the leader (the v4.2.0 client never
+// sends requires-leader); a call that does, or every call with
+// Options.RequiresLeader, is answered not-leader (NotFound "Leader info
+// available" with exception=not-leader, leader-endpoint-host and
+// leader-endpoint-port), and Elect moves the leadership. Options.Version
+// picks what differs between server versions: how the append cap counts,
+// and whether a subscription gets caught_up (not before 23.10).
 //
 // Not implemented: BatchAppend, persistent subscriptions, projections,
-// link resolution, ACL checks and not-leader redirects.
+// link resolution, user management (users come from Options), a cluster
+// without a leader, and stale followers (the nodes share one memory).
 package esdbtest
 
 import (
 	"context"
 	"crypto/tls"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -97,10 +112,23 @@ type Options struct {
 	// Certificate, if set, makes the server speak TLS with it (see
 	// SelfSigned).
 	Certificate *tls.Certificate
-	// Users, if set, are the only credentials accepted: every Streams call
-	// needs basic auth with one of them (the client sends credentials only
-	// over TLS). Gossip and ServerFeatures stay open, as on a real server.
+	// Users, if set, make a secure node: they are the only credentials
+	// accepted (user → password; a wrong one is Unauthenticated), a
+	// Streams call without credentials is refused as anonymous, and every
+	// call is checked against the stream's ACL (acl.go). The client sends
+	// credentials only over TLS. Gossip and ServerFeatures stay open, as
+	// on a real server. Without Users the node is insecure and checks
+	// nothing.
 	Users map[string]string
+	// Groups gives users groups (user → groups) besides the default
+	// users' ("admin" is in $admins, "ops" in $ops): the roles ACLs name.
+	Groups map[string][]string
+	// RequiresLeader makes a follower treat every Streams call as one
+	// carrying the header requires-leader: true, which the v4.2.0 client
+	// means to send with nodePreference=leader but never does (research
+	// §1.6, defect 1): the follower answers not-leader, naming the leader,
+	// instead of serving reads and forwarding writes to the leader.
+	RequiresLeader bool
 	// MaxAppendSize overrides the append cap (default MaxAppendSize).
 	MaxAppendSize int
 	// Version is the server version ServerFeatures reports (default
@@ -133,6 +161,14 @@ type Server struct {
 	served   chan struct{} // closed when Serve returns
 	members  func() []*gossip.MemberInfo
 	calls    map[string]int
+	cluster  *cluster // nil: a single node, its own leader
+}
+
+// cluster is the nodes StartCluster started and which of them leads.
+type cluster struct {
+	mu     sync.Mutex
+	nodes  []*Server
+	leader *Server
 }
 
 // Start starts a server and stops it when tb's test ends.
@@ -317,7 +353,10 @@ func (s *Server) DropConnections() {
 
 // Calls returns how many calls of a method the server has received, by
 // its short name: "Append", "Read", "Delete", "Tombstone", "Gossip.Read",
-// "GetSupportedMethods".
+// "GetSupportedMethods" (a leader also counts the writes its followers
+// forwarded to it); and how many answers of a kind it gave:
+// "AccessDenied", "NotLeader", "Forwarded" (writes a follower passed to
+// the leader).
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -346,31 +385,114 @@ func (s *Server) Member(state gossip.MemberInfo_VNodeState) *gossip.MemberInfo {
 }
 
 // StartCluster starts n nodes sharing one memory; node 0 is the leader and
-// the others followers, and every node's gossip says so.
+// the others followers (Elect changes that), and every node's gossip says
+// so. A follower serves reads and forwards writes to the leader, as a real
+// one does for calls that do not require the leader; a call that does (the
+// header requires-leader: true, or every call with Options.RequiresLeader)
+// is answered not-leader, naming the leader.
 func StartCluster(tb testing.TB, n int, opts Options) []*Server {
 	tb.Helper()
 	if opts.Memory == nil {
 		opts.Memory = NewMemory()
 	}
-	nodes := make([]*Server, n)
-	for i := range nodes {
-		nodes[i] = Start(tb, opts)
+	c := &cluster{nodes: make([]*Server, n)}
+	for i := range c.nodes {
+		c.nodes[i] = Start(tb, opts)
+		c.nodes[i].cluster = c
 	}
+	c.leader = c.nodes[0]
 	view := func() []*gossip.MemberInfo {
+		leader := c.leaderNode()
 		out := make([]*gossip.MemberInfo, n)
-		for i, node := range nodes {
+		for i, node := range c.nodes {
 			state := gossip.MemberInfo_Follower
-			if i == 0 {
+			if node == leader {
 				state = gossip.MemberInfo_Leader
 			}
 			out[i] = node.Member(state)
 		}
 		return out
 	}
-	for _, node := range nodes {
+	for _, node := range c.nodes {
 		node.SetMembers(view)
 	}
-	return nodes
+	return c.nodes
+}
+
+func (c *cluster) leaderNode() *Server {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.leader
+}
+
+// Elect makes s the leader of its cluster (StartCluster), the others
+// followers, as an election after a leader's failure would; gossip says so
+// at once. A single node is always its own leader.
+func (s *Server) Elect() {
+	if s.cluster == nil {
+		return
+	}
+	s.cluster.mu.Lock()
+	s.cluster.leader = s
+	s.cluster.mu.Unlock()
+}
+
+// leaderNode returns the leader of s's cluster (s itself for a single
+// node).
+func (s *Server) leaderNode() *Server {
+	if s.cluster == nil {
+		return s
+	}
+	return s.cluster.leaderNode()
+}
+
+// notLeader is a follower's answer to a call that requires the leader
+// (server RpcExceptions.LeaderInfo): status NotFound "Leader info
+// available" with the trailers exception=not-leader, leader-endpoint-host
+// and leader-endpoint-port, from which the client reconnects to the leader.
+func notLeader(set func(metadata.MD), leader *Server) error {
+	host, port, _ := net.SplitHostPort(leader.Addr())
+	set(metadata.Pairs("exception", "not-leader", "leader-endpoint-host", host, "leader-endpoint-port", port))
+	return status.Error(codes.NotFound, "Leader info available")
+}
+
+// leaderOnly reports whether a call must be served by the leader: it
+// carries requires-leader: true, or the server treats every call so.
+func (s *Server) leaderOnly(ctx context.Context) bool {
+	if s.opts.RequiresLeader {
+		return true
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	v := md.Get("requires-leader")
+	return len(v) > 0 && strings.EqualFold(v[0], "true")
+}
+
+// route decides what a follower does with a Streams call: it answers
+// not-leader when the call requires the leader; otherwise it serves it,
+// and a write ("Append", "Delete", "Tombstone") is forwarded to the
+// leader: counted as "Forwarded" here and as the method there. The memory
+// is shared, so serving here is what the leader would do.
+func (s *Server) route(ctx context.Context, fullMethod string, set func(metadata.MD)) error {
+	if !strings.Contains(fullMethod, "streams.Streams/") {
+		return nil
+	}
+	leader := s.leaderNode()
+	if leader == s {
+		return nil
+	}
+	if s.leaderOnly(ctx) {
+		s.mu.Lock()
+		s.calls["NotLeader"]++
+		s.mu.Unlock()
+		return notLeader(set, leader)
+	}
+	if !strings.HasSuffix(fullMethod, "/Read") {
+		s.mu.Lock()
+		s.calls["Forwarded"]++
+		s.mu.Unlock()
+		leader.count(fullMethod)
+	}
+	return nil
 }
 
 func (s *Server) count(fullMethod string) {
@@ -384,25 +506,21 @@ func (s *Server) count(fullMethod string) {
 }
 
 // authorize checks basic-auth credentials on Streams calls when the server
-// has users.
-func (s *Server) authorize(ctx context.Context, fullMethod string) error {
-	if len(s.opts.Users) == 0 || !strings.Contains(fullMethod, "streams.Streams/") {
+// is secure (has users): a wrong user or password is Unauthenticated, no
+// credentials at all the refusal of an anonymous user (Access Denied). The
+// stream's ACL is checked by the call (permit).
+func (s *Server) authorize(ctx context.Context, fullMethod string, set func(metadata.MD)) error {
+	if !s.secure() || !strings.Contains(fullMethod, "streams.Streams/") {
 		return nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	auth := md.Get("authorization")
-	if len(auth) == 0 {
-		return status.Error(codes.PermissionDenied, "Access denied: no credentials")
+	user, pass, ok, err := basicAuth(ctx)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		s.countDenied()
+		return accessDenied(set)
 	}
-	raw, ok := strings.CutPrefix(auth[0], "Basic ")
-	if !ok {
-		return status.Error(codes.Unauthenticated, "bad authorization header")
-	}
-	dec, err := base64.StdEncoding.DecodeString(raw)
-	if err != nil {
-		return status.Error(codes.Unauthenticated, "bad authorization header")
-	}
-	user, pass, _ := strings.Cut(string(dec), ":")
 	if want, ok := s.opts.Users[user]; !ok || want != pass {
 		return status.Error(codes.Unauthenticated, "Bad username or password")
 	}
@@ -411,7 +529,11 @@ func (s *Server) authorize(ctx context.Context, fullMethod string) error {
 
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	s.count(info.FullMethod)
-	if err := s.authorize(ctx, info.FullMethod); err != nil {
+	set := setTrailer(ctx)
+	if err := s.authorize(ctx, info.FullMethod, set); err != nil {
+		return nil, err
+	}
+	if err := s.route(ctx, info.FullMethod, set); err != nil {
 		return nil, err
 	}
 	return handler(ctx, req)
@@ -419,7 +541,17 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 
 func (s *Server) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	s.count(info.FullMethod)
-	if err := s.authorize(ss.Context(), info.FullMethod); err != nil {
+	err := s.authorize(ss.Context(), info.FullMethod, ss.SetTrailer)
+	if err == nil {
+		err = s.route(ss.Context(), info.FullMethod, ss.SetTrailer)
+	}
+	if err != nil {
+		if strings.HasSuffix(info.FullMethod, "/Append") {
+			// The answer comes after the client's events, as a real
+			// server's would: the client sends them all first.
+			for ss.RecvMsg(new(api.AppendReq)) == nil {
+			}
+		}
 		return err
 	}
 	return handler(srv, ss)

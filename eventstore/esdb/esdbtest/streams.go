@@ -150,6 +150,9 @@ func (s *streamsServer) Append(stream api.Streams_AppendServer) error {
 		size += s.srv.appendSize(msg.Data, msg.CustomMetadata, typ)
 		evs = append(evs, &Event{ID: id, Type: typ, ContentType: ct, Metadata: msg.CustomMetadata, Data: msg.Data})
 	}
+	if err := s.srv.permit(stream.Context(), stream.SetTrailer, name, RightWrite); err != nil {
+		return err
+	}
 	if badEvent != nil {
 		return badEvent
 	}
@@ -236,6 +239,9 @@ func (s *streamsServer) Delete(ctx context.Context, req *api.DeleteReq) (*api.De
 	if err != nil {
 		return nil, err
 	}
+	if err := s.srv.permit(ctx, setTrailer(ctx), name, RightDelete); err != nil {
+		return nil, err
+	}
 	exp := deleteExpectation(req.GetOptions().GetExpectedStreamRevision())
 	pos, cur, err := s.mem().softDelete(name, exp)
 	switch {
@@ -256,6 +262,9 @@ func (s *streamsServer) Delete(ctx context.Context, req *api.DeleteReq) (*api.De
 func (s *streamsServer) Tombstone(ctx context.Context, req *api.TombstoneReq) (*api.TombstoneResp, error) {
 	name, err := streamName(req.GetOptions().GetStreamIdentifier())
 	if err != nil {
+		return nil, err
+	}
+	if err := s.srv.permit(ctx, setTrailer(ctx), name, RightDelete); err != nil {
 		return nil, err
 	}
 	exp := deleteExpectation(req.GetOptions().GetExpectedStreamRevision())
@@ -409,6 +418,13 @@ func readEvent(e *Event, asString bool) *api.ReadResp {
 func (s *streamsServer) Read(req *api.ReadReq, stream api.Streams_ReadServer) error {
 	r, err := decodeRead(req)
 	if err != nil {
+		return err
+	}
+	target := r.stream
+	if r.all {
+		target = "$all"
+	}
+	if err := s.srv.permit(stream.Context(), stream.SetTrailer, target, RightRead); err != nil {
 		return err
 	}
 	if r.all && !r.start && !r.end {
