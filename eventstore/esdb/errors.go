@@ -11,18 +11,20 @@ package esdb
 // the code is the gRPC status itself, which tells apart what the client
 // leaves as ErrorCodeUnknown (InvalidArgument, Internal,
 // ResourceExhausted, FailedPrecondition). classify reads the code, then
-// the status, then the transport's error types; no text but the one below.
+// the status, then the transport's error types; no text but the ones below.
 //
-// Two numbers, and one state of the client, exist only as text: the
-// stream's revision in a wrong-expected-version answer (the client formats
-// the protocol's current_revision into its message and keeps no field),
-// the server's maximum append size (the server's maximum-append-size
-// trailer is dropped by the client; the status message names the cap) and
-// a client that gave up discovering a node. Each is read by one small
-// function that accepts exactly the text recorded in the research notes
-// (research/eventstore.md §1.2, §3.2) or the client's format string, and
-// nothing else: a text that differs reads as "not said", and the caller
-// falls back (reads the stream, or reports the server's refusal as it came).
+// Two numbers, and two states, exist only as text: the stream's revision
+// in a wrong-expected-version answer (the client formats the protocol's
+// current_revision into its message and keeps no field), the server's
+// maximum append size (the server's maximum-append-size trailer is dropped
+// by the client; the status message names the cap), a read of $all from a
+// position no event had (the server sends no trailer) and a client that
+// gave up discovering a node. Each is read by one small function that
+// accepts exactly the text recorded in the research notes
+// (research/eventstore.md §1.2, §3.2), the server's or the client's
+// source, and nothing else: a text that differs reads as "not said", and
+// the caller falls back (reads the stream, or reports the server's refusal
+// as it came).
 
 import (
 	"context"
@@ -67,6 +69,7 @@ const (
 	classNotFound                     // the stream has no events (a stream_not_found answer)
 	classDeleted                      // the stream is tombstoned
 	classTooLarge                     // the append is over the server's maximum append size
+	classInvalidPosition              // a read of $all from a position inside the log that no event had
 	classInvalid                      // the server refused the request as malformed
 	classDenied                       // the user lacks the right (ACLs)
 	classUnauthenticated              // the credentials were refused, or missing
@@ -79,7 +82,7 @@ const (
 
 var classNames = [...]string{
 	classOther: "other", classConflict: "conflict", classNotFound: "not found",
-	classDeleted: "deleted", classTooLarge: "too large", classInvalid: "invalid",
+	classDeleted: "deleted", classTooLarge: "too large", classInvalidPosition: "invalid position", classInvalid: "invalid",
 	classDenied: "access denied", classUnauthenticated: "unauthenticated",
 	classUnsupported: "unsupported", classNotLeader: "not leader",
 	classTransient: "transient", classGaveUp: "client gave up", classCanceled: "canceled",
@@ -153,6 +156,9 @@ func sortAnswer(err error, ce *esclient.Error, a answer, hasStatus bool) class {
 		}
 	}
 	if hasStatus {
+		if invalidPositionText(a.status, a.message) {
+			return classInvalidPosition
+		}
 		switch a.status {
 		case codes.InvalidArgument:
 			if _, ok := maxAppendSizeText(a.message); ok {
@@ -225,7 +231,7 @@ func resumable(err error) bool {
 	}
 	a := classify(err)
 	switch a.class {
-	case classDenied, classUnauthenticated, classDeleted, classUnsupported, classInvalid, classTooLarge:
+	case classDenied, classUnauthenticated, classDeleted, classUnsupported, classInvalid, classTooLarge, classInvalidPosition:
 		return false
 	case classTransient, classNotLeader, classGaveUp:
 		return true
@@ -372,6 +378,18 @@ func maxAppendSizeText(msg string) (max int, ok bool) {
 		return 0, false
 	}
 	return max, true
+}
+
+// invalidPositionText reports whether a gRPC status of code and msg is
+// the server's refusal of a read of or a subscription to $all from a
+// position inside the log that no event had (RpcExceptions.
+// InvalidPositionException, KurrentDB PR #3963: "Trying to read from an
+// invalid position.", status Unknown since 23.10, InvalidArgument in
+// later KurrentDB sources). Any other text or status is not read; servers
+// before 23.10 answer with texts that do not say ("Unexpected
+// ReadAllResult: Error").
+func invalidPositionText(code codes.Code, msg string) bool {
+	return (code == codes.Unknown || code == codes.InvalidArgument) && msg == "Trying to read from an invalid position."
 }
 
 // discoveryGaveUpText reports whether msg, the text inside an

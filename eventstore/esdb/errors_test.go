@@ -93,6 +93,36 @@ func TestMaxAppendSizeText(t *testing.T) {
 	}
 }
 
+// TestInvalidPositionText: the server's refusal of a read of $all from a
+// position no event had, as KurrentDB words it (RpcExceptions.
+// InvalidPositionException: status Unknown since 23.10, InvalidArgument in
+// later sources), and answers that differ, which are not read.
+func TestInvalidPositionText(t *testing.T) {
+	const text = "Trying to read from an invalid position."
+	tests := []struct {
+		code codes.Code
+		msg  string
+		want bool
+	}{
+		{codes.Unknown, text, true},
+		{codes.InvalidArgument, text, true},
+		// Other statuses or texts: not read.
+		{codes.NotFound, text, false},
+		{codes.Internal, text, false},
+		{codes.Unknown, "Trying to read from an invalid position", false},
+		{codes.Unknown, "trying to read from an invalid position.", false},
+		{codes.Unknown, text + " ", false},
+		{codes.Unknown, "Unexpected ReadAllResult: Error", false},
+		{codes.Unknown, "An exception was thrown by the handler.", false},
+		{codes.Unknown, "", false},
+	}
+	for _, tt := range tests {
+		if got := invalidPositionText(tt.code, tt.msg); got != tt.want {
+			t.Errorf("invalidPositionText(%v, %q) = %v, want %v", tt.code, tt.msg, got, tt.want)
+		}
+	}
+}
+
 // TestDiscoveryGaveUpText: the client's text when discovery gave up, as
 // impl.go formats it, and texts that differ.
 func TestDiscoveryGaveUpText(t *testing.T) {
@@ -139,6 +169,9 @@ func TestClassifyConstructed(t *testing.T) {
 		{"status over the cap", wrap(status.Error(codes.InvalidArgument, "Maximum Append Size of 1048576 Exceeded.")), classTooLarge},
 		{"status over the cap, text differs", wrap(status.Error(codes.InvalidArgument, "Maximum append size exceeded")), classInvalid},
 		{"status invalid", wrap(status.Error(codes.InvalidArgument, "Invalid stream name")), classInvalid},
+		{"invalid position, unknown", wrap(clientUnknown(status.Error(codes.Unknown, "Trying to read from an invalid position."))), classInvalidPosition},
+		{"invalid position, invalid argument", wrap(clientUnknown(status.Error(codes.InvalidArgument, "Trying to read from an invalid position."))), classInvalidPosition},
+		{"status unknown, another text", wrap(clientUnknown(status.Error(codes.Unknown, "Unexpected ReadAllResult: Error"))), classOther},
 		{"status failed precondition without trailers", wrap(status.Error(codes.FailedPrecondition, "Event stream 'x' is deleted.")), classOther},
 		{"status unknown, its text naming EOF", wrap(status.Error(codes.Unknown, "EOF")), classOther},
 		{"client's code unknown over a status", wrap(clientUnknown(status.Error(codes.InvalidArgument, "Maximum Append Size of 2048 Exceeded."))), classTooLarge},

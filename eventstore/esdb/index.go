@@ -318,7 +318,7 @@ func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) (er
 		Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{s.prefix}},
 	})
 	if err != nil {
-		return s.check(c, callError(ctx, "read $all", err))
+		return s.positionError(ctx, c, err)
 	}
 	defer sub.Close()
 	seq := start
@@ -352,9 +352,27 @@ func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) (er
 		case se.CaughtUp != nil:
 			return nil
 		case se.SubscriptionDropped != nil:
-			return s.check(c, callError(ctx, "read $all", se.SubscriptionDropped.Error))
+			return s.positionError(ctx, c, se.SubscriptionDropped.Error)
 		}
 	}
+}
+
+// positionError translates the error of a read of or a subscription to
+// $all from a position the index gave. The server's refusal of a position
+// inside the log that no event had (classInvalidPosition) is the rank
+// file's fault when there is one (a file of another database, or edited:
+// errRankFile, so Store.with empties it and reads the ledger again), and
+// otherwise the ledger's history changed under this Store (its positions
+// were read from this server). Anything else is passed on as callError
+// and check make it.
+func (s *Store) positionError(ctx context.Context, c *conn, err error) error {
+	if ctx.Err() == nil && classify(err).class == classInvalidPosition {
+		if s.idx.file != nil {
+			return errRankFile
+		}
+		return fmt.Errorf("read $all from a position this store read before: the server has no event there (was the database replaced?): %w: %w", errChanged, err)
+	}
+	return s.check(c, callError(ctx, "read $all", err))
 }
 
 // record adds ev, the ledger event at seq, to the index.
@@ -464,15 +482,15 @@ func (s *Store) checkRowsLocked(ctx context.Context, c *conn, seqs ...uint64) er
 		}
 		rs, err := c.c.ReadAll(ctx, esclient.ReadAllOptions{From: e.pos}, 1)
 		if err != nil {
-			return s.check(c, callError(ctx, "read $all", err))
+			return s.positionError(ctx, c, err)
 		}
 		ev, err := rs.Recv()
 		rs.Close()
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) { // past the end of $all
 			return errRankFile
 		}
-		if err != nil {
-			return s.check(c, callError(ctx, "read $all", err))
+		if err != nil { // a position inside $all that no event had is the file's fault too
+			return s.positionError(ctx, c, err)
 		}
 		got := ev.OriginalEvent()
 		if got == nil || got.Position != e.pos || got.EventID != e.id || got.StreamID != s.prefix+e.stream || got.EventNumber != e.rev {

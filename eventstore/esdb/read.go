@@ -313,7 +313,7 @@ func (s *Store) follow(ctx context.Context, c *conn, seq *uint64, from uint64, y
 		Filter: &esclient.SubscriptionFilter{Type: esclient.StreamFilterType, Prefixes: []string{s.prefix}},
 	})
 	if err != nil {
-		return s.check(c, err)
+		return s.positionError(ctx, c, err)
 	}
 	defer sub.Close()
 	for {
@@ -339,7 +339,7 @@ func (s *Store) follow(ctx context.Context, c *conn, seq *uint64, from uint64, y
 				return errStop
 			}
 		case se.SubscriptionDropped != nil:
-			return s.check(c, se.SubscriptionDropped.Error)
+			return s.positionError(ctx, c, se.SubscriptionDropped.Error)
 		}
 	}
 }
