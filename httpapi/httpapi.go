@@ -22,6 +22,16 @@
 // a query is of the same ledger state even while the ledger grows, and a
 // page whose view was evicted is built again at that position. The
 // register in another format than JSON is rebuilt for each request.
+//
+// AllowHosts puts a Host allowlist in front of the handler: a request for
+// any other Host, or none, gets 421 host_not_allowed before authentication
+// or any store work (DNS rebinding); serve always wraps Server.Handler in
+// it, and serves TLS when given a certificate. Errors get their status
+// from the table the CLI's exit codes come from (internal/failure).
+//
+// The package sits above ledger and projections: it reads the store
+// through ledger and renders with projections, which import neither it
+// nor ledger.
 package httpapi
 
 import (
