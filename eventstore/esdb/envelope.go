@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	esclient "github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
@@ -59,8 +60,24 @@ func eventData(r eventstore.Record, recorded time.Time, migrated bool) (esclient
 	return esclient.EventData{EventID: r.ID, EventType: r.Type, ContentType: ct, Data: r.Payload, Metadata: meta}, nil
 }
 
-// size is what an event counts towards the server's append cap.
-func size(e esclient.EventData) int { return len(e.Data) + len(e.Metadata) + len(e.EventType) }
+// size is what an event counts towards the server's append cap, at least
+// as much as any server version counts: its data, its custom metadata and
+// its type at two bytes a UTF-16 code unit, as servers since 24.10.4 count
+// (the server's Event.SizeOnDisk; earlier ones count the data alone), or at
+// its UTF-8 bytes where those are more (characters of three bytes), so
+// the bound holds however a server counts the type.
+func size(e esclient.EventData) int {
+	return len(e.Data) + len(e.Metadata) + max(len(e.EventType), 2*utf16Len(e.EventType))
+}
+
+// utf16Len is the length of s in UTF-16 code units (.NET's string length).
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
 
 // isLedgerEvent reports whether ev, from a read of $all, is an event of the
 // ledger: in a stream under the prefix, and not a system event (a

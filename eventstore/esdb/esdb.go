@@ -87,9 +87,11 @@
 // before an append it looks the IDs up in the ledger's rows (in the rank
 // file, indexed, or in memory), which catches reuse but not two processes
 // racing with the same new ID. An append is capped by
-// the server at 1 MiB of data, metadata and type together (MaxAppendSize,
-// configurable on the server), so a payload of exactly 1 MiB does not fit
-// under the default cap, and a batch is refused whole when it exceeds it.
+// the server at 1 MiB (MaxAppendSize, configurable on the server): of the
+// events' data before server 24.10.4, of data, metadata and type (at two
+// bytes a UTF-16 code unit) since, so a payload of exactly 1 MiB does not
+// fit under the default cap, and a batch is refused whole when it exceeds
+// it. Import counts as the newest servers do.
 // See the README ("Running on EventStoreDB/KurrentDB") for the ACLs an
 // audit ledger needs.
 package esdb

@@ -11,8 +11,9 @@ import (
 )
 
 // MaxAppendSize is the server's default cap on one append, in bytes of
-// data, custom metadata and type: Import splits its appends to stay under
-// it.
+// data, custom metadata and type (the type at two bytes a UTF-16 code unit
+// since server 24.10.4): Import splits its appends to stay under it,
+// counting each event as the newest servers do (size).
 const MaxAppendSize = 1 << 20
 
 // Import appends records copied from another ledger, keeping their event
