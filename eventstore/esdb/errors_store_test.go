@@ -32,9 +32,12 @@ type refusal struct {
 
 // refusingProxy serves the Streams service in front of an esdbtest
 // server, answering calls on the streams it was told to refuse with that
-// refusal and passing every other call on: the answers the test server
-// does not give yet (ACLs, not-leader) reach the real client as a real
-// server sends them.
+// refusal and passing every other call on: answers the test server does
+// not give (a follower naming no leader, a server not ready or at fault,
+// texts other than the recorded ones) reach the real client as a real
+// server would send them. Access denied, bad credentials and a follower
+// naming the leader come from the test server itself
+// (TestClassifyServerRefusals).
 type refusingProxy struct {
 	api.UnimplementedStreamsServer
 	next api.StreamsClient
@@ -161,8 +164,6 @@ func deletedRefusal(stream string) refusal {
 }
 
 var (
-	accessDenied  = refusal{codes.PermissionDenied, "Access Denied", []string{"exception", "access-denied"}}
-	badUser       = refusal{codes.Unauthenticated, "Bad Request", nil}
 	overCap       = refusal{codes.InvalidArgument, "Maximum Append Size of 1048576 Exceeded.", []string{"exception", "maximum-append-size-exceeded", "maximum-append-size", "1048576"}}
 	overCapOdd    = refusal{codes.InvalidArgument, "Maximum Append Size of 99999999999999999999 Exceeded.", []string{"exception", "maximum-append-size-exceeded"}}
 	notLeaderBare = refusal{codes.NotFound, "Leader info available", []string{"exception", "not-leader"}}
@@ -172,12 +173,6 @@ var (
 	noSuchCall    = refusal{codes.Unimplemented, "unknown method", nil}
 	malformed     = refusal{codes.InvalidArgument, "Invalid Append Request", nil}
 )
-
-// notLeaderAt is a follower's answer naming the leader at addr.
-func notLeaderAt(addr string) refusal {
-	host, port, _ := net.SplitHostPort(addr)
-	return refusal{codes.NotFound, "Leader info available", []string{"exception", "not-leader", "leader-endpoint-host", host, "leader-endpoint-port", port}}
-}
 
 // TestClassifyClientErrors: what the adapter makes of each answer of the
 // server as the real client (v4.2.0) hands it over, whether the client
@@ -219,10 +214,6 @@ func TestClassifyClientErrors(t *testing.T) {
 		{"append over the cap", overCap, appendTo, "too large"},
 		{"append over the cap, text differs", overCapOdd, appendTo, "invalid"},
 		{"malformed append", malformed, appendTo, "invalid"},
-		{"append denied by ACL", accessDenied, appendTo, "access denied"},
-		{"read denied by ACL", accessDenied, readFrom, "access denied"},
-		{"bad credentials", badUser, appendTo, "unauthenticated"},
-		{"append to a follower naming the leader", notLeaderAt(p.addr), appendTo, "not leader"},
 		{"read from a follower naming no leader", notLeaderBare, readFrom, "not leader"},
 		{"append timed out on the server", timedOut, appendTo, "transient"},
 		// Not here: Unavailable, which makes the v4 client rediscover
@@ -310,18 +301,16 @@ func TestStoreServerAnswers(t *testing.T) {
 }
 
 // TestStoreRefusals: the store's errors for answers the test server does
-// not give yet (ACLs, a follower naming no leader), and for a refusal
-// whose text is not the one recorded: each names what happened, none
-// passes for another (a follower's answer is not "no events", an
-// unreadable cap is not a wrong cap).
+// not give (a follower naming no leader), and for a refusal whose text is
+// not the one recorded: each names what happened, none passes for another
+// (a follower's answer is not "no events", an unreadable cap is not a
+// wrong cap). The store under ACLs: acl_test.go.
 func TestStoreRefusals(t *testing.T) {
 	srv := esdbtest.Start(t, esdbtest.Options{})
 	p := startProxy(t, srv)
 	s := open(t, p.URL())
-	p.Refuse("breachledger/incident-denied", accessDenied)
 	p.Refuse("breachledger/incident-follower", notLeaderBare)
 	p.Refuse("breachledger/incident-odd-cap", overCapOdd)
-	p.Refuse("breachledger/incident-bad-user", badUser)
 	add := func(stream string) error {
 		_, err := s.Append(t.Context(), stream, eventstore.Any, []eventstore.Record{record(t, "E")})
 		return err
@@ -336,10 +325,7 @@ func TestStoreRefusals(t *testing.T) {
 		want    error
 		wantNot error
 	}{
-		{"append denied by ACL", add("incident-denied"), esdb.ErrAccessDenied, nil},
-		{"read denied by ACL", read("incident-denied"), esdb.ErrAccessDenied, eventstore.ErrNotFound},
 		{"read from a follower naming no leader", read("incident-follower"), esdb.ErrNotLeader, eventstore.ErrNotFound},
-		{"append refused with bad credentials", add("incident-bad-user"), esdb.ErrUnauthenticated, nil},
 		{"append over a cap the text does not say", add("incident-odd-cap"), nil, eventstore.ErrTooLarge},
 	}
 	for _, tt := range tests {
@@ -386,4 +372,56 @@ func rawClientAt(tb testing.TB, location string) *esclient.Client {
 	}
 	tb.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestClassifyServerRefusals: what the adapter makes of the test server's
+// own refusals, as the real client hands them over: access denied by an
+// ACL (a user not in $admins reading $all, writing a stream whose $acl
+// leaves it out), a wrong password, and a follower naming the leader.
+func TestClassifyServerRefusals(t *testing.T) {
+	_, location := secureLedgerServer(t, grant{streams: []string{"$admins"}})
+	user := rawClientAt(t, location("ledger", "l-pass"))
+	wrong := rawClientAt(t, location("ledger", "wrong"))
+	ev := func() esclient.EventData {
+		return esclient.EventData{EventID: uuid.New(), EventType: "E", ContentType: esclient.ContentTypeJson, Data: []byte(`{}`)}
+	}
+	appendWith := func(c *esclient.Client) error {
+		_, err := c.AppendToStream(t.Context(), "s", esclient.AppendToStreamOptions{}, ev())
+		return err
+	}
+	readAll := func(c *esclient.Client) error {
+		rs, err := c.ReadAll(t.Context(), esclient.ReadAllOptions{}, 1)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		_, err = rs.Recv()
+		return err
+	}
+	nodes := esdbtest.StartCluster(t, 3, esdbtest.Options{RequiresLeader: true})
+	follower := rawClientAt(t, "esdb://"+nodes[1].Addr()+"?tls=false")
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"append denied by ACL", func() error { return appendWith(user) }, "access denied"},
+		{"read of $all denied by ACL", func() error { return readAll(user) }, "access denied"},
+		{"wrong password", func() error { return appendWith(wrong) }, "unauthenticated"},
+		{"append to a follower naming the leader", func() error { return appendWith(follower) }, "not leader"},
+		{"append after the client went to the leader", func() error { return appendWith(follower) }, "ok"},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		got := "ok"
+		if err != nil {
+			got = esdb.ClassOf(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: class of %v = %q, want %q", tt.name, err, got, tt.want)
+		}
+	}
+	if n := nodes[0].Calls("Append"); n != 1 {
+		t.Errorf("leader served %d appends, want 1", n)
+	}
 }
