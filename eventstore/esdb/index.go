@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -292,9 +293,13 @@ type scanFunc func(seq uint64, ev *esclient.RecordedEvent) (bool, error)
 // when the scan began, through a subscription to $all filtered on the
 // prefix, recording every event in the index and passing it to fn.
 //
-// It stops at the subscription's caught_up message or, for servers that do
-// not send one, at an event or checkpoint at or past the newest position of
-// $all read before subscribing.
+// On servers since 23.10 it stops at the subscription's caught_up message
+// (or an event or checkpoint at or past the newest position of $all read
+// before subscribing). Older servers send no caught_up, and whether a
+// filtered subscription gets a checkpoint when it goes live depends on the
+// patch (21.10 releases after KurrentDB PRs #4023/#4035 send none), so a
+// scan there first finds the newest event under the prefix, reading $all
+// backwards (newestOfPrefix), and stops at it: it needs no checkpoint.
 func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) (err error) {
 	if err := s.prepareIndex(ctx, c); err != nil {
 		return err
@@ -305,12 +310,24 @@ func (s *Store) scan(ctx context.Context, c *conn, from uint64, fn scanFunc) (er
 		}
 	}()
 	start := min(from, s.idx.len())
-	end, empty, err := s.endOfAll(ctx, c)
-	if err != nil || empty {
-		return err
-	}
 	pos, err := s.idx.after(start)
 	if err != nil {
+		return err
+	}
+	caughtUp, err := s.sendsCaughtUp(ctx, c)
+	if err != nil {
+		return err
+	}
+	var (
+		end  esclient.Position
+		none bool
+	)
+	if caughtUp {
+		end, none, err = s.endOfAll(ctx, c)
+	} else {
+		end, none, err = s.newestOfPrefix(ctx, c, pos)
+	}
+	if err != nil || none {
 		return err
 	}
 	sub, err := c.c.SubscribeToAll(ctx, esclient.SubscribeToAllOptions{
@@ -403,6 +420,63 @@ func (s *Store) endOfAll(ctx context.Context, c *conn) (esclient.Position, bool,
 		return esclient.Position{}, true, nil
 	}
 	return ev.OriginalEvent().Position, false, nil
+}
+
+// sendsCaughtUp reports whether the server c is connected to sends
+// caught_up on subscriptions (version 23.10 on). A server too old to say
+// its version (no server-features call: version 0.0.0) does not.
+func (s *Store) sendsCaughtUp(ctx context.Context, c *conn) (bool, error) {
+	v, err := c.c.GetServerVersion()
+	if err != nil {
+		return false, s.check(c, callError(ctx, "read the server's version", err))
+	}
+	return v.Major > 23 || v.Major == 23 && v.Minor >= 10, nil
+}
+
+// newestOfPrefix returns the position of the newest event in $all whose
+// stream is under the prefix (the last a subscription filtered on the
+// prefix delivers), reading $all backwards from its end in pages that
+// grow from one event, down to the position after which a scan starts
+// (start, exclusive); none is true when no such event is after start.
+// It reads the events of other streams appended since the ledger's
+// newest, which a scan would have to wait past otherwise.
+func (s *Store) newestOfPrefix(ctx context.Context, c *conn, start esclient.AllPosition) (pos esclient.Position, none bool, err error) {
+	from := esclient.AllPosition(esclient.End{})
+	for page := uint64(1); ; page = min(2*page, 512) {
+		rs, err := c.c.ReadAll(ctx, esclient.ReadAllOptions{Direction: esclient.Backwards, From: from}, page)
+		if err != nil {
+			return esclient.Position{}, false, s.check(c, callError(ctx, "read $all", err))
+		}
+		n, found, done := uint64(0), false, false
+		for !found && !done {
+			e, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rs.Close()
+				return esclient.Position{}, false, s.check(c, callError(ctx, "read $all", err))
+			}
+			n++
+			ev := e.OriginalEvent()
+			if ev == nil {
+				continue
+			}
+			from = ev.Position
+			if p, ok := start.(esclient.Position); ok && !after(ev.Position, p) {
+				done = true // back at the scan's start: nothing newer under the prefix
+			} else if strings.HasPrefix(ev.StreamID, s.prefix) {
+				pos, found = ev.Position, true
+			}
+		}
+		rs.Close()
+		switch {
+		case found:
+			return pos, false, nil
+		case done || n < page: // the start of $all
+			return esclient.Position{}, true, nil
+		}
+	}
 }
 
 // prepareIndex brings the index up to what its rank file holds (another

@@ -13,10 +13,11 @@ import (
 // servers older than 23.10, which send no caught_up message on a
 // subscription (esdbtest.Options.Version), and against newer ones. $all
 // ends with events outside the ledger (another ledger's, and the server's
-// own system streams), so a scan of $all cannot stop at the ledger's
-// newest event: it must stop at the checkpoint the filtered subscription
-// gets when it goes live (the fallback in scan), or it would wait for
-// events that never come.
+// own system streams), so a scan of $all cannot stop at the end of $all:
+// on the older servers it stops at the ledger's newest event, found
+// before subscribing (the fallback in scan), or it would wait for events
+// that never come. TestScanWithoutLiveCheckpoint runs it where the
+// server sends no checkpoint either.
 func TestServersWithoutCaughtUp(t *testing.T) {
 	for _, version := range []string{"21.10.0", "22.10.3", "23.10.0", esdbtest.DefaultVersion} {
 		t.Run(version, func(t *testing.T) {
