@@ -71,7 +71,6 @@ func peer(cfg config) ([]row, error) {
 		return nil, err
 	}
 	aggregate.Register(&Incident{})
-	at := time.Date(2025, 3, 7, 21, 40, 0, 0, time.UTC)
 
 	type result struct{ save, load time.Duration }
 	ours := func(path string) (result, error) {
@@ -86,36 +85,15 @@ func peer(cfg config) ([]row, error) {
 		if mode, sync, err := st.Pragmas(ctx); err != nil || mode != "wal" || sync != 2 {
 			return result{}, fmt.Errorf("store pragmas: %s %d %v", mode, sync, err)
 		}
-		ids := make([]string, aggs)
 		start := time.Now()
-		for i := range aggs {
-			ids[i] = ledger.NewIncidentID()
-			recs := make([]eventstore.Record, perSave)
-			for j, e := range saveEvents(i) {
-				typ, payload, err := domain.Encode(e)
-				if err != nil {
-					return result{}, err
-				}
-				recs[j] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: at, Actor: "oscar", Payload: payload}
-			}
-			if _, err := st.Append(ctx, domain.IncidentStream(ids[i]), eventstore.NoStream, recs); err != nil {
-				return result{}, err
-			}
+		ids, err := saveOurs(ctx, st, aggs)
+		if err != nil {
+			return result{}, err
 		}
 		save := time.Since(start)
 		start = time.Now()
-		for _, id := range ids {
-			recs, err := st.ReadStream(ctx, domain.IncidentStream(id), eventstore.ReadOptions{})
-			if err != nil {
-				return result{}, err
-			}
-			facts, err := history.FactsOf(recs)
-			if err != nil {
-				return result{}, err
-			}
-			if inc := history.IncidentAt(id, facts, domain.Cut{}); inc.Stage != domain.StageDiagnose {
-				return result{}, fmt.Errorf("incident %s loaded in stage %s, want diagnose", id, inc.Stage)
-			}
+		if err := loadOurs(ctx, st, ids); err != nil {
+			return result{}, err
 		}
 		return result{save, time.Since(start)}, nil
 	}
@@ -135,30 +113,15 @@ func peer(cfg config) ([]row, error) {
 		if err != nil {
 			return result{}, err
 		}
-		ids := make([]string, aggs)
 		start := time.Now()
-		for i := range aggs {
-			a := &Incident{}
-			for _, e := range saveEvents(i) {
-				v := reflect.New(reflect.TypeOf(e))
-				v.Elem().Set(reflect.ValueOf(e))
-				aggregate.TrackChange(a, v.Interface())
-			}
-			if err := aggregate.Save(es, a); err != nil {
-				return result{}, err
-			}
-			ids[i] = a.ID()
+		ids, err := saveTheirs(es, aggs)
+		if err != nil {
+			return result{}, err
 		}
 		save := time.Since(start)
 		start = time.Now()
-		for _, id := range ids {
-			a := &Incident{}
-			if err := aggregate.Load(ctx, es, id, a); err != nil {
-				return result{}, err
-			}
-			if a.n != perSave || a.state.Stage != domain.StageDiagnose {
-				return result{}, fmt.Errorf("aggregate %s loaded %d events", id, a.n)
-			}
+		if err := loadTheirs(ctx, es, ids); err != nil {
+			return result{}, err
 		}
 		return result{save, time.Since(start)}, nil
 	}
@@ -210,4 +173,81 @@ func peer(cfg config) ([]row, error) {
 			met:       loadRatio >= 1.5,
 		},
 	}, nil
+}
+
+// loadOurs loads every incident of ids from st as a reader of one incident
+// does: its stream read, decoded and folded (the stage checked).
+func loadOurs(ctx context.Context, st *sqlite.Store, ids []string) error {
+	for _, id := range ids {
+		recs, err := st.ReadStream(ctx, domain.IncidentStream(id), eventstore.ReadOptions{})
+		if err != nil {
+			return err
+		}
+		facts, err := history.FactsOf(recs)
+		if err != nil {
+			return err
+		}
+		if inc := history.IncidentAt(id, facts, domain.Cut{}); inc.Stage != domain.StageDiagnose {
+			return fmt.Errorf("incident %s loaded in stage %s, want diagnose", id, inc.Stage)
+		}
+	}
+	return nil
+}
+
+// loadTheirs loads every aggregate of ids from the peer's store es
+// (aggregate.Load, the same fold in Transition; the stage checked).
+func loadTheirs(ctx context.Context, es *hsql.SQLite, ids []string) error {
+	for _, id := range ids {
+		a := &Incident{}
+		if err := aggregate.Load(ctx, es, id, a); err != nil {
+			return err
+		}
+		if a.n != perSave || a.state.Stage != domain.StageDiagnose {
+			return fmt.Errorf("aggregate %s loaded %d events", id, a.n)
+		}
+	}
+	return nil
+}
+
+// saveAt is the business time of every event the peer rows save.
+var saveAt = time.Date(2025, 3, 7, 21, 40, 0, 0, time.UTC)
+
+// saveOurs appends aggs incidents of perSave events each to st, one
+// append per incident, and returns their IDs.
+func saveOurs(ctx context.Context, st *sqlite.Store, aggs int) ([]string, error) {
+	ids := make([]string, aggs)
+	for i := range aggs {
+		ids[i] = ledger.NewIncidentID()
+		recs := make([]eventstore.Record, perSave)
+		for j, e := range saveEvents(i) {
+			typ, payload, err := domain.Encode(e)
+			if err != nil {
+				return nil, err
+			}
+			recs[j] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: typ, OccurredAt: saveAt, Actor: "oscar", Payload: payload}
+		}
+		if _, err := st.Append(ctx, domain.IncidentStream(ids[i]), eventstore.NoStream, recs); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// saveTheirs saves aggs aggregates of the same perSave events each to the
+// peer's store es, one aggregate.Save each, and returns their IDs.
+func saveTheirs(es *hsql.SQLite, aggs int) ([]string, error) {
+	ids := make([]string, aggs)
+	for i := range aggs {
+		a := &Incident{}
+		for _, e := range saveEvents(i) {
+			v := reflect.New(reflect.TypeOf(e))
+			v.Elem().Set(reflect.ValueOf(e))
+			aggregate.TrackChange(a, v.Interface())
+		}
+		if err := aggregate.Save(es, a); err != nil {
+			return nil, err
+		}
+		ids[i] = a.ID()
+	}
+	return ids, nil
 }

@@ -29,33 +29,43 @@ const insertEvent = `INSERT INTO events (` + columnsNow + `) VALUES (?, ?, ?, ?,
 // processes once it has caught up. Appends by this Store wake it at once.
 const pollInterval = 25 * time.Millisecond
 
+// streamCap is the capacity a stream read starts with: most incidents
+// have tens of events, and growing a slice of records from one is a good
+// part of reading a few.
+const streamCap = 16
+
 // followPage is how many records Follow reads per query.
 const followPage = eventstore.DefaultPageSize
 
 // scanRecords appends the records in rows to out and closes rows.
 func scanRecords(rows *sql.Rows, out []eventstore.Record) ([]eventstore.Record, error) {
 	defer rows.Close()
+	// Scanned into for every row: Scan's pointers make them escape, so
+	// one allocation per read, not one per column and row.
+	v := new(struct {
+		seq, rev, occurred, recorded, basis int64
+		id                                  sql.RawBytes // copied into r.ID at once
+		stream, typ, actor, signer          string
+		signature, payload                  []byte // a new slice each row
+	})
+	dest := []any{&v.seq, &v.id, &v.stream, &v.rev, &v.typ, &v.occurred, &v.actor, &v.signer, &v.signature, &v.payload, &v.recorded, &v.basis}
 	for rows.Next() {
-		var (
-			r                                   eventstore.Record
-			seq, rev, occurred, recorded, basis int64
-			id, signature, payload              []byte
-		)
-		err := rows.Scan(&seq, &id, &r.Stream, &rev, &r.Type, &occurred, &r.Actor, &r.Signer, &signature, &payload, &recorded, &basis)
-		if err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		if r.ID, err = uuid.FromBytes(id); err != nil {
-			return nil, fmt.Errorf("event at sequence %d: %w", seq, err)
+		r := eventstore.Record{Stream: v.stream, Type: v.typ, Actor: v.actor, Signer: v.signer}
+		var err error
+		if r.ID, err = uuid.FromBytes(v.id); err != nil {
+			return nil, fmt.Errorf("event at sequence %d: %w", v.seq, err)
 		}
-		r.Sequence, r.Revision, r.Basis = uint64(seq), uint64(rev), uint64(basis)
-		r.OccurredAt = time.Unix(0, occurred).UTC()
-		r.RecordedAt = time.Unix(0, recorded).UTC()
-		if len(signature) > 0 {
-			r.Signature = signature
+		r.Sequence, r.Revision, r.Basis = uint64(v.seq), uint64(v.rev), uint64(v.basis)
+		r.OccurredAt = time.Unix(0, v.occurred).UTC()
+		r.RecordedAt = time.Unix(0, v.recorded).UTC()
+		if len(v.signature) > 0 {
+			r.Signature = v.signature
 		}
-		if len(payload) > 0 {
-			r.Payload = payload
+		if len(v.payload) > 0 {
+			r.Payload = v.payload
 		}
 		out = append(out, r)
 	}
@@ -90,32 +100,50 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
 	var (
-		query string
+		query string // after the columns
 		args  []any
 	)
 	switch {
 	case opts.Backwards:
-		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
+		query = ` FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`
 		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
 	case opts.From == eventstore.End:
-		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`
+		query = ` FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1`
 		args = []any{stream}
 	default:
-		query = `SELECT ` + s.columns() + ` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
+		query = ` FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?`
 		args = []any{stream, clamp(opts.From), sqlLimit(opts.Limit)}
 	}
-	// One snapshot for the read and the existence check, so that a stream
-	// created in between is not taken for an existing one read empty.
+	// One statement is one snapshot: records found are the stream's as of
+	// one instant, read without a transaction around them.
+	stmt, err := s.reads.get(ctx, s.db, s.columns(), query)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	recs, err := scanRecords(rows, make([]eventstore.Record, 0, streamCap))
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
+	}
+	if len(recs) > 0 {
+		return recs, nil
+	}
+	// None: read again with the existence check in one snapshot, so that a
+	// stream created in between is not taken for an existing one read
+	// empty.
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, query, args...)
+	rows, err = tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
 	}
-	recs, err := scanRecords(rows, nil)
+	recs, err = scanRecords(rows, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, dbError(ctx, err))
 	}
@@ -142,12 +170,15 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventsto
 	if from > math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+s.columns()+` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`,
-		int64(from), sqlLimit(limit))
+	stmt, err := s.reads.get(ctx, s.db, s.columns(), ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`)
 	if err != nil {
 		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))
 	}
-	recs, err := scanRecords(rows, nil)
+	rows, err := stmt.QueryContext(ctx, int64(from), sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))
+	}
+	recs, err := scanRecords(rows, make([]eventstore.Record, 0, min(max(limit, 0), eventstore.DefaultPageSize)))
 	if err != nil {
 		return nil, fmt.Errorf("read ledger from %d: %w", from, dbError(ctx, err))
 	}

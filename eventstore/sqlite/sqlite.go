@@ -137,6 +137,7 @@ type Store struct {
 	appended chan struct{} // closed and replaced after every append
 
 	stmts appendStmts // the append path's statements, prepared once
+	reads readStmts   // the read path's, prepared once each
 
 	// legacy is set for a ledger of schema version 2 that could not be
 	// upgraded because it is read-only: it is read as it is (columns),
@@ -397,6 +398,7 @@ func (s *Store) schemaVersion(ctx context.Context, q queryer) (int, error) {
 // error.
 func (s *Store) Close() error {
 	s.stmts.close()
+	s.reads.close()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", s.path, dbError(context.Background(), err))
 	}
