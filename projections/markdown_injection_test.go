@@ -223,13 +223,8 @@ func TestMarkdownExportsFormNoLinkOrHTML(t *testing.T) {
 		}
 	}
 	// An incident ID is a stream name, which a tampered store may hold as
-	// it likes: the incident report and the period report escape it too.
-	// (The register's Markdown prints it raw in its entry headings,
-	// register.go, not escaped yet.)
+	// it likes: every export escapes it too.
 	for name, doc := range markdownExports(t, injectionHistory(t, mdInjections, true), projections.FormatMarkdown) {
-		if name == "register" {
-			continue
-		}
 		for _, v := range mdViolations(doc) {
 			t.Errorf("incident IDs, %s: %s", name, v)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/history"
+	"github.com/breachledger/breachledger/safetext"
 )
 
 // The breach register is the record GDPR Art. 33(5) asks a controller to
@@ -378,7 +379,7 @@ func writeRegisterMarkdown(w io.Writer, r Register) error {
 	p.f("As of %s, known at %s: %d entries. GDPR Art. 33(5): every personal data breach, notified or not, with its facts, effects, remedial action and the reasoning for notifying or not.\n\n",
 		stamp(r.AsOf), stamp(r.KnownAt), len(r.Entries))
 	for _, e := range r.Entries {
-		p.f("## %s — %s\n\n", e.Incident, md(e.Summary))
+		p.f("## %s — %s\n\n", md(e.Incident), md(e.Summary))
 		t := table{head: []string{"Field", "Value"}}
 		for i, h := range registerCSVHead[1:] {
 			t.add(strings.ReplaceAll(h, "_", " "), e.cells()[i+1])
@@ -387,8 +388,8 @@ func writeRegisterMarkdown(w io.Writer, r Register) error {
 	}
 	p.f("## Integrity\n\n")
 	for _, l := range footer(r.Integrity) {
-		p.f("%s\n\n", md(l))
+		p.f("%s\n\n", mdLine(l))
 	}
-	p.f("Rebuild this register byte for byte:\n\n```\n%s\n```\n", r.Reproduce)
+	p.f("Rebuild this register byte for byte:\n\n%s", mdFence(safetext.Line(r.Reproduce)))
 	return p.err
 }
