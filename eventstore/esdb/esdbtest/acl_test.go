@@ -216,7 +216,7 @@ func TestACLAnswers(t *testing.T) {
 	}
 	defer conn.Close()
 	streams := api.NewStreamsClient(conn)
-	readAll := func(auth string) (error, metadata.MD) {
+	readAll := func(auth string) (metadata.MD, error) {
 		ctx := context.Background()
 		if auth != "" {
 			ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(auth)))
@@ -230,14 +230,14 @@ func TestACLAnswers(t *testing.T) {
 			ReadDirection: api.ReadReq_Options_Forwards,
 		}}, grpc.Trailer(&trailer))
 		if err != nil {
-			return err, trailer
+			return trailer, err
 		}
 		for {
 			if _, err := rs.Recv(); err != nil {
 				if errors.Is(err, io.EOF) {
 					err = nil
 				}
-				return err, trailer
+				return trailer, err
 			}
 		}
 	}
@@ -253,7 +253,7 @@ func TestACLAnswers(t *testing.T) {
 		{"nobody:x", codes.Unauthenticated, "Bad username or password", ""},
 		{"admin:changeit", codes.OK, "", ""},
 	} {
-		err, trailer := readAll(tt.auth)
+		trailer, err := readAll(tt.auth)
 		st := status.Convert(err)
 		var exception string
 		if v := trailer.Get("exception"); len(v) > 0 {
