@@ -66,6 +66,25 @@ func (t *Tree) Root() []byte {
 // state TreeFromRange needs to go on appending.
 func (t *Tree) Range() [][]byte { return cloneHashes(t.r.Hashes()) }
 
+// equal reports whether t and u are the same tree state: the same size and
+// compact range, so that appending the same leaves to both gives the same
+// roots.
+func (t *Tree) equal(u *Tree) bool {
+	if t.Size() != u.Size() {
+		return false
+	}
+	th, uh := t.r.Hashes(), u.r.Hashes()
+	if len(th) != len(uh) {
+		return false
+	}
+	for i := range th {
+		if !bytes.Equal(th[i], uh[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // Clone returns an independent copy of t.
 func (t *Tree) Clone() *Tree {
 	c, _ := TreeFromRange(t.Size(), t.r.Hashes())

@@ -197,7 +197,7 @@ func Verify(ctx context.Context, records iter.Seq2[eventstore.Record, error], ch
 		rep:      &Report{Origin: opts.Key.Origin()},
 		problems: map[uint64]*Problem{},
 		logAt:    map[uuid.UUID]uint64{}, copyAt: map[uuid.UUID]uint64{}, signedAt: map[uuid.UUID]uint64{},
-		base: NewTree(), ivRaw: NewTree(), ivCopy: NewTree(), ivCopyComplete: true,
+		base: NewTree(), ivRawShared: true, ivCopyShared: true, ivCopyComplete: true,
 	}
 	against := append([]Checkpoint(nil), opts.Against...)
 	sort.Slice(against, func(i, j int) bool { return against[i].Size < against[j].Size })
@@ -248,8 +248,15 @@ type verifier struct {
 	prevSize uint64                 // size of the last checkpoint finished
 
 	// The current interval: from the last authenticated checkpoint to cp.
+	// ivRaw is the authenticated tree extended with the log's leaves, ivCopy
+	// with their copies'; neither is kept while it is another tree: ivRaw
+	// while it is raw (the interval extends the raw tree's own state: the
+	// usual case), ivCopy while it is ivRaw (every copy so far is its
+	// leaf). The interval's trees are unknown when base is nil.
 	base           *Tree // the authenticated tree the interval extends; nil: unknown
 	ivRaw, ivCopy  *Tree
+	ivRawShared    bool // ivRaw is raw
+	ivCopyShared   bool // ivCopy is ivRaw
 	ivCopyComplete bool
 	ivStart        uint64
 	ivEvents       []ivEvent
@@ -282,8 +289,28 @@ type mismatch struct {
 
 type ivEvent struct {
 	seq   uint64
-	id    string
+	id    string // "" when unknown
 	diffs []string
+}
+
+// ivKnown reports whether the interval's trees are known (an
+// authenticated tree to extend).
+func (v *verifier) ivKnown() bool { return v.base != nil }
+
+// ivRawTree is the interval's tree of the log's leaves.
+func (v *verifier) ivRawTree() *Tree {
+	if v.ivRawShared {
+		return v.raw
+	}
+	return v.ivRaw
+}
+
+// ivCopyTree is the interval's tree of the leaf copies.
+func (v *verifier) ivCopyTree() *Tree {
+	if v.ivCopyShared {
+		return v.ivRawTree()
+	}
+	return v.ivCopy
 }
 
 // load moves to the next stored checkpoint, checking that its leaf copies
@@ -408,6 +435,11 @@ func (v *verifier) position(r *eventstore.Record) error {
 	if copyError != "" {
 		v.add(seq, id, "leaf copy", "the leaf copy kept with checkpoint is malformed: "+copyError)
 	}
+	if covered && v.ivKnown() && v.ivCopyShared && !bytes.Equal(copyHash, rawHash) {
+		// The copies part from the leaves here: their tree is the
+		// leaves' so far, then goes its own way.
+		v.ivCopy, v.ivCopyShared = v.ivRawTree().Clone(), false
+	}
 	v.raw.Append(rawHash)
 	if !covered {
 		if v.uncovered == 0 {
@@ -415,10 +447,10 @@ func (v *verifier) position(r *eventstore.Record) error {
 		}
 		v.uncovered++
 	} else {
-		if v.ivRaw != nil {
+		if v.ivKnown() && !v.ivRawShared {
 			v.ivRaw.Append(rawHash)
 		}
-		if v.ivCopy != nil && copyHash != nil {
+		if v.ivKnown() && !v.ivCopyShared && copyHash != nil {
 			v.ivCopy.Append(copyHash)
 		}
 		v.ivEvents = append(v.ivEvents, ivEvent{seq: seq, id: id, diffs: diffs})
@@ -475,9 +507,10 @@ func (v *verifier) finish() {
 	}
 
 	// The interval [start, cp.Size), checked from the last authenticated tree.
-	if v.ivRaw != nil {
-		rawOK := bytes.Equal(v.ivRaw.Root(), signed.Root)
-		copyOK := v.ivCopy != nil && v.ivCopyComplete && bytes.Equal(v.ivCopy.Root(), signed.Root)
+	if v.ivKnown() {
+		rawRoot := v.ivRawTree().Root()
+		rawOK := bytes.Equal(rawRoot, signed.Root)
+		copyOK := v.ivCopyComplete && (v.ivCopyShared && rawOK || !v.ivCopyShared && bytes.Equal(v.ivCopy.Root(), signed.Root))
 		found := false
 		for _, e := range v.ivEvents {
 			if len(e.diffs) == 0 {
@@ -526,12 +559,16 @@ func (v *verifier) finish() {
 	}
 	v.prevSize = cp.Size
 	v.ivStart = cp.Size
-	v.ivEvents = nil
+	v.ivEvents = v.ivEvents[:0]
 	v.ivCopyComplete = true
-	if v.base != nil {
-		v.ivRaw, v.ivCopy = v.base.Clone(), v.base.Clone()
-	} else {
-		v.ivRaw, v.ivCopy = nil, nil
+	v.ivCopy, v.ivCopyShared = nil, true
+	switch {
+	case v.base == nil:
+		v.ivRaw, v.ivRawShared = nil, false
+	case v.base.equal(v.raw):
+		v.ivRaw, v.ivRawShared = nil, true
+	default:
+		v.ivRaw, v.ivRawShared = v.base.Clone(), false
 	}
 }
 
