@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
@@ -146,7 +144,8 @@ func checkSignedNotes(ctx context.Context, path, inc string, runs int) error {
 // signedVerify: ledger.Verify of a ledger whose every incident event is
 // signed with its author's SSH key, against a baseline redefined to do the
 // same cryptography: read the rows, hash the leaves, fold the compact
-// range, and verify every event's SSH signature with its registered key.
+// range, verify every event's SSH signature with its registered key, and
+// every stored checkpoint's signature and root (baselineVerify).
 func signedVerify(cfg config) ([]row, error) {
 	ctx := context.Background()
 	n := bigSize(cfg)
@@ -173,49 +172,33 @@ func signedVerify(cfg config) ([]row, error) {
 	}
 	fmt.Printf("   built a ledger of %d events, every incident event signed, in %s\n", head, time.Since(start).Round(time.Second))
 
-	var root []byte
-	var signedEvents int
-	product := func() (time.Duration, error) {
-		d, rep, err := verifyOnce(ctx, bl, head)
+	product, baseline := verifySides(ctx, bl, head, key.Signer.PublicKey())
+	var root, rawRoot []byte
+	var signedEvents, checkpoints int
+	var raw baselineResult
+	prod, base, err := interleave(rounds, func() (time.Duration, error) {
+		d, rep, err := product()
 		if err == nil {
-			root, signedEvents = rep.Root, rep.Signed
+			root, signedEvents, checkpoints = rep.Root, rep.Signed, rep.Checkpoints
 		}
 		return d, err
-	}
-	var rawRoot []byte
-	var rawSigned int
-	baseline := func() (time.Duration, error) {
-		start := time.Now()
-		tree := integrity.NewTree()
-		pub := key.Signer.PublicKey()
-		rawSigned = 0
-		_, err := rawRows(ctx, bl.Path, func(r *eventstore.Record, id []byte) error {
-			var err error
-			if r.ID, err = uuid.FromBytes(id); err != nil {
-				return err
-			}
-			tree.Append(integrity.LeafOf(*r).Hash())
-			if r.Signer == "" {
-				return nil
-			}
-			rawSigned++
-			return integrity.VerifyEnvelope(integrity.EnvelopeOf(*r).Marshal(), r.Signature, pub)
-		})
-		rawRoot = tree.Root()
-		return time.Since(start), err
-	}
-	prod, base, err := interleave(rounds, product, baseline)
+	}, func() (time.Duration, error) {
+		d, b, err := baseline()
+		raw, rawRoot = b, b.root
+		return d, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if string(root) != string(rawRoot) || signedEvents != rawSigned {
-		return nil, fmt.Errorf("verify's root %x and %d signatures differ from the baseline's %x and %d", root, signedEvents, rawRoot, rawSigned)
+	if string(root) != string(rawRoot) || signedEvents != raw.signed || checkpoints != raw.checkpoints {
+		return nil, fmt.Errorf("verify's root %x, %d signatures and %d checkpoints differ from the baseline's %x, %d and %d", root, signedEvents, checkpoints, rawRoot, raw.signed, raw.checkpoints)
 	}
+	rawSigned := raw.signed
 	ratio := medianF(prod) / medianF(base)
 	return []row{{
 		name:      fmt.Sprintf("verify of %s events, %s of them signed by their author's SSH key", fmtInt(int(head)), fmtInt(signedEvents)),
 		product:   fmt.Sprintf("%s (%s)", secs(prod), rates(ratesOf(head, prod), "events/s")),
-		baseline:  fmt.Sprintf("read the same rows, hash the leaves, fold the compact range, verify the same %s SSH signatures: %s", fmtInt(rawSigned), secs(base)),
+		baseline:  fmt.Sprintf("read the same rows, hash the leaves, fold the compact range, verify the same %s SSH signatures and %s checkpoint signatures and roots: %s", fmtInt(rawSigned), fmtInt(raw.checkpoints), secs(base)),
 		ratio:     ratio,
 		ratioText: "time ÷ baseline time",
 		goal:      "≤ 1.3×",
