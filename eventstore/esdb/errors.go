@@ -260,11 +260,11 @@ func sorted(err error) error {
 	case classDeleted:
 		return fmt.Errorf("%w (a tombstoned stream can never be written or read again): %w", ErrStreamDeleted, err)
 	case classDenied:
-		return fmt.Errorf("%w (the connection's user needs to read $all and to read and write the ledger's streams; connect as a user with those rights, README: Running on EventStoreDB/KurrentDB): %w", ErrAccessDenied, err)
+		return fmt.Errorf("%w (the connection's user needs $r on $all, which only $admins have by default: grant it in $all's metadata, stream $$$all; and to read and write the ledger's streams, which the default $userStreamAcl in $settings gives every user; README: Running on EventStoreDB/KurrentDB, User and rights): %w", ErrAccessDenied, err)
 	case classUnauthenticated:
 		return fmt.Errorf("%w (check the user and password in the connection string; the client sends them only over TLS): %w", ErrUnauthenticated, err)
 	case classNotLeader:
-		return fmt.Errorf("%w (only the leader does this, and the store tried again on new connections: check that the cluster has a leader, or connect with nodePreference=leader): %w", ErrNotLeader, err)
+		return fmt.Errorf("%w (only the leader does this, and the store tried again on new connections: check that the cluster has a leader, and give the client the cluster's gossip seeds or an esdb+discover:// location so it can reach the leader): %w", ErrNotLeader, err)
 	case classInvalid:
 		return fmt.Errorf("the server refused the request as invalid (if an append's events are over its maximum append size, append fewer or smaller ones): %w", err)
 	}
