@@ -44,6 +44,17 @@ type Options struct {
 	// of more events than a rotation's After is signed by its Key, and
 	// one signed by a key a rotation retired fails.
 	Rotations []Rotation
+	// LeafCopies, when set, reads the leaf copies kept for sequences
+	// [from, to) (a nil entry for one missing); the checkpoints Verify is
+	// given then carry none (Leaves), and it reads a checkpoint's copies
+	// only when they can tell something: when the checkpoint does not
+	// open, when the events it covers do not give the root it signed, when
+	// the log lacks one of them or ends before it, or when an earlier
+	// event is out of place. The copies of an intact interval are the
+	// events the log has there; reading them would change nothing Verify
+	// reports of the log, so an altered copy beside intact events is then
+	// not reported.
+	LeafCopies func(from, to uint64) ([][]byte, error)
 }
 
 // A Rotation is one hand-over of the ledger key, as the ledger records it
@@ -261,6 +272,14 @@ type verifier struct {
 	ivStart        uint64
 	ivEvents       []ivEvent
 
+	// With Options.LeafCopies: whether cp's copies are in hand, and the
+	// events of cp whose comparison with their copy waits for them (with
+	// the copies' tree as it was before the first).
+	loaded      bool
+	pending     []pendingCopy
+	pendingTree *Tree
+	pendingFull bool // ivCopyComplete before the first
+
 	uncovered, uncoveredFrom uint64
 	uncoveredID              string
 	gaps, firstGap           uint64 // sequences the log has no event at, and the first
@@ -291,6 +310,17 @@ type ivEvent struct {
 	seq   uint64
 	id    string // "" when unknown
 	diffs []string
+}
+
+// pendingCopy is an event whose comparison with its leaf copy waits for
+// the copies of its checkpoint (Options.LeafCopies).
+type pendingCopy struct {
+	seq       uint64
+	leaf      Leaf
+	leafBytes []byte
+	rawHash   []byte
+	id        string
+	ev        int // its entry of ivEvents
 }
 
 // ivKnown reports whether the interval's trees are known (an
@@ -325,6 +355,7 @@ func (v *verifier) load() error {
 		return nil
 	}
 	v.cp = &cp
+	v.loaded = v.opts.LeafCopies == nil
 	if cp.Size <= v.prevSize {
 		v.add(v.prevSize, "", "checkpoint", fmt.Sprintf("stored checkpoints are out of order: %d after %d", cp.Size, v.prevSize))
 	}
@@ -347,53 +378,39 @@ func (v *verifier) copyOf(seq uint64) []byte {
 func (v *verifier) position(r *eventstore.Record) error {
 	seq := v.pos
 	v.pos++
-	copyBytes := v.copyOf(seq)
+	covered := v.cp != nil
+	if covered && !v.loaded && (r == nil || len(v.logAt) > 0) {
+		// A gap takes its place in the tree from the copy; an event
+		// out of place is explained with the copies.
+		if err := v.loadCopies(); err != nil {
+			return err
+		}
+	}
 	var (
-		copyLeaf  Leaf
-		copyOK    bool
-		copyHash  []byte
+		leaf      Leaf
+		leafBytes []byte
 		rawHash   []byte
 		id        string
-		diffs     []string
-		covered   = v.cp != nil
-		copyError string
 	)
-	var leaf Leaf
-	var leafBytes []byte
 	if r != nil {
 		leaf = LeafOf(*r)
 		leafBytes = leaf.Marshal()
 		rawHash = HashLeaf(leafBytes)
+		id = r.ID.String()
 	}
-	switch {
-	case copyBytes != nil && r != nil && bytes.Equal(leafBytes, copyBytes):
-		// The usual case: the event is the one signed here. No need to
-		// parse the copy or hash it again.
-		copyHash, copyLeaf, copyOK = rawHash, leaf, true
-	case copyBytes != nil:
-		copyHash = HashLeaf(copyBytes)
-		l, err := ParseLeaf(copyBytes)
-		if err != nil {
-			copyError = err.Error()
-		} else {
-			copyLeaf, copyOK = l, true
+	var c comparison
+	deferred := covered && !v.loaded
+	if deferred {
+		// Taken to be its leaf until the copies are read (loadCopies).
+		if len(v.pending) == 0 && v.ivKnown() {
+			v.pendingTree, v.pendingFull = v.ivCopyTree().Clone(), v.ivCopyComplete
 		}
-	case covered:
-		v.ivCopyComplete = false
+		v.pending = append(v.pending, pendingCopy{seq: seq, leaf: leaf, leafBytes: leafBytes, rawHash: rawHash, id: id, ev: len(v.ivEvents)})
+		c.hash = rawHash
+	} else {
+		c = v.compare(seq, r != nil, leaf, leafBytes, rawHash, covered)
 	}
 	if r != nil {
-		id = r.ID.String()
-		if copyOK && !bytes.Equal(leafBytes, copyBytes) {
-			diffs = leaf.Diff(copyLeaf)
-			if r.ID != copyLeaf.ID {
-				if len(v.mismatches) < maxMismatches {
-					v.mismatches = append(v.mismatches, mismatch{seq: seq, logID: r.ID, signed: copyLeaf})
-					v.logAt[r.ID], v.copyAt[copyLeaf.ID] = seq, seq
-				} else {
-					v.mismatchesCapped = true
-				}
-			}
-		}
 		if !v.lastRecorded.IsZero() && r.RecordedAt.Before(v.lastRecorded.Add(-v.opts.StampSlack)) {
 			detail := fmt.Sprintf("recorded time %s is before an earlier event's %s", stamp(r.RecordedAt), stamp(v.lastRecorded))
 			if v.opts.StampSlack > 0 {
@@ -415,27 +432,24 @@ func (v *verifier) position(r *eventstore.Record) error {
 		}
 	} else {
 		detail := "the log has no event at this sequence (removed)"
-		if copyOK {
-			id = copyLeaf.ID.String()
-			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", copyLeaf.ID, safetext.Line(copyLeaf.Type), safetext.Line(copyLeaf.Actor), stamp(copyLeaf.RecordedAt))
+		if c.ok {
+			id = c.leaf.ID.String()
+			detail = fmt.Sprintf("event %s (%s by %s, recorded %s) is missing from the log (removed)", c.leaf.ID, safetext.Line(c.leaf.Type), safetext.Line(c.leaf.Actor), stamp(c.leaf.RecordedAt))
 		}
 		v.add(seq, id, "missing", detail)
 		if v.gaps == 0 {
 			v.firstGap = seq
 		}
 		v.gaps++
-		rawHash = copyHash // keep the tree aligned; the gap is reported
+		rawHash = c.hash // keep the tree aligned; the gap is reported
 		if rawHash == nil {
 			rawHash = make([]byte, HashSize)
 		}
 	}
-	if copyOK {
-		v.sawCopy(seq, copyLeaf.ID)
+	if !deferred {
+		v.settle(seq, id, c)
 	}
-	if copyError != "" {
-		v.add(seq, id, "leaf copy", "the leaf copy kept with checkpoint is malformed: "+copyError)
-	}
-	if covered && v.ivKnown() && v.ivCopyShared && !bytes.Equal(copyHash, rawHash) {
+	if covered && v.ivKnown() && v.ivCopyShared && !bytes.Equal(c.hash, rawHash) {
 		// The copies part from the leaves here: their tree is the
 		// leaves' so far, then goes its own way.
 		v.ivCopy, v.ivCopyShared = v.ivRawTree().Clone(), false
@@ -450,36 +464,134 @@ func (v *verifier) position(r *eventstore.Record) error {
 		if v.ivKnown() && !v.ivRawShared {
 			v.ivRaw.Append(rawHash)
 		}
-		if v.ivKnown() && !v.ivCopyShared && copyHash != nil {
-			v.ivCopy.Append(copyHash)
+		if v.ivKnown() && !v.ivCopyShared && c.hash != nil {
+			v.ivCopy.Append(c.hash)
 		}
-		v.ivEvents = append(v.ivEvents, ivEvent{seq: seq, id: id, diffs: diffs})
+		v.ivEvents = append(v.ivEvents, ivEvent{seq: seq, id: id, diffs: c.diffs})
 	}
 	for len(v.against) > 0 && v.against[0].Size == v.raw.Size() {
 		v.checkAgainst(v.against[0])
 		v.against = v.against[1:]
 	}
 	if covered && v.pos == v.cp.Size {
-		v.finish()
+		if err := v.finish(); err != nil {
+			return err
+		}
 		return v.load()
 	}
 	return nil
 }
 
+// comparison is what the leaf copy at a sequence says of the event there.
+type comparison struct {
+	hash  []byte // the copy's leaf hash; nil without a copy
+	leaf  Leaf   // the copy, parsed
+	ok    bool   // leaf is set
+	diffs []string
+	err   string // why the copy does not parse
+}
+
+// compare compares the event at seq (has: the log has one, of leaf,
+// encoded as leafBytes with hash rawHash) with its leaf copy, noting where
+// the log has another event than the one signed there.
+func (v *verifier) compare(seq uint64, has bool, leaf Leaf, leafBytes, rawHash []byte, covered bool) comparison {
+	var c comparison
+	copyBytes := v.copyOf(seq)
+	switch {
+	case copyBytes != nil && has && bytes.Equal(leafBytes, copyBytes):
+		// The usual case: the event is the one signed here. No need to
+		// parse the copy or hash it again.
+		c.hash, c.leaf, c.ok = rawHash, leaf, true
+	case copyBytes != nil:
+		c.hash = HashLeaf(copyBytes)
+		l, err := ParseLeaf(copyBytes)
+		if err != nil {
+			c.err = err.Error()
+		} else {
+			c.leaf, c.ok = l, true
+		}
+	case covered:
+		v.ivCopyComplete = false
+	}
+	if has && c.ok && !bytes.Equal(leafBytes, copyBytes) {
+		c.diffs = leaf.Diff(c.leaf)
+		if leaf.ID != c.leaf.ID {
+			if len(v.mismatches) < maxMismatches {
+				v.mismatches = append(v.mismatches, mismatch{seq: seq, logID: leaf.ID, signed: c.leaf})
+				v.logAt[leaf.ID], v.copyAt[c.leaf.ID] = seq, seq
+			} else {
+				v.mismatchesCapped = true
+			}
+		}
+	}
+	return c
+}
+
+// settle records what the comparison c at seq found beside the event's
+// other checks.
+func (v *verifier) settle(seq uint64, id string, c comparison) {
+	if c.ok {
+		v.sawCopy(seq, c.leaf.ID)
+	}
+	if c.err != "" {
+		v.add(seq, id, "leaf copy", "the leaf copy kept with checkpoint is malformed: "+c.err)
+	}
+}
+
+// loadCopies reads the leaf copies of v.cp (Options.LeafCopies) and
+// compares the events that waited for them, building the copies' tree
+// again from where they started.
+func (v *verifier) loadCopies() error {
+	cp := v.cp
+	if cp.LeavesFrom < cp.Size {
+		leaves, err := v.opts.LeafCopies(cp.LeavesFrom, cp.Size)
+		if err != nil {
+			return fmt.Errorf("verify: %w", err)
+		}
+		if uint64(len(leaves)) != cp.Size-cp.LeavesFrom {
+			return fmt.Errorf("verify: read %d leaf copies of checkpoint %d from sequence %d, want %d", len(leaves), cp.Size, cp.LeavesFrom, cp.Size-cp.LeavesFrom)
+		}
+		cp.Leaves = leaves
+	}
+	v.loaded = true
+	if len(v.pending) == 0 {
+		return nil
+	}
+	if v.ivKnown() {
+		v.ivCopy, v.ivCopyShared, v.ivCopyComplete = v.pendingTree, false, v.pendingFull
+	}
+	for _, p := range v.pending {
+		c := v.compare(p.seq, true, p.leaf, p.leafBytes, p.rawHash, true)
+		v.settle(p.seq, p.id, c)
+		if v.ivKnown() && c.hash != nil {
+			v.ivCopy.Append(c.hash)
+		}
+		v.ivEvents[p.ev].diffs = c.diffs
+	}
+	v.pending, v.pendingTree = v.pending[:0], nil
+	return nil
+}
+
 // finish checks the stored checkpoint v.cp once every position it covers
 // has been seen.
-func (v *verifier) finish() {
+func (v *verifier) finish() error {
+	signed, err := v.opts.openCheckpoint(v.cp.Size, v.cp.Note)
+	if !v.loaded && (err != nil || !v.ivKnown() || signed.Size != v.cp.Size || !bytes.Equal(v.ivRawTree().Root(), signed.Root)) {
+		if err := v.loadCopies(); err != nil {
+			return err
+		}
+	}
+	v.pending, v.pendingTree = v.pending[:0], nil // intact: the copies are the events
 	cp := *v.cp
 	v.rep.Checkpoints++
 	start := v.ivStart
 	at := func(what, format string, args ...any) {
 		v.extra = append(v.extra, Problem{Seq: cp.Size - 1, What: what, Detail: fmt.Sprintf("checkpoint %d: ", cp.Size) + fmt.Sprintf(format, args...)})
 	}
-	signed, err := v.opts.openCheckpoint(cp.Size, cp.Note)
 	if err != nil {
 		at("checkpoint", "%v", err)
 		v.prevSize = cp.Size
-		return // unauthenticated: its interval merges into the next
+		return nil // unauthenticated: its interval merges into the next
 	}
 	if signed.Size != cp.Size {
 		at("checkpoint", "the signed note is for %d events, the row says %d", signed.Size, cp.Size)
@@ -570,6 +682,7 @@ func (v *verifier) finish() {
 	default:
 		v.ivRaw, v.ivRawShared = v.base.Clone(), false
 	}
+	return nil
 }
 
 func (v *verifier) checkAgainst(k Checkpoint) {
@@ -592,6 +705,11 @@ func (v *verifier) checkAgainst(k Checkpoint) {
 // checkpoints beyond its end, and events no checkpoint covers.
 func (v *verifier) end() error {
 	n := v.pos
+	if v.cp != nil && !v.loaded {
+		if err := v.loadCopies(); err != nil {
+			return err
+		}
+	}
 	if v.cp != nil {
 		// The log ends inside this checkpoint's interval, which cannot be
 		// checked against its root: its events are compared with their
@@ -610,6 +728,11 @@ func (v *verifier) end() error {
 		}
 		v.add(n, id, "missing", detail)
 		for v.cp != nil {
+			if len(v.logAt) > 0 && !v.loaded {
+				if err := v.loadCopies(); err != nil {
+					return err
+				}
+			}
 			for seq := max(n, v.cp.LeavesFrom); seq < v.cp.Size && len(v.logAt) > 0; seq++ {
 				if l, err := ParseLeaf(v.copyOf(seq)); err == nil {
 					v.sawCopy(seq, l.ID)

@@ -3,6 +3,7 @@ package integrity_test
 import (
 	"context"
 	"iter"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -98,6 +99,23 @@ func TestVerifyEngine(t *testing.T) {
 		{name: "events after the newest checkpoint", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
 			return append(r, record(t, 10), record(t, 11)), c
 		}, first: "seq 10, event " + record(t, 10).ID.String() + ": uncovered: 2 event(s)"},
+		{name: "a removed event, a gap left", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			return append(r[:5:5], r[6:]...), c
+		}, first: "seq 5, event " + record(t, 5).ID.String() + ": missing: event " + record(t, 5).ID.String() + " (NoteAdded by oscar"},
+		{name: "the tail removed", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			return r[:6], c
+		}, first: "seq 6, event " + record(t, 6).ID.String() + ": missing: the log ends at sequence 5"},
+		{name: "an event and its leaf copy changed together", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			r[5].Payload = []byte(`{"text":"changed"}`)
+			c[2].Leaves[5-c[2].LeavesFrom] = integrity.LeafOf(r[5]).Marshal()
+			return r, c
+		}, first: "seq 4, event " + record(t, 4).ID.String() + ": changed: the events at sequences 4 to 7 do not give the root checkpoint 8 signed"},
+		{name: "a payload after a checkpoint signed with another key", change: func(r []eventstore.Record, c []eventstore.Checkpoint) ([]eventstore.Record, []eventstore.Checkpoint) {
+			cp, _ := other.Sign(c[1].Size, c[1].Root)
+			c[1].Note = cp.Note
+			r[6].Payload = []byte(`{"text":"changed"}`)
+			return r, c
+		}, first: "seq 3: checkpoint: checkpoint 4: checkpoint is not signed by the ledger key"},
 		{name: "against a kept checkpoint of another history", against: func(r []eventstore.Record) []integrity.Checkpoint {
 			l := &integrity.Leaves{}
 			for _, x := range r[:6] {
@@ -126,6 +144,15 @@ func TestVerifyEngine(t *testing.T) {
 			rep, err := integrity.Verify(context.Background(), seq2(recs), seq2(cps), integrity.Options{Key: k.Public(), Against: against})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// The same report when the copies are read only where they
+			// can tell something; none read of an intact log.
+			lazy, reads := verifyLazily(t, recs, cps, integrity.Options{Key: k.Public(), Against: against})
+			if !reflect.DeepEqual(lazy, rep) {
+				t.Errorf("with the leaf copies read on demand:\n%+v\nwith them all:\n%+v", lazy, rep)
+			}
+			if tt.first == "" && reads != 0 {
+				t.Errorf("an intact log: %d reads of leaf copies, want none", reads)
 			}
 			switch {
 			case tt.first == "" && !rep.OK():
@@ -178,5 +205,59 @@ func TestVerifyStampSlack(t *testing.T) {
 				t.Errorf("first problem = %q, want it to start with %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// verifyLazily verifies recs against cps with their leaf copies left out
+// and read on demand (Options.LeafCopies), and returns the report and how
+// many times copies were read.
+func verifyLazily(t *testing.T, recs []eventstore.Record, cps []eventstore.Checkpoint, opts integrity.Options) (*integrity.Report, int) {
+	t.Helper()
+	copies := map[uint64][]byte{}
+	heads := make([]eventstore.Checkpoint, len(cps))
+	for i, cp := range cps {
+		for j, l := range cp.Leaves {
+			copies[cp.LeavesFrom+uint64(j)] = l
+		}
+		cp.Leaves = nil
+		heads[i] = cp
+	}
+	reads := 0
+	opts.LeafCopies = func(from, to uint64) ([][]byte, error) {
+		reads++
+		out := make([][]byte, to-from)
+		for seq := from; seq < to; seq++ {
+			out[seq-from] = copies[seq]
+		}
+		return out, nil
+	}
+	rep, err := integrity.Verify(context.Background(), seq2(recs), seq2(heads), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, reads
+}
+
+// A leaf copy altered beside intact events: read with the rest, it is
+// reported; read on demand, it is not read (the events give the root their
+// checkpoint signed: the copy would change nothing said of the log), and
+// the log verifies.
+func TestVerifyAlteredCopyOfIntactEvent(t *testing.T) {
+	k := newKey(t, "breachledger/test/1")
+	recs, cps := memLog(t, k, 10, 3, 4, 8, 10)
+	other := recs[5]
+	other.Actor = "mallory"
+	cps[2].Leaves[5-cps[2].LeavesFrom] = integrity.LeafOf(other).Marshal()
+	opts := integrity.Options{Key: k.Public()}
+	rep, err := integrity.Verify(context.Background(), seq2(recs), seq2(cps), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "seq 5, event " + recs[5].ID.String() + ": leaf copy: the event matches its checkpoint, but the leaf copy kept with it was altered"; rep.OK() || !strings.HasPrefix(rep.First().String(), want) {
+		t.Errorf("all copies read: first problem %v, want it to start %q", rep.First(), want)
+	}
+	lazy, reads := verifyLazily(t, recs, cps, opts)
+	if !lazy.OK() || reads != 0 || lazy.Events != 10 || lazy.Covered != 10 {
+		t.Errorf("copies read on demand: %d reads, report %+v; want none and intact", reads, lazy)
 	}
 }

@@ -921,8 +921,13 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		return nil, fmt.Errorf("verify: %w", err)
 	}
 	policy.Rejecting(rejected)
-	rep, err := integrity.Verify(ctx, policy.Ahead(eventstore.All(ctx, st, 0)), eventstore.Checkpoints(ctx, cs, 0),
-		integrity.Options{Key: chain.First, Rotations: chain.Rotations, Policy: policy, Against: opts.Against, StampSlack: slack})
+	vopts := integrity.Options{Key: chain.First, Rotations: chain.Rotations, Policy: policy, Against: opts.Against, StampSlack: slack}
+	checkpoints := eventstore.Checkpoints(ctx, cs, 0)
+	if lc, ok := st.(leafCopyReader); ok {
+		checkpoints = checkpointHeads(ctx, lc)
+		vopts.LeafCopies = func(from, to uint64) ([][]byte, error) { return lc.ReadLeafCopies(ctx, from, to) }
+	}
+	rep, err := integrity.Verify(ctx, policy.Ahead(eventstore.All(ctx, st, 0)), checkpoints, vopts)
 	if err != nil {
 		return nil, err
 	}
@@ -963,6 +968,41 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 		rep.Problems = append([]integrity.Problem{{Seq: 0, What: "origin", Detail: fmt.Sprintf("the key is for ledger %q, this ledger is %q (a wrong key, or a rewritten ledger stream)", key.Origin(), origin)}}, rep.Problems...)
 	}
 	return rep, nil
+}
+
+// leafCopyReader is a checkpoint store that reads its checkpoints without
+// their leaf copies, and the copies apart (SQLite): verify reads the
+// copies of a checkpoint only when they can tell something
+// (integrity.Options.LeafCopies), not a second copy of every intact leaf.
+type leafCopyReader interface {
+	ReadCheckpointHeads(ctx context.Context, after uint64, limit int) ([]eventstore.Checkpoint, error)
+	ReadLeafCopies(ctx context.Context, from, to uint64) ([][]byte, error)
+}
+
+// headsPage is how many checkpoints checkpointHeads reads at once.
+const headsPage = 1000
+
+// checkpointHeads yields every stored checkpoint of lc in order of size,
+// without its leaf copies, as eventstore.Checkpoints yields them with.
+func checkpointHeads(ctx context.Context, lc leafCopyReader) iter.Seq2[eventstore.Checkpoint, error] {
+	return func(yield func(eventstore.Checkpoint, error) bool) {
+		for after := uint64(0); ; {
+			page, err := lc.ReadCheckpointHeads(ctx, after, headsPage)
+			if err != nil {
+				yield(eventstore.Checkpoint{}, err)
+				return
+			}
+			for _, cp := range page {
+				if !yield(cp, nil) {
+					return
+				}
+			}
+			if len(page) < headsPage {
+				return
+			}
+			after = page[len(page)-1].Size
+		}
+	}
 }
 
 // addFindings adds a store's findings to rep as problems: each merged

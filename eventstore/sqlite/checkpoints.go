@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/breachledger/breachledger/eventstore"
@@ -225,6 +226,78 @@ func (s *Store) ReadCheckpoints(ctx context.Context, after uint64, limit int) ([
 			return fail(dbError(ctx, err))
 		}
 		lr.Close()
+	}
+	return out, nil
+}
+
+// ReadCheckpointHeads returns at most limit checkpoints (all when limit
+// <= 0) larger than after, smallest first, without their leaf copies
+// (LeavesFrom set, Leaves nil): ReadLeafCopies reads those apart, for a
+// verifier that needs them only where the log does not match.
+func (s *Store) ReadCheckpointHeads(ctx context.Context, after uint64, limit int) ([]eventstore.Checkpoint, error) {
+	fail := func(err error) ([]eventstore.Checkpoint, error) {
+		return nil, fmt.Errorf("read checkpoints after %d: %w", after, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+checkpointColumns+` FROM checkpoints WHERE size > ? ORDER BY size LIMIT ?`,
+		clamp(after), sqlLimit(limit))
+	if err != nil {
+		return fail(dbError(ctx, err))
+	}
+	defer rows.Close()
+	var out []eventstore.Checkpoint
+	for rows.Next() {
+		cp, err := scanCheckpoint(rows)
+		if err != nil {
+			return fail(dbError(ctx, err))
+		}
+		out = append(out, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return fail(dbError(ctx, err))
+	}
+	return out, nil
+}
+
+// ReadLeafCopies returns the leaf copies kept for sequences [from, to), in
+// order; a copy that is missing is a nil entry.
+func (s *Store) ReadLeafCopies(ctx context.Context, from, to uint64) ([][]byte, error) {
+	fail := func(err error) ([][]byte, error) {
+		return nil, fmt.Errorf("read leaf copies %d to %d: %w", from, int64(to)-1, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if to <= from {
+		return nil, nil
+	}
+	if to-from > math.MaxInt32 {
+		return fail(fmt.Errorf("too many (%d): %w", to-from, eventstore.ErrInvalid))
+	}
+	stmt, err := s.reads.get(ctx, s.db, `seq, leaf`, ` FROM checkpoint_leaves WHERE seq >= ? AND seq < ? ORDER BY seq`)
+	if err != nil {
+		return fail(dbError(ctx, err))
+	}
+	rows, err := stmt.QueryContext(ctx, clamp(from), clamp(to))
+	if err != nil {
+		return fail(dbError(ctx, err))
+	}
+	defer rows.Close()
+	out := make([][]byte, to-from)
+	var (
+		seq  int64
+		leaf []byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&seq, &leaf); err != nil {
+			return fail(dbError(ctx, err))
+		}
+		out[uint64(seq)-from] = leaf
+	}
+	if err := rows.Err(); err != nil {
+		return fail(dbError(ctx, err))
 	}
 	return out, nil
 }

@@ -15,8 +15,9 @@ type readStmts struct {
 	stmts map[string]*sql.Stmt // by what follows the columns
 }
 
-// get returns the statement "SELECT columns"+rest on db, prepared once. A
-// store's columns never change, so rest names it.
+// get returns the statement "SELECT "+columns+rest on db, prepared once.
+// rest names it: no two of the store's statements share one (a store's
+// columns for its records never change).
 func (r *readStmts) get(ctx context.Context, db *sql.DB, columns, rest string) (*sql.Stmt, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
