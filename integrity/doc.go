@@ -16,8 +16,9 @@
 // an append costs O(log n) whatever the size of the ledger.
 //
 // From the raw log and the stored checkpoints, Verify recomputes every leaf
-// and the tree, checks every checkpoint and the leaf copies kept with them,
-// and names the first event that differs and how. Inclusion proofs are C2SP
+// and the tree, checks every checkpoint, and names the first event that
+// differs and how, from the leaf copies kept with the checkpoints (read,
+// with Options.LeafCopies, only for an interval that does not match). Inclusion proofs are C2SP
 // tlog-proofs carrying the leaf; consistency proofs use the same line format;
 // bundles carry events, proofs, checkpoints and the signer registry in one
 // file. All of them verify with nothing but this package and the ledger's
