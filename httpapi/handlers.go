@@ -234,17 +234,23 @@ func (s *Server) incidentFacts(ctx context.Context, id string, cut domain.Cut) (
 	return facts, domain.ReplayLedger(lf, cut), nil
 }
 
-func (s *Server) incident(w http.ResponseWriter, r *http.Request) error {
+// incidentAt reads the incident a /v1/incidents/{id}/... request names,
+// at the request's cut: its facts and the ledger's state then.
+func (s *Server) incidentAt(r *http.Request) (id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, err error) {
 	q := newQuery(r, s.now())
-	cut, _ := q.cut()
-	if err := q.err(); err != nil {
-		return err
+	cut, _ = q.cut()
+	if err = q.err(); err != nil {
+		return
 	}
-	id, err := incidentID(r.PathValue("id"))
-	if err != nil {
-		return err
+	if id, err = incidentID(r.PathValue("id")); err != nil {
+		return
 	}
-	facts, l, err := s.incidentFacts(r.Context(), id, cut)
+	facts, l, err = s.incidentFacts(r.Context(), id, cut)
+	return
+}
+
+func (s *Server) incident(w http.ResponseWriter, r *http.Request) error {
+	id, facts, l, cut, err := s.incidentAt(r)
 	if err != nil {
 		return err
 	}
@@ -253,16 +259,7 @@ func (s *Server) incident(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) error {
-	q := newQuery(r, s.now())
-	cut, _ := q.cut()
-	if err := q.err(); err != nil {
-		return err
-	}
-	id, err := incidentID(r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	facts, _, err := s.incidentFacts(r.Context(), id, cut)
+	id, facts, _, cut, err := s.incidentAt(r)
 	if err != nil {
 		return err
 	}
