@@ -53,6 +53,13 @@ func scanRecords(rows *sql.Rows, out []eventstore.Record) ([]eventstore.Record, 
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
+		// A row's stream, type, actor and signer are most often the
+		// row before's: kept once, so that a long read holds one copy.
+		if n := len(out); n > 0 {
+			p := &out[n-1]
+			v.stream, v.typ = same(v.stream, p.Stream), same(v.typ, p.Type)
+			v.actor, v.signer = same(v.actor, p.Actor), same(v.signer, p.Signer)
+		}
 		r := eventstore.Record{Stream: v.stream, Type: v.typ, Actor: v.actor, Signer: v.signer}
 		var err error
 		if r.ID, err = uuid.FromBytes(v.id); err != nil {
@@ -73,6 +80,14 @@ func scanRecords(rows *sql.Rows, out []eventstore.Record) ([]eventstore.Record, 
 		return nil, err
 	}
 	return out, rows.Close()
+}
+
+// same returns prev when it is s, so that s's copy can go.
+func same(s, prev string) string {
+	if s == prev {
+		return prev
+	}
+	return s
 }
 
 // clamp converts a position to SQLite's int64, saturating.

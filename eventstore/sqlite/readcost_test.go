@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"unsafe"
 
 	"github.com/google/uuid"
 
@@ -89,4 +90,34 @@ func TestReadStreamCostsARawSelect(t *testing.T) {
 		t.Errorf("ReadStream of %d records: %.0f allocations, want at most %.0f (the raw select's %.0f and 8 per read)", n, got, limit, base)
 	}
 	t.Logf("ReadStream %.0f allocations, raw select %.0f", got, base)
+}
+
+// TestReadKeepsOneCopyOfRepeats: the records of a read share one copy of
+// a stream, type and actor repeated from row to row, so that a replay of a
+// long log does not hold a million copies of a few strings.
+func TestReadKeepsOneCopyOfRepeats(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs := make([]eventstore.Record, 3)
+	for i := range recs {
+		recs[i] = eventstore.Record{ID: uuid.Must(uuid.NewV7()), Type: "breach.Assessed", OccurredAt: t0, Actor: "alice", Payload: []byte(`{}`)}
+	}
+	if _, err := st.Append(ctx, "incident-a", eventstore.NoStream, recs); err != nil {
+		t.Fatal(err)
+	}
+	all, err := st.ReadAll(ctx, 0, 0)
+	if err != nil || len(all) != 3 {
+		t.Fatalf("ReadAll: %d records, %v", len(all), err)
+	}
+	for _, r := range all[1:] {
+		for _, f := range []struct{ name, got, want string }{{"stream", r.Stream, all[0].Stream}, {"type", r.Type, all[0].Type}, {"actor", r.Actor, all[0].Actor}} {
+			if f.got != f.want || unsafe.StringData(f.got) != unsafe.StringData(f.want) {
+				t.Errorf("record %d's %s %q is another copy of record 0's %q", r.Sequence, f.name, f.got, f.want)
+			}
+		}
+	}
 }
