@@ -49,6 +49,18 @@ type refusingProxy struct {
 
 func startProxy(tb testing.TB, srv *esdbtest.Server) *refusingProxy {
 	tb.Helper()
+	cc, lis := proxyTo(tb, srv)
+	p := &refusingProxy{next: api.NewStreamsClient(cc), addr: lis.Addr().String(), refuse: map[string]refusal{}}
+	gs := grpc.NewServer()
+	api.RegisterStreamsServer(gs, p)
+	serveProxy(tb, gs, lis, cc)
+	return p
+}
+
+// proxyTo dials srv for a test proxy, and opens the loopback listener the
+// proxy serves on.
+func proxyTo(tb testing.TB, srv *esdbtest.Server) (*grpc.ClientConn, net.Listener) {
+	tb.Helper()
 	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		tb.Fatal(err)
@@ -57,9 +69,11 @@ func startProxy(tb testing.TB, srv *esdbtest.Server) *refusingProxy {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &refusingProxy{next: api.NewStreamsClient(cc), addr: lis.Addr().String(), refuse: map[string]refusal{}}
-	gs := grpc.NewServer()
-	api.RegisterStreamsServer(gs, p)
+	return cc, lis
+}
+
+// serveProxy serves gs on lis until the test ends, then closes cc.
+func serveProxy(tb testing.TB, gs *grpc.Server, lis net.Listener, cc *grpc.ClientConn) {
 	done := make(chan struct{})
 	go func() { defer close(done); gs.Serve(lis) }()
 	tb.Cleanup(func() {
@@ -67,7 +81,6 @@ func startProxy(tb testing.TB, srv *esdbtest.Server) *refusingProxy {
 		<-done
 		cc.Close()
 	})
-	return p
 }
 
 // URL is the proxy's location, with query settings added.

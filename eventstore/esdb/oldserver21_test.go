@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	api "github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 
@@ -41,14 +39,7 @@ type checkpointlessProxy struct {
 
 func startCheckpointlessProxy(tb testing.TB, srv *esdbtest.Server, features bool) *checkpointlessProxy {
 	tb.Helper()
-	cc, err := grpc.NewClient(srv.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cc, lis := proxyTo(tb, srv)
 	p := &checkpointlessProxy{next: api.NewStreamsClient(cc), features: serverfeatures.NewServerFeaturesClient(cc), addr: lis.Addr().String()}
 	// The client pings every 10 s: allowed, as a real server does.
 	gs := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}))
@@ -56,13 +47,7 @@ func startCheckpointlessProxy(tb testing.TB, srv *esdbtest.Server, features bool
 	if features {
 		serverfeatures.RegisterServerFeaturesServer(gs, p)
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); gs.Serve(lis) }()
-	tb.Cleanup(func() {
-		gs.Stop()
-		<-done
-		cc.Close()
-	})
+	serveProxy(tb, gs, lis, cc)
 	return p
 }
 
