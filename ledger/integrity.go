@@ -837,6 +837,9 @@ func (p *SignaturePolicy) Ahead(recs iter.Seq2[eventstore.Record, error]) iter.S
 // outcomes by sequence for verifySignature.
 func (p *SignaturePolicy) checkAhead(recs []eventstore.Record) {
 	clear(p.checked)
+	if !slices.ContainsFunc(recs, func(r eventstore.Record) bool { return r.Signer != "" && len(r.Signature) > 0 }) {
+		return // nothing to check: no goroutines to start and wait for
+	}
 	if p.checked == nil {
 		p.checked = make(map[uint64]signatureCheck, aheadChunk)
 	}
