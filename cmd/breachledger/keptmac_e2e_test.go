@@ -147,10 +147,10 @@ func TestTamperedKeptRowsCannotSilenceDeadlines(t *testing.T) {
 		name string
 		q    string
 	}{
-		{"status and open edited", `UPDATE rm_deadlines SET status = 'met', open = 0 WHERE incident = '` + inc + `' AND status = 'overdue'`},
+		{"status and state edited", `UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '` + inc + `' AND status = 'overdue'`},
 		{"due_at moved a year on", `UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE incident = '` + inc + `' AND status = 'overdue'`},
 		{"overdue row deleted", `DELETE FROM rm_deadlines WHERE incident = '` + inc + `' AND status = 'overdue'`},
-		{"every open row of it deleted", `DELETE FROM rm_deadlines WHERE open = 1 AND incident = '` + inc + `'`},
+		{"every open row of it deleted", `DELETE FROM rm_deadlines WHERE state = 0 AND incident = '` + inc + `'`},
 		{"the row's JSON said met", `UPDATE rm_deadlines SET row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE status = 'overdue'`},
 	}
 	for _, a := range attacks {

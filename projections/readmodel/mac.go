@@ -20,8 +20,8 @@ import (
 // row's MAC covers the ledger's origin, its table, every column of it
 // (among them pos and last_event: the log position, and the event there,
 // it was derived at), and the key of its successor in the table's chain
-// order (the order of the index its reads walk: the deadlines' (open,
-// due_at, incident, ord), the incidents' first_seq, the facts needed's
+// order (the order of the index its reads walk: the deadlines' (state,
+// regime, due_at, incident, ord), the incidents' first_seq, the facts needed's
 // (first_seq, ord)), kept in its next column (NULL: the last row). Each
 // table starts with a head row whose key is below every other. So a read
 // of a range of the chain proves it whole with the row before it (or the
@@ -48,18 +48,22 @@ func (e *TamperError) Error() string {
 
 func (e *TamperError) Unwrap() error { return ErrTampered }
 
-// ckey is a row's place in its table's chain order: (a, b, s, c), compared
-// in that order; a table uses the fields it needs.
+// ckey is a row's place in its table's chain order: (a, r, b, s, c),
+// compared in that order; a table uses the fields it needs.
 type ckey struct {
-	a, b int64
-	s    string
-	c    int64
+	a int64
+	r string
+	b int64
+	s string
+	c int64
 }
 
 func (x ckey) less(y ckey) bool {
 	switch {
 	case x.a != y.a:
 		return x.a < y.a
+	case x.r != y.r:
+		return x.r < y.r
 	case x.b != y.b:
 		return x.b < y.b
 	case x.s != y.s:
@@ -69,10 +73,12 @@ func (x ckey) less(y ckey) bool {
 }
 
 func (x ckey) encode() []byte {
-	b := make([]byte, 0, 24+len(x.s))
+	b := make([]byte, 0, 24+binary.MaxVarintLen64+len(x.r)+len(x.s))
 	b = binary.BigEndian.AppendUint64(b, uint64(x.a))
 	b = binary.BigEndian.AppendUint64(b, uint64(x.b))
 	b = binary.BigEndian.AppendUint64(b, uint64(x.c))
+	b = binary.AppendUvarint(b, uint64(len(x.r)))
+	b = append(b, x.r...)
 	return append(b, x.s...)
 }
 
@@ -80,7 +86,14 @@ func decodeKey(b []byte) (ckey, bool) {
 	if len(b) < 24 {
 		return ckey{}, false
 	}
-	return ckey{a: int64(binary.BigEndian.Uint64(b)), b: int64(binary.BigEndian.Uint64(b[8:])), c: int64(binary.BigEndian.Uint64(b[16:])), s: string(b[24:])}, true
+	k := ckey{a: int64(binary.BigEndian.Uint64(b)), b: int64(binary.BigEndian.Uint64(b[8:])), c: int64(binary.BigEndian.Uint64(b[16:]))}
+	n, w := binary.Uvarint(b[24:])
+	if w <= 0 || uint64(len(b)-24-w) < n {
+		return ckey{}, false
+	}
+	rest := b[24+w:]
+	k.r, k.s = string(rest[:n]), string(rest[n:])
+	return k, true
 }
 
 // chainTable describes one sealed table.
@@ -116,16 +129,16 @@ const headSeq = -1 // the head rows' first_seq and ord: below every row's
 var (
 	deadlinesTable = &chainTable{
 		name:  "rm_deadlines",
-		cols:  []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "open", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
-		order: "open, due_at, incident, ord",
-		desc:  "open DESC, due_at DESC, incident DESC, ord DESC",
-		tuple: "(open, due_at, incident, ord)",
-		args:  func(k ckey) []any { return []any{k.a, k.b, k.s, k.c} },
-		keyOf: func(v []any) ckey { return ckey{a: i64(v[7]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
+		cols:  []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "state", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
+		order: "state, regime, due_at, incident, ord",
+		desc:  "state DESC, regime DESC, due_at DESC, incident DESC, ord DESC",
+		tuple: "(state, regime, due_at, incident, ord)",
+		args:  func(k ckey) []any { return []any{k.a, k.r, k.b, k.s, k.c} },
+		keyOf: func(v []any) ckey { return ckey{a: i64(v[7]), r: str(v[5]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
 		name_: func(k ckey) string {
-			return fmt.Sprintf("(incident %q, ord %d, open %d, due_at %d)", k.s, k.c, k.a, k.b)
+			return fmt.Sprintf("(incident %q, ord %d, state %d, regime %q, due_at %d)", k.s, k.c, k.a, k.r, k.b)
 		},
-		head: []any{"", int64(headSeq), int64(headSeq), "", "", "", int64(minInstant), int64(-1), "", int64(minInstant), int64(0), int64(0), []byte{}, int64(0), ""},
+		head: []any{"", int64(headSeq), int64(headSeq), "", "", "", int64(minInstant), int64(headSeq), "", int64(minInstant), int64(0), int64(0), []byte{}, int64(0), ""},
 	}
 	incidentsTable = &chainTable{
 		name:  "rm_incidents",
@@ -448,7 +461,7 @@ func keyAfter(ctx context.Context, st *sql.Stmt, t *chainTable, k ckey) ([]byte,
 	var x ckey
 	switch t {
 	case deadlinesTable:
-		x = ckey{a: i64(vals[0]), b: i64(vals[1]), s: str(vals[2]), c: i64(vals[3])}
+		x = ckey{a: i64(vals[0]), r: str(vals[1]), b: i64(vals[2]), s: str(vals[3]), c: i64(vals[4])}
 	case incidentsTable:
 		x = ckey{a: i64(vals[0])}
 	case factsTable:

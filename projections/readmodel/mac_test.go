@@ -35,8 +35,8 @@ func TestTamperedRowsNeverSilenceTheAlarm(t *testing.T) {
 		table  string // what Tampered must name
 		row    string // and a word of the row it names
 	}{
-		{name: "status and open edited", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `UPDATE rm_deadlines SET status = 'met', open = 0, row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+		{name: "status and state edited", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
+			exec(t, db, `UPDATE rm_deadlines SET status = 'met', state = 1, row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
 		}},
 		{name: "due_at moved a week on", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
 			exec(t, db, `UPDATE rm_deadlines SET due_at = due_at + 7*86400*1000000000 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
@@ -45,14 +45,14 @@ func TestTamperedRowsNeverSilenceTheAlarm(t *testing.T) {
 			exec(t, db, `DELETE FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
 		}},
 		{name: "every open row deleted", before: 17, table: "rm_deadlines", attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `DELETE FROM rm_deadlines WHERE open = 1`)
+			exec(t, db, `DELETE FROM rm_deadlines WHERE state = 0`)
 		}},
 		{name: "overdue row replaced by a fake met row with its MAC", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `UPDATE rm_deadlines SET open = 0, status = 'met', due_at = 0 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			exec(t, db, `UPDATE rm_deadlines SET state = 1, status = 'met', due_at = 0 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
 		}},
 		{name: "fake met row inserted", before: 17, table: "rm_deadlines", row: `"Z"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
-SELECT 'Z', ord, first_seq + 1000, obligation, rule, regime, due_at, 1, 'overdue', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			exec(t, db, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
+SELECT 'Z', ord, first_seq + 1000, obligation, rule, regime, due_at, 0, 'overdue', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
 		}},
 		{name: "rm_meta position moved to the head past the declaration", before: 14, table: "rm_meta", attack: func(t *testing.T, db *sql.DB, st eventstore.Store) {
 			head, err := st.Head(context.Background())

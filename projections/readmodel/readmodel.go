@@ -56,7 +56,11 @@ import (
 // have none and are rebuilt. 7: deadline rows carry known_defect, scaled,
 // filed, deemed_filed_at and assumed (pack 2026.2, issue 18): rows of an
 // incident pinned to an older pack, kept before, lack the known defect.
-const schemaVersion = "7"
+// 8: deadline rows carry a state (open, met, met-late, waived) instead of
+// open, and their chain (and index) is (state, regime, due_at, incident,
+// ord), so a read selects a due-time range of one state and regime (issue
+// 22); the chain keys carry the regime.
+const schemaVersion = "8"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
@@ -90,7 +94,7 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 	rule       TEXT    NOT NULL,
 	regime     TEXT    NOT NULL,
 	due_at     INTEGER NOT NULL,
-	open       INTEGER NOT NULL,         -- pending, due-soon, overdue or held: the same at every instant
+	state      INTEGER NOT NULL,         -- 0 open (pending, due-soon, overdue or held, by the instant), 1 met, 2 met-late, 3 waived: the same at every instant (stateOf)
 	status     TEXT    NOT NULL,         -- as evaluated at eval_at
 	latest_at   INTEGER NOT NULL,        -- the incident's, as in rm_incidents, so a read needs no join
 	valid_from  INTEGER NOT NULL,
@@ -98,7 +102,7 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
 	pos        INTEGER NOT NULL,
 	last_event TEXT    NOT NULL,
-	next       BLOB,                     -- the successor's key in (open, due_at, incident, ord) order
+	next       BLOB,                     -- the successor's key in (state, regime, due_at, incident, ord) order
 	mac        BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
@@ -117,7 +121,7 @@ CREATE TABLE IF NOT EXISTS rm_facts_needed (
 	PRIMARY KEY (incident, ord)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, ord);
-CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (open, due_at, incident, ord);
+CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (state, regime, due_at, incident, ord);
 CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
 CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
 `
@@ -256,7 +260,7 @@ func (k *Kept) init(ctx context.Context) error {
 		return err
 	}
 	calendars := calendarsMeta()
-	same := meta["version"] == schemaVersion && meta["origin"] == origin && meta["calendars"] == calendars
+	same := meta["version"] == schemaVersion && meta["origin"] == origin && meta["calendars"] == calendars && meta["regimes"] == regimesMeta()
 	if same && !fresh && !k.m.metaOK(meta) {
 		// The position, the last event or the origin was changed under
 		// the MAC: nothing kept can be placed in the log.
@@ -267,7 +271,7 @@ func (k *Kept) init(ctx context.Context) error {
 		// Another ledger, another schema, rows evaluated on other frozen
 		// calendar versions (an older binary), a new MAC key, or rm_meta
 		// tampered with: fold everything again.
-		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
+		meta = map[string]string{"version": schemaVersion, "origin": origin, "calendars": calendars, "regimes": regimesMeta(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
 		if err := k.reset(ctx, tx, meta); err != nil {
 			return err
 		}
@@ -507,7 +511,7 @@ func (k *Kept) rebuild(ctx context.Context) error {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
 	defer tx.Rollback()
-	meta := map[string]string{"version": schemaVersion, "origin": k.m.origin, "calendars": calendarsMeta(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
+	meta := map[string]string{"version": schemaVersion, "origin": k.m.origin, "calendars": calendarsMeta(), "regimes": regimesMeta(), "position": "0", "last_event": "", "max_latest": strconv.FormatInt(minInstant, 10)}
 	if err := k.reset(ctx, tx, meta); err != nil {
 		return fmt.Errorf("rebuild read models: %w", err)
 	}
@@ -608,12 +612,14 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 		} else if len(facts) > 0 {
 			firstSeq = facts[0].Sequence
 		}
-		ev, ok := evaluate(id, facts, l, domain.Cut{AsOf: now}, now, k.settingsAt)
-		if !ok {
-			// The cut sees no detection: keep nothing of it yet, unless its
-			// facts are all in (an incident detected in the future of now).
-			ev, ok = evaluate(id, facts, l, domain.Cut{}, now, k.settingsAt)
-		}
+		// Evaluated where the whole history is seen (at now, or at its
+		// latest fact or settings change when later): the kept rows' state,
+		// regime and due time, the chain keys reads select on, are then
+		// those of every instant from there on (an evaluation at a cut that
+		// leaves facts out would key them by the cut's rows, where a
+		// selective read never looks for the incident's rows).
+		at := latestOf(facts, now, k.settingsAt)
+		ev, ok := evaluate(id, facts, l, domain.Cut{AsOf: at}, at, k.settingsAt)
 		if !ok {
 			continue
 		}
@@ -725,11 +731,7 @@ func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, a
 	if len(facts) > 0 {
 		ev.firstSeq = facts[0].Sequence
 	}
-	for _, f := range domain.Corrected(facts, domain.Cut{KnownAt: cut.KnownAt}) {
-		if f.At.After(ev.latestAt) {
-			ev.latestAt = f.At
-		}
-	}
+	ev.latestAt = latestFact(facts, cut.KnownAt)
 	if e, ok := projections.RegisterEntryOf(&inc, obs); ok {
 		ev.register = &e
 	}
@@ -759,6 +761,30 @@ func evaluate(id string, facts []domain.Fact, l domain.Ledger, cut domain.Cut, a
 		ev.from, ev.until = maxInstant, maxInstant // evaluated outside its window: valid nowhere
 	}
 	return ev, true
+}
+
+// latestFact returns the latest business time among facts, as corrected
+// (as known at knownAt; zero: everything).
+func latestFact(facts []domain.Fact, knownAt time.Time) time.Time {
+	var latest time.Time
+	for _, f := range domain.Corrected(facts, domain.Cut{KnownAt: knownAt}) {
+		if f.At.After(latest) {
+			latest = f.At
+		}
+	}
+	return latest
+}
+
+// latestOf returns the instant a catch-up evaluates an incident at: now,
+// or the incident's latest fact or the latest settings change when later.
+func latestOf(facts []domain.Fact, now, settingsAt time.Time) time.Time {
+	at := now
+	for _, t := range []time.Time{latestFact(facts, time.Time{}), settingsAt} {
+		if t.After(at) {
+			at = t
+		}
+	}
+	return at
 }
 
 func (ev *evaluation) encode() error {
@@ -810,7 +836,7 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 			var err error
 			switch t {
 			case deadlinesTable:
-				err = rows.Scan(&x.a, &x.b, &x.s, &x.c)
+				err = rows.Scan(&x.a, &x.r, &x.b, &x.s, &x.c)
 			case incidentsTable:
 				err = rows.Scan(&x.a)
 			default:
@@ -835,20 +861,17 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 	if n := ev.latestAt.UnixNano(); n > k.maxLatest {
 		k.maxLatest = n
 	}
-	if err := gone(deadlinesTable, `DELETE FROM rm_deadlines WHERE incident = ? RETURNING open, due_at, incident, ord`); err != nil {
+	if err := gone(deadlinesTable, `DELETE FROM rm_deadlines WHERE incident = ? RETURNING state, regime, due_at, incident, ord`); err != nil {
 		return err
 	}
 	for i, d := range ev.deadlines {
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row, pos, last_event, mac)
+		state := stateOf(d.Status)
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, mac)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), d.Status.Open(), string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], int64(pos), lastID); err != nil {
+			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), state, string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], int64(pos), lastID); err != nil {
 			return err
 		}
-		open := int64(0)
-		if d.Status.Open() {
-			open = 1
-		}
-		s.touch(deadlinesTable, ckey{a: open, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
+		s.touch(deadlinesTable, ckey{a: state, r: d.Regime, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
 	}
 	if err := gone(factsTable, `DELETE FROM rm_facts_needed WHERE incident = ? RETURNING first_seq, ord`); err != nil {
 		return err
