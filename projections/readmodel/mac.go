@@ -21,7 +21,7 @@ import (
 // (among them pos and last_event: the log position, and the event there,
 // it was derived at), and the key of its successor in the table's chain
 // order (the order of the index its reads walk: the deadlines' (state,
-// regime, due_at, incident, ord), the incidents' first_seq, the facts needed's
+// regime, due_at, incident, ord), the incidents' (closed, first_seq), the facts needed's
 // (first_seq, ord)), kept in its next column (NULL: the last row). Each
 // table starts with a head row whose key is below every other. So a read
 // of a range of the chain proves it whole with the row before it (or the
@@ -143,13 +143,13 @@ var (
 	incidentsTable = &chainTable{
 		name:  "rm_incidents",
 		cols:  []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
-		order: "first_seq",
-		desc:  "first_seq DESC",
-		tuple: "(first_seq)",
-		args:  func(k ckey) []any { return []any{k.a} },
-		keyOf: func(v []any) ckey { return ckey{a: i64(v[1])} },
-		name_: func(k ckey) string { return fmt.Sprintf("(first_seq %d)", k.a) },
-		head:  []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(0), []byte{}, nil, int64(0), ""},
+		order: "closed, first_seq",
+		desc:  "closed DESC, first_seq DESC",
+		tuple: "(closed, first_seq)",
+		args:  func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf: func(v []any) ckey { return ckey{a: i64(v[6]), b: i64(v[1])} },
+		name_: func(k ckey) string { return fmt.Sprintf("(closed %d, first_seq %d)", k.a, k.b) },
+		head:  []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(headSeq), []byte{}, nil, int64(0), ""},
 	}
 	factsTable = &chainTable{
 		name:  "rm_facts_needed",
@@ -463,7 +463,7 @@ func keyAfter(ctx context.Context, st *sql.Stmt, t *chainTable, k ckey) ([]byte,
 	case deadlinesTable:
 		x = ckey{a: i64(vals[0]), r: str(vals[1]), b: i64(vals[2]), s: str(vals[3]), c: i64(vals[4])}
 	case incidentsTable:
-		x = ckey{a: i64(vals[0])}
+		x = ckey{a: i64(vals[0]), b: i64(vals[1])}
 	case factsTable:
 		x = ckey{a: i64(vals[0]), b: i64(vals[1])}
 	}

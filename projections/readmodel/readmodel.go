@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -59,8 +60,9 @@ import (
 // 8: deadline rows carry a state (open, met, met-late, waived) instead of
 // open, and their chain (and index) is (state, regime, due_at, incident,
 // ord), so a read selects a due-time range of one state and regime (issue
-// 22); the chain keys carry the regime.
-const schemaVersion = "8"
+// 22); the chain keys carry the regime. 9: the incidents' chain (and
+// index) is (closed, first_seq), so list --open reads the open range.
+const schemaVersion = "9"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
@@ -78,12 +80,12 @@ CREATE TABLE IF NOT EXISTS rm_incidents (
 	eval_at     INTEGER NOT NULL,        -- the instant its rows were evaluated at
 	valid_from  INTEGER NOT NULL,        -- the rows hold for instants in [valid_from, valid_until)
 	valid_until INTEGER NOT NULL,
-	closed      INTEGER NOT NULL,
+	closed      INTEGER NOT NULL,        -- a fact: the same at every instant from latest_at on
 	list        BLOB    NOT NULL,        -- projections.ListEntry, JSON
 	register    BLOB,                    -- projections.RegisterEntry, JSON; NULL when not a breach
 	pos         INTEGER NOT NULL,        -- the log position the row was derived at (mac.go)
 	last_event  TEXT    NOT NULL,        -- the event ID at pos-1
-	next        BLOB,                    -- the successor's key in first_seq order; NULL: the last
+	next        BLOB,                    -- the successor's key in (closed, first_seq) order; NULL: the last
 	mac         BLOB    NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_deadlines (
@@ -124,6 +126,7 @@ CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, 
 CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (state, regime, due_at, incident, ord);
 CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
 CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
+CREATE UNIQUE INDEX IF NOT EXISTS rm_incidents_chain ON rm_incidents (closed, first_seq);
 `
 
 // Tables are the tables this package keeps, for tests and for removal.
@@ -667,7 +670,7 @@ func (k *Kept) keptIncidents(ctx context.Context, q execer, pos uint64) ([]strin
 // allIncidents reads rm_incidents whole, checked, without its head row.
 func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealedRow, error) {
 	t := incidentsTable
-	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents ORDER BY first_seq`)
+	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents ORDER BY `+t.order)
 	if err != nil {
 		return nil, err
 	}
@@ -678,6 +681,7 @@ func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealed
 	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, pos); err != nil {
 		return nil, err
 	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].key.b < rows[j].key.b }) // first_seq order
 	return rows, nil
 }
 
@@ -693,7 +697,7 @@ func (k *Kept) keptFirstSeq(ctx context.Context, q execer, id string) (uint64, b
 	if !hmac.Equal(r.mac, k.m.sum(t.name, r.vals, r.next)) {
 		return 0, false, &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents"}
 	}
-	return uint64(r.key.a), true, nil
+	return uint64(r.key.b), true, nil
 }
 
 // evaluation is one incident's kept rows.
@@ -838,7 +842,7 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 			case deadlinesTable:
 				err = rows.Scan(&x.a, &x.r, &x.b, &x.s, &x.c)
 			case incidentsTable:
-				err = rows.Scan(&x.a)
+				err = rows.Scan(&x.a, &x.b)
 			default:
 				err = rows.Scan(&x.a, &x.b)
 			}
@@ -849,7 +853,7 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 		}
 		return rows.Err()
 	}
-	if err := gone(incidentsTable, `DELETE FROM rm_incidents WHERE incident = ? RETURNING first_seq`); err != nil {
+	if err := gone(incidentsTable, `DELETE FROM rm_incidents WHERE incident = ? RETURNING closed, first_seq`); err != nil {
 		return err
 	}
 	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register, pos, last_event, mac)
@@ -857,7 +861,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg, int64(pos), lastID); err != nil {
 		return err
 	}
-	s.touch(incidentsTable, ckey{a: int64(ev.firstSeq)})
+	closed := int64(0)
+	if ev.closed {
+		closed = 1
+	}
+	s.touch(incidentsTable, ckey{a: closed, b: int64(ev.firstSeq)})
 	if n := ev.latestAt.UnixNano(); n > k.maxLatest {
 		k.maxLatest = n
 	}

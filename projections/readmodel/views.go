@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -115,14 +116,15 @@ type incidentRow struct {
 
 // incidents yields the kept incidents after the cursor, in the view's
 // order, each valid at asOf (re-evaluated when the kept rows do not hold
-// there); keep chooses which count towards the limit.
-func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limit int, persist bool, keep func(incidentRow) bool) ([]incidentRow, string, error) {
+// there); with open, only those not closed are read when that is proved
+// enough (incidentRanges); keep chooses which count towards the limit.
+func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limit int, persist, open bool, keep func(incidentRow) bool) ([]incidentRow, string, error) {
 	var out []incidentRow
-	next := ""
 	cursor := after
 	pos := k.Position()
+	closed := k.incidentRanges(asOf, open)
 	for {
-		batch, err := k.incidentBatch(ctx, cursor, 500, pos)
+		batch, more, err := k.incidentBatch(ctx, closed, cursor, 500, pos)
 		if err != nil {
 			return nil, "", err
 		}
@@ -146,47 +148,88 @@ func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limi
 			}
 			out = append(out, r)
 		}
-		if len(batch) < 500 {
-			return out, next, nil
+		if !more {
+			return out, "", nil
 		}
 	}
 }
 
-// incidentBatch reads at most n kept incidents after the cursor, with the
-// row before them (in one statement), and checks them against their MACs
-// and chain (kept at position pos at most).
-func (k *Kept) incidentBatch(ctx context.Context, after uint64, n int, pos uint64) ([]incidentRow, error) {
+// incidentRanges returns the closed values (0, 1) a read selects: only
+// the open range for open incidents when no kept incident has a fact
+// after asOf (whether it is closed is then a fact kept with it); else both
+// (an incident kept closed may be open at asOf).
+func (k *Kept) incidentRanges(asOf time.Time, open bool) []int64 {
+	k.mu.Lock()
+	maxLatest := k.maxLatest
+	k.mu.Unlock()
+	if open && asOf.UnixNano() >= maxLatest {
+		return []int64{0}
+	}
+	return []int64{0, 1}
+}
+
+// incidentBatch reads at most n kept incidents after the cursor from each
+// range (closed 0 or 1) asked for, each checked against its MACs and chain,
+// and returns them in first_seq order up to where every range read is
+// whole, and whether more may follow.
+func (k *Kept) incidentBatch(ctx context.Context, closed []int64, after uint64, n int, pos uint64) ([]incidentRow, bool, error) {
+	var all []sealedRow
+	bound, more := int64(math.MaxInt64), false
+	for _, c := range closed {
+		rows, err := k.incidentRange(ctx, c, after, n, pos)
+		if err != nil {
+			return nil, false, err
+		}
+		if len(rows) == n {
+			more, bound = true, min(bound, rows[n-1].key.b)
+		}
+		all = append(all, rows...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].key.b < all[j].key.b })
+	out := make([]incidentRow, 0, len(all))
+	for _, r := range all {
+		if r.key.b > bound {
+			break // beyond where a range read stopped: the next batch
+		}
+		v := r.vals
+		row := incidentRow{id: str(v[0]), firstSeq: uint64(i64(v[1])), latestAt: i64(v[2]), validFrom: i64(v[4]), validTil: i64(v[5]), closed: i64(v[6]) != 0, list: blob(v[7]), register: blob(v[8])}
+		if v[8] == nil {
+			row.register = nil
+		}
+		out = append(out, row)
+	}
+	return out, more, nil
+}
+
+// incidentRange reads at most n kept incidents of one closed value after
+// the cursor, with the row before them (in one statement), and checks them
+// against their MACs and chain (kept at position pos at most).
+func (k *Kept) incidentRange(ctx context.Context, closed int64, after uint64, n int, pos uint64) ([]sealedRow, error) {
 	t := incidentsTable
 	cols := t.selectCols()
-	q := `SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE first_seq <= ? ORDER BY first_seq DESC LIMIT 1)
-UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE first_seq > ? ORDER BY first_seq LIMIT ?)`
+	q := `SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE (closed, first_seq) <= (?, ?) ORDER BY ` + t.desc + ` LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE closed = ? AND first_seq > ? ORDER BY first_seq LIMIT ?)`
 	start := int64(after)
 	if after == 0 {
 		start = -1
 	}
-	rows, err := scanSealed(ctx, k.db, t, q, start, start, n)
+	rows, err := scanSealed(ctx, k.db, t, q, closed, start, closed, start, n)
 	if err != nil {
 		return nil, err
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
 	var pred *sealedRow
-	if len(rows) > 0 && rows[0].key.a <= start {
+	if len(rows) > 0 && !(ckey{a: closed, b: start}).less(rows[0].key) {
 		pred, rows = &rows[0], rows[1:]
 	}
 	full := len(rows) == n
-	inRange := func(x ckey) bool { return x.a > start && (!full || !rows[len(rows)-1].key.less(x)) }
+	inRange := func(x ckey) bool {
+		return x.a == closed && x.b > start && (!full || !rows[len(rows)-1].key.less(x))
+	}
 	if err := k.m.checkChain(t, pred, rows, inRange, pos); err != nil {
 		return nil, err
 	}
-	out := make([]incidentRow, len(rows))
-	for i, r := range rows {
-		v := r.vals
-		out[i] = incidentRow{id: str(v[0]), firstSeq: uint64(i64(v[1])), latestAt: i64(v[2]), validFrom: i64(v[4]), validTil: i64(v[5]), closed: i64(v[6]) != 0, list: blob(v[7]), register: blob(v[8])}
-		if v[8] == nil {
-			out[i].register = nil
-		}
-	}
-	return out, nil
+	return rows, nil
 }
 
 // parseCursor reads an incident-list cursor.
@@ -218,7 +261,7 @@ func (k *Kept) list(ctx context.Context, asOf time.Time, open bool, page Page, p
 	if err != nil {
 		return ListPage{}, err
 	}
-	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, func(r incidentRow) bool { return !open || !r.closed })
+	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, open, func(r incidentRow) bool { return !open || !r.closed })
 	if err != nil {
 		return ListPage{}, err
 	}
@@ -244,7 +287,7 @@ func (k *Kept) register(ctx context.Context, asOf time.Time, page Page, persist 
 	if err != nil {
 		return RegisterPage{}, err
 	}
-	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, func(r incidentRow) bool { return r.register != nil })
+	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, false, func(r incidentRow) bool { return r.register != nil })
 	if err != nil {
 		return RegisterPage{}, err
 	}
