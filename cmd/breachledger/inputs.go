@@ -90,14 +90,24 @@ func (in *inputs) rest() string {
 }
 
 // incident returns the INCIDENT argument, or $BREACHLEDGER_INCIDENT when
-// the argument is left out.
+// the argument is left out: an ID or a prefix of one (prefix.go), which
+// the command resolves once the ledger is open.
 func (in *inputs) incident() string {
 	if in.c.NArg() == 0 {
 		if id := os.Getenv("BREACHLEDGER_INCIDENT"); id != "" {
+			in.incidentArg("$BREACHLEDGER_INCIDENT", id)
 			return id
 		}
 	}
-	return in.arg("INCIDENT")
+	return in.incidentArg("INCIDENT", in.arg("INCIDENT"))
+}
+
+// incidentArg records a problem when id is too short a prefix (prefix.go).
+func (in *inputs) incidentArg(what, id string) string {
+	if err := checkIncidentArg(what, id); err != nil {
+		in.fail(err)
+	}
+	return id
 }
 
 // required returns a flag's value, recording a problem when it is empty.

@@ -141,7 +141,7 @@ Example:
 			}
 			in := newInputs(c, e.now())
 			path := in.required("bundle")
-			sel := ledger.BundleSelection{Incident: c.String("incident"), From: in.time("from"), To: in.time("to")}
+			sel := ledger.BundleSelection{Incident: in.incidentArg("--incident", c.String("incident")), From: in.time("from"), To: in.time("to")}
 			if err := in.err(); err != nil {
 				return err
 			}
@@ -152,6 +152,9 @@ Example:
 				}
 				against, err := readAgainst(c, key)
 				if err != nil {
+					return err
+				}
+				if sel.Incident, err = resolveIncident(c.Context, st, sel.Incident); err != nil {
 					return err
 				}
 				b, err := ledger.ExportBundle(c.Context, st, key, sel, against)

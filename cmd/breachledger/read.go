@@ -73,8 +73,12 @@ func readerCommands(e *env) []*cli.Command {
 			name: "show", usage: "show an incident's state and its deadlines", argsUsage: "INCIDENT",
 			example: `breachledger show INCIDENT --as-of 2025-03-12T12:00:00Z --json`,
 			args: func(c *cli.Context, in *inputs) read {
-				id := in.incident()
+				arg := in.incident()
 				return func(st eventstore.Store, cut domain.Cut) error {
+					id, err := resolveIncident(c.Context, st, arg)
+					if err != nil {
+						return err
+					}
 					v, err := showIncident(c, st, id, cut)
 					if err != nil {
 						return err
@@ -93,8 +97,12 @@ func readerCommands(e *env) []*cli.Command {
 			name: "timeline", usage: "list an incident's events in business-time order, corrections shown beside what they corrected", argsUsage: "INCIDENT",
 			example: `breachledger timeline INCIDENT --known-at 2025-03-10T00:00:00Z`,
 			args: func(c *cli.Context, in *inputs) read {
-				id := in.incident()
+				arg := in.incident()
 				return func(st eventstore.Store, cut domain.Cut) error {
+					id, err := resolveIncident(c.Context, st, arg)
+					if err != nil {
+						return err
+					}
 					facts, err := incidentFacts(c, st, id, cut)
 					if err != nil {
 						return err
@@ -159,7 +167,7 @@ func readerCommands(e *env) []*cli.Command {
 					filter.NowKnownAt = e.now().UTC()
 				}
 				if c.NArg() > 0 {
-					filter.Incident = in.arg("INCIDENT")
+					filter.Incident = in.incidentArg("INCIDENT", in.arg("INCIDENT"))
 				}
 				if w := c.String("due-within"); w != "" {
 					d, err := parseDuration(w)
@@ -169,6 +177,10 @@ func readerCommands(e *env) []*cli.Command {
 					filter.DueWithin = d
 				}
 				return func(st eventstore.Store, cut domain.Cut) error {
+					var err error
+					if filter.Incident, err = resolveIncident(c.Context, st, filter.Incident); err != nil {
+						return err
+					}
 					alert, err := e.writeDeadlines(c, st, cut, filter)
 					if err != nil {
 						return err
@@ -188,6 +200,7 @@ func readerCommands(e *env) []*cli.Command {
 				str("incident", "only this incident's events"),
 			},
 			args: func(c *cli.Context, in *inputs) read {
+				in.incidentArg("--incident", c.String("incident"))
 				return func(st eventstore.Store, cut domain.Cut) error { return e.printLog(c, st, cut) }
 			},
 		}),
@@ -232,6 +245,10 @@ func (e *env) printLog(c *cli.Context, st eventstore.Store, cut domain.Cut) erro
 	from, limit := c.Uint64("from"), c.Int("limit")
 	records := eventstore.All(c.Context, st, from)
 	if id := c.String("incident"); id != "" { // one stream: read it, not the ledger
+		id, err := resolveIncident(c.Context, st, id)
+		if err != nil {
+			return err
+		}
 		records = eventstore.StreamRecords(c.Context, st, domain.IncidentStream(id), 0)
 	}
 	var entries []projections.LogEntry

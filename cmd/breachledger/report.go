@@ -98,11 +98,16 @@ Examples:
 			case id == "" && !from.Before(to):
 				in.failf("--from %s is not before --to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
 			}
+			in.incidentArg("--incident", id)
 			if err := in.err(); err != nil {
 				return err
 			}
 			return e.withReader(c, func(st eventstore.Store) error {
 				if id != "" {
+					id, err := resolveIncident(c.Context, st, id)
+					if err != nil {
+						return err
+					}
 					return e.incidentReport(c, st, id, ri)
 				}
 				h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)

@@ -104,6 +104,11 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				incident = ledger.NewIncidentID()
 			}
 			return withStore(c, s.create, func(st eventstore.Store) error {
+				// A prefix of the ID names the incident; the full ID is recorded.
+				incident, err := resolveIncident(c.Context, st, incident)
+				if err != nil {
+					return err
+				}
 				// Every append ends with a signed checkpoint: without the
 				// ledger key nothing is appended (init makes the key).
 				var key *integrity.LedgerKey
