@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,133 +21,211 @@ import (
 	"github.com/breachledger/breachledger/bench/internal/benchledger"
 )
 
-// deadlines is the row "deadlines --due-within 24h at 100,000 incidents,
-// p99, against a SELECT of the same rows from the persisted projection".
+// deadlines is the rows "deadlines --due-within 24h at 50,000 incidents,
+// p99, against a raw indexed SELECT of the same rows plus one read of the
+// ledger's head" (issue 22): the 3,000-row view, and the empty one
+// (--regime HIPAA: no incident has a HIPAA obligation).
 //
-// The ledger holds 100,000 incidents (-short: 5,000) of seven events each:
-// a controller's personal-data breach, whose GDPR Art. 33 clock runs 72
-// hours from awareness. Awareness times are spread over the 30 days before
-// the as-of instant, and 97% of those older than a day were notified in
-// time (24 hours after awareness), so the
-// view's rows are the 3% still open that are overdue or due within 24
-// hours, as a cron job polling a busy ledger sees them. The read models
-// are caught up once (not timed); each round then times the deadline view
-// "deadlines --due-within 24h" answers from them (readmodel.Kept.Deadlines:
-// the rows, checked against the instant, in the view's order) against a
-// SELECT of the same rows from rm_deadlines with the same prefilter,
-// reading each row's bytes; neither side encodes output. The two alternate
-// round by round.
+// The ledger holds 50,000 incidents (-short: 5,000) of seven or nine events
+// each: a controller's personal-data breach, whose GDPR Art. 33 clock runs
+// 72 hours from awareness. Awareness times are spread over the 30 days
+// before the as-of instant, and 94% of those older than a day were notified
+// in time (24 hours after awareness) and closed, so the view's rows (about
+// 3,000) are the 6% still open that are overdue or due within 24 hours, as
+// a cron job polling a busy ledger sees them. The read models are caught up once (not
+// timed); each round then times the deadline view answered from them
+// (readmodel.Kept.Deadlines: the ranges read, checked against their MACs
+// and chain, evaluated at the instant, in the view's order) against the
+// head of the ledger read and a SELECT of the same rows from rm_deadlines
+// through the same index, ordered as the view, reading each row's bytes;
+// neither side encodes output. The two alternate round by round.
 func deadlines(cfg config) ([]row, error) {
 	ctx := context.Background()
-	incidents, rounds := 100_000, 200
-	if cfg.short {
-		incidents, rounds = 5_000, 20
+	kl, err := sharedKeptLedger(cfg)
+	if err != nil {
+		return nil, err
 	}
-	dir := filepath.Join(cfg.dir, "deadlines")
+	due := kl.asOf.Add(24 * time.Hour).UnixNano()
+	var out []row
+	for _, c := range []struct {
+		name    string
+		filter  projections.DeadlineFilter
+		regimes []string
+	}{
+		{"deadlines --due-within 24h", projections.DeadlineFilter{DueWithin: 24 * time.Hour}, domain.Regimes()},
+		{"deadlines --due-within 24h --regime HIPAA (empty)", projections.DeadlineFilter{DueWithin: 24 * time.Hour, Regimes: []string{"HIPAA"}}, []string{"HIPAA"}},
+	} {
+		query := `SELECT row FROM rm_deadlines WHERE state = 0 AND regime IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(c.regimes)), ", ") + `) AND due_at <= ? ORDER BY first_seq, ord`
+		args := []any{}
+		for _, r := range c.regimes {
+			args = append(args, r)
+		}
+		args = append(args, due)
+		r, err := keptRow(ctx, kl, c.name,
+			func() (int, error) {
+				page, err := kl.kept.Deadlines(ctx, kl.asOf, c.filter, readmodel.Page{}, false)
+				return len(page.Deadlines), err
+			},
+			func() (int, error) { return kl.baseline(ctx, query, args...) })
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// keptLedger is the ledger the kept-view rows read, its read models
+// caught up, and a raw connection to their file.
+type keptLedger struct {
+	st         eventstore.Store
+	kept       *readmodel.Kept
+	db         *sql.DB
+	asOf       time.Time
+	incidents  int
+	rounds     int
+	built, cau time.Duration
+}
+
+var (
+	keptOnce   sync.Once
+	keptShared *keptLedger
+	keptErr    error
+)
+
+// sharedKeptLedger builds the ledger once for the deadlines and list rows
+// (left open until the process ends).
+func sharedKeptLedger(cfg config) (*keptLedger, error) {
+	keptOnce.Do(func() { keptShared, keptErr = newKeptLedger(cfg) })
+	return keptShared, keptErr
+}
+
+func newKeptLedger(cfg config) (*keptLedger, error) {
+	ctx := context.Background()
+	kl := &keptLedger{incidents: 50_000, rounds: 200, asOf: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	if cfg.short {
+		kl.incidents, kl.rounds = 5_000, 20
+	}
+	if s := os.Getenv("BENCH_KEPT_INCIDENTS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return nil, fmt.Errorf("BENCH_KEPT_INCIDENTS=%q: want a number", s)
+		}
+		kl.incidents = n
+	}
+	if s := os.Getenv("BENCH_KEPT_ROUNDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("BENCH_KEPT_ROUNDS=%q: want a positive number", s)
+		}
+		kl.rounds = n
+	}
+	dir := filepath.Join(cfg.dir, "kept")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	st, _, err := benchledger.NewLedger(ctx, filepath.Join(dir, "deadlines.db"))
+	st, _, err := benchledger.NewLedger(ctx, filepath.Join(dir, "ledger.db"))
 	if err != nil {
 		return nil, err
 	}
-	defer st.Close()
-	asOf := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	kl.st = st
 	started := time.Now()
-	if err := fillDeadlineIncidents(ctx, st, incidents, asOf); err != nil {
+	if err := fillDeadlineIncidents(ctx, st, kl.incidents, kl.asOf); err != nil {
 		return nil, err
 	}
-	built := time.Since(started)
-
-	kept, err := readmodel.Open(ctx, st, filepath.Join(dir, "deadlines.db"))
-	if err != nil {
+	kl.built = time.Since(started)
+	views := filepath.Join(dir, "views.db") // a file of their own, as the CLI keeps them
+	if kl.kept, err = readmodel.Open(ctx, st, views); err != nil {
 		return nil, err
 	}
-	defer kept.Close()
 	started = time.Now()
-	if _, err := kept.CatchUp(ctx, asOf); err != nil {
+	if _, err := kl.kept.CatchUp(ctx, kl.asOf); err != nil {
 		return nil, err
 	}
-	caughtUp := time.Since(started)
+	kl.cau = time.Since(started)
+	kl.db, err = sql.Open("sqlite", "file:"+views+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-32768)") // the read models' own settings
+	return kl, err
+}
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "deadlines.db")+"?mode=ro&_pragma=busy_timeout(10000)&_pragma=cache_size(-32768)") // the read models' own settings
+// baseline reads the ledger's head, then runs query (which selects one
+// blob column) and reads every row's bytes; it returns the rows read.
+func (kl *keptLedger) baseline(ctx context.Context, query string, args ...any) (int, error) {
+	if _, err := kl.st.Head(ctx); err != nil {
+		return 0, err
+	}
+	res, err := kl.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	defer db.Close()
+	defer res.Close()
+	n := 0
+	for res.Next() {
+		var b []byte
+		if err := res.Scan(&b); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, res.Err()
+}
 
-	filter := projections.DeadlineFilter{DueWithin: 24 * time.Hour}
-	var product, base []time.Duration
+// keptRow times product and baseline, alternating which goes first, and
+// returns their row; both must read the same number of rows.
+func keptRow(ctx context.Context, kl *keptLedger, name string, product, baseline func() (int, error)) (row, error) {
+	var ps, bs []time.Duration
 	var rows, baseRows int
-	for i := range rounds + 2 {
+	for i := range kl.rounds + 2 {
 		p := func() error {
 			start := time.Now()
-			page, err := kept.Deadlines(ctx, asOf, filter, readmodel.Page{}, false)
-			if err != nil {
-				return err
-			}
+			n, err := product()
 			if i >= 2 {
-				product = append(product, time.Since(start))
+				ps = append(ps, time.Since(start))
 			}
-			rows = len(page.Deadlines)
-			return nil
+			rows = n
+			return err
 		}
 		q := func() error {
 			start := time.Now()
-			res, err := db.QueryContext(ctx, `SELECT row FROM rm_deadlines WHERE open = 1 AND due_at <= ? ORDER BY first_seq, ord`, asOf.Add(24*time.Hour).UnixNano())
-			if err != nil {
-				return err
-			}
-			n := 0
-			for res.Next() {
-				var b []byte
-				if err := res.Scan(&b); err != nil {
-					res.Close()
-					return err
-				}
-				n++
-			}
-			if err := res.Close(); err != nil {
-				return err
-			}
+			n, err := baseline()
 			if i >= 2 {
-				base = append(base, time.Since(start))
+				bs = append(bs, time.Since(start))
 			}
 			baseRows = n
-			return nil
+			return err
 		}
 		first, second := p, q
 		if i%2 == 1 {
 			first, second = q, p
 		}
 		if err := first(); err != nil {
-			return nil, fmt.Errorf("deadlines: %w", err)
+			return row{}, err
 		}
 		if err := second(); err != nil {
-			return nil, fmt.Errorf("deadlines baseline: %w", err)
+			return row{}, err
 		}
 	}
 	if rows != baseRows {
-		return nil, fmt.Errorf("deadlines: the view has %d rows, the SELECT %d: they must read the same rows", rows, baseRows)
+		return row{}, fmt.Errorf("the view has %d rows, the SELECT %d: they must read the same rows", rows, baseRows)
 	}
-	ratio := float64(quantile(product, 0.99)) / float64(quantile(base, 0.99))
-	return []row{{
-		name:      "deadlines --due-within 24h at 100,000 incidents, p99",
-		product:   fmt.Sprintf("p50 %s, p99 %s (%d rounds, %d incidents, %d rows; the kept view deadlines reads)", ms(median(product)), ms(quantile(product, 0.99)), len(product), incidents, rows),
-		baseline:  fmt.Sprintf("p50 %s, p99 %s (SELECT of the same rows from rm_deadlines)", ms(median(base)), ms(quantile(base, 0.99))),
+	ratio := float64(quantile(ps, 0.99)) / float64(quantile(bs, 0.99))
+	return row{
+		name:      fmt.Sprintf("%s at %d incidents (%d rows), p99", name, kl.incidents, rows),
+		product:   fmt.Sprintf("p50 %s, p99 %s (%d rounds; the kept view, in-process)", ms(median(ps)), ms(quantile(ps, 0.99)), len(ps)),
+		baseline:  fmt.Sprintf("p50 %s, p99 %s (the ledger's head, then an indexed SELECT of the same rows)", ms(median(bs)), ms(quantile(bs, 0.99))),
 		ratio:     ratio,
 		ratioText: "p99 ÷ baseline p99",
 		goal:      "≤ 2×",
 		met:       ratio <= 2,
 		notes: []string{fmt.Sprintf("building the %d-incident ledger took %s; catching the read models up from scratch %s (not timed in the rounds)",
-			incidents, built.Round(time.Second), caughtUp.Round(time.Second))},
-	}}, nil
+			kl.incidents, kl.built.Round(time.Second), kl.cau.Round(time.Second))},
+	}, nil
 }
 
 // fillDeadlineIncidents adds n controller breaches: detected and aware at
 // a time spread over the 30 days before asOf, assessed as a privacy breach
-// (the Art. 33 clock runs), and, for 97 in 100, notified to the authority
-// 24 hours after awareness.
+// (the Art. 33 clock runs), and, for 94 in 100, notified to the authority
+// 24 hours after awareness, then closed (post-mortem and closure an hour
+// later).
 func fillDeadlineIncidents(ctx context.Context, st eventstore.Store, n int, asOf time.Time) error {
 	imp, ok := st.(eventstore.Importer)
 	if !ok {
@@ -178,8 +259,9 @@ func fillDeadlineIncidents(ctx context.Context, st eventstore.Store, n int, asOf
 			domain.StageChanged{From: domain.StageAssess, To: domain.StageDiagnose},
 			domain.IncidentClassified{Classification: domain.ClassPrivacyBreach, Reason: "customer records read"},
 		}
-		if i%100 >= 3 && !aware.Add(24*time.Hour).After(asOf) {
-			events = append(events, domain.NotificationSent{RecipientKind: domain.RecipientAuthority, Recipient: "lead supervisory authority", Channel: domain.ChannelPortal, Phase: domain.PhaseInitial})
+		if i%100 >= 6 && !aware.Add(24*time.Hour).After(asOf) {
+			events = append(events, domain.NotificationSent{RecipientKind: domain.RecipientAuthority, Recipient: "lead supervisory authority", Channel: domain.ChannelPortal, Phase: domain.PhaseInitial},
+				domain.PostmortemCompleted{Summary: "closed after notice", Location: "vault", SHA256: "00"}, domain.IncidentClosed{Summary: "notified"})
 		}
 		stream := domain.IncidentStream(fmt.Sprintf("DL%07d", i))
 		for j, e := range events {
@@ -188,8 +270,11 @@ func fillDeadlineIncidents(ctx context.Context, st eventstore.Store, n int, asOf
 				return err
 			}
 			at := aware.Add(time.Duration(j) * time.Hour)
-			if _, ok := e.(domain.NotificationSent); ok {
+			switch e.(type) {
+			case domain.NotificationSent:
 				at = aware.Add(24 * time.Hour)
+			case domain.PostmortemCompleted, domain.IncidentClosed:
+				at = aware.Add(25 * time.Hour)
 			}
 			batch = append(batch, eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: stream, Type: typ, OccurredAt: at, Actor: "oscar", Payload: payload, Revision: uint64(j)})
 		}
