@@ -282,9 +282,14 @@ func oracleInstants(r *rand.Rand, h *history.History, evs []genEvent, n int) []t
 			cands = append(cands, q.Until, q.Until.Add(-time.Nanosecond))
 		}
 	}
+	// The edges where a status or a filter's range changes: a due time
+	// itself and a nanosecond either side (overdue starts just after it),
+	// and a due time less each due-soon window and each --due-within.
+	var edges []time.Time
 	for _, at := range []time.Time{evs[0].at, base, base.Add(90 * 24 * time.Hour)} {
 		for _, d := range projections.Deadlines(h, domain.Cut{AsOf: at}, projections.DeadlineFilter{}).Deadlines {
-			for _, off := range []time.Duration{0, time.Nanosecond, -time.Nanosecond, -12 * time.Hour, -24 * time.Hour, -36 * time.Hour, -48 * time.Hour, -72 * time.Hour} {
+			edges = append(edges, d.DueAt, d.DueAt.Add(time.Nanosecond), d.DueAt.Add(-time.Nanosecond))
+			for _, off := range []time.Duration{-time.Hour, -12 * time.Hour, -24 * time.Hour, -36 * time.Hour, -48 * time.Hour, -72 * time.Hour, -30 * 24 * time.Hour} {
 				cands = append(cands, d.DueAt.Add(off))
 			}
 		}
@@ -292,6 +297,10 @@ func oracleInstants(r *rand.Rand, h *history.History, evs []genEvent, n int) []t
 	span := base.Sub(evs[0].at) + 40*24*time.Hour
 	out := []time.Time{evs[0].at.Add(-24 * time.Hour), base, base.Add(365 * 24 * time.Hour)}
 	for len(out) < n {
+		if len(edges) > 0 && r.IntN(2) == 0 {
+			out = append(out, edges[r.IntN(len(edges))])
+			continue
+		}
 		if r.IntN(3) == 0 {
 			out = append(out, evs[0].at.Add(time.Duration(r.Int64N(int64(span)))).Truncate(time.Second))
 		} else {
@@ -362,7 +371,7 @@ func compareOracle(t *testing.T, seed uint64, r *rand.Rand, k *readmodel.Kept, s
 	ctx := context.Background()
 	h := readHistory(t, st)
 	filters := oracleFilters(r, ids)
-	for _, asOf := range oracleInstants(r, h, evs, 10) {
+	for _, asOf := range oracleInstants(r, h, evs, 12) {
 		cut := domain.Cut{AsOf: asOf}
 		for _, flt := range filters {
 			want := projections.Deadlines(h, cut, flt)
