@@ -889,6 +889,11 @@ type VerifyOptions struct {
 	// not yet checkpointed for longer than its notary-lag before Now are a
 	// problem. Zero: time.Now.
 	Now time.Time
+	// AllLeafCopies reads every checkpoint's leaf copies with it, so a copy
+	// altered beside intact events is reported too; by default a
+	// checkpoint's copies are read only where its events do not give its
+	// root (integrity.Options.LeafCopies).
+	AllLeafCopies bool
 }
 
 // VerifyWith checks the whole ledger in st against its stored checkpoints
@@ -926,7 +931,7 @@ func VerifyWith(ctx context.Context, st eventstore.Store, key *integrity.PublicK
 	policy.Rejecting(rejected)
 	vopts := integrity.Options{Key: chain.First, Rotations: chain.Rotations, Policy: policy, Against: opts.Against, StampSlack: slack}
 	checkpoints := eventstore.Checkpoints(ctx, cs, 0)
-	if lc, ok := st.(leafCopyReader); ok {
+	if lc, ok := st.(leafCopyReader); ok && !opts.AllLeafCopies {
 		checkpoints = checkpointHeads(ctx, lc)
 		vopts.LeafCopies = func(from, to uint64) ([][]byte, error) { return lc.ReadLeafCopies(ctx, from, to) }
 	}

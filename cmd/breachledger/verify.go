@@ -132,7 +132,12 @@ Each flag goes with its mode: a flag of another mode is a usage error.
 On EventStoreDB it also reports events that stream reads no longer return
 (a stream deleted or truncated), stream revisions gone from $all (a
 scavenge), and recorded times further than --clock-tolerance (default 5m)
-from the server's own time of arrival.`,
+from the server's own time of arrival.
+
+The leaf copies kept with each checkpoint are read only where the events
+do not give the root their checkpoint signed (to name the event and what
+differs); --all-leaf-copies reads every one, and also reports a copy
+altered beside intact events.`,
 		Flags: append([]cli.Flag{
 			str("key", "the ledger's public key: a file, or the key itself (default: the key pinned for the ledger's origin; a live ledger's first verify pins the key it finds)"),
 			strs("against", "a checkpoint (or proof) kept earlier that the ledger (or the bundle) must extend; repeatable"),
@@ -145,6 +150,7 @@ from the server's own time of arrival.`,
 			boolean("json", "print JSON"),
 			boolean("rules", "a team ledger: judge every append since the notary's appointment again, and report what the notary accepted that the rules refuse (and rejected that they accept)"),
 			&cli.DurationFlag{Name: "clock-tolerance", Usage: "EventStoreDB: how far a recorded time may be from the server's time of arrival (default 5m)"},
+			boolean("all-leaf-copies", "read every checkpoint's leaf copies, not only where its events do not match, and report a copy altered beside intact events"),
 		}, witnessFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -176,7 +182,7 @@ from the server's own time of arrival.`,
 				return e.verifyProof(c, wp)
 			}
 			return withAuditStore(c, func(st eventstore.Store) error { // app.go
-				key, pending, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{ClockTolerance: c.Duration("clock-tolerance"), Now: e.now()})
+				key, pending, rep, err := e.verifyTrusted(c, st, ledger.VerifyOptions{ClockTolerance: c.Duration("clock-tolerance"), Now: e.now(), AllLeafCopies: c.Bool("all-leaf-copies")})
 				if err != nil {
 					return err
 				}
@@ -215,6 +221,7 @@ from the server's own time of arrival.`,
 var verifyFlagModes = map[string][]string{
 	"against":         {"ledger", "--bundle"},
 	"clock-tolerance": {"ledger"},
+	"all-leaf-copies": {"ledger"},
 	"rules":           {"ledger"},
 	"bundle":          {"--bundle"},
 	"replay":          {"--bundle"},
