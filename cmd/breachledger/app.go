@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/stores"
 )
@@ -23,7 +24,7 @@ var version = "dev"
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, now func() time.Time) int {
 	ctx, o := withOutcome(ctx)
 	app := newApp(stdout, stderr, now)
-	err := app.RunContext(ctx, reorderArgs(app, helpOfSubcommand(app, args)))
+	err := app.RunContext(ctx, prepareArgs(app, args))
 	// "help UNKNOWN" reaches here without an error (suggest.go).
 	err = unknownTopic(app, err)
 	err = settle(ctx, o, err, stderr) // what a signal did to it (signals.go)
@@ -58,13 +59,11 @@ finished (nothing was appended; an append already begun is finished).`,
 		Writer:         stdout,
 		ErrWriter:      stderr,
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			if cerr := calendarUsage(err); cerr != nil {
-				return cerr // calendar.go
-			}
-			return usageError{err}
-		},
-		CommandNotFound: notFound, // suggest.go
+		// The hidden --generate-bash-completion the scripts of "completion"
+		// end a request with (completion.go).
+		EnableBashCompletion:  true,
+		CommandNotFound:       notFound, // suggest.go
+		CustomAppHelpTemplate: appHelpTemplate,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "ledger", Value: stores.DefaultLocation, EnvVars: []string{"BREACHLEDGER_LEDGER"}, Usage: "the ledger: a SQLite file `PATH`, or an EventStoreDB location esdb://HOST:2113?... (see README)"},
 			&cli.StringFlag{Name: "actor", EnvVars: []string{"BREACHLEDGER_ACTOR"}, Usage: "whose identity to record as: writers sign with that person's registered SSH key, found in the key directory ($XDG_CONFIG_HOME/breachledger/signers/NAME), ssh-agent or ~/.ssh (default: the OS user)"},
@@ -83,9 +82,17 @@ finished (nothing was appended; an append already begun is finished).`,
 	app.Commands = append(app.Commands, regulatoryCommands(e)...)
 	app.Commands = append(app.Commands, e.calendarCommand())     // calendar.go: the user calendar on the record
 	app.Commands = append(app.Commands, reportingCommands(e)...) // report.go: reports, register, replay, tokens, serve
-	for _, c := range app.Commands {
-		setUsageErrors(c)
+	app.Commands = append(app.Commands, e.completionCommand())   // completion.go: the shell completion scripts
+	app.Commands = append(app.Commands, versionCommand(e))       // version.go: the version and the build
+	app.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+		return usageProblem(err, c.App.Name, c.App.Flags, nil)
 	}
+	for _, c := range app.Commands {
+		setUsageErrors(app, c, app.Name)
+		e.setCompletion(c) // completion.go
+	}
+	categorize(app.Commands)
+	describeValues(app.Commands)
 	app.Action = func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return unknownCommand(c, c.Args().First())
@@ -95,16 +102,192 @@ finished (nothing was appended; an append already begun is finished).`,
 	return app
 }
 
-func setUsageErrors(c *cli.Command) {
-	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-		if cerr := calendarUsage(err); cerr != nil {
-			return cerr // the removed --calendar (calendar.go)
+// prepareArgs is the argv pre-pass before parsing: the global flags lifted
+// in front of the command from wherever they stand (argv.go), "help CMD
+// SUB" made "CMD SUB --help", and each command's flags moved in front of
+// its arguments. A completion request (completion.go) is not reordered:
+// its last word is the one being completed, and the completer reads the
+// words as typed.
+func prepareArgs(app *cli.App, args []string) []string {
+	args = liftGlobalFlags(app, args)
+	if n := len(args); n > 1 && args[n-1] == completionFlag {
+		if app.Metadata == nil {
+			app.Metadata = map[string]any{}
 		}
-		return usageError{err}
+		app.Metadata[completionWordsKey] = args[:n-1]
+		return args
+	}
+	return reorderArgs(app, helpOfSubcommand(app, args))
+}
+
+// setUsageErrors makes every usage error of c and its subcommands a
+// usageError (exit 2), an unknown flag suggesting the names it may have
+// meant among c's own flags and the global ones (suggest.go).
+func setUsageErrors(app *cli.App, c *cli.Command, parent string) {
+	path := parent + " " + c.Name
+	c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return usageProblem(err, path, c.Flags, app.Flags)
 	}
 	for _, sub := range c.Subcommands {
-		setUsageErrors(sub)
+		setUsageErrors(app, sub, path)
 	}
+}
+
+// usageProblem is the usage error for a parse error of the command named
+// path, whose flags are own and global.
+func usageProblem(err error, path string, own, global []cli.Flag) error {
+	if cerr := calendarUsage(err); cerr != nil {
+		return cerr // the removed --calendar (calendar.go)
+	}
+	if uerr := unknownFlag(err, path, append(append([]cli.Flag{}, own...), global...)); uerr != nil {
+		return uerr // suggest.go
+	}
+	return usageError{err}
+}
+
+// categories are the groups "breachledger help" lists the commands in, in
+// this order (urfave/cli sorts categories by name: the numbers keep the
+// order, and the help templates cut them from what they print).
+var categories = map[string]string{
+	"detect": catRecord, "assess": catRecord, "stage": catRecord, "classify": catRecord, "scope": catRecord,
+	"risk": catRecord, "declare": catRecord, "contain": catRecord, "evidence": catRecord, "postmortem": catRecord,
+	"close": catRecord, "reopen": catRecord, "note": catRecord, "correct": catRecord,
+
+	"request": catNotices, "approve": catNotices, "reject": catNotices, "notify": catNotices, "ack": catNotices,
+	"hold": catNotices, "release": catNotices,
+
+	"profile": catRegulatory, "affected": catRegulatory, "determine": catRegulatory, "factors": catRegulatory,
+	"pack": catRegulatory, "packs": catRegulatory, "calendar": catRegulatory,
+
+	"show": catRead, "timeline": catRead, "list": catRead, "deadlines": catRead, "log": catRead,
+	"report": catRead, "register": catRead, "roles": catRead, "settings": catRead, "serve": catRead,
+
+	"verify": catIntegrity, "checkpoint": catIntegrity, "prove": catIntegrity, "export": catIntegrity,
+	"backup": catIntegrity, "replay": catIntegrity, "signature": catIntegrity, "pin": catIntegrity,
+	"witness": catIntegrity, "notary": catIntegrity, "key": catIntegrity,
+
+	"init": catAdmin, "grant": catAdmin, "revoke": catAdmin, "setting": catAdmin, "signer": catAdmin,
+	"signature-policy": catAdmin, "token": catAdmin, "migrate": catAdmin, "completion": catAdmin, "version": catAdmin,
+}
+
+const (
+	catRecord     = "1 record an incident"
+	catNotices    = "2 approvals and notices"
+	catRegulatory = "3 regulatory facts"
+	catRead       = "4 read"
+	catIntegrity  = "5 integrity"
+	catAdmin      = "6 administer"
+)
+
+// categorize sets each command's Category from categories: in one place,
+// so that the command files need not know the help's grouping. A command
+// missing from the table stays without one (TestEveryCommandHasACategory).
+func categorize(cmds []*cli.Command) {
+	for _, c := range cmds {
+		cat, ok := categories[c.Name]
+		if !ok {
+			continue
+		}
+		c.Category = cat
+		if c.CustomHelpTemplate == "" {
+			c.CustomHelpTemplate = commandHelpTemplate
+			if len(c.Subcommands) > 0 {
+				c.CustomHelpTemplate = subcommandHelpTemplate
+			}
+		}
+	}
+}
+
+// The help templates are urfave/cli's with the ordering number cut from
+// each category's name ("1 record an incident" prints as "record an
+// incident"): the list of commands is urfave/cli's category list, written
+// out here so that it can cut the number (text/template's slice).
+var (
+	appHelpTemplate = strings.Replace(cli.AppHelpTemplate, `COMMANDS:{{template "visibleCommandCategoryTemplate" .}}`,
+		`COMMANDS:{{range .VisibleCategories}}{{if .Name}}
+
+   {{slice .Name 2}}:{{range .VisibleCommands}}
+     {{join .Names ", "}}{{"\t"}}{{.Usage}}{{end}}{{else}}{{range .VisibleCommands}}
+   {{join .Names ", "}}{{"\t"}}{{.Usage}}{{end}}{{end}}{{end}}`, 1)
+	commandHelpTemplate    = strings.Replace(cli.CommandHelpTemplate, "{{.Category}}", "{{slice .Category 2}}", 1)
+	subcommandHelpTemplate = strings.Replace(cli.SubcommandHelpTemplate, "{{.Category}}", "{{slice .Category 2}}", 1)
+)
+
+// valueList is an argument or flag whose values come from a list of the
+// domain's.
+type valueList struct {
+	name   string          // "STAGE", "--basis"
+	values func() []string // the domain's list
+}
+
+// allowedValues are the enumerated arguments and flags whose values the
+// command's own usage does not list: describeValues adds them to the
+// Description, from the domain's lists (never a copy).
+var allowedValues = map[string][]valueList{
+	"stage":     {{"STAGE", func() []string { return names(domain.Stages()) }}},
+	"grant":     {{"ROLE", func() []string { return names(domain.Roles()) }}},
+	"revoke":    {{"ROLE", func() []string { return names(domain.Roles()) }}},
+	"classify":  {{"CLASSIFICATION", func() []string { return names(domain.Classifications()) }}},
+	"risk":      {{"LEVEL", func() []string { return names(domain.RiskLevels()) }}},
+	"declare":   {{"--basis", func() []string { return names(domain.DeclarationBases()) }}},
+	"request":   {{"KIND", func() []string { return names(domain.RequestKinds()) }}},
+	"determine": {{"KIND", func() []string { return names(domain.DeterminationKinds()) }}},
+	"hold":      {{"KIND", func() []string { return names(domain.HoldKinds()) }}},
+	"pack":      {{"VERSION", domain.PackVersions}},
+	"packs":     {{"VERSION", domain.PackVersions}},
+	"detect":    {{"--pack", domain.PackVersions}},
+	"setting": {{"KEY", func() []string {
+		var keys []string
+		for _, k := range domain.SettingKeys() {
+			keys = append(keys, k.Key)
+		}
+		return keys
+	}}},
+	"deadlines": {
+		{"--regime", domain.Regimes},
+		{"--pack, --compare-pack", domain.PackVersions},
+	},
+}
+
+// describeValues appends to the Description of each command in
+// allowedValues the values its arguments and flags take; stage's also the
+// moves between stages (domain.StageMoves), in place of a pointer to the
+// README.
+func describeValues(cmds []*cli.Command) {
+	for _, c := range cmds {
+		vs, ok := allowedValues[c.Name]
+		if !ok {
+			continue
+		}
+		var b strings.Builder
+		b.WriteString("Allowed values:")
+		for _, v := range vs {
+			fmt.Fprintf(&b, "\n  %s: %s", v.name, strings.Join(v.values(), ", "))
+		}
+		if c.Name == "stage" {
+			c.Usage = strings.Replace(c.Usage, `(allowed moves: README, "Stages")`, "(allowed moves: below)", 1)
+			b.WriteString("\n\nAllowed moves (an incident in Close and Post-mortem moves only by \"reopen\"):")
+			for _, m := range domain.StageMoves() {
+				fmt.Fprintf(&b, "\n  %s -> %s", m.From, m.To)
+				if m.OnlyIfDismissed {
+					fmt.Fprintf(&b, " (only when classified %s or %s)", domain.ClassFalsePositive, domain.ClassOutOfScope)
+				}
+			}
+		}
+		if c.Description != "" {
+			c.Description = strings.TrimRight(c.Description, "\n") + "\n\n"
+		}
+		c.Description += b.String()
+	}
+}
+
+// names converts a domain list of words to strings.
+func names[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // actor returns whose identity the command acts as: --actor,

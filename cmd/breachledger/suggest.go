@@ -88,3 +88,53 @@ func quoteOr(prefix string, names []string) string {
 // those it begins (domain.Nearest, which every "did you mean" of the CLI
 // uses). A name like nothing here gets no suggestion.
 func suggestCommands(name string, names []string) []string { return domain.Nearest(name, names) }
+
+// unknownFlag is the usage error for an unknown flag, with the flags it
+// may have meant among flags (hidden ones left out): "unknown flag
+// --ledgr; did you mean --ledger? (flag provided but not defined: -ledgr;
+// ...)". It is nil when err is not Go's
+// "flag provided but not defined".
+func unknownFlag(err error, path string, flags []cli.Flag) error {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return nil
+	}
+	name = strings.TrimPrefix(name, "-")
+	var known []string
+	for _, f := range flags {
+		if v, ok := f.(cli.VisibleFlag); ok && !v.IsVisible() {
+			continue
+		}
+		for _, n := range f.Names() {
+			if len([]rune(n)) > 1 { // not "q": a one-letter alias is no suggestion
+				known = append(known, n)
+			}
+		}
+	}
+	// The parser's own words stay, for scripts that match them.
+	list := fmt.Sprintf("%s; %q lists its flags", err, path+" --help")
+	if s := domain.Nearest(name, known); len(s) > 0 {
+		dashed := make([]string, len(s))
+		for i, n := range s {
+			dashed[i] = dashes(n)
+		}
+		return usagef("unknown flag %s; did you mean %s? (%s)", dashes(name), orList(dashed), list)
+	}
+	return usagef("unknown flag %s (%s)", dashes(name), list)
+}
+
+// dashes writes a flag's name as it is typed: "-q", "--quiet".
+func dashes(name string) string {
+	if len([]rune(name)) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// orList writes "a", "a or b", "a, b or c".
+func orList(xs []string) string {
+	if len(xs) == 1 {
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " or " + xs[len(xs)-1]
+}
