@@ -175,8 +175,8 @@ func TestTamperedKeptRowsCannotSilenceDeadlines(t *testing.T) {
 	t.Run("a fake row inserted", func(t *testing.T) {
 		c := c.with(t)
 		overdueArt33(t, c, inc)
-		tamperKept(t, c, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, open, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
-SELECT incident, ord + 100, first_seq, obligation, rule, regime, due_at, 0, 'met', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = '`+inc+`' AND status = 'overdue'`)
+		tamperKept(t, c, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
+SELECT incident, ord + 100, first_seq, obligation, rule, regime, due_at, 1, 'met', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = '`+inc+`' AND status = 'overdue'`)
 		r := c.run("auditor", "deadlines", "--json")
 		if r.code != 7 || !strings.Contains(r.stderr, "tampered") || strings.Count(r.stdout, `"status":"met"`) != 0 {
 			t.Errorf("deadlines over an inserted met row: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -188,7 +188,7 @@ SELECT incident, ord + 100, first_seq, obligation, rule, regime, due_at, 0, 'met
 		if r := c.run("auditor", "verify"); r.code != 0 {
 			t.Fatalf("verify before: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		tamperKept(t, c, `UPDATE rm_deadlines SET status = 'met', open = 0 WHERE incident = '`+inc+`' AND status = 'overdue'`)
+		tamperKept(t, c, `UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '`+inc+`' AND status = 'overdue'`)
 		r := c.run("auditor", "verify")
 		if r.code != 6 || !strings.Contains(r.stderr, "rm_deadlines") || !strings.Contains(r.stderr, inc) || !strings.Contains(r.stderr, "rebuilt") {
 			t.Errorf("verify over a tampered view: exit %d, want 6 naming the row\n%s%s", r.code, r.stdout, r.stderr)
@@ -255,7 +255,7 @@ func TestTamperedKeptRowsCannotSilenceTheAPI(t *testing.T) {
 		t.Fatalf("before any tampering: %s", body)
 	}
 	for _, q := range []string{
-		`UPDATE rm_deadlines SET status = 'met', open = 0 WHERE incident = '` + inc + `' AND status = 'overdue'`,
+		`UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '` + inc + `' AND status = 'overdue'`,
 		`DELETE FROM rm_deadlines WHERE incident = '` + inc + `' AND status = 'overdue'`,
 		`UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE incident = '` + inc + `' AND status = 'overdue'`,
 	} {
