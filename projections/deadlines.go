@@ -120,7 +120,7 @@ func writeRegulatory(p *printer, v IncidentView) {
 	p.f("\nRegulatory:\n")
 	pinned := "not pinned (recorded before packs were versioned)"
 	if g.Pack != nil {
-		pinned = fmt.Sprintf("pinned %s by %s: %s", stamp(g.Pack.At), g.Pack.Actor, g.Pack.Reason)
+		pinned = fmt.Sprintf("pinned %s by %s: %s", secs(g.Pack.At), g.Pack.Actor, g.Pack.Reason)
 	}
 	row("Rule pack:", "%s, %s (current: %s)", g.PackVersion(), pinned, domain.CurrentPack().Version)
 	row("Calendar:", "%s (current: %s); user closing days, if any, are named on each deadline", g.CalendarDescription(), domain.CurrentCalendarVersion())
@@ -135,20 +135,20 @@ func writeRegulatory(p *printer, v IncidentView) {
 		row("Affected:", "%s%s", describeCounts(a.Counts), correctedSuffix(a.Ref))
 	}
 	for _, d := range g.Determinations {
-		row("Determined:", "%s  %s (by %s)%s", stamp(d.At), Describe(d.DeterminationMade), d.Actor, correctedSuffix(d.Ref))
+		row("Determined:", "%s  %s (by %s)%s", secs(d.At), Describe(d.DeterminationMade), d.Actor, correctedSuffix(d.Ref))
 	}
 	for _, h := range g.Holds {
-		state := "until " + stamp(h.Until)
+		state := "until " + secs(h.Until)
 		if h.Until.IsZero() {
 			state = "oral: at most 30 days"
 		}
 		if h.Released != nil {
-			state += fmt.Sprintf("; released %s by %s: %s", stamp(h.Released.At), h.Released.Actor, h.Released.Reason)
+			state += fmt.Sprintf("; released %s by %s: %s", secs(h.Released.At), h.Released.Actor, h.Released.Reason)
 		}
-		row("Hold:", "%s  %s (recorded by %s; %s)", stamp(h.At), Describe(h.HoldRecorded), h.Actor, state)
+		row("Hold:", "%s  %s (recorded by %s; %s)", secs(h.At), Describe(h.HoldRecorded), h.Actor, state)
 	}
 	for _, a := range g.Acknowledgements {
-		row("Acknowledged:", "%s  %s%s", stamp(a.At), Describe(a.AcknowledgementReceived), correctedSuffix(a.Ref))
+		row("Acknowledged:", "%s  %s%s", secs(a.At), Describe(a.AcknowledgementReceived), correctedSuffix(a.Ref))
 	}
 	tw.Flush()
 	if v.RiskAdvice != nil {
@@ -538,13 +538,13 @@ func localStamp(o domain.Obligation) string {
 func rowExtra(d DeadlineRow) string {
 	var parts []string
 	if n := d.NowKnown; n != nil {
-		parts = append(parts, fmt.Sprintf("as known at %s: due %s, %s (anchor %s)", stamp(n.KnownAt), stamp(n.DueAt), n.Status, stamp(n.AnchorAt)))
+		parts = append(parts, fmt.Sprintf("as known at %s: due %s, %s (anchor %s)", secs(n.KnownAt), secs(n.DueAt), n.Status, secs(n.AnchorAt)))
 	}
 	if u := d.UnderPack; u != nil {
 		if u.Absent {
 			parts = append(parts, "not an obligation under pack "+u.Pack)
 		} else if !u.DueAt.Equal(d.DueAt) || u.Status != d.Status {
-			parts = append(parts, fmt.Sprintf("under pack %s: due %s, %s", u.Pack, stamp(u.DueAt), u.Status))
+			parts = append(parts, fmt.Sprintf("under pack %s: due %s, %s", u.Pack, secs(u.DueAt), u.Status))
 		}
 	}
 	if d.OnlyUnder != "" {

@@ -81,6 +81,9 @@ func TestIncidentPrefix(t *testing.T) {
 				t.Errorf("deadlines %s lists incident %s, want only %s", unique, d.Incident, a)
 			}
 		}
+		if out := c.ok("auditor", "list", "--wide"); !strings.Contains(out, summaries[a]) {
+			t.Errorf("list --wide lacks %s's summary:\n%s", a, out)
+		}
 		before := logLen()
 		var was, log []logEntry
 		c.json(&was, "log", "--incident", a)

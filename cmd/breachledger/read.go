@@ -3,11 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
@@ -127,8 +129,8 @@ func readerCommands(e *env) []*cli.Command {
 			},
 		}),
 		e.reader(readerSpec{
-			name: "list", usage: "list incidents", example: `breachledger list --open`,
-			flags: []cli.Flag{boolean("open", "only incidents not closed")},
+			name: "list", usage: "list incidents (text: newest detection first, lines cut to a terminal's width; --json: the documented order)", example: `breachledger list --open`,
+			flags: []cli.Flag{boolean("open", "only incidents not closed"), boolean("wide", "print whole summaries, never cut to the terminal's width")},
 			args: func(c *cli.Context, in *inputs) read {
 				return func(st eventstore.Store, cut domain.Cut) error {
 					h, err := ledger.ReadHistory(c.Context, st)
@@ -139,7 +141,7 @@ func readerCommands(e *env) []*cli.Command {
 					if c.Bool("json") {
 						return writeJSON(e.stdout, l)
 					}
-					return projections.WriteList(e.stdout, l)
+					return projections.WriteListWidth(e.stdout, l, e.listWidth(c))
 				}
 			},
 		}),
@@ -400,4 +402,22 @@ func deadlineHistory(c *cli.Context, st eventstore.Store, incident string) (*his
 		}
 	}
 	return h, nil
+}
+
+// listWidth is the width list cuts its text lines to: the terminal's
+// (else $COLUMNS, else 80) when stdout is a terminal and --wide is not
+// given; 0, whole lines, when stdout is a pipe or a file, so that a
+// script reads every summary whole.
+func (e *env) listWidth(c *cli.Context) int {
+	f, ok := e.stdout.(*os.File)
+	if c.Bool("wide") || !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
 }
