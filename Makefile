@@ -81,7 +81,7 @@ noesdb-check:
 	CGO_ENABLED=0 $(GO) build -tags 'urfave_cli_no_docs noesdb' -o $(NOESDB)/breachledger ./cmd/breachledger
 	@set -e; B=$(NOESDB)/breachledger; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
 	export XDG_CONFIG_HOME=$$d/config XDG_CACHE_HOME=$$d/cache; \
-	code=0; $$B --ledger 'esdb://127.0.0.1:1?tls=false' show x 2>$$d/err || code=$$?; \
+	code=0; $$B --ledger 'esdb://127.0.0.1:1?tls=false' list 2>$$d/err || code=$$?; \
 	if [ $$code -ne 2 ] || ! grep -q 'built without EventStoreDB support (-tags noesdb): build it without the tag' $$d/err; then \
 		echo "noesdb build on an esdb:// location: exit $$code, want 2:"; cat $$d/err; exit 1; fi; \
 	$$B --ledger $$d/l.db --actor alice init --unsigned --name 'noesdb check' >/dev/null 2>&1; \

@@ -111,7 +111,7 @@ func TestSlipAdviceAfterStageClose(t *testing.T) {
 // usage error that says what to give, not an I/O error (exit 1).
 func TestSlipEmptyLedger(t *testing.T) {
 	dir := t.TempDir()
-	for _, args := range [][]string{{"--ledger", "", "list"}, {"--ledger", " ", "init"}, {"--ledger=", "show", "X"}} {
+	for _, args := range [][]string{{"--ledger", "", "list"}, {"--ledger", " ", "init"}, {"--ledger=", "show", "XXXXXXXX"}} {
 		r := bin(t, dir, nil, args...)
 		expect(t, r, 2, []string{"--ledger is empty", "give the ledger's file PATH or its esdb:// location", "usage error"}, []string{"empty path"})
 	}
