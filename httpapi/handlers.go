@@ -171,6 +171,27 @@ func (s *Server) position(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, map[string]any{"origin": origin, "ledger": l.Name, "head": head, "kept": s.Kept.Position(), "now": s.now(), "authorship": projections.AuthorshipOf(l)})
 }
 
+// pageHead is what every page of a list says of itself: the cut it shows,
+// the ledger position it was read at, and which events of the ledger a
+// signature proves the author of.
+type pageHead struct {
+	AsOf       time.Time              `json:"as_of"`
+	KnownAt    time.Time              `json:"known_at"`
+	Position   uint64                 `json:"position"`
+	Authorship projections.Authorship `json:"authorship"`
+}
+
+// pageHead is the head of a page of the kept views at cut.
+func (s *Server) pageHead(cut domain.Cut) pageHead {
+	return pageHead{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
+}
+
+// rebuiltAt says the page was cut from v, a view rebuilt from the log:
+// its cut and the position it was built at.
+func (h *pageHead) rebuiltAt(v *cutView) {
+	h.AsOf, h.KnownAt, h.Position = v.cut.AsOf, v.cut.KnownAt, v.pos
+}
+
 // authorship says which events of the ledger a signature proves the
 // author of, for the answers that give the ledger's position.
 func (s *Server) authorship() projections.Authorship {
@@ -185,14 +206,10 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := struct {
-		AsOf      time.Time `json:"as_of"`
-		KnownAt   time.Time `json:"known_at"`
-		Position  uint64    `json:"position"`
-		Incidents any       `json:"incidents"`
-		Next      string    `json:"next_cursor"`
-		// Authorship: which events a signature proves the author of.
-		Authorship projections.Authorship `json:"authorship"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
+		pageHead
+		Incidents any    `json:"incidents"`
+		Next      string `json:"next_cursor"`
+	}{pageHead: s.pageHead(cut)}
 	if explicit {
 		cq := newCutQuery("incidents", q, struct{ Open bool }{open})
 		v, start, err := s.rebuilt(r.Context(), cq, cursor, func(ctx context.Context, pos uint64, cut domain.Cut, _ time.Time) (any, int, error) {
@@ -207,7 +224,7 @@ func (s *Server) incidents(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out.Incidents, out.Next = cutRows(v.value.([]projections.ListEntry), v, cq, start, limit)
-		out.AsOf, out.KnownAt, out.Position = v.cut.AsOf, v.cut.KnownAt, v.pos
+		out.pageHead.rebuiltAt(v)
 		return writeJSON(w, out)
 	}
 	p, err := s.Kept.List(r.Context(), cut.AsOf, open, readmodel.Page{After: cursor, Limit: limit}, true)
@@ -345,19 +362,15 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := struct {
-		AsOf      time.Time `json:"as_of"`
-		KnownAt   time.Time `json:"known_at"`
-		DueWithin string    `json:"due_within,omitempty"`
-		Position  uint64    `json:"position"`
-		Deadlines any       `json:"deadlines"`
+		pageHead
+		DueWithin string `json:"due_within,omitempty"`
+		Deadlines any    `json:"deadlines"`
 		// FactsNeeded: rules that wait for a determination never made,
 		// on the first page only.
 		FactsNeeded any    `json:"facts_needed"`
 		Alert       bool   `json:"alert"`
 		Next        string `json:"next_cursor"`
-		// Authorship: which events a signature proves the author of.
-		Authorship projections.Authorship `json:"authorship"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
+	}{pageHead: s.pageHead(cut)}
 	if f.DueWithin > 0 {
 		out.DueWithin = domain.FormatDuration(f.DueWithin)
 	}
@@ -399,7 +412,8 @@ func (s *Server) deadlines(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := cv.value.(projections.DeadlineView)
 	out.Deadlines, out.Next = cutRows(v.Deadlines, cv, cq, start, limit)
-	out.AsOf, out.KnownAt, out.Position, out.Alert = cv.cut.AsOf, cv.cut.KnownAt, cv.pos, v.Alert
+	out.pageHead.rebuiltAt(cv)
+	out.Alert = v.Alert
 	out.FactsNeeded = v.FactsNeeded
 	if cursor != "" {
 		out.FactsNeeded = []projections.FactsNeededRow{} // the first page had them
@@ -418,14 +432,10 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	// JSON pages through the entries; the other formats are the whole
 	// register as "breachledger register" writes it, integrity footer and all.
 	out := struct {
-		AsOf     time.Time `json:"as_of"`
-		KnownAt  time.Time `json:"known_at"`
-		Position uint64    `json:"position"`
-		Entries  any       `json:"entries"`
-		Next     string    `json:"next_cursor"`
-		// Authorship: which events a signature proves the author of.
-		Authorship projections.Authorship `json:"authorship"`
-	}{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Position: s.Kept.Position(), Authorship: s.authorship()}
+		pageHead
+		Entries any    `json:"entries"`
+		Next    string `json:"next_cursor"`
+	}{pageHead: s.pageHead(cut)}
 	if format == projections.FormatJSON && !explicit {
 		p, err := s.Kept.Register(r.Context(), cut.AsOf, readmodel.Page{After: cursor, Limit: limit}, true)
 		if err != nil {
@@ -450,7 +460,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		out.Entries, out.Next = cutRows(v.value.([]projections.RegisterEntry), v, cq, start, limit)
-		out.AsOf, out.KnownAt, out.Position = v.cut.AsOf, v.cut.KnownAt, v.pos
+		out.pageHead.rebuiltAt(v)
 		return writeJSON(w, out)
 	}
 	h, p, err := ledger.ReadCheckpointed(r.Context(), s.Store, 0, s.Key, nil)
