@@ -8,85 +8,9 @@ import (
 	"sort"
 )
 
-// Stored type names. They are explicit strings, never derived from Go type
-// names, so renaming a Go type cannot rewrite history. A changed payload
-// shape gets a new name (e.g. "IncidentDetected.v2") and both stay decodable.
-// A new slice on each call: nothing outside this function can add a type.
-func eventTypes() []eventType {
-	return []eventType{
-		{"LedgerInitialized", func() Event { return &LedgerInitialized{} }},
-		{"RoleGranted", func() Event { return &RoleGranted{} }},
-		{"RoleRevoked", func() Event { return &RoleRevoked{} }},
-		{"SettingChanged", func() Event { return &SettingChanged{} }},
-		{"CalendarSet", func() Event { return &CalendarSet{} }},
-		{"IncidentDetected", func() Event { return &IncidentDetected{} }},
-		{"IncidentAssessed", func() Event { return &IncidentAssessed{} }},
-		{"StageChanged", func() Event { return &StageChanged{} }},
-		{"IncidentClassified", func() Event { return &IncidentClassified{} }},
-		{"ScopeRecorded", func() Event { return &ScopeRecorded{} }},
-		{"RiskDetermined", func() Event { return &RiskDetermined{} }},
-		{"CRSPIDeclared", func() Event { return &CRSPIDeclared{} }},
-		{"ActionTaken", func() Event { return &ActionTaken{} }},
-		{"EvidenceRecorded", func() Event { return &EvidenceRecorded{} }},
-		{"RequestOpened", func() Event { return &RequestOpened{} }},
-		{"RequestApproved", func() Event { return &RequestApproved{} }},
-		{"RequestRejected", func() Event { return &RequestRejected{} }},
-		{"NotificationSent", func() Event { return &NotificationSent{} }},
-		{"PostmortemCompleted", func() Event { return &PostmortemCompleted{} }},
-		{"IncidentClosed", func() Event { return &IncidentClosed{} }},
-		{"IncidentReopened", func() Event { return &IncidentReopened{} }},
-		{"NoteAdded", func() Event { return &NoteAdded{} }},
-		{"EventCorrected", func() Event { return &EventCorrected{} }},
-		// Signer registry and signature policy (signers.go).
-		{"SignerRegistered", func() Event { return &SignerRegistered{} }},
-		{"SignerRevoked", func() Event { return &SignerRevoked{} }},
-		{"SignaturePolicySet", func() Event { return &SignaturePolicySet{} }},
-		// Regulatory facts (facts_events.go).
-		{"EntityProfiled", func() Event { return &EntityProfiled{} }},
-		{"AffectedRecorded", func() Event { return &AffectedRecorded{} }},
-		{"DeterminationMade", func() Event { return &DeterminationMade{} }},
-		{"AcknowledgementReceived", func() Event { return &AcknowledgementReceived{} }},
-		{"HoldRecorded", func() Event { return &HoldRecorded{} }},
-		{"HoldReleased", func() Event { return &HoldReleased{} }},
-		{"RiskFactorsRecorded", func() Event { return &RiskFactorsRecorded{} }},
-		{"PackPinned", func() Event { return &PackPinned{} }},
-		// API tokens (tokens.go).
-		{"APITokenIssued", func() Event { return &APITokenIssued{} }},
-		{"APITokenRevoked", func() Event { return &APITokenRevoked{} }},
-		// Witnesses (witnesses.go).
-		{"WitnessAdded", func() Event { return &WitnessAdded{} }},
-		{"WitnessRemoved", func() Event { return &WitnessRemoved{} }},
-		// Custody of the log (custody.go).
-		{"ForeignEventRejected", func() Event { return &ForeignEventRejected{} }},
-		{"LegacyTailAccepted", func() Event { return &LegacyTailAccepted{} }},
-		{"NotaryAppointed", func() Event { return &NotaryAppointed{} }},
-	}
-}
-
-// eventType is a stored type name and how to make its payload.
-type eventType struct {
-	name string
-	make func() Event
-}
-
-// newEvent returns a new payload of the stored type typ, a pointer to its
-// zero value, or false if typ is unknown.
-func newEvent(typ string) (Event, bool) {
-	for _, et := range eventTypes() {
-		if et.name == typ {
-			return et.make(), true
-		}
-	}
-	return nil, false
-}
-
 // EventTypes returns every stored type name, sorted.
 func EventTypes() []string {
-	types := eventTypes()
-	out := make([]string, 0, len(types))
-	for _, et := range types {
-		out = append(out, et.name)
-	}
+	out := eventTypeNames()
 	sort.Strings(out)
 	return out
 }
@@ -102,9 +26,9 @@ func TypeOf(e Event) string {
 	if p, ok := newEvent(t.Name()); ok && reflect.TypeOf(p).Elem() == t {
 		return t.Name()
 	}
-	for _, et := range eventTypes() {
-		if reflect.TypeOf(et.make()).Elem() == t {
-			return et.name
+	for _, name := range eventTypeNames() {
+		if p, _ := newEvent(name); reflect.TypeOf(p).Elem() == t {
+			return name
 		}
 	}
 	return ""
