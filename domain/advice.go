@@ -16,15 +16,28 @@ const (
 	OutcomeAuthority Outcome = "notify-authority"
 	// OutcomeSubjects: a high risk: also tell the data subjects (Art. 34(1)).
 	OutcomeSubjects Outcome = "notify-subjects"
+	// OutcomeException: a high risk, but an Art. 34(3) exception holds:
+	// notify the authority; the people are not told individually ((c):
+	// a public communication instead).
+	OutcomeException Outcome = "notify-authority-art34-exception"
+	// OutcomeControllers: the organisation is a processor: notify the
+	// controllers without undue delay (Art. 33(2)); they assess the risk.
+	OutcomeControllers Outcome = "notify-controllers"
+	// OutcomeCannotAdvise: a factor is not recorded; Advice.Missing names
+	// it. The authority's clock runs meanwhile.
+	OutcomeCannotAdvise Outcome = "cannot-advise"
 )
 
-// Level returns the GDPR risk level the outcome corresponds to.
+// Level returns the GDPR risk level the outcome corresponds to; empty for
+// the outcomes that assess no risk (a processor's, cannot advise).
 func (o Outcome) Level() RiskLevel {
 	switch o {
 	case OutcomeDocument:
 		return RiskUnlikely
 	case OutcomeAuthority:
 		return RiskRisk
+	case OutcomeControllers, OutcomeCannotAdvise:
+		return ""
 	}
 	return RiskHigh
 }
@@ -33,9 +46,22 @@ func (o Outcome) Level() RiskLevel {
 // the determination stays a human decision (RiskDetermined), and Differs
 // says where that decision departs from it.
 type Advice struct {
-	Outcome Outcome   `json:"outcome"`
-	Level   RiskLevel `json:"level"`
-	Reasons []string  `json:"reasons"`
+	// Method is the advice method the factors were recorded under (pinned
+	// by the event); Superseded is set when a newer method exists, which
+	// the advice is not read under.
+	Method     string    `json:"method"`
+	Superseded string    `json:"superseded,omitempty"`
+	Outcome    Outcome   `json:"outcome"`
+	Level      RiskLevel `json:"level,omitempty"`
+	// Severity is the ENISA computation with every term (MethodENISA2013v1,
+	// complete facts only).
+	Severity *ENISASeverity `json:"severity,omitempty"`
+	Reasons  []string       `json:"reasons"`
+	// Missing names the flags of the facts not recorded: the advisor
+	// cannot advise until they are.
+	Missing []string `json:"missing,omitempty"`
+	// Conditions say what recorded fact would change the outcome.
+	Conditions []string `json:"conditions,omitempty"`
 	// Differs is set when a risk determination was recorded and its outcome
 	// is not the suggested one.
 	Differs string `json:"differs,omitempty"`
@@ -98,9 +124,16 @@ func Advise(f RiskFactorsRecorded) Advice {
 	}
 
 	if f.Subjects > 0 {
-		reasons = append(reasons, fmt.Sprintf("%d people affected: the more people, the graver the breach, though volume alone does not decide (EDPB 01/2021 para. 12)", f.Subjects))
+		reasons = append(reasons, fmt.Sprintf("%s affected: the more people, the graver the breach, though under this method volume alone does not decide", people(f.Subjects)))
 	}
-	return Advice{Outcome: out, Level: out.Level(), Reasons: reasons}
+	return Advice{Method: MethodEDPB2021, Outcome: out, Level: out.Level(), Reasons: reasons}
+}
+
+func people(n int64) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return fmt.Sprintf("%d people", n)
 }
 
 func rank(o Outcome) int {
@@ -140,20 +173,56 @@ func who(f RiskFactorsRecorded) string {
 	return "special categories"
 }
 
-// AdviceFor returns the advice for an incident's recorded risk factors and
-// where the recorded risk determination differs from it; ok is false when
-// no factors are recorded.
+// AdviceFor returns the advice for an incident under the method its
+// recorded factors pinned, and where the recorded risk determination
+// differs from it; ok is false when no factors are recorded.
 func AdviceFor(inc *Incident) (Advice, bool) {
 	g := &inc.Regulatory
-	if g.RiskFactors == nil {
+	var a Advice
+	switch {
+	case g.RiskFactors == nil:
 		return Advice{}, false
+	case g.RiskFactors.Method == "" || g.RiskFactors.Method == MethodEDPB2021:
+		a = Advise(g.RiskFactors.RiskFactorsRecorded)
+		a.Superseded = fmt.Sprintf("the factors were recorded under the first advisor (%s), which this incident keeps; the current method is %s: record the graded facts with factors to be advised by it", MethodEDPB2021, CurrentAdviceMethod())
+	default:
+		a = AdviseENISA(g.RiskFactors.RiskFactorsRecorded, adviceContext(inc))
 	}
-	a := Advise(g.RiskFactors.RiskFactorsRecorded)
-	if inc.Risk != nil {
+	if inc.Risk != nil && a.Level != "" {
 		decided := inc.Risk.Level
 		if decided != a.Level {
 			a.Differs = fmt.Sprintf("the determination of %s by %s is %q; the advice is %q (%s): %s", stamp(inc.Risk.At), inc.Risk.Actor, decided, a.Level, a.Outcome, inc.Risk.Reasoning)
 		}
 	}
 	return a, true
+}
+
+// CurrentMethodAdvice is the reading of the current method beside the
+// pinned one (show --compare-method): the current method reads only the
+// graded facts, so factors recorded under an older method give "cannot
+// advise" with the facts to record. ok is false for a closed incident
+// (never re-advised) and where AdviceFor has nothing to advise on.
+func CurrentMethodAdvice(inc *Incident) (Advice, bool) {
+	if inc.Closed {
+		return Advice{}, false
+	}
+	if _, ok := AdviceFor(inc); !ok {
+		return Advice{}, false
+	}
+	f := RiskFactorsRecorded{Method: CurrentAdviceMethod()}
+	if r := inc.Regulatory.RiskFactors; r != nil && r.Method == CurrentAdviceMethod() {
+		f = r.RiskFactorsRecorded
+	}
+	return AdviseENISA(f, adviceContext(inc)), true
+}
+
+func adviceContext(inc *Incident) AdviceContext {
+	var ctx AdviceContext
+	if inc.Detection != nil {
+		ctx.Role = inc.Detection.Role
+	}
+	if p := inc.Regulatory.Profile; p != nil {
+		ctx.Controllers = p.Controllers
+	}
+	return ctx
 }

@@ -169,9 +169,27 @@ type HoldReleased struct {
 }
 
 // RiskFactorsRecorded records the structured risk factors of a personal
-// data breach, in full; the risk advisor (advice.go) reads them.
+// data breach, in full; the risk advisor (advice.go) reads them under the
+// method the event names. An event without a method was recorded under the
+// first advisor (MethodEDPB2021) and is read by it alone, with its yes/no
+// fields; an event under MethodENISA2013v1 records the graded facts below
+// (enisa_facts.go), where an empty value is a fact not recorded.
 type RiskFactorsRecorded struct {
 	Backdating
+	Method string `json:"method,omitempty"` // the advice method pinned by this event; empty: MethodEDPB2021
+	// The graded facts of MethodENISA2013v1.
+	Data            []DataCategory    `json:"data,omitempty"`            // the kinds of data; the highest base counts
+	DPCAdjustments  []DPCAdjustment   `json:"dpc_adjustments,omitempty"` // contextual adjustments of the DPC
+	Identification  Identification    `json:"identification,omitempty"`  // ease of identification (EI)
+	Confidentiality Confidentiality   `json:"confidentiality,omitempty"`
+	Integrity       Integrity         `json:"integrity,omitempty"`
+	Availability    Availability      `json:"availability,omitempty"`
+	Intent          Intent            `json:"intent,omitempty"`
+	Unintelligible  Unintelligibility `json:"unintelligible,omitempty"`
+	People          string            `json:"people,omitempty"`          // people affected: a whole number or unknown
+	ExposureDays    string            `json:"exposure_days,omitempty"`   // days the data stayed exposed: a whole number or unknown
+	Art34Exception  Art34Exception    `json:"art34_exception,omitempty"` // an Art. 34(3)(b) or (c) exception that holds
+	// The yes/no factors of MethodEDPB2021.
 	Encrypted          bool   `json:"encrypted"`           // the data was encrypted (or hashed) with a state-of-the-art algorithm
 	KeyCompromised     bool   `json:"key_compromised"`     // ...and the key (or secret salt) was compromised too
 	Exfiltrated        bool   `json:"exfiltrated"`         // evidence or likelihood that data left the controller's control (copied out, stolen, sent to the wrong recipient)
@@ -271,6 +289,16 @@ func (e HoldReleased) validate(fs *fields) {
 }
 
 func (e RiskFactorsRecorded) validate(fs *fields) {
+	switch e.Method {
+	case "", MethodEDPB2021:
+		e.validateLegacy(fs)
+	case MethodENISA2013v1:
+		e.validateENISA(fs)
+		return
+	default:
+		fs.problem("method", e.Method, "unknown advice method; this binary knows %s", strings.Join(AdviceMethods(), ", "))
+		return
+	}
 	if e.Subjects < 0 {
 		fs.problem("subjects", "", "must not be negative")
 	}
