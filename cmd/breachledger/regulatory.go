@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,39 +106,7 @@ func regulatoryCommands(e *env) []*cli.Command {
 				return domain.ReleaseHold{By: by, Hold: strings.ToUpper(in.arg("HOLD")), Reason: in.required("reason")}
 			},
 		}),
-		e.writer(writerSpec{
-			name: "factors", usage: "record the structured risk factors of a personal data breach; show prints the advice they lead to", argsUsage: "INCIDENT",
-			example:  `breachledger factors INCIDENT --exfiltrated --special-categories --subjects 1200 --notes "support tickets include health details"`,
-			incident: true,
-			flags: []cli.Flag{
-				boolean("encrypted", "encrypted or hashed with a state-of-the-art algorithm"),
-				boolean("key-compromised", "...and the key or secret was compromised too"),
-				boolean("exfiltrated", "evidence or likelihood that data left control (copied, stolen, sent to the wrong recipient)"),
-				boolean("special-categories", "GDPR Art. 9/10 data, or highly personal data (financial, credentials)"),
-				boolean("vulnerable", "children, patients or other vulnerable people"),
-				str("subjects", "how many people are affected"),
-				str("restore-hours", "availability: hours until the data is available again (0: no loss)"),
-				boolean("recipient-trusted", "the recipient is trusted (bound to confidentiality)"),
-				boolean("deletion-confirmed", "...and confirmed deleting or returning the data"),
-				boolean("fraud", "identity theft or fraud is possible with the data"),
-				str("notes", "notes"),
-			},
-			build: func(in *inputs, by domain.By) domain.Command {
-				f := domain.RiskFactorsRecorded{
-					Encrypted: in.c.Bool("encrypted"), KeyCompromised: in.c.Bool("key-compromised"), Exfiltrated: in.c.Bool("exfiltrated"),
-					SpecialCategories: in.c.Bool("special-categories"), VulnerableSubjects: in.c.Bool("vulnerable"),
-					RecipientTrusted: in.c.Bool("recipient-trusted"), DeletionConfirmed: in.c.Bool("deletion-confirmed"), FraudPotential: in.c.Bool("fraud"),
-					Notes: in.c.String("notes"),
-				}
-				if n := in.count("subjects"); n != nil {
-					f.Subjects = *n
-				}
-				if n := in.count("restore-hours"); n != nil {
-					f.RestoreHours = *n
-				}
-				return domain.RecordRiskFactors{By: by, RiskFactorsRecorded: f}
-			},
-		}),
+		e.writer(factorsCommand()),
 		e.writer(writerSpec{
 			name: "pack", usage: "evaluate the incident under another rule pack from now on (the history keeps the earlier pin)", argsUsage: "INCIDENT VERSION",
 			example:  `breachledger pack INCIDENT 2026.1 --reason "adopt the multi-regime pack after legal review"`,
@@ -183,4 +152,116 @@ func regulatoryCommands(e *env) []*cli.Command {
 			},
 		},
 	}
+}
+
+// legacyFactorFlags are the yes/no flags of the first advisor
+// (domain.MethodEDPB2021), hidden: kept so that old scripts still record
+// what they recorded; they cannot be mixed with the graded facts.
+func legacyFactorFlags() []string {
+	return []string{"encrypted", "key-compromised", "exfiltrated", "special-categories", "vulnerable", "subjects", "restore-hours", "recipient-trusted", "deletion-confirmed", "fraud"}
+}
+
+// gradedFactorFlags are the flags of the current method's graded facts.
+func gradedFactorFlags() []string {
+	return []string{"data", "dpc-adjust", "identification", "confidentiality", "integrity", "availability", "intent", "unintelligible", "people", "exposure-days", "art34-exception"}
+}
+
+// factorsCommand records the graded facts the risk advisor reads under the
+// current method (domain.MethodENISA2013v1). Every fact is a value, with
+// unknown read as its worst level; a fact left out is not recorded, and
+// show then says the advisor cannot advise until it is.
+func factorsCommand() writerSpec {
+	hidden := func(name, usage string) cli.Flag {
+		return &cli.BoolFlag{Name: name, Usage: usage + " (first advisor " + domain.MethodEDPB2021 + "; old scripts only)", Hidden: true}
+	}
+	return writerSpec{
+		name: "factors", usage: "record the graded facts of a personal data breach (ENISA severity method " + domain.CurrentAdviceMethod() + "); show prints the advice with its arithmetic", argsUsage: "INCIDENT",
+		example: lines(`breachledger factors INCIDENT --data financial --data simple --identification maximum --confidentiality unknown-recipients --integrity none --availability none --intent malicious --unintelligible no --people 3200 --exposure-days 2 --notes "IBANs and balances read through the API"`,
+			`breachledger factors INCIDENT --data sensitive --dpc-adjust reveals-less=-3 ...   # "had general blood tests": sensitive data revealing little (DPC 1)`,
+			`breachledger factors INCIDENT ... --art34-exception disproportionate --notes "no contact details: public notice on the website"`),
+		incident: true,
+		flags: []cli.Flag{
+			strs("data", "a kind of data (repeatable; the highest counts): simple (name, contact details, biographical data, education, family life, professional experience: 1), "+
+				"behavioural (location, traffic data, preferences and habits: 2), financial (income, transactions, balances, bank statements, credit cards, invoices, investments, social welfare: 3), "+
+				"sensitive (health, political affiliation, religious beliefs, sexual life, the other special categories: 4), unknown (read as sensitive); credentials: the kind of what they open"),
+			strs("dpc-adjust", "`REASON[=+N|-N]` (repeatable, N 1-3, default 1) a contextual adjustment of the data score, kept within 1-4: raising: more-data (a year of call records, not a week), "+
+				"controller-nature (an online pharmacy's customers imply health; a luxury retailer's, wealth), vulnerable-people (minors, protected witnesses, victims of abuse); "+
+				"lowering: invalid-data (cards expired long ago), public-data (already publicly available), reveals-less (a generic health certificate, not a diagnosis)"),
+			str("identification", "ease of identification from the data alone or with data the recipients can reasonably get: negligible (0.25), limited (0.5), significant (0.75), maximum (1), unknown (read as maximum)"),
+			str("confidentiality", "loss of confidentiality: none, exposed (to confidentiality risks without evidence of unlawful processing: 0), known-recipients (disclosed to a number of known recipients: +0.25), unknown-recipients (to an unknown number: +0.5), unknown (read as unknown-recipients)"),
+			str("integrity", "loss of integrity: none, recoverable (altered, possibly used wrongly, recoverable: 0), not-recoverable (+0.25), harmful-use (altered and used in a way that harms the person: +0.5), unknown (read as harmful-use)"),
+			str("availability", "loss of availability: none, recoverable (without difficulty: 0), temporary (+0.25), permanent (cannot be recovered from the controller or the people: +0.5), unknown (read as permanent)"),
+			str("intent", "malicious (an intentional act to cause harm: theft, hacking, selling data: +0.5), non-malicious (error, loss, misconfiguration: 0), unknown (read as malicious)"),
+			str("unintelligible", "yes (encrypted or hashed with a state-of-the-art algorithm, key or secret not compromised: removes the confidentiality element), no, unknown (read as no)"),
+			str("people", fmt.Sprintf("how many people are affected, or unknown; %d or more (or unknown) raises the band one step (project rule)", domain.VolumeRaise)),
+			str("exposure-days", fmt.Sprintf("how many days the data stayed exposed (0 if none), or unknown; %d or more (or unknown) raises the band one step (project rule)", domain.ExposureRaiseDays)),
+			str("art34-exception", "a GDPR Art. 34(3) exception that holds: risk-removed ((b) measures taken since make the high risk no longer likely), disproportionate ((c) then a public communication instead)"),
+			str("notes", "notes"),
+			hidden("encrypted", "encrypted or hashed"), hidden("key-compromised", "the key was compromised too"), hidden("exfiltrated", "data left control"),
+			hidden("special-categories", "special categories"), hidden("vulnerable", "vulnerable people"),
+			&cli.StringFlag{Name: "subjects", Hidden: true, Usage: "people affected (first advisor; old scripts only)"},
+			&cli.StringFlag{Name: "restore-hours", Hidden: true, Usage: "hours to restore (first advisor; old scripts only)"},
+			hidden("recipient-trusted", "trusted recipient"), hidden("deletion-confirmed", "deletion confirmed"), hidden("fraud", "fraud possible"),
+		},
+		build: func(in *inputs, by domain.By) domain.Command {
+			legacy := slices.ContainsFunc(legacyFactorFlags(), in.c.IsSet)
+			if legacy {
+				if slices.ContainsFunc(gradedFactorFlags(), in.c.IsSet) {
+					in.failf("the yes/no flags of the first advisor (%s) cannot be mixed with the graded facts of %s: record the graded facts only", domain.MethodEDPB2021, domain.CurrentAdviceMethod())
+				}
+				return domain.RecordRiskFactors{By: by, RiskFactorsRecorded: legacyFactors(in)}
+			}
+			f := domain.RiskFactorsRecorded{
+				Method:          domain.CurrentAdviceMethod(),
+				Data:            enums(in, in.list("data"), "--data", domain.ParseDataCategory),
+				Identification:  enum(in, in.c.String("identification"), false, "--identification", domain.ParseIdentification),
+				Confidentiality: enum(in, in.c.String("confidentiality"), false, "--confidentiality", domain.ParseConfidentiality),
+				Integrity:       enum(in, in.c.String("integrity"), false, "--integrity", domain.ParseIntegrity),
+				Availability:    enum(in, in.c.String("availability"), false, "--availability", domain.ParseAvailability),
+				Intent:          enum(in, in.c.String("intent"), false, "--intent", domain.ParseIntent),
+				Unintelligible:  enum(in, in.c.String("unintelligible"), false, "--unintelligible", domain.ParseUnintelligibility),
+				Art34Exception:  enum(in, in.c.String("art34-exception"), false, "--art34-exception", domain.ParseArt34FactorException),
+				Notes:           in.c.String("notes"),
+			}
+			for _, s := range in.list("dpc-adjust") {
+				a, err := domain.ParseDPCAdjustment(s)
+				if err != nil {
+					in.fail(asFlag(err, "--dpc-adjust"))
+					continue
+				}
+				f.DPCAdjustments = append(f.DPCAdjustments, a)
+			}
+			for _, c := range []struct {
+				flag string
+				to   *string
+			}{{"people", &f.People}, {"exposure-days", &f.ExposureDays}} {
+				if v := in.c.String(c.flag); in.c.IsSet(c.flag) {
+					n, err := domain.ParseCountOrUnknown("--"+c.flag, v)
+					if err != nil {
+						in.fail(err)
+					}
+					*c.to = n
+				}
+			}
+			return domain.RecordRiskFactors{By: by, RiskFactorsRecorded: f}
+		},
+	}
+}
+
+// legacyFactors reads the first advisor's yes/no flags, as old scripts
+// record them.
+func legacyFactors(in *inputs) domain.RiskFactorsRecorded {
+	f := domain.RiskFactorsRecorded{
+		Encrypted: in.c.Bool("encrypted"), KeyCompromised: in.c.Bool("key-compromised"), Exfiltrated: in.c.Bool("exfiltrated"),
+		SpecialCategories: in.c.Bool("special-categories"), VulnerableSubjects: in.c.Bool("vulnerable"),
+		RecipientTrusted: in.c.Bool("recipient-trusted"), DeletionConfirmed: in.c.Bool("deletion-confirmed"), FraudPotential: in.c.Bool("fraud"),
+		Notes: in.c.String("notes"),
+	}
+	if n := in.count("subjects"); n != nil {
+		f.Subjects = *n
+	}
+	if n := in.count("restore-hours"); n != nil {
+		f.RestoreHours = *n
+	}
+	return f
 }
