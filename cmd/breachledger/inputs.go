@@ -28,6 +28,11 @@ type inputs struct {
 	// signerKey is the public key (authorized_keys form) the command is
 	// signed with, "" when unsigned: init registers it as the first admin's.
 	signerKey string
+	// given holds each named positional argument as typed; resolved, the
+	// full IDs that typed prefixes stand for (eventprefix.go), which arg
+	// returns in their place once the ledger is open.
+	given    map[string]string
+	resolved map[string]string
 }
 
 func newInputs(c *cli.Context, now time.Time) *inputs { return &inputs{c: c, now: now} }
@@ -76,6 +81,13 @@ func (in *inputs) arg(name string) string {
 	}
 	v := in.c.Args().Get(in.used)
 	in.used++
+	if in.given == nil {
+		in.given = map[string]string{}
+	}
+	in.given[name] = v
+	if full, ok := in.resolved[name]; ok {
+		return full
+	}
 	return v
 }
 

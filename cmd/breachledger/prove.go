@@ -37,11 +37,19 @@ func (e *env) proveCommand() *cli.Command {
 					if c.NArg() != 1 {
 						return usagef("give one EVENT-ID")
 					}
-					id, err := parseEventID(c.Args().First())
-					if err != nil {
+					arg := strings.TrimSpace(c.Args().First())
+					if isEventPrefix(arg) {
+						if err := checkEventPrefix("EVENT-ID", arg); err != nil {
+							return err
+						}
+					} else if _, err := parseEventID(arg); err != nil {
 						return err
 					}
 					return withReadStore(c, false, func(st eventstore.Store) error {
+						id, err := resolveLoggedEvent(c.Context, st, arg)
+						if err != nil {
+							return err
+						}
 						key, err := publicKey(c, st)
 						if err != nil {
 							return err

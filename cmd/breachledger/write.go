@@ -68,8 +68,11 @@ func (e *env) writer(s writerSpec) *cli.Command {
 			// with sg's key when sg is set; every problem is reported at
 			// once, before the ledger is opened. It runs again once the
 			// actor's key is found (identity.go), for the command's By.
+			var typed *inputs                  // the last build's inputs
+			var resolvedArgs map[string]string // event ID prefixes resolved (eventprefix.go)
 			build := func(sg *actorSigner) (domain.Command, string, error) {
 				in := newInputs(c, now)
+				in.resolved, typed = resolvedArgs, in
 				var incident string
 				if s.incident {
 					incident = in.incident()
@@ -108,6 +111,14 @@ func (e *env) writer(s writerSpec) *cli.Command {
 				incident, err := resolveIncident(c.Context, st, incident)
 				if err != nil {
 					return err
+				}
+				// So may a prefix of an event ID among the incident's events.
+				if resolvedArgs, err = resolveEventArgs(c.Context, st, incident, typed); err != nil {
+					return err
+				} else if resolvedArgs != nil {
+					if cmd, _, err = build(sg); err != nil {
+						return err
+					}
 				}
 				// Every append ends with a signed checkpoint: without the
 				// ledger key nothing is appended (init makes the key).
