@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.E
 		return nil, none, fmt.Errorf("append to %s: %w", stream, ctx.Err())
 	}
 
-	st, err := s.stmts.get(ctx, s.db) // before the transaction takes the connection
+	st, err := s.stmts.get(ctx, s.db, len(recs), cond != nil) // before the transaction takes the connection
 	if err != nil {
 		return nil, none, fmt.Errorf("append to %s: %w", stream, dbError(ctx, err))
 	}
@@ -104,67 +105,53 @@ func (s *Store) checkAppend(ctx context.Context, stream string, recs []eventstor
 // inserts anything. It reports fresh when it inserted rows that need
 // committing.
 func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stream string, expected eventstore.Expected, recs []eventstore.Record, cond *eventstore.Condition) (stored []eventstore.Record, fresh bool, err error) {
+	var firstID []byte // NULL, found nowhere, when there is no record
 	if len(recs) > 0 {
-		var (
-			firstStream string
-			firstRev    int64
-		)
-		err := tx.StmtContext(ctx, st.byID).QueryRowContext(ctx, recs[0].ID[:]).Scan(&firstStream, &firstRev)
-		switch {
-		case err == nil:
-			stored, err := s.retried(ctx, tx, stream, expected, recs, firstStream, uint64(firstRev))
-			return stored, false, err
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, false, dbError(ctx, err)
-		}
+		firstID = recs[0].ID[:]
 	}
-
-	lengthOf := func(stream string) (uint64, error) {
-		var n int64
-		if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, stream).Scan(&n); err != nil {
-			return 0, dbError(ctx, err)
-		}
-		return uint64(n), nil
+	var (
+		lastSeq, lastRecorded int64 = -1, 0
+		length                int64
+		firstStream           sql.NullString
+		firstRev              sql.NullInt64
+	)
+	// One statement reads all an append needs to know; on an empty
+	// ledger it returns no row, and then there is nothing to know.
+	err = tx.StmtContext(ctx, st.lookup).QueryRowContext(ctx, firstID, stream).
+		Scan(&lastSeq, &lastRecorded, &length, &firstStream, &firstRev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, dbError(ctx, err)
 	}
-	length, err := lengthOf(stream)
-	if err != nil {
-		return nil, false, err
+	if firstStream.Valid {
+		stored, err := s.retried(ctx, tx, stream, expected, recs, firstStream.String, uint64(firstRev.Int64))
+		return stored, false, err
 	}
-	if !expected.Matches(length) {
-		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: length}
+	if !expected.Matches(uint64(length)) {
+		return nil, false, &eventstore.ConflictError{Stream: stream, Expected: expected, Length: uint64(length)}
 	}
 	if cond != nil {
-		n, err := lengthOf(cond.Stream)
-		if err != nil {
-			return nil, false, err
+		var n int64
+		if err := tx.StmtContext(ctx, st.length).QueryRowContext(ctx, cond.Stream).Scan(&n); err != nil {
+			return nil, false, dbError(ctx, err)
 		}
-		if !cond.Expected.Matches(n) {
-			return nil, false, &eventstore.ConflictError{Stream: cond.Stream, Expected: cond.Expected, Length: n, Appending: stream}
+		if !cond.Expected.Matches(uint64(n)) {
+			return nil, false, &eventstore.ConflictError{Stream: cond.Stream, Expected: cond.Expected, Length: uint64(n), Appending: stream}
 		}
 	}
 	if len(recs) == 0 {
 		return nil, false, nil
 	}
 
-	var (
-		lastSeq      int64 = -1
-		lastRecorded int64
-	)
-	err = tx.StmtContext(ctx, st.last).QueryRowContext(ctx).Scan(&lastSeq, &lastRecorded)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, false, dbError(ctx, err)
-	}
 	recorded := s.now().UTC().Truncate(time.Microsecond)
 	if recorded.UnixNano() < lastRecorded {
 		recorded = time.Unix(0, lastRecorded).UTC()
 	}
 
-	ins := tx.StmtContext(ctx, st.insert)
-
 	stored = make([]eventstore.Record, len(recs))
+	args := make([]any, 0, insertColumns*min(len(recs), maxInsertRows))
 	for i, r := range recs {
 		r.Stream = stream
-		r.Revision = length + uint64(i)
+		r.Revision = uint64(length) + uint64(i)
 		r.Sequence = uint64(lastSeq+1) + uint64(i)
 		r.OccurredAt = time.Unix(0, r.OccurredAt.UnixNano()).UTC()
 		r.RecordedAt = recorded
@@ -174,23 +161,40 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, st preparedStmts, stre
 		if len(r.Payload) == 0 {
 			r.Payload = nil
 		}
-		payload := r.Payload
-		if payload == nil {
-			payload = []byte{} // NOT NULL: an empty payload is an empty blob
-		}
-		var signature any // NULL when unsigned
-		if r.Signature != nil {
-			signature = r.Signature
-		}
-		_, err := ins.ExecContext(ctx,
-			int64(r.Sequence), r.ID[:], stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(),
-			r.Actor, r.Signer, signature, payload, recorded.UnixNano(), int64(r.Basis))
-		if err != nil {
-			return nil, false, insertError(ctx, tx, r, expected, err)
-		}
 		stored[i] = r
 	}
+	// Rows go in statements of up to maxInsertRows rows, not one each:
+	// every statement run through database/sql and the driver pays its own
+	// round of binding, stepping and resetting beyond SQLite's work.
+	for from := 0; from < len(stored); from += maxInsertRows {
+		rows := stored[from:min(from+maxInsertRows, len(stored))]
+		args = args[:0]
+		for _, r := range rows {
+			args = appendInsertArgs(args, r)
+		}
+		if _, err := tx.StmtContext(ctx, st.insert(len(rows))).ExecContext(ctx, args...); err != nil {
+			return nil, false, insertError(ctx, tx, rows, expected, err)
+		}
+	}
 	return stored, true, nil
+}
+
+// insertColumns is how many values insertRowsSQL takes per row.
+const insertColumns = 12
+
+// appendInsertArgs appends r's values, in columnsNow's order, to args.
+func appendInsertArgs(args []any, r eventstore.Record) []any {
+	payload := r.Payload
+	if payload == nil {
+		payload = []byte{} // NOT NULL: an empty payload is an empty blob
+	}
+	var signature any // NULL when unsigned
+	if r.Signature != nil {
+		signature = r.Signature
+	}
+	return append(args,
+		int64(r.Sequence), r.ID[:], r.Stream, int64(r.Revision), r.Type, r.OccurredAt.UnixNano(),
+		r.Actor, r.Signer, signature, payload, r.RecordedAt.UnixNano(), int64(r.Basis))
 }
 
 // retried checks an append whose first event ID is already stored: if it is
@@ -218,11 +222,12 @@ func (s *Store) retried(ctx context.Context, tx *sql.Tx, stream string, expected
 	return stored, nil
 }
 
-// insertError explains why inserting r failed. A UNIQUE violation (or the
-// trigger that stands before it) is an event ID used before, or (a backstop
-// that the write lock should make unreachable) another writer taking the
-// revision.
-func insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, expected eventstore.Expected, err error) error {
+// insertError explains why inserting rows (of one stream, in revision
+// order) failed. A UNIQUE violation (or the trigger that stands before it)
+// is an event ID used before, or (a backstop that the write lock should
+// make unreachable) another writer taking a revision. The statement that
+// failed left none of rows stored.
+func insertError(ctx context.Context, tx *sql.Tx, rows []eventstore.Record, expected eventstore.Expected, err error) error {
 	var se *sqlite.Error
 	if ctx.Err() != nil || !errors.As(err, &se) {
 		return dbError(ctx, err)
@@ -233,19 +238,21 @@ func insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, expected 
 	default:
 		return dbError(ctx, err)
 	}
-	var n int
-	if qerr := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE event_id = ?`, r.ID[:]).Scan(&n); qerr != nil {
-		return dbError(ctx, qerr)
+	for _, r := range rows {
+		var n int
+		if qerr := tx.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE event_id = ?`, r.ID[:]).Scan(&n); qerr != nil {
+			return dbError(ctx, qerr)
+		}
+		if n > 0 {
+			return fmt.Errorf("event %s: %w", r.ID, eventstore.ErrDuplicateEvent)
+		}
 	}
-	if n > 0 {
-		return fmt.Errorf("event %s: %w", r.ID, eventstore.ErrDuplicateEvent)
-	}
-	length, qerr := streamLength(ctx, tx, r.Stream)
+	length, qerr := streamLength(ctx, tx, rows[0].Stream)
 	if qerr != nil {
 		return qerr
 	}
-	if length > r.Revision {
-		return &eventstore.ConflictError{Stream: r.Stream, Expected: expected, Length: length}
+	if length > rows[0].Revision {
+		return &eventstore.ConflictError{Stream: rows[0].Stream, Expected: expected, Length: length}
 	}
 	return dbError(ctx, err)
 }
@@ -261,37 +268,77 @@ func streamLength(ctx context.Context, tx *sql.Tx, stream string) (uint64, error
 	return uint64(length), nil
 }
 
-// appendStmts are the statements every append runs, prepared on first use
+// lookupSQL reads, in one statement, all an append checks before it
+// inserts: the newest event's sequence and recorded time, the length of
+// the stream appended to (?2), and the stream and revision of the first
+// record's event ID (?1) if it is stored. It returns no row on an empty
+// ledger.
+const lookupSQL = `SELECT seq, recorded_at,
+	(SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?2),
+	(SELECT stream FROM events WHERE event_id = ?1),
+	(SELECT revision FROM events WHERE event_id = ?1)
+FROM events ORDER BY seq DESC LIMIT 1`
+
+// lengthSQL reads a stream's length (a condition's stream).
+const lengthSQL = `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`
+
+// maxInsertRows is the most rows one INSERT statement of an append
+// inserts; longer appends run several.
+const maxInsertRows = 16
+
+// insertRowsSQL inserts n event rows, each row's values in columnsNow's
+// order (insertEvent is insertRowsSQL(1)).
+func insertRowsSQL(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO events (` + columnsNow + `) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// appendStmts are the statements appends run, each prepared on first use
 // and reused (database/sql prepares them again on another connection when
-// it has to): parsing SQL costs as much as an fsync on a small append.
+// it has to): parsing SQL costs as much as an fsync on a small append. An
+// INSERT of n rows is prepared the first time an append needs one.
 type appendStmts struct {
-	mu    sync.Mutex
-	ready bool
+	mu sync.Mutex
 	preparedStmts
 }
 
-// preparedStmts are the statements, once prepared.
+// preparedStmts are the statements, once prepared: lookup, length (for a
+// condition) and inserts[n-1], an INSERT of n rows.
 type preparedStmts struct {
-	byID, length, last, insert *sql.Stmt
+	lookup, length *sql.Stmt
+	inserts        [maxInsertRows]*sql.Stmt
 }
 
-// get prepares the statements the first time (again after a failure).
-func (a *appendStmts) get(ctx context.Context, db *sql.DB) (preparedStmts, error) {
+// insert returns the INSERT of n rows, which get prepared.
+func (p preparedStmts) insert(n int) *sql.Stmt { return p.inserts[n-1] }
+
+// get prepares what an append of n records (with a condition when cond is
+// set) runs and has not been prepared yet: it must run before the
+// transaction takes a connection, as a ledger in memory has only one.
+func (a *appendStmts) get(ctx context.Context, db *sql.DB, n int, cond bool) (preparedStmts, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.ready {
-		return a.preparedStmts, nil
-	}
-	queries := []struct {
+	type stmt struct {
 		dst **sql.Stmt
 		sql string
-	}{
-		{&a.byID, `SELECT stream, revision FROM events WHERE event_id = ?`},
-		{&a.length, `SELECT coalesce(max(revision) + 1, 0) FROM events WHERE stream = ?`},
-		{&a.last, `SELECT seq, recorded_at FROM events ORDER BY seq DESC LIMIT 1`},
-		{&a.insert, insertEvent},
 	}
-	for _, q := range queries {
+	need := []stmt{{&a.lookup, lookupSQL}}
+	if cond {
+		need = append(need, stmt{&a.length, lengthSQL})
+	}
+	for _, rows := range []int{min(n, maxInsertRows), n % maxInsertRows} {
+		if rows > 0 && a.inserts[rows-1] == nil {
+			need = append(need, stmt{&a.inserts[rows-1], insertRowsSQL(rows)})
+		}
+	}
+	for _, q := range need {
 		if *q.dst != nil {
 			continue
 		}
@@ -301,14 +348,13 @@ func (a *appendStmts) get(ctx context.Context, db *sql.DB) (preparedStmts, error
 		}
 		*q.dst = st
 	}
-	a.ready = true
 	return a.preparedStmts, nil
 }
 
 func (a *appendStmts) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, st := range []*sql.Stmt{a.byID, a.length, a.last, a.insert} {
+	for _, st := range append([]*sql.Stmt{a.lookup, a.length}, a.inserts[:]...) {
 		if st != nil {
 			st.Close()
 		}
