@@ -33,6 +33,9 @@ func needsOf(ev evaluation) ([]keptNeed, error) {
 	return out, nil
 }
 
+// factsQuery reads rm_facts_needed whole.
+var factsQuery = `SELECT ` + factsTable.selectCols() + ` FROM rm_facts_needed ORDER BY first_seq, ord`
+
 // factsNeeded returns the deadline view's facts needed at asOf, filtered
 // (incident, regimes), in the view's order: the kept rows of incidents
 // whose every fact is at or before asOf (facts needed do not change with
@@ -42,7 +45,7 @@ func (k *Kept) factsNeeded(ctx context.Context, asOf time.Time, f projections.De
 	// The whole table, checked against its MACs and chain (facts needed
 	// are few: rules waiting for a determination).
 	t := factsTable
-	rows, err := scanSealed(ctx, k.db, t, `SELECT `+t.selectCols()+` FROM rm_facts_needed ORDER BY first_seq, ord`)
+	rows, err := k.scan(ctx, t, nil, factsQuery)
 	if err != nil {
 		return nil, err
 	}

@@ -9,11 +9,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Kept rows are trusted only under their MAC (HMAC-SHA256, key.go). A
@@ -98,15 +102,18 @@ func decodeKey(b []byte) (ckey, bool) {
 
 // chainTable describes one sealed table.
 type chainTable struct {
-	name  string
-	cols  []string // the columns the MAC covers, in this order
-	order string   // the chain order, as an ORDER BY list
-	desc  string   // the same, descending
-	tuple string   // the key as a row value, for comparisons
-	args  func(ckey) []any
-	keyOf func(v []any) ckey
-	name_ func(k ckey) string
-	head  []any // the head row's values of cols
+	name string
+	cols []string // the columns the MAC covers, in this order
+	// digests names, by cols' index, the column that keeps a JSON
+	// column's SHA-256 ("" for the others): the MAC covers the digest.
+	digests []string
+	order   string // the chain order, as an ORDER BY list
+	desc    string // the same, descending
+	tuple   string // the key as a row value, for comparisons
+	args    func(ckey) []any
+	keyOf   func(v []any) ckey
+	name_   func(k ckey) string
+	head    []any // the head row's values of cols
 }
 
 func i64(v any) int64 {
@@ -128,39 +135,42 @@ const headSeq = -1 // the head rows' first_seq and ord: below every row's
 
 var (
 	deadlinesTable = &chainTable{
-		name:  "rm_deadlines",
-		cols:  []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "state", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
-		order: "state, regime, due_at, incident, ord",
-		desc:  "state DESC, regime DESC, due_at DESC, incident DESC, ord DESC",
-		tuple: "(state, regime, due_at, incident, ord)",
-		args:  func(k ckey) []any { return []any{k.a, k.r, k.b, k.s, k.c} },
-		keyOf: func(v []any) ckey { return ckey{a: i64(v[7]), r: str(v[5]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
+		name:    "rm_deadlines",
+		cols:    []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "state", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
+		digests: digestCols(15, 12, "row_sha"),
+		order:   "state, regime, due_at, incident, ord",
+		desc:    "state DESC, regime DESC, due_at DESC, incident DESC, ord DESC",
+		tuple:   "(state, regime, due_at, incident, ord)",
+		args:    func(k ckey) []any { return []any{k.a, k.r, k.b, k.s, k.c} },
+		keyOf:   func(v []any) ckey { return ckey{a: i64(v[7]), r: str(v[5]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
 		name_: func(k ckey) string {
 			return fmt.Sprintf("(incident %q, ord %d, state %d, regime %q, due_at %d)", k.s, k.c, k.a, k.r, k.b)
 		},
 		head: []any{"", int64(headSeq), int64(headSeq), "", "", "", int64(minInstant), int64(headSeq), "", int64(minInstant), int64(0), int64(0), []byte{}, int64(0), ""},
 	}
 	incidentsTable = &chainTable{
-		name:  "rm_incidents",
-		cols:  []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
-		order: "closed, first_seq",
-		desc:  "closed DESC, first_seq DESC",
-		tuple: "(closed, first_seq)",
-		args:  func(k ckey) []any { return []any{k.a, k.b} },
-		keyOf: func(v []any) ckey { return ckey{a: i64(v[6]), b: i64(v[1])} },
-		name_: func(k ckey) string { return fmt.Sprintf("(closed %d, first_seq %d)", k.a, k.b) },
-		head:  []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(headSeq), []byte{}, nil, int64(0), ""},
+		name:    "rm_incidents",
+		cols:    []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
+		digests: digestCols(11, 7, "list_sha", 8, "register_sha"),
+		order:   "closed, first_seq",
+		desc:    "closed DESC, first_seq DESC",
+		tuple:   "(closed, first_seq)",
+		args:    func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf:   func(v []any) ckey { return ckey{a: i64(v[6]), b: i64(v[1])} },
+		name_:   func(k ckey) string { return fmt.Sprintf("(closed %d, first_seq %d)", k.a, k.b) },
+		head:    []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(headSeq), []byte{}, nil, int64(0), ""},
 	}
 	factsTable = &chainTable{
-		name:  "rm_facts_needed",
-		cols:  []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
-		order: "first_seq, ord",
-		desc:  "first_seq DESC, ord DESC",
-		tuple: "(first_seq, ord)",
-		args:  func(k ckey) []any { return []any{k.a, k.b} },
-		keyOf: func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
-		name_: func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
-		head:  []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
+		name:    "rm_facts_needed",
+		cols:    []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
+		digests: digestCols(9, 6, "row_sha"),
+		order:   "first_seq, ord",
+		desc:    "first_seq DESC, ord DESC",
+		tuple:   "(first_seq, ord)",
+		args:    func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf:   func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
+		name_:   func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
+		head:    []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
 	}
 	chainTables = []*chainTable{incidentsTable, deadlinesTable, factsTable}
 )
@@ -173,7 +183,26 @@ func (t *chainTable) rowName(v []any, k ckey) string {
 	return t.name_(k)
 }
 
-func (t *chainTable) selectCols() string { return strings.Join(t.cols, ", ") + ", next, mac" }
+func (t *chainTable) selectCols() string { return t.selectWith() }
+
+// selectWith is selectCols with the JSON columns at the given indexes of
+// cols read as their digests (a read that does not return them).
+func (t *chainTable) selectWith(digested ...int) string {
+	cols := slices.Clone(t.cols)
+	for _, i := range digested {
+		cols[i] = t.digests[i]
+	}
+	return strings.Join(cols, ", ") + ", next, mac"
+}
+
+// digestCols returns n column names, "" but for the (index, name) pairs.
+func digestCols(n int, pairs ...any) []string {
+	out := make([]string, n)
+	for i := 0; i < len(pairs); i += 2 {
+		out[pairs[i].(int)] = pairs[i+1].(string)
+	}
+	return out
+}
 
 // macer computes MACs under one key for one ledger.
 type macer struct {
@@ -181,47 +210,137 @@ type macer struct {
 	origin string
 }
 
-// put writes v to b, typed and length-prefixed.
-func put(b *bytes.Buffer, v any) {
-	var n [8]byte
-	switch x := v.(type) {
-	case nil:
-		b.WriteByte('n')
-	case int64:
-		b.WriteByte('i')
-		binary.BigEndian.PutUint64(n[:], uint64(x))
-		b.Write(n[:])
-	case string:
-		b.WriteByte('s')
-		binary.BigEndian.PutUint64(n[:], uint64(len(x)))
-		b.Write(n[:])
-		b.WriteString(x)
-	case []byte:
-		b.WriteByte('b')
-		binary.BigEndian.PutUint64(n[:], uint64(len(x)))
-		b.Write(n[:])
-		b.Write(x)
-	default:
-		fmt.Fprintf(b, "?%T", v) // never matches a value written as another type
+// digestOf is a JSON column's SHA-256 as kept in its digest column (read
+// instead of the JSON by a view that does not return it).
+type digestOf []byte
+
+// macWriter feeds the MAC input straight into the HMAC, through a small
+// buffer (no growing copy of the row).
+type macWriter struct {
+	h   hash.Hash
+	key []byte
+	n   int
+	buf [512]byte
+}
+
+// macWriters pools the HMACs (a reset HMAC keeps its keyed state).
+var macWriters sync.Pool
+
+func (w *macWriter) flush() {
+	if w.n > 0 {
+		w.h.Write(w.buf[:w.n])
+		w.n = 0
 	}
 }
 
-func (m *macer) sum(table string, vals []any, next []byte) []byte {
-	var b bytes.Buffer
-	put(&b, "breachledger kept row v1")
-	put(&b, m.origin)
-	put(&b, table)
-	for _, v := range vals {
-		put(&b, v)
+func (w *macWriter) byte(c byte) {
+	if w.n == len(w.buf) {
+		w.flush()
+	}
+	w.buf[w.n] = c
+	w.n++
+}
+
+func (w *macWriter) uint64(x uint64) {
+	if len(w.buf)-w.n < 8 {
+		w.flush()
+	}
+	binary.BigEndian.PutUint64(w.buf[w.n:], x)
+	w.n += 8
+}
+
+func (w *macWriter) bytes(b []byte) {
+	if len(b) > len(w.buf)-w.n {
+		w.flush()
+		if len(b) > len(w.buf) {
+			w.h.Write(b)
+			return
+		}
+	}
+	w.n += copy(w.buf[w.n:], b)
+}
+
+func (w *macWriter) string(s string) {
+	if len(s) > len(w.buf)-w.n {
+		w.flush()
+		if len(s) > len(w.buf) {
+			io.WriteString(w.h, s)
+			return
+		}
+	}
+	w.n += copy(w.buf[w.n:], s)
+}
+
+// put writes v, typed and length-prefixed.
+func (w *macWriter) put(v any) {
+	switch x := v.(type) {
+	case nil:
+		w.byte('n')
+	case int64:
+		w.byte('i')
+		w.uint64(uint64(x))
+	case string:
+		w.byte('s')
+		w.uint64(uint64(len(x)))
+		w.string(x)
+	case []byte:
+		w.byte('b')
+		w.uint64(uint64(len(x)))
+		w.bytes(x)
+	case digestOf:
+		w.byte('d')
+		w.uint64(uint64(len(x)))
+		w.bytes(x)
+	default:
+		w.byte('?')
+		w.string(fmt.Sprintf("%T", v)) // never matches a value written as another type
+	}
+}
+
+// putDigested writes a JSON column by its SHA-256 (v the JSON), or the
+// digest as read from its digest column (digestOf), or NULL.
+func (w *macWriter) putDigested(v any) {
+	switch x := v.(type) {
+	case nil:
+		w.put(nil)
+	case digestOf:
+		w.put(x)
+	default:
+		d := sha256.Sum256(blob(x))
+		w.put(digestOf(d[:]))
+	}
+}
+
+// sum is the MAC of a row of t (nil: rm_meta's entries, under the name
+// table) whose values are vals, naming next as its successor: over the
+// values, each JSON column (t.digests) by its SHA-256, so a read that does
+// not return the JSON reads only its digest column.
+func (m *macer) sum(t *chainTable, table string, vals []any, next []byte) []byte {
+	w, _ := macWriters.Get().(*macWriter)
+	if w == nil || !bytes.Equal(w.key, m.key) {
+		w = &macWriter{h: hmac.New(sha256.New, m.key), key: m.key}
+	}
+	w.h.Reset()
+	w.n = 0
+	w.put("breachledger kept row v2")
+	w.put(m.origin)
+	w.put(table)
+	for i, v := range vals {
+		if t != nil && t.digests[i] != "" {
+			w.putDigested(v)
+		} else {
+			w.put(v)
+		}
 	}
 	if next == nil {
-		put(&b, nil)
+		w.put(nil)
 	} else {
-		put(&b, next)
+		w.put(next)
 	}
-	h := hmac.New(sha256.New, m.key)
-	h.Write(b.Bytes())
-	return h.Sum(nil)
+	w.flush()
+	out := w.h.Sum(nil)
+	macWriters.Put(w)
+	return out
 }
 
 // sealedRow is a kept row as read: its values (t.cols), its key, the key
@@ -233,30 +352,30 @@ type sealedRow struct {
 	mac  []byte
 }
 
-// scanSealed runs q (which selects t.selectCols()).
-func scanSealed(ctx context.Context, q execer, t *chainTable, query string, args ...any) ([]sealedRow, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanRows(rows, t)
-}
-
-// scanRows reads rows of t.selectCols() and closes them.
-func scanRows(rows *sql.Rows, t *chainTable) ([]sealedRow, error) {
+// scanRows reads rows of t.selectWith(digested...) and closes them: the
+// values at the digested indexes are digests (digestOf).
+func scanRows(rows *sql.Rows, t *chainTable, digested []int) ([]sealedRow, error) {
 	defer rows.Close()
 	var out []sealedRow
 	n := len(t.cols)
+	ptrs := make([]any, n+2)
+	var buf []any // the rows' values, allocated a few rows at a time
 	for rows.Next() {
-		vals := make([]any, n+2)
-		ptrs := make([]any, n+2)
+		if len(buf) < n+2 {
+			buf = make([]any, (n+2)*32)
+		}
+		vals := buf[: n+2 : n+2]
+		buf = buf[n+2:]
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		r := sealedRow{vals: vals[:n], next: blob(vals[n]), mac: blob(vals[n+1])}
+		for _, i := range digested {
+			vals[i] = asDigest(vals[i])
+		}
+		r := sealedRow{vals: vals[:n:n], next: blob(vals[n]), mac: blob(vals[n+1])}
 		if vals[n] == nil {
 			r.next = nil
 		}
@@ -264,6 +383,15 @@ func scanRows(rows *sql.Rows, t *chainTable) ([]sealedRow, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// asDigest marks a value read from a digest column as a digest.
+func asDigest(v any) any {
+	switch x := v.(type) {
+	case nil, digestOf:
+		return x
+	}
+	return digestOf(blob(v))
 }
 
 func blob(v any) []byte {
@@ -292,7 +420,7 @@ func (m *macer) checkChain(t *chainTable, pred *sealedRow, rows []sealedRow, inR
 		return &TamperError{Table: t.name, Rows: []string{"head"}, Why: "the head row is gone"}
 	}
 	check := func(r *sealedRow) error {
-		if !hmac.Equal(r.mac, m.sum(t.name, r.vals, r.next)) {
+		if !hmac.Equal(r.mac, m.sum(t, t.name, r.vals, r.next)) {
 			return bad(r.vals, r.key, "its MAC does not match its contents")
 		}
 		if p := i64(r.vals[len(r.vals)-2]); p < 0 || uint64(p) > maxPos {
@@ -395,7 +523,7 @@ func (s *sealer) sealTable(ctx context.Context, tx *sql.Tx, t *chainTable, keys 
 			return nil
 		}
 		done[r.key] = true
-		mac := s.m.sum(t.name, r.vals, next)
+		mac := s.m.sum(t, t.name, r.vals, next)
 		if bytes.Equal(mac, r.mac) && bytes.Equal(next, r.next) && (next == nil) == (r.next == nil) {
 			return nil // already right
 		}
@@ -434,13 +562,13 @@ func (s *sealer) sealTable(ctx context.Context, tx *sql.Tx, t *chainTable, keys 
 	return nil
 }
 
-// scanStmt is scanSealed for a prepared statement.
+// scanStmt runs a prepared statement that selects t.selectCols().
 func scanStmt(ctx context.Context, st *sql.Stmt, t *chainTable, args ...any) ([]sealedRow, error) {
 	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
-	return scanRows(rows, t)
+	return scanRows(rows, t, nil)
 }
 
 // keyAfter returns the encoded key of the row after k (nil: none).
@@ -477,7 +605,13 @@ func placeholders(n int) string {
 // insertHeads puts the head row of every table (after a reset).
 func (s *sealer) insertHeads(ctx context.Context, q execer) error {
 	for _, t := range chainTables {
-		if _, err := q.ExecContext(ctx, `INSERT INTO `+t.name+` (`+strings.Join(t.cols, ", ")+`, mac) VALUES (`+placeholders(len(t.cols))+`, x'')`, t.head...); err != nil {
+		cols, vals := slices.Clone(t.cols), slices.Clone(t.head)
+		for i, d := range t.digests {
+			if d != "" && t.head[i] != nil {
+				cols, vals = append(cols, d), append(vals, sha(blob(t.head[i])))
+			}
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO `+t.name+` (`+strings.Join(cols, ", ")+`, mac) VALUES (`+placeholders(len(cols))+`, x'')`, vals...); err != nil {
 			return fmt.Errorf("insert %s head: %w", t.name, err)
 		}
 		s.touch(t, t.keyOf(t.head))
@@ -498,7 +632,7 @@ func (m *macer) metaMAC(meta map[string]string) string {
 	for _, k := range keys {
 		vals = append(vals, k, meta[k])
 	}
-	return fmt.Sprintf("%x", m.sum("rm_meta", vals, nil))
+	return fmt.Sprintf("%x", m.sum(nil, "rm_meta", vals, nil))
 }
 
 // sealMeta writes rm_meta's MAC.

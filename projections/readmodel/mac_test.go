@@ -3,8 +3,10 @@ package readmodel_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -232,5 +234,102 @@ func exec(t *testing.T, db *sql.DB, q string, args ...any) {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		t.Fatalf("%s: no row changed", q)
+	}
+}
+
+// The MAC covers each JSON column by its SHA-256, kept in a digest column
+// beside it (a read that does not return the JSON reads the digest): the
+// JSON edited alone, the JSON edited with its digest made to match, or a
+// digest replaced alone, are each found by the read of the view that
+// reads it, and every view answers as before.
+func TestTamperedDigestsAreFound(t *testing.T) {
+	ctx := context.Background()
+	asOf := at("2025-03-11T00:00:00Z")
+	// edit replaces old by new in a JSON column, and with digest also
+	// writes the matching SHA-256 into its digest column.
+	edit := func(table, col, where, old, new string, digest bool) func(t *testing.T, db *sql.DB) {
+		return func(t *testing.T, db *sql.DB) {
+			var b []byte
+			if err := db.QueryRow(`SELECT ` + col + ` FROM ` + table + ` WHERE ` + where).Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			e := bytes.Replace(b, []byte(old), []byte(new), 1)
+			if bytes.Equal(e, b) {
+				t.Fatalf("%s.%s holds no %s", table, col, old)
+			}
+			exec(t, db, `UPDATE `+table+` SET `+col+` = ? WHERE `+where, e)
+			if digest {
+				sum := sha256.Sum256(e)
+				exec(t, db, `UPDATE `+table+` SET `+col+`_sha = ? WHERE `+where, sum[:])
+			}
+		}
+	}
+	overdueA := `incident = 'A' AND obligation = 'gdpr-art33'`
+	tests := []struct {
+		name   string
+		attack func(t *testing.T, db *sql.DB)
+		table  string
+	}{
+		{"deadline JSON said met, its digest left", edit("rm_deadlines", "row", overdueA, `"status":"overdue"`, `"status":"met"`, false), "rm_deadlines"},
+		{"deadline JSON said met, its digest made to match", edit("rm_deadlines", "row", overdueA, `"status":"overdue"`, `"status":"met"`, true), "rm_deadlines"},
+		{"list JSON edited, its digest made to match", edit("rm_incidents", "list", `incident = 'A'`, `"bulk read"`, `"a drill"`, true), "rm_incidents"},
+		{"register JSON edited, its digest made to match", edit("rm_incidents", "register", `incident = 'A'`, `"bulk read"`, `"a drill"`, true), "rm_incidents"},
+		{"register digest replaced alone", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `UPDATE rm_incidents SET register_sha = zeroblob(32) WHERE incident = 'A'`)
+		}, "rm_incidents"},
+		{"list digest replaced alone", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `UPDATE rm_incidents SET list_sha = NULL WHERE incident = 'A'`)
+		}, "rm_incidents"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			for _, step := range steps(f)[:17] {
+				step()
+			}
+			path := filepath.Join(t.TempDir(), "views.db")
+			k := openKept(t, f.st, path)
+			if _, err := k.CatchUp(ctx, asOf); err != nil {
+				t.Fatal(err)
+			}
+			read := func() string {
+				var out []string
+				for _, open := range []bool{true, false} {
+					l, err := k.List(ctx, asOf, open, readmodel.Page{}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, fmt.Sprintf("list %v: %s", open, l.Incidents))
+				}
+				r, err := k.Register(ctx, asOf, readmodel.Page{}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d, err := k.Deadlines(ctx, asOf, projections.DeadlineFilter{}, readmodel.Page{}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o, err := k.Deadlines(ctx, asOf, projections.DeadlineFilter{Overdue: true}, readmodel.Page{}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return strings.Join(append(out, fmt.Sprintf("register: %s", r.Entries), fmt.Sprintf("deadlines: %s %s", d.Deadlines, d.FactsNeeded), fmt.Sprintf("overdue: %s", o.Deadlines)), "\n")
+			}
+			want := read()
+			if found := k.Tampered(); len(found) != 0 {
+				t.Fatalf("before the attack, Tampered() = %v", found)
+			}
+			tt.attack(t, rawDB(t, path))
+			if got := read(); got != want {
+				t.Errorf("after the attack:\n%s\nwant\n%s", got, want)
+			}
+			found := k.Tampered()
+			if len(found) == 0 {
+				t.Fatalf("Tampered() is empty")
+			}
+			if e := found[0]; e.Table != tt.table || !errors.Is(e, readmodel.ErrTampered) {
+				t.Errorf("Tampered()[0] = %v; want table %s", e, tt.table)
+			}
+		})
 	}
 }

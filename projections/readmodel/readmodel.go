@@ -24,6 +24,7 @@ package readmodel
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -62,7 +63,10 @@ import (
 // ord), so a read selects a due-time range of one state and regime (issue
 // 22); the chain keys carry the regime. 9: the incidents' chain (and
 // index) is (closed, first_seq), so list --open reads the open range.
-const schemaVersion = "9"
+// 10: every JSON column has a digest column beside it (its SHA-256), and
+// the MAC covers the digest (mac.go), so a read that does not return the
+// JSON reads the digest only.
+const schemaVersion = "10"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
@@ -83,6 +87,8 @@ CREATE TABLE IF NOT EXISTS rm_incidents (
 	closed      INTEGER NOT NULL,        -- a fact: the same at every instant from latest_at on
 	list        BLOB    NOT NULL,        -- projections.ListEntry, JSON
 	register    BLOB,                    -- projections.RegisterEntry, JSON; NULL when not a breach
+	list_sha    BLOB,                    -- SHA-256 of list, which the MAC covers instead of list
+	register_sha BLOB,                   -- SHA-256 of register (NULL with it)
 	pos         INTEGER NOT NULL,        -- the log position the row was derived at (mac.go)
 	last_event  TEXT    NOT NULL,        -- the event ID at pos-1
 	next        BLOB,                    -- the successor's key in (closed, first_seq) order; NULL: the last
@@ -102,6 +108,7 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 	valid_from  INTEGER NOT NULL,
 	valid_until INTEGER NOT NULL,
 	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
+	row_sha    BLOB,                     -- SHA-256 of row, which the MAC covers instead of row
 	pos        INTEGER NOT NULL,
 	last_event TEXT    NOT NULL,
 	next       BLOB,                     -- the successor's key in (state, regime, due_at, incident, ord) order
@@ -116,6 +123,7 @@ CREATE TABLE IF NOT EXISTS rm_facts_needed (
 	regime    TEXT    NOT NULL,
 	latest_at INTEGER NOT NULL,          -- the incident's: the row holds at every instant from it on
 	row       BLOB    NOT NULL,          -- projections.FactsNeededRow, JSON
+	row_sha   BLOB,                      -- SHA-256 of row
 	pos       INTEGER NOT NULL,
 	last_event TEXT   NOT NULL,
 	next      BLOB,                      -- the successor's key in (first_seq, ord) order
@@ -155,6 +163,8 @@ type Kept struct {
 	maxLatest  int64         // no kept incident has a fact after this instant (rm_meta max_latest)
 
 	m        *macer // the MAC key and the ledger's origin (mac.go)
+	stmtMu   sync.Mutex
+	stmts    map[string]*sql.Stmt // the reads' statements, prepared once
 	tamperMu sync.Mutex
 	tampered []*TamperError // found since Open (each then rebuilt from the log)
 }
@@ -221,6 +231,12 @@ func dsn(path string) (string, error) {
 
 // Close closes the read models' connection (not the store).
 func (k *Kept) Close() error {
+	k.stmtMu.Lock()
+	for _, st := range k.stmts {
+		st.Close()
+	}
+	k.stmts = nil
+	k.stmtMu.Unlock()
 	if k.pin != nil {
 		k.pin.Close()
 	}
@@ -376,6 +392,35 @@ func (k *Kept) reset(ctx context.Context, tx *sql.Tx, meta map[string]string) er
 		return err
 	}
 	return k.m.sealMeta(ctx, tx)
+}
+
+// query runs a read's query on the kept file, prepared once.
+func (k *Kept) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	k.stmtMu.Lock()
+	st := k.stmts[query]
+	if st == nil {
+		var err error
+		if st, err = k.db.PrepareContext(ctx, query); err != nil {
+			k.stmtMu.Unlock()
+			return nil, err
+		}
+		if k.stmts == nil {
+			k.stmts = map[string]*sql.Stmt{}
+		}
+		k.stmts[query] = st
+	}
+	k.stmtMu.Unlock()
+	return st.QueryContext(ctx, args...)
+}
+
+// scan runs a read's query (which selects t.selectWith(digested...)),
+// prepared once.
+func (k *Kept) scan(ctx context.Context, t *chainTable, digested []int, query string, args ...any) ([]sealedRow, error) {
+	rows, err := k.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanRows(rows, t, digested)
 }
 
 type execer interface {
@@ -670,7 +715,11 @@ func (k *Kept) keptIncidents(ctx context.Context, q execer, pos uint64) ([]strin
 // allIncidents reads rm_incidents whole, checked, without its head row.
 func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealedRow, error) {
 	t := incidentsTable
-	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents ORDER BY `+t.order)
+	rs, err := q.QueryContext(ctx, `SELECT `+t.selectWith(7, 8)+` FROM rm_incidents ORDER BY `+t.order)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := scanRows(rs, t, []int{7, 8})
 	if err != nil {
 		return nil, err
 	}
@@ -689,12 +738,16 @@ func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealed
 // against its MAC); known is false when none is kept.
 func (k *Kept) keptFirstSeq(ctx context.Context, q execer, id string) (uint64, bool, error) {
 	t := incidentsTable
-	rows, err := scanSealed(ctx, q, t, `SELECT `+t.selectCols()+` FROM rm_incidents WHERE incident = ?`, id)
+	rs, err := q.QueryContext(ctx, `SELECT `+t.selectWith(7, 8)+` FROM rm_incidents WHERE incident = ?`, id)
+	if err != nil {
+		return 0, false, err
+	}
+	rows, err := scanRows(rs, t, []int{7, 8})
 	if err != nil || len(rows) == 0 {
 		return 0, false, err
 	}
 	r := rows[0]
-	if !hmac.Equal(r.mac, k.m.sum(t.name, r.vals, r.next)) {
+	if !hmac.Equal(r.mac, k.m.sum(t, t.name, r.vals, r.next)) {
 		return 0, false, &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents"}
 	}
 	return uint64(r.key.b), true, nil
@@ -824,9 +877,9 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 	if err := ev.encode(); err != nil {
 		return err
 	}
-	var reg any
+	var reg, regSHA any
 	if ev.regJSON != nil {
-		reg = ev.regJSON
+		reg, regSHA = ev.regJSON, sha(ev.regJSON)
 	}
 	// The rows it replaces: their keys leave the chains.
 	gone := func(t *chainTable, query string) error {
@@ -856,9 +909,9 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 	if err := gone(incidentsTable, `DELETE FROM rm_incidents WHERE incident = ? RETURNING closed, first_seq`); err != nil {
 		return err
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register, pos, last_event, mac)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg, int64(pos), lastID); err != nil {
+	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register, list_sha, register_sha, pos, last_event, mac)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg, sha(ev.listJSON), regSHA, int64(pos), lastID); err != nil {
 		return err
 	}
 	closed := int64(0)
@@ -874,9 +927,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 	}
 	for i, d := range ev.deadlines {
 		state := stateOf(d.Status)
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, mac)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), state, string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], int64(pos), lastID); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, row_sha, pos, last_event, mac)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), state, string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], sha(ev.rowJSON[i]), int64(pos), lastID); err != nil {
 			return err
 		}
 		s.touch(deadlinesTable, ckey{a: state, r: d.Regime, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
@@ -885,13 +938,19 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 		return err
 	}
 	for i, n := range ev.kept {
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row, pos, last_event, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], int64(pos), lastID); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row, row_sha, pos, last_event, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
+			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], sha(ev.keptJSON[i]), int64(pos), lastID); err != nil {
 			return err
 		}
 		s.touch(factsTable, ckey{a: int64(ev.firstSeq), b: int64(i)})
 	}
 	return nil
+}
+
+// sha returns a JSON column's digest, as its digest column keeps it.
+func sha(b []byte) []byte {
+	d := sha256.Sum256(b)
+	return d[:]
 }
 
 // noteTamper records a tampered view found (the caller rebuilds it).

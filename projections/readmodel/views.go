@@ -114,17 +114,26 @@ type incidentRow struct {
 	list, register                []byte
 }
 
+// The JSON columns of rm_incidents (incidentsTable.cols' indexes): a view
+// reads the one it returns, and the other's digest.
+const (
+	listCol     = 7
+	registerCol = 8
+)
+
 // incidents yields the kept incidents after the cursor, in the view's
 // order, each valid at asOf (re-evaluated when the kept rows do not hold
 // there); with open, only those not closed are read when that is proved
 // enough (incidentRanges); keep chooses which count towards the limit.
-func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limit int, persist, open bool, keep func(incidentRow) bool) ([]incidentRow, string, error) {
+// Of the JSON, only the view's (listCol or registerCol) is read: the
+// other is nil in the rows returned.
+func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limit int, persist, open bool, view int, keep func(incidentRow) bool) ([]incidentRow, string, error) {
 	var out []incidentRow
 	cursor := after
 	pos := k.Position()
 	closed := k.incidentRanges(asOf, open)
 	for {
-		batch, more, err := k.incidentBatch(ctx, closed, cursor, 500, pos)
+		batch, more, err := k.incidentBatch(ctx, closed, cursor, 500, pos, view)
 		if err != nil {
 			return nil, "", err
 		}
@@ -139,6 +148,11 @@ func (k *Kept) incidents(ctx context.Context, asOf time.Time, after uint64, limi
 					continue
 				}
 				r.closed, r.list, r.register = ev.closed, ev.listJSON, ev.regJSON
+				if view == listCol {
+					r.register = nil
+				} else {
+					r.list = nil
+				}
 			}
 			if !keep(r) {
 				continue
@@ -172,11 +186,11 @@ func (k *Kept) incidentRanges(asOf time.Time, open bool) []int64 {
 // range (closed 0 or 1) asked for, each checked against its MACs and chain,
 // and returns them in first_seq order up to where every range read is
 // whole, and whether more may follow.
-func (k *Kept) incidentBatch(ctx context.Context, closed []int64, after uint64, n int, pos uint64) ([]incidentRow, bool, error) {
+func (k *Kept) incidentBatch(ctx context.Context, closed []int64, after uint64, n int, pos uint64, view int) ([]incidentRow, bool, error) {
 	var all []sealedRow
 	bound, more := int64(math.MaxInt64), false
 	for _, c := range closed {
-		rows, err := k.incidentRange(ctx, c, after, n, pos)
+		rows, err := k.incidentRange(ctx, c, after, n, pos, view)
 		if err != nil {
 			return nil, false, err
 		}
@@ -192,28 +206,41 @@ func (k *Kept) incidentBatch(ctx context.Context, closed []int64, after uint64, 
 			break // beyond where a range read stopped: the next batch
 		}
 		v := r.vals
-		row := incidentRow{id: str(v[0]), firstSeq: uint64(i64(v[1])), latestAt: i64(v[2]), validFrom: i64(v[4]), validTil: i64(v[5]), closed: i64(v[6]) != 0, list: blob(v[7]), register: blob(v[8])}
-		if v[8] == nil {
-			row.register = nil
+		row := incidentRow{id: str(v[0]), firstSeq: uint64(i64(v[1])), latestAt: i64(v[2]), validFrom: i64(v[4]), validTil: i64(v[5]), closed: i64(v[6]) != 0}
+		if view == listCol {
+			row.list = blob(v[listCol])
+		} else if v[registerCol] != nil {
+			row.register = blob(v[registerCol])
 		}
 		out = append(out, row)
 	}
 	return out, more, nil
 }
 
+// incidentRangeQueries are incidentRange's statements, by the view's JSON
+// column: the row before the range is read with both JSON columns'
+// digests (its MAC is all a read needs of it), the range with the view's.
+var incidentRangeQueries = map[int]string{listCol: incidentRangeQuery(registerCol), registerCol: incidentRangeQuery(listCol)}
+
+func incidentRangeQuery(other int) string {
+	t := incidentsTable
+	return `SELECT * FROM (SELECT ` + t.selectWith(listCol, registerCol) + ` FROM rm_incidents WHERE (closed, first_seq) <= (?, ?) ORDER BY ` + t.desc + ` LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + t.selectWith(other) + ` FROM rm_incidents WHERE closed = ? AND first_seq > ? ORDER BY first_seq LIMIT ?)`
+}
+
 // incidentRange reads at most n kept incidents of one closed value after
 // the cursor, with the row before them (in one statement), and checks them
-// against their MACs and chain (kept at position pos at most).
-func (k *Kept) incidentRange(ctx context.Context, closed int64, after uint64, n int, pos uint64) ([]sealedRow, error) {
+// against their MACs and chain (kept at position pos at most); of the
+// JSON, the view's column (listCol, registerCol) is read, the other's
+// digest.
+func (k *Kept) incidentRange(ctx context.Context, closed int64, after uint64, n int, pos uint64, view int) ([]sealedRow, error) {
 	t := incidentsTable
-	cols := t.selectCols()
-	q := `SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE (closed, first_seq) <= (?, ?) ORDER BY ` + t.desc + ` LIMIT 1)
-UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE closed = ? AND first_seq > ? ORDER BY first_seq LIMIT ?)`
+	other := listCol + registerCol - view
 	start := int64(after)
 	if after == 0 {
 		start = -1
 	}
-	rows, err := scanSealed(ctx, k.db, t, q, closed, start, closed, start, n)
+	rows, err := k.scan(ctx, t, []int{other}, incidentRangeQueries[view], closed, start, closed, start, n)
 	if err != nil {
 		return nil, err
 	}
@@ -221,6 +248,7 @@ UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE closed = ? 
 	var pred *sealedRow
 	if len(rows) > 0 && !(ckey{a: closed, b: start}).less(rows[0].key) {
 		pred, rows = &rows[0], rows[1:]
+		pred.vals[view] = asDigest(pred.vals[view]) // selected from its digest column
 	}
 	full := len(rows) == n
 	inRange := func(x ckey) bool {
@@ -261,7 +289,7 @@ func (k *Kept) list(ctx context.Context, asOf time.Time, open bool, page Page, p
 	if err != nil {
 		return ListPage{}, err
 	}
-	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, open, func(r incidentRow) bool { return !open || !r.closed })
+	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, open, listCol, func(r incidentRow) bool { return !open || !r.closed })
 	if err != nil {
 		return ListPage{}, err
 	}
@@ -287,7 +315,7 @@ func (k *Kept) register(ctx context.Context, asOf time.Time, page Page, persist 
 	if err != nil {
 		return RegisterPage{}, err
 	}
-	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, false, func(r incidentRow) bool { return r.register != nil })
+	rows, next, err := k.incidents(ctx, asOf, after, page.Limit, persist, false, registerCol, func(r incidentRow) bool { return r.register != nil })
 	if err != nil {
 		return RegisterPage{}, err
 	}
