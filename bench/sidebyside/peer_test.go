@@ -37,7 +37,7 @@ func BenchmarkAggregateLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer st.Close()
-		ids, err := saveOurs(ctx, st, peerLoadAggs)
+		ids, err := saveOurs(ctx, st, peerLoadAggs, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func BenchmarkPeerAppend(b *testing.B) {
 			}
 			b.StartTimer()
 			start := cpuTime()
-			if _, err := saveOurs(ctx, st, peerSaveAggs); err != nil {
+			if _, err := saveOurs(ctx, st, peerSaveAggs, nil); err != nil {
 				b.Fatal(err)
 			}
 			cpu += cpuTime() - start
