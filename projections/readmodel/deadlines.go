@@ -243,11 +243,21 @@ func (k *Kept) deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 	}
 	r := &deadlineRead{k: k, asOf: asOf, f: f, page: page, persist: persist, plan: planDeadlines(f, asOf), cseq: cseq, cord: cord,
 		p: DeadlinePage{Deadlines: []json.RawMessage{}, FactsNeeded: []json.RawMessage{}}, done: map[string]bool{}}
-	future, needs, err := r.futureRows(ctx)
+	future, err := k.futureIncidents(ctx, asOf, f.Incident, cseq)
 	if err != nil {
 		return DeadlinePage{}, err
 	}
 	if page.After == "" {
+		// The first page has every incident's facts needed: the incidents
+		// with a fact after the instant are all folded again here.
+		var needs []keptNeed
+		for _, x := range future {
+			ns, err := r.fold(ctx, x)
+			if err != nil {
+				return DeadlinePage{}, err
+			}
+			needs = append(needs, ns...)
+		}
 		if r.p.FactsNeeded, err = k.factsNeeded(ctx, asOf, f, needs); err != nil {
 			return DeadlinePage{}, err
 		}
@@ -264,48 +274,59 @@ func (k *Kept) deadlines(ctx context.Context, asOf time.Time, f projections.Dead
 	return r.p, nil
 }
 
-// futureRows folds again, at the instant, the incidents with a fact after
-// it (their rows then may differ in any way) and returns their rows after
-// the cursor, in the view's order, and their facts needed.
-func (r *deadlineRead) futureRows(ctx context.Context) ([]deadlineRow, []keptNeed, error) {
-	ids, err := r.k.futureIncidents(ctx, r.asOf, r.f.Incident, r.cseq)
-	if err != nil {
-		return nil, nil, err
-	}
-	var rows []deadlineRow
-	var needs []keptNeed
-	for _, id := range ids {
-		ev, ok, err := r.k.reevaluate(ctx, id, r.asOf, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		if !ok {
-			continue
-		}
-		ns, err := needsOf(ev)
-		if err != nil {
-			return nil, nil, err
-		}
-		needs = append(needs, ns...)
-		for _, d := range rowsOf(ev) {
-			if r.after(d) {
-				rows = append(rows, d)
-			}
-		}
-	}
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].firstSeq < rows[j].firstSeq })
-	return rows, needs, nil
+// futureIncident is a kept incident with a fact after the instant: its
+// rows then may differ in any way, so it is folded again at the instant
+// (fold) when the page reaches it, or for the first page's facts needed.
+type futureIncident struct {
+	id     string
+	seq    uint64
+	folded bool
+	rows   []deadlineRow // after the cursor, in the view's order
 }
 
-// merge emits the kept rows and the future ones in the view's order,
-// folding again the incidents whose kept rows do not hold at the instant;
-// full is true when the page filled before the end.
-func (r *deadlineRead) merge(ctx context.Context, kept []*keptDeadline, future []deadlineRow) (full bool, err error) {
+// fold folds x again at the instant, keeps its rows after the cursor, and
+// returns its facts needed.
+func (r *deadlineRead) fold(ctx context.Context, x *futureIncident) ([]keptNeed, error) {
+	x.folded = true
+	ev, ok, err := r.k.reevaluate(ctx, x.id, r.asOf, false)
+	if err != nil || !ok {
+		return nil, err
+	}
+	for _, d := range rowsOf(ev) {
+		if r.after(d) {
+			x.rows = append(x.rows, d)
+		}
+	}
+	return needsOf(ev)
+}
+
+// emitFuture emits a future incident's rows, folding it first; false
+// when the page is full.
+func (r *deadlineRead) emitFuture(ctx context.Context, x *futureIncident) (bool, error) {
+	if !x.folded {
+		if _, err := r.fold(ctx, x); err != nil {
+			return false, err
+		}
+	}
+	for _, d := range x.rows {
+		if !r.emit(d) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// merge emits the kept rows and the future incidents' in the view's
+// order, folding again the incidents whose kept rows do not hold at the
+// instant, and each future one only when the page reaches it (a page
+// costs its own rows' folds, not every later incident's); full is true
+// when the page filled before the end.
+func (r *deadlineRead) merge(ctx context.Context, kept []*keptDeadline, future []*futureIncident) (full bool, err error) {
 	fi := 0
 	for _, d := range kept {
-		for ; fi < len(future) && future[fi].firstSeq < d.firstSeq; fi++ {
-			if !r.emit(future[fi]) {
-				return true, nil
+		for ; fi < len(future) && future[fi].seq < d.firstSeq; fi++ {
+			if more, err := r.emitFuture(ctx, future[fi]); err != nil || !more {
+				return !more, err
 			}
 		}
 		more, err := r.visit(ctx, *d)
@@ -314,8 +335,8 @@ func (r *deadlineRead) merge(ctx context.Context, kept []*keptDeadline, future [
 		}
 	}
 	for ; fi < len(future); fi++ {
-		if !r.emit(future[fi]) {
-			return true, nil
+		if more, err := r.emitFuture(ctx, future[fi]); err != nil || !more {
+			return !more, err
 		}
 	}
 	return false, nil
@@ -434,8 +455,9 @@ func rowsOf(ev evaluation) []deadlineRow {
 }
 
 // futureIncidents returns the kept incidents with a fact after asOf (the
-// one incident when only one is asked for), after the cursor.
-func (k *Kept) futureIncidents(ctx context.Context, asOf time.Time, only string, afterSeq int64) ([]string, error) {
+// one incident when only one is asked for), from the cursor's on, in the
+// view's order.
+func (k *Kept) futureIncidents(ctx context.Context, asOf time.Time, only string, afterSeq int64) ([]*futureIncident, error) {
 	k.mu.Lock()
 	maxLatest, pos := k.maxLatest, k.pos
 	k.mu.Unlock()
@@ -448,11 +470,11 @@ func (k *Kept) futureIncidents(ctx context.Context, asOf time.Time, only string,
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []*futureIncident
 	for _, r := range all {
 		id, seq, latest := str(r.vals[0]), i64(r.vals[1]), i64(r.vals[2])
 		if latest > asOf.UnixNano() && seq >= afterSeq && (only == "" || id == only) {
-			out = append(out, id)
+			out = append(out, &futureIncident{id: id, seq: uint64(seq)})
 		}
 	}
 	return out, nil
