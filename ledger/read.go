@@ -68,9 +68,14 @@ func readRecords(ctx context.Context, s eventstore.Store, stream string) ([]even
 }
 
 // ReadHistory reads the whole ledger into a History. Reading and decoding
-// overlap: one goroutine reads pages of records from the store while others
-// decode the pages already read (as many at once as there are CPUs), and
-// the facts are added in sequence order, as a plain loop would add them.
+// overlap: pages of records are read from the store and decoded on as many
+// goroutines at once as there are CPUs, and the facts are added in
+// sequence order, as a plain loop would add them. The log is read a page
+// at a time, each page decoded while the next is read: reading takes
+// about as long as decoding, so on two CPUs that keeps both busy. With
+// more CPUs, and a store that can read any page at once (pageReader:
+// SQLite), the pages below the head are read side by side instead, each
+// by the goroutine that decodes it.
 //
 // A read is whole or an error: once ctx is done, ReadHistory returns its
 // error (errors.Is(err, context.Canceled) after a cancel), never the part
@@ -78,16 +83,20 @@ func readRecords(ctx context.Context, s eventstore.Store, stream string) ([]even
 func ReadHistory(ctx context.Context, s eventstore.Store) (*history.History, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan chan decodedPage, runtime.GOMAXPROCS(0)+1) // in sequence order
-	go readPages(ctx, s, pages)
+	workers := runtime.GOMAXPROCS(0)
+	pages := make(chan chan decodedPage, workers+1) // in sequence order
+	free := make(chan []domain.Fact, workers+2)     // pages' facts, added: to decode the next pages into
+	go readPages(ctx, s, pages, free, workers)
 	h := history.New()
 	for next := range pages {
 		p := <-next
 		if p.err != nil {
 			return nil, p.err
 		}
-		for _, f := range p.facts {
-			h.Add(f)
+		h.AddAll(p.facts)
+		select {
+		case free <- p.facts[:0]:
+		default:
 		}
 	}
 	// readPages stops early, without an error page, when ctx is done; the
@@ -98,6 +107,12 @@ func ReadHistory(ctx context.Context, s eventstore.Store) (*history.History, err
 	return h, nil
 }
 
+// pageReader is a store whose ReadAll costs the rows it returns from any
+// sequence, and whose ReadAll calls may run at once (sqlite.Store).
+type pageReader interface {
+	ReadsPagesAtOnce() bool
+}
+
 // decodedPage is one page of the log, decoded, or the error that ended the read.
 type decodedPage struct {
 	facts []domain.Fact
@@ -106,13 +121,34 @@ type decodedPage struct {
 
 // readPages reads the log a page at a time and, for each page in order,
 // sends a channel on which the page's decoded facts arrive (decoded in a
-// goroutine of its own, at most GOMAXPROCS at once). Every channel it sends
-// receives its page. It closes pages at the end of the log, after the first
-// error, or when ctx is done.
-func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decodedPage) {
+// goroutine of its own, at most workers at once, into a slice from free
+// when there is one). Of a pageReader, with more than two workers, the
+// pages below the head (read first) are read in those goroutines too, a
+// range of sequences each; the rest of the log, appended since, is read
+// here, a page after another.
+// Every channel it sends receives its page. It closes pages at the end of
+// the log, after the first error, or when ctx is done.
+func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decodedPage, free chan []domain.Fact, workers int) {
 	defer close(pages)
-	workers := make(chan struct{}, runtime.GOMAXPROCS(0))
-	send := func(ch chan decodedPage) bool {
+	sem := make(chan struct{}, workers)
+	// spawn runs page in a goroutine of its own once a worker is free, and
+	// sends the channel its result arrives on; false when ctx is done.
+	spawn := func(page func(facts []domain.Fact) decodedPage) bool {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return false
+		}
+		ch := make(chan decodedPage, 1) // buffered: the decoder never waits for a reader that left
+		go func() {
+			defer func() { <-sem }()
+			var facts []domain.Fact
+			select {
+			case facts = <-free:
+			default:
+			}
+			ch <- page(facts)
+		}()
 		select {
 		case pages <- ch:
 			return true
@@ -120,34 +156,70 @@ func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decode
 			return false
 		}
 	}
-	for from := uint64(0); ; {
-		recs, err := s.ReadAll(ctx, from, eventstore.DefaultPageSize)
+	fail := func(err error) {
+		ch := make(chan decodedPage, 1)
+		ch <- decodedPage{err: fmt.Errorf("read ledger: %w", err)}
+		select {
+		case pages <- ch:
+		case <-ctx.Done():
+		}
+	}
+	const size = eventstore.DefaultPageSize
+	from := uint64(0)
+	if pr, ok := s.(pageReader); ok && pr.ReadsPagesAtOnce() && workers > 2 {
+		head, err := s.Head(ctx)
 		if err != nil {
-			ch := make(chan decodedPage, 1)
-			ch <- decodedPage{err: fmt.Errorf("read ledger: %w", err)}
-			send(ch)
+			fail(err)
+			return
+		}
+		for ; from < head; from += size {
+			start := from
+			if !spawn(func(facts []domain.Fact) decodedPage { return readRange(ctx, s, start, start+size, facts) }) {
+				return
+			}
+		}
+	}
+	for {
+		recs, err := s.ReadAll(ctx, from, size)
+		if err != nil {
+			fail(err)
 			return
 		}
 		if len(recs) == 0 {
 			return
 		}
-		select {
-		case workers <- struct{}{}:
-		case <-ctx.Done():
+		if !spawn(func(facts []domain.Fact) decodedPage { return decode(recs, facts) }) {
 			return
 		}
-		ch := make(chan decodedPage, 1) // buffered: the decoder never waits for a reader that left
-		go func() {
-			defer func() { <-workers }()
-			facts, err := history.FactsOf(recs)
-			ch <- decodedPage{facts: facts, err: err}
-		}()
-		if !send(ch) {
-			return
-		}
-		if len(recs) < eventstore.DefaultPageSize {
+		if len(recs) < size {
 			return
 		}
 		from = recs[len(recs)-1].Sequence + 1
 	}
+}
+
+// readRange reads and decodes the records of sequences from to end-1 (all
+// there are of them: the log may lack some) into facts.
+func readRange(ctx context.Context, s eventstore.Store, from, end uint64, facts []domain.Fact) decodedPage {
+	recs, err := s.ReadAll(ctx, from, int(end-from))
+	if err != nil {
+		return decodedPage{err: fmt.Errorf("read ledger: %w", err)}
+	}
+	n := len(recs)
+	for n > 0 && recs[n-1].Sequence >= end { // past a gap, the next range's
+		n--
+	}
+	return decode(recs[:n], facts)
+}
+
+// decode returns the page of recs decoded, appended to facts[:0].
+func decode(recs []eventstore.Record, facts []domain.Fact) decodedPage {
+	if cap(facts) < len(recs) {
+		facts = make([]domain.Fact, 0, len(recs))
+	}
+	facts, err := history.AppendFacts(facts[:0], recs)
+	if err != nil {
+		return decodedPage{err: err}
+	}
+	return decodedPage{facts: facts}
 }

@@ -200,6 +200,13 @@ func (s *Store) ReadAll(ctx context.Context, from uint64, limit int) ([]eventsto
 	return recs, nil
 }
 
+// ReadsPagesAtOnce reports that ReadAll from any sequence costs only the
+// rows it returns (the sequence is the table's key) and that ReadAll calls
+// may run at once, each on a connection of its own while the pool has
+// several: a reader of the whole log (ledger.ReadHistory) may read its pages
+// side by side.
+func (s *Store) ReadsPagesAtOnce() bool { return true }
+
 // Head returns the number of records in the ledger.
 func (s *Store) Head(ctx context.Context) (uint64, error) {
 	if err := ctx.Err(); err != nil {
