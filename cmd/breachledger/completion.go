@@ -20,7 +20,8 @@ import (
 // binary for the words that may follow, by running the line typed so far
 // with the hidden flag --generate-bash-completion at its end. The fish
 // script is urfave/cli's App.ToFishCompletion (fish.go, which the build
-// tag urfave_cli_no_docs keeps): commands and flags, no values.
+// tag urfave_cli_no_docs keeps): commands and flags; then fishValues asks
+// the binary for values the same way.
 //
 // The values come from completeArgs: incident IDs where a command takes
 // INCIDENT, the stages, roles and other words of the domain's lists, and
@@ -96,6 +97,25 @@ _cli_zsh_autocomplete() {
 compdef _cli_zsh_autocomplete breachledger
 `
 
+// fishValues follows urfave/cli's fish script: once a command is typed,
+// fish asks the program for the values that may follow, as the bash and
+// zsh scripts do (the words typed so far, the current one when it starts
+// a flag, then the hidden completion flag).
+const fishValues = `
+# Values (incident IDs, stages, roles, obligation IDs) from breachledger
+# itself, reading the ledger read-only, as the bash and zsh scripts ask.
+function __fish_breachledger_values
+    set -l words (commandline -opc)
+    set -l cur (commandline -ct)
+    if string match -q -- '-*' $cur
+        $words $cur --generate-bash-completion 2>/dev/null
+    else
+        $words --generate-bash-completion 2>/dev/null
+    end
+end
+complete -c breachledger -f -n 'not __fish_breachledger_no_subcommand' -a '(__fish_breachledger_values)'
+`
+
 func (e *env) completionCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
@@ -108,7 +128,7 @@ bash:  source <(breachledger completion bash)       # in ~/.bashrc
 zsh:   breachledger completion zsh > "${fpath[1]}/_breachledger"
 fish:  breachledger completion fish > ~/.config/fish/completions/breachledger.fish
 
-bash and zsh complete incident IDs, stages, roles and obligation IDs too,
+bash, zsh and fish complete incident IDs, stages, roles and obligation IDs too,
 reading the ledger (--ledger, $BREACHLEDGER_LEDGER) read-only.`,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -126,7 +146,7 @@ reading the ledger (--ledger, $BREACHLEDGER_LEDGER) read-only.`,
 				if err != nil {
 					return fmt.Errorf("write the fish completion: %w", err)
 				}
-				_, err = fmt.Fprint(e.stdout, s)
+				_, err = fmt.Fprint(e.stdout, s, fishValues)
 				return err
 			default:
 				if s := domain.Nearest(sh, []string{"bash", "zsh", "fish"}); len(s) > 0 {
