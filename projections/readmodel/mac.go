@@ -481,7 +481,8 @@ func (s *sealer) touch(t *chainTable, k ckey) {
 // and the one before (one statement) and the key after k (another): k's row
 // names that key next, the row before names k's row, or the key after k
 // when k's row is gone. A row whose next and MAC are already right is not
-// written.
+// written; a row the transaction did not write is sealed again only if it
+// checks against its MAC (else *TamperError: the caller rebuilds).
 func (s *sealer) seal(ctx context.Context, tx *sql.Tx) error {
 	for _, t := range chainTables {
 		if len(s.touched[t]) == 0 {
@@ -523,6 +524,11 @@ func (s *sealer) sealTable(ctx context.Context, tx *sql.Tx, t *chainTable, keys 
 			return nil
 		}
 		done[r.key] = true
+		if !s.touched[t][r.key] && !hmac.Equal(r.mac, s.m.sum(t, t.name, r.vals, r.next)) {
+			// A row this transaction did not write must check before it is
+			// sealed again: else sealing would launder an edit.
+			return &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents (found sealing the row after it)"}
+		}
 		mac := s.m.sum(t, t.name, r.vals, next)
 		if bytes.Equal(mac, r.mac) && bytes.Equal(next, r.next) && (next == nil) == (r.next == nil) {
 			return nil // already right

@@ -333,3 +333,47 @@ func TestTamperedDigestsAreFound(t *testing.T) {
 		})
 	}
 }
+
+// A catch-up seals again the rows before those it writes (their successor
+// changed): one edited by an insider is found there, not sealed over. The
+// deadlines' head row (the row before A's, which the rest of the log
+// rewrites) is edited, then the rest of the log folded: the catch-up
+// itself finds the edit (and rebuilds), and the view is the log's.
+func TestSealingFindsTamperedNeighbours(t *testing.T) {
+	ctx := context.Background()
+	asOf := at("2025-03-11T00:00:00Z")
+	f := newFixture(t)
+	all := steps(f)[:17]
+	for _, step := range all[:12] {
+		step()
+	}
+	path := filepath.Join(t.TempDir(), "views.db")
+	k := openKept(t, f.st, path)
+	if _, err := k.CatchUp(ctx, asOf); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	for _, step := range all[12:] {
+		step()
+	}
+	exec(t, rawDB(t, path), `UPDATE rm_deadlines SET obligation = 'edited' WHERE incident = ''`)
+	k = openKept(t, f.st, path)
+	p, err := k.CatchUp(ctx, asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := k.Tampered()
+	if len(found) == 0 || !p.Rebuilt {
+		t.Fatalf("the catch-up after the edit: rebuilt %v, Tampered() = %v; want the edit found and the views rebuilt", p.Rebuilt, found)
+	}
+	if e := found[0]; e.Table != "rm_deadlines" || !strings.Contains(e.Why, "sealing") {
+		t.Errorf("Tampered()[0] = %v; want an rm_deadlines row found sealing its successor", e)
+	}
+	d, err := k.Deadlines(ctx, asOf, projections.DeadlineFilter{Overdue: true}, readmodel.Page{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Deadlines) != 1 || !bytes.Contains(d.Deadlines[0], []byte(art33A)) {
+		t.Errorf("after the catch-up: %s; want A's Art. 33 notice overdue", d.Deadlines)
+	}
+}
