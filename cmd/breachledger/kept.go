@@ -9,12 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/eventstore/sqlite"
+	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/internal/cachedir"
 	"github.com/breachledger/breachledger/internal/viewkey"
 	"github.com/breachledger/breachledger/ledger"
@@ -107,6 +110,64 @@ func openKeptFile(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) 
 		return nil, fmt.Errorf("%w (if the file is damaged, remove it: the next reader keeps the views afresh)", err)
 	}
 	return k, err
+}
+
+// openKeptAt opens the read models kept in their file and catches them up,
+// evaluating what is new at asOf, for a reader that answers from them when
+// it can (deadlines, list, register, report --period). ok is false when
+// they cannot answer: no cache directory, or one the trust rule refuses
+// (said on stderr, keptFallback), or a catch-up that failed for another
+// reason; the reader then folds the log. A ledger whose history changed
+// under the models (eventstore.ErrHistoryChanged, integrity.ErrIntegrity)
+// is an error: run verify. The caller closes the models when ok.
+func openKeptAt(c *cli.Context, st eventstore.Store, asOf time.Time) (*readmodel.Kept, bool, error) {
+	kept, err := openKeptFile(c, st)
+	if err != nil {
+		return nil, false, keptFallback(c, err, "answering from the log")
+	}
+	if _, err := kept.CatchUp(c.Context, asOf); err != nil {
+		kept.Close()
+		if errors.Is(err, eventstore.ErrHistoryChanged) || errors.Is(err, integrity.ErrIntegrity) {
+			return nil, false, err
+		}
+		return nil, false, nil
+	}
+	return kept, true, nil
+}
+
+// fillEmpty replaces the nil slices and maps reachable from v (a pointer)
+// with empty ones, as the projections give their views (JSON [] and {},
+// never null), for views put together from kept rows: a kept row holds a
+// view's entry as the projection made it, before its view filled it.
+func fillEmpty(v any) { fillValue(reflect.ValueOf(v)) }
+
+func fillValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			fillValue(v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeOf(time.Time{}) {
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				fillValue(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() && v.CanSet() {
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		}
+		for i := 0; i < v.Len(); i++ {
+			fillValue(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() && v.CanSet() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+	}
 }
 
 // openKept opens the read models for a reader that needs them (serve,

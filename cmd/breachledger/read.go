@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -14,7 +14,6 @@ import (
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/history"
-	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
 	"github.com/breachledger/breachledger/projections/readmodel"
@@ -133,11 +132,10 @@ func readerCommands(e *env) []*cli.Command {
 			flags: []cli.Flag{boolean("open", "only incidents not closed"), boolean("wide", "print whole summaries, never cut to the terminal's width")},
 			args: func(c *cli.Context, in *inputs) read {
 				return func(st eventstore.Store, cut domain.Cut) error {
-					h, err := ledger.ReadHistory(c.Context, st)
+					l, err := incidentList(c, st, cut, c.Bool("open"))
 					if err != nil {
 						return err
 					}
-					l := projections.List(h, cut, c.Bool("open"))
 					if c.Bool("json") {
 						return writeJSON(e.stdout, l)
 					}
@@ -362,17 +360,11 @@ func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter p
 	if c.IsSet("known-at") || filter.Pack != "" || filter.ComparePack != "" || filter.Incident != "" {
 		return none, false, nil // one incident: its stream is read instead
 	}
-	kept, err := openKeptFile(c, st)
-	if err != nil {
-		return none, false, keptFallback(c, err, "answering from the log")
+	kept, ok, err := openKeptAt(c, st, cut.AsOf)
+	if !ok {
+		return none, false, err
 	}
 	defer kept.Close()
-	if _, err := kept.CatchUp(c.Context, cut.AsOf); err != nil {
-		if errors.Is(err, eventstore.ErrHistoryChanged) || errors.Is(err, integrity.ErrIntegrity) {
-			return none, false, err
-		}
-		return none, false, nil
-	}
 	page, err := kept.Deadlines(c.Context, cut.AsOf, filter, readmodel.Page{}, true)
 	warnTampered(c, kept) // rebuilt from the log: the answer is the log's
 	if err != nil {
@@ -383,6 +375,54 @@ func keptDeadlines(c *cli.Context, st eventstore.Store, cut domain.Cut, filter p
 		v.DueWithin = domain.FormatDuration(filter.DueWithin)
 	}
 	return v, true, nil
+}
+
+// incidentList returns the incident list at the cut (open: only those not
+// closed), from the kept read models when they can answer (keptList), else
+// folded from the whole history.
+func incidentList(c *cli.Context, st eventstore.Store, cut domain.Cut, open bool) (projections.IncidentList, error) {
+	l, ok, err := keptList(c, st, cut, open)
+	if err != nil || ok {
+		return l, err
+	}
+	h, err := ledger.ReadHistory(c.Context, st)
+	if err != nil {
+		return projections.IncidentList{}, err
+	}
+	return projections.List(h, cut, open), nil
+}
+
+// keptList answers the incident list from the kept read models, as
+// keptDeadlines answers the deadline view: caught up first, every row it
+// reads checked against its MAC and chain (a tampered view is rebuilt from
+// the log, said on stderr, and the answer is the log's). ok is false when
+// they cannot answer: a --known-at cut (the models keep what is known now),
+// or models that cannot be kept (no cache directory, or one the trust rule
+// refuses); the caller then folds the history. A ledger whose history
+// changed under the models is an error (run verify).
+func keptList(c *cli.Context, st eventstore.Store, cut domain.Cut, open bool) (projections.IncidentList, bool, error) {
+	none := projections.IncidentList{}
+	if c.IsSet("known-at") {
+		return none, false, nil
+	}
+	kept, ok, err := openKeptAt(c, st, cut.AsOf)
+	if !ok {
+		return none, false, err
+	}
+	defer kept.Close()
+	page, err := kept.List(c.Context, cut.AsOf, open, readmodel.Page{}, true)
+	warnTampered(c, kept) // rebuilt from the log: the answer is the log's
+	if err != nil {
+		return none, false, nil
+	}
+	l := projections.IncidentList{AsOf: cut.AsOf, KnownAt: cut.KnownAt, Incidents: make([]projections.ListEntry, len(page.Incidents))}
+	for i, raw := range page.Incidents {
+		if err := json.Unmarshal(raw, &l.Incidents[i]); err != nil {
+			return none, false, fmt.Errorf("decode kept incident %d: %w", i, err)
+		}
+	}
+	fillEmpty(&l) // as projections.List gives it: [] rather than null
+	return l, true, nil
 }
 
 // deadlineHistory reads what the deadline view needs: the whole ledger, or

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,9 +12,11 @@ import (
 
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/history"
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/ledger"
 	"github.com/breachledger/breachledger/projections"
+	"github.com/breachledger/breachledger/projections/readmodel"
 )
 
 // reportFlags are the flags every report (incident, period, register) takes.
@@ -110,13 +113,12 @@ Examples:
 					}
 					return e.incidentReport(c, st, id, ri)
 				}
-				h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)
+				r, err := periodReport(c, st, from, to, ri)
 				if err != nil {
 					return err
 				}
-				p.Authorship = authorshipFooter(h, nil)
 				var b bytes.Buffer
-				if err := projections.WritePeriodReport(&b, projections.BuildPeriodReport(h, from, to, ri.cut, p, ri.format), ri.format); err != nil {
+				if err := projections.WritePeriodReport(&b, r, ri.format); err != nil {
 					return err
 				}
 				return e.output(c, b.Bytes())
@@ -166,13 +168,12 @@ Examples:
 				return err
 			}
 			return e.withReader(c, func(st eventstore.Store) error {
-				h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)
+				r, err := breachRegister(c, st, ri)
 				if err != nil {
 					return err
 				}
-				p.Authorship = authorshipFooter(h, nil)
 				var b bytes.Buffer
-				if err := projections.WriteRegister(&b, projections.BuildRegister(h, ri.cut, p, ri.format), ri.format); err != nil {
+				if err := projections.WriteRegister(&b, r, ri.format); err != nil {
 					return fmt.Errorf("write register: %w", err)
 				}
 				return e.output(c, b.Bytes())
@@ -190,5 +191,156 @@ func reportingCommands(e *env) []*cli.Command {
 		e.replayCommand(),
 		e.tokenCommand(),
 		e.serveCommand(),
+	}
+}
+
+// The register and the period report from the kept read models.
+//
+// Both print an integrity footer: the tree size and Merkle root of the
+// events they were built from (the newest stored checkpoint's, or
+// --checkpoint's), recomputed from those events and checked against the
+// checkpoint (ledger.ReadCheckpointed). That part reads and hashes every
+// event up to the checkpoint whichever way the rows are found: a report
+// commits to what it was built from. What the kept models save is the rest:
+// decoding every event and folding every incident. The register's entries
+// are the kept register (readmodel.Kept.Register); the period report folds
+// only the incidents the kept incident list says were detected in the
+// period, their streams decoded from the same read. Both answer from the
+// kept models only when these are at exactly the checkpoint's position
+// (the rows are those of the events the footer names); else, and for a
+// --known-at cut, or with models that cannot be kept, they fold the whole
+// history, as before.
+
+// breachRegister returns the breach register: from the kept register when
+// the kept models can answer (above), else folded from the whole history.
+func breachRegister(c *cli.Context, st eventstore.Store, ri reportInputs) (projections.Register, error) {
+	if r, ok, err := keptRegister(c, st, ri); err != nil || ok {
+		return r, err
+	}
+	h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)
+	if err != nil {
+		return projections.Register{}, err
+	}
+	p.Authorship = authorshipFooter(h, nil)
+	return projections.BuildRegister(h, ri.cut, p, ri.format), nil
+}
+
+// keptRegister answers the register from the kept models; ok is false when
+// they cannot (breachRegister folds the history instead).
+func keptRegister(c *cli.Context, st eventstore.Store, ri reportInputs) (projections.Register, bool, error) {
+	none := projections.Register{}
+	if c.IsSet("known-at") {
+		return none, false, nil
+	}
+	kept, ok, err := openKeptAt(c, st, ri.cut.AsOf)
+	if !ok {
+		return none, false, err
+	}
+	defer kept.Close()
+	h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, ledgerAndRaced(nil))
+	if err != nil {
+		return none, false, err // the fold would fail the same way
+	}
+	if p.TreeSize != kept.Position() {
+		return none, false, nil // the kept rows are of other events than the checkpoint's
+	}
+	page, err := kept.Register(c.Context, ri.cut.AsOf, readmodel.Page{}, true)
+	warnTampered(c, kept) // rebuilt from the log: the answer is the log's
+	if err != nil || kept.Position() != p.TreeSize {
+		return none, false, nil
+	}
+	p.Authorship = authorshipFooter(h, nil)
+	r := projections.BuildRegister(h, ri.cut, p, ri.format) // h holds no incident: the head and footer
+	r.Entries = make([]projections.RegisterEntry, len(page.Entries))
+	for i, raw := range page.Entries {
+		if err := json.Unmarshal(raw, &r.Entries[i]); err != nil {
+			return none, false, fmt.Errorf("decode kept register entry %d: %w", i, err)
+		}
+	}
+	fillEmpty(&r)
+	return r, true, nil
+}
+
+// periodReport returns the report over the incidents detected in [from,
+// to): folded from only those incidents' events when the kept models can
+// say which they are (keptPeriodReport), else from the whole history.
+func periodReport(c *cli.Context, st eventstore.Store, from, to time.Time, ri reportInputs) (projections.PeriodReport, error) {
+	if r, ok, err := keptPeriodReport(c, st, from, to, ri); err != nil || ok {
+		return r, err
+	}
+	h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, nil)
+	if err != nil {
+		return projections.PeriodReport{}, err
+	}
+	p.Authorship = authorshipFooter(h, nil)
+	return projections.BuildPeriodReport(h, from, to, ri.cut, p, ri.format), nil
+}
+
+// keptPeriodReport builds the period report from the events of the
+// incidents the kept incident list, at the report's as-of time, says were
+// detected in [from, to) (the same detection time the report selects by:
+// projections.ListEntry.DetectedAt is the incident's, as corrected, at the
+// cut), the ledger stream, and the events that lost a revocation race (the
+// footer names them); every other event is read and hashed for the footer
+// but neither decoded nor folded. ok is false when the kept models cannot
+// say (periodReport folds the history instead).
+func keptPeriodReport(c *cli.Context, st eventstore.Store, from, to time.Time, ri reportInputs) (projections.PeriodReport, bool, error) {
+	none := projections.PeriodReport{}
+	if c.IsSet("known-at") {
+		return none, false, nil
+	}
+	kept, ok, err := openKeptAt(c, st, ri.cut.AsOf)
+	if !ok {
+		return none, false, err
+	}
+	defer kept.Close()
+	page, err := kept.List(c.Context, ri.cut.AsOf, false, readmodel.Page{}, true)
+	warnTampered(c, kept) // rebuilt from the log: the selection is the log's
+	if err != nil {
+		return none, false, nil
+	}
+	pos := kept.Position()
+	in := map[string]bool{}
+	for i, raw := range page.Incidents {
+		var e struct {
+			ID         string    `json:"id"`
+			DetectedAt time.Time `json:"detected_at"`
+		}
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return none, false, fmt.Errorf("decode kept incident %d: %w", i, err)
+		}
+		if !e.DetectedAt.Before(from) && e.DetectedAt.Before(to) {
+			in[domain.IncidentStream(e.ID)] = true
+		}
+	}
+	h, p, err := ledger.ReadCheckpointed(c.Context, st, ri.size, ri.key, ledgerAndRaced(func(r eventstore.Record) bool { return in[r.Stream] }))
+	if err != nil {
+		return none, false, err // the fold would fail the same way
+	}
+	if p.TreeSize != pos {
+		return none, false, nil // the kept list is of other events than the checkpoint's
+	}
+	p.Authorship = authorshipFooter(h, nil)
+	return projections.BuildPeriodReport(h, from, to, ri.cut, p, ri.format), true, nil
+}
+
+// ledgerAndRaced returns the records a report built from the kept models
+// decodes (ledger.ReadCheckpointed's keep): the ledger stream's, every
+// event that lost a revocation race (judged as history.History.Add judges
+// it, against the ledger events before it, so that the footer names the
+// same ones), and those more keeps.
+func ledgerAndRaced(more func(eventstore.Record) bool) func(eventstore.Record) bool {
+	var races history.Races
+	return func(r eventstore.Record) bool {
+		if _, lost := races.Check(r.Actor, r.Signer, r.Basis, r.Sequence); lost {
+			return true // History.Add sets it apart in Raced
+		}
+		if r.Stream == domain.LedgerStream {
+			if f, err := history.FactOf(r); err == nil { // else ReadCheckpointed fails on it
+				races.Learn(f)
+			}
+			return true
+		}
+		return more != nil && more(r)
 	}
 }
