@@ -1,14 +1,12 @@
 package domain
 
-import "regexp"
-
 // ActorNamePattern is what a new actor name must match: a lowercase ASCII
 // letter, then up to 63 lowercase letters, digits, '.', '_' or '-'. One
 // spelling per person (no "IVY" beside "ivy"), nothing invisible (no bidi
 // or zero-width characters) and nothing a terminal would act on.
 const ActorNamePattern = `^[a-z][a-z0-9._-]{0,63}$`
 
-var actorName = regexp.MustCompile(ActorNamePattern)
+var actorName = lazyRE(ActorNamePattern)
 
 // ValidActorName reports whether name matches ActorNamePattern.
 func ValidActorName(name string) bool { return actorName.MatchString(name) }

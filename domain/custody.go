@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 )
 
 // Custody of the log. A record that no signed checkpoint covers was not
@@ -52,7 +51,7 @@ type LegacyTailAccepted struct {
 func (ForeignEventRejected) isEvent() {}
 func (LegacyTailAccepted) isEvent()   {}
 
-var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+var uuidRE = lazyRE(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 func (e ForeignEventRejected) validate(fs *fields) {
 	if !uuidRE.MatchString(e.EventID) {

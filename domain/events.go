@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"regexp"
 	"strings"
 	"time"
 )
@@ -343,7 +342,7 @@ func (e ScopeRecorded) validate(fs *fields) {
 	}
 }
 
-var jurisdictionRE = regexp.MustCompile(`^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|EEA)$`)
+var jurisdictionRE = lazyRE(`^([A-Z]{2}(-[A-Z0-9]{1,3})?|EU|EEA)$`)
 
 func (e RiskDetermined) validate(fs *fields) {
 	fs.add(checkEnum("risk", e.Level, RiskLevels()))
@@ -366,7 +365,7 @@ func (e ActionTaken) validate(fs *fields) {
 	fs.require("description", e.Description)
 }
 
-var sha256RE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var sha256RE = lazyRE(`^[0-9a-f]{64}$`)
 
 func (e EvidenceRecorded) validate(fs *fields) {
 	fs.require("description", e.Description)

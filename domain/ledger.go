@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -223,7 +222,7 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 	return field, nil
 }
 
-var daysRE = regexp.MustCompile(`^(\d+)d(.*)$`)
+var daysRE = lazyRE(`^(\d+)d(.*)$`)
 
 // ParseDuration parses a positive duration: Go's syntax ("72h", "90m",
 // "1h30m") plus whole days ("3d", "1d12h").

@@ -1,10 +1,8 @@
 package domain
 
-import "regexp"
-
 // verifierKeyRE is the form of a C2SP note verifier key: NAME+HASH+KEY,
 // where the name holds no '+' and the base64 key may.
-var verifierKeyRE = regexp.MustCompile(`^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$`)
+var verifierKeyRE = lazyRE(`^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$`)
 
 // Notary mode. On a team ledger no writer holds the ledger key: one notary
 // process does. It follows the log, re-decides every append (Redecide)

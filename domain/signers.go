@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -55,7 +54,7 @@ func (SignerRegistered) isEvent()   {}
 func (SignerRevoked) isEvent()      {}
 func (SignaturePolicySet) isEvent() {}
 
-var fingerprintRE = regexp.MustCompile(`^SHA256:[A-Za-z0-9+/]{43}$`)
+var fingerprintRE = lazyRE(`^SHA256:[A-Za-z0-9+/]{43}$`)
 
 func checkFingerprint(fs *fields, fp string) {
 	if !fingerprintRE.MatchString(fp) {

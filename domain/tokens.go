@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -34,8 +33,8 @@ func (APITokenIssued) isEvent()  {}
 func (APITokenRevoked) isEvent() {}
 
 var (
-	tokenIDRE = regexp.MustCompile(`^T[1-9][0-9]*$`)
-	hexHashRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	tokenIDRE = lazyRE(`^T[1-9][0-9]*$`)
+	hexHashRE = lazyRE(`^[0-9a-f]{64}$`)
 )
 
 func (e APITokenIssued) validate(fs *fields) {

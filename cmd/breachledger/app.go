@@ -249,36 +249,70 @@ var allowedValues = map[string][]valueList{
 	},
 }
 
-// describeValues appends to the Description of each command in
-// allowedValues the values its arguments and flags take; stage's also the
-// moves between stages (domain.StageMoves), in place of a pointer to the
-// README.
+// describeValues marks each command of allowedValues for the help
+// printer (describingHelpPrinter), which adds to its Description the
+// values its arguments and flags take, when its help is shown; and points
+// stage's usage to the moves listed there instead of the README. Listing
+// the values builds the shipped rule packs (several times, about 0.4 ms),
+// work no command but help needs at start-up.
 func describeValues(cmds []*cli.Command) {
 	for _, c := range cmds {
-		vs, ok := allowedValues[c.Name]
-		if !ok {
+		if _, ok := allowedValues[c.Name]; !ok {
 			continue
 		}
-		var b strings.Builder
-		b.WriteString("Allowed values:")
-		for _, v := range vs {
-			fmt.Fprintf(&b, "\n  %s: %s", v.name, strings.Join(v.values(), ", "))
+		if c.CustomHelpTemplate == "" {
+			c.CustomHelpTemplate = commandHelpTemplate
 		}
+		c.CustomHelpTemplate += valuesMarker
 		if c.Name == "stage" {
 			c.Usage = strings.Replace(c.Usage, `(allowed moves: README, "Stages")`, "(allowed moves: below)", 1)
-			b.WriteString("\n\nAllowed moves (an incident in Close and Post-mortem moves only by \"reopen\"):")
-			for _, m := range domain.StageMoves() {
-				fmt.Fprintf(&b, "\n  %s -> %s", m.From, m.To)
-				if m.OnlyIfDismissed {
-					fmt.Fprintf(&b, " (only when classified %s or %s)", domain.ClassFalsePositive, domain.ClassOutOfScope)
-				}
+		}
+	}
+}
+
+// valuesMarker ends the help template of the commands describeValues
+// marks: a template comment, so it prints nothing.
+const valuesMarker = "{{/* allowed values */}}"
+
+func init() { cli.HelpPrinter = describingHelpPrinter(cli.HelpPrinter) }
+
+// describingHelpPrinter wraps urfave/cli's help printer: a command whose
+// template carries valuesMarker is printed with valuesDescription as its
+// Description (on a copy: the command is left as it was).
+func describingHelpPrinter(next func(w io.Writer, templ string, data any)) func(w io.Writer, templ string, data any) {
+	return func(w io.Writer, templ string, data any) {
+		if c, ok := data.(*cli.Command); ok && strings.Contains(templ, valuesMarker) {
+			described := *c
+			described.Description = valuesDescription(c)
+			data = &described
+		}
+		next(w, templ, data)
+	}
+}
+
+// valuesDescription is c's Description followed by the values its
+// arguments and flags take (allowedValues, from the domain's lists);
+// stage's also the moves between stages (domain.StageMoves).
+func valuesDescription(c *cli.Command) string {
+	var b strings.Builder
+	b.WriteString("Allowed values:")
+	for _, v := range allowedValues[c.Name] {
+		fmt.Fprintf(&b, "\n  %s: %s", v.name, strings.Join(v.values(), ", "))
+	}
+	if c.Name == "stage" {
+		b.WriteString("\n\nAllowed moves (an incident in Close and Post-mortem moves only by \"reopen\"):")
+		for _, m := range domain.StageMoves() {
+			fmt.Fprintf(&b, "\n  %s -> %s", m.From, m.To)
+			if m.OnlyIfDismissed {
+				fmt.Fprintf(&b, " (only when classified %s or %s)", domain.ClassFalsePositive, domain.ClassOutOfScope)
 			}
 		}
-		if c.Description != "" {
-			c.Description = strings.TrimRight(c.Description, "\n") + "\n\n"
-		}
-		c.Description += b.String()
 	}
+	d := c.Description
+	if d != "" {
+		d = strings.TrimRight(d, "\n") + "\n\n"
+	}
+	return d + b.String()
 }
 
 // names converts a domain list of words to strings.

@@ -29,7 +29,7 @@ func TestEveryCommandHasACategory(t *testing.T) {
 	}
 }
 
-// The values describeValues lists are the domain's, whole.
+// The values help lists (valuesDescription) are the domain's, whole.
 func TestDescribeValues(t *testing.T) {
 	app := newApp(&bytes.Buffer{}, &bytes.Buffer{}, time.Now)
 	for _, tt := range []struct {
@@ -48,12 +48,12 @@ func TestDescribeValues(t *testing.T) {
 			t.Fatalf("no command %q", tt.cmd)
 		}
 		for _, v := range tt.want {
-			if !strings.Contains(c.Description, v) {
-				t.Errorf("%s's description does not list %q:\n%s", tt.cmd, v, c.Description)
+			if d := valuesDescription(c); !strings.Contains(d, v) {
+				t.Errorf("%s's description does not list %q:\n%s", tt.cmd, v, d)
 			}
 		}
 	}
-	if stage := findCommand(app.Commands, "stage"); strings.Contains(stage.Usage+stage.Description, "README") {
+	if stage := findCommand(app.Commands, "stage"); strings.Contains(stage.Usage+valuesDescription(stage), "README") {
 		t.Errorf("stage's help points to the README: %q", stage.Usage)
 	}
 }
