@@ -169,13 +169,13 @@ func Seal(k Key, at Place, plaintext string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("seal %s: %w", at.Path, err)
 	}
-	padded := make([]byte, PaddedLen(len(plaintext)), PaddedLen(len(plaintext))+chacha20poly1305.NonceSizeX+aead.Overhead())
-	copy(padded, plaintext)
-	padded[len(plaintext)] = 0x80
-	body := make([]byte, chacha20poly1305.NonceSizeX, chacha20poly1305.NonceSizeX+len(padded)+aead.Overhead())
-	rand.Read(body)
-	body = aead.Seal(body, body, padded, at.aad(k.id))
-	clear(padded)
+	// body = nonce ‖ padded plaintext, sealed in place after the nonce.
+	n := chacha20poly1305.NonceSizeX
+	body := make([]byte, n+PaddedLen(len(plaintext)), n+PaddedLen(len(plaintext))+aead.Overhead())
+	rand.Read(body[:n])
+	copy(body[n:], plaintext)
+	body[n+len(plaintext)] = 0x80
+	body = aead.Seal(body[:n], body[:n], body[n:], at.aad(k.id))
 	var sb strings.Builder
 	sb.Grow(len(Prefix) + len(k.id) + 1 + base64.RawURLEncoding.EncodedLen(len(body)))
 	sb.WriteString(Prefix)
@@ -233,7 +233,7 @@ func Open(k Key, at Place, sealed string) (string, error) {
 		return "", fmt.Errorf("open %s: %w", at.Path, err)
 	}
 	nonce, ct := body[:chacha20poly1305.NonceSizeX], body[chacha20poly1305.NonceSizeX:]
-	padded, err := aead.Open(nil, nonce, ct, at.aad(keyID))
+	padded, err := aead.Open(ct[:0], nonce, ct, at.aad(keyID)) // in place: body is ours
 	if err != nil {
 		return "", fmt.Errorf("open %s of event %s: %w (tampered, or moved from another event or field)", at.Path, at.EventID, ErrOpen)
 	}
