@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/breachledger/breachledger/seal"
 )
 
 // create makes a store at dir/keys.db, with secure_delete as given.
@@ -150,87 +148,6 @@ func TestDestroyWithoutSecureDeleteLeavesKeyBytes(t *testing.T) {
 		t.Error("without secure_delete no destroyed wrapped key is left in the file: this test no longer shows what secure_delete prevents")
 	}
 	t.Logf("without secure_delete, %d of %d destroyed wrapped keys remain in the file", found, len(destroyed))
-}
-
-func TestKeysByScopeAndID(t *testing.T) {
-	ctx := context.Background()
-	kek := GenerateKEK()
-	s := create(t, t.TempDir(), kek, true)
-	defer s.Close()
-	inc := Scope{Incident: "2abc"}
-	note := Scope{Incident: "2abc", Event: "e1"}
-	if _, err := s.Get(ctx, inc); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get before Create: %v, want ErrNotFound", err)
-	}
-	k1, err := s.Create(ctx, inc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, _ := s.Create(ctx, inc)
-	got, _ := s.Get(ctx, inc)
-	byID, _ := s.Key(ctx, k1.ID())
-	for name, k := range map[string]seal.Key{"Create again": again, "Get": got, "Key": byID} {
-		if k.ID() != k1.ID() || !bytes.Equal(k.Bytes(), k1.Bytes()) {
-			t.Errorf("%s gave key %s, want %s", name, k.ID(), k1.ID())
-		}
-	}
-	kn, _ := s.Create(ctx, note)
-	if kn.ID() == k1.ID() {
-		t.Error("the event's key is the incident's")
-	}
-	// A value sealed under a key opens with the key got back by its ID.
-	at := seal.Place{EventID: "e1", Stream: "incident-2abc", Type: "NoteAdded", Path: "text"}
-	sealed, _ := seal.Seal(kn, at, "jane.doe@example.org")
-	id, _ := seal.KeyIDOf(sealed)
-	k, err := s.Key(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v, err := seal.Open(k, at, sealed); err != nil || v != "jane.doe@example.org" {
-		t.Errorf("Open = %q, %v", v, err)
-	}
-	if err := s.Destroy(ctx, "ds1", kn.ID()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Key(ctx, kn.ID()); !errors.Is(err, ErrDestroyed) || !strings.Contains(err.Error(), "event ds1") {
-		t.Errorf("Key after Destroy: %v, want ErrDestroyed naming ds1", err)
-	}
-	if _, err := s.Get(ctx, note); !errors.Is(err, ErrDestroyed) {
-		t.Errorf("Get after Destroy: %v, want ErrDestroyed", err)
-	}
-	if err := s.Destroy(ctx, "ds2", kn.ID()); err != nil {
-		t.Errorf("destroying a destroyed key again: %v", err)
-	}
-	if err := s.Destroy(ctx, "ds3", k1.ID(), "no-such-key"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Destroy of an unknown ID: %v, want ErrNotFound", err)
-	}
-	if _, err := s.Key(ctx, k1.ID()); err != nil {
-		t.Errorf("a refused Destroy destroyed %s: %v", k1.ID(), err)
-	}
-	// A new value of a forgotten scope gets a new key.
-	kn2, err := s.Create(ctx, note)
-	if err != nil || kn2.ID() == kn.ID() {
-		t.Errorf("Create after Destroy: %s, %v; want a new key", kn2.ID(), err)
-	}
-	list, err := s.List(ctx, "2abc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got2 []string
-	for _, in := range list {
-		got2 = append(got2, fmt.Sprintf("%s %s %v %s", in.ID, in.Scope, !in.Destroyed.IsZero(), in.DestroyedBy))
-	}
-	want := []string{
-		k1.ID() + " incident 2abc false ",
-		kn.ID() + " event e1 of incident 2abc true ds1",
-		kn2.ID() + " event e1 of incident 2abc false ",
-	}
-	if strings.Join(got2, "\n") != strings.Join(want, "\n") {
-		t.Errorf("List:\n%s\nwant:\n%s", strings.Join(got2, "\n"), strings.Join(want, "\n"))
-	}
-	if l, _ := s.List(ctx, "other"); len(l) != 0 {
-		t.Errorf("List of another incident: %v", l)
-	}
 }
 
 func TestOpenRefusals(t *testing.T) {
@@ -388,32 +305,4 @@ func crashChild(dir string) {
 		os.Exit(1)
 	}
 	os.Exit(3) // the crash: the event was appended, the keys not yet destroyed
-}
-
-func TestCancelPending(t *testing.T) {
-	ctx := context.Background()
-	s := create(t, t.TempDir(), GenerateKEK(), true)
-	defer s.Close()
-	k, _ := s.Create(ctx, Scope{Incident: "i"})
-	if err := s.MarkPending(ctx, []string{"nope"}, "ds"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("mark an unknown key: %v", err)
-	}
-	if err := s.MarkPending(ctx, []string{k.ID()}, ""); err == nil {
-		t.Error("marked without an event ID")
-	}
-	if err := s.MarkPending(ctx, []string{k.ID()}, "ds"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CancelPending(ctx, "ds"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.CancelPending(ctx, "ds"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("cancel twice: %v", err)
-	}
-	if p, _ := s.PendingDestruction(ctx); len(p) != 0 {
-		t.Errorf("pending after cancel: %v", p)
-	}
-	if _, err := s.Key(ctx, k.ID()); err != nil {
-		t.Errorf("cancelled intent destroyed the key: %v", err)
-	}
 }
