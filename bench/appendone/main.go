@@ -1,14 +1,21 @@
-// Command appendone is the baseline of the CLI append row of make bench: the
-// least a separate process can do to append one event durably to a
-// breachledger ledger file. It opens the file with the DSN the embedded store
-// uses (WAL, synchronous=FULL, busy_timeout, BEGIN IMMEDIATE), and in one
-// transaction reads the stream's length and the ledger's head and inserts
-// one row, then closes the database and exits. No rules, no checkpoint, no
-// output.
+// Command appendone is the floor of the CLI append row of make bench: the
+// least a separate process can do to append one signed event durably to a
+// breachledger ledger file. It does the signature work of the CLI's signed
+// append with the same libraries: it reads the actor's SSH key file and its
+// .pub, signs the event's content envelope (integrity.SignEnvelope: SSHSIG,
+// golang.org/x/crypto/ssh), reads the ledger key file and signs a
+// checkpoint with it (integrity.LedgerKey.Sign: a C2SP signed note). It
+// opens the file with the DSN the embedded store uses (WAL,
+// synchronous=FULL, busy_timeout, BEGIN IMMEDIATE), and in one transaction
+// reads the stream's length and the ledger's head and inserts one row,
+// then closes the database and exits. No rules, no Merkle tree, no
+// checkpoint row, no output. Without -key it signs nothing (the unsigned
+// floor).
 package main
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"flag"
 	"fmt"
@@ -17,23 +24,57 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
+	"golang.org/x/crypto/ssh"
 	_ "modernc.org/sqlite"
+
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/integrity"
 )
 
 func main() {
 	db := flag.String("db", "", "the ledger file")
 	stream := flag.String("stream", "", "the stream to append to")
+	key := flag.String("key", "", "the actor's SSH private key file (FILE.pub beside it): sign the event")
+	ledgerKey := flag.String("ledger-key", "", "the ledger key file: sign a checkpoint")
 	flag.Parse()
-	if err := appendOne(*db, *stream); err != nil {
+	if err := appendOne(*db, *stream, *key, *ledgerKey); err != nil {
 		fmt.Fprintln(os.Stderr, "appendone:", err)
 		os.Exit(1)
 	}
 }
 
-func appendOne(path, stream string) error {
+func appendOne(path, stream, keyFile, ledgerKeyFile string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
+	}
+	id := make([]byte, 16)
+	rand.Read(id)
+	id[6] = id[6]&0x0f | 0x70 // version 7 layout (random bits stand in for the time)
+	id[8] = id[8]&0x3f | 0x80
+	at := time.Date(2025, 3, 8, 0, 0, 0, 0, time.UTC)
+	payload := []byte(`{"text":"status update: investigation continues on cluster eu-3, no further access seen"}`)
+	rec := eventstore.Record{ID: uuid.UUID(id), Stream: stream, Type: "NoteAdded", OccurredAt: at, Actor: "oscar", Payload: payload}
+	var signature []byte
+	if keyFile != "" {
+		if signature, rec.Signer, err = sign(rec, keyFile); err != nil {
+			return err
+		}
+	}
+	if ledgerKeyFile != "" {
+		b, err := os.ReadFile(ledgerKeyFile)
+		if err != nil {
+			return err
+		}
+		lk, err := integrity.ParseLedgerKey(string(b))
+		if err != nil {
+			return err
+		}
+		root := sha256.Sum256(integrity.EnvelopeOf(rec).Marshal())
+		if _, err := lk.Sign(1, root[:]); err != nil {
+			return err
+		}
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -58,16 +99,11 @@ func appendOne(path, stream string) error {
 	if err := tx.QueryRow(`SELECT coalesce(max(seq) + 1, 0) FROM events`).Scan(&head); err != nil {
 		return err
 	}
-	id := make([]byte, 16)
-	rand.Read(id)
-	id[6] = id[6]&0x0f | 0x70 // version 7 layout (random bits stand in for the time)
-	id[8] = id[8]&0x3f | 0x80
 	now := time.Now().UTC().Truncate(time.Microsecond).UnixNano()
-	payload := []byte(`{"text":"status update: investigation continues on cluster eu-3, no further access seen"}`)
 	_, err = tx.Exec(`INSERT INTO events
 		(seq, event_id, stream, revision, type, occurred_at, actor, signer, signature, payload, recorded_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		head, id, stream, length, "NoteAdded", now, "oscar", "", nil, payload, now)
+		head, id, stream, length, rec.Type, at.UnixNano(), rec.Actor, rec.Signer, signature, payload, now)
 	if err != nil {
 		return err
 	}
@@ -75,4 +111,28 @@ func appendOne(path, stream string) error {
 		return err
 	}
 	return db.Close()
+}
+
+// sign reads the SSH key in keyFile (and keyFile.pub, as the CLI does when
+// it looks for the actor's key) and signs rec's content envelope with it,
+// returning the signature and the key's fingerprint.
+func sign(rec eventstore.Record, keyFile string) ([]byte, string, error) {
+	pb, err := os.ReadFile(keyFile + ".pub")
+	if err != nil {
+		return nil, "", err
+	}
+	if _, _, err := integrity.ParseSignerKey(string(pb)); err != nil {
+		return nil, "", err
+	}
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := ssh.ParsePrivateKey(b)
+	if err != nil {
+		return nil, "", err
+	}
+	rec.Signer = integrity.Fingerprint(s.PublicKey())
+	sig, err := integrity.SignEnvelope(integrity.EnvelopeOf(rec).Marshal(), s)
+	return sig, rec.Signer, err
 }

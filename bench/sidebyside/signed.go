@@ -97,7 +97,7 @@ func signedCLIAppend(cfg config) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSignedNotes(ctx, bl.Path, inc, warmup+runs); err != nil {
+	if err := checkSignedNotes(ctx, bl.Path, inc, warmup+runs, warmup+runs); err != nil {
 		return nil, err
 	}
 	ratio := float64(median(signed)) / float64(median(unsigned))
@@ -113,9 +113,9 @@ func signedCLIAppend(cfg config) ([]row, error) {
 }
 
 // checkSignedNotes checks that incident inc of the ledger at path holds
-// runs signed notes and runs unsigned ones: each side of signed-cli did
-// what it is named for.
-func checkSignedNotes(ctx context.Context, path, inc string, runs int) error {
+// signedRuns signed notes and unsignedRuns unsigned ones: each side of a
+// CLI row did what it is named for.
+func checkSignedNotes(ctx context.Context, path, inc string, signedRuns, unsignedRuns int) error {
 	st, err := sqlite.Open(ctx, path, sqlite.Options{})
 	if err != nil {
 		return err
@@ -135,8 +135,8 @@ func checkSignedNotes(ctx context.Context, path, inc string, runs int) error {
 			unsigned++
 		}
 	}
-	if signed != runs || unsigned != runs {
-		return fmt.Errorf("%s holds %d signed and %d unsigned notes, want %d of each", inc, signed, unsigned, runs)
+	if signed != signedRuns || unsigned != unsignedRuns {
+		return fmt.Errorf("%s holds %d signed and %d unsigned notes, want %d and %d", inc, signed, unsigned, signedRuns, unsignedRuns)
 	}
 	return nil
 }
