@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"strings"
@@ -209,5 +210,92 @@ func TestPersonalFieldRules(t *testing.T) {
 	if n := len(PersonalFieldsOf("EventCorrected", "NoteAdded")); n != 4 {
 		// reason, late_entry_reason, and the replacement's text and late-entry reason
 		t.Errorf("EventCorrected of a NoteAdded has %d personal fields, want 4", n)
+	}
+}
+
+// fill sets every string reachable in v to "x", giving every list one
+// element, so that its encoding shows every stored string path.
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("x")
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+		fill(v.Index(0))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
+	case reflect.Struct:
+		if v.Type().PkgPath() == "time" {
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i))
+			}
+		}
+	}
+}
+
+// jsonStringPaths lists the string paths of a decoded JSON value.
+func jsonStringPaths(v any, prefix string, out map[string]bool) {
+	switch v := v.(type) {
+	case string:
+		if v != "0001-01-01T00:00:00Z" { // a zero time.Time, which fill leaves alone
+			out[prefix] = true
+		}
+	case []any:
+		for _, e := range v {
+			jsonStringPaths(e, prefix+"[]", out)
+		}
+	case map[string]any:
+		for k, e := range v {
+			jsonStringPaths(e, join(prefix, k), out)
+		}
+	}
+}
+
+// TestStringFieldsAreTheStoredShape checks the walk above against what
+// Encode stores: an event with every string set encodes exactly the string
+// paths the walk finds (a custom encoding, like EventCorrected's, could
+// otherwise store a field under a name the table does not know).
+func TestStringFieldsAreTheStoredShape(t *testing.T) {
+	for _, typ := range EventTypes() {
+		p, _ := newEvent(typ)
+		v := reflect.ValueOf(p).Elem()
+		fill(v)
+		want := map[string]bool{}
+		for _, sf := range stringFields(v.Type(), "") {
+			want[sf.path] = true
+		}
+		if c, ok := p.(*EventCorrected); ok {
+			var n NoteAdded
+			fill(reflect.ValueOf(&n).Elem())
+			c.Replacement, c.TargetType = n, "NoteAdded"
+			delete(want, "replacement")
+			for _, sf := range stringFields(reflect.TypeFor[NoteAdded](), "replacement") {
+				want[sf.path] = true
+			}
+		}
+		_, payload, err := Encode(v.Interface().(Event))
+		if err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+		var decoded any
+		if err := json.Unmarshal(payload, &decoded); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		jsonStringPaths(decoded, "", got)
+		for p := range want {
+			if !got[p] {
+				t.Errorf("%s: the walk finds %s, the stored payload has no such string (%s)", typ, p, payload)
+			}
+		}
+		for p := range got {
+			if !want[p] {
+				t.Errorf("%s: the stored payload has the string %s, the walk does not find it", typ, p)
+			}
+		}
 	}
 }
