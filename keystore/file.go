@@ -93,6 +93,10 @@ func New(ctx context.Context, path string, kek []byte) (*File, error) {
 
 // Open opens the key store at path. It refuses a file others may read, a
 // file that is not a key store, and a KEK that does not open it.
+//
+// Open does not finish pending destructions: only the caller can see
+// whether their DataShredded events reached the ledger. The caller calls
+// FinishPending right after opening (and after each shred).
 func Open(ctx context.Context, path string, kek []byte) (*File, error) {
 	if len(kek) != KEKSize {
 		return nil, kekSizeError(kek)
