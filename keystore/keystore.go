@@ -27,7 +27,10 @@
 // key, wrapping data keys generated locally (GenerateDataKey / datakey
 // endpoints) and stored wrapped beside their scope; or an HSM through
 // PKCS#11 holding the key-encryption key (CKM_AES_KEY_WRAP_KWP) or the data
-// keys themselves (C_DestroyObject as Destroy).
+// keys themselves as extractable secret objects (C_DestroyObject as
+// Destroy). A Store hands out key bytes (seal seals in this process), so a
+// service that never releases a key would need sealing behind an interface
+// too.
 package keystore
 
 import (
