@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 )
 
 // Outcome is what the risk advisor suggests doing about a personal data breach.
@@ -93,7 +94,7 @@ func Advise(f RiskFactorsRecorded) Advice {
 	case !f.Exfiltrated:
 		reasons = append(reasons, "no evidence that data left the controller's control: no confidentiality risk (EDPB 01/2021 Case No. 01)")
 	case f.Encrypted && !f.KeyCompromised:
-		reasons = append(reasons, "the data left control but is unintelligible: state-of-the-art encryption or hashing and the key is not compromised (EDPB 01/2021 Cases No. 06 and 11; GDPR Art. 34(3)(a))")
+		reasons = append(reasons, "the data left control but is unintelligible: state-of-the-art encryption or hashing and the key is not compromised (GDPR Art. 34(3)(a))")
 	case f.RecipientTrusted && f.DeletionConfirmed:
 		reasons = append(reasons, "the data went to a trusted recipient who confirmed deleting it (EDPB 01/2021 Case No. 09)")
 	default:
@@ -118,7 +119,11 @@ func Advise(f RiskFactorsRecorded) Advice {
 		if f.RestoreHours > RestoreQuickly {
 			o = OutcomeSubjects
 		}
-		raise(o, fmt.Sprintf("data of %s unavailable for %dh (EDPB 01/2021 Case No. 03: a hospital's patients)", who(f), f.RestoreHours))
+		why := fmt.Sprintf("data of %s unavailable for %dh", who(f), f.RestoreHours)
+		if f.VulnerableSubjects {
+			why += " (EDPB 01/2021 Case No. 03: a hospital's patients)"
+		}
+		raise(o, why)
 	default:
 		raise(OutcomeAuthority, fmt.Sprintf("data unavailable for %dh, longer than a quick restore from backup (EDPB 01/2021 Case No. 02)", f.RestoreHours))
 	}
@@ -175,13 +180,20 @@ func who(f RiskFactorsRecorded) string {
 
 // AdviceFor returns the advice for an incident under the method its
 // recorded factors pinned, and where the recorded risk determination
-// differs from it; ok is false when no factors are recorded.
+// differs from it. An incident with personal data and no factors gets
+// OutcomeCannotAdvise (or, as processor, OutcomeControllers): missing is
+// not harmless. ok is false when there is nothing to advise on: no
+// personal data, a dismissed incident, or a closed one without factors (a
+// closed incident is never re-advised).
 func AdviceFor(inc *Incident) (Advice, bool) {
 	g := &inc.Regulatory
 	var a Advice
 	switch {
 	case g.RiskFactors == nil:
-		return Advice{}, false
+		if inc.Closed || inc.Dismissed() || !inc.PersonalData() {
+			return Advice{}, false
+		}
+		a = AdviseENISA(RiskFactorsRecorded{Method: CurrentAdviceMethod()}, adviceContext(inc))
 	case g.RiskFactors.Method == "" || g.RiskFactors.Method == MethodEDPB2021:
 		a = Advise(g.RiskFactors.RiskFactorsRecorded)
 		a.Superseded = fmt.Sprintf("the factors were recorded under the first advisor (%s), which this incident keeps; the current method is %s: record the graded facts with factors to be advised by it", MethodEDPB2021, CurrentAdviceMethod())
@@ -225,4 +237,26 @@ func adviceContext(inc *Incident) AdviceContext {
 		ctx.Controllers = p.Controllers
 	}
 	return ctx
+}
+
+// AdviceNeeded is the facts-needed entry of an incident whose advisor
+// cannot advise: the facts to record and the command that records them.
+// Unlike a rule's fact needed, no clock waits for it: the GDPR Art. 33(1)
+// clock runs from awareness meanwhile. ok is false when the advisor can
+// advise (or has nothing to advise on).
+func AdviceNeeded(inc *Incident) (FactNeeded, bool) {
+	a, ok := AdviceFor(inc)
+	if !ok || a.Outcome != OutcomeCannotAdvise {
+		return FactNeeded{}, false
+	}
+	id := inc.ID
+	if id == "" {
+		id = "INCIDENT"
+	}
+	cmd := "breachledger factors " + id
+	for _, m := range a.Missing {
+		cmd += " " + m + " ..."
+	}
+	return FactNeeded{Rule: "risk-advice", Regime: "GDPR", Citation: "GDPR Art. 33(1), 34(1); ENISA 2013 severity method", Pack: a.Method,
+		WaitingFor: "risk factors " + strings.Join(a.Missing, ", "), Clock: "the risk advice (a notification clock that applies, such as GDPR Art. 33(1), keeps running meanwhile)", Command: cmd}, true
 }

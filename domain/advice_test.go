@@ -32,7 +32,7 @@ func TestAdviceFromEDPBCases(t *testing.T) {
 		{
 			source:  "EDPB 01/2021 Case No. 06: exfiltration of hashed passwords (state-of-the-art salted hashing, secret not compromised); SA: no, data subjects: no",
 			factors: domain.RiskFactorsRecorded{Exfiltrated: true, Encrypted: true, Subjects: 1200},
-			want:    domain.OutcomeDocument, reason: "Cases No. 06 and 11",
+			want:    domain.OutcomeDocument, reason: "Art. 34(3)(a)",
 		},
 		{
 			source:  "EDPB 01/2021 Case No. 07: credential stuffing attack on a banking website; account and financial data; SA: yes, data subjects: yes",
@@ -136,8 +136,11 @@ func TestAdviceFlipsOnOneFactor(t *testing.T) {
 func TestAdviceDiffersFromTheDecision(t *testing.T) {
 	h := newHistory(t)
 	h.breach() // risk determined high
-	if _, ok := domain.AdviceFor(ptr(h.at(domain.Cut{}))); ok {
-		t.Fatalf("advice without recorded factors")
+	if a, ok := domain.AdviceFor(ptr(h.at(domain.Cut{}))); !ok || a.Outcome != domain.OutcomeCannotAdvise || a.Differs != "" {
+		t.Fatalf("advice without recorded factors: %v %s differs %q; want cannot-advise, and no difference claimed", ok, a.Outcome, a.Differs)
+	}
+	if n, ok := domain.AdviceNeeded(ptr(h.at(domain.Cut{}))); !ok || !strings.Contains(n.Command, "--data ... --identification ...") {
+		t.Errorf("facts needed for the advice: %v %+v", ok, n)
 	}
 	if _, err := h.decide(domain.RecordRiskFactors{By: by("sam", "2025-03-09T12:00:00Z"), RiskFactorsRecorded: domain.RiskFactorsRecorded{Exfiltrated: true, Encrypted: true, Subjects: 1200}}); err != nil {
 		t.Fatal(err)

@@ -275,14 +275,14 @@ func projectRules(f *RiskFactorsRecorded) []string {
 	if n, unknown, _ := countOf(f.People); unknown || n >= VolumeRaise {
 		what := fmt.Sprintf("%s people affected, %s or more", group(n), group(VolumeRaise))
 		if unknown {
-			what = "the number of people affected is unknown, read as " + group(VolumeRaise) + " or more"
+			what = "the number of people affected is unknown, read as " + group(VolumeRaise) + " or more,"
 		}
 		out = append(out, "volume: "+what+" raises the band one step (project rule [VERIFY])")
 	}
 	if n, unknown, _ := countOf(f.ExposureDays); unknown || n >= ExposureRaiseDays {
-		what := fmt.Sprintf("exposed %d days, %d or more", n, ExposureRaiseDays)
+		what := fmt.Sprintf("exposed %d days, %d or more,", n, ExposureRaiseDays)
 		if unknown {
-			what = fmt.Sprintf("exposed for an unknown time, read as %d days or more", ExposureRaiseDays)
+			what = fmt.Sprintf("exposed for an unknown time, read as %d days or more,", ExposureRaiseDays)
 		}
 		out = append(out, "duration of exposure: "+what+" raises the band one step (project rule [VERIFY])")
 	}
@@ -331,7 +331,7 @@ func adviseENISA(f *RiskFactorsRecorded, ctx AdviceContext) Advice {
 	}
 	if !complete {
 		a.Outcome = OutcomeCannotAdvise
-		a.Reasons = append(a.Reasons, fmt.Sprintf("cannot advise: record %s (a fact not recorded is never read as harmless); the GDPR Art. 33(1) clock runs from awareness meanwhile", strings.Join(a.Missing, ", ")))
+		a.Reasons = append(a.Reasons, "cannot advise until every graded fact is recorded: a fact not recorded is never read as harmless; a notification clock that applies (GDPR Art. 33(1): 72 hours from awareness) keeps running meanwhile")
 		return a
 	}
 	switch sev.Final {
@@ -378,7 +378,11 @@ func severityReasons(s *ENISASeverity) []string {
 	}
 	out = append(out, s.Arithmetic())
 	for _, r := range s.Rules {
-		out = append(out, fmt.Sprintf("%s: %s → %s", r, s.Band, s.Final))
+		if s.Final == s.Band {
+			out = append(out, fmt.Sprintf("%s: the band is %s already", r, s.Band))
+		} else {
+			out = append(out, fmt.Sprintf("%s: %s → %s", r, s.Band, s.Final))
+		}
 	}
 	if len(s.Rules) > 1 {
 		out = append(out, "the project's rules raise the band one step in all, however many apply")

@@ -394,6 +394,9 @@ func TestENISAProperties(t *testing.T) {
 				t.Fatalf("case %d: an aggravating fact lowered the advice %s → %s (a mitigating one raised it back)\n from %+v\n to   %+v\n %s\n %s",
 					i, a.Outcome, b.Outcome, f, g, strings.Join(a.Reasons, "; "), strings.Join(b.Reasons, "; "))
 			}
+			if a.Severity == nil || b.Severity == nil {
+				t.Fatalf("case %d: no severity on complete facts: %s, %s", i, a.Outcome, b.Outcome)
+			}
 			if b.Severity.SE < a.Severity.SE && slices.Equal(f.Data, g.Data) && f.Unintelligible == g.Unintelligible {
 				t.Fatalf("case %d: SE fell %v → %v\n from %+v\n to   %+v", i, a.Severity.SE, b.Severity.SE, f, g)
 			}

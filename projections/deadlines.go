@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -152,18 +153,110 @@ func writeRegulatory(p *printer, v IncidentView) {
 	}
 	tw.Flush()
 	if v.RiskAdvice != nil {
-		a := v.RiskAdvice
-		p.f("\nRisk advice: %s (GDPR risk %s) — advice only; the determination is a person's\n", a.Outcome, a.Level)
-		p.f("  factors: %s\n", safetext.Line(Describe(g.RiskFactors.RiskFactorsRecorded)))
-		for _, r := range a.Reasons {
-			p.f("  - %s\n", safetext.Line(r))
-		}
-		if a.Differs != "" {
-			p.f("  DIFFERS: %s\n", safetext.Line(a.Differs))
-		} else if v.Risk != nil {
-			p.f("  the recorded determination (%s) follows the advice\n", v.Risk.Level)
-		}
+		writeAdvice(p, v.ID, g.RiskFactors, *v.RiskAdvice, v.Risk != nil)
 	}
+}
+
+// writeAdvice writes the risk advice with its arithmetic: the method it
+// was computed under, the outcome, every term of the severity, the
+// reasons, the conditions and, where a determination is recorded, whether
+// it follows the advice.
+func writeAdvice(p *printer, id string, factors *domain.RiskFactorsEntry, a domain.Advice, decided bool) {
+	p.f("\nRisk advice (%s): %s — advice only; the determination is a person's\n", safetext.Line(a.Method), safetext.Line(AdviceHeadline(a)))
+	if factors != nil {
+		p.f("  factors: %s\n", safetext.Line(describeFactors(factors.RiskFactorsRecorded)))
+	} else {
+		p.f("  factors: none recorded\n")
+	}
+	if s := a.Severity; s != nil {
+		p.f("  severity: %s\n", safetext.Line(SeverityLine(s)))
+	}
+	for _, r := range a.Reasons {
+		p.f("  - %s\n", safetext.Line(r))
+	}
+	if len(a.Missing) > 0 {
+		p.f("  facts needed for the advice: record %s: %s\n", safetext.Line(strings.Join(a.Missing, ", ")), safetext.Line(FactorsCommand(id, a.Missing)))
+	}
+	for _, c := range a.Conditions {
+		p.f("  condition: %s\n", safetext.Line(c))
+	}
+	if a.Superseded != "" {
+		p.f("  OLD METHOD: %s\n", safetext.Line(a.Superseded))
+	}
+	switch {
+	case a.Differs != "":
+		p.f("  DIFFERS: %s\n", safetext.Line(a.Differs))
+	case decided && a.Level != "":
+		p.f("  the recorded determination (%s) follows the advice\n", a.Level)
+	}
+}
+
+// AdviceHeadline is the advice's outcome in words, with the GDPR risk
+// level it stands for: "notify-subjects (a high risk)".
+func AdviceHeadline(a domain.Advice) string {
+	switch a.Level {
+	case domain.RiskUnlikely:
+		return string(a.Outcome) + " (unlikely to result in a risk)"
+	case domain.RiskRisk:
+		return string(a.Outcome) + " (a risk)"
+	case domain.RiskHigh:
+		return string(a.Outcome) + " (a high risk)"
+	}
+	return string(a.Outcome)
+}
+
+// SeverityLine writes the severity's terms on one line: "DPC 3 (base 3:
+// financial) × EI 1 (maximum) + CB 1 (confidentiality 0.5, integrity 0,
+// availability 0, malicious intent 0.5) = SE 4: very-high".
+func SeverityLine(s *domain.ENISASeverity) string {
+	dpc := fmt.Sprintf("DPC %d (base %d: %s", s.DPC.Score, s.DPC.Base, strings.Join(names(s.DPC.Data), ", "))
+	for _, a := range s.DPC.Adjustments {
+		dpc += fmt.Sprintf("; %s %+d", a.Reason, a.Delta)
+	}
+	dpc += ")"
+	cb := make([]string, len(s.CB))
+	for i, t := range s.CB {
+		cb[i] = fmt.Sprintf("%s %s", t.Factor, score(t.Score))
+	}
+	line := fmt.Sprintf("%s × EI %s (%s) + CB %s (%s) = SE %s: %s", dpc, score(s.EI.Score), s.EI.Value, score(s.CBTotal), strings.Join(cb, ", "), score(s.SE), s.Band)
+	if s.Final != s.Band {
+		line += fmt.Sprintf(" → %s by the project's rules", s.Final)
+	}
+	return line
+}
+
+func score(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// FactorsCommand is the command that records the missing facts of an
+// incident's advice.
+func FactorsCommand(id string, missing []string) string {
+	if id == "" {
+		id = "INCIDENT"
+	}
+	parts := []string{"breachledger factors " + id}
+	for _, m := range missing {
+		parts = append(parts, m+" ...")
+	}
+	return strings.Join(parts, " ")
+}
+
+// AdviceLine is the advice on one line, for registers and reports:
+// outcome, method, severity and whether the determination follows it.
+func AdviceLine(a domain.Advice) string {
+	s := fmt.Sprintf("%s, method %s", AdviceHeadline(a), a.Method)
+	if a.Severity != nil {
+		s += "; " + SeverityLine(a.Severity)
+	}
+	if len(a.Missing) > 0 {
+		s += "; record " + strings.Join(a.Missing, ", ")
+	}
+	if a.Superseded != "" {
+		s += "; old method"
+	}
+	if a.Differs != "" {
+		s += "; DIFFERS: " + a.Differs
+	}
+	return s
 }
 
 func describeProfile(e domain.EntityProfiled) string { return describeProfileUnder(e, nil) }
@@ -211,6 +304,9 @@ func describeCounts(cs []domain.AffectedCount) string {
 }
 
 func describeFactors(f domain.RiskFactorsRecorded) string {
+	if f.Method != "" && f.Method != domain.MethodEDPB2021 {
+		return describeGraded(f)
+	}
 	var parts []string
 	flag := func(b bool, s string) {
 		if b {
@@ -235,6 +331,34 @@ func describeFactors(f domain.RiskFactorsRecorded) string {
 		parts = append(parts, "no factor set")
 	}
 	s := strings.Join(parts, ", ")
+	if f.Notes != "" {
+		s += " — " + f.Notes
+	}
+	return s
+}
+
+// describeGraded describes the graded facts of the ENISA method, each
+// named, "not recorded" where missing.
+func describeGraded(f domain.RiskFactorsRecorded) string {
+	val := func(v string) string {
+		if v == "" {
+			return "not recorded"
+		}
+		return v
+	}
+	data := strings.Join(names(f.Data), ", ")
+	for _, a := range f.DPCAdjustments {
+		data += fmt.Sprintf(" %s%+d", a.Reason, a.Delta)
+	}
+	parts := []string{
+		"data " + val(data), "identification " + val(string(f.Identification)), "confidentiality " + val(string(f.Confidentiality)),
+		"integrity " + val(string(f.Integrity)), "availability " + val(string(f.Availability)), "intent " + val(string(f.Intent)),
+		"unintelligible " + val(string(f.Unintelligible)), "people " + val(f.People), "exposure days " + val(f.ExposureDays),
+	}
+	if f.Art34Exception != "" {
+		parts = append(parts, "Art. 34(3) exception "+string(f.Art34Exception))
+	}
+	s := strings.Join(parts, "; ") + " (" + f.Method + ")"
 	if f.Notes != "" {
 		s += " — " + f.Notes
 	}

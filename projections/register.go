@@ -69,6 +69,10 @@ type RegisterEntry struct {
 	Risk          domain.RiskLevel `json:"risk,omitempty"`
 	RiskReasoning string           `json:"risk_reasoning,omitempty"`
 	RiskFactors   string           `json:"risk_factors,omitempty"`
+	// RiskAdvice is the risk advisor's advice on one line: outcome,
+	// method, DPC, EI, CB, SE and band, and where the determination
+	// differs from it.
+	RiskAdvice string `json:"risk_advice,omitempty"`
 
 	// Remedial action.
 	Actions    []string `json:"remedial_actions"`
@@ -189,6 +193,9 @@ func RegisterEntryOf(inc *domain.Incident, obs []domain.Obligation) (RegisterEnt
 	}
 	if f := inc.Regulatory.RiskFactors; f != nil {
 		e.RiskFactors = describeFactors(f.RiskFactorsRecorded)
+	}
+	if a, ok := domain.AdviceFor(inc); ok {
+		e.RiskAdvice = AdviceLine(a)
 	}
 	if dc := inc.Declaration; dc != nil {
 		e.Declared = &RegisterDecl{At: dc.At, Actor: dc.Actor, Basis: string(dc.Basis), Reasoning: dc.Reasoning}
@@ -339,7 +346,7 @@ func WriteRegister(w io.Writer, r Register, format string) error {
 
 var registerCSVHead = []string{"incident", "status", "summary", "detected_at", "aware_at", "role", "classification", "category", "stage", "closed_at",
 	"customers", "data_categories", "subject_categories", "subjects", "records", "jurisdictions", "affected",
-	"severity", "risk", "risk_reasoning", "risk_factors", "remedial_actions", "postmortem",
+	"severity", "risk", "risk_reasoning", "risk_factors", "risk_advice", "remedial_actions", "postmortem",
 	"notified", "notices", "obligations", "reasoning", "records_for"}
 
 func (e RegisterEntry) cells() []string {
@@ -360,7 +367,7 @@ func (e RegisterEntry) cells() []string {
 	return []string{e.Incident, e.Status, e.Summary, stamp(e.DetectedAt), stamp(e.AwareAt), string(e.Role), string(e.Classification), string(e.Category),
 		string(e.Stage), ts(e.ClosedAt), strings.Join(e.Customers, "; "), strings.Join(e.DataCategories, "; "), strings.Join(e.SubjectCategories, "; "),
 		strconv.FormatInt(e.Subjects, 10), strconv.FormatInt(e.Records, 10), strings.Join(e.Jurisdictions, "; "), strings.Join(affected, "; "),
-		sev, string(e.Risk), e.RiskReasoning, e.RiskFactors, strings.Join(e.Actions, "; "), e.Postmortem,
+		sev, string(e.Risk), e.RiskReasoning, e.RiskFactors, e.RiskAdvice, strings.Join(e.Actions, "; "), e.Postmortem,
 		e.Notified, strings.Join(notices, "; "), strings.Join(duties, "; "), strings.Join(e.Reasoning, "; "), strings.Join(e.RecordsFor, "; ")}
 }
 
