@@ -718,3 +718,25 @@ func describeRegulatory(e domain.Event) (string, bool) {
 	}
 	return "", false
 }
+
+// WriteCompareMethod writes the current method's reading of an incident's
+// risk advice beside the pinned one (show --compare-method): nothing when
+// the pinned method is the current one, and a closed incident is never
+// re-advised.
+func WriteCompareMethod(w io.Writer, v IncidentView) error {
+	p := &printer{w: w}
+	if v.RiskAdvice == nil || v.RiskAdvice.Method == domain.CurrentAdviceMethod() {
+		return nil
+	}
+	if v.Closed {
+		p.f("\nUnder the current method (%s): not re-advised, the incident is closed\n", domain.CurrentAdviceMethod())
+		return p.err
+	}
+	cur, ok := domain.CurrentMethodAdvice(&v.Incident)
+	if !ok {
+		return nil
+	}
+	p.f("\nUnder the current method, beside the pinned %s:", safetext.Line(v.RiskAdvice.Method))
+	writeAdvice(p, v.ID, v.Regulatory.RiskFactors, cur, v.Risk != nil)
+	return p.err
+}
