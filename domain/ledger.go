@@ -137,6 +137,9 @@ type Settings struct {
 	// newest checkpoint to the ledger's witnesses even without new events,
 	// for fresh cosignatures (witnesses.go).
 	WitnessRefresh time.Duration `json:"witness_refresh"`
+	// sealPersonal is "seal-personal-data": 1 when on, 0 (the default)
+	// when off; SealsPersonalData reads it (shred.go, issue 25).
+	sealPersonal time.Duration
 
 	// history is every change, in order of effect, and start the ledger's
 	// start: the settings are bitemporal facts (settings_history.go).
@@ -189,7 +192,7 @@ func parseSetting(key, value string) (func(*Settings), error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := ParseDuration(value)
+	d, err := settingValue(key, value)
 	if err != nil {
 		return nil, &FieldError{Field: "value", Value: value, Problem: err.Error()}
 	}
@@ -212,11 +215,14 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 		field = func(s *Settings) *time.Duration { return &s.BackdateWindow }
 	case "witness-refresh":
 		field = func(s *Settings) *time.Duration { return &s.WitnessRefresh }
+	case sealSettingKey:
+		field = func(s *Settings) *time.Duration { return &s.sealPersonal }
 	default:
 		keys := make([]string, len(SettingKeys()))
 		for i, k := range SettingKeys() {
 			keys[i] = k.Key
 		}
+		keys = append(keys, sealSettingKey) // on or off, not a duration: shred_setting.go
 		return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
 	}
 	return field, nil

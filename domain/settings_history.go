@@ -156,7 +156,7 @@ func (s Settings) For(inc *Incident) Settings {
 func (s Settings) Applied(key string, t time.Time) SettingApplied {
 	in := s.At(t)
 	v, _ := in.Value(key)
-	a := SettingApplied{Key: key, Value: FormatDuration(v), Since: s.start, Default: true}
+	a := SettingApplied{Key: key, Value: formatSetting(key, v), Since: s.start, Default: true}
 	for _, c := range s.history {
 		if c.key == key && !c.since.After(t) {
 			a.Since, a.Default, a.Event = c.since, false, c.event
@@ -171,7 +171,7 @@ func (s Settings) Changes(key string) []SettingApplied {
 	var out []SettingApplied
 	for _, c := range s.history {
 		if key == "" || c.key == key {
-			out = append(out, SettingApplied{Key: c.key, Value: FormatDuration(c.value), Since: c.since, Event: c.event})
+			out = append(out, SettingApplied{Key: c.key, Value: formatSetting(c.key, c.value), Since: c.since, Event: c.event})
 		}
 	}
 	return out
@@ -201,6 +201,6 @@ func changeOf(f Fact, e SettingChanged) (settingChange, bool) {
 	if _, err := parseSetting(e.Key, e.Value); err != nil {
 		return settingChange{}, false
 	}
-	d, _ := ParseDuration(e.Value)
+	d, _ := settingValue(e.Key, e.Value)
 	return settingChange{key: e.Key, value: d, since: f.At, recorded: f.RecordedAt, event: f.ID}, true
 }
