@@ -15,7 +15,8 @@ import (
 // (readmodel.Kept.List with open: the open range read, checked against its
 // MACs and chain, each row's evaluation checked to hold at the instant, in
 // first-event order) against the ledger's head read and a SELECT of the
-// same rows' bytes from rm_incidents through the same index.
+// same rows' data (the list entry's JSON and the packed values) from
+// rm_incidents through the same index.
 func list(cfg config) ([]row, error) {
 	ctx := context.Background()
 	kl, err := sharedKeptLedger(cfg)
@@ -28,7 +29,7 @@ func list(cfg config) ([]row, error) {
 			return len(p.Incidents), err
 		},
 		func() (int, error) {
-			return kl.baseline(ctx, `SELECT list FROM rm_incidents WHERE closed = 0 AND first_seq >= 0 ORDER BY closed, first_seq`)
+			return kl.baseline(ctx, `SELECT data FROM rm_incidents WHERE closed = 0 AND first_seq >= 0 ORDER BY closed, first_seq`)
 		})
 	if err != nil {
 		return nil, fmt.Errorf("list --open: %w", err)

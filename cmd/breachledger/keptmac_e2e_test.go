@@ -147,11 +147,12 @@ func TestTamperedKeptRowsCannotSilenceDeadlines(t *testing.T) {
 		name string
 		q    string
 	}{
-		{"status and state edited", `UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '` + inc + `' AND status = 'overdue'`},
-		{"due_at moved a year on", `UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE incident = '` + inc + `' AND status = 'overdue'`},
-		{"overdue row deleted", `DELETE FROM rm_deadlines WHERE incident = '` + inc + `' AND status = 'overdue'`},
+		{"status and state edited", `UPDATE rm_deadlines SET state = 1, data = CAST(replace(CAST(data AS TEXT), 'overdue', 'met') AS BLOB) WHERE ` + overdueRow(inc)},
+		{"status said pending, well packed", `UPDATE rm_deadlines SET data = CAST(replace(CAST(data AS TEXT), 'overdue', 'pending') AS BLOB) WHERE ` + overdueRow(inc)},
+		{"due_at moved a year on", `UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE ` + overdueRow(inc)},
+		{"overdue row deleted", `DELETE FROM rm_deadlines WHERE ` + overdueRow(inc)},
 		{"every open row of it deleted", `DELETE FROM rm_deadlines WHERE state = 0 AND incident = '` + inc + `'`},
-		{"the row's JSON said met", `UPDATE rm_deadlines SET row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE status = 'overdue'`},
+		{"the row's JSON said met", `UPDATE rm_deadlines SET data = CAST(replace(CAST(data AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE ` + overdueRow(inc)},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
@@ -175,8 +176,8 @@ func TestTamperedKeptRowsCannotSilenceDeadlines(t *testing.T) {
 	t.Run("a fake row inserted", func(t *testing.T) {
 		c := c.with(t)
 		overdueArt33(t, c, inc)
-		tamperKept(t, c, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
-SELECT incident, ord + 100, first_seq, obligation, rule, regime, due_at, 1, 'met', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = '`+inc+`' AND status = 'overdue'`)
+		tamperKept(t, c, `INSERT INTO rm_deadlines (incident, ord, state, regime, due_at, data, next, mac)
+SELECT incident, ord + 100, 1, regime, due_at, CAST(replace(CAST(data AS TEXT), 'overdue', 'met') AS BLOB), next, mac FROM rm_deadlines WHERE `+overdueRow(inc))
 		r := c.run("auditor", "deadlines", "--json")
 		if r.code != 7 || !strings.Contains(r.stderr, "tampered") || strings.Count(r.stdout, `"status":"met"`) != 0 {
 			t.Errorf("deadlines over an inserted met row: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -188,7 +189,7 @@ SELECT incident, ord + 100, first_seq, obligation, rule, regime, due_at, 1, 'met
 		if r := c.run("auditor", "verify"); r.code != 0 {
 			t.Fatalf("verify before: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		tamperKept(t, c, `UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '`+inc+`' AND status = 'overdue'`)
+		tamperKept(t, c, `UPDATE rm_deadlines SET state = 1, data = CAST(replace(CAST(data AS TEXT), 'overdue', 'met') AS BLOB) WHERE `+overdueRow(inc))
 		r := c.run("auditor", "verify")
 		if r.code != 6 || !strings.Contains(r.stderr, "rm_deadlines") || !strings.Contains(r.stderr, inc) || !strings.Contains(r.stderr, "rebuilt") {
 			t.Errorf("verify over a tampered view: exit %d, want 6 naming the row\n%s%s", r.code, r.stdout, r.stderr)
@@ -255,13 +256,22 @@ func TestTamperedKeptRowsCannotSilenceTheAPI(t *testing.T) {
 		t.Fatalf("before any tampering: %s", body)
 	}
 	for _, q := range []string{
-		`UPDATE rm_deadlines SET status = 'met', state = 1 WHERE incident = '` + inc + `' AND status = 'overdue'`,
-		`DELETE FROM rm_deadlines WHERE incident = '` + inc + `' AND status = 'overdue'`,
-		`UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE incident = '` + inc + `' AND status = 'overdue'`,
+		`UPDATE rm_deadlines SET state = 1, data = CAST(replace(CAST(data AS TEXT), 'overdue', 'met') AS BLOB) WHERE ` + overdueRow(inc),
+		`UPDATE rm_deadlines SET data = CAST(replace(CAST(data AS TEXT), 'overdue', 'pending') AS BLOB) WHERE ` + overdueRow(inc),
+		`DELETE FROM rm_deadlines WHERE ` + overdueRow(inc),
+		`UPDATE rm_deadlines SET due_at = due_at + 365*86400*1000000000 WHERE ` + overdueRow(inc),
 	} {
 		tamperKept(t, c, q)
 		if ok, body := alert(t); !ok {
 			t.Errorf("after %q: %s", q, body)
 		}
 	}
+}
+
+// overdueRow selects, as an insider with the sqlite3 shell would, the kept
+// deadline rows of incident inc that say overdue: a row keeps its chain key
+// (state, regime, due_at, incident, ord) as columns and the rest (status,
+// JSON...) packed in data, which the insider edits with replace().
+func overdueRow(inc string) string {
+	return `incident = '` + inc + `' AND state = 0 AND instr(data, CAST('"status":"overdue"' AS BLOB)) > 0`
 }

@@ -193,15 +193,15 @@ func TestKeptListRegisterPeriodFindTamperedRows(t *testing.T) {
 		q    string
 	}{
 		{"list: a summary rewritten", []string{"list", "--json", "--as-of", "2025-07-01T00:00:00Z"},
-			`UPDATE rm_incidents SET list = CAST(replace(CAST(list AS TEXT), '"summary":"incident 4"', '"summary":"forged"') AS BLOB) WHERE CAST(list AS TEXT) LIKE '%"incident 4"%'`},
+			`UPDATE rm_incidents SET data = CAST(replace(CAST(data AS TEXT), '"summary":"incident 4"', '"summary":"forged"') AS BLOB) WHERE instr(data, CAST('"incident 4"' AS BLOB)) > 0`},
 		{"list --open: a closed incident said open", []string{"list", "--open"},
-			`UPDATE rm_incidents SET closed = 0, list = CAST(replace(CAST(list AS TEXT), '"closed":true', '"closed":false') AS BLOB) WHERE incident = '` + inc + `'`},
+			`UPDATE rm_incidents SET closed = 0, data = CAST(replace(CAST(data AS TEXT), '"closed":true', '"closed":false') AS BLOB) WHERE incident = '` + inc + `'`},
 		{"register: the scenario's breach deleted", []string{"register", "--format", "csv"},
 			`UPDATE rm_incidents SET register = NULL WHERE incident = '` + inc + `'`},
 		{"register: who was notified rewritten", []string{"register", "--format", "md"},
 			`UPDATE rm_incidents SET register = CAST(replace(CAST(register AS TEXT), '"risk":"high"', '"risk":"low"') AS BLOB) WHERE incident = '` + inc + `'`},
 		{"report --period: an incident moved out of March", []string{"report", "--from", "2025-03-01T00:00:00Z", "--to", "2025-04-01T00:00:00Z", "--format", "json", "--as-of", "2025-07-01T00:00:00Z"},
-			`UPDATE rm_incidents SET list = CAST(replace(CAST(list AS TEXT), '"detected_at":"2025-03-07', '"detected_at":"2024-03-07') AS BLOB) WHERE incident = '` + inc + `'`},
+			`UPDATE rm_incidents SET data = CAST(replace(CAST(data AS TEXT), '"detected_at":"2025-03-07', '"detected_at":"2024-03-07') AS BLOB) WHERE incident = '` + inc + `'`},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {

@@ -560,8 +560,12 @@ func TestReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE rm_deadlines SET row = CAST(replace(CAST(row AS TEXT), '"status":"met-late"', '"status":"met"') AS BLOB) WHERE status = 'met-late'`); err != nil {
+	// A row keeps its chain key as columns, the rest (its JSON too) packed
+	// in data (state 2: met-late).
+	if res, err := db.Exec(`UPDATE rm_deadlines SET data = CAST(replace(CAST(data AS TEXT), '"status":"met-late"', '"status":"met"') AS BLOB) WHERE state = 2`); err != nil {
 		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n == 0 {
+		t.Fatal("no met-late row to alter")
 	}
 	db.Close()
 	res := r.c.run("auditor", "replay", "--as-of", "2025-04-01T00:00:00Z")

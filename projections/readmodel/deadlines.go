@@ -397,9 +397,8 @@ func (r *deadlineRead) keptRows(ctx context.Context) ([]*keptDeadline, error) {
 	return out, nil
 }
 
-// rangeQuery reads one range of the deadline chain with the row before it
-// (its JSON's digest only: its MAC is all a read needs of it).
-var rangeQuery = `SELECT * FROM (SELECT ` + deadlinesTable.selectWith(12) + ` FROM rm_deadlines WHERE ` + deadlinesTable.tuple + ` < (?, ?, ?, '', ?) ORDER BY ` + deadlinesTable.desc + ` LIMIT 1)
+// rangeQuery reads one range of the deadline chain with the row before it.
+var rangeQuery = `SELECT * FROM (SELECT ` + deadlinesTable.selectCols() + ` FROM rm_deadlines WHERE ` + deadlinesTable.tuple + ` < (?, ?, ?, '', ?) ORDER BY ` + deadlinesTable.desc + ` LIMIT 1)
 UNION ALL SELECT * FROM (SELECT ` + deadlinesTable.selectCols() + ` FROM rm_deadlines WHERE state = ? AND regime = ? AND due_at BETWEEN ? AND ?)`
 
 // deadlineRange returns the kept rows of one state and regime due in
@@ -408,7 +407,7 @@ UNION ALL SELECT * FROM (SELECT ` + deadlinesTable.selectCols() + ` FROM rm_dead
 // the next, and the last one beyond the range.
 func (k *Kept) deadlineRange(ctx context.Context, state int64, regime string, lo, hi int64, pos uint64) ([]sealedRow, error) {
 	t := deadlinesTable
-	rows, err := k.scan(ctx, t, nil, rangeQuery, state, regime, lo, int64(minInstant), state, regime, lo, hi)
+	rows, err := k.scan(ctx, t, false, rangeQuery, state, regime, lo, int64(minInstant), state, regime, lo, hi)
 	if err != nil {
 		return nil, err
 	}
@@ -417,7 +416,6 @@ func (k *Kept) deadlineRange(ctx context.Context, state int64, regime string, lo
 	var pred *sealedRow
 	if len(rows) > 0 && rows[0].key.less(start) {
 		pred, rows = &rows[0], rows[1:]
-		pred.vals[12] = asDigest(pred.vals[12]) // selected from row_sha
 	}
 	inRange := func(x ckey) bool { return x.a == state && x.r == regime && lo <= x.b && x.b <= hi }
 	if err := k.m.checkChain(t, pred, rows, inRange, pos); err != nil {

@@ -45,7 +45,7 @@ func (k *Kept) factsNeeded(ctx context.Context, asOf time.Time, f projections.De
 	// The whole table, checked against its MACs and chain (facts needed
 	// are few: rules waiting for a determination).
 	t := factsTable
-	rows, err := k.scan(ctx, t, nil, factsQuery)
+	rows, err := k.scan(ctx, t, false, factsQuery)
 	if err != nil {
 		return nil, err
 	}

@@ -21,9 +21,10 @@ import (
 )
 
 // Kept rows are trusted only under their MAC (HMAC-SHA256, key.go). A
-// row's MAC covers the ledger's origin, its table, every column of it
-// (among them pos and last_event: the log position, and the event there,
-// it was derived at), and the key of its successor in the table's chain
+// row's MAC covers the ledger's origin, its table, every value of it (its
+// chain key's columns, and its data: the other values packed, the JSON
+// among them, and pos and last_event: the log position, and the event
+// there, it was derived at; chainTable), and the key of its successor in the table's chain
 // order (the order of the index its reads walk: the deadlines' (state,
 // regime, due_at, incident, ord), the incidents' (closed, first_seq), the facts needed's
 // (first_seq, ord)), kept in its next column (NULL: the last row). Each
@@ -100,20 +101,25 @@ func decodeKey(b []byte) (ckey, bool) {
 	return k, true
 }
 
-// chainTable describes one sealed table.
+// chainTable describes one sealed table. Its chain key's columns (and the
+// incident, which writes select on) are SQL columns; every other column is
+// packed, in cols' order, into one data column (pack), which the MAC covers
+// as it is: a read pulls a few columns a row, and the MAC is one HMAC over
+// them, the JSON included. rm_incidents keeps its register entry apart (a
+// list read does not pull it): data holds its SHA-256 (regCol).
 type chainTable struct {
-	name string
-	cols []string // the columns the MAC covers, in this order
-	// digests names, by cols' index, the column that keeps a JSON
-	// column's SHA-256 ("" for the others): the MAC covers the digest.
-	digests []string
-	order   string // the chain order, as an ORDER BY list
-	desc    string // the same, descending
-	tuple   string // the key as a row value, for comparisons
-	args    func(ckey) []any
-	keyOf   func(v []any) ckey
-	name_   func(k ckey) string
-	head    []any // the head row's values of cols
+	name   string
+	cols   []string // the row's values, in this order (sealedRow.vals)
+	stored []int    // cols' indexes kept as SQL columns, in this order
+	packed []int    // the others, packed into data in this order
+	regCol int      // the index of a JSON column kept apart, its SHA-256 in data (0: none)
+	order  string   // the chain order, as an ORDER BY list
+	desc   string   // the same, descending
+	tuple  string   // the key as a row value, for comparisons
+	args   func(ckey) []any
+	keyOf  func(v []any) ckey
+	name_  func(k ckey) string
+	head   []any // the head row's values of cols
 }
 
 func i64(v any) int64 {
@@ -133,45 +139,56 @@ func str(v any) string {
 
 const headSeq = -1 // the head rows' first_seq and ord: below every row's
 
+// newTable fills in which of cols are packed (those not stored).
+func newTable(t *chainTable) *chainTable {
+	for i := range t.cols {
+		if !slices.Contains(t.stored, i) {
+			t.packed = append(t.packed, i)
+		}
+	}
+	return t
+}
+
 var (
-	deadlinesTable = &chainTable{
-		name:    "rm_deadlines",
-		cols:    []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "state", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
-		digests: digestCols(15, 12, "row_sha"),
-		order:   "state, regime, due_at, incident, ord",
-		desc:    "state DESC, regime DESC, due_at DESC, incident DESC, ord DESC",
-		tuple:   "(state, regime, due_at, incident, ord)",
-		args:    func(k ckey) []any { return []any{k.a, k.r, k.b, k.s, k.c} },
-		keyOf:   func(v []any) ckey { return ckey{a: i64(v[7]), r: str(v[5]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
+	deadlinesTable = newTable(&chainTable{
+		name:   "rm_deadlines",
+		cols:   []string{"incident", "ord", "first_seq", "obligation", "rule", "regime", "due_at", "state", "status", "latest_at", "valid_from", "valid_until", "row", "pos", "last_event"},
+		stored: []int{0, 1, 7, 5, 6},
+		order:  "state, regime, due_at, incident, ord",
+		desc:   "state DESC, regime DESC, due_at DESC, incident DESC, ord DESC",
+		tuple:  "(state, regime, due_at, incident, ord)",
+		args:   func(k ckey) []any { return []any{k.a, k.r, k.b, k.s, k.c} },
+		keyOf:  func(v []any) ckey { return ckey{a: i64(v[7]), r: str(v[5]), b: i64(v[6]), s: str(v[0]), c: i64(v[1])} },
 		name_: func(k ckey) string {
 			return fmt.Sprintf("(incident %q, ord %d, state %d, regime %q, due_at %d)", k.s, k.c, k.a, k.r, k.b)
 		},
 		head: []any{"", int64(headSeq), int64(headSeq), "", "", "", int64(minInstant), int64(headSeq), "", int64(minInstant), int64(0), int64(0), []byte{}, int64(0), ""},
-	}
-	incidentsTable = &chainTable{
-		name:    "rm_incidents",
-		cols:    []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
-		digests: digestCols(11, 7, "list_sha", 8, "register_sha"),
-		order:   "closed, first_seq",
-		desc:    "closed DESC, first_seq DESC",
-		tuple:   "(closed, first_seq)",
-		args:    func(k ckey) []any { return []any{k.a, k.b} },
-		keyOf:   func(v []any) ckey { return ckey{a: i64(v[6]), b: i64(v[1])} },
-		name_:   func(k ckey) string { return fmt.Sprintf("(closed %d, first_seq %d)", k.a, k.b) },
-		head:    []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(headSeq), []byte{}, nil, int64(0), ""},
-	}
-	factsTable = &chainTable{
-		name:    "rm_facts_needed",
-		cols:    []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
-		digests: digestCols(9, 6, "row_sha"),
-		order:   "first_seq, ord",
-		desc:    "first_seq DESC, ord DESC",
-		tuple:   "(first_seq, ord)",
-		args:    func(k ckey) []any { return []any{k.a, k.b} },
-		keyOf:   func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
-		name_:   func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
-		head:    []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
-	}
+	})
+	incidentsTable = newTable(&chainTable{
+		name:   "rm_incidents",
+		cols:   []string{"incident", "first_seq", "latest_at", "eval_at", "valid_from", "valid_until", "closed", "list", "register", "pos", "last_event"},
+		stored: []int{0, 6, 1},
+		regCol: 8,
+		order:  "closed, first_seq",
+		desc:   "closed DESC, first_seq DESC",
+		tuple:  "(closed, first_seq)",
+		args:   func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf:  func(v []any) ckey { return ckey{a: i64(v[6]), b: i64(v[1])} },
+		name_:  func(k ckey) string { return fmt.Sprintf("(closed %d, first_seq %d)", k.a, k.b) },
+		head:   []any{"", int64(headSeq), int64(minInstant), int64(0), int64(0), int64(0), int64(headSeq), []byte{}, nil, int64(0), ""},
+	})
+	factsTable = newTable(&chainTable{
+		name:   "rm_facts_needed",
+		cols:   []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
+		stored: []int{0, 2, 1},
+		order:  "first_seq, ord",
+		desc:   "first_seq DESC, ord DESC",
+		tuple:  "(first_seq, ord)",
+		args:   func(k ckey) []any { return []any{k.a, k.b} },
+		keyOf:  func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
+		name_:  func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
+		head:   []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
+	})
 	chainTables = []*chainTable{incidentsTable, deadlinesTable, factsTable}
 )
 
@@ -183,25 +200,95 @@ func (t *chainTable) rowName(v []any, k ckey) string {
 	return t.name_(k)
 }
 
-func (t *chainTable) selectCols() string { return t.selectWith() }
-
-// selectWith is selectCols with the JSON columns at the given indexes of
-// cols read as their digests (a read that does not return them).
-func (t *chainTable) selectWith(digested ...int) string {
-	cols := slices.Clone(t.cols)
-	for _, i := range digested {
-		cols[i] = t.digests[i]
+// storedCols lists the SQL columns a row's values are kept in: the stored
+// ones, then data.
+func (t *chainTable) storedCols() []string {
+	var out []string
+	for _, i := range t.stored {
+		out = append(out, t.cols[i])
 	}
-	return strings.Join(cols, ", ") + ", next, mac"
+	return append(out, "data")
 }
 
-// digestCols returns n column names, "" but for the (index, name) pairs.
-func digestCols(n int, pairs ...any) []string {
-	out := make([]string, n)
-	for i := 0; i < len(pairs); i += 2 {
-		out[pairs[i].(int)] = pairs[i+1].(string)
+// selectCols selects a row as scanRows reads it (without regCol's JSON).
+func (t *chainTable) selectCols() string {
+	return strings.Join(t.storedCols(), ", ") + ", next, mac"
+}
+
+// selectReg selects a row with regCol's JSON.
+func (t *chainTable) selectReg() string {
+	return strings.Join(t.storedCols(), ", ") + ", register, next, mac"
+}
+
+// pack encodes the packed values of vals (regCol's by its SHA-256): each
+// typed, a string or bytes with a 4-byte length, an integer in 8 bytes.
+func (t *chainTable) pack(vals []any) []byte {
+	var b []byte
+	for _, i := range t.packed {
+		v := vals[i]
+		if _, d := v.(digestOf); i == t.regCol && t.regCol != 0 && v != nil && !d {
+			v = digestOf(sha(blob(v)))
+		}
+		switch x := v.(type) {
+		case nil:
+			b = append(b, 'n')
+		case int64:
+			b = binary.BigEndian.AppendUint64(append(b, 'i'), uint64(x))
+		case string:
+			b = append(binary.BigEndian.AppendUint32(append(b, 's'), uint32(len(x))), x...)
+		case []byte:
+			b = append(binary.BigEndian.AppendUint32(append(b, 'b'), uint32(len(x))), x...)
+		case digestOf:
+			b = append(binary.BigEndian.AppendUint32(append(b, 'd'), uint32(len(x))), x...)
+		default:
+			panic(fmt.Sprintf("pack %T", v))
+		}
 	}
-	return out
+	return b
+}
+
+// unpack decodes data into vals' packed indexes (bytes as slices of
+// data); false when data is not a packing of them.
+func (t *chainTable) unpack(data []byte, vals []any) bool {
+	for _, i := range t.packed {
+		if len(data) == 0 {
+			return false
+		}
+		c := data[0]
+		data = data[1:]
+		switch c {
+		case 'n':
+			vals[i] = nil
+		case 'i':
+			if len(data) < 8 {
+				return false
+			}
+			vals[i] = int64(binary.BigEndian.Uint64(data))
+			data = data[8:]
+		case 's', 'b', 'd':
+			if len(data) < 4 {
+				return false
+			}
+			n := binary.BigEndian.Uint32(data)
+			data = data[4:]
+			if uint64(len(data)) < uint64(n) {
+				return false
+			}
+			x := data[:n:n]
+			data = data[n:]
+			switch c {
+			case 's':
+				vals[i] = string(x)
+			case 'b':
+				vals[i] = x
+			default:
+				vals[i] = digestOf(x)
+			}
+		default:
+			return false
+		}
+	}
+	return len(data) == 0
 }
 
 // macer computes MACs under one key for one ledger.
@@ -210,8 +297,8 @@ type macer struct {
 	origin string
 }
 
-// digestOf is a JSON column's SHA-256 as kept in its digest column (read
-// instead of the JSON by a view that does not return it).
+// digestOf is a JSON column's SHA-256, as packed in place of a column
+// kept apart (chainTable.regCol).
 type digestOf []byte
 
 // macWriter feeds the MAC input straight into the HMAC, through a small
@@ -297,101 +384,141 @@ func (w *macWriter) put(v any) {
 	}
 }
 
-// putDigested writes a JSON column by its SHA-256 (v the JSON), or the
-// digest as read from its digest column (digestOf), or NULL.
-func (w *macWriter) putDigested(v any) {
-	switch x := v.(type) {
-	case nil:
-		w.put(nil)
-	case digestOf:
-		w.put(x)
-	default:
-		d := sha256.Sum256(blob(x))
-		w.put(digestOf(d[:]))
+// sum is the MAC of rm_meta's entries (vals), under the name table.
+func (m *macer) sum(table string, vals []any) []byte {
+	w := m.writer()
+	w.put("breachledger kept row v2")
+	w.put(m.origin)
+	w.put(table)
+	for _, v := range vals {
+		w.put(v)
 	}
+	w.put(nil)
+	return m.done(w)
 }
 
-// sum is the MAC of a row of t (nil: rm_meta's entries, under the name
-// table) whose values are vals, naming next as its successor: over the
-// values, each JSON column (t.digests) by its SHA-256, so a read that does
-// not return the JSON reads only its digest column.
-func (m *macer) sum(t *chainTable, table string, vals []any, next []byte) []byte {
+func (m *macer) writer() *macWriter {
 	w, _ := macWriters.Get().(*macWriter)
 	if w == nil || !bytes.Equal(w.key, m.key) {
 		w = &macWriter{h: hmac.New(sha256.New, m.key), key: m.key}
 	}
 	w.h.Reset()
 	w.n = 0
-	w.put("breachledger kept row v2")
-	w.put(m.origin)
-	w.put(table)
-	for i, v := range vals {
-		if t != nil && t.digests[i] != "" {
-			w.putDigested(v)
-		} else {
-			w.put(v)
-		}
-	}
-	if next == nil {
-		w.put(nil)
-	} else {
-		w.put(next)
-	}
+	return w
+}
+
+func (m *macer) done(w *macWriter) []byte {
 	w.flush()
 	out := w.h.Sum(nil)
 	macWriters.Put(w)
 	return out
 }
 
-// sealedRow is a kept row as read: its values (t.cols), its key, the key
-// of its successor it names (nil: none), and its MAC.
-type sealedRow struct {
-	vals []any
-	key  ckey
-	next []byte
-	mac  []byte
+// rowSum is the MAC of a row of t as kept, naming next as its successor:
+// over its stored columns and its data as they are (the JSON in it, and
+// regCol's SHA-256).
+func (m *macer) rowSum(t *chainTable, r *sealedRow, next []byte) []byte {
+	w := m.writer()
+	w.put("breachledger kept row v3")
+	w.put(m.origin)
+	w.put(t.name)
+	for _, i := range t.stored {
+		w.put(r.vals[i])
+	}
+	w.put(r.data)
+	if next == nil {
+		w.put(nil)
+	} else {
+		w.put(next)
+	}
+	return m.done(w)
 }
 
-// scanRows reads rows of t.selectWith(digested...) and closes them: the
-// values at the digested indexes are digests (digestOf).
-func scanRows(rows *sql.Rows, t *chainTable, digested []int) ([]sealedRow, error) {
+// sealedRow is a kept row as read: its values (t.cols), its key, the key
+// of its successor it names (nil: none), and its MAC; data is its packed
+// values as kept, unpacked into vals (ok false when they are not a
+// packing); reg is regCol's JSON when read (hasReg).
+type sealedRow struct {
+	vals   []any
+	key    ckey
+	next   []byte
+	mac    []byte
+	data   []byte
+	ok     bool
+	reg    []byte
+	hasReg bool
+}
+
+// scanRows reads rows of t.selectCols() (t.selectReg() with reg) and
+// closes them.
+func scanRows(rows *sql.Rows, t *chainTable, reg bool) ([]sealedRow, error) {
 	defer rows.Close()
 	var out []sealedRow
 	n := len(t.cols)
-	ptrs := make([]any, n+2)
+	ns := len(t.stored)
+	extra := 3 // data, next, mac
+	if reg {
+		extra = 4
+	}
+	ptrs := make([]any, ns+extra)
+	var raw [4]any
 	var buf []any // the rows' values, allocated a few rows at a time
 	for rows.Next() {
-		if len(buf) < n+2 {
-			buf = make([]any, (n+2)*32)
+		if len(buf) < n {
+			buf = make([]any, n*32)
 		}
-		vals := buf[: n+2 : n+2]
-		buf = buf[n+2:]
-		for i := range vals {
-			ptrs[i] = &vals[i]
+		vals := buf[:n:n]
+		buf = buf[n:]
+		for j, i := range t.stored {
+			ptrs[j] = &vals[i]
+		}
+		for j := range extra {
+			raw[j] = nil
+			ptrs[ns+j] = &raw[j]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		for _, i := range digested {
-			vals[i] = asDigest(vals[i])
+		r := sealedRow{vals: vals, data: blob(raw[0])}
+		if reg {
+			r.hasReg, r.reg = true, blob(raw[1])
+			if raw[1] == nil {
+				r.reg = nil
+			}
 		}
-		r := sealedRow{vals: vals[:n:n], next: blob(vals[n]), mac: blob(vals[n+1])}
-		if vals[n] == nil {
+		r.next, r.mac = blob(raw[extra-2]), blob(raw[extra-1])
+		if raw[extra-2] == nil {
 			r.next = nil
 		}
+		r.ok = t.unpack(r.data, vals)
 		r.key = t.keyOf(r.vals)
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// asDigest marks a value read from a digest column as a digest.
-func asDigest(v any) any {
-	switch x := v.(type) {
-	case nil, digestOf:
-		return x
+// checkRow checks a row against its MAC (naming the successor it names),
+// its packing, and regCol's JSON, when read, against its SHA-256 in data
+// (which then becomes the row's value of regCol).
+func (m *macer) checkRow(t *chainTable, r *sealedRow) string {
+	if !hmac.Equal(r.mac, m.rowSum(t, r, r.next)) {
+		return "its MAC does not match its contents"
 	}
-	return digestOf(blob(v))
+	if !r.ok {
+		return "its packed values are unreadable"
+	}
+	if r.hasReg {
+		d, _ := r.vals[t.regCol].(digestOf)
+		switch {
+		case (r.reg == nil) != (d == nil), d != nil && !bytes.Equal(d, sha(r.reg)):
+			return "its " + t.cols[t.regCol] + " does not match the digest its MAC covers"
+		}
+		r.vals[t.regCol] = nil
+		if r.reg != nil {
+			r.vals[t.regCol] = r.reg
+		}
+	}
+	return ""
 }
 
 func blob(v any) []byte {
@@ -420,8 +547,8 @@ func (m *macer) checkChain(t *chainTable, pred *sealedRow, rows []sealedRow, inR
 		return &TamperError{Table: t.name, Rows: []string{"head"}, Why: "the head row is gone"}
 	}
 	check := func(r *sealedRow) error {
-		if !hmac.Equal(r.mac, m.sum(t, t.name, r.vals, r.next)) {
-			return bad(r.vals, r.key, "its MAC does not match its contents")
+		if why := m.checkRow(t, r); why != "" {
+			return bad(r.vals, r.key, why)
 		}
 		if p := i64(r.vals[len(r.vals)-2]); p < 0 || uint64(p) > maxPos {
 			return bad(r.vals, r.key, fmt.Sprintf("derived at position %d, after the kept position %d", p, maxPos))
@@ -524,12 +651,12 @@ func (s *sealer) sealTable(ctx context.Context, tx *sql.Tx, t *chainTable, keys 
 			return nil
 		}
 		done[r.key] = true
-		if !s.touched[t][r.key] && !hmac.Equal(r.mac, s.m.sum(t, t.name, r.vals, r.next)) {
+		if !s.touched[t][r.key] && (!r.ok || !hmac.Equal(r.mac, s.m.rowSum(t, &r, r.next))) {
 			// A row this transaction did not write must check before it is
 			// sealed again: else sealing would launder an edit.
 			return &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents (found sealing the row after it)"}
 		}
-		mac := s.m.sum(t, t.name, r.vals, next)
+		mac := s.m.rowSum(t, &r, next)
 		if bytes.Equal(mac, r.mac) && bytes.Equal(next, r.next) && (next == nil) == (r.next == nil) {
 			return nil // already right
 		}
@@ -574,7 +701,7 @@ func scanStmt(ctx context.Context, st *sql.Stmt, t *chainTable, args ...any) ([]
 	if err != nil {
 		return nil, err
 	}
-	return scanRows(rows, t, nil)
+	return scanRows(rows, t, false)
 }
 
 // keyAfter returns the encoded key of the row after k (nil: none).
@@ -611,18 +738,28 @@ func placeholders(n int) string {
 // insertHeads puts the head row of every table (after a reset).
 func (s *sealer) insertHeads(ctx context.Context, q execer) error {
 	for _, t := range chainTables {
-		cols, vals := slices.Clone(t.cols), slices.Clone(t.head)
-		for i, d := range t.digests {
-			if d != "" && t.head[i] != nil {
-				cols, vals = append(cols, d), append(vals, sha(blob(t.head[i])))
-			}
-		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO `+t.name+` (`+strings.Join(cols, ", ")+`, mac) VALUES (`+placeholders(len(cols))+`, x'')`, vals...); err != nil {
+		if err := insertRow(ctx, q, t, t.head); err != nil {
 			return fmt.Errorf("insert %s head: %w", t.name, err)
 		}
 		s.touch(t, t.keyOf(t.head))
 	}
 	return nil
+}
+
+// insertRow inserts a row of t (vals: t.cols), unsealed.
+func insertRow(ctx context.Context, q execer, t *chainTable, vals []any) error {
+	cols := t.storedCols()
+	args := make([]any, 0, len(cols)+1)
+	for _, i := range t.stored {
+		args = append(args, vals[i])
+	}
+	args = append(args, t.pack(vals))
+	if t.regCol != 0 {
+		cols = append(cols, t.cols[t.regCol])
+		args = append(args, vals[t.regCol])
+	}
+	_, err := q.ExecContext(ctx, `INSERT INTO `+t.name+` (`+strings.Join(cols, ", ")+`, mac) VALUES (`+placeholders(len(cols))+`, x'')`, args...)
+	return err
 }
 
 // metaMAC is the MAC of rm_meta's entries other than "mac".
@@ -638,7 +775,7 @@ func (m *macer) metaMAC(meta map[string]string) string {
 	for _, k := range keys {
 		vals = append(vals, k, meta[k])
 	}
-	return fmt.Sprintf("%x", m.sum(nil, "rm_meta", vals, nil))
+	return fmt.Sprintf("%x", m.sum("rm_meta", vals))
 }
 
 // sealMeta writes rm_meta's MAC.

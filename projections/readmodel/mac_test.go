@@ -38,23 +38,25 @@ func TestTamperedRowsNeverSilenceTheAlarm(t *testing.T) {
 		row    string // and a word of the row it names
 	}{
 		{name: "status and state edited", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `UPDATE rm_deadlines SET status = 'met', state = 1, row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			editKept(t, db, "rm_deadlines", art33Of("A", func(v map[string]any) {
+				v["status"], v["state"], v["row"] = "met", int64(1), bytes.Replace(v["row"].([]byte), []byte(`"status":"overdue"`), []byte(`"status":"met"`), 1)
+			}))
 		}},
 		{name: "due_at moved a week on", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `UPDATE rm_deadlines SET due_at = due_at + 7*86400*1000000000 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			editKept(t, db, "rm_deadlines", art33Of("A", func(v map[string]any) { v["due_at"] = v["due_at"].(int64) + 7*86400*1000000000 }))
 		}},
 		{name: "overdue row deleted", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `DELETE FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			exec(t, db, `DELETE FROM rm_deadlines WHERE rowid = ?`, keptRowid(t, db, "A", "gdpr-art33"))
 		}},
 		{name: "every open row deleted", before: 17, table: "rm_deadlines", attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
 			exec(t, db, `DELETE FROM rm_deadlines WHERE state = 0`)
 		}},
 		{name: "overdue row replaced by a fake met row with its MAC", before: 17, table: "rm_deadlines", row: `"A"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `UPDATE rm_deadlines SET state = 1, status = 'met', due_at = 0 WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			editKept(t, db, "rm_deadlines", art33Of("A", func(v map[string]any) { v["state"], v["status"], v["due_at"] = int64(1), "met", int64(0) }))
 		}},
 		{name: "fake met row inserted", before: 17, table: "rm_deadlines", row: `"Z"`, attack: func(t *testing.T, db *sql.DB, _ eventstore.Store) {
-			exec(t, db, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, pos, last_event, next, mac)
-SELECT 'Z', ord, first_seq + 1000, obligation, rule, regime, due_at, 0, 'overdue', latest_at, valid_from, valid_until, row, pos, last_event, next, mac FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`)
+			exec(t, db, `INSERT INTO rm_deadlines (incident, ord, state, regime, due_at, data, next, mac)
+SELECT 'Z', ord, 0, regime, due_at, data, next, mac FROM rm_deadlines WHERE rowid = ?`, keptRowid(t, db, "A", "gdpr-art33"))
 		}},
 		{name: "rm_meta position moved to the head past the declaration", before: 14, table: "rm_meta", attack: func(t *testing.T, db *sql.DB, st eventstore.Store) {
 			head, err := st.Head(context.Background())
@@ -135,7 +137,7 @@ func TestTamperedIncidentsAreFound(t *testing.T) {
 		`UPDATE rm_incidents SET closed = 1 WHERE incident = 'A'`,
 		`DELETE FROM rm_facts_needed`,
 		`DELETE FROM rm_deadlines WHERE incident = ''`, // the head row: a whole read starts from it
-		`UPDATE rm_deadlines SET row = CAST(replace(CAST(row AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE status = 'overdue'`,
+		`UPDATE rm_deadlines SET data = CAST(replace(CAST(data AS TEXT), '"status":"overdue"', '"status":"met"') AS BLOB) WHERE instr(data, CAST('"status":"overdue"' AS BLOB)) > 0`,
 	} {
 		t.Run(attack, func(t *testing.T) {
 			f := newFixture(t)
@@ -237,48 +239,59 @@ func exec(t *testing.T, db *sql.DB, q string, args ...any) {
 	}
 }
 
-// The MAC covers each JSON column by its SHA-256, kept in a digest column
-// beside it (a read that does not return the JSON reads the digest): the
-// JSON edited alone, the JSON edited with its digest made to match, or a
-// digest replaced alone, are each found by the read of the view that
-// reads it, and every view answers as before.
-func TestTamperedDigestsAreFound(t *testing.T) {
+// The MAC covers each row's packed values (data) as kept, the JSON in
+// them, and the register entry (kept apart, so a list read does not pull
+// it) by its SHA-256 in data: a JSON edited (well packed again, as an
+// insider who knows the packing would), the register edited with or
+// without its digest made to match, the digest replaced, or the register
+// removed, are each found by the read of the view that reads it, and
+// every view answers as before.
+func TestTamperedPackedRowsAreFound(t *testing.T) {
 	ctx := context.Background()
 	asOf := at("2025-03-11T00:00:00Z")
-	// edit replaces old by new in a JSON column, and with digest also
-	// writes the matching SHA-256 into its digest column.
+	// edit replaces old by new in a JSON value of the rows where matches,
+	// and with digest also packs the register's matching SHA-256.
 	edit := func(table, col, where, old, new string, digest bool) func(t *testing.T, db *sql.DB) {
 		return func(t *testing.T, db *sql.DB) {
-			var b []byte
-			if err := db.QueryRow(`SELECT ` + col + ` FROM ` + table + ` WHERE ` + where).Scan(&b); err != nil {
-				t.Fatal(err)
-			}
-			e := bytes.Replace(b, []byte(old), []byte(new), 1)
-			if bytes.Equal(e, b) {
-				t.Fatalf("%s.%s holds no %s", table, col, old)
-			}
-			exec(t, db, `UPDATE `+table+` SET `+col+` = ? WHERE `+where, e)
-			if digest {
-				sum := sha256.Sum256(e)
-				exec(t, db, `UPDATE `+table+` SET `+col+`_sha = ? WHERE `+where, sum[:])
-			}
+			editKept(t, db, table, func(v map[string]any) bool {
+				b, _ := v[col].([]byte)
+				e := bytes.Replace(b, []byte(old), []byte(new), 1)
+				if bytes.Equal(e, b) {
+					return false
+				}
+				v[col] = e
+				if digest {
+					sum := sha256.Sum256(e)
+					v["register_sha"] = sum[:]
+				}
+				return true
+			}, where)
 		}
 	}
-	overdueA := `incident = 'A' AND obligation = 'gdpr-art33'`
+	overdueA := `incident = 'A' AND state = 0 AND instr(data, CAST('"status":"overdue"' AS BLOB)) > 0`
 	tests := []struct {
 		name   string
 		attack func(t *testing.T, db *sql.DB)
 		table  string
 	}{
-		{"deadline JSON said met, its digest left", edit("rm_deadlines", "row", overdueA, `"status":"overdue"`, `"status":"met"`, false), "rm_deadlines"},
-		{"deadline JSON said met, its digest made to match", edit("rm_deadlines", "row", overdueA, `"status":"overdue"`, `"status":"met"`, true), "rm_deadlines"},
-		{"list JSON edited, its digest made to match", edit("rm_incidents", "list", `incident = 'A'`, `"bulk read"`, `"a drill"`, true), "rm_incidents"},
+		{"deadline JSON said met, well packed", edit("rm_deadlines", "row", overdueA, `"status":"overdue"`, `"status":"met"`, false), "rm_deadlines"},
+		{"deadline status and JSON said pending, well packed", func(t *testing.T, db *sql.DB) {
+			editKept(t, db, "rm_deadlines", func(v map[string]any) bool {
+				v["status"], v["row"] = "pending", bytes.Replace(v["row"].([]byte), []byte(`"status":"overdue"`), []byte(`"status":"pending"`), 1)
+				return true
+			}, overdueA)
+		}, "rm_deadlines"},
+		{"list JSON edited, well packed", edit("rm_incidents", "list", `incident = 'A'`, `"bulk read"`, `"a drill"`, false), "rm_incidents"},
+		{"register JSON edited, its digest left", edit("rm_incidents", "register", `incident = 'A'`, `"bulk read"`, `"a drill"`, false), "rm_incidents"},
 		{"register JSON edited, its digest made to match", edit("rm_incidents", "register", `incident = 'A'`, `"bulk read"`, `"a drill"`, true), "rm_incidents"},
 		{"register digest replaced alone", func(t *testing.T, db *sql.DB) {
-			exec(t, db, `UPDATE rm_incidents SET register_sha = zeroblob(32) WHERE incident = 'A'`)
+			editKept(t, db, "rm_incidents", func(v map[string]any) bool { v["register_sha"] = make([]byte, 32); return true }, `incident = 'A'`)
 		}, "rm_incidents"},
-		{"list digest replaced alone", func(t *testing.T, db *sql.DB) {
-			exec(t, db, `UPDATE rm_incidents SET list_sha = NULL WHERE incident = 'A'`)
+		{"register removed", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `UPDATE rm_incidents SET register = NULL WHERE incident = 'A'`)
+		}, "rm_incidents"},
+		{"register removed with its digest", func(t *testing.T, db *sql.DB) {
+			editKept(t, db, "rm_incidents", func(v map[string]any) bool { v["register"], v["register_sha"] = nil, nil; return true }, `incident = 'A'`)
 		}, "rm_incidents"},
 	}
 	for _, tt := range tests {
@@ -356,7 +369,10 @@ func TestSealingFindsTamperedNeighbours(t *testing.T) {
 	for _, step := range all[12:] {
 		step()
 	}
-	exec(t, rawDB(t, path), `UPDATE rm_deadlines SET obligation = 'edited' WHERE incident = ''`)
+	editKept(t, rawDB(t, path), "rm_deadlines", func(v map[string]any) bool {
+		v["obligation"] = "edited"
+		return v["incident"] == ""
+	})
 	k = openKept(t, f.st, path)
 	p, err := k.CatchUp(ctx, asOf)
 	if err != nil {
@@ -376,4 +392,51 @@ func TestSealingFindsTamperedNeighbours(t *testing.T) {
 	if len(d.Deadlines) != 1 || !bytes.Contains(d.Deadlines[0], []byte(art33A)) {
 		t.Errorf("after the catch-up: %s; want A's Art. 33 notice overdue", d.Deadlines)
 	}
+}
+
+// editKept rewrites the kept rows of table matched by where (SQL on its
+// stored columns; every row by default) for which edit returns true,
+// through readmodel.EditKept (packed again, next and mac left); at least
+// one row must change.
+func editKept(t *testing.T, db *sql.DB, table string, edit func(v map[string]any) bool, where ...string) {
+	t.Helper()
+	w := "1"
+	if len(where) > 0 {
+		w = where[0]
+	}
+	n, err := readmodel.EditKept(db, table, w, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("%s where %s: no row changed", table, w)
+	}
+}
+
+// art33Of is an edit of incident's row of obligation gdpr-art33 alone.
+func art33Of(incident string, f func(v map[string]any)) func(v map[string]any) bool {
+	return func(v map[string]any) bool {
+		if v["incident"] != incident || v["obligation"] != "gdpr-art33" {
+			return false
+		}
+		f(v)
+		return true
+	}
+}
+
+// keptRowid returns the rowid of incident's kept deadline row of an
+// obligation.
+func keptRowid(t *testing.T, db *sql.DB, incident, obligation string) int64 {
+	t.Helper()
+	rows, err := readmodel.ReadKept(db, "rm_deadlines", "incident = ?", incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rows {
+		if v["obligation"] == obligation {
+			return v["rowid"].(int64)
+		}
+	}
+	t.Fatalf("no kept row of %s %s", incident, obligation)
+	return 0
 }

@@ -23,7 +23,6 @@ package readmodel
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
@@ -64,9 +63,11 @@ import (
 // 22); the chain keys carry the regime. 9: the incidents' chain (and
 // index) is (closed, first_seq), so list --open reads the open range.
 // 10: every JSON column has a digest column beside it (its SHA-256), and
-// the MAC covers the digest (mac.go), so a read that does not return the
-// JSON reads the digest only.
-const schemaVersion = "10"
+// the MAC covers the digest (mac.go). 11: a row keeps as SQL columns only
+// its chain key and incident (and an incident its register entry); the
+// rest, JSON included, is packed into one data column the MAC covers as it
+// is (mac.go: a read pulls a few columns and computes one HMAC a row).
+const schemaVersion = "11"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
@@ -79,61 +80,35 @@ CREATE TABLE IF NOT EXISTS rm_meta (
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_incidents (
 	incident    TEXT PRIMARY KEY,
+	closed      INTEGER NOT NULL,        -- a fact: the same at every instant from its latest fact on
 	first_seq   INTEGER NOT NULL UNIQUE, -- the view's order: the incident's first event
-	latest_at   INTEGER NOT NULL,        -- the latest business time among its facts, as corrected
-	eval_at     INTEGER NOT NULL,        -- the instant its rows were evaluated at
-	valid_from  INTEGER NOT NULL,        -- the rows hold for instants in [valid_from, valid_until)
-	valid_until INTEGER NOT NULL,
-	closed      INTEGER NOT NULL,        -- a fact: the same at every instant from latest_at on
-	list        BLOB    NOT NULL,        -- projections.ListEntry, JSON
+	data        BLOB    NOT NULL,        -- latest_at, eval_at, valid_from, valid_until, list, SHA-256 of register, pos, last_event (mac.go: incidentsTable)
 	register    BLOB,                    -- projections.RegisterEntry, JSON; NULL when not a breach
-	list_sha    BLOB,                    -- SHA-256 of list, which the MAC covers instead of list
-	register_sha BLOB,                   -- SHA-256 of register (NULL with it)
-	pos         INTEGER NOT NULL,        -- the log position the row was derived at (mac.go)
-	last_event  TEXT    NOT NULL,        -- the event ID at pos-1
 	next        BLOB,                    -- the successor's key in (closed, first_seq) order; NULL: the last
 	mac         BLOB    NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_deadlines (
 	incident   TEXT    NOT NULL,
 	ord        INTEGER NOT NULL,         -- the obligation's place in the incident's view
-	first_seq  INTEGER NOT NULL,
-	obligation TEXT    NOT NULL,
-	rule       TEXT    NOT NULL,
+	state      INTEGER NOT NULL,         -- 0 open (pending, due-soon, overdue or held, by the instant), 1 met, 2 met-late, 3 waived: the same at every instant (stateOf)
 	regime     TEXT    NOT NULL,
 	due_at     INTEGER NOT NULL,
-	state      INTEGER NOT NULL,         -- 0 open (pending, due-soon, overdue or held, by the instant), 1 met, 2 met-late, 3 waived: the same at every instant (stateOf)
-	status     TEXT    NOT NULL,         -- as evaluated at eval_at
-	latest_at   INTEGER NOT NULL,        -- the incident's, as in rm_incidents, so a read needs no join
-	valid_from  INTEGER NOT NULL,
-	valid_until INTEGER NOT NULL,
-	row        BLOB    NOT NULL,         -- projections.DeadlineRow, JSON
-	row_sha    BLOB,                     -- SHA-256 of row, which the MAC covers instead of row
-	pos        INTEGER NOT NULL,
-	last_event TEXT    NOT NULL,
+	data       BLOB    NOT NULL,         -- first_seq, obligation, rule, status, latest_at, valid_from, valid_until, row (JSON), pos, last_event (mac.go: deadlinesTable)
 	next       BLOB,                     -- the successor's key in (state, regime, due_at, incident, ord) order
 	mac        BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_facts_needed (
 	incident  TEXT    NOT NULL,
-	ord       INTEGER NOT NULL,          -- its place in the incident's facts needed (the pack's rule order)
 	first_seq INTEGER NOT NULL,
-	rule      TEXT    NOT NULL,
-	regime    TEXT    NOT NULL,
-	latest_at INTEGER NOT NULL,          -- the incident's: the row holds at every instant from it on
-	row       BLOB    NOT NULL,          -- projections.FactsNeededRow, JSON
-	row_sha   BLOB,                      -- SHA-256 of row
-	pos       INTEGER NOT NULL,
-	last_event TEXT   NOT NULL,
+	ord       INTEGER NOT NULL,          -- its place in the incident's facts needed (the pack's rule order)
+	data      BLOB    NOT NULL,          -- rule, regime, latest_at, row (JSON), pos, last_event (mac.go: factsTable)
 	next      BLOB,                      -- the successor's key in (first_seq, ord) order
 	mac       BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
 CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, ord);
 CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (state, regime, due_at, incident, ord);
-CREATE INDEX IF NOT EXISTS rm_deadlines_order ON rm_deadlines (first_seq, ord);
-CREATE INDEX IF NOT EXISTS rm_incidents_latest ON rm_incidents (latest_at);
 CREATE UNIQUE INDEX IF NOT EXISTS rm_incidents_chain ON rm_incidents (closed, first_seq);
 `
 
@@ -413,14 +388,14 @@ func (k *Kept) query(ctx context.Context, query string, args ...any) (*sql.Rows,
 	return st.QueryContext(ctx, args...)
 }
 
-// scan runs a read's query (which selects t.selectWith(digested...)),
-// prepared once.
-func (k *Kept) scan(ctx context.Context, t *chainTable, digested []int, query string, args ...any) ([]sealedRow, error) {
+// scan runs a read's query (which selects t.selectCols(), or
+// t.selectReg() with reg), prepared once.
+func (k *Kept) scan(ctx context.Context, t *chainTable, reg bool, query string, args ...any) ([]sealedRow, error) {
 	rows, err := k.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
-	return scanRows(rows, t, digested)
+	return scanRows(rows, t, reg)
 }
 
 type execer interface {
@@ -715,11 +690,11 @@ func (k *Kept) keptIncidents(ctx context.Context, q execer, pos uint64) ([]strin
 // allIncidents reads rm_incidents whole, checked, without its head row.
 func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealedRow, error) {
 	t := incidentsTable
-	rs, err := q.QueryContext(ctx, `SELECT `+t.selectWith(7, 8)+` FROM rm_incidents ORDER BY `+t.order)
+	rs, err := q.QueryContext(ctx, `SELECT `+t.selectCols()+` FROM rm_incidents ORDER BY `+t.order)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := scanRows(rs, t, []int{7, 8})
+	rows, err := scanRows(rs, t, false)
 	if err != nil {
 		return nil, err
 	}
@@ -738,17 +713,17 @@ func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealed
 // against its MAC); known is false when none is kept.
 func (k *Kept) keptFirstSeq(ctx context.Context, q execer, id string) (uint64, bool, error) {
 	t := incidentsTable
-	rs, err := q.QueryContext(ctx, `SELECT `+t.selectWith(7, 8)+` FROM rm_incidents WHERE incident = ?`, id)
+	rs, err := q.QueryContext(ctx, `SELECT `+t.selectCols()+` FROM rm_incidents WHERE incident = ?`, id)
 	if err != nil {
 		return 0, false, err
 	}
-	rows, err := scanRows(rs, t, []int{7, 8})
+	rows, err := scanRows(rs, t, false)
 	if err != nil || len(rows) == 0 {
 		return 0, false, err
 	}
 	r := rows[0]
-	if !hmac.Equal(r.mac, k.m.sum(t, t.name, r.vals, r.next)) {
-		return 0, false, &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: "its MAC does not match its contents"}
+	if why := k.m.checkRow(t, &r); why != "" {
+		return 0, false, &TamperError{Table: t.name, Rows: []string{t.rowName(r.vals, r.key)}, Why: why}
 	}
 	return uint64(r.key.b), true, nil
 }
@@ -877,9 +852,9 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 	if err := ev.encode(); err != nil {
 		return err
 	}
-	var reg, regSHA any
+	var reg any
 	if ev.regJSON != nil {
-		reg, regSHA = ev.regJSON, sha(ev.regJSON)
+		reg = ev.regJSON
 	}
 	// The rows it replaces: their keys leave the chains.
 	gone := func(t *chainTable, query string) error {
@@ -909,14 +884,12 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 	if err := gone(incidentsTable, `DELETE FROM rm_incidents WHERE incident = ? RETURNING closed, first_seq`); err != nil {
 		return err
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO rm_incidents (incident, first_seq, latest_at, eval_at, valid_from, valid_until, closed, list, register, list_sha, register_sha, pos, last_event, mac)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-		ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, ev.closed, ev.listJSON, reg, sha(ev.listJSON), regSHA, int64(pos), lastID); err != nil {
-		return err
-	}
 	closed := int64(0)
 	if ev.closed {
 		closed = 1
+	}
+	if err := insertRow(ctx, q, incidentsTable, []any{ev.id, int64(ev.firstSeq), ev.latestAt.UnixNano(), ev.evalAt.UnixNano(), ev.from, ev.until, closed, ev.listJSON, reg, int64(pos), lastID}); err != nil {
+		return err
 	}
 	s.touch(incidentsTable, ckey{a: closed, b: int64(ev.firstSeq)})
 	if n := ev.latestAt.UnixNano(); n > k.maxLatest {
@@ -927,9 +900,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 	}
 	for i, d := range ev.deadlines {
 		state := stateOf(d.Status)
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_deadlines (incident, ord, first_seq, obligation, rule, regime, due_at, state, status, latest_at, valid_from, valid_until, row, row_sha, pos, last_event, mac)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-			ev.id, i, int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), state, string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], sha(ev.rowJSON[i]), int64(pos), lastID); err != nil {
+		if err := insertRow(ctx, q, deadlinesTable, []any{ev.id, int64(i), int64(ev.firstSeq), d.ID, d.Rule, d.Regime, d.DueAt.UnixNano(), state, string(d.Status), ev.latestAt.UnixNano(), ev.from, ev.until, ev.rowJSON[i], int64(pos), lastID}); err != nil {
 			return err
 		}
 		s.touch(deadlinesTable, ckey{a: state, r: d.Regime, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
@@ -938,8 +909,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 		return err
 	}
 	for i, n := range ev.kept {
-		if _, err := q.ExecContext(ctx, `INSERT INTO rm_facts_needed (incident, ord, first_seq, rule, regime, latest_at, row, row_sha, pos, last_event, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
-			ev.id, i, int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], sha(ev.keptJSON[i]), int64(pos), lastID); err != nil {
+		if err := insertRow(ctx, q, factsTable, []any{ev.id, int64(i), int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], int64(pos), lastID}); err != nil {
 			return err
 		}
 		s.touch(factsTable, ckey{a: int64(ev.firstSeq), b: int64(i)})
@@ -947,7 +917,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, x'')`,
 	return nil
 }
 
-// sha returns a JSON column's digest, as its digest column keeps it.
+// sha returns a JSON column's SHA-256 (as data keeps regCol's).
 func sha(b []byte) []byte {
 	d := sha256.Sum256(b)
 	return d[:]

@@ -316,11 +316,11 @@ func TestStaleRowsAreEvaluatedAgain(t *testing.T) {
 	}
 	db := rawDB(t, f.path)
 	evalAt := func() int64 {
-		var n int64
-		if err := db.QueryRow(`SELECT eval_at FROM rm_incidents WHERE incident = 'A'`).Scan(&n); err != nil {
-			t.Fatal(err)
+		rows, err := readmodel.ReadKept(db, "rm_incidents", "incident = 'A'")
+		if err != nil || len(rows) != 1 {
+			t.Fatal(rows, err)
 		}
-		return n
+		return rows[0]["eval_at"].(int64)
 	}
 	before := evalAt()
 	// At 2025-03-11T00:00Z A's Art. 33 notice (due 2025-03-10T23:30Z, the
@@ -337,9 +337,18 @@ func TestStaleRowsAreEvaluatedAgain(t *testing.T) {
 	if got := evalAt(); got != later.UnixNano() || got == before {
 		t.Errorf("eval_at = %d, want %d (the read kept the new evaluation)", got, later.UnixNano())
 	}
-	var status string
-	if err := db.QueryRow(`SELECT status FROM rm_deadlines WHERE incident = 'A' AND obligation = 'gdpr-art33'`).Scan(&status); err != nil || status != "overdue" {
-		t.Errorf("kept status = %q, %v; want overdue", status, err)
+	rows, err := readmodel.ReadKept(db, "rm_deadlines", "incident = 'A'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status any
+	for _, v := range rows {
+		if v["obligation"] == "gdpr-art33" {
+			status = v["status"]
+		}
+	}
+	if status != "overdue" {
+		t.Errorf("kept status = %v; want overdue", status)
 	}
 }
 

@@ -102,37 +102,20 @@ func TestKeptRowsSayRecordedLate(t *testing.T) {
 	// Make the file look kept by the schema before: version 2, rows
 	// without the field.
 	db := rawDB(t, f.path)
-	rows, err := db.Query(`SELECT incident, ord, row FROM rm_deadlines WHERE incident != ''`) // not the head row (mac.go)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type old struct {
-		incident string
-		ord      int64
-		row      []byte
-	}
-	var olds []old
-	for rows.Next() {
-		var o old
-		var row []byte
-		if err := rows.Scan(&o.incident, &o.ord, &row); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := readmodel.EditKept(db, "rm_deadlines", "incident != ''", func(v map[string]any) bool { // not the head row (mac.go)
 		var m map[string]json.RawMessage
-		if err := json.Unmarshal(row, &m); err != nil {
+		if err := json.Unmarshal(v["row"].([]byte), &m); err != nil {
 			t.Fatal(err)
 		}
 		delete(m, "recorded_late_by")
-		if o.row, err = json.Marshal(m); err != nil {
+		row, err := json.Marshal(m)
+		if err != nil {
 			t.Fatal(err)
 		}
-		olds = append(olds, o)
-	}
-	rows.Close()
-	for _, o := range olds {
-		if _, err := db.Exec(`UPDATE rm_deadlines SET row = ? WHERE incident = ? AND ord = ?`, o.row, o.incident, o.ord); err != nil {
-			t.Fatal(err)
-		}
+		v["row"] = row
+		return true
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := db.Exec(`UPDATE rm_meta SET value = '2' WHERE key = 'version'`); err != nil {
 		t.Fatal(err)

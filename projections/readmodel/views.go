@@ -218,29 +218,25 @@ func (k *Kept) incidentBatch(ctx context.Context, closed []int64, after uint64, 
 }
 
 // incidentRangeQueries are incidentRange's statements, by the view's JSON
-// column: the row before the range is read with both JSON columns'
-// digests (its MAC is all a read needs of it), the range with the view's.
-var incidentRangeQueries = map[int]string{listCol: incidentRangeQuery(registerCol), registerCol: incidentRangeQuery(listCol)}
+// column: the register is read only for the register.
+var incidentRangeQueries = map[int]string{listCol: incidentRangeQuery(incidentsTable.selectCols()), registerCol: incidentRangeQuery(incidentsTable.selectReg())}
 
-func incidentRangeQuery(other int) string {
-	t := incidentsTable
-	return `SELECT * FROM (SELECT ` + t.selectWith(listCol, registerCol) + ` FROM rm_incidents WHERE (closed, first_seq) <= (?, ?) ORDER BY ` + t.desc + ` LIMIT 1)
-UNION ALL SELECT * FROM (SELECT ` + t.selectWith(other) + ` FROM rm_incidents WHERE closed = ? AND first_seq > ? ORDER BY first_seq LIMIT ?)`
+func incidentRangeQuery(cols string) string {
+	return `SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE (closed, first_seq) <= (?, ?) ORDER BY ` + incidentsTable.desc + ` LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + cols + ` FROM rm_incidents WHERE closed = ? AND first_seq > ? ORDER BY first_seq LIMIT ?)`
 }
 
 // incidentRange reads at most n kept incidents of one closed value after
 // the cursor, with the row before them (in one statement), and checks them
-// against their MACs and chain (kept at position pos at most); of the
-// JSON, the view's column (listCol, registerCol) is read, the other's
-// digest.
+// against their MACs and chain (kept at position pos at most); the
+// register's JSON is read only for its view (registerCol).
 func (k *Kept) incidentRange(ctx context.Context, closed int64, after uint64, n int, pos uint64, view int) ([]sealedRow, error) {
 	t := incidentsTable
-	other := listCol + registerCol - view
 	start := int64(after)
 	if after == 0 {
 		start = -1
 	}
-	rows, err := k.scan(ctx, t, []int{other}, incidentRangeQueries[view], closed, start, closed, start, n)
+	rows, err := k.scan(ctx, t, view == registerCol, incidentRangeQueries[view], closed, start, closed, start, n)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +244,6 @@ func (k *Kept) incidentRange(ctx context.Context, closed int64, after uint64, n 
 	var pred *sealedRow
 	if len(rows) > 0 && !(ckey{a: closed, b: start}).less(rows[0].key) {
 		pred, rows = &rows[0], rows[1:]
-		pred.vals[view] = asDigest(pred.vals[view]) // selected from its digest column
 	}
 	full := len(rows) == n
 	inRange := func(x ckey) bool {
