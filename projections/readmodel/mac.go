@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // Kept rows are trusted only under their MAC (HMAC-SHA256, key.go). A
@@ -278,7 +279,7 @@ func (t *chainTable) unpack(data []byte, vals []any) bool {
 			data = data[n:]
 			switch c {
 			case 's':
-				vals[i] = string(x)
+				vals[i] = unsafe.String(unsafe.SliceData(x), len(x)) // data is never written after it is read
 			case 'b':
 				vals[i] = x
 			default:
@@ -450,7 +451,8 @@ type sealedRow struct {
 }
 
 // scanRows reads rows of t.selectCols() (t.selectReg() with reg) and
-// closes them.
+// closes them. A row's data, register, next and mac are copied into one
+// buffer, which its packed values (strings too) then point into.
 func scanRows(rows *sql.Rows, t *chainTable, reg bool) ([]sealedRow, error) {
 	defer rows.Close()
 	var out []sealedRow
@@ -461,7 +463,7 @@ func scanRows(rows *sql.Rows, t *chainTable, reg bool) ([]sealedRow, error) {
 		extra = 4
 	}
 	ptrs := make([]any, ns+extra)
-	var raw [4]any
+	var raw [4]sql.RawBytes
 	var buf []any // the rows' values, allocated a few rows at a time
 	for rows.Next() {
 		if len(buf) < n {
@@ -473,23 +475,31 @@ func scanRows(rows *sql.Rows, t *chainTable, reg bool) ([]sealedRow, error) {
 			ptrs[j] = &vals[i]
 		}
 		for j := range extra {
-			raw[j] = nil
 			ptrs[ns+j] = &raw[j]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		r := sealedRow{vals: vals, data: blob(raw[0])}
-		if reg {
-			r.hasReg, r.reg = true, blob(raw[1])
-			if raw[1] == nil {
-				r.reg = nil
+		size := 0
+		for _, b := range raw[:extra] {
+			size += len(b)
+		}
+		slab := make([]byte, 0, size)
+		keep := func(b sql.RawBytes) []byte {
+			if b == nil {
+				return nil
 			}
+			slab = append(slab, b...)
+			return slab[len(slab)-len(b) : len(slab) : len(slab)]
 		}
-		r.next, r.mac = blob(raw[extra-2]), blob(raw[extra-1])
-		if raw[extra-2] == nil {
-			r.next = nil
+		r := sealedRow{vals: vals, data: keep(raw[0])}
+		if r.data == nil {
+			r.data = []byte{}
 		}
+		if reg {
+			r.hasReg, r.reg = true, keep(raw[1])
+		}
+		r.next, r.mac = keep(raw[extra-2]), keep(raw[extra-1])
 		r.ok = t.unpack(r.data, vals)
 		r.key = t.keyOf(r.vals)
 		out = append(out, r)
