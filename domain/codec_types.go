@@ -57,6 +57,8 @@ func eventTypeNames() []string {
 		"ForeignEventRejected",
 		"LegacyTailAccepted",
 		"NotaryAppointed",
+		// Forgetting personal data (shred.go).
+		"DataShredded",
 	}
 }
 
@@ -153,6 +155,8 @@ func newEvent(typ string) (Event, bool) {
 		return &LegacyTailAccepted{}, true
 	case "NotaryAppointed":
 		return &NotaryAppointed{}, true
+	case "DataShredded":
+		return &DataShredded{}, true
 	}
 	return nil, false
 }

@@ -124,6 +124,8 @@ func CommandOf(by By, events []Event) (Command, error) {
 		return AddNote{By: by, Text: e.Text}, nil
 	case EventCorrected:
 		return correctionOf(by, e)
+	case DataShredded:
+		return ShredData{By: by, Event: e.Event, Basis: e.Basis, Reason: e.Reason, KeyIDs: e.KeyIDs, Events: e.Events, Fields: e.Fields}, nil
 
 	// Regulatory facts.
 	case EntityProfiled:

@@ -84,6 +84,10 @@ func incidentSteps() []step {
 		{"note", func(*history) domain.Command {
 			return domain.AddNote{By: by("oscar", "2025-03-07T21:45:00Z"), Text: "paged the team"}
 		}},
+		{"shred the note (legal or admin)", func(h *history) domain.Command {
+			return domain.ShredData{By: by("admin", "2025-03-07T21:46:00Z"), Event: idOf(h, "NoteAdded"), Basis: domain.ShredMistakenEntry,
+				Reason: "pasted by mistake", KeyIDs: []string{"k1"}, Events: []string{idOf(h, "NoteAdded")}, Fields: []string{"text"}}
+		}},
 		{"assess in Detect (moves to Assess)", func(*history) domain.Command {
 			return domain.AssessIncident{By: by("oscar", "2025-03-07T22:30:00Z"), FunctionalImpact: domain.FunctionalMedium, Recoverability: domain.RecoverExtended, InformationImpact: domain.InfoPrivacy, Escalated: true}
 		}},

@@ -94,6 +94,7 @@ func commandRoles() []CommandRole {
 		{CmdHold, []Role{RoleLegal}},
 		{CmdFactors, []Role{RoleSecurityResponse, RoleIncidentManager, RoleSecurityIncidentManager, RoleLegal}},
 		{CmdPack, []Role{RoleSecurityIncidentManager, RoleIncidentManager, RoleLegal}},
+		{CmdShred, []Role{RoleLegal, RoleAdmin}}, // forgetting personal data (shred.go)
 	}
 }
 
@@ -238,6 +239,8 @@ func decide(s *State, c Command, by By, now time.Time) ([]Event, error) {
 		return decideCustody(s, c, by)
 	case AppointNotary:
 		return decideNotary(s, c, by)
+	case ShredData:
+		return decideShred(s, c, by) // shred.go: also on a closed incident
 	case DetectIncident:
 		if s.Incident.Exists {
 			return nil, refuse("incident-exists", "record further facts with the other commands", "incident %s already exists", s.Incident.ID)

@@ -224,5 +224,8 @@ func NotPersonalFields() []NotPersonalField {
 		"APITokenIssued.name", "APITokenIssued.reason", "APITokenRevoked.reason",
 		"WitnessAdded.reason", "WitnessRemoved.reason", "NotaryAppointed.reason",
 		"ForeignEventRejected.reason", "LegacyTailAccepted.reason")
+	add("the record of an erasure (shred.go): it must outlive every later shred, so it is never sealed; it names what is forgotten by key, event and field, and its reason says why, never what",
+		"DataShredded.event", "DataShredded.basis", "DataShredded.reason", "DataShredded.key_ids[]",
+		"DataShredded.events[]", "DataShredded.fields[]")
 	return out
 }

@@ -76,8 +76,8 @@ func policyKinds() []PolicyKind {
 		{"approvals", "approvals and rejections of requests", []string{"RequestApproved", "RequestRejected"}},
 		{"notifications", "notices sent", []string{"NotificationSent"}},
 		{"clocks", "every fact that starts, moves, holds or waives a deadline: detection, assessment, classification, scope, risk, declaration, requests and their decisions, notices and withdrawals, profile, affected counts, determinations, holds, rule packs, corrections, settings", clockTypes()},
-		{"response", "the rest of an incident's record: stages, actions, evidence, risk factors, acknowledgements, post-mortem, closing, reopening, notes",
-			[]string{"StageChanged", "ActionTaken", "EvidenceRecorded", "RiskFactorsRecorded", "AcknowledgementReceived", "PostmortemCompleted", "IncidentClosed", "IncidentReopened", "NoteAdded"}},
+		{"response", "the rest of an incident's record: stages, actions, evidence, risk factors, acknowledgements, post-mortem, closing, reopening, notes, erasures",
+			[]string{"StageChanged", "ActionTaken", "EvidenceRecorded", "RiskFactorsRecorded", "AcknowledgementReceived", "PostmortemCompleted", "IncidentClosed", "IncidentReopened", "NoteAdded", "DataShredded"}},
 		{"ledger", "roles, settings, signers, the policy, API tokens, witnesses and custody records", ledgerEventTypes()},
 	}
 }

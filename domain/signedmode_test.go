@@ -504,6 +504,7 @@ func TestClockNeutralTypes(t *testing.T) {
 		"IncidentClosed":          domain.IncidentClosed{Summary: "x"},
 		"IncidentReopened":        domain.IncidentReopened{Reason: "x", Stage: domain.StageDiagnose},
 		"NoteAdded":               domain.NoteAdded{Text: "x"},
+		"DataShredded":            domain.DataShredded{Basis: domain.ShredMistakenEntry, Reason: "x", KeyIDs: []string{"k"}},
 	}
 	for _, typ := range domain.SignableTypes() {
 		if _, ok := samples[typ]; !ok && !isLedgerType(typ) && !slices.Contains(domain.ClockTypes(), typ) {
