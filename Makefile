@@ -64,11 +64,14 @@ vet:
 # The witness tests run the litewitness and witnessctl that witness-tools
 # builds once for the run (internal/witnesstest). Before them, the
 # official EventStoreDB client's own suite against the in-process test
-# server (esdb-conformance, about 40 s), with its summary.
+# server (esdb-conformance, about 40 s), with its summary. The e2e tests of
+# cmd/breachledger take about 6 minutes on an idle 2-core machine, well over
+# 10 (go test's default timeout) on a shared, loaded one: -timeout 25m keeps
+# a slow machine from killing a suite that would pass.
 test: export BREACHLEDGER_WITNESS_TOOLS = $(WITNESS_TOOLS)
 test: fmt-check vet witness-tools noesdb-check esdb-conformance
 	$(GO) test -count=1 -run '^TestMigrateRoundTrip$$' ./cmd/breachledger
-	$(GO) tool gotestsum --format pkgname -- -race -count=1 ./...
+	$(GO) tool gotestsum --format pkgname -- -race -count=1 -timeout 25m ./...
 
 # The binary without the EventStoreDB client (-tags noesdb: a SQLite-only
 # install that does not pay the client's, gRPC's and protobuf's package
