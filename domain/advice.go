@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -240,10 +241,13 @@ func adviceContext(inc *Incident) AdviceContext {
 }
 
 // AdviceNeeded is the facts-needed entry of an incident whose advisor
-// cannot advise: the facts to record and the command that records them.
-// Unlike a rule's fact needed, no clock waits for it: the GDPR Art. 33(1)
-// clock runs from awareness meanwhile. ok is false when the advisor can
-// advise (or has nothing to advise on).
+// cannot advise: the facts to record (Record) and the command that
+// records them. FactsNeeded lists it after the rules that wait. Unlike a
+// rule's fact needed, no clock waits for it: the notification clocks that
+// apply (GDPR Art. 33(1): 72 hours from awareness) run meanwhile, as
+// ClockRunning says. ok is false when the advisor can advise (or has
+// nothing to advise on: no personal data, dismissed, closed without
+// factors).
 func AdviceNeeded(inc *Incident) (FactNeeded, bool) {
 	a, ok := AdviceFor(inc)
 	if !ok || a.Outcome != OutcomeCannotAdvise {
@@ -258,5 +262,7 @@ func AdviceNeeded(inc *Incident) (FactNeeded, bool) {
 		cmd += " " + m + " ..."
 	}
 	return FactNeeded{Rule: "risk-advice", Regime: "GDPR", Citation: "GDPR Art. 33(1), 34(1); ENISA 2013 severity method", Pack: a.Method,
-		WaitingFor: "risk factors " + strings.Join(a.Missing, ", "), Clock: "the risk advice (a notification clock that applies, such as GDPR Art. 33(1), keeps running meanwhile)", Command: cmd}, true
+		WaitingFor: "risk factors " + strings.Join(a.Missing, ", "), Clock: "the risk advice", Command: cmd,
+		Record:       slices.Clone(a.Missing),
+		ClockRunning: "the advice is missing, not the duty: a notification clock that applies (GDPR Art. 33(1): 72 hours from awareness) keeps running"}, true
 }

@@ -12,6 +12,10 @@ import (
 // determination is recorded the rule has no obligation, so no due time and
 // no status word; readers list it under "facts needed" so the clock is
 // never silently absent.
+//
+// The risk advisor's need is listed with them (AdviceNeeded): it cannot
+// advise until the risk factors it names (Record) are recorded, and unlike
+// a rule's, no clock waits for it: ClockRunning says which keeps running.
 type FactNeeded struct {
 	Rule     string `json:"rule"`
 	Regime   string `json:"regime"`
@@ -19,7 +23,7 @@ type FactNeeded struct {
 	Pack     string `json:"pack"` // the rule pack it was read under
 	// Determination is the kind of determination the clock starts from,
 	// WaitingFor the same in words ("discovery determination").
-	Determination DeterminationKind `json:"determination"`
+	Determination DeterminationKind `json:"determination,omitempty"`
 	WaitingFor    string            `json:"waiting_for"`
 	// Clock is what the determination will start, e.g. "60 calendar days
 	// after discovery".
@@ -29,11 +33,18 @@ type FactNeeded struct {
 	// Note qualifies the wait, e.g. a rule in force only for
 	// determinations made from a date on.
 	Note string `json:"note,omitempty"`
+	// Record names the flags of the facts to record, for a need that is
+	// not a determination (the risk advisor's: "cannot advise: record
+	// --data, ..."); ClockRunning then says that the notification clocks
+	// do not wait for them.
+	Record       []string `json:"record,omitempty"`
+	ClockRunning string   `json:"clock_running,omitempty"`
 }
 
 // FactsNeeded lists the rules of the incident's pack that apply to inc but
 // wait for a determination never made (see FactNeeded), in the pack's rule
-// order. A negative determination is a determination made: its rule does
+// order, then the risk advisor's need when it cannot advise
+// (AdviceNeeded). A negative determination is a determination made: its rule does
 // not wait. A rule the law's own exception already removes (a dismissed
 // incident) does not wait either. Like Obligations, inc must have been
 // replayed with the reader's cut; the answer does not depend on the
@@ -47,7 +58,8 @@ func FactsNeeded(inc *Incident) []FactNeeded {
 }
 
 // FactsNeededUnder is FactsNeeded under pack p, whatever pack the
-// incident is pinned to.
+// incident is pinned to (the risk advisor's need does not depend on the
+// pack: it reads the method its factors pinned).
 func FactsNeededUnder(inc *Incident, p *Pack) []FactNeeded {
 	if !inc.Exists {
 		return nil
@@ -64,6 +76,9 @@ func FactsNeededUnder(inc *Incident, p *Pack) []FactNeeded {
 		if !r.Effective.IsZero() && (inc.Detection == nil || inc.Detection.AwareAt.Before(r.Effective)) {
 			n.Note = fmt.Sprintf("in force for a %s determined on or after %s", kind, stamp(r.Effective))
 		}
+		out = append(out, n)
+	}
+	if n, ok := AdviceNeeded(inc); ok {
 		out = append(out, n)
 	}
 	return out

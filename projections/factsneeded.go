@@ -2,6 +2,7 @@ package projections
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/breachledger/breachledger/domain"
@@ -53,44 +54,82 @@ func (f DeadlineFilter) AdmitNeed(n domain.FactNeeded) bool {
 
 // writeFactsNeeded writes the "Facts needed" section: one line per rule
 // that waits ("waiting for: discovery determination"), then the command
-// that records each determination waited for, once per incident.
+// that records each determination waited for, once per incident; then
+// the needs that are not determinations (the risk advisor's "cannot
+// advise: record ..."), for which no clock waits: each says the clock that
+// keeps running, and the command that records the facts.
 func writeFactsNeeded(p *printer, incidents []string, needs []domain.FactNeeded) {
 	if len(needs) == 0 {
 		return
 	}
-	p.f("\nFacts needed (no clock runs until they are recorded):\n")
-	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	var waits, running []int
+	for i, n := range needs {
+		if len(n.Record) > 0 {
+			running = append(running, i)
+		} else {
+			waits = append(waits, i)
+		}
+	}
 	lead := func(i int) string {
 		if incidents == nil {
 			return "  "
 		}
 		return safetext.Line(incidents[i]) + "\t"
 	}
-	for i, n := range needs {
-		then := "then " + n.Clock
-		if n.Note != "" {
-			then += "; " + n.Note
+	if len(waits) > 0 {
+		p.f("\nFacts needed (no clock runs until they are recorded):\n")
+		tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+		for _, i := range waits {
+			n := needs[i]
+			then := "then " + n.Clock
+			if n.Note != "" {
+				then += "; " + n.Note
+			}
+			fmt.Fprintf(tw, "%s%s\t%s\twaiting for: %s\t%s\n", lead(i), safetext.Line(n.Rule), safetext.Line(n.Citation), safetext.Line(n.WaitingFor), safetext.Line(then))
 		}
-		fmt.Fprintf(tw, "%s%s\t%s\twaiting for: %s\t%s\n", lead(i), safetext.Line(n.Rule), safetext.Line(n.Citation), safetext.Line(n.WaitingFor), safetext.Line(then))
+		tw.Flush()
+		seen := map[string]bool{}
+		for _, i := range waits {
+			n := needs[i]
+			key := n.Command
+			if incidents != nil {
+				key = incidents[i] + "\x00" + key
+			}
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			p.f("  record the %s: %s (--no if it is negative)\n", safetext.Line(n.WaitingFor), safetext.Line(n.Command))
+		}
+	}
+	if len(running) == 0 {
+		return
+	}
+	if len(waits) > 0 {
+		p.f("Facts needed while the clocks run:\n")
+	} else {
+		p.f("\nFacts needed (the clocks run meanwhile):\n")
+	}
+	tw := tabwriter.NewWriter(p, 0, 0, 2, ' ', 0)
+	for _, i := range running {
+		n := needs[i]
+		fmt.Fprintf(tw, "%s%s\t%s\tcannot advise: record %s\t%s\n", lead(i), safetext.Line(n.Rule), safetext.Line(n.Citation),
+			safetext.Line(strings.Join(n.Record, ", ")), safetext.Line(n.ClockRunning))
 	}
 	tw.Flush()
-	seen := map[string]bool{}
-	for i, n := range needs {
-		key := n.Command
-		if incidents != nil {
-			key = incidents[i] + "\x00" + key
-		}
-		if seen[key] {
-			continue
-		}
-		seen[key] = true
-		p.f("  record the %s: %s (--no if it is negative)\n", safetext.Line(n.WaitingFor), safetext.Line(n.Command))
+	for _, i := range running {
+		p.f("  record them: %s\n", safetext.Line(needs[i].Command))
 	}
 }
 
 // FactsNeededLine describes a fact a write made needed, for writers to
-// print: the rule, what it waits for and the command that records it.
+// print: the rule, what it waits for and the command that records it;
+// for a need no clock waits for (the risk advisor's), the clock that
+// keeps running instead.
 func FactsNeededLine(n domain.FactNeeded) string {
+	if len(n.Record) > 0 {
+		return safetext.Line(fmt.Sprintf("facts needed: %s (%s) cannot advise: record %s; %s — record them: %s", n.Rule, n.Citation, strings.Join(n.Record, ", "), n.ClockRunning, n.Command))
+	}
 	return safetext.Line(fmt.Sprintf("facts needed: %s (%s) waits for the %s, then runs %s — record it: %s", n.Rule, n.Citation, n.WaitingFor, n.Clock, n.Command))
 }
 

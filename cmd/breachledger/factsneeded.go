@@ -13,13 +13,14 @@ import (
 // before the write (an entity type that brings HIPAA in, a count that
 // brings California in). A writer says so, with the command that records
 // the determination, so that a clock never waits unseen. The risk
-// advisor's own need (domain.AdviceNeeded: it cannot advise until the
-// graded facts are recorded) is among them whenever the facts it waits
-// for changed, so a factors write that leaves one out says which.
+// advisor's own need (domain.AdviceNeeded, which domain.FactsNeeded lists:
+// it cannot advise until the graded facts are recorded) is among them
+// whenever the facts it waits for changed, so a factors write that leaves
+// one out says which.
 func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
 	cut := domain.Cut{AsOf: now}
 	after := history.IncidentAt(res.Incident, res.Facts, cut)
-	needs := withAdviceNeeded(&after, domain.FactsNeeded(&after))
+	needs := domain.FactsNeeded(&after)
 	if len(needs) == 0 {
 		return nil
 	}
@@ -35,7 +36,7 @@ func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
 	}
 	before := history.IncidentAt(res.Incident, earlier, cut)
 	had := map[string]bool{}
-	for _, n := range withAdviceNeeded(&before, domain.FactsNeeded(&before)) {
+	for _, n := range domain.FactsNeeded(&before) {
 		had[n.Rule+"\x00"+n.WaitingFor] = true
 	}
 	var out []domain.FactNeeded
@@ -45,12 +46,4 @@ func newFactsNeeded(res ledger.Result, now time.Time) []domain.FactNeeded {
 		}
 	}
 	return out
-}
-
-// withAdviceNeeded adds the risk advisor's fact needed, if any, to needs.
-func withAdviceNeeded(inc *domain.Incident, needs []domain.FactNeeded) []domain.FactNeeded {
-	if n, ok := domain.AdviceNeeded(inc); ok {
-		return append(needs, n)
-	}
-	return needs
 }

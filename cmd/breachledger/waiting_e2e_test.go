@@ -98,11 +98,15 @@ func TestWaitingAndWithdrawnScenario(t *testing.T) {
 		c.json(&v, "deadlines", "--as-of", "2026-03-04T12:00:00Z")
 		// Covered entity, 620 Californians (≥ 500, > 500 in one State, ≥ 1
 		// in California), no discovery yet: four rules wait, in the pack's
-		// order; the annual log (under 500) no longer applies.
-		if want := []string{"hipaa-individuals", "hipaa-hhs", "hipaa-media", "ca-residents"}; !slices.Equal(v.rules(), want) {
+		// order; the annual log (under 500) no longer applies. Then the risk
+		// advisor's need: no factors recorded (issue 24).
+		if want := []string{"hipaa-individuals", "hipaa-hhs", "hipaa-media", "ca-residents", "risk-advice"}; !slices.Equal(v.rules(), want) {
 			t.Errorf("facts needed %v, want %v", v.rules(), want)
 		}
 		for _, n := range v.FactsNeeded {
+			if n.Rule == "risk-advice" {
+				continue
+			}
 			if n.Incident != inc || n.Determination != "discovery" || n.WaitingFor != "discovery determination" || n.Status != "" ||
 				n.Command != `breachledger determine `+inc+` discovery --reasoning "..."` {
 				t.Errorf("%s: %+v", n.Rule, n)
@@ -143,8 +147,8 @@ func TestWaitingAndWithdrawnScenario(t *testing.T) {
 		// Discovery determined 2026-03-06; the recount on 03-09 moves the
 		// 620 people to Nevada.
 		c.json(&v, "deadlines", "--as-of", "2026-03-10T00:00:00Z")
-		if len(v.FactsNeeded) != 0 {
-			t.Errorf("facts needed after the determination: %v", v.rules())
+		if want := []string{"risk-advice"}; !slices.Equal(v.rules(), want) {
+			t.Errorf("facts needed after the determination: %v, want %v", v.rules(), want)
 		}
 		byID := map[string]string{}
 		for _, o := range v.Deadlines {
@@ -173,13 +177,14 @@ func TestWaitingAndWithdrawnScenario(t *testing.T) {
 			code  int
 			needs int
 		}{
-			// fabrikam's notice met, contoso's withdrawn: nothing open, four rules waiting
-			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--due-within", "24h"}, 0, 4},
-			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--overdue"}, 0, 4},
+			// fabrikam's notice met, contoso's withdrawn: nothing open, four
+			// rules waiting, and the risk advice (no factors)
+			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--due-within", "24h"}, 0, 5},
+			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--overdue"}, 0, 5},
 			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--regime", "HIPAA"}, 0, 3},
 			{[]string{"deadlines", "--as-of", "2026-03-04T12:00:00Z", "--regime", "California"}, 0, 1},
 			// once determined, the HIPAA clocks are due within 60 days: exit 7
-			{[]string{"deadlines", "--as-of", "2026-03-10T00:00:00Z", "--due-within", "60d"}, 7, 0},
+			{[]string{"deadlines", "--as-of", "2026-03-10T00:00:00Z", "--due-within", "60d"}, 7, 1},
 		} {
 			r := c.run("auditor", append(tt.args, "--json")...)
 			var v waitingView
