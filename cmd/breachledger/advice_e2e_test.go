@@ -181,14 +181,17 @@ func TestAdviceScenarios(t *testing.T) {
 		}
 	})
 
-	// Old flags and graded facts together: a usage error naming the rule.
-	t.Run("no mixing", func(t *testing.T) {
+	// The first advisor's flags, with graded facts or without, are a usage
+	// error naming the graded facts to use instead (advice_method_e2e_test.go
+	// has the old events they recorded, still advised by the old method).
+	t.Run("no old flags", func(t *testing.T) {
 		c := c.with(t)
 		inc := strings.TrimSpace(c.ok("oscar", "detect", "-q", "--role", "controller", "--source", "customer-report",
 			"--summary", "mixing", "--aware-at", "2025-10-01T09:30:00Z", "--at", "2025-10-01T09:30:00Z"))
 		c.ok("oscar", "assess", inc, "-f", "low", "-r", "regular", "-i", "privacy-breach", "--at", "2025-10-01T10:00:00Z")
-		if r := c.run("sam", "factors", inc, "--exfiltrated", "--data", "simple"); r.code != 2 || !strings.Contains(r.stderr, "cannot be mixed") {
-			t.Errorf("exit %d %q, want 2 naming the rule", r.code, r.stderr)
+		if r := c.run("sam", "factors", inc, "--exfiltrated", "--data", "simple"); r.code != 2 || !strings.Contains(r.stderr, "--exfiltrated: the yes/no flags of the first advisor (edpb-2021) no longer record") ||
+			!strings.Contains(r.stderr, "--confidentiality known-recipients|unknown-recipients") {
+			t.Errorf("exit %d %q, want 2 naming the rule and the flag to use instead", r.code, r.stderr)
 		}
 		if r := c.run("sam", "factors", inc, "--data", "secret", "--people", "many"); r.code != 2 || !strings.Contains(r.stderr, "--data") || !strings.Contains(r.stderr, "--people") {
 			t.Errorf("exit %d %q, want 2 naming --data and --people", r.code, r.stderr)

@@ -73,6 +73,9 @@ func readerCommands(e *env) []*cli.Command {
 		e.reader(readerSpec{
 			name: "show", usage: "show an incident's state and its deadlines", argsUsage: "INCIDENT",
 			example: `breachledger show INCIDENT --as-of 2025-03-12T12:00:00Z --json`,
+			flags: []cli.Flag{
+				boolean("compare-method", "beside risk advice pinned to an older advice method, show the current method's reading ("+domain.CurrentAdviceMethod()+"); a closed incident is not re-advised"),
+			},
 			args: func(c *cli.Context, in *inputs) read {
 				arg := in.incident()
 				return func(st eventstore.Store, cut domain.Cut) error {
@@ -84,11 +87,20 @@ func readerCommands(e *env) []*cli.Command {
 					if err != nil {
 						return err
 					}
+					compare := c.Bool("compare-method")
 					if c.Bool("json") {
+						if compare {
+							return writeJSON(e.stdout, comparedView{IncidentView: v, CurrentMethod: currentMethodReading(v)})
+						}
 						return writeJSON(e.stdout, v)
 					}
 					if err := projections.WriteIncident(e.stdout, v); err != nil {
 						return err
+					}
+					if compare {
+						if err := projections.WriteCompareMethod(e.stdout, v); err != nil {
+							return err
+						}
 					}
 					return e.markUnproven(c, st, id, cut) // authorship.go
 				}
@@ -218,6 +230,41 @@ func showIncident(c *cli.Context, st eventstore.Store, id string, cut domain.Cut
 	}
 	v, _ := projections.Show(domain.ReplayLedger(ledgerFacts, cut), id, facts, cut)
 	return v, nil
+}
+
+// comparedView is show --json --compare-method: the incident's view and,
+// beside the advice pinned to an older method, the current method's
+// reading.
+type comparedView struct {
+	projections.IncidentView
+	CurrentMethod *methodReading `json:"current_method"`
+}
+
+// methodReading is the current advice method's reading of an incident:
+// its advice, or why there is none (a closed incident is never
+// re-advised).
+type methodReading struct {
+	Method       string         `json:"method"`
+	Advice       *domain.Advice `json:"advice,omitempty"`
+	NotReadvised string         `json:"not_readvised,omitempty"`
+}
+
+// currentMethodReading is the current method's reading beside v's pinned
+// advice: nil when v has no advice or its advice is the current method's
+// (as projections.WriteCompareMethod prints nothing then).
+func currentMethodReading(v projections.IncidentView) *methodReading {
+	if v.RiskAdvice == nil || v.RiskAdvice.Method == domain.CurrentAdviceMethod() {
+		return nil
+	}
+	r := &methodReading{Method: domain.CurrentAdviceMethod()}
+	if v.Closed {
+		r.NotReadvised = "the incident is closed: a closed incident is never re-advised"
+		return r
+	}
+	if a, ok := domain.CurrentMethodAdvice(&v.Incident); ok {
+		r.Advice = &a
+	}
+	return r
 }
 
 // incidentFacts reads an incident's facts, or says it does not exist at the cut.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -155,10 +154,35 @@ func regulatoryCommands(e *env) []*cli.Command {
 }
 
 // legacyFactorFlags are the yes/no flags of the first advisor
-// (domain.MethodEDPB2021), hidden: kept so that old scripts still record
-// what they recorded; they cannot be mixed with the graded facts.
-func legacyFactorFlags() []string {
-	return []string{"encrypted", "key-compromised", "exfiltrated", "special-categories", "vulnerable", "subjects", "restore-hours", "recipient-trusted", "deletion-confirmed", "fraud"}
+// (domain.MethodEDPB2021), each with the graded facts that record what it
+// meant. They no longer record: hidden, kept only so that an old script
+// gets a usage error naming the flags to use instead. The events they
+// recorded keep their advice, read by the first advisor and marked as the
+// old method.
+func legacyFactorFlags() []struct{ flag, instead string } {
+	return []struct{ flag, instead string }{
+		{"encrypted", "--unintelligible yes|no"},
+		{"key-compromised", "--unintelligible no"},
+		{"exfiltrated", "--confidentiality known-recipients|unknown-recipients|exposed|none"},
+		{"special-categories", "--data sensitive (or financial)"},
+		{"vulnerable", "--dpc-adjust vulnerable-people"},
+		{"subjects", "--people N"},
+		{"restore-hours", "--availability none|recoverable|temporary|permanent"},
+		{"recipient-trusted", "--confidentiality known-recipients"},
+		{"deletion-confirmed", "--art34-exception risk-removed"},
+		{"fraud", "--data financial, --intent malicious"},
+	}
+}
+
+// refuseLegacyFactors fails the command, as a usage error, for each of the
+// first advisor's flags given.
+func refuseLegacyFactors(in *inputs) {
+	for _, l := range legacyFactorFlags() {
+		if in.c.IsSet(l.flag) {
+			in.failf("--%s: the yes/no flags of the first advisor (%s) no longer record risk factors: record the graded facts of %s instead (here %s; every fact: %s); events recorded with the old flags keep their advice, marked as the old method",
+				l.flag, domain.MethodEDPB2021, domain.CurrentAdviceMethod(), l.instead, "--"+strings.Join(gradedFactorFlags(), ", --"))
+		}
+	}
 }
 
 // gradedFactorFlags are the flags of the current method's graded facts.
@@ -172,7 +196,7 @@ func gradedFactorFlags() []string {
 // show then says the advisor cannot advise until it is.
 func factorsCommand() writerSpec {
 	hidden := func(name, usage string) cli.Flag {
-		return &cli.BoolFlag{Name: name, Usage: usage + " (first advisor " + domain.MethodEDPB2021 + "; old scripts only)", Hidden: true}
+		return &cli.BoolFlag{Name: name, Usage: usage + " (first advisor " + domain.MethodEDPB2021 + "; no longer records: a usage error naming the graded facts instead)", Hidden: true}
 	}
 	return writerSpec{
 		name: "factors", usage: "record the graded facts of a personal data breach (ENISA severity method " + domain.CurrentAdviceMethod() + "); show prints the advice with its arithmetic", argsUsage: "INCIDENT",
@@ -199,18 +223,12 @@ func factorsCommand() writerSpec {
 			str("notes", "notes"),
 			hidden("encrypted", "encrypted or hashed"), hidden("key-compromised", "the key was compromised too"), hidden("exfiltrated", "data left control"),
 			hidden("special-categories", "special categories"), hidden("vulnerable", "vulnerable people"),
-			&cli.StringFlag{Name: "subjects", Hidden: true, Usage: "people affected (first advisor; old scripts only)"},
-			&cli.StringFlag{Name: "restore-hours", Hidden: true, Usage: "hours to restore (first advisor; old scripts only)"},
+			&cli.StringFlag{Name: "subjects", Hidden: true, Usage: "people affected (first advisor; no longer records: use --people)"},
+			&cli.StringFlag{Name: "restore-hours", Hidden: true, Usage: "hours to restore (first advisor; no longer records: use --availability)"},
 			hidden("recipient-trusted", "trusted recipient"), hidden("deletion-confirmed", "deletion confirmed"), hidden("fraud", "fraud possible"),
 		},
 		build: func(in *inputs, by domain.By) domain.Command {
-			legacy := slices.ContainsFunc(legacyFactorFlags(), in.c.IsSet)
-			if legacy {
-				if slices.ContainsFunc(gradedFactorFlags(), in.c.IsSet) {
-					in.failf("the yes/no flags of the first advisor (%s) cannot be mixed with the graded facts of %s: record the graded facts only", domain.MethodEDPB2021, domain.CurrentAdviceMethod())
-				}
-				return domain.RecordRiskFactors{By: by, RiskFactorsRecorded: legacyFactors(in)}
-			}
+			refuseLegacyFactors(in)
 			f := domain.RiskFactorsRecorded{
 				Method:          domain.CurrentAdviceMethod(),
 				Data:            enums(in, in.list("data"), "--data", domain.ParseDataCategory),
@@ -246,22 +264,4 @@ func factorsCommand() writerSpec {
 			return domain.RecordRiskFactors{By: by, RiskFactorsRecorded: f}
 		},
 	}
-}
-
-// legacyFactors reads the first advisor's yes/no flags, as old scripts
-// record them.
-func legacyFactors(in *inputs) domain.RiskFactorsRecorded {
-	f := domain.RiskFactorsRecorded{
-		Encrypted: in.c.Bool("encrypted"), KeyCompromised: in.c.Bool("key-compromised"), Exfiltrated: in.c.Bool("exfiltrated"),
-		SpecialCategories: in.c.Bool("special-categories"), VulnerableSubjects: in.c.Bool("vulnerable"),
-		RecipientTrusted: in.c.Bool("recipient-trusted"), DeletionConfirmed: in.c.Bool("deletion-confirmed"), FraudPotential: in.c.Bool("fraud"),
-		Notes: in.c.String("notes"),
-	}
-	if n := in.count("subjects"); n != nil {
-		f.Subjects = *n
-	}
-	if n := in.count("restore-hours"); n != nil {
-		f.RestoreHours = *n
-	}
-	return f
 }

@@ -65,7 +65,12 @@ as sam stage "$INC" diagnose --at 2025-10-02T07:30:00Z
 as sam classify "$INC" privacy-breach --reason "customer names, IBANs and balances read" --at 2025-10-02T08:00:00Z
 as ivy determine "$INC" dora-major --reasoning "critical service affected; data losses and clients criteria met (Delegated Reg. 2024/1772)" --at 2025-10-02T09:00:00Z
 as sam affected "$INC" --count DE=800 --count FR=400 --count US-NY=2000 --at 2025-10-02T10:00:00Z
-as sam factors "$INC" --exfiltrated --special-categories --fraud --subjects 3200 \
+# The graded facts of the risk advisor (ENISA severity method): names with
+# IBANs and balances (financial, DPC 3) identify each customer (EI 1),
+# taken by an intruder (unknown recipients +0.5, malicious +0.5): SE 4.
+as sam factors "$INC" --data financial --data simple --identification maximum \
+  --confidentiality unknown-recipients --integrity none --availability none --intent malicious \
+  --unintelligible no --people 3200 --exposure-days 1 \
   --notes "IBANs and balances: phishing and fraud" --at 2025-10-02T11:00:00Z
 as ivy risk "$INC" high --reasoning "financial data of 3,200 people, fraud likely" --at 2025-10-02T12:00:00Z
 
