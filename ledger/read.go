@@ -21,6 +21,9 @@ func ReadStream(ctx context.Context, s eventstore.Store, stream string) ([]domai
 	if err != nil {
 		return nil, err
 	}
+	if recs, err = openRecords(ctx, recs); err != nil { // seal.go
+		return nil, err
+	}
 	facts, err := history.FactsOf(recs)
 	if err != nil || stream == domain.LedgerStream || !anyBasis(recs) {
 		return facts, err
@@ -188,7 +191,7 @@ func readPages(ctx context.Context, s eventstore.Store, pages chan<- chan decode
 		if len(recs) == 0 {
 			return
 		}
-		if !spawn(func(facts []domain.Fact) decodedPage { return decode(recs, facts) }) {
+		if !spawn(func(facts []domain.Fact) decodedPage { return decode(ctx, recs, facts) }) {
 			return
 		}
 		if len(recs) < size {
@@ -209,15 +212,20 @@ func readRange(ctx context.Context, s eventstore.Store, from, end uint64, facts 
 	for n > 0 && recs[n-1].Sequence >= end { // past a gap, the next range's
 		n--
 	}
-	return decode(recs[:n], facts)
+	return decode(ctx, recs[:n], facts)
 }
 
-// decode returns the page of recs decoded, appended to facts[:0].
-func decode(recs []eventstore.Record, facts []domain.Fact) decodedPage {
+// decode returns the page of recs decoded, appended to facts[:0], their
+// sealed fields opened by ctx's Opener (seal.go).
+func decode(ctx context.Context, recs []eventstore.Record, facts []domain.Fact) decodedPage {
+	recs, err := openRecords(ctx, recs)
+	if err != nil {
+		return decodedPage{err: err}
+	}
 	if cap(facts) < len(recs) {
 		facts = make([]domain.Fact, 0, len(recs))
 	}
-	facts, err := history.AppendFacts(facts[:0], recs)
+	facts, err = history.AppendFacts(facts[:0], recs)
 	if err != nil {
 		return decodedPage{err: err}
 	}

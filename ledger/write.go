@@ -71,6 +71,18 @@ type Writer struct {
 	// notary judges it on). Package notary's JudgePending is one. Unset,
 	// every pending record not rejected counts.
 	Judge func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool
+	// Seal, when set, seals the personal fields of each record of an
+	// incident's stream once its payload is final and its ID chosen, before
+	// it is signed (seal.go: SealRecord); l is the ledger state decided
+	// on (its settings say whether sealing is on). A retry whose payload
+	// is unchanged reuses the sealed payload, so its bytes and signature
+	// are those of the first attempt.
+	Seal func(ctx context.Context, l domain.Ledger, incident string, r *eventstore.Record) error
+	// BeforeAppend, when set, runs before each append attempt with the
+	// records as they will be stored; an error stops the command with
+	// nothing appended. A shred records there its intent to destroy keys
+	// (keystore.Store.MarkPending) under the DataShredded's event ID.
+	BeforeAppend func(ctx context.Context, recs []eventstore.Record) error
 }
 
 // Execute runs the write path for one command: load the ledger stream and
@@ -99,6 +111,7 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 	var ids []uuid.UUID
 	var lastConflict error
 	signatures := map[string][]byte{} // by content envelope, across attempts
+	sealed := map[string][]byte{}     // by event ID and plaintext payload, across attempts
 	for attempt := 1; attempt <= attempts; attempt++ {
 		state, facts, basis, length, err := w.load(ctx, incident)
 		if err != nil {
@@ -123,6 +136,9 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 			}
 			by := domain.Origin(c)
 			recs[i] = eventstore.Record{ID: ids[i], Stream: stream, Type: typ, OccurredAt: by.At.UTC(), Actor: by.Actor, Signer: by.Signer, Payload: payload, Basis: basis}
+			if err := w.seal(ctx, state.Ledger, incident, &recs[i], sealed); err != nil {
+				return Result{}, err
+			}
 			if err := w.sign(&recs[i], signatures); err != nil {
 				return Result{}, err
 			}
@@ -134,6 +150,11 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		// included, and the caller learns what was recorded.
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
+		}
+		if w.BeforeAppend != nil {
+			if err := w.BeforeAppend(ctx, recs); err != nil {
+				return Result{}, err
+			}
 		}
 		// A write to another stream than the ledger's is decided on the
 		// ledger stream too (roles, signers): it lands only if that is
@@ -155,7 +176,11 @@ func (w Writer) Execute(ctx context.Context, incident string, c domain.Command, 
 		}
 		res := Result{Incident: incident, Records: stored, Events: events, Attempts: attempt, Checkpoint: cp, Ledger: state.Ledger}
 		if incident != "" {
-			written, err := history.FactsOf(stored)
+			opened, err := openRecords(ctx, stored) // seal.go
+			if err != nil {
+				return Result{}, err
+			}
+			written, err := history.FactsOf(opened)
 			if err != nil {
 				return Result{}, err
 			}
@@ -184,6 +209,24 @@ func (w Writer) append(ctx context.Context, stream string, expected eventstore.E
 	c := *w.Checkpointer
 	c.Store = w.Store
 	return c.appendIf(ctx, stream, expected, recs, cond)
+}
+
+// seal seals r's personal fields with w.Seal, reusing what an earlier
+// attempt sealed from the same payload.
+func (w Writer) seal(ctx context.Context, l domain.Ledger, incident string, r *eventstore.Record, made map[string][]byte) error {
+	if w.Seal == nil || incident == "" {
+		return nil
+	}
+	key := r.ID.String() + "\x00" + string(r.Payload)
+	if p, ok := made[key]; ok {
+		r.Payload = p
+		return nil
+	}
+	if err := w.Seal(ctx, l, incident, r); err != nil {
+		return err
+	}
+	made[key] = r.Payload
+	return nil
 }
 
 // backoff sleeps a random, growing while before attempt+1.
@@ -295,6 +338,9 @@ func (w Writer) load(ctx context.Context, incident string) (state domain.State, 
 	}
 	state.Ledger = domain.ReplayLedger(ledgerFacts, domain.Cut{})
 	if incident != "" {
+		if incidentRecs, err = openRecords(ctx, incidentRecs); err != nil { // seal.go: the domain decides on plaintext
+			return domain.State{}, nil, 0, 0, err
+		}
 		if facts, err = history.FactsOf(counting(incidentRecs, cov)); err != nil {
 			return domain.State{}, nil, 0, 0, err
 		}

@@ -74,6 +74,7 @@ finished (nothing was appended; an append already begun is finished).`,
 	}
 	app.Commands = append(app.Commands, ledgerCommands(e)...)
 	app.Commands = append(app.Commands, incidentCommands(e)...)
+	app.Commands = append(app.Commands, e.shredCommand()) // shred.go: forget sealed personal fields
 	app.Commands = append(app.Commands, readerCommands(e)...)
 	app.Commands = append(app.Commands, e.migrateCommand())      // migrate.go: copy a ledger between stores
 	app.Commands = append(app.Commands, integrityCommands(e)...) // keys.go: keys, signers, checkpoints, verify, prove, export
@@ -151,7 +152,7 @@ func usageProblem(err error, path string, own, global []cli.Flag) error {
 var categories = map[string]string{
 	"detect": catRecord, "assess": catRecord, "stage": catRecord, "classify": catRecord, "scope": catRecord,
 	"risk": catRecord, "declare": catRecord, "contain": catRecord, "evidence": catRecord, "postmortem": catRecord,
-	"close": catRecord, "reopen": catRecord, "note": catRecord, "correct": catRecord,
+	"close": catRecord, "reopen": catRecord, "note": catRecord, "correct": catRecord, "shred": catRecord,
 
 	"request": catNotices, "approve": catNotices, "reject": catNotices, "notify": catNotices, "ack": catNotices,
 	"hold": catNotices, "release": catNotices,
@@ -491,7 +492,12 @@ func withOpened(c *cli.Context, open func(location string) (eventstore.Store, er
 	if err != nil {
 		return err
 	}
+	ctx, closeKeys := withSealing(c, st) // sealing.go: readers open sealed fields
+	c.Context = ctx
 	err = fn(st)
+	if cerr := closeKeys(); cerr != nil && err == nil {
+		err = fmt.Errorf("close key store: %w", cerr)
+	}
 	if cerr := st.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("close ledger: %w", cerr)
 	}

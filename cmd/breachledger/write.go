@@ -30,6 +30,12 @@ type writerSpec struct {
 	// create: the command may create the ledger file (init).
 	create bool
 	build  func(in *inputs, by domain.By) domain.Command
+	// prepare, when set, completes the command from the ledger right
+	// before it is executed, and may return a context for the append
+	// (shred.go: the keys it forgets, and the intent it records first);
+	// finish, when set, runs after the append, with its error.
+	prepare func(c *cli.Context, st eventstore.Store, incident string, cmd domain.Command) (domain.Command, error)
+	finish  func(c *cli.Context, st eventstore.Store, res ledger.Result, err error) error
 }
 
 var writerFlags = []cli.Flag{
@@ -149,7 +155,15 @@ func (e *env) writer(s writerSpec) *cli.Command {
 						}
 					}
 				}
+				if s.prepare != nil {
+					if cmd, err = s.prepare(c, st, incident, cmd); err != nil {
+						return err
+					}
+				}
 				res, err := e.execute(c, st, key, sg, incident, cmd, now) // keys.go
+				if s.finish != nil {
+					err = s.finish(c, st, res, err)
+				}
 				if err != nil {
 					return err
 				}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/keystore"
+	"github.com/breachledger/breachledger/ledger"
+)
+
+// shred forgets sealed personal fields (crypto-shredding, issue 25): the
+// whole incident's, or one event's own (its free text). In order: the keys
+// to destroy are read from the stored, sealed payloads and the key store;
+// the intent is recorded in the key store (MarkPending, under the
+// DataShredded's event ID, before the append); the signed DataShredded is
+// appended, naming what is forgotten without any of it; the keys are
+// destroyed (Destroy) and the intent cleared (FinishPending). A crash
+// between the append and the destruction is finished by the next opening
+// of the key store (sealing.go); a failed append cancels the intent.
+func (e *env) shredCommand() *cli.Command {
+	var run shredRun
+	return e.writer(writerSpec{
+		name: "shred", usage: "forget the sealed personal fields of an incident, or of one of its events (legal or admin): their keys are destroyed, the ledger still verifies",
+		argsUsage: "INCIDENT",
+		example: lines(`breachledger shred INCIDENT --event EVENT-ID --basis mistaken-entry --reason "a customer's address pasted into a note"`,
+			`breachledger shred INCIDENT --basis retention --reason "closed over 3 years ago (retention policy RP-4)"`),
+		incident: true,
+		flags: []cli.Flag{
+			str("event", "forget only this event's own fields (its free text: a note, a summary, a reason); the incident's recipients and locations go with the incident"),
+			str("basis", "why: retention (a closed incident), erasure-request, mistaken-entry"),
+			str("reason", "why, in words that do not repeat what is forgotten"),
+		},
+		build: func(in *inputs, by domain.By) domain.Command {
+			return domain.ShredData{By: by, Event: in.c.String("event"), Basis: domain.ShredBasis(in.required("basis")), Reason: in.required("reason")}
+		},
+		prepare: run.prepare,
+		finish:  run.finish,
+	})
+}
+
+// shredRun is one shred's state between its steps.
+type shredRun struct {
+	ks      keystore.Store
+	keyIDs  []string
+	eventID string // the DataShredded's, once its intent is recorded
+}
+
+// prepare fills the command with what is sealed, and puts in c's context
+// the hook that records the intent before the append.
+func (r *shredRun) prepare(c *cli.Context, st eventstore.Store, incident string, cmd domain.Command) (domain.Command, error) {
+	sc, ok := cmd.(domain.ShredData)
+	if !ok {
+		return cmd, nil
+	}
+	ctx := c.Context
+	recs, err := st.ReadStream(ctx, domain.IncidentStream(incident), eventstore.ReadOptions{})
+	if err != nil && !errors.Is(err, eventstore.ErrNotFound) {
+		return nil, fmt.Errorf("read incident %s: %w", incident, err)
+	}
+	if sc.Event != "" && !slices.ContainsFunc(recs, func(rec eventstore.Record) bool { return rec.ID.String() == sc.Event }) {
+		return nil, &domain.NotFoundError{What: "event", ID: sc.Event, Hint: `list the incident's events with "breachledger timeline INCIDENT"`}
+	}
+	ks, err := sealingOf(ctx, st).get(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	live := map[string]keystore.Info{}
+	if ks != nil {
+		infos, err := ks.List(ctx, incident)
+		if err != nil {
+			return nil, fmt.Errorf("list the keys of incident %s: %w", incident, err)
+		}
+		for _, in := range infos {
+			if in.Destroyed.IsZero() && (sc.Event == "" || in.Scope.Event == sc.Event) {
+				live[in.ID] = in
+			}
+		}
+	}
+	sealedSeen := false
+	for _, rec := range recs {
+		if sc.Event != "" && rec.ID.String() != sc.Event {
+			continue
+		}
+		sealed, clear, err := ledger.SealedFields(rec)
+		if err != nil {
+			return nil, err
+		}
+		sc.Unsealed += clear
+		sealedSeen = sealedSeen || len(sealed) > 0
+		for _, f := range sealed {
+			if _, ok := live[f.KeyID]; !ok {
+				continue
+			}
+			if !slices.Contains(sc.KeyIDs, f.KeyID) {
+				sc.KeyIDs = append(sc.KeyIDs, f.KeyID)
+			}
+			if id := rec.ID.String(); !slices.Contains(sc.Events, id) {
+				sc.Events = append(sc.Events, id)
+			}
+			if !slices.Contains(sc.Fields, f.Path) {
+				sc.Fields = append(sc.Fields, f.Path)
+			}
+		}
+	}
+	if sealedSeen && ks == nil {
+		return nil, usagef("no key store for this ledger here: run shred where the key store of its sealed fields is (README: Personal data that can be forgotten)")
+	}
+	r.ks, r.keyIDs = ks, sc.KeyIDs
+	c.Context = context.WithValue(ctx, beforeAppendKey{}, r.markPending)
+	return sc, nil
+}
+
+// markPending records the intent to destroy the keys once the
+// DataShredded (recs' first record) is in the ledger; once, whatever the
+// retries.
+func (r *shredRun) markPending(ctx context.Context, recs []eventstore.Record) error {
+	if r.eventID != "" || r.ks == nil || len(r.keyIDs) == 0 || len(recs) == 0 {
+		return nil
+	}
+	id := recs[0].ID.String()
+	if err := r.ks.MarkPending(ctx, r.keyIDs, id); err != nil {
+		return fmt.Errorf("record the intent to destroy %d keys: %w", len(r.keyIDs), err)
+	}
+	r.eventID = id
+	return nil
+}
+
+// finish destroys the keys once the DataShredded is appended, and cancels
+// the intent when it was not.
+func (r *shredRun) finish(c *cli.Context, st eventstore.Store, res ledger.Result, err error) error {
+	if r.eventID == "" {
+		return err
+	}
+	ctx := context.WithoutCancel(c.Context) // the append is done: finish the destruction
+	if err != nil {
+		if len(res.Records) == 0 {
+			if cerr := r.ks.CancelPending(ctx, r.eventID); cerr != nil {
+				return errors.Join(err, fmt.Errorf("cancel the intent to destroy keys (the next shred or opening of the key store retries it): %w", cerr))
+			}
+		}
+		return err
+	}
+	if err := r.ks.Destroy(ctx, r.eventID, r.keyIDs...); err != nil {
+		return fmt.Errorf("the DataShredded %s is recorded but its keys are not destroyed yet (the next shred or opening of the key store finishes it): %w", r.eventID, err)
+	}
+	if _, err := finishPending(ctx, st, r.ks); err != nil {
+		return fmt.Errorf("clear the intent of %s (its keys are destroyed): %w", r.eventID, err)
+	}
+	return nil
+}
+
+// beforeAppendKey finds the writer's BeforeAppend hook in a context.
+type beforeAppendKey struct{}
+
+// beforeAppendOf returns the hook a command put in ctx, or nil.
+func beforeAppendOf(ctx context.Context) func(context.Context, []eventstore.Record) error {
+	f, _ := ctx.Value(beforeAppendKey{}).(func(context.Context, []eventstore.Record) error)
+	return f
+}
