@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/urfave/cli/v2"
@@ -162,4 +163,45 @@ type beforeAppendKey struct{}
 func beforeAppendOf(ctx context.Context) func(context.Context, []eventstore.Record) error {
 	f, _ := ctx.Value(beforeAppendKey{}).(func(context.Context, []eventstore.Record) error)
 	return f
+}
+
+// shreddedKeysLeft returns, by DataShredded event ID, the keys it forgot
+// that still exist in ks: a shred whose destruction has not happened (a
+// crash after the append, a key store restored from a backup).
+func shreddedKeysLeft(ctx context.Context, st eventstore.Store, ks keystore.Store) (map[string][]string, error) {
+	left := map[string][]string{}
+	for r, err := range eventstore.All(ctx, st, 0) {
+		if err != nil {
+			return nil, err
+		}
+		if r.Type != "DataShredded" {
+			continue
+		}
+		for id := range ledger.ForgottenKeys([]eventstore.Record{r}) {
+			if _, err := ks.Key(ctx, id); err == nil {
+				left[r.ID.String()] = append(left[r.ID.String()], id)
+			}
+		}
+	}
+	return left, nil
+}
+
+// warnShreddedKeys prints on stderr each DataShredded whose keys still
+// exist in this user's key store (verify; it changes no exit code: the
+// ledger itself is intact).
+func (e *env) warnShreddedKeys(c *cli.Context, st eventstore.Store) {
+	ks, err := sealingOf(c.Context, st).get(c.Context, false)
+	if err != nil || ks == nil {
+		return
+	}
+	left, err := shreddedKeysLeft(c.Context, st, ks)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "warning (shred-keys-exist): the key store could not be checked against the shreds: %v\n", err)
+		return
+	}
+	ids := slices.Sorted(maps.Keys(left))
+	for _, ev := range ids {
+		fmt.Fprintf(e.stderr, "warning (shred-keys-exist): DataShredded %s forgot %d key(s) that still exist in this key store: "+
+			"what they seal is not forgotten here; run \"breachledger shred\" on the incident again, and check no backup of the key store was restored\n", ev, len(left[ev]))
+	}
 }

@@ -210,6 +210,7 @@ altered beside intact events.`,
 				if err := e.commitPin(c, pending); err != nil {
 					return err
 				}
+				e.warnShreddedKeys(c, st)  // shred.go: forgotten keys that still exist
 				return e.verifyKept(c, st) // the views kept for it, under their MACs
 			})
 		},
