@@ -33,28 +33,36 @@ func needsOf(ev evaluation) ([]keptNeed, error) {
 	return out, nil
 }
 
-// factsQuery reads rm_facts_needed whole.
-var factsQuery = `SELECT ` + factsTable.selectCols() + ` FROM rm_facts_needed ORDER BY first_seq, ord`
+// factsQuery reads rm_facts_needed whole; factsRangeQuery one regime's
+// rows with the row before them.
+var (
+	factsQuery      = `SELECT ` + factsTable.selectCols() + ` FROM rm_facts_needed ORDER BY ` + factsTable.order
+	factsRangeQuery = `SELECT * FROM (SELECT ` + factsTable.selectCols() + ` FROM rm_facts_needed WHERE ` + factsTable.tuple + ` < (?, ?, ?) ORDER BY ` + factsTable.desc + ` LIMIT 1)
+UNION ALL SELECT * FROM (SELECT ` + factsTable.selectCols() + ` FROM rm_facts_needed WHERE regime = ?)`
+)
 
 // factsNeeded returns the deadline view's facts needed at asOf, filtered
 // (incident, regimes), in the view's order: the kept rows of incidents
 // whose every fact is at or before asOf (facts needed do not change with
 // the instant, only with the facts), and fresh the others' (future: the
-// incidents with a fact after asOf, evaluated again at asOf).
+// incidents with a fact after asOf, evaluated again at asOf). A view
+// filtered by regime reads only those regimes' rows (the chain is in
+// regime order), each range checked whole against the chain.
 func (k *Kept) factsNeeded(ctx context.Context, asOf time.Time, f projections.DeadlineFilter, future []keptNeed) ([]json.RawMessage, error) {
-	// The whole table, checked against its MACs and chain (facts needed
-	// are few: rules waiting for a determination).
-	t := factsTable
-	rows, err := k.scan(ctx, t, false, factsQuery)
-	if err != nil {
-		return nil, err
-	}
-	var head *sealedRow
-	if len(rows) > 0 && rows[0].key.a == headSeq {
-		head, rows = &rows[0], rows[1:]
-	}
-	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, k.Position()); err != nil {
-		return nil, err
+	var rows []sealedRow
+	if len(f.Regimes) == 0 {
+		var err error
+		if rows, err = k.factsAll(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, regime := range regimesOf(f.Regimes) {
+			rs, err := k.factsRange(ctx, regime)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, rs...)
+		}
 	}
 	var all []keptNeed
 	for _, r := range rows {
@@ -84,4 +92,43 @@ func (k *Kept) factsNeeded(ctx context.Context, asOf time.Time, f projections.De
 		}
 	}
 	return out, nil
+}
+
+// factsAll reads every kept fact needed, checked against its MAC and the
+// chain.
+func (k *Kept) factsAll(ctx context.Context) ([]sealedRow, error) {
+	t := factsTable
+	rows, err := k.scan(ctx, t, false, factsQuery)
+	if err != nil {
+		return nil, err
+	}
+	var head *sealedRow
+	if len(rows) > 0 && rows[0].key.r == "" && rows[0].key.b == headSeq {
+		head, rows = &rows[0], rows[1:]
+	}
+	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, k.Position()); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// factsRange reads one regime's kept facts needed, proved whole by the
+// row before them (the head row, at least) and the chain.
+func (k *Kept) factsRange(ctx context.Context, regime string) ([]sealedRow, error) {
+	t := factsTable
+	rows, err := k.scan(ctx, t, false, factsRangeQuery, regime, int64(minInstant), int64(minInstant), regime)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
+	start := ckey{r: regime, b: minInstant, c: minInstant}
+	var pred *sealedRow
+	if len(rows) > 0 && rows[0].key.less(start) {
+		pred, rows = &rows[0], rows[1:]
+	}
+	inRange := func(x ckey) bool { return x.r == regime }
+	if err := k.m.checkChain(t, pred, rows, inRange, k.Position()); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }

@@ -181,13 +181,13 @@ var (
 	factsTable = newTable(&chainTable{
 		name:   "rm_facts_needed",
 		cols:   []string{"incident", "ord", "first_seq", "rule", "regime", "latest_at", "row", "pos", "last_event"},
-		stored: []int{0, 2, 1},
-		order:  "first_seq, ord",
-		desc:   "first_seq DESC, ord DESC",
-		tuple:  "(first_seq, ord)",
-		args:   func(k ckey) []any { return []any{k.a, k.b} },
-		keyOf:  func(v []any) ckey { return ckey{a: i64(v[2]), b: i64(v[1])} },
-		name_:  func(k ckey) string { return fmt.Sprintf("(first_seq %d, ord %d)", k.a, k.b) },
+		stored: []int{0, 4, 2, 1},
+		order:  "regime, first_seq, ord",
+		desc:   "regime DESC, first_seq DESC, ord DESC",
+		tuple:  "(regime, first_seq, ord)",
+		args:   func(k ckey) []any { return []any{k.r, k.b, k.c} },
+		keyOf:  func(v []any) ckey { return ckey{r: str(v[4]), b: i64(v[2]), c: i64(v[1])} },
+		name_:  func(k ckey) string { return fmt.Sprintf("(regime %q, first_seq %d, ord %d)", k.r, k.b, k.c) },
 		head:   []any{"", int64(headSeq), int64(headSeq), "", "", int64(minInstant), []byte{}, int64(0), ""},
 	})
 	chainTables = []*chainTable{incidentsTable, deadlinesTable, factsTable}
@@ -736,7 +736,7 @@ func keyAfter(ctx context.Context, st *sql.Stmt, t *chainTable, k ckey) ([]byte,
 	case incidentsTable:
 		x = ckey{a: i64(vals[0]), b: i64(vals[1])}
 	case factsTable:
-		x = ckey{a: i64(vals[0]), b: i64(vals[1])}
+		x = ckey{r: str(vals[0]), b: i64(vals[1]), c: i64(vals[2])}
 	}
 	return x.encode(), nil
 }

@@ -440,3 +440,58 @@ func keptRowid(t *testing.T, db *sql.DB, incident, obligation string) int64 {
 	t.Fatalf("no kept row of %s %s", incident, obligation)
 	return 0
 }
+
+// A view filtered by regime reads only its regimes' facts needed, and
+// proves that range whole: every GDPR fact needed deleted from the file is
+// not read by a HIPAA view (whose answer stays the same), and is found by
+// a GDPR one, whose answer stays the log's. Before facts needed were
+// chained by regime, every view read them all.
+func TestFactsNeededReadByRegime(t *testing.T) {
+	ctx := context.Background()
+	asOf := at("2025-03-11T00:00:00Z")
+	f := newFixture(t)
+	for _, step := range steps(f)[:17] {
+		step()
+	}
+	path := filepath.Join(t.TempDir(), "views.db")
+	k := openKept(t, f.st, path)
+	if _, err := k.CatchUp(ctx, asOf); err != nil {
+		t.Fatal(err)
+	}
+	gdpr := projections.DeadlineFilter{Regimes: []string{"GDPR"}}
+	hipaa := projections.DeadlineFilter{Regimes: []string{"HIPAA"}}
+	wantG, err := k.Deadlines(ctx, asOf, gdpr, readmodel.Page{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantH, err := k.Deadlines(ctx, asOf, hipaa, readmodel.Page{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wantG.FactsNeeded) == 0 {
+		t.Fatal("the fixture has no GDPR fact needed")
+	}
+	exec(t, rawDB(t, path), `DELETE FROM rm_facts_needed WHERE regime = 'GDPR'`)
+
+	gotH, err := k.Deadlines(ctx, asOf, hipaa, readmodel.Page{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found := k.Tampered(); len(found) != 0 {
+		t.Errorf("a HIPAA view read the GDPR facts needed: Tampered() = %v", found)
+	}
+	if got, want := len(gotH.FactsNeeded), len(wantH.FactsNeeded); got != want {
+		t.Errorf("HIPAA view: %d facts needed, want %d", got, want)
+	}
+	gotG, err := k.Deadlines(ctx, asOf, gdpr, readmodel.Page{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := k.Tampered()
+	if len(found) == 0 || found[0].Table != "rm_facts_needed" {
+		t.Fatalf("the GDPR facts needed deleted were not found: Tampered() = %v", found)
+	}
+	if got, want := len(gotG.FactsNeeded), len(wantG.FactsNeeded); got != want {
+		t.Errorf("GDPR view after the attack: %d facts needed, want the log's %d", got, want)
+	}
+}

@@ -67,7 +67,10 @@ import (
 // its chain key and incident (and an incident its register entry); the
 // rest, JSON included, is packed into one data column the MAC covers as it
 // is (mac.go: a read pulls a few columns and computes one HMAC a row).
-const schemaVersion = "11"
+// 12: facts needed are chained by (regime, first_seq, ord), so a view
+// filtered by regime reads only its regimes' facts needed (the risk
+// advisor's need makes them one a breach, not a few).
+const schemaVersion = "12"
 
 // metaSchema creates rm_meta alone (to read the version first).
 const metaSchema = `CREATE TABLE IF NOT EXISTS rm_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`
@@ -100,14 +103,15 @@ CREATE TABLE IF NOT EXISTS rm_deadlines (
 ) STRICT;
 CREATE TABLE IF NOT EXISTS rm_facts_needed (
 	incident  TEXT    NOT NULL,
+	regime    TEXT    NOT NULL,
 	first_seq INTEGER NOT NULL,
 	ord       INTEGER NOT NULL,          -- its place in the incident's facts needed (the pack's rule order)
-	data      BLOB    NOT NULL,          -- rule, regime, latest_at, row (JSON), pos, last_event (mac.go: factsTable)
-	next      BLOB,                      -- the successor's key in (first_seq, ord) order
+	data      BLOB    NOT NULL,          -- rule, latest_at, row (JSON), pos, last_event (mac.go: factsTable)
+	next      BLOB,                      -- the successor's key in (regime, first_seq, ord) order
 	mac       BLOB    NOT NULL,
 	PRIMARY KEY (incident, ord)
 ) STRICT;
-CREATE INDEX IF NOT EXISTS rm_facts_needed_order ON rm_facts_needed (first_seq, ord);
+CREATE UNIQUE INDEX IF NOT EXISTS rm_facts_needed_chain ON rm_facts_needed (regime, first_seq, ord);
 CREATE UNIQUE INDEX IF NOT EXISTS rm_deadlines_chain ON rm_deadlines (state, regime, due_at, incident, ord);
 CREATE UNIQUE INDEX IF NOT EXISTS rm_incidents_chain ON rm_incidents (closed, first_seq);
 `
@@ -872,7 +876,7 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 			case incidentsTable:
 				err = rows.Scan(&x.a, &x.b)
 			default:
-				err = rows.Scan(&x.a, &x.b)
+				err = rows.Scan(&x.r, &x.b, &x.c)
 			}
 			if err != nil {
 				return err
@@ -905,14 +909,14 @@ func (k *Kept) store(ctx context.Context, q execer, ev evaluation, s *sealer, po
 		}
 		s.touch(deadlinesTable, ckey{a: state, r: d.Regime, b: d.DueAt.UnixNano(), s: ev.id, c: int64(i)})
 	}
-	if err := gone(factsTable, `DELETE FROM rm_facts_needed WHERE incident = ? RETURNING first_seq, ord`); err != nil {
+	if err := gone(factsTable, `DELETE FROM rm_facts_needed WHERE incident = ? RETURNING regime, first_seq, ord`); err != nil {
 		return err
 	}
 	for i, n := range ev.kept {
 		if err := insertRow(ctx, q, factsTable, []any{ev.id, int64(i), int64(ev.firstSeq), n.Rule, n.Regime, ev.latestAt.UnixNano(), ev.keptJSON[i], int64(pos), lastID}); err != nil {
 			return err
 		}
-		s.touch(factsTable, ckey{a: int64(ev.firstSeq), b: int64(i)})
+		s.touch(factsTable, ckey{r: n.Regime, b: int64(ev.firstSeq), c: int64(i)})
 	}
 	return nil
 }
