@@ -60,18 +60,32 @@ func deadlines(cfg config) ([]row, error) {
 		// beside it): the baseline reads the same rows' data through the
 		// same index, in the index's order (the view sorts them by first
 		// event, which is not in a column: the baseline skips that).
-		query := `SELECT data FROM rm_deadlines WHERE state = 0 AND regime IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(c.regimes)), ", ") + `) AND due_at <= ?`
-		args := []any{}
+		// The view's answer also carries the facts needed of the regimes
+		// asked for (the risk advisor's "cannot advise" of every open
+		// breach without its graded facts): the baseline reads those
+		// rows' data too, through their (regime, ...) index.
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(c.regimes)), ", ")
+		query := `SELECT data FROM rm_deadlines WHERE state = 0 AND regime IN (` + in + `) AND due_at <= ?`
+		needsQuery := `SELECT data FROM rm_facts_needed WHERE regime IN (` + in + `)`
+		var args, needsArgs []any
 		for _, r := range c.regimes {
 			args = append(args, r)
+			needsArgs = append(needsArgs, r)
 		}
 		args = append(args, due)
 		r, err := keptRow(ctx, kl, c.name,
 			func() (int, error) {
 				page, err := kl.kept.Deadlines(ctx, kl.asOf, c.filter, readmodel.Page{}, false)
-				return len(page.Deadlines), err
+				return len(page.Deadlines) + len(page.FactsNeeded), err
 			},
-			func() (int, error) { return kl.baseline(ctx, query, args...) })
+			func() (int, error) {
+				n, err := kl.baseline(ctx, query, args...)
+				if err != nil {
+					return 0, err
+				}
+				m, err := kl.rows(ctx, needsQuery, needsArgs...)
+				return n + m, err
+			})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.name, err)
 		}
@@ -158,6 +172,11 @@ func (kl *keptLedger) baseline(ctx context.Context, query string, args ...any) (
 	if _, err := kl.st.Head(ctx); err != nil {
 		return 0, err
 	}
+	return kl.rows(ctx, query, args...)
+}
+
+// rows reads the data of every row query selects, and counts them.
+func (kl *keptLedger) rows(ctx context.Context, query string, args ...any) (int, error) {
 	res, err := kl.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
