@@ -33,6 +33,7 @@ var kindNames = map[string]string{
 	"IncidentReopened":    "reopened",
 	"NoteAdded":           "note",
 	"EventCorrected":      "correction",
+	"DataShredded":        "personal data forgotten",
 	// Signer registry and signature policy.
 	"SignerRegistered":   "signer registered",
 	"SignerRevoked":      "signer revoked",
@@ -179,6 +180,12 @@ func describe(e domain.Event) string {
 		return fmt.Sprintf("at %s: %s", e.Stage.Title(), e.Reason)
 	case domain.NoteAdded:
 		return e.Text
+	case domain.DataShredded:
+		what := "the incident's personal fields"
+		if e.Event != "" {
+			what = "the personal fields of event " + e.Event
+		}
+		return fmt.Sprintf("%s (%s; %s, %s): %s", what, e.Basis, countOf(len(e.KeyIDs), "key", "keys"), countOf(len(e.Events), "event", "events"), e.Reason)
 	case domain.EventCorrected:
 		return fmt.Sprintf("corrects %s %s (%s): %s", Kind(e.TargetType), e.Target, strings.Join(e.Changed, ", "), e.Reason)
 	case domain.SignerRegistered:
@@ -325,4 +332,12 @@ func stamp(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// countOf says n of a thing, in the singular for one.
+func countOf(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
