@@ -411,12 +411,7 @@ func (k *Kept) deadlineRange(ctx context.Context, state int64, regime string, lo
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
-	start := ckey{a: state, r: regime, b: lo, c: minInstant}
-	var pred *sealedRow
-	if len(rows) > 0 && rows[0].key.less(start) {
-		pred, rows = &rows[0], rows[1:]
-	}
+	pred, rows := predecessorOf(rows, ckey{a: state, r: regime, b: lo, c: minInstant})
 	inRange := func(x ckey) bool { return x.a == state && x.r == regime && lo <= x.b && x.b <= hi }
 	if err := k.m.checkChain(t, pred, rows, inRange, pos); err != nil {
 		return nil, err

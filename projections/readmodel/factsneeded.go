@@ -102,10 +102,7 @@ func (k *Kept) factsAll(ctx context.Context) ([]sealedRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	var head *sealedRow
-	if len(rows) > 0 && rows[0].key.r == "" && rows[0].key.b == headSeq {
-		head, rows = &rows[0], rows[1:]
-	}
+	head, rows := headOf(t, rows)
 	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, k.Position()); err != nil {
 		return nil, err
 	}
@@ -120,12 +117,7 @@ func (k *Kept) factsRange(ctx context.Context, regime string) ([]sealedRow, erro
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
-	start := ckey{r: regime, b: minInstant, c: minInstant}
-	var pred *sealedRow
-	if len(rows) > 0 && rows[0].key.less(start) {
-		pred, rows = &rows[0], rows[1:]
-	}
+	pred, rows := predecessorOf(rows, ckey{r: regime, b: minInstant, c: minInstant})
 	inRange := func(x ckey) bool { return x.r == regime }
 	if err := k.m.checkChain(t, pred, rows, inRange, k.Position()); err != nil {
 		return nil, err

@@ -821,3 +821,23 @@ func HasViews(path string) bool {
 	var n int
 	return db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'rm_meta'`).Scan(&n) == nil && n == 1
 }
+
+// predecessorOf sorts the rows a range read returned (the range and the
+// row before it, start being the range's lowest key) into chain order, and
+// splits off that row before it, if one was read.
+func predecessorOf(rows []sealedRow, start ckey) (*sealedRow, []sealedRow) {
+	sort.Slice(rows, func(i, j int) bool { return rows[i].key.less(rows[j].key) })
+	if len(rows) > 0 && rows[0].key.less(start) {
+		return &rows[0], rows[1:]
+	}
+	return nil, rows
+}
+
+// headOf splits a whole table read in chain order into its head row (nil
+// when it is missing: the chain check then says so) and its rows.
+func headOf(t *chainTable, rows []sealedRow) (*sealedRow, []sealedRow) {
+	if len(rows) > 0 && rows[0].key == t.keyOf(t.head) {
+		return &rows[0], rows[1:]
+	}
+	return nil, rows
+}

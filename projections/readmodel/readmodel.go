@@ -702,10 +702,7 @@ func (k *Kept) allIncidents(ctx context.Context, q execer, pos uint64) ([]sealed
 	if err != nil {
 		return nil, err
 	}
-	var head *sealedRow
-	if len(rows) > 0 && rows[0].key.a == headSeq {
-		head, rows = &rows[0], rows[1:]
-	}
+	head, rows := headOf(t, rows)
 	if err := k.m.checkChain(t, head, rows, func(ckey) bool { return true }, pos); err != nil {
 		return nil, err
 	}
