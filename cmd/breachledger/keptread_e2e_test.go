@@ -83,8 +83,10 @@ func keptReads(mid, head int) [][]string {
 		[]string{"list", "--json", "--as-of", "2025-04-15T12:00:00Z", "--known-at", "2030-01-01T00:00:00Z"},
 		[]string{"register", "--format", "json", "--checkpoint", strconv.Itoa(mid)},
 		[]string{"register", "--format", "md", "--checkpoint", strconv.Itoa(head)},
-		[]string{"report", "--from", "2025-03-01T00:00:00Z", "--to", "2025-04-01T00:00:00Z", "--format", "md", "--checkpoint", strconv.Itoa(mid)},
-		[]string{"report", "--from", "2025-03-01T00:00:00Z", "--to", "2025-04-01T00:00:00Z", "--format", "json", "--checkpoint", strconv.Itoa(head)},
+		// A period report at now says how late an overdue notice is to the
+		// second, so two runs straddling a second differ: ask at an instant.
+		[]string{"report", "--from", "2025-03-01T00:00:00Z", "--to", "2025-04-01T00:00:00Z", "--format", "md", "--checkpoint", strconv.Itoa(mid), "--as-of", "2025-07-01T00:00:00Z"},
+		[]string{"report", "--from", "2025-03-01T00:00:00Z", "--to", "2025-04-01T00:00:00Z", "--format", "json", "--checkpoint", strconv.Itoa(head), "--as-of", "2025-07-01T00:00:00Z"},
 	)
 	return out
 }
