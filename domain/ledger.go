@@ -137,8 +137,12 @@ type Settings struct {
 	// newest checkpoint to the ledger's witnesses even without new events,
 	// for fresh cosignatures (witnesses.go).
 	WitnessRefresh time.Duration `json:"witness_refresh"`
+	// RetentionAfterClose is how long a closed incident's sealed personal
+	// fields are kept before "shred --due" forgets them; 0 (the default)
+	// is off (retention.go, issue 25).
+	RetentionAfterClose time.Duration `json:"retention_after_close"`
 	// sealPersonal is "seal-personal-data": 1 when on, 0 (the default)
-	// when off; SealsPersonalData reads it (shred.go, issue 25).
+	// when off; SealsPersonalData reads it (shred_setting.go, issue 25).
 	sealPersonal time.Duration
 
 	// history is every change, in order of effect, and start the ledger's
@@ -175,6 +179,8 @@ func SettingKeys() []struct{ Key, Meaning string } {
 		{"notary-lag", "on a ledger with a notary, how long an event may wait for its checkpoint before it counts as a failure, not lag (default 15m)"},
 		{"backdate-window", "how far before the moment it is recorded an incident fact may be dated (--at) without --late-entry-reason (default 24h)"},
 		{"witness-refresh", "how often the ledger key's holder (the notary) resubmits the newest checkpoint to the ledger's witnesses even without new events, for fresh cosignatures; auditors verify with --max-age of at least twice this (default 1h)"},
+		{sealSettingKey, "on or off: seal the personal fields of the events recorded from then on, so that \"breachledger shred\" can forget them (default off)"},
+		{RetentionSettingKey, "how long after its closure an incident's sealed personal fields are kept: \"breachledger shred --due\" forgets them after it, with basis retention; a duration (e.g. 1095d) or off (default off)"},
 	}
 }
 
@@ -215,14 +221,15 @@ func settingField(key string) (func(*Settings) *time.Duration, error) {
 		field = func(s *Settings) *time.Duration { return &s.BackdateWindow }
 	case "witness-refresh":
 		field = func(s *Settings) *time.Duration { return &s.WitnessRefresh }
-	case sealSettingKey:
+	case sealSettingKey: // on or off, not a duration (shred_setting.go)
 		field = func(s *Settings) *time.Duration { return &s.sealPersonal }
+	case RetentionSettingKey: // a duration or off (shred_setting.go)
+		field = func(s *Settings) *time.Duration { return &s.RetentionAfterClose }
 	default:
 		keys := make([]string, len(SettingKeys()))
 		for i, k := range SettingKeys() {
 			keys[i] = k.Key
 		}
-		keys = append(keys, sealSettingKey) // on or off, not a duration: shred_setting.go
 		return nil, &FieldError{Field: "key", Value: key, Problem: "unknown setting", Allowed: keys}
 	}
 	return field, nil

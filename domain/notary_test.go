@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,15 +62,29 @@ func TestNotaryRules(t *testing.T) {
 }
 
 // TestSettingValues: every setting key reads back the value it was set
-// to (the settings table prints them through Value).
+// to, as the settings table prints it (Text): a duration, given in days
+// and hours, in the form FormatDuration writes (31h); seal-personal-data
+// on; retention-after-close a duration like the others.
 func TestSettingValues(t *testing.T) {
+	given := map[string][2]string{domain.SealSettingKey: {"on", "on"}} // on or off, not a duration
 	for _, k := range domain.SettingKeys() {
-		h := signedModeHistory(t)
-		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: "1d7h", Reason: "test: dated back"})
-		got, ok := h.state().Ledger.Settings.Value(k.Key)
-		if want := 31 * time.Hour; !ok || got != want {
-			t.Errorf("Value(%q) = %v, %v; want %v", k.Key, got, ok, want)
+		v, ok := given[k.Key]
+		if !ok {
+			v = [2]string{"1d7h", "31h"}
 		}
+		h := signedModeHistory(t)
+		h.mustRun(domain.ChangeSetting{By: as("admin", "2025-03-08T00:00:00Z"), Key: k.Key, Value: v[0], Reason: "test: dated back"})
+		s := h.state().Ledger.Settings
+		if got, ok := s.Text(k.Key); !ok || got != v[1] {
+			t.Errorf("Text(%q) = %q, %v; want %q", k.Key, got, ok, v[1])
+		}
+		if d, _ := s.Value(k.Key); k.Key != domain.SealSettingKey && d != 31*time.Hour {
+			t.Errorf("Value(%q) = %v, want 31h", k.Key, d)
+		}
+	}
+	if !slices.ContainsFunc(domain.SettingKeys(), func(k struct{ Key, Meaning string }) bool { return k.Key == domain.SealSettingKey }) ||
+		!slices.ContainsFunc(domain.SettingKeys(), func(k struct{ Key, Meaning string }) bool { return k.Key == domain.RetentionSettingKey }) {
+		t.Errorf("SettingKeys does not list %s and %s", domain.SealSettingKey, domain.RetentionSettingKey)
 	}
 	if _, ok := domain.DefaultSettings().Value("no-such-setting"); ok {
 		t.Error("Value of an unknown key is found")

@@ -62,7 +62,8 @@ func ledgerCommands(e *env) []*cli.Command {
 		e.writer(writerSpec{
 			name: "setting", usage: "change a ledger setting (admin), in force from --at (default now) for incidents whose deadlines start after it; \"breachledger settings\" lists them", argsUsage: "KEY VALUE",
 			example: lines(`breachledger setting art34-target 48h`,
-				`breachledger setting customer-notice-window 48h --at 2025-03-01T00:00:00Z --reason "contract amendment effective 1 March"`),
+				`breachledger setting customer-notice-window 48h --at 2025-03-01T00:00:00Z --reason "contract amendment effective 1 March"`,
+				`breachledger setting retention-after-close 1095d   # then "breachledger shred --due" forgets closed incidents' personal data after 3 years`),
 			flags: []cli.Flag{str("reason", "why it takes effect from --at: needed when --at is before now (rule setting-backdated-needs-reason); a closed incident is never judged again under it")},
 			build: func(in *inputs, by domain.By) domain.Command {
 				return domain.ChangeSetting{By: by, Key: in.arg("KEY"), Value: in.arg("VALUE"), Reason: in.c.String("reason")}
@@ -118,8 +119,8 @@ func ledgerCommands(e *env) []*cli.Command {
 					tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "KEY\tVALUE\tMEANING")
 					for _, k := range domain.SettingKeys() {
-						v, _ := l.Settings.Value(k.Key)
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, domain.FormatDuration(v), k.Meaning)
+						v, _ := l.Settings.Text(k.Key) // a duration, on or off
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", k.Key, v, k.Meaning)
 					}
 					return tw.Flush()
 				})
