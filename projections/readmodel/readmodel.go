@@ -146,6 +146,8 @@ type Kept struct {
 	stmts    map[string]*sql.Stmt // the reads' statements, prepared once
 	tamperMu sync.Mutex
 	tampered []*TamperError // found since Open (each then rebuilt from the log)
+
+	forgets bool // a fold since the last purge saw a DataShredded (purge)
 }
 
 // Memory, as Open's path, keeps the read models in memory, for this Kept
@@ -202,6 +204,7 @@ func dsn(path string) (string, error) {
 		return "", err
 	}
 	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "secure_delete(ON)")   // a row replaced or deleted leaves no copy of what it held (purge)
 	q.Add("_pragma", "synchronous(NORMAL)") // kept models are rebuilt from the log after a crash at worst
 	q.Add("_pragma", "cache_size(-32768)")  // 32 MiB: a deadline read touches rows all over rm_deadlines
 	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
@@ -515,7 +518,29 @@ func (k *Kept) catchUp(ctx context.Context, now time.Time) (Progress, error) {
 		}
 	}
 	p.To = k.pos
-	return p, nil
+	return p, k.purge(ctx)
+}
+
+// purge, after folds that saw a DataShredded, empties the write-ahead log
+// into the file and truncates it, so that no older page image keeps a value
+// the event forgot: the incident's rows were written again from reads that
+// no longer open it, and secure_delete zeroed what they held before, in the
+// b-tree and on free pages. (A reader holding an old snapshot open delays
+// the checkpoint; the next catch-up's purge finishes it.) The views keep
+// what their source opened: plaintext personal data when it had the keys
+// (ledger.OpeningStore).
+func (k *Kept) purge(ctx context.Context) error {
+	if !k.forgets || k.path == Memory {
+		return nil
+	}
+	var busy, frames, done int
+	if err := k.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("purge forgotten values from the read models: %w", err)
+	}
+	if busy == 0 {
+		k.forgets = false
+	}
+	return nil
 }
 
 // Rebuild drops the kept models and folds the whole log again, evaluating
@@ -570,6 +595,9 @@ func (k *Kept) fold(ctx context.Context, page []eventstore.Record, now time.Time
 		f, err := history.FactOf(r)
 		if err != nil {
 			return 0, err
+		}
+		if _, ok := f.Event.(domain.DataShredded); ok {
+			k.forgets = true
 		}
 		if f.Stream == domain.LedgerStream {
 			ledgerFacts = append(ledgerFacts, f)
