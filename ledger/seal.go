@@ -162,6 +162,12 @@ type Opener struct {
 	// met, from several goroutines at once (ReadHistory): it opens the
 	// store on the first call and keeps it.
 	Keys func(ctx context.Context) (keystore.Store, error)
+	// Store, when set, is where the DataShredded events of a sealed
+	// value's stream are read when the records being opened do not hold
+	// them (a page of a longer read; a window of a stream): its value
+	// then still reads "[forgotten on DATE, basis]", not "[forgotten]"
+	// or "[sealed]". Read once per stream and Open call.
+	Store eventstore.Store
 }
 
 type openerKey struct{}
@@ -225,10 +231,45 @@ func ForgottenKeys(recs []eventstore.Record) map[string]Forgotten {
 	return out
 }
 
+// String is what a reader sees of a value it forgot: "[forgotten on
+// DATE, basis]".
+func (f Forgotten) String() string {
+	return fmt.Sprintf(forgottenFormat, f.At.UTC().Format(time.DateOnly), f.Basis)
+}
+
+// forgottenKeys are the keys that the DataShredded events of the records
+// one Open call opens forgot, and, read from store on demand, those of the
+// streams of theirs that hold a value not opened otherwise.
+type forgottenKeys struct {
+	keys   map[string]Forgotten
+	store  eventstore.Store
+	stream map[string]map[string]Forgotten
+}
+
+// inStream returns the keys the DataShredded events of stream forgot (none
+// without a store).
+func (fk *forgottenKeys) inStream(ctx context.Context, stream string) map[string]Forgotten {
+	if fk.store == nil {
+		return nil
+	}
+	if m, ok := fk.stream[stream]; ok {
+		return m
+	}
+	if fk.stream == nil {
+		fk.stream = map[string]map[string]Forgotten{}
+	}
+	recs, err := fk.store.ReadStream(ctx, stream, eventstore.ReadOptions{})
+	if err != nil {
+		return nil // not remembered: read again at the next value
+	}
+	fk.stream[stream] = ForgottenKeys(recs)
+	return fk.stream[stream]
+}
+
 // Open returns copies of recs with every sealed personal field replaced by
 // its plaintext, "[sealed]" or "[forgotten on DATE, basis]".
 func (o *Opener) Open(ctx context.Context, recs []eventstore.Record) ([]eventstore.Record, error) {
-	forgotten := ForgottenKeys(recs)
+	forgotten := &forgottenKeys{keys: ForgottenKeys(recs), store: o.Store}
 	out := make([]eventstore.Record, len(recs))
 	copy(out, recs)
 	for i := range out {
@@ -259,23 +300,28 @@ func (o *Opener) Open(ctx context.Context, recs []eventstore.Record) ([]eventsto
 }
 
 // openValue returns what a reader sees of one sealed value.
-func (o *Opener) openValue(ctx context.Context, r *eventstore.Record, path, v string, forgotten map[string]Forgotten) string {
+func (o *Opener) openValue(ctx context.Context, r *eventstore.Record, path, v string, forgotten *forgottenKeys) string {
 	id, err := seal.KeyIDOf(v)
 	if err != nil {
 		return SealedPlaceholder
 	}
-	if f, ok := forgotten[id]; ok {
-		return fmt.Sprintf(forgottenFormat, f.At.UTC().Format(time.DateOnly), f.Basis)
+	if f, ok := forgotten.keys[id]; ok {
+		return f.String()
 	}
 	ks := o.store(ctx)
-	if ks == nil {
-		return SealedPlaceholder
+	var k seal.Key
+	if ks != nil {
+		k, err = ks.Key(ctx, id)
 	}
-	k, err := ks.Key(ctx, id)
-	if errors.Is(err, keystore.ErrDestroyed) {
-		return "[forgotten]"
-	}
-	if err != nil {
+	if ks == nil || err != nil {
+		// Not opened here: forgotten by a DataShredded outside recs, or
+		// sealed from this reader.
+		if f, ok := forgotten.inStream(ctx, r.Stream)[id]; ok {
+			return f.String()
+		}
+		if errors.Is(err, keystore.ErrDestroyed) {
+			return "[forgotten]"
+		}
 		return SealedPlaceholder
 	}
 	plain, err := seal.Open(k, seal.Place{EventID: r.ID.String(), Stream: r.Stream, Type: r.Type, Path: path}, v)

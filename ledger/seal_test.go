@@ -149,4 +149,62 @@ func TestSealedWrite(t *testing.T) {
 	if s, n := text(octx); s != summary || n != "[forgotten on 2025-03-07, mistaken-entry]" {
 		t.Errorf("after the shred = %q, %q; want the summary and the note forgotten", s, n)
 	}
+
+	// The kept views' source opens what it reads, whatever the context
+	// it is read with; without an Opener it is the store itself.
+	for name, read := range map[string]func(eventstore.Store) ([]eventstore.Record, error){
+		"ReadStream": func(s eventstore.Store) ([]eventstore.Record, error) {
+			return s.ReadStream(ctx, domain.IncidentStream("INC1"), eventstore.ReadOptions{})
+		},
+		"ReadAll": func(s eventstore.Store) ([]eventstore.Record, error) { return s.ReadAll(ctx, 0, 0) },
+	} {
+		opened, err := read(ledger.OpeningStore(st, opener))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []byte
+		for _, r := range opened {
+			all = append(all, r.Payload...)
+		}
+		if !bytes.Contains(all, []byte(summary)) || !bytes.Contains(all, []byte("[forgotten on 2025-03-07, mistaken-entry]")) {
+			t.Errorf("OpeningStore's %s: the summary is not opened, or the note not forgotten", name)
+		}
+	}
+	if ledger.OpeningStore(st, nil) != eventstore.Store(st) {
+		t.Error("OpeningStore without an Opener is not the store")
+	}
+
+	// A page of a longer read that holds the note but not the
+	// DataShredded after it (ReadHistory reads the log in pages): with a
+	// Store, the opener finds the shred in the note's stream, for a reader
+	// with the key store and for one without; without one, it can only
+	// say the note is forgotten, or sealed.
+	var page []eventstore.Record
+	for _, r := range recs {
+		if r.Type == "NoteAdded" {
+			page = append(page, r)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		o    *ledger.Opener
+		want string
+	}{
+		{"keys and store", &ledger.Opener{Store: st, Keys: opener.Keys}, "[forgotten on 2025-03-07, mistaken-entry]"},
+		{"store, no keys", &ledger.Opener{Store: st}, "[forgotten on 2025-03-07, mistaken-entry]"},
+		{"keys, no store", &ledger.Opener{Keys: opener.Keys}, "[forgotten]"},
+		{"neither", &ledger.Opener{}, ledger.SealedPlaceholder},
+	} {
+		opened, err := tc.o.Open(ctx, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := domain.Decode(opened[0].Type, opened[0].Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.(domain.NoteAdded).Text; got != tc.want {
+			t.Errorf("%s: the note of a page without its shred reads %q, want %q", tc.name, got, tc.want)
+		}
+	}
 }
