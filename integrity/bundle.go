@@ -48,6 +48,19 @@ type Bundle struct {
 	Events      []BundleEvent      `json:"events"`  // every event of Range, in sequence order
 	Context     []BundleEvent      `json:"context"` // the ledger stream's events before Range
 	Checkpoints []BundleCheckpoint `json:"checkpoints"`
+	// Keys are data keys of the events' sealed personal fields, only when
+	// the exporter asked for them (export --with-keys); without, the
+	// bundle carries no key material at all. They are not part of any
+	// signed or Merkle-committed data: the verifier checks each against
+	// its ID and the values naming it (ledger.CheckBundleKeys).
+	Keys []BundleKey `json:"keys,omitempty"`
+}
+
+// BundleKey is a data key of sealed personal fields and its ID, which
+// seal.KeyID of the key's bytes must give (the ID commits to the key).
+type BundleKey struct {
+	ID  string `json:"id"`
+	Key []byte `json:"key"`
 }
 
 // Range is a contiguous range of sequences, both ends included.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
+	"github.com/breachledger/breachledger/keystore"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -133,6 +134,14 @@ should compare its last event with what they expect.
 so that "verify --bundle --against KEPT" can check, offline, that the bundle
 extends it.
 
+Sealed personal fields stay sealed in a bundle: its reader sees "[sealed]".
+--with-keys adds the data keys of its events' sealed fields from this user's
+key store, so that its reader can open them; never a key a shred forgot (its
+fields stay "[forgotten on DATE, basis]"). The keys are signed by nothing and
+change no proof: the bundle verifies with or without them, and its verifier
+checks each key against its ID. A bundle with keys holds personal data: it
+is written mode 0600; give it only to whom may read that data.
+
 Example:
   breachledger export --bundle contoso-2025-03.bundle --incident INCIDENT --against kept.checkpoint`,
 		Flags: []cli.Flag{
@@ -142,6 +151,7 @@ Example:
 			str("to", "the range up to the last event recorded at or before this time"),
 			strs("against", "a checkpoint the auditor kept: include the consistency proof from it; repeatable"),
 			str("key", "the ledger's public key, to check the checkpoint with (default: from the ledger's private key)"),
+			boolean("with-keys", "also write the data keys of the events' sealed personal fields (not forgotten ones): the bundle then holds personal data, and is written mode 0600"),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -169,12 +179,18 @@ Example:
 				if err != nil {
 					return err
 				}
+				keys := 0
+				if c.Bool("with-keys") {
+					if keys, err = addBundleKeys(c, st, b); err != nil {
+						return err
+					}
+				}
 				data, err := b.Marshal()
 				if err != nil {
 					return err
 				}
-				if err := os.WriteFile(path, data, 0o644); err != nil {
-					return fmt.Errorf("write bundle: %w", err)
+				if err := writeBundle(path, data, c.Bool("with-keys")); err != nil {
+					return err
 				}
 				what := "every event"
 				if !b.Complete {
@@ -182,6 +198,9 @@ Example:
 				}
 				fmt.Fprintf(e.stdout, "bundle of %d events (%s; %d earlier checkpoints) against the checkpoint of %d events written to %s\n",
 					len(b.Events), what, len(b.Checkpoints), anchorSize(b), path)
+				if c.Bool("with-keys") {
+					fmt.Fprintf(e.stdout, "it carries %d personal data keys: whoever holds the bundle can read the sealed personal data they open (written mode 0600; give it only to whom may read that data)\n", keys)
+				}
 				return nil
 			})
 		},
@@ -195,4 +214,58 @@ func anchorSize(b *integrity.Bundle) uint64 {
 	}
 	n, _ := strconv.ParseUint(lines[1], 10, 64)
 	return n
+}
+
+// addBundleKeys adds to b the live keys of its sealed fields from this
+// user's key store (export --with-keys), and returns how many. A sealed
+// value whose key is not here is refused: the bundle would not carry what
+// was asked.
+func addBundleKeys(c *cli.Context, st eventstore.Store, b *integrity.Bundle) (int, error) {
+	ks, err := sealingOf(c.Context, st).get(c.Context, false) // sealing.go
+	if err != nil {
+		return 0, err
+	}
+	var store keystore.Store
+	if ks != nil {
+		store = ks
+	}
+	n, without, err := ledger.AddBundleKeys(c.Context, st, store, b)
+	if err != nil {
+		return 0, err
+	}
+	if without > 0 {
+		where := "this user's key store does not hold them"
+		if ks == nil {
+			where = "there is no key store for this ledger here"
+		}
+		return 0, usagef("--with-keys: %d sealed values of the bundle have no key (%s): export where the key store of the ledger's sealed fields is (README: Personal data that can be forgotten), or without --with-keys", without, where)
+	}
+	return n, nil
+}
+
+// writeBundle writes a bundle to path; one with personal data keys, mode
+// 0600 (an existing file too, before a byte is written).
+func writeBundle(path string, data []byte, private bool) error {
+	if !private {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("write bundle: %w", err)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("write bundle: make it readable by its owner only: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	return nil
 }

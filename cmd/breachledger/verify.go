@@ -112,6 +112,12 @@ it also re-signed the ledger's own checkpoints with a stolen key. With
 bundle's events when they start at sequence 0, else with the consistency
 proof "breachledger export --against KEPT" put in the bundle.
 
+A bundle's sealed personal values are counted: how many, how many the keys
+it carries (export --with-keys) open, and how many a shred in it forgot.
+The keys are signed by nothing: each must give its ID and open the values
+naming it, or verify names it (exit 6). --replay shows the fields they open,
+"[sealed]" for the others.
+
 --rules checks a team ledger's notary itself: it judges every append from
 the notary's appointment to the newest checkpoint again, as the notary
 should have (signatures against the registry at its place, then the
@@ -204,7 +210,7 @@ altered beside intact events.`,
 				if err != nil {
 					return err
 				}
-				if err := e.printReport(c, rep, a, "ledger"); err != nil {
+				if err := e.printReport(c, rep, a, "ledger", nil); err != nil {
 					return err
 				}
 				if err := e.commitPin(c, pending); err != nil {
@@ -316,13 +322,17 @@ func readCheckpointFile(path string, key *integrity.PublicKey) (integrity.Checkp
 // intact, exit 6 when not. Its JSON says, beside the report, which authors
 // the ledger's signatures prove (a, the authorship object; the text form
 // has sayAuthorship's line).
-func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, what string) error {
+//
+// sealed, for a bundle, counts its sealed personal values (nil for a
+// ledger).
+func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, what string, sealed *ledger.BundleSeal) error {
 	if c.Bool("json") {
 		if err := writeJSON(e.stdout, struct {
 			OK         bool                   `json:"ok"`
 			Authorship projections.Authorship `json:"authorship"`
+			Sealed     *ledger.BundleSeal     `json:"sealed,omitempty"`
 			*integrity.Report
-		}{rep.OK(), a.json(), rep}); err != nil {
+		}{rep.OK(), a.json(), sealed, rep}); err != nil {
 			return err
 		}
 	} else {
@@ -348,6 +358,9 @@ func (e *env) printReport(c *cli.Context, rep *integrity.Report, a authorship, w
 			for _, p := range rep.Raced {
 				fmt.Fprintf(e.stdout, "  - %s\n", p)
 			}
+		}
+		if sealed != nil && (sealed.Sealed > 0 || sealed.Keys > 0) {
+			fmt.Fprintf(e.stdout, "sealed personal values: %d; opened with the bundle's %d keys: %d; forgotten: %d\n", sealed.Sealed, sealed.Keys, sealed.Opened, sealed.Forgotten)
 		}
 		if rep.OK() {
 			fmt.Fprintln(e.stdout, "intact")
@@ -389,7 +402,7 @@ func (e *env) verifyBundle(c *cli.Context, wp *integrity.WitnessPolicy) error {
 	if err != nil {
 		return err
 	}
-	rep, h, err := ledger.VerifyBundle(b, key, against)
+	rep, h, sealed, err := ledger.VerifyBundleSealed(c.Context, b, key, against)
 	if err != nil {
 		return err
 	}
@@ -404,7 +417,7 @@ func (e *env) verifyBundle(c *cli.Context, wp *integrity.WitnessPolicy) error {
 	if !b.Complete {
 		what = fmt.Sprintf("bundle (a range: %s, with the ledger stream's %d events before it; no event in the range was left out, events outside it are not in the bundle)", b.Range, len(b.Context))
 	}
-	if err := e.printReport(c, rep, a, what); err != nil {
+	if err := e.printReport(c, rep, a, what, &sealed); err != nil {
 		return err
 	}
 	if c.Bool("replay") && !c.Bool("json") {
