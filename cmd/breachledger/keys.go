@@ -46,6 +46,7 @@ func integrityCommands(e *env) []*cli.Command {
 		e.exportCommand(),
 		e.pinCommand(),
 		e.notaryCommand(),
+		e.keysCommand(), // keyserve.go: a team's key server of sealed personal data
 	}
 }
 

@@ -56,19 +56,29 @@ type sealing struct {
 	st eventstore.Store
 
 	mu  sync.Mutex
-	ks  *keystore.File
+	ks  keystore.Store
 	err error
 }
 
 // get returns the key store, creating it (and its KEK) when create is set
 // and it does not exist; nil and no error when it does not exist and
 // create is not set. Opening it finishes a shred that a crash cut short
-// (finishPending).
-func (s *sealing) get(ctx context.Context, create bool) (*keystore.File, error) {
+// (finishPending). With BREACHLEDGER_KEY_SERVER set, it is the client of
+// that team key server (keyserve.go), which finishes shreds itself.
+func (s *sealing) get(ctx context.Context, create bool) (keystore.Store, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ks != nil || s.err != nil {
 		return s.ks, s.err
+	}
+	if socket := os.Getenv(keyServerEnv); socket != "" {
+		ks, err := keyServerStore(ctx, nil, s.st, socket)
+		if err != nil {
+			s.err = err
+			return nil, err
+		}
+		s.ks = ks
+		return ks, nil
 	}
 	origin, err := ledger.Origin(ctx, s.st)
 	if err != nil {
@@ -82,24 +92,32 @@ func (s *sealing) get(ctx context.Context, create bool) (*keystore.File, error) 
 		if !create {
 			return nil, nil
 		}
-		s.ks, s.err = newKeyStore(ctx, dbPath, kekPath)
-		return s.ks, s.err
+		f, err := newKeyStore(ctx, dbPath, kekPath)
+		if err != nil {
+			s.err = err
+			return nil, err
+		}
+		s.ks = f
+		return f, nil
 	}
 	kek, err := os.ReadFile(kekPath)
 	if err != nil {
 		s.err = fmt.Errorf("read the key store's key-encryption key: %w", err)
 		return nil, s.err
 	}
-	if s.ks, s.err = keystore.Open(ctx, dbPath, kek); s.err != nil {
-		return nil, s.err
+	f, err := keystore.Open(ctx, dbPath, kek)
+	if err != nil {
+		s.err = err
+		return nil, err
 	}
 	clear(kek)
-	if _, err := finishPending(ctx, s.st, s.ks); err != nil {
+	if _, err := finishPending(ctx, s.st, f); err != nil {
 		s.err = err
-		s.ks.Close()
-		s.ks = nil
+		f.Close()
+		return nil, err
 	}
-	return s.ks, s.err
+	s.ks = f
+	return f, nil
 }
 
 // newKeyStore makes a key store at dbPath and its KEK at kekPath.
