@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -395,6 +396,48 @@ func (s *File) Key(ctx context.Context, id string) (seal.Key, error) {
 		return seal.Key{}, fmt.Errorf("get data key %s of %s: %w on %s by %s", id, sc, ErrDestroyed, time.Unix(destroyed.Int64, 0).UTC().Format(time.RFC3339), orNone(by))
 	}
 	return s.unwrapKey(id, sc, wrapped)
+}
+
+// LiveKeys returns the live keys among ids, in queries of up to 500 IDs.
+func (s *File) LiveKeys(ctx context.Context, ids []string) (map[string]seal.Key, error) {
+	out := make(map[string]seal.Key, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		if err := s.liveKeys(ctx, ids[:n], out); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+func (s *File) liveKeys(ctx context.Context, ids []string, out map[string]seal.Key) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, incident, event, wrapped FROM keys WHERE wrapped IS NOT NULL AND id IN (?"+strings.Repeat(", ?", len(ids)-1)+")", args...)
+	if err != nil {
+		return fmt.Errorf("get data keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var sc Scope
+		var wrapped []byte
+		if err := rows.Scan(&id, &sc.Incident, &sc.Event, &wrapped); err != nil {
+			return fmt.Errorf("get data keys: %w", err)
+		}
+		k, err := s.unwrapKey(id, sc, wrapped)
+		if err != nil {
+			return err
+		}
+		out[id] = k
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("get data keys: %w", err)
+	}
+	return nil
 }
 
 // List describes the keys of an incident ("": every key).

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -305,4 +306,39 @@ func crashChild(dir string) {
 		os.Exit(1)
 	}
 	os.Exit(3) // the crash: the event was appended, the keys not yet destroyed
+}
+
+// LiveKeys gives, in one call, the keys Key gives one by one, and leaves
+// out the destroyed and the unknown; more IDs than one query takes too.
+func TestLiveKeys(t *testing.T) {
+	ctx := context.Background()
+	s := create(t, t.TempDir(), GenerateKEK(), true)
+	var ids []string
+	for i := range 510 {
+		k, err := s.Create(ctx, Scope{Incident: "INC1", Event: fmt.Sprintf("e%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, k.ID())
+	}
+	if err := s.Destroy(ctx, "shred-1", ids[3], ids[505]); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LiveKeys(ctx, append(slices.Clone(ids), "unknown"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ids)-2 {
+		t.Errorf("LiveKeys gave %d keys, want %d", len(got), len(ids)-2)
+	}
+	for _, id := range ids {
+		want, werr := s.Key(ctx, id)
+		k, ok := got[id]
+		switch {
+		case werr != nil && ok:
+			t.Errorf("LiveKeys gave key %s, which Key refuses: %v", id, werr)
+		case werr == nil && (!ok || !bytes.Equal(k.Bytes(), want.Bytes())):
+			t.Errorf("LiveKeys left out or changed live key %s", id)
+		}
+	}
 }

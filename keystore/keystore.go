@@ -100,6 +100,15 @@ type Store interface {
 	Close() error
 }
 
+// A BatchStore also hands out many keys in one call: a reader opening a
+// page of records asks for all their keys at once (ledger.Opener).
+type BatchStore interface {
+	Store
+	// LiveKeys returns the live keys among ids. An ID missing from the
+	// result is unknown or destroyed: Key says which.
+	LiveKeys(ctx context.Context, ids []string) (map[string]seal.Key, error)
+}
+
 var (
 	// ErrNotFound: no such key.
 	ErrNotFound = errors.New("no such data key")
