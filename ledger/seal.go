@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/breachledger/breachledger/domain"
@@ -86,7 +88,9 @@ func SealRecord(ctx context.Context, ks keystore.Store, incident string, r *even
 }
 
 // personalFieldsOf returns the personal fields of r's type (an
-// EventCorrected's with its target type's).
+// EventCorrected's with its target type's), from domain.PersonalFieldsOf
+// once per type and target: the writer and every reader of a sealed ledger
+// ask for each record's, and the table is built on each call.
 func personalFieldsOf(r *eventstore.Record) []domain.PersonalField {
 	target := ""
 	if r.Type == "EventCorrected" {
@@ -96,8 +100,18 @@ func personalFieldsOf(r *eventstore.Record) []domain.PersonalField {
 		_ = json.Unmarshal(r.Payload, &t)
 		target = t.TargetType
 	}
-	return domain.PersonalFieldsOf(r.Type, target)
+	key := [2]string{r.Type, target}
+	if fs, ok := personalFieldCache.Load(key); ok {
+		return fs.([]domain.PersonalField)
+	}
+	fs := domain.PersonalFieldsOf(r.Type, target)
+	personalFieldCache.Store(key, fs)
+	return fs
 }
+
+// personalFieldCache holds domain.PersonalFieldsOf by type and target
+// ([2]string); its slices are never changed.
+var personalFieldCache sync.Map
 
 // decodeDoc decodes a payload keeping its numbers as written.
 func decodeDoc(payload []byte) (map[string]any, error) {
@@ -267,11 +281,15 @@ func (fk *forgottenKeys) inStream(ctx context.Context, stream string) map[string
 }
 
 // Open returns copies of recs with every sealed personal field replaced by
-// its plaintext, "[sealed]" or "[forgotten on DATE, basis]".
+// its plaintext, "[sealed]" or "[forgotten on DATE, basis]". A key store
+// that hands out many keys at once (keystore.BatchStore) is asked once for
+// every key of recs.
 func (o *Opener) Open(ctx context.Context, recs []eventstore.Record) ([]eventstore.Record, error) {
 	forgotten := &forgottenKeys{keys: ForgottenKeys(recs), store: o.Store}
 	out := make([]eventstore.Record, len(recs))
 	copy(out, recs)
+	docs := make([]map[string]any, len(out))
+	var ids []string
 	for i := range out {
 		r := &out[i]
 		if !bytes.Contains(r.Payload, sealMarker) {
@@ -281,16 +299,30 @@ func (o *Opener) Open(ctx context.Context, recs []eventstore.Record) ([]eventsto
 		if err != nil {
 			return nil, fmt.Errorf("open event %s: %w", r.ID, err)
 		}
-		for _, f := range personalFieldsOf(r) {
-			err := walkPath(doc, f.Path, "", func(path, v string) (string, error) {
-				if !seal.IsSealed(v) {
-					return v, nil
+		docs[i] = doc
+		err = o.eachSealed(r, doc, func(_, v string) (string, error) {
+			if id, err := seal.KeyIDOf(v); err == nil {
+				if _, gone := forgotten.keys[id]; !gone {
+					ids = append(ids, id)
 				}
-				return o.openValue(ctx, r, path, v, forgotten), nil
-			})
-			if err != nil {
-				return nil, err
 			}
+			return v, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	keys := o.liveKeys(ctx, ids)
+	for i, doc := range docs {
+		if doc == nil {
+			continue
+		}
+		r := &out[i]
+		err := o.eachSealed(r, doc, func(path, v string) (string, error) {
+			return o.openValue(ctx, r, path, v, forgotten, keys), nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		if r.Payload, err = json.Marshal(doc); err != nil {
 			return nil, fmt.Errorf("open event %s: encode: %w", r.ID, err)
@@ -299,8 +331,44 @@ func (o *Opener) Open(ctx context.Context, recs []eventstore.Record) ([]eventsto
 	return out, nil
 }
 
+// eachSealed calls fn on every sealed value of r's personal fields in doc
+// (r's payload, decoded), putting what fn returns in its place.
+func (o *Opener) eachSealed(r *eventstore.Record, doc map[string]any, fn func(path, v string) (string, error)) error {
+	for _, f := range personalFieldsOf(r) {
+		err := walkPath(doc, f.Path, "", func(path, v string) (string, error) {
+			if !seal.IsSealed(v) {
+				return v, nil
+			}
+			return fn(path, v)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveKeys returns the live keys among ids, when the key store hands out
+// many at once (nil otherwise, or when it fails: openValue then asks for
+// each key).
+func (o *Opener) liveKeys(ctx context.Context, ids []string) map[string]seal.Key {
+	if len(ids) == 0 {
+		return nil
+	}
+	bs, ok := o.store(ctx).(keystore.BatchStore)
+	if !ok {
+		return nil
+	}
+	slices.Sort(ids)
+	keys, err := bs.LiveKeys(ctx, slices.Compact(ids))
+	if err != nil {
+		return nil
+	}
+	return keys
+}
+
 // openValue returns what a reader sees of one sealed value.
-func (o *Opener) openValue(ctx context.Context, r *eventstore.Record, path, v string, forgotten *forgottenKeys) string {
+func (o *Opener) openValue(ctx context.Context, r *eventstore.Record, path, v string, forgotten *forgottenKeys, keys map[string]seal.Key) string {
 	id, err := seal.KeyIDOf(v)
 	if err != nil {
 		return SealedPlaceholder
@@ -308,9 +376,9 @@ func (o *Opener) openValue(ctx context.Context, r *eventstore.Record, path, v st
 	if f, ok := forgotten.keys[id]; ok {
 		return f.String()
 	}
+	k, ok := keys[id]
 	ks := o.store(ctx)
-	var k seal.Key
-	if ks != nil {
+	if !ok && ks != nil {
 		k, err = ks.Key(ctx, id)
 	}
 	if ks == nil || err != nil {
