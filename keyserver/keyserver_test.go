@@ -11,10 +11,12 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,8 +123,14 @@ func (w *world) client(p person) *keyserver.Client {
 // serve starts a key server of a new store, deciding with l.
 func serve(t *testing.T, l *fakeLedger) *world {
 	t.Helper()
+	return serveIn(t, t.TempDir(), l, keyserver.Options{})
+}
+
+// serveIn starts a key server of a new store in dir, deciding with l; its
+// socket is shared (mode 0666) when opts allows other uids.
+func serveIn(t *testing.T, dir string, l *fakeLedger, opts keyserver.Options) *world {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
 	st, err := keystore.New(ctx, filepath.Join(dir, "keys.db"), keystore.GenerateKEK())
 	if err != nil {
 		t.Fatal(err)
@@ -130,11 +138,11 @@ func serve(t *testing.T, l *fakeLedger) *world {
 	t.Cleanup(func() { st.Close() })
 	l.store = st
 	w := &world{socket: filepath.Join(dir, "keys.sock"), ledger: l, store: st}
-	srv, err := keyserver.New(ctx, st, l, keyserver.Options{})
+	srv, err := keyserver.New(ctx, st, l, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := keyserver.Listen(w.socket, false)
+	ln, err := keyserver.Listen(w.socket, len(opts.UIDs) > 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +210,73 @@ func TestCheckPeer(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOtherUID: processes of other uids call the server's real socket
+// (shared, mode 0666): one whose uid the server does not allow is refused
+// by key-server-peer before anything else is read; one it allows gets as
+// far as the signature check. It runs the test binary as those uids, so it
+// needs root.
+func TestOtherUID(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("calling as another uid needs root (SysProcAttr.Credential); TestCheckPeer covers the decision")
+	}
+	dir, err := os.MkdirTemp("", "keyserver-uid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper := filepath.Join(dir, "helper.test")
+	if err := os.WriteFile(helper, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "store")
+	if err := os.Mkdir(store, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w := serveIn(t, store, &fakeLedger{}, keyserver.Options{UIDs: []uint32{12345}})
+	// The socket must be reachable by others: move it out of the 0700
+	// directory by linking it into the 0755 one.
+	socket := filepath.Join(dir, "keys.sock")
+	if err := os.Link(w.socket, socket); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uid  uint32
+		want string
+	}{
+		{65534, "rule=key-server-peer"},
+		{12345, "rule=key-server-signature"},
+	} {
+		cmd := exec.Command(helper, "-test.run=^TestPeerHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "KEYSERVER_PEER_HELPER="+socket)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: tc.uid, Gid: tc.uid}}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("uid %d: %v, want %s in:\n%s", tc.uid, err, tc.want, out)
+		}
+	}
+}
+
+// TestPeerHelper is TestOtherUID's caller, run as another uid: it sends an
+// unsigned request and prints the rule it is refused by.
+func TestPeerHelper(t *testing.T) {
+	socket := os.Getenv("KEYSERVER_PEER_HELPER")
+	if socket == "" {
+		t.Skip("run by TestOtherUID")
+	}
+	got := raw(t, socket, keyserver.Envelope{Request: []byte(`{"op":"key","actor":"alice"}`), Signature: []byte("not a signature")})
+	if got.Error == nil {
+		t.Fatalf("an unsigned call from uid %d was answered: %+v", os.Getuid(), got)
+	}
+	fmt.Printf("uid=%d rule=%s\n", os.Getuid(), got.Error.Rule)
 }
 
 // rule returns the rule an error refuses by, "" when it refuses by none.
