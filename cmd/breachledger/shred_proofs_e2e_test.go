@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -148,6 +149,11 @@ func TestShredKeepsProofs(t *testing.T) {
 				name, args = "keys.bundle", []string{"--with-keys"}
 			}
 			path := filepath.Join(dir, name)
+			if withKeys { // an existing file readable by others is made 0600 too
+				if err := os.WriteFile(path, []byte("old"), 0o644); err != nil || os.Chmod(path, 0o644) != nil {
+					t.Fatal(err)
+				}
+			}
 			out := c.ok("auditor", append([]string{"export", "--bundle", path}, args...)...)
 			if says := strings.Contains(out, "personal data keys"); says != withKeys {
 				t.Errorf("%s: export %v says it carries personal data keys: %v\n%s", step, args, says, out)
@@ -182,23 +188,34 @@ func TestShredKeepsProofs(t *testing.T) {
 			if r.code != 0 || !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, wantCounts) {
 				t.Errorf("%s: verify --bundle %v: exit %d, want 0 saying %q\n%s%s", step, args, r.code, wantCounts, r.stdout, r.stderr)
 			}
+			replay := r.stdout
+			var js struct {
+				OK     bool `json:"ok"`
+				Sealed struct {
+					Sealed, Opened, Forgotten, Keys int
+				} `json:"sealed"`
+			}
+			r = offline.run("auditor", "verify", "--bundle", path, "--key", pub, "--json")
+			if err := json.Unmarshal([]byte(r.stdout), &js); err != nil || !js.OK || js.Sealed.Sealed != 4 || js.Sealed.Opened != opened || js.Sealed.Forgotten != forgotten || js.Sealed.Keys != keys {
+				t.Errorf("%s: verify --bundle %v --json: %+v (%v), want 4 sealed, %d opened, %d forgotten, %d keys\n%s", step, args, js, err, opened, forgotten, keys, r.stdout)
+			}
 			for _, plain := range inClear {
-				if strings.Contains(r.stdout, plain) != withKeys {
+				if strings.Contains(replay, plain) != withKeys {
 					t.Errorf("%s: the replay of bundle %v prints %q: %v", step, args, plain, !withKeys)
 				}
 			}
 			for _, plain := range notInClear {
-				if strings.Contains(r.stdout, plain) {
+				if strings.Contains(replay, plain) {
 					t.Errorf("%s: the replay of bundle %v prints the forgotten %q", step, args, plain)
 				}
 			}
-			if !strings.Contains(r.stdout, "[forgotten on ") {
-				t.Errorf("%s: the replay of bundle %v shows no [forgotten on ...]:\n%s", step, args, r.stdout)
+			if !strings.Contains(replay, "[forgotten on ") {
+				t.Errorf("%s: the replay of bundle %v shows no [forgotten on ...]:\n%s", step, args, replay)
 			}
 			// Without keys every value not forgotten reads [sealed]; with
 			// them, none.
-			if sealed := strings.Contains(r.stdout, "[sealed]"); sealed != (!withKeys && forgotten < 4) {
-				t.Errorf("%s: the replay of bundle %v shows [sealed]: %v\n%s", step, args, sealed, r.stdout)
+			if sealed := strings.Contains(replay, "[sealed]"); sealed != (!withKeys && forgotten < 4) {
+				t.Errorf("%s: the replay of bundle %v shows [sealed]: %v\n%s", step, args, sealed, replay)
 			}
 		}
 	}
