@@ -26,16 +26,19 @@ import (
 // of the key store (sealing.go); a failed append cancels the intent.
 func (e *env) shredCommand() *cli.Command {
 	var run shredRun
-	return e.writer(writerSpec{
-		name: "shred", usage: "forget the sealed personal fields of an incident, or of one of its events (legal or admin): their keys are destroyed, the ledger still verifies",
-		argsUsage: "INCIDENT",
+	cmd := e.writer(writerSpec{
+		name: "shred", usage: "forget the sealed personal fields of an incident, or of one of its events, or with --due of every closed incident whose retention period is over (legal or admin): their keys are destroyed, the ledger still verifies",
+		argsUsage: "INCIDENT | --due",
 		example: lines(`breachledger shred INCIDENT --event EVENT-ID --basis mistaken-entry --reason "a customer's address pasted into a note"`,
-			`breachledger shred INCIDENT --basis retention --reason "closed over 3 years ago (retention policy RP-4)"`),
+			`breachledger shred INCIDENT --basis retention --reason "closed over 3 years ago (retention policy RP-4)"`,
+			`breachledger shred --due --dry-run   # the closed incidents whose retention-after-close is over`),
 		incident: true,
 		flags: []cli.Flag{
 			str("event", "forget only this event's own fields (its free text: a note, a summary, a reason); the incident's recipients and locations go with the incident"),
 			str("basis", "why: retention (a closed incident), erasure-request, mistaken-entry"),
 			str("reason", "why, in words that do not repeat what is forgotten"),
+			boolean("due", "instead of INCIDENT: forget, with basis retention, each closed incident whose closure plus the setting retention-after-close is at or before --at (default now), one DataShredded each"),
+			boolean("dry-run", "with --due: list the incidents due and what would be forgotten, and append nothing"),
 		},
 		build: func(in *inputs, by domain.By) domain.Command {
 			return domain.ShredData{By: by, Event: in.c.String("event"), Basis: domain.ShredBasis(in.required("basis")), Reason: in.required("reason")}
@@ -43,6 +46,20 @@ func (e *env) shredCommand() *cli.Command {
 		prepare: run.prepare,
 		finish:  run.finish,
 	})
+	one := cmd.Action
+	cmd.Action = func(c *cli.Context) error {
+		if !c.Bool("due") {
+			if c.Bool("dry-run") {
+				return usagef("--dry-run goes with --due (shred --due --dry-run lists what is due); a shred of one INCIDENT has no dry run")
+			}
+			return one(c)
+		}
+		return e.shredDue(c, func(c *cli.Context) error {
+			run = shredRun{} // each incident's shred its own intent and destruction
+			return one(c)
+		})
+	}
+	return cmd
 }
 
 // shredRun is one shred's state between its steps.
@@ -71,29 +88,59 @@ func (r *shredRun) prepare(c *cli.Context, st eventstore.Store, incident string,
 	if err != nil {
 		return nil, err
 	}
+	scope, err := scopeOf(ctx, recs, ks, incident, sc.Event)
+	if err != nil {
+		return nil, err
+	}
+	sc.KeyIDs, sc.Events, sc.Fields, sc.Unsealed = scope.KeyIDs, scope.Events, scope.Fields, scope.Unsealed
+	if scope.Sealed && ks == nil {
+		return nil, usagef("no key store for this ledger here: run shred where the key store of its sealed fields is (README: Personal data that can be forgotten)")
+	}
+	r.ks, r.keyIDs = ks, sc.KeyIDs
+	c.Context = context.WithValue(ctx, beforeAppendKey{}, r.markPending)
+	return sc, nil
+}
+
+// shredScope is what a shred would forget: the live keys, the events whose
+// fields they seal and the fields' paths; how many personal fields are in
+// clear (recorded before seal-personal-data was on); and whether any field
+// is sealed at all, under a live key or not.
+type shredScope struct {
+	KeyIDs, Events, Fields []string
+	Unsealed               int
+	Sealed                 bool
+}
+
+// scopeOf reads what a shred of incident (of its event's own fields, when
+// event is set) forgets from its stored records and the key store ks (nil:
+// none here, so no key is live).
+func scopeOf(ctx context.Context, recs []eventstore.Record, ks keystore.Store, incident, event string) (shredScope, error) {
+	var sc shredScope
 	live := map[string]keystore.Info{}
+	if f, ok := ks.(*keystore.File); ok && f == nil {
+		ks = nil // no key store here, as a *File
+	}
 	if ks != nil {
 		infos, err := ks.List(ctx, incident)
 		if err != nil {
-			return nil, fmt.Errorf("list the keys of incident %s: %w", incident, err)
+			return sc, fmt.Errorf("list the keys of incident %s: %w", incident, err)
 		}
 		for _, in := range infos {
-			if in.Destroyed.IsZero() && (sc.Event == "" || in.Scope.Event == sc.Event) {
+			if in.Destroyed.IsZero() && (event == "" || in.Scope.Event == event) {
 				live[in.ID] = in
 			}
 		}
 	}
-	sealedSeen := false
 	for _, rec := range recs {
-		if sc.Event != "" && rec.ID.String() != sc.Event {
+		if event != "" && rec.ID.String() != event {
 			continue
 		}
 		sealed, clear, err := ledger.SealedFields(rec)
 		if err != nil {
-			return nil, err
+			return sc, err
 		}
 		sc.Unsealed += clear
-		sealedSeen = sealedSeen || len(sealed) > 0
+		sc.Sealed = sc.Sealed || len(sealed) > 0
 		for _, f := range sealed {
 			if _, ok := live[f.KeyID]; !ok {
 				continue
@@ -109,11 +156,6 @@ func (r *shredRun) prepare(c *cli.Context, st eventstore.Store, incident string,
 			}
 		}
 	}
-	if sealedSeen && ks == nil {
-		return nil, usagef("no key store for this ledger here: run shred where the key store of its sealed fields is (README: Personal data that can be forgotten)")
-	}
-	r.ks, r.keyIDs = ks, sc.KeyIDs
-	c.Context = context.WithValue(ctx, beforeAppendKey{}, r.markPending)
 	return sc, nil
 }
 
