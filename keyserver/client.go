@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -35,9 +36,12 @@ type Client struct {
 
 	mu   sync.Mutex
 	keys map[string]seal.Key // by ID
+	// denied is the refusal of a read (a rule: the caller's uid, key or
+	// role), given again to every later read of the run without asking.
+	denied error
 }
 
-var _ keystore.Store = (*Client)(nil)
+var _ keystore.BatchStore = (*Client)(nil)
 
 // NewClient returns a client of the key server listening on the Unix
 // socket at socket, calling as actor, signing with signer.
@@ -125,9 +129,30 @@ func (c *Client) key(res Response, err error, want string) (seal.Key, error) {
 	return k, nil
 }
 
+// read calls a read operation (get, key, live-keys). A refusal by a rule
+// is remembered: the caller's uid, key and roles do not change within a
+// run, and a reader without access opening many sealed values then asks
+// once, not once a value.
+func (c *Client) read(ctx context.Context, req Request) (Response, error) {
+	c.mu.Lock()
+	denied := c.denied
+	c.mu.Unlock()
+	if denied != nil {
+		return Response{}, denied
+	}
+	res, err := c.call(ctx, req)
+	var re *domain.RuleError
+	if errors.As(err, &re) {
+		c.mu.Lock()
+		c.denied = err
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
 // Get implements keystore.Store.
 func (c *Client) Get(ctx context.Context, s keystore.Scope) (seal.Key, error) {
-	res, err := c.call(ctx, Request{Op: OpGet, Scope: s})
+	res, err := c.read(ctx, Request{Op: OpGet, Scope: s})
 	return c.key(res, err, "")
 }
 
@@ -148,8 +173,46 @@ func (c *Client) Key(ctx context.Context, id string) (seal.Key, error) {
 	if ok {
 		return k, nil
 	}
-	res, err := c.call(ctx, Request{Op: OpKey, ID: id})
+	res, err := c.read(ctx, Request{Op: OpKey, ID: id})
 	return c.key(res, err, id)
+}
+
+// LiveKeys implements keystore.BatchStore: the keys not given yet are
+// asked for in one call.
+func (c *Client) LiveKeys(ctx context.Context, ids []string) (map[string]seal.Key, error) {
+	out := map[string]seal.Key{}
+	var ask []string
+	c.mu.Lock()
+	for _, id := range ids {
+		if k, ok := c.keys[id]; ok {
+			out[id] = k
+		} else {
+			ask = append(ask, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(ask) == 0 {
+		return out, nil
+	}
+	res, err := c.read(ctx, Request{Op: OpLive, IDs: ask})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, b := range res.Keys {
+		k, err := seal.NewKey(b)
+		clear(b)
+		if err != nil {
+			return nil, fmt.Errorf("key server: the key sent for %s: %w", id, err)
+		}
+		if k.ID() != id || !slices.Contains(ask, id) {
+			return nil, fmt.Errorf("key server: sent key %s for %s", k.ID(), id)
+		}
+		c.keys[id] = k
+		out[id] = k
+	}
+	return out, nil
 }
 
 // List implements keystore.Store.

@@ -498,6 +498,22 @@ func TestAttacks(t *testing.T) {
 			t.Errorf("a request an hour old: %+v", got.Error)
 		}
 	})
+	t.Run("auditor asks for many keys", func(t *testing.T) {
+		c := w.client(auditor)
+		if _, err := c.LiveKeys(ctx, []string{k.ID()}); rule(err) != "key-server-role" {
+			t.Errorf("auditor's LiveKeys: %v, want key-server-role", err)
+		}
+		// The refusal holds for the client's life (a run): granted a
+		// reader's role now, the auditor's next run reads, this one not.
+		l.add(domain.RoleGranted{Actor: "otto", Role: domain.RoleLegal})
+		defer l.add(domain.RoleRevoked{Actor: "otto", Role: domain.RoleLegal})
+		if _, err := c.Key(ctx, k.ID()); rule(err) != "key-server-role" {
+			t.Errorf("the same client's Key after a refusal: %v, want the refusal again", err)
+		}
+		if _, err := w.client(auditor).Key(ctx, k.ID()); err != nil {
+			t.Errorf("a new client once granted legal: %v", err)
+		}
+	})
 	t.Run("role revoked", func(t *testing.T) {
 		c := w.client(resp)
 		if _, err := c.Get(ctx, inc); err != nil {
@@ -508,6 +524,34 @@ func TestAttacks(t *testing.T) {
 			t.Errorf("after the role is revoked: %v", err)
 		}
 	})
+}
+
+// TestLiveKeys: many keys in one call, the live ones alone; a destroyed or
+// unknown ID is left out (Key says which).
+func TestLiveKeys(t *testing.T) {
+	ctx := context.Background()
+	lena := newPerson(t, "lena")
+	l := &fakeLedger{shredded: map[string][]string{}}
+	l.register(lena, domain.RoleLegal)
+	w := serve(t, l)
+	k1, err := w.store.Create(ctx, keystore.Scope{Incident: "2abc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := w.store.Create(ctx, keystore.Scope{Incident: "2abc", Event: "e1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.store.Destroy(ctx, "ds1", k2.ID()); err != nil {
+		t.Fatal(err)
+	}
+	got, err := w.client(lena).LiveKeys(ctx, []string{k1.ID(), k2.ID(), "no-such-key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || string(got[k1.ID()].Bytes()) != string(k1.Bytes()) {
+		t.Errorf("LiveKeys = %v, want %s alone", got, k1.ID())
+	}
 }
 
 // TestShredThroughServer: legal records the intent, the DataShredded

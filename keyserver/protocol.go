@@ -62,6 +62,7 @@ const (
 	OpPending = "pending"
 	OpFinish  = "finish-pending"
 	OpCancel  = "cancel-pending"
+	OpLive    = "live-keys" // keystore.BatchStore's LiveKeys
 )
 
 // A Request is one call, signed whole by the caller.
@@ -75,7 +76,7 @@ type Request struct {
 	ID       string         `json:"id,omitempty"`       // key
 	Incident string         `json:"incident,omitempty"` // list
 	By       string         `json:"by,omitempty"`       // destroy: the DataShredded event
-	IDs      []string       `json:"ids,omitempty"`      // destroy, mark-pending
+	IDs      []string       `json:"ids,omitempty"`      // destroy, mark-pending, live-keys
 	Event    string         `json:"event,omitempty"`    // mark-pending, cancel-pending
 	// Events are, for finish-pending, the intents' events the caller found
 	// in the ledger: the server finishes those its own reading confirms.
@@ -92,6 +93,7 @@ type Envelope struct {
 // A Response answers a call: its result, or Error.
 type Response struct {
 	Key     []byte             `json:"key,omitempty"`
+	Keys    map[string][]byte  `json:"keys,omitempty"` // live-keys: by ID
 	Infos   []keystore.Info    `json:"infos,omitempty"`
 	Pending []keystore.Pending `json:"pending,omitempty"`
 	Error   *WireError         `json:"error,omitempty"`
@@ -116,7 +118,8 @@ type WireError struct {
 
 // Rules says which roles may call each operation, in order. Reading a key
 // (get, key) and listing keys: the roles that may read incidents' personal
-// data, that is every role that records incident facts, and admin; not
+// data (live-keys too, many at once), that is every role that records
+// incident facts, and admin; not
 // auditor (an auditor is given the record without the personal data,
 // README), unless also granted one of those. Creating a key: the roles
 // that may record an incident's facts (those of "note", the widest).
@@ -127,7 +130,7 @@ func Rules() map[string][]domain.Role {
 	readers := append(append([]domain.Role(nil), writers...), domain.RoleAdmin)
 	shred := domain.RolesFor(domain.CmdShred)
 	return map[string][]domain.Role{
-		OpGet: readers, OpKey: readers, OpList: readers,
+		OpGet: readers, OpKey: readers, OpLive: readers, OpList: readers,
 		OpCreate:  writers,
 		OpDestroy: shred, OpMark: shred, OpPending: shred, OpFinish: shred, OpCancel: shred,
 	}

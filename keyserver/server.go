@@ -290,6 +290,8 @@ func (s *Server) do(ctx context.Context, req Request) (Response, error) {
 		return keyResponse(s.store.Create(ctx, req.Scope))
 	case OpKey:
 		return keyResponse(s.store.Key(ctx, req.ID))
+	case OpLive:
+		return s.liveKeys(ctx, req.IDs)
 	case OpList:
 		infos, err := s.store.List(ctx, req.Incident)
 		return Response{Infos: infos}, err
@@ -313,6 +315,39 @@ func (s *Server) do(ctx context.Context, req Request) (Response, error) {
 		return Response{}, s.store.CancelPending(ctx, req.Event)
 	}
 	return Response{}, invalid("no operation %q", req.Op)
+}
+
+// maxLive is the most keys one live-keys call asks for.
+const maxLive = 10000
+
+// liveKeys returns the live keys among ids: in one query when the store
+// hands out many at once, else one by one.
+func (s *Server) liveKeys(ctx context.Context, ids []string) (Response, error) {
+	if len(ids) > maxLive {
+		return Response{}, invalid("live-keys asks for %d keys, at most %d a call: ask in parts", len(ids), maxLive)
+	}
+	out := map[string][]byte{}
+	if bs, ok := s.store.(keystore.BatchStore); ok {
+		keys, err := bs.LiveKeys(ctx, ids)
+		if err != nil {
+			return Response{}, err
+		}
+		for id, k := range keys {
+			out[id] = k.Bytes()
+		}
+		return Response{Keys: out}, nil
+	}
+	for _, id := range ids {
+		k, err := s.store.Key(ctx, id)
+		if errors.Is(err, keystore.ErrNotFound) || errors.Is(err, keystore.ErrDestroyed) {
+			continue
+		}
+		if err != nil {
+			return Response{}, err
+		}
+		out[id] = k.Bytes()
+	}
+	return Response{Keys: out}, nil
 }
 
 // destroy destroys ids for the DataShredded by, once the ledger holds it

@@ -157,16 +157,19 @@ func keyServerStore(ctx context.Context, c *cli.Context, st eventstore.Store, so
 			Reason: fmt.Sprintf("the key server at %s (%s) takes only calls signed by a registered key, and no key registered to %s was found", socket, keyServerEnv, who),
 			Hint:   noKeyHint(who)}
 	}
-	return &closingStore{Store: keyserver.NewClient(socket, who, sg.s), close: sg.close}, nil
+	return &closingStore{Client: keyserver.NewClient(socket, who, sg.s), close: sg.close}, nil
 }
 
-// closingStore closes the signer (an ssh-agent connection) with the store.
+// closingStore closes the signer (an ssh-agent connection) with the
+// client; it hands out many keys at once as the client does.
 type closingStore struct {
-	keystore.Store
+	*keyserver.Client
 	close func() error
 }
 
-func (s *closingStore) Close() error { return errors.Join(s.Store.Close(), s.close()) }
+var _ keystore.BatchStore = (*closingStore)(nil)
+
+func (s *closingStore) Close() error { return errors.Join(s.Client.Close(), s.close()) }
 
 // envContext returns a cli.Context whose --actor, --sign-key and
 // --ssh-agent are read from their environment variables alone.
