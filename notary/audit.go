@@ -26,6 +26,11 @@ import (
 // appointment itself is checked by its hand-over, KeyChain), and
 // the events past the newest checkpoint are not judged yet: neither is
 // audited. A ledger with no notary (as key sees it) has nothing to audit.
+//
+// Sealed personal fields are judged on their plaintext, opened by the
+// Opener in ctx (ledger.WithOpener): an append judged on a value it cannot
+// open is reported as "not-judged" (the rules were not checked there:
+// judge again with the keys), never as accepted or refused.
 func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) ([]integrity.Problem, error) {
 	chain, err := ledger.ReadKeyChain(ctx, st, key)
 	if err != nil {
@@ -40,9 +45,10 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 		return nil, fmt.Errorf("audit the notary: %w", err)
 	}
 	cov := v.Coverage()
-	n := blank(Options{})
+	n := blank(Options{Opener: ledger.OpenerOf(ctx)})
 	n.store = st
-	var tail []eventstore.Record
+	n.readsForgotten(st)
+	var raw []eventstore.Record
 	for r, err := range eventstore.All(ctx, st, 0) {
 		if err != nil {
 			return nil, fmt.Errorf("audit the notary: read the log: %w", err)
@@ -50,23 +56,46 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 		if r.Sequence >= cov.Size {
 			break
 		}
+		raw = append(raw, r)
+	}
+	all, err := n.open(ctx, raw)
+	if err != nil {
+		return nil, fmt.Errorf("audit the notary: %w", err)
+	}
+	start := len(raw)
+	for i, r := range raw {
 		if r.Sequence >= from {
-			tail = append(tail, r)
-			continue
+			start = i
+			break
 		}
-		if err := n.foldCounted(r, cov); err != nil {
+		if err := n.foldCounted(all.slice(i, i+1), cov); err != nil {
 			return nil, err
 		}
 	}
+	tail := all.slice(start, len(raw))
 	var out []integrity.Problem
-	for _, g := range appends(tail) {
+	at := 0
+	for _, rg := range appends(tail.raw) {
+		o := tail.slice(at, at+len(rg))
+		at += len(rg)
+		g := o.raw
 		counts := cov.Counts(g[0].Sequence)
-		err := n.judge(g)
+		if err := n.readable(o); err != nil {
+			out = append(out, integrity.Problem{Seq: g[0].Sequence, EventID: g[0].ID.String(), What: "not-judged",
+				Detail: fmt.Sprintf("this append of %d event(s) (%q by %q) is judged on sealed personal data that does not open here, so the rules were not checked on it: verify --rules again with the ledger's keys (its key store, or a bundle exported --with-keys): %v", len(g), g[0].Type, g[0].Actor, err)})
+			for i := range g {
+				if err := n.foldCounted(o.slice(i, i+1), cov); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		err := n.judge(o)
 		switch {
 		case err == nil && !counts:
 			out = append(out, integrity.Problem{Seq: g[0].Sequence, EventID: g[0].ID.String(), What: "rejected-accepted",
 				Detail: fmt.Sprintf("the notary rejected this append of %d event(s) (%q by %q), and the rules accept it: judged again on the events that count before it, its signatures verify and Decide yields the very same events", len(g), g[0].Type, g[0].Actor)})
-		case err != nil && counts && n.judgeSplit(g):
+		case err != nil && counts && n.judgeSplit(o):
 			// several appends the rules accept, folded by judgeSplit
 			n.advance(g)
 			continue
@@ -74,8 +103,8 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 			out = append(out, integrity.Problem{Seq: g[0].Sequence, EventID: g[0].ID.String(), What: "accepted-refused",
 				Detail: fmt.Sprintf("the notary checkpointed this append of %d event(s) (%q by %q) without rejecting it, and the rules refuse it: %v; every reader counts it", len(g), g[0].Type, g[0].Actor, err)})
 		}
-		for _, r := range g {
-			if err := n.foldCounted(r, cov); err != nil {
+		for i := range g {
+			if err := n.foldCounted(o.slice(i, i+1), cov); err != nil {
 				return nil, err
 			}
 		}
@@ -83,11 +112,12 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 	return out, nil
 }
 
-// foldCounted folds r into the state when it counts under cov (what every
-// reader applies), and moves the judged position past it.
-func (n *Notary) foldCounted(r eventstore.Record, cov ledger.Coverage) error {
+// foldCounted folds o, one record, into the state when it counts under
+// cov (what every reader applies), and moves the judged position past it.
+func (n *Notary) foldCounted(o records, cov ledger.Coverage) error {
+	r := o.raw[0]
 	if cov.Counts(r.Sequence) {
-		if err := n.fold(r); err != nil {
+		if err := n.fold(o.read[0], o.unopened[r.Sequence]); err != nil {
 			return err
 		}
 	}
@@ -111,26 +141,61 @@ func (n *Notary) advance(recs []eventstore.Record) {
 // that covered (the records of the same streams the newest checkpoint
 // covers, those for which counts holds) and the pending appends accepted
 // before them make. It returns the sequences of the pending appends the
-// rules refuse.
+// rules refuse. It has no keys: a pending append judged on a sealed value
+// counts, unjudged (the notary judges it on its plaintext); PendingJudge
+// opens them.
 func JudgePending(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
-	n := blank(Options{})
-	for _, r := range covered {
+	return PendingJudge(context.Background(), nil)(covered, pending, counts)
+}
+
+// PendingJudge returns JudgePending opening sealed fields with o (nil: no
+// keys) in ctx, as the notary will: ledger.Writer.Judge for a writer whose
+// reads open (ledger.OpenerOf).
+func PendingJudge(ctx context.Context, o *ledger.Opener) func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
+	return func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
+		return judgePending(ctx, o, covered, pending, counts)
+	}
+}
+
+func judgePending(ctx context.Context, o *ledger.Opener, covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
+	n := blank(Options{Opener: o})
+	cov, err := n.open(ctx, covered)
+	if err != nil {
+		return nil // not judged: every pending append counts, as without a judge
+	}
+	for i, r := range covered {
 		if counts(r.Sequence) {
-			_ = n.fold(r) // one that does not decode counts for no reader either
+			_ = n.fold(cov.read[i], cov.unopened[r.Sequence]) // one that does not decode counts for no reader either
 		}
 		n.advance([]eventstore.Record{r})
 	}
+	all, err := n.open(ctx, pending)
+	if err != nil {
+		return nil
+	}
 	var refused map[uint64]bool
+	at := 0
 	for _, g := range appends(pending) {
-		accepted := n.judge(g) == nil
+		o := all.slice(at, at+len(g))
+		at += len(g)
+		if n.readable(o) != nil {
+			// Judged on a value not opened here: it counts, as the
+			// notary's to judge (and folded: what the writer reads).
+			for i, r := range o.read {
+				_ = n.fold(r, o.unopened[g[i].Sequence])
+			}
+			n.advance(g)
+			continue
+		}
+		accepted := n.judge(o) == nil
 		switch {
 		case accepted:
-			for _, r := range g {
-				if n.fold(r) != nil {
+			for i, r := range o.read {
+				if n.fold(r, o.unopened[g[i].Sequence]) != nil {
 					accepted = false
 				}
 			}
-		case n.judgeSplit(g):
+		case n.judgeSplit(o):
 			accepted = true
 		}
 		if !accepted {

@@ -17,6 +17,22 @@
 //
 // The package sees the store only through the eventstore interfaces, and
 // is wired to a store and a key by cmd ("breachledger notary run").
+//
+// On a ledger that seals personal data (issue 25) the writer decides on
+// plaintext and stores each personal field sealed under a random nonce:
+// two sealings of one recipient are different bytes. The notary judges
+// what the writer decided: the records opened by its Opener (Options),
+// while their signatures are checked, their leaves checkpointed and their
+// rejections named as stored. A forgotten value reads "[forgotten on
+// DATE, basis]" to writer and notary alike (an incident's recipients
+// share one key and are forgotten together, so they still compare
+// equal). A value it cannot open (no key store, a key it is not given)
+// it does not guess at: "[sealed]" would equal every other "[sealed]".
+// An append judged on one is neither accepted nor rejected: Step
+// checkpoints up to it and returns ErrCannotOpen, until a notary with the
+// keys judges it. Only what needs no personal value is judged without
+// them: an append whose signatures fail, or whose sealed value does not
+// open with the key it names (rule sealed-value-invalid), is rejected.
 package notary
 
 import (
@@ -49,12 +65,16 @@ type Notary struct {
 	fp       string
 	now      func() time.Time
 	log      *slog.Logger
+	opener   *ledger.Opener // opens sealed fields: never nil
 
 	judged      uint64 // the records judged: sequences [0, judged)
 	ledgerLen   uint64 // ledger-stream records among them
 	l           domain.Ledger
 	ledgerFacts []domain.Fact
 	incidents   map[string][]domain.Fact // accepted facts, by stream
+	// unreadable holds, by stream, a sealed value among its accepted
+	// facts that the notary could not open: no append to it is judged.
+	unreadable map[string]ledger.Unopened
 	// awaiting are rejected sequences whose rejection record is not
 	// judged yet: no checkpoint may cover them before it.
 	awaiting map[uint64]bool
@@ -87,6 +107,10 @@ type Options struct {
 	// never covers another's appends), signing the rejections as themself
 	// with Signer. Ignored once a notary is appointed.
 	Acting *Acting
+	// Opener opens the sealed personal fields of the records judged
+	// (seal.go). Nil is a notary with no keys: it judges no append whose
+	// judgment reads a sealed value (ErrCannotOpen).
+	Opener *ledger.Opener
 }
 
 // Acting is the ledger-key holder judging a ledger that has no notary.
@@ -97,6 +121,10 @@ type Acting struct {
 
 // ErrNotAppointed: the ledger has no notary, or another key than this one.
 var ErrNotAppointed = errors.New("not this ledger's notary")
+
+// ErrCannotOpen: an append is judged on a sealed value the notary cannot
+// open; it is neither accepted nor rejected (seal.go).
+var ErrCannotOpen = errors.New("a sealed value it is judged on does not open for the notary")
 
 // New returns the notary of the ledger in st, holding key: the ledger
 // must record its appointment with key's public half. It reads the log
@@ -170,6 +198,7 @@ func newActing(ctx context.Context, st eventstore.Store, key *integrity.LedgerKe
 func started(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey, previous *integrity.PublicKey, actor string, signer ssh.Signer, opts Options) (*Notary, error) {
 	n := blank(opts)
 	n.store, n.key, n.previous = st, key, previous
+	n.readsForgotten(st)
 	n.actor, n.signer, n.fp = actor, signer, integrity.Fingerprint(signer.PublicKey())
 	var err error
 	if n.chain, err = ledger.ReadKeyChain(ctx, st, previous); err != nil {
@@ -185,8 +214,12 @@ func started(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey,
 // log (their defaults when unset): for judging alone (Audit,
 // JudgePending), or to be started.
 func blank(opts Options) *Notary {
-	n := &Notary{now: opts.Now, log: opts.Log, l: domain.NewLedger(),
-		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{}}
+	n := &Notary{now: opts.Now, log: opts.Log, opener: opts.Opener, l: domain.NewLedger(),
+		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{},
+		unreadable: map[string]ledger.Unopened{}}
+	if n.opener == nil {
+		n.opener = &ledger.Opener{} // no keys: every sealed value is unopened
+	}
 	if n.now == nil {
 		n.now = time.Now
 	}
@@ -194,6 +227,17 @@ func blank(opts Options) *Notary {
 		n.log = slog.New(slog.DiscardHandler)
 	}
 	return n
+}
+
+// readsForgotten has the notary's Opener read in st the DataShredded
+// events that forgot a value it opens, when the records it opens do not
+// hold them: the value is then forgotten, not unopened.
+func (n *Notary) readsForgotten(st eventstore.Store) {
+	if n.opener.Store == nil {
+		o := *n.opener
+		o.Store = st
+		n.opener = &o
+	}
 }
 
 // start folds the log its newest checkpoint covers (the part that counts)
@@ -206,33 +250,90 @@ func (n *Notary) start(ctx context.Context) error {
 		return fmt.Errorf("notary: %w", err)
 	}
 	cov := v.Coverage()
-	for r, err := range eventstore.All(ctx, n.store, 0) {
+	for from := uint64(0); from < cov.Size; {
+		page, err := n.store.ReadAll(ctx, from, eventstore.DefaultPageSize)
 		if err != nil {
 			return fmt.Errorf("notary: read the log: %w", err)
 		}
-		if r.Sequence >= cov.Size {
+		if len(page) == 0 {
 			break
 		}
-		n.judged = r.Sequence + 1
-		if r.Stream == domain.LedgerStream {
-			n.ledgerLen++
-		}
-		if !cov.Counts(r.Sequence) {
-			n.rejected[r.Sequence] = true
-			continue
-		}
-		if err := n.fold(r); err != nil {
+		o, err := n.open(ctx, page)
+		if err != nil {
 			return err
 		}
+		for i, r := range page {
+			if r.Sequence >= cov.Size {
+				return nil
+			}
+			n.judged = r.Sequence + 1
+			if r.Stream == domain.LedgerStream {
+				n.ledgerLen++
+			}
+			if !cov.Counts(r.Sequence) {
+				n.rejected[r.Sequence] = true
+				continue
+			}
+			if err := n.fold(o.read[i], o.unopened[r.Sequence]); err != nil {
+				return err
+			}
+		}
+		from = page[len(page)-1].Sequence + 1
 	}
 	return nil
 }
 
-// fold adds an accepted record to the state.
-func (n *Notary) fold(r eventstore.Record) error {
+// records are stored records with what the notary reads of them: the
+// signatures, leaves and rejections are of raw, the rules judge read
+// (raw with its sealed fields opened, as the writer decided on them).
+type records struct {
+	raw, read []eventstore.Record
+	unopened  map[uint64][]ledger.Unopened // by sequence: the values read left "[sealed]"
+}
+
+// open returns recs with what the notary reads of them.
+func (n *Notary) open(ctx context.Context, recs []eventstore.Record) (records, error) {
+	read, unopened, err := n.opener.OpenReport(ctx, recs)
+	if err != nil {
+		return records{}, fmt.Errorf("notary: %w", err)
+	}
+	o := records{raw: recs, read: read}
+	for _, u := range unopened {
+		if o.unopened == nil {
+			o.unopened = map[uint64][]ledger.Unopened{}
+		}
+		o.unopened[u.Seq] = append(o.unopened[u.Seq], u)
+	}
+	return o, nil
+}
+
+// slice returns records i to j of o.
+func (o records) slice(i, j int) records {
+	return records{raw: o.raw[i:j], read: o.read[i:j], unopened: o.unopened}
+}
+
+// unopenedValues returns the unopened values of o's records, in order.
+func (o records) unopenedValues() []ledger.Unopened {
+	var out []ledger.Unopened
+	for _, r := range o.raw {
+		out = append(out, o.unopened[r.Sequence]...)
+	}
+	return out
+}
+
+// fold adds an accepted record to the state: r as the notary reads it,
+// unopened its sealed values left "[sealed]".
+func (n *Notary) fold(r eventstore.Record, unopened []ledger.Unopened) error {
 	f, err := history.FactOf(r)
 	if err != nil {
 		return fmt.Errorf("notary: %w", err)
+	}
+	for _, u := range unopened {
+		// An invalid value reads "[sealed]" to every reader, the writers
+		// who decide on it too: the notary judges on it as they do.
+		if _, ok := n.unreadable[r.Stream]; !ok && !u.Invalid() {
+			n.unreadable[r.Stream] = u
+		}
 	}
 	if r.Stream == domain.LedgerStream {
 		n.l = domain.EvolveLedger(n.l, f)
@@ -285,8 +386,20 @@ func (n *Notary) Step(ctx context.Context) (Result, error) {
 		from = page[len(page)-1].Sequence + 1
 	}
 	n.rejectedAhead(tail)
+	all, err := n.open(ctx, tail)
+	if err != nil {
+		return res, err
+	}
+	var stalled error // an append not judged: none after it is, nor checkpointed
+	at := 0
 	for _, g := range appends(tail) {
-		rej, err := n.judgeAppend(g)
+		rej, err := n.judgeAppend(all.slice(at, at+len(g)))
+		at += len(g)
+		if errors.Is(err, ErrCannotOpen) {
+			n.log.Warn("not judged", "seq", g[0].Sequence, "reason", err.Error())
+			stalled = err
+			break
+		}
 		if err != nil {
 			return res, err
 		}
@@ -323,7 +436,7 @@ func (n *Notary) Step(ctx context.Context) (Result, error) {
 		res.Checkpoint = &cp
 		n.log.Info("checkpoint", "size", cp.Size, "judged", res.Judged, "rejected", len(res.Rejected))
 	}
-	return res, nil
+	return res, stalled
 }
 
 // latestSize returns the size of the newest stored checkpoint, which must
@@ -394,7 +507,13 @@ func appends(page []eventstore.Record) [][]eventstore.Record {
 
 // judgeAppend judges one append and folds it into the state when the
 // rules accept it; it returns the rejection when they do not.
-func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
+func (n *Notary) judgeAppend(o records) (*Rejection, error) {
+	g := o.raw
+	if !n.rejected[g[0].Sequence] {
+		if err := n.readable(o); err != nil {
+			return nil, err // not judged
+		}
+	}
 	defer func() {
 		for _, r := range g {
 			n.judged = r.Sequence + 1
@@ -406,8 +525,8 @@ func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
 	if n.rejected[g[0].Sequence] {
 		return nil, nil // rejected already (a step before a restart)
 	}
-	if err := n.judge(g); err != nil {
-		if n.judgeSplit(g) {
+	if err := n.judge(o); err != nil {
+		if n.judgeSplit(o) {
 			return nil, nil // several honest appends that looked like one: accepted and folded
 		}
 		rule := "not-what-the-rules-decide"
@@ -423,12 +542,72 @@ func (n *Notary) judgeAppend(g []eventstore.Record) (*Rejection, error) {
 		n.log.Warn("rejected", "seq", g[0].Sequence, "events", len(g), "rule", rule, "reason", err.Error())
 		return &Rejection{Seqs: seqs, Rule: rule, Err: err}, nil
 	}
-	for _, r := range g {
-		if err := n.fold(r); err != nil {
+	for i, r := range o.read {
+		if err := n.fold(r, o.unopened[g[i].Sequence]); err != nil {
 			return nil, err
 		}
 	}
 	return nil, nil
+}
+
+// readable returns nil when append o can be judged on what the notary
+// reads: its own sealed values and those of its incident's accepted facts
+// opened or forgotten. Otherwise the notary cannot tell what the writer
+// decided on (a recipient it cannot read is not the one an earlier notice
+// went to, nor another), and it judges nothing rather than judge wrongly:
+// ErrCannotOpen. Judged anyway, because the outcome reads no sealed value:
+// an append whose signatures do not check out (rejected on them, so that
+// a forged row cannot stop the notary), and one holding a value that is
+// not one its writer sealed (rejected by rule sealed-value-invalid).
+func (n *Notary) readable(o records) error {
+	var stall *ledger.Unopened
+	for _, u := range o.unopenedValues() {
+		if u.Invalid() {
+			return nil
+		}
+		if stall == nil {
+			stall = &u
+		}
+	}
+	inState := false
+	if u, ok := n.unreadable[o.raw[0].Stream]; ok && stall == nil {
+		stall, inState = &u, true
+	}
+	if stall == nil || !n.signed(o.raw) {
+		return nil
+	}
+	first := o.raw[0]
+	what := "a value of the append"
+	if inState {
+		what = "a value of an event of its incident the append is judged on"
+	}
+	return fmt.Errorf("notary: the append at sequence %d (%d event(s) of %s by %s) is neither accepted nor rejected: %s does not open (%w); "+
+		"the notary judges sealed appends on their plaintext, as their writer decided them: give it the keys that sealed them "+
+		"(the key store of the ledger's origin in its user's configuration, or the team's key server with BREACHLEDGER_KEY_SERVER), "+
+		"and run it again: %w", first.Sequence, len(o.raw), first.Stream, first.Actor, what, stall, ErrCannotOpen)
+}
+
+// signed reports whether the signatures of append g check out against the
+// signer registry judge checks them against: the ledger's now, or, for an
+// append decided on an earlier ledger revision, that revision's.
+func (n *Notary) signed(g []eventstore.Record) bool {
+	check := func(l domain.Ledger) bool {
+		for _, r := range g {
+			if checkSignature(l, r) != nil {
+				return false
+			}
+		}
+		return true
+	}
+	if check(n.l) {
+		return true
+	}
+	first := g[0]
+	if first.Basis == 0 || first.Basis >= n.ledgerLen {
+		return false
+	}
+	s := n.stateFor(first.Stream, first.Basis)
+	return s.Ledger.Initialized && check(s.Ledger)
 }
 
 // maxSplit bounds the runs judgeSplit tries to split: the appends of one
@@ -444,30 +623,31 @@ const maxSplit = 16
 // some split passes whole; otherwise it folds nothing. Incident streams
 // only: their state grows by appending facts, so a failed try is undone
 // by truncation.
-func (n *Notary) judgeSplit(g []eventstore.Record) bool {
+func (n *Notary) judgeSplit(o records) bool {
+	g := o.raw
 	if len(g) < 2 || len(g) > maxSplit || g[0].Stream == domain.LedgerStream {
 		return false
 	}
 	stream := g[0].Stream
 	kept := len(n.incidents[stream])
 	undo := func() { n.incidents[stream] = n.incidents[stream][:kept] }
-	foldAll := func(recs []eventstore.Record) bool {
-		for _, r := range recs {
-			if n.fold(r) != nil {
+	foldAll := func(o records) bool {
+		for i, r := range o.read {
+			if n.fold(r, o.unopened[o.raw[i].Sequence]) != nil {
 				return false
 			}
 		}
 		return true
 	}
 	for k := 1; k < len(g); k++ {
-		if n.judge(g[:k]) != nil {
+		if n.judge(o.slice(0, k)) != nil {
 			continue
 		}
-		if !foldAll(g[:k]) {
+		if !foldAll(o.slice(0, k)) {
 			undo()
 			return false
 		}
-		rest := g[k:]
+		rest := o.slice(k, len(g))
 		if n.judge(rest) == nil {
 			if foldAll(rest) {
 				return true
@@ -483,10 +663,11 @@ func (n *Notary) judgeSplit(g []eventstore.Record) bool {
 	return false
 }
 
-// judge returns nil when the rules accept append g, else why not.
-func (n *Notary) judge(g []eventstore.Record) error {
+// judge returns nil when the rules accept append o, else why not.
+func (n *Notary) judge(o records) error {
+	g := o.raw
 	events := make([]domain.Event, len(g))
-	for i, r := range g {
+	for i, r := range o.read {
 		e, err := domain.Decode(r.Type, r.Payload)
 		if err != nil {
 			return &domain.RuleError{Rule: domain.RuleNotDecided, Reason: fmt.Sprintf("event %d of %d does not decode: %v", i+1, len(g), err)}
@@ -494,7 +675,7 @@ func (n *Notary) judge(g []eventstore.Record) error {
 		events[i] = e
 	}
 	first := g[0]
-	err := n.judgeOn(n.stateFor(first.Stream, ^uint64(0)), g, events)
+	err := n.judgeOn(n.stateFor(first.Stream, ^uint64(0)), o, events)
 	if err == nil || first.Basis == 0 || first.Basis >= n.ledgerLen {
 		return err
 	}
@@ -503,18 +684,25 @@ func (n *Notary) judge(g []eventstore.Record) error {
 	// which readers leave out (history.Races) and verify reports
 	// without failing, when its signatures and the rules accept it as
 	// decided.
-	if s := n.stateFor(first.Stream, first.Basis); s.Ledger.Initialized && n.judgeOn(s, g, events) == nil {
+	if s := n.stateFor(first.Stream, first.Basis); s.Ledger.Initialized && n.judgeOn(s, o, events) == nil {
 		return nil
 	}
 	return err
 }
 
-// judgeOn judges append g, whose events are events, on state s: its
-// authors' signatures against s's signer registry, then the rules.
-func (n *Notary) judgeOn(s domain.State, g []eventstore.Record, events []domain.Event) error {
+// judgeOn judges append o, whose events (as read) are events, on state
+// s: its authors' signatures against s's signer registry, its sealed
+// values, then the rules.
+func (n *Notary) judgeOn(s domain.State, o records, events []domain.Event) error {
+	g := o.raw
 	for _, r := range g {
 		if err := checkSignature(s.Ledger, r); err != nil {
 			return err
+		}
+	}
+	for _, u := range o.unopenedValues() {
+		if u.Invalid() {
+			return &domain.RuleError{Rule: "sealed-value-invalid", Reason: fmt.Sprintf("%v: no writer sealed it there; a writer seals each value for its own event and field", u)}
 		}
 	}
 	first := g[0]
@@ -661,6 +849,9 @@ func (n *Notary) Run(ctx context.Context, interval time.Duration) error {
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if errors.Is(err, ErrCannotOpen) {
+				n.witness(ctx, res.Checkpoint != nil) // what it judged before
 			}
 			return err
 		}

@@ -1,0 +1,204 @@
+package notary_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/breachledger/breachledger/domain"
+	"github.com/breachledger/breachledger/eventstore"
+	"github.com/breachledger/breachledger/keystore"
+	"github.com/breachledger/breachledger/ledger"
+	"github.com/breachledger/breachledger/notary"
+)
+
+// Sealed personal fields (issue 25): the writer decides on plaintext and
+// stores ciphertext under a random nonce, so two sealings of one recipient
+// differ. The notary judges on what the writer decided on: the plaintext
+// its Opener gives.
+
+// sealedTeam is a team whose ledger seals personal data (when sealed),
+// with bob an incident manager, and the key store its writers seal with.
+type sealedTeam struct {
+	*team
+	ks     keystore.Store
+	opener *ledger.Opener
+	sealed bool
+}
+
+func newSealedTeam(t *testing.T, sealed bool) *sealedTeam {
+	t.Helper()
+	tm := newTeam(t)
+	ks, err := keystore.New(tm.ctx, filepath.Join(t.TempDir(), "keys.db"), keystore.GenerateKEK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ks.Close() })
+	st := &sealedTeam{team: tm, ks: ks, sealed: sealed}
+	st.opener = &ledger.Opener{Store: tm.st, Keys: func(context.Context) (keystore.Store, error) { return ks, nil }}
+	// The writers' reads open, as every run's (cmd: withSealing).
+	tm.ctx = ledger.WithOpener(tm.ctx, st.opener)
+	if sealed {
+		tm.write(tm.alice, "", domain.ChangeSetting{By: tm.by(tm.alice), Key: "seal-personal-data", Value: "on", Reason: "the tests record facts an hour after they happened"})
+	}
+	tm.write(tm.alice, "", domain.GrantRole{By: tm.by(tm.alice), Grantee: "bob", Role: domain.RoleIncidentManager})
+	return st
+}
+
+// writeSealed runs c as tm.write does, sealing as "breachledger" does
+// when seal-personal-data is on.
+func (st *sealedTeam) writeSealed(a author, c domain.Command) ledger.Result {
+	st.t.Helper()
+	w := ledger.Writer{Store: st.st, Sign: a.sign, Seal: func(ctx context.Context, l domain.Ledger, incident string, r *eventstore.Record) error {
+		if !l.Settings.At(time.Now()).SealsPersonalData() {
+			return nil
+		}
+		return ledger.SealRecord(ctx, st.ks, incident, r)
+	}}
+	res, err := w.Execute(st.ctx, incident, c, time.Now())
+	if err != nil {
+		st.t.Fatalf("%T by %s: %v", c, a.name, err)
+	}
+	return res
+}
+
+func (st *sealedTeam) notice(a author, recipient string, phase domain.Phase) domain.SendNotification {
+	return domain.SendNotification{By: st.by(a), NotificationSent: domain.NotificationSent{RecipientKind: domain.RecipientAuthority,
+		Recipient: recipient, Channel: domain.ChannelPortal, Phase: phase}}
+}
+
+// forgedNotice appends, around Decide, bob's signed notice to recipient
+// in phase, sealed as a writer would seal it: a follow-up the rules refuse
+// when no earlier notice went to recipient.
+func (st *sealedTeam) forgedNotice(recipient string, phase domain.Phase) []eventstore.Record {
+	st.t.Helper()
+	recs := st.forged(domain.IncidentStream(incident), st.bob.name, st.bob.fp, domain.NotificationSent{RecipientKind: domain.RecipientAuthority,
+		Recipient: recipient, Channel: domain.ChannelPortal, Phase: phase})
+	if st.sealed {
+		for i := range recs {
+			if err := ledger.SealRecord(st.ctx, st.ks, incident, &recs[i]); err != nil {
+				st.t.Fatal(err)
+			}
+		}
+	}
+	return st.appendRaw(st.signWith(st.bob.signer, recs))
+}
+
+// storedSealed reports whether r's stored payload holds a sealed value.
+func storedSealed(t *testing.T, r eventstore.Record) bool {
+	t.Helper()
+	sealed, _, err := ledger.SealedFields(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(sealed) > 0
+}
+
+// TestSealedFollowUp: a follow-up notice to the recipient of an earlier
+// one is accepted on a sealed ledger as on one in clear (the two sealed
+// recipients are different ciphertexts of one plaintext), and a follow-up
+// to another recipient is rejected by the same rule on both.
+func TestSealedFollowUp(t *testing.T) {
+	const noEarlier = "notify-phase: refused by rule notify-phase: a final notice follows an earlier notice to the same recipient, and there is none; instead: record the first notice first (--phase initial, early-warning or notification)"
+	type outcome struct {
+		Rejected []string // each rejection's rule and reason
+		Covered  bool     // the step's checkpoint covers the whole log
+	}
+	run := func(t *testing.T, sealed bool) []outcome {
+		st := newSealedTeam(t, sealed)
+		n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: st.opener})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// step steps until a step judges nothing (a rejection is
+		// covered by the step after it).
+		step := func() outcome {
+			t.Helper()
+			var o outcome
+			for {
+				res := st.step(n)
+				for _, r := range res.Rejected {
+					o.Rejected = append(o.Rejected, r.Rule+": "+r.Err.Error())
+				}
+				if res.Judged == 0 {
+					break
+				}
+			}
+			o.Covered = st.checkpointSize() == st.head()
+			return o
+		}
+		var got []outcome
+		st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+		initial := st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial)).Records[0]
+		if got = append(got, step()); got[0].Rejected != nil {
+			return got // the incident's first appends rejected: nothing more to write
+		}
+		followUp := st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate)).Records[0]
+		got = append(got, step())
+		if storedSealed(t, initial) != sealed || storedSealed(t, followUp) != sealed {
+			t.Fatalf("the notices' stored recipients sealed: %v and %v, want %v", storedSealed(t, initial), storedSealed(t, followUp), sealed)
+		}
+		forged := st.forgedNotice("dpo@other.example", domain.PhaseFinal)
+		got = append(got, step())
+		st.checkRejected(forged, "notify-phase")
+		return got
+	}
+	want := []outcome{{Covered: true}, {Covered: true}, {Rejected: []string{noEarlier}, Covered: true}}
+	for _, sealed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "clear", true: "sealed"}[sealed], func(t *testing.T) {
+			if diff := cmp.Diff(want, run(t, sealed)); diff != "" {
+				t.Errorf("the notary's steps (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSealedWithoutKeys: a notary that cannot open a sealed value an
+// append is judged on (no key store, or not the key) neither accepts nor
+// rejects it: its checkpoint stops before it, nothing is rejected, and
+// Step says the append needs a notary with keys. Given the keys, the next
+// notary judges it.
+func TestSealedWithoutKeys(t *testing.T) {
+	st := newSealedTeam(t, true)
+	detected := st.head() // the sequence of the first sealed append
+	st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial))
+	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate))
+	head := st.head()
+
+	for name, o := range map[string]*ledger.Opener{
+		"no key store": {Store: st.st},
+		"another key store": {Store: st.st, Keys: func(ctx context.Context) (keystore.Store, error) {
+			return keystore.NewReadOnly(), nil
+		}},
+		"no opener": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := n.Step(st.ctx)
+			if !errors.Is(err, notary.ErrCannotOpen) {
+				t.Fatalf("step: %v, want ErrCannotOpen", err)
+			}
+			if len(res.Rejected) != 0 {
+				t.Errorf("rejected %v, want nothing: an append it cannot read is not judged", res.Rejected)
+			}
+			if got := st.checkpointSize(); got != detected {
+				t.Errorf("the checkpoint covers %d events, want %d (up to the first sealed append)", got, detected)
+			}
+		})
+	}
+	n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: st.opener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := st.step(n); len(res.Rejected) != 0 || st.checkpointSize() != head {
+		t.Errorf("with the keys: rejected %v, checkpoint of %d; want nothing rejected, %d covered", res.Rejected, st.checkpointSize(), head)
+	}
+}
