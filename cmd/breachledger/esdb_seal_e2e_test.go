@@ -235,6 +235,12 @@ func TestSealESDB(t *testing.T) {
 	checkShown(t, "without the key store", out, []string{"[sealed]"}, esPlain)
 	verifySealed(t, other, "without the key store")
 
+	// The deadlines as of a fixed business time, without the header line
+	// that names the moment of the read (exit 7: one is overdue), and with
+	// the one personal field they print (who acknowledged the notice: its
+	// value, sealed form or placeholder) made one word: every due time,
+	// status and count must be unchanged by the shreds.
+	personal := regexp.MustCompile(regexp.QuoteMeta(esAckFrom) + `|\[forgotten on [^\]]*\]|\[sealed\]|sealed:v1:[A-Za-z0-9_:-]+`)
 	deadlines := func() string {
 		t.Helper()
 		r := c.run("auditor", "deadlines", "--as-of", "2025-03-20T00:00:00Z")
@@ -242,7 +248,7 @@ func TestSealESDB(t *testing.T) {
 			t.Fatalf("deadlines: exit %d, want 7\n%s%s", r.code, r.stdout, r.stderr)
 		}
 		_, rest, _ := strings.Cut(r.stdout, "\n")
-		return rest
+		return personal.ReplaceAllString(rest, "<personal>")
 	}
 	before := deadlines()
 
