@@ -143,6 +143,13 @@ type Options struct {
 	//     checkpoint it gets then (at the end of $all), any other
 	//     subscription not at all.
 	Version string
+	// AfterAppend, if set, is called after an append is stored (or found
+	// already stored: an idempotent retry), with the stream and the
+	// events' types, before the server answers. A non-nil error (a gRPC
+	// status, e.g. codes.Aborted: Unavailable makes the client reconnect) is the answer instead of success:
+	// the append landed but its writer cannot know, as when the
+	// connection is lost after the commit (an unknown outcome).
+	AfterAppend func(stream string, types []string) error
 }
 
 // Server is a running test server.

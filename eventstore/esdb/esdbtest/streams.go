@@ -195,6 +195,15 @@ func (s *streamsServer) Append(stream api.Streams_AppendServer) error {
 		}
 		return stream.SendAndClose(&api.AppendResp{Result: &api.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wev}})
 	}
+	if hook := s.srv.opts.AfterAppend; hook != nil {
+		types := make([]string, len(evs))
+		for i, e := range evs {
+			types[i] = e.Type
+		}
+		if err := hook(name, types); err != nil {
+			return err
+		}
+	}
 	ok := &api.AppendResp_Success{}
 	if res.current < 0 {
 		ok.CurrentRevisionOption = &api.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
