@@ -56,25 +56,45 @@ func ReadCheckpointed(ctx context.Context, st eventstore.Store, size uint64, key
 	}
 	h := history.New()
 	tree := integrity.NewTree()
-	for r, err := range eventstore.All(ctx, st, 0) {
+	// Page by page: the tree takes the stored records (the leaves commit
+	// to the sealed payloads), the history the page opened (seal.go).
+	for from := uint64(0); from < end; {
+		page, err := st.ReadAll(ctx, from, eventstore.DefaultPageSize)
 		if err != nil {
 			return nil, p, fmt.Errorf("read ledger: %w", err)
 		}
-		if r.Sequence >= end {
+		if len(page) == 0 {
 			break
 		}
-		if r.Sequence != tree.Size() {
-			return nil, p, fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, tree.Size(), integrity.ErrIntegrity)
+		n := 0
+		for _, r := range page {
+			if r.Sequence >= end {
+				break
+			}
+			if r.Sequence != tree.Size() {
+				return nil, p, fmt.Errorf("the log has sequence %d where %d should be (run \"breachledger verify\"): %w", r.Sequence, tree.Size(), integrity.ErrIntegrity)
+			}
+			tree.Append(integrity.LeafOf(r).Hash())
+			n++
 		}
-		tree.Append(integrity.LeafOf(r).Hash())
-		if _, no := rejected[r.Sequence]; no || (keep != nil && !keep(r)) {
-			continue
-		}
-		f, err := history.FactOf(r)
+		opened, err := openRecords(ctx, page[:n])
 		if err != nil {
 			return nil, p, err
 		}
-		h.Add(f)
+		for _, r := range opened {
+			if _, no := rejected[r.Sequence]; no || (keep != nil && !keep(r)) {
+				continue
+			}
+			f, err := history.FactOf(r)
+			if err != nil {
+				return nil, p, err
+			}
+			h.Add(f)
+		}
+		if n < len(page) {
+			break
+		}
+		from = page[n-1].Sequence + 1
 	}
 	p.Custody = history.CustodyNotes(h.Ledger)
 	p.Raced = history.RaceNotes(h.Raced)
