@@ -62,6 +62,7 @@ func keptPath(c *cli.Context, st eventstore.Store) (string, error) {
 	if file != "" {
 		name += "." + pathTag(file)
 	}
+	name += openedTag(c, origin) // sealing.go
 	return cachedir.File(name + ".projections.db")
 }
 
@@ -105,7 +106,9 @@ func openKeptFile(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) 
 	case !errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("create kept views %s: %w", path, err)
 	}
-	k, err := readmodel.Open(c.Context, st, path)
+	// The views open sealed personal fields as the run's readers do, and
+	// purge them when a DataShredded forgets them (readmodel's purge).
+	k, err := readmodel.Open(c.Context, ledger.OpeningStore(st, ledger.OpenerOf(c.Context)), path)
 	if err != nil && c.Context.Err() == nil {
 		return nil, fmt.Errorf("%w (if the file is damaged, remove it: the next reader keeps the views afresh)", err)
 	}
@@ -184,7 +187,7 @@ func openKept(c *cli.Context, st eventstore.Store) (*readmodel.Kept, error) {
 	if err := keptFallback(c, err, "answering from the log in memory"); err != nil {
 		return nil, err
 	}
-	return readmodel.Open(c.Context, st, readmodel.Memory)
+	return readmodel.Open(c.Context, ledger.OpeningStore(st, ledger.OpenerOf(c.Context)), readmodel.Memory)
 }
 
 // keptFallback says whether a reader goes on without the kept file after

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,10 +52,33 @@ func keyStorePaths(origin string) (db, kek string, err error) {
 	return filepath.Join(dir, name+".db"), filepath.Join(dir, name+".kek"), nil
 }
 
+// openedTag names, in the kept views' file name, what the views can open:
+// "" when this user has no key store for the ledger of origin (sealed
+// values are kept as "[sealed]"), ".opened" when they have one, and
+// ".opened-" and a tag of the actor with a team key server, which hands
+// each actor the keys their role allows. Views kept with other keys are
+// never read as these.
+func openedTag(c *cli.Context, origin string) string {
+	if os.Getenv(keyServerEnv) != "" {
+		who, _ := actor(c)
+		sum := sha256.Sum256([]byte(who))
+		return ".opened-" + hex.EncodeToString(sum[:6])
+	}
+	db, _, err := keyStorePaths(origin)
+	if err != nil {
+		return ""
+	}
+	if _, err := os.Stat(db); err != nil {
+		return ""
+	}
+	return ".opened"
+}
+
 // sealing opens the ledger's key store on first use and keeps it for the
 // run; safe for concurrent use (the readers open on several goroutines).
 type sealing struct {
 	st eventstore.Store
+	c  *cli.Context // the run's flags (the key server's caller); nil: the environment
 
 	mu  sync.Mutex
 	ks  keystore.Store
@@ -72,7 +97,7 @@ func (s *sealing) get(ctx context.Context, create bool) (keystore.Store, error) 
 		return s.ks, s.err
 	}
 	if socket := os.Getenv(keyServerEnv); socket != "" {
-		ks, err := keyServerStore(ctx, nil, s.st, socket)
+		ks, err := keyServerStore(ctx, s.c, s.st, socket)
 		if err != nil {
 			s.err = err
 			return nil, err
@@ -159,8 +184,8 @@ type sealingKey struct{}
 // withSealing returns c's context with the readers' Opener (ledger/seal.go)
 // and the run's sealing, and a function that closes the key store.
 func withSealing(c *cli.Context, st eventstore.Store) (context.Context, func() error) {
-	s := &sealing{st: st}
-	o := &ledger.Opener{Keys: func(ctx context.Context) (keystore.Store, error) {
+	s := &sealing{st: st, c: c}
+	o := &ledger.Opener{Store: st, Keys: func(ctx context.Context) (keystore.Store, error) {
 		ks, err := s.get(ctx, false)
 		if err != nil || ks == nil {
 			return nil, err
