@@ -36,6 +36,13 @@ Switching to a notary hands the ledger over to a new key (the notary's):
 the key until then signs the hand-over, which the appointment records, and
 every checkpoint after it must be the notary's. Auditors' pins follow it.
 
+On a ledger that seals personal data (setting seal-personal-data on) the
+notary judges each append on its plaintext, as its writer decided it, with
+the keys any run of its user has: the ledger's key store in its user's
+configuration, or the team's key server (BREACHLEDGER_KEY_SERVER). An
+append it cannot read is neither accepted nor rejected: the notary
+checkpoints up to it, says so and exits 1, until it runs with the keys.
+
 Example:
   breachledger --actor alice notary appoint --generate /etc/breachledger/notary.key --reason "team ledger"
   breachledger --ledger-key /etc/breachledger/notary.key notary run`,
@@ -154,7 +161,9 @@ func (e *env) notaryRunCommand() *cli.Command {
 					return err
 				}
 				log := slog.New(slog.NewTextHandler(e.stderr, nil))
-				n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Log: log})
+				// Sealed personal fields are judged on their plaintext,
+				// opened with this run's keys (sealing.go).
+				n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Log: log, Opener: ledger.OpenerOf(c.Context)})
 				if err != nil {
 					return err
 				}
@@ -164,9 +173,10 @@ func (e *env) notaryRunCommand() *cli.Command {
 				}
 				var judged, rejected int
 				var size uint64
+				var stalled error // an append it cannot judge without keys (notary.ErrCannotOpen)
 				for {
 					res, err := n.Step(c.Context)
-					if err != nil {
+					if err != nil && !errors.Is(err, notary.ErrCannotOpen) {
 						return err
 					}
 					judged += int(res.Judged)
@@ -174,7 +184,7 @@ func (e *env) notaryRunCommand() *cli.Command {
 					if res.Checkpoint != nil {
 						size = res.Checkpoint.Size
 					}
-					if res.Judged == 0 && len(res.Rejected) == 0 {
+					if stalled = err; stalled != nil || res.Judged == 0 && len(res.Rejected) == 0 {
 						break
 					}
 				}
@@ -183,7 +193,10 @@ func (e *env) notaryRunCommand() *cli.Command {
 					fmt.Fprintf(e.stdout, ", checkpoint of %d events", size)
 				}
 				fmt.Fprintln(e.stdout)
-				return e.notaryWitness(c, n)
+				if err := e.notaryWitness(c, n); err != nil {
+					return err
+				}
+				return stalled
 			})
 		},
 	}
@@ -217,7 +230,7 @@ func (e *env) judge(c *cli.Context, st eventstore.Store, key *integrity.LedgerKe
 	if acting == nil {
 		return eventstore.Checkpoint{}, usagef("on this store a checkpoint of others' appends is signed only after judging them, and a rejection is signed by an admin: give your signing key (--sign-key KEY, or register one)")
 	}
-	n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Acting: acting})
+	n, err := notary.New(c.Context, st, key, notary.Options{Now: e.now, Acting: acting, Opener: ledger.OpenerOf(c.Context)})
 	if err != nil {
 		return eventstore.Checkpoint{}, err
 	}
