@@ -15,8 +15,8 @@ import (
 var ErrNoKeyStore = errors.New("no key store")
 
 // Unopened is a sealed value an Opener did not open: its reader sees
-// "[sealed]" in its place. Forgotten values are not unopened: their
-// reader sees what a DataShredded made of them.
+// "[sealed]" in its place, or, Forgotten, what a DataShredded made of it
+// ("[forgotten on DATE, basis]").
 type Unopened struct {
 	Seq     uint64 // the record's sequence
 	EventID string
@@ -26,8 +26,9 @@ type Unopened struct {
 	// Err says why: ErrNoKeyStore; the key store's error for KeyID
 	// (keystore.ErrNotFound, or a failure to reach it); or, the key
 	// found, why the value does not open with it (seal.ErrOpen: it was
-	// not sealed with that key for that place).
-	Err error
+	// not sealed with that key for that place). Nil when Forgotten.
+	Err       error
+	Forgotten bool // its key was destroyed: nobody opens it any more
 }
 
 // Invalid reports whether the value cannot be one its writer sealed: it
@@ -35,17 +36,24 @@ type Unopened struct {
 // changed, or copied from another field or event). Any other unopened
 // value may open for a reader with the key.
 func (u Unopened) Invalid() bool {
+	if u.Forgotten {
+		return false
+	}
 	return u.KeyID == "" || errors.Is(u.Err, seal.ErrOpen) || errors.Is(u.Err, seal.ErrKeyMismatch) || errors.Is(u.Err, seal.ErrNotSealed)
 }
 
 func (u Unopened) Error() string {
+	if u.Forgotten {
+		return fmt.Sprintf("the %s of event %s (sequence %d) is forgotten (key %s)", u.Path, u.EventID, u.Seq, u.KeyID)
+	}
 	return fmt.Sprintf("the %s of event %s (sequence %d) does not open (key %s): %v", u.Path, u.EventID, u.Seq, u.KeyID, u.Err)
 }
 
 // OpenReport is Open that also returns the sealed values of recs that it
-// left "[sealed]", and why each was not opened: a reader that must not act
-// on a value it could not read (the notary, which re-decides appends on
-// their plaintext) tells them from a value that reads "[sealed]" in clear.
+// did not open, forgotten or left "[sealed]", and why: a reader that must
+// not act on a value it could not read (the notary, which re-decides
+// appends on their plaintext) tells them from a value whose plaintext
+// reads "[sealed]" or "[forgotten ...]".
 func (o *Opener) OpenReport(ctx context.Context, recs []eventstore.Record) ([]eventstore.Record, []Unopened, error) {
 	if !anySealed(recs) {
 		return recs, nil, nil
@@ -57,12 +65,14 @@ func (o *Opener) OpenReport(ctx context.Context, recs []eventstore.Record) ([]ev
 	var (
 		out       []Unopened
 		forgotten = &forgottenKeys{keys: ForgottenKeys(recs), store: o.Store}
-		marker    = []byte(`"` + SealedPlaceholder + `"`)
+		sealed    = []byte(`"` + SealedPlaceholder + `"`)
+		forgot    = []byte(`"[forgotten`)
 	)
 	for i := range recs {
-		// Only a record whose opened payload holds "[sealed]" may hold an
-		// unopened value: its values are looked at one by one.
-		if !bytes.Contains(opened[i].Payload, marker) {
+		// Only a record whose opened payload holds "[sealed]" or
+		// "[forgotten" may hold an unopened value: its values are looked
+		// at one by one.
+		if !bytes.Contains(opened[i].Payload, sealed) && !bytes.Contains(opened[i].Payload, forgot) {
 			continue
 		}
 		r := &recs[i]
@@ -94,19 +104,30 @@ func (o *Opener) unopened(ctx context.Context, r *eventstore.Record, path, v str
 	}
 	u.KeyID = id
 	if _, ok := forgotten.keys[id]; ok {
-		return u, false
+		u.Forgotten = true
+		return u, true
 	}
 	if _, ok := forgotten.inStream(ctx, r.Stream)[id]; ok {
-		return u, false
+		u.Forgotten = true
+		return u, true
 	}
-	ks := o.store(ctx)
+	if o.Keys == nil {
+		u.Err = ErrNoKeyStore
+		return u, true
+	}
+	ks, err := o.Keys(ctx)
+	if err != nil {
+		u.Err = fmt.Errorf("open the key store: %w", err)
+		return u, true
+	}
 	if ks == nil {
 		u.Err = ErrNoKeyStore
 		return u, true
 	}
 	k, err := ks.Key(ctx, id)
 	if errors.Is(err, keystore.ErrDestroyed) {
-		return u, false // "[forgotten]"
+		u.Forgotten = true // "[forgotten]"
+		return u, true
 	}
 	if err != nil {
 		u.Err = err

@@ -321,6 +321,23 @@ func (o records) unopenedValues() []ledger.Unopened {
 	return out
 }
 
+// forgotten returns, for each record of o by its index, the paths of its
+// values forgotten before the notary read them; nil when there are none.
+func (o records) forgotten() map[int][]string {
+	var out map[int][]string
+	for i, r := range o.raw {
+		for _, u := range o.unopened[r.Sequence] {
+			if u.Forgotten {
+				if out == nil {
+					out = map[int][]string{}
+				}
+				out[i] = append(out[i], u.Path)
+			}
+		}
+	}
+	return out
+}
+
 // fold adds an accepted record to the state: r as the notary reads it,
 // unopened its sealed values left "[sealed]".
 func (n *Notary) fold(r eventstore.Record, unopened []ledger.Unopened) error {
@@ -331,7 +348,7 @@ func (n *Notary) fold(r eventstore.Record, unopened []ledger.Unopened) error {
 	for _, u := range unopened {
 		// An invalid value reads "[sealed]" to every reader, the writers
 		// who decide on it too: the notary judges on it as they do.
-		if _, ok := n.unreadable[r.Stream]; !ok && !u.Invalid() {
+		if _, ok := n.unreadable[r.Stream]; !ok && !u.Invalid() && !u.Forgotten {
 			n.unreadable[r.Stream] = u
 		}
 	}
@@ -565,7 +582,7 @@ func (n *Notary) readable(o records) error {
 		if u.Invalid() {
 			return nil
 		}
-		if stall == nil {
+		if stall == nil && !u.Forgotten {
 			stall = &u
 		}
 	}
@@ -707,6 +724,9 @@ func (n *Notary) judgeOn(s domain.State, o records, events []domain.Event) error
 	}
 	first := g[0]
 	by := domain.By{Actor: first.Actor, At: first.OccurredAt, Signer: first.Signer}
+	if forgotten := o.forgotten(); forgotten != nil {
+		return redecideForgotten(s, by, events, first.RecordedAt, forgotten) // forgotten.go
+	}
 	return domain.Redecide(s, by, events, first.RecordedAt)
 }
 

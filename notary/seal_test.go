@@ -3,7 +3,9 @@ package notary_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,5 +202,151 @@ func TestSealedWithoutKeys(t *testing.T) {
 	}
 	if res := st.step(n); len(res.Rejected) != 0 || st.checkpointSize() != head {
 		t.Errorf("with the keys: rejected %v, checkpoint of %d; want nothing rejected, %d covered", res.Rejected, st.checkpointSize(), head)
+	}
+}
+
+// TestSealedForgotten: an incident shredded (its keys destroyed, the
+// DataShredded recorded) before the notary judged its notices: the
+// recipients, sealed under the incident's one key, all read "[forgotten on
+// DATE, basis]" to the notary and compare equal, so the follow-up is
+// accepted as its writer decided it on the plaintext; a notary without
+// keys reads them the same and judges them too.
+func TestSealedForgotten(t *testing.T) {
+	for _, keys := range []bool{true, false} {
+		t.Run(map[bool]string{true: "keys", false: "no keys"}[keys], func(t *testing.T) {
+			st := newSealedTeam(t, true)
+			st.write(st.alice, "", domain.GrantRole{By: st.by(st.alice), Grantee: "bob", Role: domain.RoleLegal})
+			st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+			st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial))
+			st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate))
+			infos, err := st.ks.List(st.ctx, incident)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, in := range infos {
+				ids = append(ids, in.ID)
+			}
+			shred := st.writeSealed(st.bob, domain.ShredData{By: st.by(st.bob), Basis: domain.ShredErasureRequest, Reason: "the data subject asked", KeyIDs: ids})
+			if err := st.ks.Destroy(st.ctx, shred.Records[0].ID.String(), ids...); err != nil {
+				t.Fatal(err)
+			}
+			o := st.opener
+			if !keys {
+				o = nil
+			}
+			n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: o})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res := st.step(n); len(res.Rejected) != 0 || st.checkpointSize() != st.head() {
+				t.Errorf("rejected %v, checkpoint of %d; want nothing rejected, the whole log (%d) covered", res.Rejected, st.checkpointSize(), st.head())
+			}
+		})
+	}
+}
+
+// TestSealedForgeries: what a notary judges without opening a value. A
+// value that does not open with the key it names (here a recipient copied
+// from an earlier notice, whose associated data names that notice) is
+// rejected by rule sealed-value-invalid; an append whose signature fails is rejected on it even
+// when its sealed value does not open for the notary: a forged row cannot
+// stop the notary.
+func TestSealedForgeries(t *testing.T) {
+	st := newSealedTeam(t, true)
+	st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+	initial := st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial)).Records[0]
+	n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: st.opener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.step(n)
+
+	// The initial notice's sealed recipient, copied into a follow-up.
+	e, err := domain.Decode(initial.Type, initial.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := e.(domain.NotificationSent)
+	copied.Phase = domain.PhaseIntermediate
+	moved := st.appendRaw(st.signWith(st.bob.signer, st.forged(domain.IncidentStream(incident), st.bob.name, st.bob.fp, copied)))
+	if res := st.step(n); len(res.Rejected) != 1 || res.Rejected[0].Rule != "sealed-value-invalid" {
+		t.Fatalf("a recipient moved from another notice: rejected %v, want one by rule sealed-value-invalid", res.Rejected)
+	}
+	st.step(n) // covers the rejection
+	st.checkRejected(moved, "sealed-value-invalid")
+
+	// Sealed under a key the notary's store does not hold, and signed by
+	// oscar as bob: rejected on the signature, not left unjudged.
+	other, err := keystore.New(st.ctx, filepath.Join(t.TempDir(), "other.db"), keystore.GenerateKEK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	sealedElsewhere := func() []eventstore.Record {
+		recs := st.forged(domain.IncidentStream(incident), st.bob.name, st.bob.fp, domain.NotificationSent{RecipientKind: domain.RecipientAuthority,
+			Recipient: "dpo@cnil.example", Channel: domain.ChannelPortal, Phase: domain.PhaseIntermediate})
+		if err := ledger.SealRecord(st.ctx, other, incident, &recs[0]); err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	badSig := st.appendRaw(st.signWith(st.oscar.signer, sealedElsewhere()))
+	res, err := n.Step(st.ctx)
+	if err != nil || len(res.Rejected) != 1 || res.Rejected[0].Rule != "signature-invalid" {
+		t.Fatalf("a badly signed append holding a value the notary cannot open: %v, rejected %v; want one rejected by rule signature-invalid", err, res.Rejected)
+	}
+	st.step(n)
+	st.checkRejected(badSig, "signature-invalid")
+	if st.checkpointSize() != st.head() {
+		t.Errorf("the checkpoint covers %d events, want the whole log (%d)", st.checkpointSize(), st.head())
+	}
+
+	// The same, well signed: the notary cannot tell what bob decided on.
+	unread := st.appendRaw(st.signWith(st.bob.signer, sealedElsewhere()))
+	if _, err := n.Step(st.ctx); !errors.Is(err, notary.ErrCannotOpen) || !strings.Contains(err.Error(), fmt.Sprintf("sequence %d", unread[0].Sequence)) {
+		t.Errorf("a signed append sealed with a key the notary does not have: %v, want ErrCannotOpen naming sequence %d", err, unread[0].Sequence)
+	}
+}
+
+// TestSealedForgottenStillJudged: leaving forgotten values aside hides no
+// other difference. A stage change written around the CLI, from a stage
+// the incident is not in, then its incident shredded before the notary
+// judged either: the detection is accepted (its summary and the rules' own
+// texts forgotten), and the stage change rejected by
+// not-what-the-rules-decide, naming field from, though its reason is
+// forgotten.
+func TestSealedForgottenStillJudged(t *testing.T) {
+	st := newSealedTeam(t, true)
+	st.write(st.alice, "", domain.GrantRole{By: st.by(st.alice), Grantee: "bob", Role: domain.RoleLegal})
+	st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+	forged := st.forged(domain.IncidentStream(incident), st.oscar.name, st.oscar.fp,
+		domain.StageChanged{From: domain.StageDiagnose, To: domain.StageAssess, Reason: "jane.roe@example.com called"})
+	if err := ledger.SealRecord(st.ctx, st.ks, incident, &forged[0]); err != nil {
+		t.Fatal(err)
+	}
+	forged = st.appendRaw(st.signWith(st.oscar.signer, forged))
+
+	infos, err := st.ks.List(st.ctx, incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, in := range infos {
+		ids = append(ids, in.ID)
+	}
+	shred := st.writeSealed(st.bob, domain.ShredData{By: st.by(st.bob), Basis: domain.ShredErasureRequest, Reason: "the data subject asked", KeyIDs: ids})
+	if err := st.ks.Destroy(st.ctx, shred.Records[0].ID.String(), ids...); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: st.opener})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := st.step(n)
+	if len(res.Rejected) != 1 || res.Rejected[0].Seqs[0] != forged[0].Sequence || res.Rejected[0].Rule != domain.RuleNotDecided ||
+		!strings.Contains(res.Rejected[0].Err.Error(), "field from") {
+		t.Errorf("rejected %v, want the forged stage change (sequence %d) alone, by %s naming field from", res.Rejected, forged[0].Sequence, domain.RuleNotDecided)
 	}
 }
