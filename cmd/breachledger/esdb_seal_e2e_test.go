@@ -151,10 +151,11 @@ func searchServer(t *testing.T, srv *esdbtest.Server, needles map[string][]byte)
 	}
 }
 
-// readersShow runs show and timeline of inc and returns both outputs.
+// readersShow runs show and timeline of inc, and list (from the kept
+// views), and returns their outputs.
 func readersShow(c *cli, inc string) string {
 	c.tb.Helper()
-	return c.ok("auditor", "show", inc) + c.ok("auditor", "timeline", inc)
+	return c.ok("auditor", "show", inc) + c.ok("auditor", "timeline", inc) + c.ok("auditor", "list")
 }
 
 // checkShown fails unless every one of shown is in out and none of hidden.
@@ -230,9 +231,12 @@ func TestSealESDB(t *testing.T) {
 	}
 
 	checkShown(t, "with the key store", readersShow(c, inc), []string{esSummary, esRecipient, esNote, esAckFrom}, nil)
+	// list answers from the kept views, kept in each user's cache.
+	checkShown(t, "list, with the key store", c.ok("auditor", "list"), []string{esSummary}, nil)
 	other := elsewhere(t, c)
 	out := readersShow(other, inc)
 	checkShown(t, "without the key store", out, []string{"[sealed]"}, esPlain)
+	checkShown(t, "list, without the key store", other.ok("auditor", "list"), []string{"[sealed]"}, esPlain)
 	verifySealed(t, other, "without the key store")
 
 	// The deadlines as of a fixed business time, without the header line
@@ -285,6 +289,13 @@ func TestSealESDB(t *testing.T) {
 	checkShown(t, "the incident shredded, without the key store", out, nil, esPlain)
 	if !forgottenRE("erasure-request").MatchString(out) {
 		t.Errorf("the incident shredded, without the key store: no [forgotten on DATE, erasure-request] in:\n%s", out)
+	}
+	for who, cc := range map[string]*cli{"with the key store": c, "without the key store": other} {
+		l := cc.ok("auditor", "list")
+		checkShown(t, "list, the incident shredded, "+who, l, nil, esPlain)
+		if !forgottenRE("erasure-request").MatchString(l) {
+			t.Errorf("list, the incident shredded, %s: no [forgotten on DATE, erasure-request] in:\n%s", who, l)
+		}
 	}
 	searchServer(t, srv, needles)
 
