@@ -79,6 +79,7 @@ func (e *env) shredDue(c *cli.Context, one cli.ActionFunc) error {
 		return err
 	}
 	res := dueResult{At: at, DryRun: c.Bool("dry-run"), Incidents: []dueIncident{}}
+	ctx := c.Context
 	err = withReadStore(c, false, func(st eventstore.Store) error {
 		h, err := ledger.ReadHistory(c.Context, st)
 		if err != nil {
@@ -128,6 +129,7 @@ func (e *env) shredDue(c *cli.Context, one cli.ActionFunc) error {
 		}
 		return nil
 	})
+	c.Context = ctx // the shreds open their own store and key store: not the read's, closed
 	if err != nil {
 		return err
 	}
