@@ -30,7 +30,11 @@ import (
 // Sealed personal fields are judged on their plaintext, opened by the
 // Opener in ctx (ledger.WithOpener): an append judged on a value it cannot
 // open is reported as "not-judged" (the rules were not checked there:
-// judge again with the keys), never as accepted or refused.
+// judge again with the keys), never as accepted or refused. Values
+// forgotten since (shred) are judged as the notary judges them, left
+// aside where the rules write their own text; where the outcome then
+// differs from the notary's, it read what nobody can read any more, and
+// its judgment stands unchecked.
 func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) ([]integrity.Problem, error) {
 	chain, err := ledger.ReadKeyChain(ctx, st, key)
 	if err != nil {
@@ -82,7 +86,7 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 		counts := cov.Counts(g[0].Sequence)
 		if err := n.readable(o); err != nil {
 			out = append(out, integrity.Problem{Seq: g[0].Sequence, EventID: g[0].ID.String(), What: "not-judged",
-				Detail: fmt.Sprintf("this append of %d event(s) (%q by %q) is judged on sealed personal data that does not open here, so the rules were not checked on it: verify --rules again with the ledger's keys (its key store, or a bundle exported --with-keys): %v", len(g), g[0].Type, g[0].Actor, err)})
+				Detail: fmt.Sprintf("this append of %d event(s) (%q by %q) is judged on sealed personal data that does not open here, so the rules were not checked on it: verify --rules again with the ledger's keys (its key store in your configuration, or the team's key server): %v", len(g), g[0].Type, g[0].Actor, err)})
 			for i := range g {
 				if err := n.foldCounted(o.slice(i, i+1), cov); err != nil {
 					return nil, err
@@ -91,6 +95,19 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 			continue
 		}
 		err := n.judge(o)
+		if (err == nil) != counts && (o.forgotten() != nil || n.forgottenIn[g[0].Stream]) {
+			// Judged again on values forgotten since the notary judged
+			// them on their plaintext: "[forgotten on DATE, basis]" equals
+			// every other value its key sealed (an incident's recipients),
+			// so a judgment that reads them cannot be checked any more,
+			// by anyone. It is taken as the notary's, not blamed on it.
+			for i := range g {
+				if err := n.foldCounted(o.slice(i, i+1), cov); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		switch {
 		case err == nil && !counts:
 			out = append(out, integrity.Problem{Seq: g[0].Sequence, EventID: g[0].ID.String(), What: "rejected-accepted",

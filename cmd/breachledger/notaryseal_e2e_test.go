@@ -35,7 +35,8 @@ func TestNotarySealedNotices(t *testing.T) {
 	tm := newTeam(t, c)
 	c.ok("alice", "setting", "seal-personal-data", "on")
 	c.ok("alice", "grant", "ian", "incident-manager")
-	c.register(time.Now().UTC().Format(time.RFC3339), "ian")
+	c.ok("alice", "grant", "lee", "legal")
+	c.register(time.Now().UTC().Format(time.RFC3339), "ian", "lee")
 	tm.notarize()
 
 	// A notary whose user has no key store: the same binary, another
@@ -90,6 +91,19 @@ func TestNotarySealedNotices(t *testing.T) {
 	// verify --rules says so rather than pass or blame the notary.
 	if r := keyless.run("auditor", "verify", "--rules", "--key", tm.notaryKey+".pub"); r.code != 6 || !strings.Contains(r.stdout, "not-judged") || strings.Contains(r.stdout, "accepted-refused") || strings.Contains(r.stdout, "rejected-accepted") {
 		t.Errorf("verify --rules without the keys: exit %d, want 6 with not-judged appends only\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Once the incident is shredded, its values read "[forgotten on DATE,
+	// basis]" to everyone: the rules' own texts among them (a rule pack
+	// pin's reason) are left aside, and verify --rules still finds the
+	// notary did as the rules say, with or without the keys.
+	c.ok("lee", "shred", inc, "--basis", "erasure-request", "--reason", "the data subject asked")
+	if out := tm.notarize(); !strings.Contains(out, "rejected 0 append(s)") {
+		t.Errorf("the notary over the shred: %q, want nothing rejected", out)
+	}
+	for _, who := range []*cli{c, keyless} {
+		if r := who.run("auditor", "verify", "--rules", "--key", tm.notaryKey+".pub"); strings.Contains(r.stdout, "accepted-refused") || strings.Contains(r.stdout, "rejected-accepted") || strings.Contains(r.stdout, "not-judged") {
+			t.Errorf("verify --rules after the shred: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
 	}
 }
 
