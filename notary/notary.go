@@ -600,11 +600,11 @@ func (n *Notary) readable(o records) error {
 		return nil
 	}
 	first := o.raw[0]
-	what := "a value of the append"
+	what := "a sealed value of the append"
 	if inState {
-		what = "a value of an event of its incident the append is judged on"
+		what = "a sealed value of its incident's accepted events"
 	}
-	return fmt.Errorf("notary: the append at sequence %d (%d event(s) of %s by %s) is neither accepted nor rejected: %s does not open (%w); "+
+	return fmt.Errorf("notary: the append at sequence %d (%d event(s) of %s by %s) is neither accepted nor rejected: it is judged on %s, and %w; "+
 		"the notary judges sealed appends on their plaintext, as their writer decided them: give it the keys that sealed them "+
 		"(the key store of the ledger's origin in its user's configuration, or the team's key server with BREACHLEDGER_KEY_SERVER), "+
 		"and run it again: %w", first.Sequence, len(o.raw), first.Stream, first.Actor, what, stall, ErrCannotOpen)
