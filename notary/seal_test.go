@@ -350,3 +350,37 @@ func TestSealedForgottenStillJudged(t *testing.T) {
 		t.Errorf("rejected %v, want the forged stage change (sequence %d) alone, by %s naming field from", res.Rejected, forged[0].Sequence, domain.RuleNotDecided)
 	}
 }
+
+// TestSealedPending: a writer judges the appends pending before it as the
+// notary will (ledger.Writer.Judge). PendingJudge, opening with the
+// writer's keys, refuses a pending follow-up to another recipient and
+// accepts the honest ones; JudgePending, which has no keys, refuses none
+// of them: what it cannot read counts, for the notary to judge.
+func TestSealedPending(t *testing.T) {
+	st := newSealedTeam(t, true)
+	covered := st.head()
+	st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial))
+	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate))
+	forged := st.forgedNotice("dpo@other.example", domain.PhaseFinal)
+
+	all, err := st.st.ReadAll(st.ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, pending []eventstore.Record
+	for _, r := range all {
+		if r.Sequence < covered {
+			before = append(before, r)
+		} else {
+			pending = append(pending, r)
+		}
+	}
+	counts := func(uint64) bool { return true }
+	if got, want := notary.PendingJudge(st.ctx, st.opener)(before, pending, counts), map[uint64]bool{forged[0].Sequence: true}; !cmp.Equal(got, want) {
+		t.Errorf("PendingJudge with the keys refuses %v, want %v (the forged notice alone)", got, want)
+	}
+	if got := notary.JudgePending(before, pending, counts); len(got) != 0 {
+		t.Errorf("JudgePending without keys refuses %v, want nothing (what it cannot read counts)", got)
+	}
+}
