@@ -30,11 +30,11 @@ import (
 
 // Outcomes of an incident due for retention.
 const (
-	dueForgotten  = "forgotten"     // its DataShredded is appended, its keys destroyed
-	dueWouldForge = "would-forget"  // --dry-run: it would be
-	dueNothing    = "nothing-left"  // no personal field sealed under a live key: skipped
-	dueNotSealed  = "not-sealed"    // its personal fields were recorded in clear: beyond forgetting
-	dueFailed     = "not-forgotten" // its shred failed: the error ends the run
+	dueForgotten   = "forgotten"     // its DataShredded is appended, its keys destroyed
+	dueWouldForget = "would-forget"  // --dry-run: it would be
+	dueNothing     = "nothing-left"  // no personal field sealed under a live key: skipped
+	dueNotSealed   = "not-sealed"    // its personal fields were recorded in clear: beyond forgetting
+	dueFailed      = "not-forgotten" // its shred failed: the error ends the run
 )
 
 // dueIncident is one incident due for retention, and what became of it.
@@ -117,7 +117,7 @@ func (e *env) shredDue(c *cli.Context, one cli.ActionFunc) error {
 			}
 			switch {
 			case len(sc.KeyIDs) > 0 && res.DryRun:
-				di.Outcome = dueWouldForge
+				di.Outcome = dueWouldForget
 			case len(sc.KeyIDs) > 0:
 				di.Outcome = "" // shredded below, once the store is closed
 			case sc.Unsealed > 0:
@@ -220,7 +220,7 @@ func dueLine(d dueIncident) string {
 	switch d.Outcome {
 	case dueForgotten:
 		s = "forgotten: " + what + " [DataShredded " + d.EventID + "]"
-	case dueWouldForge:
+	case dueWouldForget:
 		s = "would forget " + what
 	case dueNothing:
 		return "nothing left to forget (skipped)"
