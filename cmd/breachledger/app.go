@@ -165,7 +165,7 @@ var categories = map[string]string{
 
 	"verify": catIntegrity, "checkpoint": catIntegrity, "prove": catIntegrity, "export": catIntegrity,
 	"backup": catIntegrity, "replay": catIntegrity, "signature": catIntegrity, "pin": catIntegrity,
-	"witness": catIntegrity, "notary": catIntegrity, "key": catIntegrity,
+	"witness": catIntegrity, "notary": catIntegrity, "key": catIntegrity, "keys": catIntegrity,
 
 	"init": catAdmin, "grant": catAdmin, "revoke": catAdmin, "setting": catAdmin, "signer": catAdmin,
 	"signature-policy": catAdmin, "token": catAdmin, "migrate": catAdmin, "completion": catAdmin, "version": catAdmin,

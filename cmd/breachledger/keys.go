@@ -310,7 +310,7 @@ func appendKey(c *cli.Context, st eventstore.Store) (*integrity.LedgerKey, error
 func (e *env) execute(c *cli.Context, st eventstore.Store, key *integrity.LedgerKey, sg *actorSigner, incident string, cmd domain.Command, now time.Time) (ledger.Result, error) {
 	// What no checkpoint covers yet is decided on only as far as the
 	// notary will accept it (on a ledger not checkpointed inline).
-	w := ledger.Writer{Store: st, Judge: notary.JudgePending, Seal: sealFunc(st, now), BeforeAppend: beforeAppendOf(c.Context)} // sealing.go, shred.go
+	w := ledger.Writer{Store: st, Judge: notary.PendingJudge(c.Context, ledger.OpenerOf(c.Context)), Seal: sealFunc(st, now), BeforeAppend: beforeAppendOf(c.Context)} // sealing.go, shred.go
 	if sg != nil {
 		w.Sign = sg.sign
 	}
