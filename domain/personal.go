@@ -64,6 +64,12 @@ type PersonalField struct {
 	Path   string // JSON path: "text", "systems[]", "replacement.text"
 	Key    KeyScope
 	Kind   PersonalKind
+	// ClearWhen, when set, names a field beside this one ({"recipient_kind",
+	// "controller"}) and the value that leaves this one in clear: it then
+	// holds no person but an organisation the domain matches against a
+	// regulatory fact (a processor's notice to a controller of its profile,
+	// GDPR Art. 33(2)), so a status never depends on a sealed value.
+	ClearWhen [2]string
 }
 
 // NotPersonalField is a string field that is never sealed, and why.
@@ -122,7 +128,9 @@ func PersonalFields() []PersonalField {
 		// A recipient is the incident's, not the notice's: Decide matches a
 		// follow-up notice to earlier ones by recipient (sameAudience), so
 		// an incident's recipients are forgotten together.
-		[]PersonalField{incident("NotificationSent", "recipient", PersonalContact)},
+		// To a controller, the recipient is the controller organisation the
+		// profile names (Obligation.matches compares the two): in clear.
+		[]PersonalField{{Type: "NotificationSent", Path: "recipient", Key: SealIncident, Kind: PersonalContact, ClearWhen: [2]string{"recipient_kind", string(RecipientController)}}},
 		text("NotificationSent", "summary", "delay_reason"),
 		text("PostmortemCompleted", "summary"),
 		[]PersonalField{incident("PostmortemCompleted", "location", PersonalLocation)},
@@ -143,7 +151,7 @@ func PersonalFields() []PersonalField {
 		if f.Type == "EventCorrected" {
 			continue // a correction cannot replace a correction
 		}
-		out = append(out, PersonalField{Type: "EventCorrected", Target: f.Type, Path: "replacement." + f.Path, Key: f.Key, Kind: f.Kind})
+		out = append(out, PersonalField{Type: "EventCorrected", Target: f.Type, Path: "replacement." + f.Path, Key: f.Key, Kind: f.Kind, ClearWhen: f.ClearWhen})
 	}
 	slices.SortFunc(out, func(a, b PersonalField) int {
 		if a.Type != b.Type {

@@ -59,6 +59,9 @@ func SealRecord(ctx context.Context, ks keystore.Store, incident string, r *even
 	}
 	changed := false
 	for _, f := range fields {
+		if clearHere(doc, f) {
+			continue
+		}
 		err := walkPath(doc, f.Path, "", func(path string, v string) (string, error) {
 			if v == "" || seal.IsSealed(v) {
 				return v, nil
@@ -107,6 +110,26 @@ func personalFieldsOf(r *eventstore.Record) []domain.PersonalField {
 	fs := domain.PersonalFieldsOf(r.Type, target)
 	personalFieldCache.Store(key, fs)
 	return fs
+}
+
+// clearHere reports whether f stays in clear in doc: its ClearWhen field,
+// beside it, holds the value that says so.
+func clearHere(doc map[string]any, f domain.PersonalField) bool {
+	if f.ClearWhen[0] == "" {
+		return false
+	}
+	parent := doc
+	if i := strings.LastIndexByte(f.Path, '.'); i >= 0 {
+		for _, k := range strings.Split(f.Path[:i], ".") {
+			m, ok := parent[k].(map[string]any)
+			if !ok {
+				return false
+			}
+			parent = m
+		}
+	}
+	v, _ := parent[f.ClearWhen[0]].(string)
+	return v == f.ClearWhen[1]
 }
 
 // personalFieldCache holds domain.PersonalFieldsOf by type and target
@@ -430,6 +453,9 @@ func SealedFields(r eventstore.Record) (sealed []SealedField, clear int, err err
 		return nil, 0, fmt.Errorf("read event %s: %w", r.ID, err)
 	}
 	for _, f := range fields {
+		if clearHere(doc, f) {
+			continue
+		}
 		err := walkPath(doc, f.Path, "", func(path, v string) (string, error) {
 			switch {
 			case seal.IsSealed(v):

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/breachledger/breachledger/domain"
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
@@ -205,6 +207,49 @@ func TestSealedWrite(t *testing.T) {
 		}
 		if got := f.(domain.NoteAdded).Text; got != tc.want {
 			t.Errorf("%s: the note of a page without its shred reads %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A processor's notice to a controller names the controller organisation
+// its profile lists, and the domain matches the two to tell whether the
+// Art. 33(2) notice was sent: that recipient stays in clear (so the status
+// is the same with keys, without and after a shred), a recipient of any
+// other kind is sealed, and a correction's replacement follows its kind.
+func TestControllerRecipientInClear(t *testing.T) {
+	ctx := context.Background()
+	ks, err := keystore.New(ctx, filepath.Join(t.TempDir(), "keys.db"), keystore.GenerateKEK())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	at := time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)
+	notice := func(kind domain.RecipientKind, to string) domain.NotificationSent {
+		return domain.NotificationSent{RecipientKind: kind, Recipient: to, Channel: domain.ChannelEmail, Phase: domain.PhaseInitial}
+	}
+	for _, tc := range []struct {
+		name  string
+		event domain.Event
+		clear bool
+	}{
+		{"to a controller", notice(domain.RecipientController, "contoso-gmbh"), true},
+		{"to an authority", notice(domain.RecipientAuthority, "contoso-gmbh"), false},
+		{"a correction, to a controller", domain.EventCorrected{Target: "t", TargetType: "NotificationSent", At: at, Replacement: notice(domain.RecipientController, "contoso-gmbh"), Changed: []string{"recipient"}, Reason: "typo"}, true},
+		{"a correction, to an authority", domain.EventCorrected{Target: "t", TargetType: "NotificationSent", At: at, Replacement: notice(domain.RecipientAuthority, "contoso-gmbh"), Changed: []string{"recipient"}, Reason: "typo"}, false},
+	} {
+		typ, payload, err := domain.Encode(tc.event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := eventstore.Record{ID: uuid.Must(uuid.NewV7()), Stream: domain.IncidentStream("INC1"), Type: typ, OccurredAt: at, Actor: "ian", Payload: payload}
+		if err := ledger.SealRecord(ctx, ks, "INC1", &r); err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(r.Payload, []byte(`"contoso-gmbh"`)); got != tc.clear {
+			t.Errorf("%s: recipient in clear = %v, want %v: %s", tc.name, got, tc.clear, r.Payload)
+		}
+		if _, clear, err := ledger.SealedFields(r); err != nil || clear != 0 {
+			t.Errorf("%s: SealedFields counts %d personal fields in clear (%v), want 0: shred would call it unforgettable", tc.name, clear, err)
 		}
 	}
 }
