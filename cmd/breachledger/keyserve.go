@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"strconv"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/keyserver"
 	"github.com/breachledger/breachledger/keystore"
-	"github.com/breachledger/breachledger/ledger"
 )
 
 // A team's key server (crypto-shredding, issue 25; package keyserver).
@@ -80,7 +78,7 @@ func (e *env) keysServeCommand() *cli.Command {
 				return usagef("%s is set: the key server holds the key store itself; unset it for keys serve", keyServerEnv)
 			}
 			return withReadStore(c, true, func(st eventstore.Store) error {
-				ks, err := serverKeyStore(c.Context, st)
+				ks, err := userKeyStore(c.Context, st, true) // sealing.go: this account's, as a personal run's
 				if err != nil {
 					return err
 				}
@@ -106,28 +104,6 @@ func uidList(uids []uint32) string {
 		out += fmt.Sprintf(", %d", u)
 	}
 	return out
-}
-
-// serverKeyStore opens (or makes) this user's key store of the ledger in
-// st, as a personal run would (sealing.go), for the server to serve.
-func serverKeyStore(ctx context.Context, st eventstore.Store) (*keystore.File, error) {
-	origin, err := ledger.Origin(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	dbPath, kekPath, err := keyStorePaths(origin)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
-		return newKeyStore(ctx, dbPath, kekPath)
-	}
-	kek, err := os.ReadFile(kekPath)
-	if err != nil {
-		return nil, fmt.Errorf("read the key store's key-encryption key: %w", err)
-	}
-	defer clear(kek)
-	return keystore.Open(ctx, dbPath, kek)
 }
 
 // keyServerStore returns the client of the key server at socket, calling

@@ -105,7 +105,28 @@ func (s *sealing) get(ctx context.Context, create bool) (keystore.Store, error) 
 		s.ks = ks
 		return ks, nil
 	}
-	origin, err := ledger.Origin(ctx, s.st)
+	f, err := userKeyStore(ctx, s.st, create)
+	if err != nil {
+		s.err = err
+		return nil, err
+	}
+	if f == nil {
+		return nil, nil
+	}
+	if _, err := finishPending(ctx, s.st, f); err != nil {
+		s.err = err
+		f.Close()
+		return nil, err
+	}
+	s.ks = f
+	return f, nil
+}
+
+// userKeyStore opens this user's key store of the ledger in st, making it
+// (and its KEK) when create is set and it does not exist; nil and no error
+// when it does not exist and create is not set.
+func userKeyStore(ctx context.Context, st eventstore.Store, create bool) (*keystore.File, error) {
+	origin, err := ledger.Origin(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -117,32 +138,14 @@ func (s *sealing) get(ctx context.Context, create bool) (keystore.Store, error) 
 		if !create {
 			return nil, nil
 		}
-		f, err := newKeyStore(ctx, dbPath, kekPath)
-		if err != nil {
-			s.err = err
-			return nil, err
-		}
-		s.ks = f
-		return f, nil
+		return newKeyStore(ctx, dbPath, kekPath)
 	}
 	kek, err := os.ReadFile(kekPath)
 	if err != nil {
-		s.err = fmt.Errorf("read the key store's key-encryption key: %w", err)
-		return nil, s.err
+		return nil, fmt.Errorf("read the key store's key-encryption key: %w", err)
 	}
-	f, err := keystore.Open(ctx, dbPath, kek)
-	if err != nil {
-		s.err = err
-		return nil, err
-	}
-	clear(kek)
-	if _, err := finishPending(ctx, s.st, f); err != nil {
-		s.err = err
-		f.Close()
-		return nil, err
-	}
-	s.ks = f
-	return f, nil
+	defer clear(kek)
+	return keystore.Open(ctx, dbPath, kek)
 }
 
 // newKeyStore makes a key store at dbPath and its KEK at kekPath.
