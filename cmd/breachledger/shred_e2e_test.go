@@ -87,28 +87,7 @@ func TestShredScenario(t *testing.T) {
 		t.Fatalf("key stores of this ledger in %s: %v, want one", ksDir, matches)
 	}
 	ksPath := matches[0]
-	keyBytes := func() map[string][]byte {
-		kek, err := os.ReadFile(strings.TrimSuffix(ksPath, ".db") + ".kek")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ks, err := keystore.Open(context.Background(), ksPath, kek)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ks.Close()
-		infos, err := ks.List(context.Background(), inc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]byte{}
-		for _, in := range infos {
-			if k, err := ks.Key(context.Background(), in.ID); err == nil {
-				out[in.ID] = k.Bytes()
-			}
-		}
-		return out
-	}
+	keyBytes := func() map[string][]byte { return liveKeyBytes(t, ksPath, inc) }
 	keys := keyBytes()
 	if len(keys) < 4 {
 		t.Fatalf("%d live keys, want at least the summary's, the note's, the letter's and the incident's", len(keys))
@@ -180,16 +159,14 @@ func TestShredScenario(t *testing.T) {
 		if got, _ := filepath.Glob(filepath.Join(reports, step+".*")); len(got) != 4 {
 			t.Errorf("%s: reports to search: %v, want one a format", step, got)
 		}
+		// This ledger's kept views and their -wal and -shm (the tests share
+		// one cache directory, and others there hold the same plaintexts).
 		cache := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "breachledger")
-		if kept, _ := filepath.Glob(filepath.Join(cache, "*"+origin+"*")); len(kept) == 0 {
+		kept, _ := filepath.Glob(filepath.Join(cache, "*"+origin+"*"))
+		if len(kept) == 0 {
 			t.Errorf("%s: no kept view of this ledger in %s to search", step, cache)
 		}
-		filepath.WalkDir(os.Getenv("XDG_CACHE_HOME"), func(p string, d os.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				files = append(files, p)
-			}
-			return nil
-		})
+		files = append(files, kept...)
 		needles := map[string][]byte{}
 		for _, plain := range plains {
 			needles["plaintext "+plain] = []byte(plain)
@@ -381,4 +358,31 @@ func TestShredBeforeSealing(t *testing.T) {
 	if after := c.dump(); after != before {
 		t.Error("the refused shred changed the ledger")
 	}
+}
+
+// liveKeyBytes returns the live data keys of incident in the key store at
+// ksPath (its KEK beside it), by ID: what a shred must destroy, to search
+// for afterwards.
+func liveKeyBytes(t *testing.T, ksPath, incident string) map[string][]byte {
+	t.Helper()
+	kek, err := os.ReadFile(strings.TrimSuffix(ksPath, ".db") + ".kek")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := keystore.Open(context.Background(), ksPath, kek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	infos, err := ks.List(context.Background(), incident)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, in := range infos {
+		if k, err := ks.Key(context.Background(), in.ID); err == nil {
+			out[in.ID] = k.Bytes()
+		}
+	}
+	return out
 }

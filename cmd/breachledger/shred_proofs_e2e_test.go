@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/breachledger/breachledger/integrity"
 	"github.com/breachledger/breachledger/internal/witnesstest"
-	"github.com/breachledger/breachledger/keystore"
 )
 
 // TestShredKeepsProofs (issue 25): on a sealed, witnessed ledger an auditor
@@ -82,29 +80,7 @@ func TestShredKeepsProofs(t *testing.T) {
 	if len(matches) != 1 {
 		t.Fatalf("key stores of this ledger in %s: %v, want one", ksDir, matches)
 	}
-	liveKeys := func() map[string][]byte {
-		t.Helper()
-		kek, err := os.ReadFile(strings.TrimSuffix(matches[0], ".db") + ".kek")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ks, err := keystore.Open(context.Background(), matches[0], kek)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ks.Close()
-		infos, err := ks.List(context.Background(), inc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := map[string][]byte{}
-		for _, in := range infos {
-			if k, err := ks.Key(context.Background(), in.ID); err == nil {
-				out[in.ID] = k.Bytes()
-			}
-		}
-		return out
-	}
+	liveKeys := func() map[string][]byte { return liveKeyBytes(t, matches[0], inc) } // shred_e2e_test.go
 	allKeys := liveKeys()
 	// The detection's summary and its pack pin's reason, and each note's
 	// text: four values, each under its own event's key.
