@@ -182,12 +182,29 @@ func (r *shredRun) finish(c *cli.Context, st eventstore.Store, res ledger.Result
 	}
 	ctx := context.WithoutCancel(c.Context) // the append is done: finish the destruction
 	if err != nil {
-		if len(res.Records) == 0 {
+		if len(res.Records) != 0 {
+			return err
+		}
+		// The append may have landed though its answer was lost (an
+		// unknown outcome, as EventStoreDB's adapter reports when the
+		// server stops answering): cancel the intent only when the
+		// ledger can be read and has no such event; otherwise keep it,
+		// for the next shred or opening of the key store to finish.
+		landed, lerr := eventInLedger(ctx, st, r.eventID)
+		switch {
+		case lerr != nil:
+			return errors.Join(err, fmt.Errorf("the DataShredded %s may have been recorded: the intent to destroy its keys is kept, and the next shred or opening of the key store finishes it if it was (%w)", r.eventID, lerr))
+		case !landed:
 			if cerr := r.ks.CancelPending(ctx, r.eventID); cerr != nil {
 				return errors.Join(err, fmt.Errorf("cancel the intent to destroy keys (the next shred or opening of the key store retries it): %w", cerr))
 			}
+			return err
 		}
-		return err
+		// It landed: destroy as below, and say what happened.
+		if _, ferr := finishPending(ctx, st, r.ks); ferr != nil {
+			return errors.Join(err, fmt.Errorf("the DataShredded %s is recorded but its keys are not destroyed yet (the next shred or opening of the key store finishes it): %w", r.eventID, ferr))
+		}
+		return nil
 	}
 	if err := r.ks.Destroy(ctx, r.eventID, r.keyIDs...); err != nil {
 		return fmt.Errorf("the DataShredded %s is recorded but its keys are not destroyed yet (the next shred or opening of the key store finishes it): %w", r.eventID, err)
@@ -246,4 +263,17 @@ func (e *env) warnShreddedKeys(c *cli.Context, st eventstore.Store) {
 		fmt.Fprintf(e.stderr, "warning (shred-keys-exist): DataShredded %s forgot %d key(s) that still exist in this key store: "+
 			"what they seal is not forgotten here; run \"breachledger shred\" on the incident again, and check no backup of the key store was restored\n", ev, len(left[ev]))
 	}
+}
+
+// eventInLedger reports whether the event id is in the ledger in st.
+func eventInLedger(ctx context.Context, st eventstore.Store, id string) (bool, error) {
+	for r, err := range eventstore.All(ctx, st, 0) {
+		if err != nil {
+			return false, err
+		}
+		if r.ID.String() == id {
+			return true, nil
+		}
+	}
+	return false, nil
 }
