@@ -19,16 +19,7 @@ func TestKeptViewsOpenAndForget(t *testing.T) {
 	c := newLedger(t)
 	cache := t.TempDir()
 	c.env = []string{"XDG_CACHE_HOME=" + cache}
-	c.ok("alice", "init", "--name", "Kept and sealed", "--at", "2025-03-01T00:00:00Z")
-	c.ok("alice", "setting", "seal-personal-data", "on", "--at", "2025-03-01T00:00:30Z", "--reason", "the tests record histories long after they happened")
-	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
-	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:01:00Z")
-	c.ok("alice", "grant", "lee", "legal", "--at", "2025-03-01T00:01:00Z")
-	c.register("2025-03-01T00:02:00Z", "oscar", "sam", "lee")
-	const summary = "laptop of jane.roe.4711@example.com stolen"
-	inc := strings.TrimSpace(c.ok("oscar", "detect", "--source", "customer-report", "--summary", summary, "--at", "2025-03-07T21:40:00Z", "--quiet"))
-	c.ok("oscar", "assess", inc, "--functional-impact", "medium", "--recoverability", "extended", "--information-impact", "privacy-breach", "--at", "2025-03-07T22:30:00Z")
-	c.ok("sam", "classify", inc, "privacy-breach", "--at", "2025-03-08T09:00:00Z")
+	inc := keptSealedIncident(t, c)
 
 	reads := [][]string{
 		{"list", "--wide", "--as-of", "2025-03-09T00:00:00Z"},
@@ -126,4 +117,57 @@ func TestKeptViewsOpenAndForget(t *testing.T) {
 	if got := cached(); len(got) != 0 {
 		t.Errorf("after the shred, cache files %v still hold the forgotten summary", got)
 	}
+}
+
+// keptSealedIncident makes c's ledger seal personal data and records an
+// incident whose summary names jane.roe.4711@example.com, assessed and
+// classified a privacy breach (so it has deadlines); lee holds legal.
+func keptSealedIncident(t *testing.T, c *cli) string {
+	t.Helper()
+	c.ok("alice", "init", "--name", "Kept and sealed", "--at", "2025-03-01T00:00:00Z")
+	c.ok("alice", "setting", "seal-personal-data", "on", "--at", "2025-03-01T00:00:30Z", "--reason", "the tests record histories long after they happened")
+	c.ok("alice", "grant", "oscar", "responder", "--at", "2025-03-01T00:01:00Z")
+	c.ok("alice", "grant", "sam", "security-response", "--at", "2025-03-01T00:01:00Z")
+	c.ok("alice", "grant", "lee", "legal", "--at", "2025-03-01T00:01:00Z")
+	c.register("2025-03-01T00:02:00Z", "oscar", "sam", "lee")
+	const summary = "laptop of jane.roe.4711@example.com stolen"
+	inc := strings.TrimSpace(c.ok("oscar", "detect", "--source", "customer-report", "--summary", summary, "--at", "2025-03-07T21:40:00Z", "--quiet"))
+	c.ok("oscar", "assess", inc, "--functional-impact", "medium", "--recoverability", "extended", "--information-impact", "privacy-breach", "--at", "2025-03-07T22:30:00Z")
+	c.ok("sam", "classify", inc, "privacy-breach", "--at", "2025-03-08T09:00:00Z")
+	return inc
+}
+
+// TestServeSealed: the API shows a sealed summary as the CLI does: in
+// clear to a server with the key store, then "[forgotten on DATE, basis]"
+// once a shred by another process forgot it, in the incident list (its
+// kept views), an incident's page and the deadlines.
+func TestServeSealed(t *testing.T) {
+	c := newLedger(t)
+	inc := keptSealedIncident(t, c)
+	_, secret := issueToken(t, c, "siem")
+	s := startServe(t, c)
+	paths := []string{"/v1/incidents", "/v1/incidents/" + inc, "/v1/deadlines?as_of=2025-03-09T00:00:00Z"}
+	read := func(step string, check func(path, body string)) {
+		t.Helper()
+		for _, p := range paths {
+			code, body := s.get(t, "GET", p, secret)
+			if code != 200 {
+				t.Errorf("%s: GET %s: %d %s", step, p, code, body)
+				continue
+			}
+			check(p, string(body))
+		}
+	}
+	read("before the shred", func(p, body string) {
+		if !strings.Contains(body, "jane.roe.4711@example.com") {
+			t.Errorf("before the shred: GET %s does not show the summary in clear:\n%s", p, body)
+		}
+	})
+	c.ok("lee", "shred", inc, "--basis", "erasure-request", "--reason", "the customer asked")
+	forgotten := regexp.MustCompile(`\[forgotten on \d{4}-\d\d-\d\d, erasure-request\]`)
+	read("after the shred", func(p, body string) {
+		if strings.Contains(body, "jane.roe") || !forgotten.MatchString(body) {
+			t.Errorf("after the shred: GET %s: want [forgotten on DATE, erasure-request], not the summary:\n%s", p, body)
+		}
+	})
 }
