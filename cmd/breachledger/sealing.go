@@ -224,21 +224,39 @@ func sealFunc(st eventstore.Store, now time.Time) func(ctx context.Context, l do
 }
 
 // finishPending destroys the keys of every shred whose DataShredded is in
-// the ledger (a crash came between its append and the destruction).
+// the ledger (a crash came between its append and the destruction), and
+// returns those it finished; an intent whose event is not there stays. The
+// log is read once, however many intents there are.
 func finishPending(ctx context.Context, st eventstore.Store, ks keystore.Store) ([]keystore.Pending, error) {
 	pending, err := ks.PendingDestruction(ctx)
 	if err != nil || len(pending) == 0 {
 		return nil, err
 	}
-	return ks.FinishPending(ctx, func(ctx context.Context, eventID string) (bool, error) {
-		for r, err := range eventstore.All(ctx, st, 0) {
-			if err != nil {
-				return false, err
-			}
-			if r.ID.String() == eventID {
-				return true, nil
+	landed, err := eventsInLedger(ctx, st, pending)
+	if err != nil {
+		return nil, err
+	}
+	return ks.FinishPending(ctx, func(_ context.Context, eventID string) (bool, error) { return landed[eventID], nil })
+}
+
+// eventsInLedger returns which of the pending intents' events are in the
+// ledger in st, reading the log once (and no further than the last found).
+func eventsInLedger(ctx context.Context, st eventstore.Store, pending []keystore.Pending) (map[string]bool, error) {
+	want := map[string]bool{}
+	for _, p := range pending {
+		want[p.EventID] = true
+	}
+	found := map[string]bool{}
+	for r, err := range eventstore.All(ctx, st, 0) {
+		if err != nil {
+			return nil, fmt.Errorf("look for the shreds' events in the ledger: %w", err)
+		}
+		if id := r.ID.String(); want[id] {
+			found[id] = true
+			if len(found) == len(want) {
+				break
 			}
 		}
-		return false, nil
-	})
+	}
+	return found, nil
 }

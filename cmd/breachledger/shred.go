@@ -117,9 +117,6 @@ type shredScope struct {
 func scopeOf(ctx context.Context, recs []eventstore.Record, ks keystore.Store, incident, event string) (shredScope, error) {
 	var sc shredScope
 	live := map[string]keystore.Info{}
-	if f, ok := ks.(*keystore.File); ok && f == nil {
-		ks = nil // no key store here, as a *File
-	}
 	if ks != nil {
 		infos, err := ks.List(ctx, incident)
 		if err != nil {
@@ -187,29 +184,28 @@ func (r *shredRun) finish(c *cli.Context, st eventstore.Store, res ledger.Result
 		}
 		// The append may have landed though its answer was lost (an
 		// unknown outcome, as EventStoreDB's adapter reports when the
-		// server stops answering): cancel the intent only when the
-		// ledger can be read and has no such event; otherwise keep it,
-		// for the next shred or opening of the key store to finish.
-		landed, lerr := eventInLedger(ctx, st, r.eventID)
+		// server stops answering): finish the intent if its event is in
+		// the ledger, keep it if the ledger cannot be read (the next shred
+		// or opening of the key store finishes it), cancel it otherwise.
+		finished, ferr := finishPending(ctx, st, r.ks)
 		switch {
-		case lerr != nil:
-			return errors.Join(err, fmt.Errorf("the DataShredded %s may have been recorded: the intent to destroy its keys is kept, and the next shred or opening of the key store finishes it if it was (%w)", r.eventID, lerr))
-		case !landed:
-			if cerr := r.ks.CancelPending(ctx, r.eventID); cerr != nil {
-				return errors.Join(err, fmt.Errorf("cancel the intent to destroy keys (the next shred or opening of the key store retries it): %w", cerr))
-			}
-			return err
+		case ferr != nil:
+			return errors.Join(err, fmt.Errorf("the DataShredded %s may have been recorded: the intent to destroy its keys is kept, and the next shred or opening of the key store finishes it if it was (%w)", r.eventID, ferr))
+		case slices.ContainsFunc(finished, func(p keystore.Pending) bool { return p.EventID == r.eventID }):
+			return nil // it landed, and its keys are destroyed
 		}
-		// It landed: destroy as below, and say what happened.
-		if _, ferr := finishPending(ctx, st, r.ks); ferr != nil {
-			return errors.Join(err, fmt.Errorf("the DataShredded %s is recorded but its keys are not destroyed yet (the next shred or opening of the key store finishes it): %w", r.eventID, ferr))
+		if cerr := r.ks.CancelPending(ctx, r.eventID); cerr != nil {
+			return errors.Join(err, fmt.Errorf("cancel the intent to destroy keys (the next shred or opening of the key store retries it): %w", cerr))
 		}
-		return nil
+		return err
 	}
 	if err := r.ks.Destroy(ctx, r.eventID, r.keyIDs...); err != nil {
 		return fmt.Errorf("the DataShredded %s is recorded but its keys are not destroyed yet (the next shred or opening of the key store finishes it): %w", r.eventID, err)
 	}
-	if _, err := finishPending(ctx, st, r.ks); err != nil {
+	// Clear the intent without reading the log for what the append just
+	// said (finishPending would read it all).
+	landed := func(_ context.Context, eventID string) (bool, error) { return eventID == r.eventID, nil }
+	if _, err := r.ks.FinishPending(ctx, landed); err != nil {
 		return fmt.Errorf("clear the intent of %s (its keys are destroyed): %w", r.eventID, err)
 	}
 	return nil
@@ -263,17 +259,4 @@ func (e *env) warnShreddedKeys(c *cli.Context, st eventstore.Store) {
 		fmt.Fprintf(e.stderr, "warning (shred-keys-exist): DataShredded %s forgot %d key(s) that still exist in this key store: "+
 			"what they seal is not forgotten here; run \"breachledger shred\" on the incident again, and check no backup of the key store was restored\n", ev, len(left[ev]))
 	}
-}
-
-// eventInLedger reports whether the event id is in the ledger in st.
-func eventInLedger(ctx context.Context, st eventstore.Store, id string) (bool, error) {
-	for r, err := range eventstore.All(ctx, st, 0) {
-		if err != nil {
-			return false, err
-		}
-		if r.ID.String() == id {
-			return true, nil
-		}
-	}
-	return false, nil
 }
