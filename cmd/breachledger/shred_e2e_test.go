@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -12,8 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/breachledger/breachledger/keystore"
 )
 
 // shredDir holds the golden file of the shred scenario (issue 25).
@@ -81,13 +78,9 @@ func TestShredScenario(t *testing.T) {
 
 	// The key store is beside the user's config; read the keys it holds
 	// before they are destroyed, to search for their bytes afterwards.
-	ksDir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keystore")
-	matches, _ := filepath.Glob(filepath.Join(ksDir, "*"+origin+".db"))
-	if len(matches) != 1 {
-		t.Fatalf("key stores of this ledger in %s: %v, want one", ksDir, matches)
-	}
-	ksPath := matches[0]
-	keyBytes := func() map[string][]byte { return liveKeyBytes(t, ksPath, inc) }
+	ksPath := keyStoreOf(t, origin) // esdb_seal_e2e_test.go
+	ksDir := filepath.Dir(ksPath)
+	keyBytes := func() map[string][]byte { return liveKeys(t, ksPath, inc) } // esdb_seal_e2e_test.go
 	keys := keyBytes()
 	if len(keys) < 4 {
 		t.Fatalf("%d live keys, want at least the summary's, the note's, the letter's and the incident's", len(keys))
@@ -358,31 +351,4 @@ func TestShredBeforeSealing(t *testing.T) {
 	if after := c.dump(); after != before {
 		t.Error("the refused shred changed the ledger")
 	}
-}
-
-// liveKeyBytes returns the live data keys of incident in the key store at
-// ksPath (its KEK beside it), by ID: what a shred must destroy, to search
-// for afterwards.
-func liveKeyBytes(t *testing.T, ksPath, incident string) map[string][]byte {
-	t.Helper()
-	kek, err := os.ReadFile(strings.TrimSuffix(ksPath, ".db") + ".kek")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := keystore.Open(context.Background(), ksPath, kek)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ks.Close()
-	infos, err := ks.List(context.Background(), incident)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, in := range infos {
-		if k, err := ks.Key(context.Background(), in.ID); err == nil {
-			out[in.ID] = k.Bytes()
-		}
-	}
-	return out
 }

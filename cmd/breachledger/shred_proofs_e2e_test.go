@@ -75,12 +75,8 @@ func TestShredKeepsProofs(t *testing.T) {
 	keptSize := w.Size(t, origin)
 
 	// Every key of the incident, read before any is destroyed.
-	ksDir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "breachledger", "keystore")
-	matches, _ := filepath.Glob(filepath.Join(ksDir, "*"+m[1]+".db"))
-	if len(matches) != 1 {
-		t.Fatalf("key stores of this ledger in %s: %v, want one", ksDir, matches)
-	}
-	liveKeys := func() map[string][]byte { return liveKeyBytes(t, matches[0], inc) } // shred_e2e_test.go
+	ksPath := keyStoreOf(t, m[1])                                            // esdb_seal_e2e_test.go
+	liveKeys := func() map[string][]byte { return liveKeys(t, ksPath, inc) } // esdb_seal_e2e_test.go
 	allKeys := liveKeys()
 	// The detection's summary and its pack pin's reason, and each note's
 	// text: four values, each under its own event's key.
