@@ -68,7 +68,7 @@ type Writer struct {
 	// the notary will: a forged record waiting for the notary then neither
 	// blocks an honest write nor makes the notary reject it (decided on
 	// it, the write would not be what the rules decide on the state the
-	// notary judges it on). Package notary's JudgePending is one. Unset,
+	// notary judges it on). Package notary's PendingJudge gives one. Unset,
 	// every pending record not rejected counts.
 	Judge func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool
 	// Seal, when set, seals the personal fields of each record of an

@@ -95,12 +95,15 @@ func Audit(ctx context.Context, st eventstore.Store, key *integrity.PublicKey) (
 			continue
 		}
 		err := n.judge(o)
-		if (err == nil) != counts && (o.forgotten() != nil || n.forgottenIn[g[0].Stream]) {
-			// Judged again on values forgotten since the notary judged
-			// them on their plaintext: "[forgotten on DATE, basis]" equals
-			// every other value its key sealed (an incident's recipients),
-			// so a judgment that reads them cannot be checked any more,
-			// by anyone. It is taken as the notary's, not blamed on it.
+		if (err == nil) != counts && o.forgotten() != nil {
+			// The append's own values were forgotten since the notary
+			// judged them on their plaintext: "[forgotten on DATE, basis]"
+			// equals every other value its key sealed (an incident's
+			// recipients), so a judgment that reads them cannot be checked
+			// any more, by anyone. It is taken as the notary's, not blamed
+			// on it. An append whose own values are all readable is judged
+			// (redecideForgotten leaves the forgotten fields of what it is
+			// compared with aside).
 			for i := range g {
 				if err := n.foldCounted(o.slice(i, i+1), cov); err != nil {
 					return nil, err
@@ -152,22 +155,16 @@ func (n *Notary) advance(recs []eventstore.Record) {
 	}
 }
 
-// JudgePending judges, as the notary will, the records a writer decides
-// on that no checkpoint covers yet (ledger.Writer.Judge): pending, those
-// of the ledger stream and one incident's in sequence order, on the state
-// that covered (the records of the same streams the newest checkpoint
-// covers, those for which counts holds) and the pending appends accepted
-// before them make. It returns the sequences of the pending appends the
-// rules refuse. It has no keys: a pending append judged on a sealed value
-// counts, unjudged (the notary judges it on its plaintext); PendingJudge
-// opens them.
-func JudgePending(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
-	return PendingJudge(context.Background(), nil)(covered, pending, counts)
-}
-
-// PendingJudge returns JudgePending opening sealed fields with o (nil: no
-// keys) in ctx, as the notary will: ledger.Writer.Judge for a writer whose
-// reads open (ledger.OpenerOf).
+// PendingJudge returns a ledger.Writer.Judge that judges, as the notary
+// will, the records a writer decides on that no checkpoint covers yet:
+// pending, those of the ledger stream and one incident's in sequence
+// order, on the state that covered (the records of the same streams the
+// newest checkpoint covers, those for which counts holds) and the pending
+// appends accepted before them make. It returns the sequences of the
+// pending appends the rules refuse. It opens sealed fields with o in ctx
+// (ledger.OpenerOf); with a nil o it has no keys, and a pending append
+// judged on a sealed value counts, unjudged (the notary judges it on its
+// plaintext).
 func PendingJudge(ctx context.Context, o *ledger.Opener) func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
 	return func(covered, pending []eventstore.Record, counts func(seq uint64) bool) map[uint64]bool {
 		return judgePending(ctx, o, covered, pending, counts)

@@ -75,9 +75,6 @@ type Notary struct {
 	// unreadable holds, by stream, a sealed value among its accepted
 	// facts that the notary could not open: no append to it is judged.
 	unreadable map[string]ledger.Unopened
-	// forgottenIn are the streams some of whose accepted facts hold a
-	// value forgotten before the notary read it.
-	forgottenIn map[string]bool
 	// awaiting are rejected sequences whose rejection record is not
 	// judged yet: no checkpoint may cover them before it.
 	awaiting map[uint64]bool
@@ -215,11 +212,11 @@ func started(ctx context.Context, st eventstore.Store, key *integrity.LedgerKey,
 
 // blank returns a notary that has judged nothing, with opts' clock and
 // log (their defaults when unset): for judging alone (Audit,
-// JudgePending), or to be started.
+// PendingJudge), or to be started.
 func blank(opts Options) *Notary {
 	n := &Notary{now: opts.Now, log: opts.Log, opener: opts.Opener, l: domain.NewLedger(),
 		incidents: map[string][]domain.Fact{}, awaiting: map[uint64]bool{}, rejected: map[uint64]bool{},
-		unreadable: map[string]ledger.Unopened{}, forgottenIn: map[string]bool{}}
+		unreadable: map[string]ledger.Unopened{}}
 	if n.opener == nil {
 		n.opener = &ledger.Opener{} // no keys: every sealed value is unopened
 	}
@@ -349,9 +346,6 @@ func (n *Notary) fold(r eventstore.Record, unopened []ledger.Unopened) error {
 		return fmt.Errorf("notary: %w", err)
 	}
 	for _, u := range unopened {
-		if u.Forgotten {
-			n.forgottenIn[r.Stream] = true
-		}
 		// An invalid value reads "[sealed]" to every reader, the writers
 		// who decide on it too: the notary judges on it as they do.
 		if _, ok := n.unreadable[r.Stream]; !ok && !u.Invalid() && !u.Forgotten {

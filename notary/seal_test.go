@@ -165,22 +165,33 @@ func TestSealedFollowUp(t *testing.T) {
 // Step says the append needs a notary with keys. Given the keys, the next
 // notary judges it.
 func TestSealedWithoutKeys(t *testing.T) {
-	st := newSealedTeam(t, true)
-	detected := st.head() // the sequence of the first sealed append
-	st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
-	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial))
-	st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate))
-	head := st.head()
-
-	for name, o := range map[string]*ledger.Opener{
-		"no key store": {Store: st.st},
-		"another key store": {Store: st.st, Keys: func(ctx context.Context) (keystore.Store, error) {
-			return keystore.NewReadOnly(), nil
+	// team records, on a team ledger of its own, an incident whose every
+	// append is sealed, and returns the sequence of the first sealed append.
+	team := func(t *testing.T) (*sealedTeam, uint64) {
+		st := newSealedTeam(t, true)
+		detected := st.head()
+		st.writeSealed(st.oscar, domain.DetectIncident{By: st.by(st.oscar), Source: domain.SourceOperatorEscalation, Summary: "a laptop of jane.roe@example.com", Role: domain.RoleBoth})
+		st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseInitial))
+		st.writeSealed(st.bob, st.notice(st.bob, "dpo@cnil.example", domain.PhaseIntermediate))
+		return st, detected
+	}
+	// Each case on a ledger of its own, so that no case's checkpoint is
+	// taken for another's.
+	for _, tc := range []struct {
+		name   string
+		opener func(st *sealedTeam) *ledger.Opener
+	}{
+		{"no key store", func(st *sealedTeam) *ledger.Opener { return &ledger.Opener{Store: st.st} }},
+		{"another key store", func(st *sealedTeam) *ledger.Opener {
+			return &ledger.Opener{Store: st.st, Keys: func(ctx context.Context) (keystore.Store, error) {
+				return keystore.NewReadOnly(), nil
+			}}
 		}},
-		"no opener": nil,
+		{"no opener", func(*sealedTeam) *ledger.Opener { return nil }},
 	} {
-		t.Run(name, func(t *testing.T) {
-			n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: o})
+		t.Run(tc.name, func(t *testing.T) {
+			st, detected := team(t)
+			n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: tc.opener(st)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -195,6 +206,17 @@ func TestSealedWithoutKeys(t *testing.T) {
 				t.Errorf("the checkpoint covers %d events, want %d (up to the first sealed append)", got, detected)
 			}
 		})
+	}
+	// Given the keys, the next notary judges what a notary without them
+	// stopped at.
+	st, _ := team(t)
+	head := st.head()
+	keyless, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: &ledger.Opener{Store: st.st}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyless.Step(st.ctx); !errors.Is(err, notary.ErrCannotOpen) {
+		t.Fatalf("step without keys: %v, want ErrCannotOpen", err)
 	}
 	n, err := notary.New(st.ctx, st.st, st.notaryKey, notary.Options{Opener: st.opener})
 	if err != nil {
@@ -354,7 +376,7 @@ func TestSealedForgottenStillJudged(t *testing.T) {
 // TestSealedPending: a writer judges the appends pending before it as the
 // notary will (ledger.Writer.Judge). PendingJudge, opening with the
 // writer's keys, refuses a pending follow-up to another recipient and
-// accepts the honest ones; JudgePending, which has no keys, refuses none
+// accepts the honest ones; PendingJudge without keys, refuses none
 // of them: what it cannot read counts, for the notary to judge.
 func TestSealedPending(t *testing.T) {
 	st := newSealedTeam(t, true)
@@ -380,7 +402,7 @@ func TestSealedPending(t *testing.T) {
 	if got, want := notary.PendingJudge(st.ctx, st.opener)(before, pending, counts), map[uint64]bool{forged[0].Sequence: true}; !cmp.Equal(got, want) {
 		t.Errorf("PendingJudge with the keys refuses %v, want %v (the forged notice alone)", got, want)
 	}
-	if got := notary.JudgePending(before, pending, counts); len(got) != 0 {
-		t.Errorf("JudgePending without keys refuses %v, want nothing (what it cannot read counts)", got)
+	if got := notary.PendingJudge(context.Background(), nil)(before, pending, counts); len(got) != 0 {
+		t.Errorf("PendingJudge without keys refuses %v, want nothing (what it cannot read counts)", got)
 	}
 }

@@ -49,7 +49,7 @@ func TestNotarySealedNotices(t *testing.T) {
 	inc := strings.TrimSpace(c.ok("oscar", "detect", "--source", "customer-report", "--summary", "laptop of jane.roe@example.com stolen", "--quiet"))
 	c.ok("oscar", "assess", inc, "-f", "low", "-r", "regular", "-i", "privacy-breach")
 	// Written before the notary judges the incident: each writer decides
-	// on the appends pending before it (notary.JudgePending).
+	// on the appends pending before it (notary.PendingJudge).
 	c.ok("ian", "notify", inc, "--to", "supervisory-authority", "--recipient", recipient, "--channel", "portal", "--phase", "initial")
 	c.ok("ian", "notify", inc, "--to", "supervisory-authority", "--recipient", recipient, "--channel", "portal", "--phase", "intermediate")
 
