@@ -11,7 +11,6 @@ import (
 
 	"github.com/breachledger/breachledger/eventstore"
 	"github.com/breachledger/breachledger/integrity"
-	"github.com/breachledger/breachledger/keystore"
 	"github.com/breachledger/breachledger/ledger"
 )
 
@@ -225,11 +224,7 @@ func addBundleKeys(c *cli.Context, st eventstore.Store, b *integrity.Bundle) (in
 	if err != nil {
 		return 0, err
 	}
-	var store keystore.Store
-	if ks != nil {
-		store = ks
-	}
-	n, without, err := ledger.AddBundleKeys(c.Context, st, store, b)
+	n, without, err := ledger.AddBundleKeys(c.Context, st, ks, b)
 	if err != nil {
 		return 0, err
 	}
@@ -243,8 +238,8 @@ func addBundleKeys(c *cli.Context, st eventstore.Store, b *integrity.Bundle) (in
 	return n, nil
 }
 
-// writeBundle writes a bundle to path; one with personal data keys, mode
-// 0600 (an existing file too, before a byte is written).
+// writeBundle writes a bundle to path; one with personal data keys as a
+// new file of mode 0600 (replacing one that was there, whatever its mode).
 func writeBundle(path string, data []byte, private bool) error {
 	if !private {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
@@ -252,20 +247,5 @@ func writeBundle(path string, data []byte, private bool) error {
 		}
 		return nil
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("write bundle: make it readable by its owner only: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write bundle: %w", err)
-	}
-	return nil
+	return writeFileAtomic(path, data) // pin.go: a new file of mode 0600, whatever was there
 }
